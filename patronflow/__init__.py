@@ -1,0 +1,1 @@
+"""patronflow: marketing automation for public libraries."""

@@ -1,0 +1,72 @@
+"""The `patronflow` console script: a short list of subcommands over Django management commands."""
+
+import os
+import sys
+
+COMMANDS = {
+    "demo": "Build a synthetic library in ./var and run both journeys over 60 simulated days",
+    "migrate": "Create or upgrade the database tables",
+    "library": "Add, list or change libraries (tenants)",
+    "import": "Import members, items or loans from a library-system CSV export",
+    "tick": "Enrol members, advance journeys and send the mails that are due",
+    "report": "Print sent, opens, clicks, unsubscribes and feedback per journey, step and variant",
+    "serve": "Serve the tracking endpoints (open, click, unsubscribe, feedback)",
+    "manage": "Run any Django management command (for operators)",
+}
+NEEDS_NO_DATABASE = {"demo", "migrate", "manage"}
+
+
+def _usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = [
+        "usage: patronflow COMMAND [options]",
+        "",
+        "Marketing automation for public libraries.",
+        "",
+        "commands:",
+        *(f"  {name.ljust(width)}  {text}" for name, text in COMMANDS.items()),
+        "",
+        "`patronflow COMMAND --help` explains a command. Settings come from PATRONFLOW_* "
+        "environment variables (see README).",
+    ]
+    return "\n".join(lines)
+
+
+def _database_is_ready() -> bool:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(_usage())
+        return
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        sys.exit(f"patronflow: unknown command {name!r}\n\n{_usage()}")
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "patronflow.settings")
+    import django
+    from django.core.management import ManagementUtility
+
+    django.setup()
+    asking_help = any(arg in {"-h", "--help"} for arg in rest)
+    if name not in NEEDS_NO_DATABASE and not asking_help and not _database_is_ready():
+        from django.db import connection
+
+        sys.exit(
+            f"patronflow: the database ({connection.settings_dict['NAME']}) is not set up "
+            "or not up to date: run `patronflow migrate` first."
+        )
+    if name == "manage":
+        ManagementUtility(["patronflow manage", *rest]).execute()
+    else:
+        ManagementUtility(["patronflow", name, *rest]).execute()
+
+
+if __name__ == "__main__":
+    main()

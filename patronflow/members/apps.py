@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MembersConfig(AppConfig):
+    name = "patronflow.members"
+    verbose_name = "Libraries and members"

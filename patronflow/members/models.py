@@ -1,0 +1,119 @@
+"""Libraries (the tenants) and the data they export from their library system.
+
+Every row carries the library's own id (`external_id`); imports upsert on (library, external_id).
+"""
+
+from datetime import date
+
+from django.db import models
+
+
+class Library(models.Model):
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    sender_name = models.CharField(max_length=200, blank=True)
+    sender_email = models.EmailField(blank=True)
+    privacy_url = models.URLField(blank=True)
+    profile_url = models.URLField("Mijn Bibliotheek profile URL", blank=True)
+    survey_url = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "libraries"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.name})"
+
+    @property
+    def from_address(self) -> str:
+        from email.headerregistry import Address
+
+        name = self.sender_name or self.name
+        return str(Address(display_name=name, addr_spec=self.sender_email))
+
+
+class Member(models.Model):
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="members")
+    external_id = models.CharField("library's member id", max_length=64)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+    registered_on = models.DateField()
+    last_activity_on = models.DateField(null=True, blank=True)
+    has_online_profile = models.BooleanField(default=False)
+    membership_ends_on = models.DateField(null=True, blank=True)
+    # Set by the member (unsubscribe link), never by an import.
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["library", "external_id"], name="member_unique_per_library")
+        ]
+        indexes = [models.Index(fields=["library", "registered_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.library.code}:{self.external_id}"
+
+    def age_on(self, day: date) -> int | None:
+        if self.birth_date is None:
+            return None
+        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - before_birthday
+
+
+class Item(models.Model):
+    class Material(models.TextChoices):
+        BOOK = "book", "Book"
+        EBOOK = "ebook", "E-book"
+        AUDIOBOOK = "audiobook", "Audiobook"
+        EAUDIOBOOK = "eaudiobook", "E-audiobook"
+        COMIC = "comic", "Comic"
+        MAGAZINE = "magazine", "Magazine"
+        FILM = "film", "Film"
+        MUSIC = "music", "Music"
+        GAME = "game", "Game"
+        OTHER = "other", "Other"
+
+    DIGITAL_MATERIALS = frozenset({Material.EBOOK, Material.EAUDIOBOOK})
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="items")
+    external_id = models.CharField("library's item id", max_length=64)
+    title = models.CharField(max_length=500)
+    author = models.CharField(max_length=300, blank=True)
+    isbn = models.CharField(max_length=20, blank=True)
+    material = models.CharField(max_length=16, choices=Material.choices, default=Material.BOOK)
+    siso = models.CharField(max_length=32, blank=True)
+    nur = models.CharField(max_length=8, blank=True)
+    genre = models.CharField(max_length=100, blank=True)
+    is_fiction = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["library", "external_id"], name="item_unique_per_library")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Loan(models.Model):
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="loans")
+    external_id = models.CharField("library's loan id", max_length=64)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="loans")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="loans")
+    loaned_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["library", "external_id"], name="loan_unique_per_library")
+        ]
+        indexes = [
+            models.Index(fields=["member", "loaned_on"]),
+            models.Index(fields=["library", "loaned_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.item_id} {self.loaned_on}"

@@ -1,0 +1,38 @@
+"""Signed, opaque tokens for the links in a mail.
+
+A token names a message (and for clicks a link index) and nothing else: no address or name.
+Each purpose has its own salt, so an open token cannot be replayed as an unsubscribe.
+"""
+
+from dataclasses import dataclass
+
+from django.core import signing
+
+_SALT = "patronflow.tracking.{purpose}"
+PURPOSES = ("open", "click", "unsubscribe", "feedback")
+
+
+@dataclass(frozen=True)
+class TokenData:
+    message_id: int
+    link_index: int | None = None
+
+
+def make_token(purpose: str, message_id: int, link_index: int | None = None) -> str:
+    value = signing.b62_encode(message_id)
+    if link_index is not None:
+        value = f"{value}.{signing.b62_encode(link_index)}"
+    return signing.Signer(salt=_SALT.format(purpose=purpose)).sign(value)
+
+
+def read_token(purpose: str, token: str) -> TokenData | None:
+    """The message (and link) a token names, or None when it is forged or malformed."""
+    try:
+        value = signing.Signer(salt=_SALT.format(purpose=purpose)).unsign(token)
+        message_part, _, link_part = value.partition(".")
+        return TokenData(
+            message_id=signing.b62_decode(message_part),
+            link_index=signing.b62_decode(link_part) if link_part else None,
+        )
+    except (signing.BadSignature, ValueError):
+        return None
