@@ -61,3 +61,65 @@ class LoanFactory(DjangoModelFactory):
     item = factory.SubFactory(ItemFactory, library=factory.SelfAttribute("..library"))
     external_id = factory.Sequence(lambda n: f"L{n:07d}")
     loaned_on = factory.LazyFunction(lambda: TODAY - dt.timedelta(days=30))
+
+
+class JourneyFactory(DjangoModelFactory):
+    class Meta:
+        model = "journeys.Journey"
+
+    library = factory.SubFactory(LibraryFactory)
+    key = factory.Sequence(lambda n: f"journey-{n}")
+    name = "Welkom"
+    entry_rule = "new_member"
+    entry_days = 14
+
+
+class StepFactory(DjangoModelFactory):
+    class Meta:
+        model = "journeys.Step"
+
+    journey = factory.SubFactory(JourneyFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    name = "Welkomstmail"
+    wait_days = 0
+
+
+class VariantFactory(DjangoModelFactory):
+    class Meta:
+        model = "journeys.Variant"
+
+    step = factory.SubFactory(StepFactory)
+    segment = ""
+    subject = "Welkom, {{ first_name }}!"
+    body = "<p>Dag {{ first_name }}, welkom in de bibliotheek.</p>"
+
+
+class EnrolmentFactory(DjangoModelFactory):
+    class Meta:
+        model = "journeys.Enrolment"
+
+    journey = factory.SubFactory(JourneyFactory)
+    member = factory.SubFactory(MemberFactory, library=factory.SelfAttribute("..journey.library"))
+    entered_on = TODAY
+
+
+class MessageFactory(DjangoModelFactory):
+    """A message as the outbox leaves it after sending: links recorded, status sent."""
+
+    class Meta:
+        model = "mail.Message"
+
+    enrolment = factory.SubFactory(EnrolmentFactory)
+    library = factory.SelfAttribute("enrolment.journey.library")
+    step = factory.SubFactory(StepFactory, journey=factory.SelfAttribute("..enrolment.journey"))
+    variant = factory.SubFactory(VariantFactory, step=factory.SelfAttribute("..step"))
+    status = "sent"
+    due_on = TODAY
+    to_email = factory.SelfAttribute("enrolment.member.email")
+    subject = "Welkom!"
+    links = factory.LazyAttribute(
+        lambda o: [
+            "https://catalogus.example.be/boek/123",
+            o.enrolment.journey.library.privacy_url,
+        ]
+    )
