@@ -59,6 +59,9 @@ class Variant(models.Model):
     subject = models.CharField(max_length=300)
     preheader = models.CharField(max_length=300, blank=True)
     body = models.TextField(help_text="Jinja2 (sandboxed) with a little HTML.")
+    with_reading_tips = models.BooleanField(
+        default=False, help_text="Add reading tips chosen for the member's segment."
+    )
 
     class Meta:
         constraints = [

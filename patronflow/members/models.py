@@ -16,6 +16,8 @@ class Library(models.Model):
     privacy_url = models.URLField(blank=True)
     profile_url = models.URLField("Mijn Bibliotheek profile URL", blank=True)
     survey_url = models.URLField(blank=True)
+    # Tracking pixels need consent under ePrivacy rules: off unless the library turns it on.
+    track_opens = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,0 +1,53 @@
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from rich.console import Console
+from rich.table import Table
+
+from patronflow.journeys.services import tick
+
+
+def parse_now(value: str) -> dt.datetime:
+    """An ISO date or date-time; without a zone it is the library's local time."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as error:
+        raise CommandError(f"--now {value!r} is not an ISO date or date-time") from error
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+class Command(BaseCommand):
+    help = "Enrol eligible members, advance journeys and send the mails that are due."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--now",
+            type=parse_now,
+            help="Act as if it were this moment (ISO, e.g. 2026-03-01T09:00); default: now.",
+        )
+
+    def handle(self, *args, now: dt.datetime | None, **options):
+        summary = tick(now or timezone.now())
+        table = Table(title="Journeys", title_justify="left")
+        for column in ("library", "journey", "entered", "left", "mails queued", "completed"):
+            table.add_column(column, justify="right" if column not in {"library", "journey"} else "left")
+        for progress in summary.journeys:
+            left = ", ".join(f"{n} {reason}" for reason, n in progress.exited.items()) or "0"
+            table.add_row(
+                progress.journey.library.code,
+                progress.journey.key,
+                str(progress.entered),
+                left,
+                str(progress.queued),
+                str(progress.completed),
+            )
+        console = Console(file=self.stdout)
+        console.print(table)
+        sending = summary.sending
+        console.print(
+            f"Sent {sending.sent}, not sent (member not mailable) {sending.suppressed}, "
+            f"retrying later {sending.retrying}, failed {sending.failed}."
+        )

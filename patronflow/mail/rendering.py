@@ -1,0 +1,172 @@
+"""Turn a message into the mail a member receives: staff text, base layout, tracked links.
+
+Staff-written subject and body run in Jinja2's sandbox with a small documented set of
+variables; the body's HTML is sanitised with nh3; the layout is ours. Every web link the mail
+contains is recorded on the message and replaced by a signed click link, so the click redirect
+can only ever lead to a destination that was in the mail.
+"""
+
+from dataclasses import dataclass, field
+from functools import cache
+from urllib.parse import urlsplit
+
+import css_inline
+import jinja2
+import nh3
+from django.conf import settings
+from django.urls import reverse
+from inscriptis import get_text
+from inscriptis.model.config import ParserConfig
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from patronflow.members.models import Library, Member
+from patronflow.profiles.queries import ReadingTip
+from patronflow.tracking.tokens import make_token
+
+ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "a", "ul", "ol", "li", "h2", "h3",
+                "blockquote", "span"}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+
+# The variables staff can use in a subject or body (documented in docs/mail-templates.md).
+STAFF_VARIABLES = (
+    "first_name", "library_name", "has_online_profile", "profile_url", "privacy_url",
+    "survey_url", "unsubscribe_url",
+)  # fmt: skip
+
+
+@dataclass
+class RenderedMail:
+    subject: str
+    html: str
+    text: str
+    unsubscribe_url: str
+    links: list[str] = field(default_factory=list)
+
+
+class TemplateProblem(ValueError):
+    """A staff template that cannot render; the message says where and why."""
+
+
+def tracking_url(view: str, *args: str) -> str:
+    return settings.BASE_URL + reverse(f"tracking:{view}", args=args)
+
+
+class LinkTracker:
+    """Records each destination once and hands out the click link that stands for it."""
+
+    def __init__(self, message_id: int, untracked: set[str]) -> None:
+        self.message_id = message_id
+        self.untracked = untracked
+        self.links: list[str] = []
+
+    def __call__(self, url: str) -> str:
+        if url in self.untracked or not url.startswith(("https://", "http://")):
+            return url
+        if url not in self.links:
+            self.links.append(url)
+        return tracking_url("click", make_token("click", self.message_id, self.links.index(url)))
+
+
+@cache
+def _staff_environment(autoescape: bool) -> SandboxedEnvironment:
+    return SandboxedEnvironment(autoescape=autoescape, undefined=jinja2.StrictUndefined)
+
+
+@cache
+def _layout_environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("patronflow.mail", "templates/mail"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render_staff_text(source: str, context: dict, *, html: bool) -> str:
+    try:
+        template = _staff_environment(html).from_string(source)
+        return template.render(context)
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateProblem(f"line {error.lineno}: {error.message}") from error
+    except (jinja2.UndefinedError, jinja2.sandbox.SecurityError, TypeError) as error:
+        raise TemplateProblem(str(error)) from error
+
+
+def sanitise(html: str, rewrite_link=None) -> str:
+    schemes = {"https", "mailto", urlsplit(settings.BASE_URL).scheme}
+
+    def filter_attribute(element: str, attribute: str, value: str) -> str | None:
+        if element == "a" and attribute == "href" and rewrite_link is not None:
+            return rewrite_link(value)
+        return value
+
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=schemes,
+        attribute_filter=filter_attribute,
+        link_rel=None,
+    )
+
+
+def staff_context(member: Member, library: Library, unsubscribe_url: str) -> dict:
+    return {
+        "first_name": member.first_name,
+        "library_name": library.name,
+        "has_online_profile": member.has_online_profile,
+        "profile_url": library.profile_url,
+        "privacy_url": library.privacy_url,
+        "survey_url": library.survey_url,
+        "unsubscribe_url": unsubscribe_url,
+    }
+
+
+def check_staff_template(source: str, *, html: bool) -> None:
+    """Render a template against a sample member so mistakes show when saved, not when sent."""
+    sample = dict.fromkeys(STAFF_VARIABLES, "https://example.org/")
+    sample |= {"first_name": "An", "library_name": "Bibliotheek", "has_online_profile": False}
+    render_staff_text(source, sample, html=html)
+
+
+def render_mail(
+    *,
+    message_id: int,
+    member: Member,
+    library: Library,
+    subject: str,
+    preheader: str,
+    body: str,
+    reading_tips: list[ReadingTip],
+) -> RenderedMail:
+    unsubscribe_url = tracking_url("unsubscribe", make_token("unsubscribe", message_id))
+    context = staff_context(member, library, unsubscribe_url)
+    tracker = LinkTracker(message_id, untracked={unsubscribe_url})
+
+    rendered_subject = " ".join(render_staff_text(subject, context, html=False).split())
+    body_html = sanitise(render_staff_text(body, context, html=True), rewrite_link=tracker)
+    feedback_token = make_token("feedback", message_id)
+    html = _layout_environment().get_template("base.html").render(
+        subject=rendered_subject,
+        preheader=render_staff_text(preheader, context, html=False),
+        library=library,
+        body=Markup(body_html),
+        reading_tips=reading_tips,
+        privacy_url=tracker(library.privacy_url) if library.privacy_url else "",
+        survey_url=tracker(library.survey_url) if library.survey_url else "",
+        feedback_up_url=tracking_url("feedback", feedback_token, "up"),
+        feedback_down_url=tracking_url("feedback", feedback_token, "down"),
+        unsubscribe_url=unsubscribe_url,
+        open_pixel_url=(
+            tracking_url("open", make_token("open", message_id)) if library.track_opens else ""
+        ),
+    )
+    html = css_inline.CSSInliner(keep_style_tags=True).inline(html)
+    text = get_text(html, ParserConfig(display_links=True)).strip()
+    return RenderedMail(
+        subject=rendered_subject,
+        html=html,
+        text=text,
+        unsubscribe_url=unsubscribe_url,
+        links=tracker.links,
+    )

@@ -1,0 +1,52 @@
+"""Who may be mailed at all. Every journey and every send goes through these rules.
+
+A member is mailable on a day when they are 16 or older on that day (an unknown birth date
+counts as not proven, so not mailable), have an address, have not unsubscribed, and their
+membership has not ended.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from patronflow.members.models import Member
+
+
+def born_on_or_before(today: dt.date) -> dt.date:
+    """The latest birth date of someone who is old enough to be mailed on `today`."""
+    years = settings.MINIMUM_MAILING_AGE
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February: the birthday falls on 1 March in common years
+        return today.replace(year=today.year - years, month=3, day=1)
+
+
+def mailable_condition(today: dt.date, prefix: str = "") -> Q:
+    """The rule as a filter, usable on Member (or, with a prefix, through a relation)."""
+    p = prefix
+    return (
+        Q(**{f"{p}birth_date__lte": born_on_or_before(today)})
+        & ~Q(**{f"{p}email": ""})
+        & Q(**{f"{p}unsubscribed_at__isnull": True})
+        & (Q(**{f"{p}membership_ends_on__isnull": True}) | Q(**{f"{p}membership_ends_on__gt": today}))
+    )
+
+
+def mailable_members(members: QuerySet[Member], today: dt.date) -> QuerySet[Member]:
+    return members.filter(mailable_condition(today))
+
+
+def why_not_mailable(member: Member, today: dt.date) -> str | None:
+    """The reason a member may not be mailed today, or None when they may."""
+    if member.birth_date is None:
+        return "birth date unknown: age 16+ not proven"
+    if member.birth_date > born_on_or_before(today):
+        return f"under {settings.MINIMUM_MAILING_AGE}"
+    if not member.email:
+        return "no e-mail address"
+    if member.unsubscribed_at is not None:
+        return "unsubscribed"
+    if member.membership_ends_on is not None and member.membership_ends_on <= today:
+        return "membership ended"
+    return None
