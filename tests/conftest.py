@@ -16,8 +16,22 @@ class RecordingHandler:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        # address → SMTP reply, e.g. "550 5.1.1 No such user" or "451 4.3.0 Try again later"
+        self.rejections: dict[str, str] = {}
+        self.connections = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.rejections:
+            return self.rejections[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
         parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self.messages.append(parsed)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
@@ -33,6 +47,12 @@ class SmtpServer:
     @property
     def messages(self) -> list[EmailMessage]:
         return self.handler.messages
+
+    def reject(self, address: str, reply: str) -> None:
+        self.handler.rejections[address] = reply
+
+    def accept(self, address: str) -> None:
+        self.handler.rejections.pop(address, None)
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"].addresses[0].addr_spec == address]
@@ -56,10 +76,40 @@ def smtp_server(settings):
     controller.stop()
 
 
+@pytest.fixture
+def library(db):
+    """A library with the two standard journeys installed, as `library add` leaves it."""
+    from patronflow.journeys.definitions import install_standard_journeys
+    from tests.factories import LibraryFactory
+
+    library = LibraryFactory(code="gent", name="Bibliotheek Gent")
+    install_standard_journeys(library)
+    return library
+
+
 @pytest.fixture(autouse=True)
 def _base_url(settings):
     settings.BASE_URL = "https://mail.example-network.be"
 
 
-def running_on_postgresql() -> bool:
-    return os.environ.get("PATRONFLOW_DATABASE_URL", "").startswith("postgres")
+def subprocess_environment(smtp_url: str = "") -> dict[str, str]:
+    """Environment for running `patronflow` against the test database (commit your data:
+    use django_db(transaction=True))."""
+    from django.conf import settings
+    from django.db import connection
+
+    database = connection.settings_dict
+    if database["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{database['NAME']}"
+    else:
+        host = database["HOST"] or "127.0.0.1"
+        url = (
+            f"postgresql://{database['USER']}@{host}:{database['PORT'] or 5432}/{database['NAME']}"
+        )
+    return {
+        **os.environ,
+        "PATRONFLOW_DATABASE_URL": url,
+        "PATRONFLOW_SECRET_KEY": settings.SECRET_KEY,
+        "PATRONFLOW_BASE_URL": settings.BASE_URL,
+        "PATRONFLOW_SMTP_URL": smtp_url or settings.SMTP_URL,
+    }

@@ -3,11 +3,17 @@
 import datetime as dt
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from patronflow.members.models import Item, Library, Loan, Member
 
 TODAY = dt.date(2026, 6, 1)
+
+
+def at(day: dt.date, hour: int = 10) -> dt.datetime:
+    """A moment on a day, in the libraries' time zone: what `tick --now` would be given."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
 
 
 class LibraryFactory(DjangoModelFactory):
@@ -20,7 +26,9 @@ class LibraryFactory(DjangoModelFactory):
     sender_name = factory.LazyAttribute(lambda o: o.name)
     sender_email = factory.LazyAttribute(lambda o: f"nieuws@{o.code}.bibliotheek.be")
     privacy_url = factory.LazyAttribute(lambda o: f"https://{o.code}.bibliotheek.be/privacy")
-    profile_url = factory.LazyAttribute(lambda o: f"https://{o.code}.bibliotheek.be/mijn-bibliotheek")
+    profile_url = factory.LazyAttribute(
+        lambda o: f"https://{o.code}.bibliotheek.be/mijn-bibliotheek"
+    )
     survey_url = ""
 
 

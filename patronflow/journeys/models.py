@@ -27,7 +27,9 @@ class Journey(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["library", "key"], name="journey_key_unique_per_library")
+            models.UniqueConstraint(
+                fields=["library", "key"], name="journey_key_unique_per_library"
+            )
         ]
         ordering = ["library", "key"]
 

@@ -20,9 +20,11 @@ def entry_candidates(journey: Journey, today: dt.date) -> QuerySet[Member]:
     if journey.entry_rule == Journey.EntryRule.DORMANT:
         cutoff = today - dt.timedelta(days=journey.entry_days)
         recent_loan = Loan.objects.filter(member=OuterRef("pk"), loaned_on__gte=cutoff)
-        return members.annotate(
-            last_seen=Coalesce("last_activity_on", "registered_on")
-        ).filter(last_seen__lt=cutoff, registered_on__lt=cutoff).exclude(Exists(recent_loan))
+        return (
+            members.annotate(last_seen=Coalesce("last_activity_on", "registered_on"))
+            .filter(last_seen__lt=cutoff, registered_on__lt=cutoff)
+            .exclude(Exists(recent_loan))
+        )
     raise ValueError(f"unknown entry rule {journey.entry_rule!r}")
 
 

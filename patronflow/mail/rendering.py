@@ -6,6 +6,7 @@ contains is recorded on the message and replaced by a signed click link, so the 
 can only ever lead to a destination that was in the mail.
 """
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from urllib.parse import urlsplit
@@ -129,6 +130,12 @@ def check_staff_template(source: str, *, html: bool) -> None:
     render_staff_text(source, sample, html=html)
 
 
+def plain_text(html: str) -> str:
+    """The text part: the same content and every link, without the layout's padding."""
+    lines = [line.rstrip() for line in get_text(html, ParserConfig(display_links=True)).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
 def render_mail(
     *,
     message_id: int,
@@ -146,23 +153,27 @@ def render_mail(
     rendered_subject = " ".join(render_staff_text(subject, context, html=False).split())
     body_html = sanitise(render_staff_text(body, context, html=True), rewrite_link=tracker)
     feedback_token = make_token("feedback", message_id)
-    html = _layout_environment().get_template("base.html").render(
-        subject=rendered_subject,
-        preheader=render_staff_text(preheader, context, html=False),
-        library=library,
-        body=Markup(body_html),
-        reading_tips=reading_tips,
-        privacy_url=tracker(library.privacy_url) if library.privacy_url else "",
-        survey_url=tracker(library.survey_url) if library.survey_url else "",
-        feedback_up_url=tracking_url("feedback", feedback_token, "up"),
-        feedback_down_url=tracking_url("feedback", feedback_token, "down"),
-        unsubscribe_url=unsubscribe_url,
-        open_pixel_url=(
-            tracking_url("open", make_token("open", message_id)) if library.track_opens else ""
-        ),
+    html = (
+        _layout_environment()
+        .get_template("base.html")
+        .render(
+            subject=rendered_subject,
+            preheader=render_staff_text(preheader, context, html=False),
+            library=library,
+            body=Markup(body_html),
+            reading_tips=reading_tips,
+            privacy_url=tracker(library.privacy_url) if library.privacy_url else "",
+            survey_url=tracker(library.survey_url) if library.survey_url else "",
+            feedback_up_url=tracking_url("feedback", feedback_token, "up"),
+            feedback_down_url=tracking_url("feedback", feedback_token, "down"),
+            unsubscribe_url=unsubscribe_url,
+            open_pixel_url=(
+                tracking_url("open", make_token("open", message_id)) if library.track_opens else ""
+            ),
+        )
     )
     html = css_inline.CSSInliner(keep_style_tags=True).inline(html)
-    text = get_text(html, ParserConfig(display_links=True)).strip()
+    text = plain_text(html)
     return RenderedMail(
         subject=rendered_subject,
         html=html,

@@ -105,7 +105,7 @@ def compose(message: Message, rendered: RenderedMail) -> EmailMessage:
     mail["Subject"] = rendered.subject
     mail["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     mail["Message-ID"] = make_msgid(idstring=f"pf{message.pk}", domain=sender_domain)
-    mail["List-Id"] = f"{library.name} <{message.step.journey.key}.{library.code}.{sender_domain}>"
+    mail["List-Id"] = f"{library.name} <{message.step.journey.key}.{sender_domain}>"
     mail["List-Unsubscribe"] = f"<{rendered.unsubscribe_url}>"
     mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     mail.set_content(rendered.text)

@@ -29,7 +29,10 @@ def mailable_condition(today: dt.date, prefix: str = "") -> Q:
         Q(**{f"{p}birth_date__lte": born_on_or_before(today)})
         & ~Q(**{f"{p}email": ""})
         & Q(**{f"{p}unsubscribed_at__isnull": True})
-        & (Q(**{f"{p}membership_ends_on__isnull": True}) | Q(**{f"{p}membership_ends_on__gt": today}))
+        & (
+            Q(**{f"{p}membership_ends_on__isnull": True})
+            | Q(**{f"{p}membership_ends_on__gt": today})
+        )
     )
 
 

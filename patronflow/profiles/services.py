@@ -64,7 +64,11 @@ def refresh_profiles(member_ids: Iterable[int]) -> dict[int, Segment]:
             update_conflicts=True,
             unique_fields=["member"],
             update_fields=[
-                "segment", "loans_counted", "fiction_share", "digital_share", "computed_at"
+                "segment",
+                "loans_counted",
+                "fiction_share",
+                "digital_share",
+                "computed_at",
             ],
         )
     return segments

@@ -5,8 +5,7 @@ from patronflow.journeys.models import Enrolment
 from patronflow.journeys.services import tick
 from patronflow.members.models import Item
 from patronflow.profiles.models import Segment
-from tests.factories import TODAY, ItemFactory, LoanFactory, MemberFactory
-from tests.journeys.conftest import at
+from tests.factories import TODAY, ItemFactory, LoanFactory, MemberFactory, at
 
 LONG_AGO = TODAY - dt.timedelta(days=400)
 

@@ -3,8 +3,7 @@ import datetime as dt
 from patronflow.journeys.models import Enrolment
 from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
-from tests.factories import TODAY, MemberFactory
-from tests.journeys.conftest import at
+from tests.factories import TODAY, MemberFactory, at
 
 
 def subjects(smtp_server, member):

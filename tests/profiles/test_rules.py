@@ -24,7 +24,9 @@ from tests.factories import TODAY, ItemFactory, LibraryFactory, LoanFactory, Mem
         (None, "abc", "R", "onbekend", None),
     ],
 )
-def test_fiction_comes_from_flag_then_nur_then_siso_then_genre(is_fiction, nur, siso, genre, expected):
+def test_fiction_comes_from_flag_then_nur_then_siso_then_genre(
+    is_fiction, nur, siso, genre, expected
+):
     assert rules.item_is_fiction(is_fiction, nur, siso, genre) is expected
 
 
@@ -47,7 +49,9 @@ def test_profile_follows_what_the_member_mainly_borrows():
     for _ in range(4):
         LoanFactory(member=reader, item__material=Item.Material.EBOOK, item__is_fiction=True)
     LoanFactory(member=reader, item__material=Item.Material.BOOK, item__is_fiction=False)
-    LoanFactory(member=reader, item__is_fiction=None, item__nur="", item__genre="")  # unclassifiable
+    LoanFactory(
+        member=reader, item__is_fiction=None, item__nur="", item__genre=""
+    )  # unclassifiable
     newcomer = MemberFactory(library=library)
     LoanFactory(member=newcomer)
 
@@ -63,7 +67,9 @@ def test_profile_follows_what_the_member_mainly_borrows():
 @pytest.mark.django_db
 def test_reading_tips_are_the_most_borrowed_recent_titles_of_the_segments_kind():
     library = LibraryFactory()
-    thriller_ebook = ItemFactory(library=library, material=Item.Material.EBOOK, title="De e-thriller")
+    thriller_ebook = ItemFactory(
+        library=library, material=Item.Material.EBOOK, title="De e-thriller"
+    )
     cookbook = ItemFactory(library=library, is_fiction=False, title="Het kookboek")
     for _ in range(3):
         member = MemberFactory(library=library)

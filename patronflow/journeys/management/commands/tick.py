@@ -33,7 +33,9 @@ class Command(BaseCommand):
         summary = tick(now or timezone.now())
         table = Table(title="Journeys", title_justify="left")
         for column in ("library", "journey", "entered", "left", "mails queued", "completed"):
-            table.add_column(column, justify="right" if column not in {"library", "journey"} else "left")
+            table.add_column(
+                column, justify="right" if column not in {"library", "journey"} else "left"
+            )
         for progress in summary.journeys:
             left = ", ".join(f"{n} {reason}" for reason, n in progress.exited.items()) or "0"
             table.add_row(

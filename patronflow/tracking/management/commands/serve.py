@@ -6,8 +6,28 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from gunicorn.app.base import BaseApplication
 
-# No client address or user agent: the access log must not become a record of who read what.
-ACCESS_LOG_FORMAT = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
+# No client address or user agent: the paths hold message tokens, and an IP next to them would
+# make the access log a record of who read what.
+ACCESS_LOG_FORMAT = '"%(r)s" %(s)s %(b)s %(M)sms'
+# Gunicorn's own messages and the access log both on stdout (gunicorn's default puts its own
+# on stderr), formatted like the rest of patronflow's log. The root logger is left as it was.
+GUNICORN_LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "stream": "ext://sys.stdout",
+        }
+    },
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+    },
+    "root": {"level": "WARNING", "handlers": []},
+}
 
 
 class TrackingServer(BaseApplication):
@@ -18,6 +38,10 @@ class TrackingServer(BaseApplication):
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        # Gunicorn 25.1+ also opens a control socket at one fixed path per user, which a second
+        # instance (the demo, a test) would take over; the tracking server needs no runtime control.
+        if "control_socket_disable" in self.cfg.settings:
+            self.cfg.set("control_socket_disable", True)
 
     def load(self):
         from patronflow.wsgi import application
@@ -55,8 +79,7 @@ class Command(BaseCommand):
                 "workers": workers,
                 "proc_name": "patronflow-serve",
                 "accesslog": "-",
-                "errorlog": "-",
-                "loglevel": "info",
                 "access_log_format": ACCESS_LOG_FORMAT,
+                "logconfig_dict": GUNICORN_LOGGING,
             }
         ).run()

@@ -1,0 +1,88 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
+from rich.table import Table
+
+from patronflow.members.queries import libraries_overview, library_for_command
+from patronflow.members.services import DETAILS, add_library, change_library
+
+HELP = {
+    "name": "The library's name, e.g. 'Bibliotheek Gent'.",
+    "sender_name": "Name in the From of mails (default: the library's name).",
+    "sender_email": "Address that mails are sent from, e.g. nieuws@gent.bibliotheek.be.",
+    "privacy_url": "Web address of the privacy statement (linked in every mail).",
+    "profile_url": "Web address where a member creates a 'Mijn Bibliotheek' profile.",
+    "survey_url": "Web address of an optional survey linked in mails.",
+}
+
+
+def _option(detail: str) -> str:
+    return "--" + detail.replace("_", "-")
+
+
+class Command(BaseCommand):
+    help = "Add, list or change libraries (tenants)."
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{add,list,set}")
+        add = actions.add_parser("add", help="Add a library.")
+        add.add_argument("code", help="Short code, e.g. 'gent': what --library takes.")
+        for detail in DETAILS:
+            add.add_argument(_option(detail), required=detail == "name", help=HELP[detail])
+        actions.add_parser("list", help="List the libraries.")
+        change = actions.add_parser("set", help="Change a library's details.")
+        change.add_argument("code")
+        for detail in DETAILS:
+            change.add_argument(_option(detail), help=HELP[detail] + " '' clears it.")
+
+    def handle(self, *args, action: str, **options):
+        if action == "list":
+            self._list()
+            return
+        details = {d: options[d] for d in DETAILS if options.get(d) is not None}
+        try:
+            if action == "add":
+                library = add_library(options["code"], **details)
+                self.stdout.write(f"Added library {library.code} ({library.name}).")
+            else:
+                library = library_for_command(options["code"])
+                if not details:
+                    raise CommandError(
+                        "nothing to change: give one or more of "
+                        + ", ".join(_option(d) for d in DETAILS)
+                    )
+                change_library(library, **details)
+                self.stdout.write(f"Changed {library.code}: {', '.join(details)}.")
+        except ValidationError as error:
+            raise CommandError(_explain(error)) from None
+
+    def _list(self) -> None:
+        console = Console(file=self.stdout, width=max(Console().width, 120))
+        libraries = list(libraries_overview())
+        if not libraries:
+            console.print("No libraries yet. Add one with: patronflow library add CODE --name NAME")
+            return
+        table = Table(title="Libraries", title_justify="left")
+        for column in ("code", "name", "sender", "privacy statement", "Mijn Bibliotheek", "survey"):
+            table.add_column(column, overflow="fold")
+        table.add_column("members", justify="right")
+        for library in libraries:
+            table.add_row(
+                library.code,
+                library.name,
+                library.from_address if library.sender_email else "–",
+                library.privacy_url or "–",
+                library.profile_url or "–",
+                library.survey_url or "–",
+                str(library.member_count),
+            )
+        console.print(table)
+
+
+def _explain(error: ValidationError) -> str:
+    lines = [
+        f"{'CODE' if field == 'code' else _option(field)}: {message}"
+        for field, messages in error.message_dict.items()
+        for message in messages
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,93 @@
+"""Writes about libraries (the tenants): adding one and changing its details.
+
+The imports of members, items and loans are writes too; they live in imports.py
+(`import_rows`, `import_file`) because reading a library-system export is a subject of its own.
+"""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from email_validator import EmailNotValidError, validate_email
+
+from patronflow.members.models import Library
+
+DETAILS = ("name", "sender_name", "sender_email", "privacy_url", "profile_url", "survey_url")
+URL_DETAILS = ("privacy_url", "profile_url", "survey_url")
+_CODE = re.compile(r"[a-z0-9][a-z0-9_-]*")
+# Links in mails must open in a member's browser: no ftp:// or other schemes.
+_web_address = URLValidator(schemes=["https", "http"])
+
+
+def add_library(code: str, name: str, **details: str) -> Library:
+    """Create a tenant. `details` are any of DETAILS; raises ValidationError per field."""
+    code = code.strip()
+    errors: dict[str, list[str]] = {}
+    if not _CODE.fullmatch(code) or len(code) > Library._meta.get_field("code").max_length:
+        errors["code"] = [
+            f"{code!r} is not a library code: use lower-case letters, digits, '-' and '_' "
+            "(at most 32), e.g. 'gent' or 'bib-leuven'"
+        ]
+    elif Library.objects.filter(code=code).exists():
+        errors["code"] = [_code_taken(code)]
+    cleaned = _clean_details({"name": name, **details}, errors)
+    library = Library(code=code, **cleaned)
+    _full_clean(library, errors)
+    try:
+        with transaction.atomic():
+            library.save()
+    except IntegrityError:
+        raise ValidationError({"code": [_code_taken(code)]}) from None
+    return library
+
+
+def change_library(library: Library, **changes: str) -> Library:
+    """Change some of a library's DETAILS; an empty string clears an optional one."""
+    errors: dict[str, list[str]] = {}
+    cleaned = _clean_details(changes, errors)
+    for name, value in cleaned.items():
+        setattr(library, name, value)
+    _full_clean(library, errors)
+    library.save(update_fields=list(cleaned))
+    return library
+
+
+def _code_taken(code: str) -> str:
+    return f"a library with code {code!r} already exists (see: patronflow library list)"
+
+
+def _clean_details(details: dict[str, str], errors: dict[str, list[str]]) -> dict[str, str]:
+    unknown = set(details) - set(DETAILS)
+    if unknown:
+        raise TypeError(f"not a library detail: {', '.join(sorted(unknown))}")
+    cleaned = {name: value.strip() for name, value in details.items()}
+    if "name" in cleaned and not cleaned["name"]:
+        errors["name"] = ["a library needs a name"]
+    for name in ("name", "sender_name"):
+        if any(char in cleaned.get(name, "") for char in "\r\n"):
+            errors[name] = ["must be a single line (it goes into the From header of mails)"]
+    if cleaned.get("sender_email"):
+        try:
+            cleaned["sender_email"] = validate_email(
+                cleaned["sender_email"], check_deliverability=False, allow_smtputf8=False
+            ).normalized
+        except EmailNotValidError as error:
+            errors["sender_email"] = [f"{cleaned['sender_email']!r} is not usable: {error}"]
+    for name in URL_DETAILS:
+        if cleaned.get(name):
+            try:
+                _web_address(cleaned[name])
+            except ValidationError:
+                errors[name] = [f"{cleaned[name]!r} is not a web address (http:// or https://)"]
+    return cleaned
+
+
+def _full_clean(library: Library, errors: dict[str, list[str]]) -> None:
+    """The model's own checks (lengths) for fields not already found wrong; raises all."""
+    try:
+        library.full_clean(exclude=[*errors, "code"], validate_unique=False)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)

@@ -1,0 +1,89 @@
+"""Delivery outcomes: every message is sent once, retried, or recorded as failed — never lost."""
+
+import datetime as dt
+
+import pytest
+
+from patronflow.journeys.services import tick
+from patronflow.mail.models import Message
+from tests.factories import TODAY, MemberFactory, at
+
+
+def new_members(library, count: int):
+    return [MemberFactory(library=library, registered_on=TODAY) for _ in range(count)]
+
+
+def test_a_batch_goes_over_one_smtp_connection(library, smtp_server):
+    new_members(library, 25)
+
+    tick(at(TODAY))
+
+    assert len(smtp_server.messages) == 25
+    assert smtp_server.handler.connections == 1
+
+
+def test_a_permanent_rejection_fails_that_message_only(library, smtp_server):
+    refused, accepted = new_members(library, 2)
+    smtp_server.reject(refused.email, "550 5.1.1 No such user")
+
+    tick(at(TODAY))
+    tick(at(TODAY, hour=18))
+
+    assert [m["To"].addresses[0].addr_spec for m in smtp_server.messages] == [accepted.email]
+    failed = Message.objects.get(enrolment__member=refused)
+    assert failed.status == Message.Status.FAILED
+    assert "550" in failed.last_error
+    assert failed.attempts == 1
+
+
+def test_a_temporary_rejection_is_retried_later_and_delivered_once(library, smtp_server):
+    [member] = new_members(library, 1)
+    smtp_server.reject(member.email, "451 4.3.0 Mailbox busy, try again later")
+
+    tick(at(TODAY, hour=10))
+    message = Message.objects.get()
+    assert message.status == Message.Status.QUEUED
+    assert message.next_attempt_at > at(TODAY, hour=10)
+
+    smtp_server.accept(member.email)
+    tick(at(TODAY, hour=10))  # too early: the backoff has not passed
+    assert smtp_server.messages == []
+    tick(at(TODAY, hour=11))
+    tick(at(TODAY, hour=12))
+
+    assert len(smtp_server.to(member.email)) == 1
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Message.Status.SENT, 2)
+
+
+def test_retries_stop_after_the_attempt_limit(library, smtp_server, settings):
+    [member] = new_members(library, 1)
+    smtp_server.reject(member.email, "451 4.3.0 Try again later")
+
+    for attempt in range(settings.SEND_MAX_ATTEMPTS + 3):
+        tick(at(TODAY, hour=0) + dt.timedelta(hours=3 * attempt))  # each past the backoff
+
+    message = Message.objects.get()
+    assert message.status == Message.Status.FAILED
+    assert message.attempts == settings.SEND_MAX_ATTEMPTS
+
+
+def test_mails_wait_while_the_smtp_server_is_down(library, smtp_server, settings):
+    new_members(library, 3)
+    settings.SMTP_URL = "smtp://127.0.0.1:9"
+
+    summary = tick(at(TODAY, hour=9))
+
+    assert summary.sending.retrying == 3
+    assert set(Message.objects.values_list("status", "attempts")) == {(Message.Status.QUEUED, 0)}
+    settings.SMTP_URL = smtp_server.url
+    tick(at(TODAY, hour=10))
+    assert len(smtp_server.messages) == 3
+
+
+@pytest.mark.parametrize("scheme", ["http", "ftp"])
+def test_an_smtp_url_that_is_not_understood_is_a_clear_error(scheme):
+    from patronflow.mail.smtp import SmtpServer
+
+    with pytest.raises(ValueError, match="PATRONFLOW_SMTP_URL"):
+        SmtpServer.from_url(f"{scheme}://mail.example.org")

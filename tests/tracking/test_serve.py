@@ -1,0 +1,78 @@
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from patronflow.tracking.models import Event
+from tests.factories import MessageFactory
+from tests.tracking.links import open_link
+
+SERVE = [sys.executable, "-m", "patronflow.cli", "serve"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _test_database_url() -> str:
+    name = settings.DATABASES["default"]["NAME"]
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{name}"
+    configured = urlsplit(os.environ["PATRONFLOW_DATABASE_URL"])
+    return urlunsplit(configured._replace(path=f"/{name}"))
+
+
+def _wait_until_answering(base_url: str, server: subprocess.Popen, log_path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"serve exited early:\n{log_path.read_text()}"
+        try:
+            urllib.request.urlopen(f"{base_url}/t/o/not-a-token.gif", timeout=2)
+        except urllib.error.HTTPError:
+            return  # it answered (404): the server is up
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"serve did not answer within 30 s:\n{log_path.read_text()}")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_serve_runs_the_tracking_endpoints_under_gunicorn(tmp_path):
+    message = MessageFactory()
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "serve.log"
+    env = os.environ | {
+        "PATRONFLOW_DATABASE_URL": _test_database_url(),
+        "PATRONFLOW_SECRET_KEY": settings.SECRET_KEY,
+    }
+
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [*SERVE, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_answering(base_url, server, log_path)
+        with urllib.request.urlopen(base_url + open_link(message.id), timeout=10) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"] == "image/gif"
+            assert response.read().startswith(b"GIF89a")
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+    assert Event.objects.filter(message=message, kind=Event.Kind.OPEN).count() == 1
+    assert "GET /t/o/" in log_path.read_text()
