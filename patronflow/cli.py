@@ -50,6 +50,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"patronflow: unknown command {name!r}\n\n{_usage()}")
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "patronflow.settings")
+    if name == "demo":
+        # The demo builds its own database and never touches a configured one.
+        from patronflow.settings import VAR_DIR
+
+        os.environ["PATRONFLOW_DATABASE_URL"] = f"sqlite:///{VAR_DIR / 'demo' / 'patronflow.sqlite3'}"
     import django
     from django.core.management import ManagementUtility
 

@@ -119,8 +119,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"patronflow": {"handlers": ["console"], "level": "INFO"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "stream": "ext://sys.stdout",
+        }
+    },
+    "loggers": {
+        "patronflow": {"handlers": ["console"], "level": "INFO"},
+        # Without this, server errors go only to mail_admins and nobody sees them.
+        "django": {"handlers": ["console"], "level": "WARNING"},
+        # 404s for forged or expired links are expected on a public endpoint: not news.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }
 
 # Mail-policy constants; the journeys and privacy rules read them from here.

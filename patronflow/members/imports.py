@@ -418,32 +418,32 @@ def _upsert(
     to the first occurrence of an id in this import (later ones are `repeated`)."""
     model = spec.model
     meta = model._meta
-    data_fields = [meta.get_field(c.attname).name for c in columns if c is not spec.key]
+    attnames = [c.attname for c in columns if c is not spec.key]
     touched = [f for f in meta.concrete_fields if getattr(f, "auto_now", False)]
+    # Plain tuples rather than model instances: most rows of a nightly import are unchanged.
     existing = {
-        obj.external_id: obj
-        for obj in model.objects.filter(library=library, external_id__in=latest).only(
-            "pk", "external_id", *data_fields
-        )
+        external_id: (pk, stored)
+        for external_id, pk, *stored in model.objects.filter(
+            library=library, external_id__in=latest
+        ).values_list("external_id", "pk", *attnames)
     }
     new, changed = [], []
     for external_id, values in latest.items():
         first_time = external_id not in written
-        obj = existing.get(external_id)
-        if obj is None:
+        pk, stored = existing.get(external_id, (None, None))
+        if pk is None:
             new.append(model(library=library, external_id=external_id, **values))
             summary.inserted += first_time
-        elif any(getattr(obj, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(obj, name, value)
+        elif stored != [values[name] for name in attnames]:
+            row = model(pk=pk, library=library, external_id=external_id, **values)
             for auto_field in touched:
-                auto_field.pre_save(obj, add=False)
-            changed.append(obj)
+                auto_field.pre_save(row, add=False)
+            changed.append(row)
             summary.updated += first_time
         else:
             summary.unchanged += first_time
 
-    update_fields = data_fields + [f.name for f in touched]
+    update_fields = [meta.get_field(name).name for name in attnames] + [f.name for f in touched]
     with transaction.atomic():
         if new:
             # A concurrent import of the same library may have inserted the id meanwhile.

@@ -1,17 +1,15 @@
-import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit, urlunsplit
+from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from patronflow.tracking.models import Event
+from tests.conftest import subprocess_environment
 from tests.factories import MessageFactory
 from tests.tracking.links import open_link
 
@@ -24,15 +22,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _test_database_url() -> str:
-    name = settings.DATABASES["default"]["NAME"]
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{name}"
-    configured = urlsplit(os.environ["PATRONFLOW_DATABASE_URL"])
-    return urlunsplit(configured._replace(path=f"/{name}"))
-
-
-def _wait_until_answering(base_url: str, server: subprocess.Popen, log_path) -> None:
+def _wait_until_answering(base_url: str, server: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         assert server.poll() is None, f"serve exited early:\n{log_path.read_text()}"
@@ -52,15 +42,11 @@ def test_serve_runs_the_tracking_endpoints_under_gunicorn(tmp_path):
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "serve.log"
-    env = os.environ | {
-        "PATRONFLOW_DATABASE_URL": _test_database_url(),
-        "PATRONFLOW_SECRET_KEY": settings.SECRET_KEY,
-    }
 
     with log_path.open("wb") as log:
         server = subprocess.Popen(
             [*SERVE, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            env=env,
+            env=subprocess_environment(),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -75,4 +61,6 @@ def test_serve_runs_the_tracking_endpoints_under_gunicorn(tmp_path):
         server.wait(timeout=15)
 
     assert Event.objects.filter(message=message, kind=Event.Kind.OPEN).count() == 1
-    assert "GET /t/o/" in log_path.read_text()
+    log_lines = log_path.read_text().splitlines()
+    [access_line] = [line for line in log_lines if f"GET {open_link(message.id)}" in line]
+    assert "127.0.0.1" not in access_line  # no client addresses in the access log
