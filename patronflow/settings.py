@@ -31,7 +31,6 @@ SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("PATRONFLOW_DEBUG", "") == "1"
 BASE_URL = os.environ.get("PATRONFLOW_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 SMTP_URL = os.environ.get("PATRONFLOW_SMTP_URL", "smtp://127.0.0.1:1025")
-BROKER_URL = os.environ.get("PATRONFLOW_BROKER_URL", "")
 ALLOWED_HOSTS = [h for h in os.environ.get("PATRONFLOW_ALLOWED_HOSTS", "*").split(",") if h]
 
 INSTALLED_APPS = [

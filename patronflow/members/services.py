@@ -11,17 +11,23 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from email_validator import EmailNotValidError, validate_email
 
+from patronflow.journeys.definitions import install_standard_journeys
 from patronflow.members.models import Library
 
-DETAILS = ("name", "sender_name", "sender_email", "privacy_url", "profile_url", "survey_url")
+TEXT_DETAILS = ("name", "sender_name", "sender_email", "privacy_url", "profile_url", "survey_url")
+DETAILS = (*TEXT_DETAILS, "track_opens")
 URL_DETAILS = ("privacy_url", "profile_url", "survey_url")
 _CODE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # Links in mails must open in a member's browser: no ftp:// or other schemes.
 _web_address = URLValidator(schemes=["https", "http"])
 
 
-def add_library(code: str, name: str, **details: str) -> Library:
-    """Create a tenant. `details` are any of DETAILS; raises ValidationError per field."""
+def add_library(code: str, name: str, **details: str | bool) -> Library:
+    """Create a tenant with the standard journeys (welcome, dormant), ready to import into.
+
+    `details` are any of DETAILS (track_opens a bool, the others text); raises
+    ValidationError with a message per field.
+    """
     code = code.strip()
     errors: dict[str, list[str]] = {}
     if not _CODE.fullmatch(code) or len(code) > Library._meta.get_field("code").max_length:
@@ -37,12 +43,13 @@ def add_library(code: str, name: str, **details: str) -> Library:
     try:
         with transaction.atomic():
             library.save()
+            install_standard_journeys(library)
     except IntegrityError:
         raise ValidationError({"code": [_code_taken(code)]}) from None
     return library
 
 
-def change_library(library: Library, **changes: str) -> Library:
+def change_library(library: Library, **changes: str | bool) -> Library:
     """Change some of a library's DETAILS; an empty string clears an optional one."""
     errors: dict[str, list[str]] = {}
     cleaned = _clean_details(changes, errors)
@@ -57,11 +64,17 @@ def _code_taken(code: str) -> str:
     return f"a library with code {code!r} already exists (see: patronflow library list)"
 
 
-def _clean_details(details: dict[str, str], errors: dict[str, list[str]]) -> dict[str, str]:
+def _clean_details(
+    details: dict[str, str | bool], errors: dict[str, list[str]]
+) -> dict[str, str | bool]:
     unknown = set(details) - set(DETAILS)
     if unknown:
         raise TypeError(f"not a library detail: {', '.join(sorted(unknown))}")
-    cleaned = {name: value.strip() for name, value in details.items()}
+    if not isinstance(details.get("track_opens", False), bool):
+        raise TypeError("track_opens is a bool")
+    cleaned = {
+        name: value.strip() if isinstance(value, str) else value for name, value in details.items()
+    }
     if "name" in cleaned and not cleaned["name"]:
         errors["name"] = ["a library needs a name"]
     for name in ("name", "sender_name"):

@@ -38,17 +38,27 @@ class Command(BaseCommand):
             summary = self._import(tenant, kind, file)
         except ImportFileError as error:
             raise CommandError(f"{error}. Nothing was imported.") from None
-        console = Console(file=self.stdout, width=max(Console().width, 80))
-        console.print(_summary_table(summary, tenant.code))
+        console = Console(file=self.stdout, width=max(Console().width, 80), highlight=False)
+        delimiter = DELIMITER_NAMES.get(summary.delimiter, repr(summary.delimiter))
+        console.print(
+            f"Imported {kind} into {tenant.code} from {summary.source} "
+            f"({summary.encoding}, {delimiter}-separated)"
+        )
+        console.print(_summary_table(summary))
         if summary.ignored_columns:
             console.print(
-                f"Ignored columns (not part of the format): {', '.join(summary.ignored_columns)}"
+                f"Ignored columns (not in the format): {', '.join(summary.ignored_columns)}"
             )
         for rejection in summary.rejections[:SHOWN_REJECTIONS]:
             self.stderr.write(str(rejection))
         if summary.rejected > SHOWN_REJECTIONS:
             self.stderr.write(f"... and {summary.rejected - SHOWN_REJECTIONS} more")
         if summary.rejected:
+            rows = "row" if summary.rejected == 1 else "rows"
+            self.stderr.write(
+                f"{summary.rejected:,} {rows} rejected; the other rows were loaded. Correct the "
+                "rejected rows and import the file again: loaded rows will count as unchanged."
+            )
             sys.exit(EXIT_ROWS_REJECTED)
 
     def _import(self, tenant, kind: str, file: Path) -> ImportSummary:
@@ -71,18 +81,11 @@ class Command(BaseCommand):
             )
 
 
-def _summary_table(summary: ImportSummary, library: str) -> Table:
-    delimiter = DELIMITER_NAMES.get(summary.delimiter, repr(summary.delimiter))
-    table = Table(
-        title=f"Import of {summary.kind} into {library} from {summary.source}",
-        title_justify="left",
-        caption=f"read as {summary.encoding}, {delimiter}-separated",
-        caption_justify="left",
-        show_header=False,
-    )
+def _summary_table(summary: ImportSummary) -> Table:
+    table = Table(show_header=False)
     table.add_column("what")
     table.add_column("rows", justify="right")
-    table.add_row("read", f"{summary.rows:,}")
+    table.add_row("rows read", f"{summary.rows:,}")
     table.add_row("inserted", f"{summary.inserted:,}")
     table.add_row("updated", f"{summary.updated:,}")
     table.add_row("unchanged", f"{summary.unchanged:,}")

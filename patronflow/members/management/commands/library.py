@@ -1,10 +1,12 @@
+from argparse import BooleanOptionalAction
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.table import Table
 
 from patronflow.members.queries import libraries_overview, library_for_command
-from patronflow.members.services import DETAILS, add_library, change_library
+from patronflow.members.services import DETAILS, TEXT_DETAILS, add_library, change_library
 
 HELP = {
     "name": "The library's name, e.g. 'Bibliotheek Gent'.",
@@ -13,6 +15,8 @@ HELP = {
     "privacy_url": "Web address of the privacy statement (linked in every mail).",
     "profile_url": "Web address where a member creates a 'Mijn Bibliotheek' profile.",
     "survey_url": "Web address of an optional survey linked in mails.",
+    "track_opens": "Count opens with a tracking pixel: only with the members' consent "
+    "(ePrivacy). Off by default.",
 }
 
 
@@ -27,13 +31,15 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(dest="action", required=True, metavar="{add,list,set}")
         add = actions.add_parser("add", help="Add a library.")
         add.add_argument("code", help="Short code, e.g. 'gent': what --library takes.")
-        for detail in DETAILS:
+        for detail in TEXT_DETAILS:
             add.add_argument(_option(detail), required=detail == "name", help=HELP[detail])
+        add.add_argument("--track-opens", action=BooleanOptionalAction, help=HELP["track_opens"])
         actions.add_parser("list", help="List the libraries.")
         change = actions.add_parser("set", help="Change a library's details.")
         change.add_argument("code")
-        for detail in DETAILS:
+        for detail in TEXT_DETAILS:
             change.add_argument(_option(detail), help=HELP[detail] + " '' clears it.")
+        change.add_argument("--track-opens", action=BooleanOptionalAction, help=HELP["track_opens"])
 
     def handle(self, *args, action: str, **options):
         if action == "list":
@@ -43,7 +49,10 @@ class Command(BaseCommand):
         try:
             if action == "add":
                 library = add_library(options["code"], **details)
-                self.stdout.write(f"Added library {library.code} ({library.name}).")
+                journeys = ", ".join(library.journeys.values_list("key", flat=True))
+                self.stdout.write(
+                    f"Added library {library.code} ({library.name}) with the journeys {journeys}."
+                )
             else:
                 library = library_for_command(options["code"])
                 if not details:
@@ -65,6 +74,7 @@ class Command(BaseCommand):
         table = Table(title="Libraries", title_justify="left")
         for column in ("code", "name", "sender", "privacy statement", "Mijn Bibliotheek", "survey"):
             table.add_column(column, overflow="fold")
+        table.add_column("opens tracked")
         table.add_column("members", justify="right")
         for library in libraries:
             table.add_row(
@@ -74,6 +84,7 @@ class Command(BaseCommand):
                 library.privacy_url or "–",
                 library.profile_url or "–",
                 library.survey_url or "–",
+                "yes" if library.track_opens else "no",
                 str(library.member_count),
             )
         console.print(table)
