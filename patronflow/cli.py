@@ -52,9 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "patronflow.settings")
     if name == "demo":
         # The demo builds its own database and never touches a configured one.
-        from patronflow.settings import VAR_DIR
-
-        os.environ["PATRONFLOW_DATABASE_URL"] = f"sqlite:///{VAR_DIR / 'demo' / 'patronflow.sqlite3'}"
+        os.environ["PATRONFLOW_DEMO"] = "1"
     import django
     from django.core.management import ManagementUtility
 

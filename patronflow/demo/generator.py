@@ -5,13 +5,13 @@ exactly: UTF-8, comma separated, a header row, ISO dates and ja/nee booleans.
 
 members.csv deliberately holds MALFORMED_ROWS bad rows, so that the demo shows how the importer
 reports them; the member on each has no loans, so no loan row is rejected in their wake:
-- an e-mail address with a doubled `@` (`voornaam.naam@@example.be`),
+- an e-mail address with a doubled `@` (`voornaam.naam@@example.com`),
 - an e-mail address without `@` (`voornaam.naam.example.org`),
 - a birth date that does not exist (`31/02/1987`),
 - a registration date with month 13 (`2019-13-07`).
 `GeneratedLibrary.malformed` names their lines and columns.
 
-E-mail addresses use only example.org, example.net and example.be, so no mail can reach a real
+E-mail addresses use only the reserved example.com, .org and .net (RFC 2606), so no mail can reach a real
 person. Names come from Faker's nl_BE and nl_NL name lists, drawn with our own seeded random
 generator so that a seed always yields the same files.
 """
@@ -22,7 +22,7 @@ import math
 import random
 import unicodedata
 from bisect import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -53,7 +53,7 @@ ENDED_MEMBERSHIP_SHARE = 0.01
 NO_EMAIL_SHARE = 0.002
 LIGHT_BORROWER_SHARE = 0.12
 ARRIVALS_PER_60_DAYS = (0.045, 0.055)
-UNFLAGGED_ITEM_SHARE = 0.37
+UNFLAGGED_ITEM_SHARE = 0.35
 MALFORMED_ROWS = 4
 MINIMUM_MEMBERS = 50
 
@@ -61,14 +61,15 @@ MINIMUM_MEMBERS = 50
 DORMANT_LAST_LOAN_DAYS_AGO = (396, 912)
 # Share of adults by what they mainly borrow: fiction or not, digital or not.
 ADULT_TASTES = (
-    ((True, False), 0.44),
-    ((False, False), 0.22),
-    ((True, True), 0.22),
-    ((False, True), 0.12),
+    ((True, False), 0.42),
+    ((False, False), 0.28),
+    ((True, True), 0.19),
+    ((False, True), 0.11),
 )
 DIGITAL = frozenset({"ebook", "eaudiobook"})
+AUDIENCES = {"adult": ("adult", "film", "comic"), "youth": ("youth", "comic")}
 DOMAINS = {
-    "nl_BE": (("example.be", 0.55), ("example.org", 0.30), ("example.net", 0.15)),
+    "nl_BE": (("example.com", 0.55), ("example.org", 0.30), ("example.net", 0.15)),
     "nl_NL": (("example.org", 0.60), ("example.net", 0.40)),
 }
 
@@ -85,6 +86,8 @@ class MalformedRow:
 
 @dataclass(frozen=True)
 class GeneratedLibrary:
+    """Where the exports are and how many rows each holds, for the demo to import and report."""
+
     directory: Path
     members_csv: Path
     arrivals_csv: Path
@@ -158,7 +161,7 @@ def generate_library(
     )
 
 
-def _write_rows(path: Path, header: Sequence[str], rows) -> int:
+def _write_rows(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> int:
     count = 0
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -178,7 +181,7 @@ def _yes_no(value: bool) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Edition:
-    """One bibliographic record as the library system exports it, with its physical copies."""
+    """One bibliographic record; each physical copy repeats it under its own item id."""
 
     work: Work
     material: str
@@ -301,17 +304,16 @@ def _isbn(rng: random.Random) -> str:
 def _pools(editions: Sequence[_Edition]) -> dict[tuple[str, bool, bool], _Pool]:
     """Adults borrow from the whole collection bar the youth shelf; children from the youth
     shelf and the comics, and from the adult shelves where the youth shelf has nothing."""
-    members: dict[tuple[str, bool, bool], tuple[list[int], list[float]]] = {}
+    stock: dict[tuple[str, bool, bool], tuple[list[int], list[float]]] = {}
     for index, edition in enumerate(editions):
-        audiences = {"adult": ("adult", "film", "comic"), "youth": ("youth", "comic")}
-        for audience, shelves in audiences.items():
+        for audience, shelves in AUDIENCES.items():
             if edition.work.shelf in shelves:
-                items, weights = members.setdefault(
+                items, weights = stock.setdefault(
                     (audience, edition.work.fiction, edition.digital), ([], [])
                 )
                 items.append(index)
                 weights.append(edition.popularity)
-    return {key: _Pool(items, weights) for key, (items, weights) in members.items()}
+    return {key: _Pool(items, weights) for key, (items, weights) in stock.items()}
 
 
 # --- the members ----------------------------------------------------------------------------
@@ -373,15 +375,16 @@ class _Population:
         self.names = names
         self.start = start
         self.addresses: set[str] = set()
-        order = list(range(size))
-        rng.shuffle(order)
-        children = round(size * UNDER_16_SHARE)
-        lapsed = children + round(size * DORMANT_SHARE)
-        self.children = set(order[:children])
-        self.dormant = set(order[children:lapsed])
-        self.malformed = set(order[lapsed : lapsed + MALFORMED_ROWS])
+        self.children = set(rng.sample(range(size), round(size * UNDER_16_SHARE)))
+        self.dormant = set(rng.sample(range(size), round(size * DORMANT_SHARE)))
+        active_adults = [
+            index
+            for index in range(size)
+            if index not in self.children and index not in self.dormant
+        ]
+        self.malformed = set(rng.sample(active_adults, MALFORMED_ROWS))
 
-    def patron(self, index: int, circulation: "_Circulation") -> "_Patron":
+    def patron(self, index: int, circulation: "_Circulation") -> _Patron:
         rng, start = self.rng, self.start
         child = index in self.children
         dormant = index in self.dormant
@@ -545,8 +548,8 @@ _DEFECTS = (
     ("email", lambda patron: patron.email.replace("@", "@@")),
     ("email", lambda patron: patron.email.split("@")[0] + ".example.org"),
     ("birth_date", lambda patron: f"31/02/{patron.birth_date.year}"),
-    ("registered_on", lambda patron: f"{patron.registered_on.year}-13-{patron.registered_on.day:02d}"),
-)  # fmt: skip
+    ("registered_on", lambda patron: f"{patron.registered_on:%Y}-13-{patron.registered_on:%d}"),
+)
 
 
 # --- the loans ------------------------------------------------------------------------------
@@ -577,6 +580,7 @@ class _Circulation:
         rng, start = self.rng, self.start
         taste = self.taste(child=child)
         if patron.dormant:
+            # Some lapsed members only ever came for the reading room or the computers.
             if rng.random() < 0.12:
                 patron.last_activity_on = start - timedelta(days=rng.randint(366, 1460))
                 patron.registered_on = min(patron.registered_on, patron.last_activity_on)
@@ -587,7 +591,7 @@ class _Circulation:
                 patron.registered_on, first_day - timedelta(days=rng.randint(0, 90))
             )
             count = 1 + int(rng.lognormvariate(1.4, 0.8))
-            self.record(index, taste, first_day, last_loan, count, ending_on=last_loan)
+            self.record(index, taste, first_day, last_loan, count, ends_on_last_day=True)
             patron.last_activity_on = min(
                 last_loan + timedelta(days=rng.randint(0, 20)), start - timedelta(days=366)
             )
@@ -632,23 +636,22 @@ class _Circulation:
         last_day: date,
         count: int,
         *,
-        ending_on: date | None = None,
+        ends_on_last_day: bool = False,
     ) -> date | None:
-        """Physical loans cluster on a few visits; digital ones fall on any day."""
+        """Physical loans cluster on a few visits; digital ones fall on any day. Returns the
+        date of the last loan."""
         if count == 0:
             return None
         rng = self.rng
         visits = [_day_between(rng, first_day, last_day) for _ in range(math.ceil(count / 2.5))]
-        if ending_on is not None:
-            visits[0] = ending_on
         latest = None
         for number in range(count):
             digital = rng.random() < taste.digital_share
             item = self.shelves.pick(
                 rng, taste.audience, rng.random() < taste.fiction_share, digital
             )
-            if number == 0 and ending_on is not None:
-                day = ending_on
+            if number == 0 and ends_on_last_day:
+                day = last_day
             elif digital:
                 day = _day_between(rng, first_day, last_day)
             else:

@@ -104,7 +104,7 @@ class SimulatedMembers:
         pixel = re.search(r'<img src="([^"]+/t/o/[^"]+)"', html)
         clicked = False
         if self.random.random() < UNSUBSCRIBE_RATE:
-            _request(mail["List-Unsubscribe"].strip("<>"), data=b"List-Unsubscribe=One-Click")
+            _request(mail["List-Unsubscribe"].strip().strip("<>"), data=b"List-Unsubscribe=One-Click")
             self.outcome.interactions["unsubscribed"] += 1
         elif self.random.random() < OPEN_RATE:
             if pixel:

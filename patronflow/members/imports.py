@@ -191,8 +191,8 @@ def import_file(
     semicolon or tab separated, as the header row shows.
 
     `progress(bytes_read, bytes_total)` is called while reading, for a progress bar. Rows
-    are committed per batch: a structural CSV error half-way raises ImportFileError after
-    the rows before it are loaded, and re-running the fixed file is safe.
+    are committed per batch: a broken CSV structure half-way (an unclosed quote) raises
+    ImportFileError when reading gets there, and importing the corrected file again is safe.
     """
     path = Path(path)
     source = str(path)
@@ -203,15 +203,12 @@ def import_file(
             delimiter = _delimiter_of(text.readline())
             text.seek(0)
             reader = csv.reader(text, delimiter=delimiter)
-            try:
-                header = next(reader, None)
-                if header is None:
-                    raise ImportFileError(f"{source} is empty: a header row is expected")
-                names = [name.strip().lower() for name in header]
-                rows = _source_rows(reader, names, text, total, progress)
-                summary = import_rows(library, kind, rows, source, columns=names)
-            except csv.Error as error:
-                raise ImportFileError(f"{source}:{reader.line_num}: {error}") from None
+            header = next(reader, None)
+            if header is None:
+                raise ImportFileError(f"{source} is empty: a header row is expected")
+            names = [name.strip().lower() for name in header]
+            rows = _source_rows(reader, names, source, text, total, progress)
+            summary = import_rows(library, kind, rows, source, columns=names)
     except OSError as error:
         raise ImportFileError(f"cannot read {source}: {error.strerror or error}") from None
     if progress:
@@ -254,11 +251,20 @@ def _delimiter_of(header_line: str) -> str:
 
 
 def _source_rows(
-    reader, names: list[str], text, total: int, progress: ProgressCallback | None
+    reader, names: list[str], source: str, text, total: int, progress: ProgressCallback | None
 ) -> Iterator[SourceRow]:
     """Rows with the line they start on (a quoted value may span lines); blank lines skipped."""
     last_line = reader.line_num
-    for count, fields in enumerate(reader, start=1):
+    for count in itertools.count(1):
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ImportFileError(
+                f"{source}:{last_line + 1}: {error} (a quote that is never closed?). The import "
+                "stopped there; rows before it may have been loaded"
+            ) from None
         start, last_line = last_line + 1, reader.line_num
         if progress and count % PROGRESS_EVERY_ROWS == 0:
             progress(text.buffer.tell(), total)
@@ -275,13 +281,16 @@ def _source_rows(
 def _check_header(spec: Kind, kind: str, header: list[str]) -> list[Column]:
     repeated = sorted({name for name in header if name and header.count(name) > 1})
     if repeated:
-        raise ImportFileError(f"column {', '.join(repeated)} appears more than once in the header")
+        raise ImportFileError(
+            f"column {', '.join(repeated)} appears more than once in the header; "
+            "nothing was imported"
+        )
     missing = [c.name for c in spec.columns if c.required and c.name not in header]
     if missing:
         plural = "s" if len(missing) > 1 else ""
         raise ImportFileError(
-            f"missing required column{plural} {', '.join(missing)} for a {kind} file; "
-            f"the header has: {', '.join(header) or '(nothing)'}"
+            f"missing required column{plural} {', '.join(missing)} for an import of {kind}; "
+            f"the header has: {', '.join(header) or '(nothing)'}. Nothing was imported"
         )
     return [column for column in spec.columns if column.name in header]
 
@@ -294,18 +303,17 @@ def _read_row(
     spec: Kind, columns: list[Column], width: int, row: Mapping
 ) -> tuple[str, dict[str, object]]:
     """The row's id and its values by model attribute, or _RowError with every problem."""
-    if None in row:
+    if None in row or any(row.get(column.name) is None for column in columns):
+        given = sum(value is not None for key, value in row.items() if key is not None)
+        given += len(row.get(None, ()))
         raise _RowError(
-            f"has {width + len(row[None])} fields where the header has {width} "
-            "(a separator inside a value that is not quoted?)"
+            f"has {given} fields where the header has {width} "
+            "(a separator in a value that is not quoted, or a quote that is never closed?)"
         )
     problems = []
     values: dict[str, object] = {}
     for column in columns:
-        raw = row.get(column.name)
-        if raw is None:
-            raise _RowError(f"has fewer fields than the header ({width}); {column.name} is missing")
-        text = raw.strip()
+        text = row[column.name].strip()
         if column.required and not text:
             problems.append(f"{column.name} is empty")
             continue

@@ -31,11 +31,14 @@ NONFICTION_GENRES = frozenset(
 
 
 def nur_is_fiction(nur: str) -> bool | None:
-    """NUR 300-399 is fiction, 400-999 non-fiction; 270-289 (youth fiction) counts as fiction."""
+    """NUR 300-399 is fiction except 320-329 (literary non-fiction: essays, biographies);
+    270-289 (youth fiction) is fiction; 400-999 is non-fiction."""
     try:
         code = int(nur.strip()[:3])
     except ValueError:
         return None
+    if 320 <= code <= 329:
+        return False
     if 300 <= code <= 399 or 270 <= code <= 289:
         return True
     if 400 <= code <= 999:

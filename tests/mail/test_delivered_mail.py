@@ -59,7 +59,7 @@ def test_mail_has_html_and_plain_text_parts(welcome_mail):
 def test_mail_carries_one_click_unsubscribe_headers(welcome_mail, client):
     mail, member, _ = welcome_mail
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    url = mail["List-Unsubscribe"].strip("<>")
+    url = mail["List-Unsubscribe"].strip().strip("<>")
     assert url.startswith(f"{BASE}/t/u/")
     assert "List-Id" in mail
 

@@ -17,6 +17,7 @@ from tests.factories import TODAY, ItemFactory, LibraryFactory, LoanFactory, Mem
         (None, "305", "", "", True),  # NUR 3xx: fiction
         (None, "440", "", "", False),  # NUR 4xx and up: non-fiction
         (None, "284", "", "", True),  # youth fiction
+        (None, "320", "", "roman", False),  # literary non-fiction (essays, biographies)
         (None, "", "947.1", "", False),  # a SISO number: non-fiction
         (None, "", "", "Thriller", True),
         (None, "", "", "kookboek", False),

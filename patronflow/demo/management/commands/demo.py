@@ -29,12 +29,12 @@ class Command(BaseCommand):
         if members < 50 or days < 1:
             raise CommandError("use at least 50 members and 1 day")
         started = time.perf_counter()
-        directory = settings.VAR_DIR / "demo"
+        directory = settings.DEMO_DIR
         database = directory / "patronflow.sqlite3"
         if connection.settings_dict["NAME"] != str(database):
             raise CommandError("run the demo as `patronflow demo`: it uses its own database")
         _remove_earlier_run(directory)
-        console = Console(file=self.stdout)
+        console = Console(file=self.stdout, width=max(Console().width, 120))
         console.print(f"[bold]patronflow demo[/]: {members} members, {days} days, in {directory}")
         call_command("migrate", verbosity=0)
 

@@ -37,18 +37,18 @@ class Command(BaseCommand):
         try:
             summary = self._import(tenant, kind, file)
         except ImportFileError as error:
-            raise CommandError(f"{error}. Nothing was imported.") from None
+            raise CommandError(f"{error}.") from None
         console = Console(file=self.stdout, width=max(Console().width, 80), highlight=False)
         delimiter = DELIMITER_NAMES.get(summary.delimiter, repr(summary.delimiter))
         console.print(
             f"Imported {kind} into {tenant.code} from {summary.source} "
-            f"({summary.encoding}, {delimiter}-separated)"
+            f"({summary.encoding}, {delimiter}-separated)",
+            soft_wrap=True,
         )
         console.print(_summary_table(summary))
         if summary.ignored_columns:
-            console.print(
-                f"Ignored columns (not in the format): {', '.join(summary.ignored_columns)}"
-            )
+            ignored = ", ".join(summary.ignored_columns)
+            console.print(f"Ignored columns (not in the format): {ignored}", soft_wrap=True)
         for rejection in summary.rejections[:SHOWN_REJECTIONS]:
             self.stderr.write(str(rejection))
         if summary.rejected > SHOWN_REJECTIONS:

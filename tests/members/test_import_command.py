@@ -1,0 +1,107 @@
+"""`patronflow import`: what an operator sees, and the exit status a nightly job acts on."""
+
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from patronflow.members.models import Member
+from tests.conftest import subprocess_environment
+from tests.members.conftest import MEMBERS_HEADER
+
+PATRONFLOW = str(Path(sys.executable).parent / "patronflow")
+GOOD = "M1,Anna,Peeters,anna@example.org,1980-05-17,2020-02-01,,ja,"
+NO_ID = ",Bart,Claes,,,2021-03-15,,,"
+BAD_DATE = "M3,Céline,Dupont,,,30/02/2021,,,"
+
+
+def run_import(*args: str) -> tuple[int, str, str]:
+    stdout, stderr = StringIO(), StringIO()
+    try:
+        call_command("import", *args, stdout=stdout, stderr=stderr)
+    except SystemExit as exit:
+        return exit.code, stdout.getvalue(), stderr.getvalue()
+    return 0, stdout.getvalue(), stderr.getvalue()
+
+
+def test_the_summary_goes_to_stdout_and_each_rejection_to_stderr(library, export):
+    path = export("members.csv", MEMBERS_HEADER, GOOD, NO_ID, BAD_DATE)
+
+    status, out, err = run_import("members", str(path), "--library", "gent")
+
+    assert status == 3
+    assert f"Imported members into gent from {path} (UTF-8, comma-separated)" in out
+    assert "inserted" in out and "rejected" in out
+    assert err.splitlines()[:2] == [
+        f"{path}:3: member_id is empty",
+        f"{path}:4: registered_on: '30/02/2021' is not a date on the calendar",
+    ]
+    assert "2 rows rejected; the other rows were loaded" in err
+    assert Member.objects.get(external_id="M1").first_name == "Anna"
+
+
+def test_a_clean_file_exits_0_and_says_nothing_on_stderr(library, export):
+    status, out, err = run_import(
+        "members", str(export("members.csv", MEMBERS_HEADER, GOOD)), "--library", "gent"
+    )
+
+    assert (status, err) == (0, "")
+    assert "inserted" in out
+
+
+def test_rejections_beyond_100_are_counted_not_listed(library, export):
+    path = export("members.csv", MEMBERS_HEADER, *[NO_ID] * 130)
+
+    status, _, err = run_import("members", str(path), "--library", "gent")
+
+    assert status == 3
+    listed = [line for line in err.splitlines() if line.startswith(f"{path}:")]
+    assert len(listed) == 100
+    assert listed[-1] == f"{path}:101: member_id is empty"
+    assert "... and 30 more" in err
+
+
+def test_missing_columns_are_a_fatal_error_that_loads_nothing(library, export):
+    path = export("members.csv", "member_id,last_name", "M1,Peeters")
+
+    with pytest.raises(CommandError, match="missing required columns first_name, registered_on"):
+        call_command("import", "members", str(path), "--library", "gent")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cli_exits_3_when_some_rows_are_rejected_and_loads_the_rest(library, export):
+    path = export("members.csv", MEMBERS_HEADER, GOOD, NO_ID)
+
+    result = subprocess.run(
+        [PATRONFLOW, "import", "members", path.name, "--library", "gent"],
+        cwd=path.parent,
+        env=subprocess_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 3, result.stderr
+    assert "members.csv:3: member_id is empty" in result.stderr
+    assert list(Member.objects.values_list("external_id", flat=True)) == ["M1"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cli_exits_1_for_an_unknown_library_and_names_the_known_ones(library, export):
+    path = export("members.csv", MEMBERS_HEADER, GOOD)
+
+    result = subprocess.run(
+        [PATRONFLOW, "import", "members", str(path), "--library", "gnet"],
+        env=subprocess_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "unknown library 'gnet' (known libraries: gent)" in result.stderr
+    assert "patronflow library add CODE --name NAME" in result.stderr
+    assert not Member.objects.exists()
