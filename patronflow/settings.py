@@ -86,7 +86,10 @@ def _database() -> dict:
     if os.environ.get("PATRONFLOW_DEMO") == "1":  # set by `patronflow demo` for its own database
         url = f"sqlite:///{DEMO_DIR / 'patronflow.sqlite3'}"
     else:
-        url = os.environ.get("PATRONFLOW_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'patronflow.sqlite3'}"
+        url = (
+            os.environ.get("PATRONFLOW_DATABASE_URL")
+            or f"sqlite:///{VAR_DIR / 'patronflow.sqlite3'}"
+        )
     config = dj_database_url.parse(url, conn_max_age=60)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the tracking server read while the scheduler writes; IMMEDIATE transactions

@@ -11,8 +11,8 @@ reports them; the member on each has no loans, so no loan row is rejected in the
 - a registration date with month 13 (`2019-13-07`).
 `GeneratedLibrary.malformed` names their lines and columns.
 
-E-mail addresses use only the reserved example.com, .org and .net (RFC 2606), so no mail can reach a real
-person. Names come from Faker's nl_BE and nl_NL name lists, drawn with our own seeded random
+E-mail addresses use only the reserved example.com, .org and .net (RFC 2606), so no mail can
+reach a real person. Names come from Faker's nl_BE and nl_NL name lists, drawn with our own seeded random
 generator so that a seed always yields the same files.
 """
 

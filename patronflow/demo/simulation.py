@@ -96,7 +96,9 @@ class SimulatedMembers:
         self.random = random.Random(seed)
         self.outcome = outcome
         self.returns: dict[dt.date, list[str]] = defaultdict(list)
-        self.items = list(Item.objects.filter(library=library).values_list("external_id", flat=True))
+        self.items = list(
+            Item.objects.filter(library=library).values_list("external_id", flat=True)
+        )
 
     def read(self, mail: EmailMessage, today: dt.date) -> None:
         html = mail.get_body(("html",)).get_content()
@@ -104,7 +106,9 @@ class SimulatedMembers:
         pixel = re.search(r'<img src="([^"]+/t/o/[^"]+)"', html)
         clicked = False
         if self.random.random() < UNSUBSCRIBE_RATE:
-            _request(mail["List-Unsubscribe"].strip().strip("<>"), data=b"List-Unsubscribe=One-Click")
+            _request(
+                mail["List-Unsubscribe"].strip().strip("<>"), data=b"List-Unsubscribe=One-Click"
+            )
             self.outcome.interactions["unsubscribed"] += 1
         elif self.random.random() < OPEN_RATE:
             if pixel:
@@ -126,7 +130,9 @@ class SimulatedMembers:
                 member_id = Member.objects.get(
                     library=self.library, email=mail["To"].addresses[0].addr_spec
                 ).external_id
-                self.returns[today + dt.timedelta(days=self.random.randint(1, 21))].append(member_id)
+                self.returns[today + dt.timedelta(days=self.random.randint(1, 21))].append(
+                    member_id
+                )
 
     def borrow(self, today: dt.date) -> list[dict[str, str]]:
         """The loans of members who come back today, as the next nightly export has them."""
@@ -198,10 +204,14 @@ def run_demo(directory: Path, members: int, days: int, seed: int, progress) -> D
                 if journey not in outcome.examples:
                     outcome.examples[journey] = _save_example(directory, journey, mail)
                 behaviour.read(mail, day)
-            progress.update(task, advance=1, description=f"Day {offset}/{days}: {outcome.mails} mails")
-    outcome.came_back = Member.objects.filter(
-        library=library, loans__external_id__startswith="demo-return-"
-    ).distinct().count()
+            progress.update(
+                task, advance=1, description=f"Day {offset}/{days}: {outcome.mails} mails"
+            )
+    outcome.came_back = (
+        Member.objects.filter(library=library, loans__external_id__startswith="demo-return-")
+        .distinct()
+        .count()
+    )
     outcome.seconds[f"{days} days of journeys"] = time.perf_counter() - clock
     return outcome
 

@@ -91,7 +91,7 @@ class Column:
 @dataclass(frozen=True)
 class Kind:
     model: type[models.Model]
-    columns: tuple[Column, ...]
+    columns: tuple[Column, ...]  # the first is the library's id for the row
 
     @property
     def key(self) -> Column:
@@ -451,6 +451,8 @@ def _upsert(
         else:
             summary.unchanged += first_time
 
+    if not new and not changed:
+        return
     update_fields = [meta.get_field(name).name for name in attnames] + [f.name for f in touched]
     with transaction.atomic():
         if new:

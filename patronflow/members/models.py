@@ -52,7 +52,9 @@ class Member(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["library", "external_id"], name="member_unique_per_library")
+            models.UniqueConstraint(
+                fields=["library", "external_id"], name="member_unique_per_library"
+            )
         ]
         indexes = [models.Index(fields=["library", "registered_on"])]
 
@@ -94,7 +96,9 @@ class Item(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["library", "external_id"], name="item_unique_per_library")
+            models.UniqueConstraint(
+                fields=["library", "external_id"], name="item_unique_per_library"
+            )
         ]
 
     def __str__(self) -> str:
@@ -110,7 +114,9 @@ class Loan(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["library", "external_id"], name="loan_unique_per_library")
+            models.UniqueConstraint(
+                fields=["library", "external_id"], name="loan_unique_per_library"
+            )
         ]
         indexes = [
             models.Index(fields=["member", "loaned_on"]),

@@ -66,7 +66,9 @@ class Command(BaseCommand):
             "through the tracking endpoints."
         )
         console.print(f"{outcome.came_back} dormant members came back and borrowed again.")
-        timings = ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in outcome.seconds.items())
+        timings = ", ".join(
+            f"{phase} {seconds:.1f} s" for phase, seconds in outcome.seconds.items()
+        )
         console.print(f"Took {time.perf_counter() - started:.1f} s ({timings}).")
         console.print(f"\nThe mails are in the maildir [bold]{outcome.maildir}[/] (new/).")
         for journey, path in outcome.examples.items():
