@@ -12,8 +12,8 @@ reports them; the member on each has no loans, so no loan row is rejected in the
 `GeneratedLibrary.malformed` names their lines and columns.
 
 E-mail addresses use only the reserved example.com, .org and .net (RFC 2606), so no mail can
-reach a real person. Names come from Faker's nl_BE and nl_NL name lists, drawn with our own seeded random
-generator so that a seed always yields the same files.
+reach a real person. Names come from Faker's nl_BE and nl_NL name lists, drawn with our own
+seeded random generator so that a seed always yields the same files.
 """
 
 import csv
