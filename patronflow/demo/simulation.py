@@ -26,7 +26,6 @@ from django.utils import timezone
 
 from patronflow.demo.generator import generate_library
 from patronflow.demo.servers import MaildirSmtpServer, TrackingServer
-from patronflow.journeys.definitions import install_standard_journeys
 from patronflow.journeys.services import tick
 from patronflow.members.imports import ImportSummary, import_file, import_rows
 from patronflow.members.models import Item, Library, Member
@@ -81,10 +80,8 @@ def create_demo_library() -> Library:
         privacy_url="https://zonnedorp.bibliotheek.example/privacy",
         profile_url="https://zonnedorp.bibliotheek.example/mijn-bibliotheek",
         survey_url="https://zonnedorp.bibliotheek.example/enquete",
+        track_opens=True,  # the demo library asked its members' consent
     )
-    library.track_opens = True  # the demo library asked its members' consent
-    library.save(update_fields=["track_opens"])
-    install_standard_journeys(library)
     return library
 
 

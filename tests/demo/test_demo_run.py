@@ -48,7 +48,8 @@ def test_demo_leaves_real_mails_in_a_maildir_for_a_person_to_open(demo_run):
     result, directory = demo_run
     mails = mailbox.Maildir(directory / "mail", create=False)
     parsed = [
-        email.message_from_bytes(mails.get_bytes(k), policy=email.policy.default) for k in mails
+        email.message_from_bytes(mails.get_bytes(k), policy=email.policy.default)
+        for k in mails.iterkeys()
     ]
     assert len(parsed) > 20
     assert f"{len(parsed)} mails delivered" in result.stdout
