@@ -8,7 +8,7 @@ can only ever lead to a destination that was in the mail.
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urlsplit
 
 import css_inline
@@ -83,10 +83,15 @@ def _layout_environment() -> jinja2.Environment:
     )
 
 
+@lru_cache(maxsize=1024)
+def _compiled(source: str, html: bool) -> jinja2.Template:
+    """Compiling is most of the cost of rendering; a batch reuses a handful of templates."""
+    return _staff_environment(html).from_string(source)
+
+
 def render_staff_text(source: str, context: dict, *, html: bool) -> str:
     try:
-        template = _staff_environment(html).from_string(source)
-        return template.render(context)
+        return _compiled(source, html).render(context)
     except jinja2.TemplateSyntaxError as error:
         raise TemplateProblem(f"line {error.lineno}: {error.message}") from error
     except (jinja2.UndefinedError, jinja2.sandbox.SecurityError, TypeError) as error:
