@@ -76,20 +76,21 @@ class TipChooser:
                     self._popular[key] = popular_titles(
                         message.library, message.enrolment.segment, today
                     )
-        candidate_items = {tip.item_id for tips in self._popular.values() for tip in tips}
-        self._borrowed = set(
-            Loan.objects.filter(
+        titles = {tip.title for tips in self._popular.values() for tip in tips}
+        self._borrowed = {
+            (member_id, ReadingTip(title=title, author=author))
+            for member_id, title, author in Loan.objects.filter(
                 member_id__in=[m.enrolment.member_id for m in messages],
-                item_id__in=candidate_items,
-            ).values_list("member_id", "item_id")
-        )
+                item__title__in=titles,
+            ).values_list("member_id", "item__title", "item__author")
+        }
 
     def for_message(self, message: Message) -> list[ReadingTip]:
         if not message.variant.with_reading_tips:
             return []
         popular = self._popular[(message.library_id, message.enrolment.segment)]
         member_id = message.enrolment.member_id
-        unread = [tip for tip in popular if (member_id, tip.item_id) not in self._borrowed]
+        unread = [tip for tip in popular if (member_id, tip) not in self._borrowed]
         return unread[:TIPS_PER_MAIL]
 
 

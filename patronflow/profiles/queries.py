@@ -19,7 +19,8 @@ _SEGMENT_KIND = {
 
 @dataclass(frozen=True)
 class ReadingTip:
-    item_id: int
+    """A title, whatever edition or copy of it members borrowed."""
+
     title: str
     author: str
 
@@ -30,7 +31,7 @@ def popular_titles(
     """The library's most borrowed recent titles of the segment's kind (fiction or not,
     digital or physical); for the 'unknown' segment, the most borrowed titles overall.
 
-    Called once per send batch and segment, not per member.
+    Editions of one title count together. Called once per send batch and segment.
     """
     since = today - dt.timedelta(days=30 * months)
     loans = Loan.objects.filter(library=library, loaned_on__gte=since, loaned_on__lte=today)
@@ -41,19 +42,26 @@ def popular_titles(
             loans = loans.filter(item__material__in=digital_materials)
         else:
             loans = loans.exclude(item__material__in=digital_materials)
-    ranked = list(
-        loans.values("item_id")
+    ranked = [
+        ReadingTip(title=row["item__title"], author=row["item__author"])
+        for row in loans.values("item__title", "item__author")
         .annotate(times=Count("id"))
-        .order_by("-times", "item_id")
-        .values_list("item_id", flat=True)[: limit * 20]
-    )
-    items = Item.objects.in_bulk(ranked)
-    tips = []
-    for item_id in ranked:
-        item = items[item_id]
-        fiction = rules.item_is_fiction(item.is_fiction, item.nur, item.siso, item.genre)
-        if kind is None or fiction == kind[0]:
-            tips.append(ReadingTip(item_id=item.pk, title=item.title, author=item.author))
-        if len(tips) == limit:
-            break
-    return tips
+        .order_by("-times", "item__title")[: limit * 20]
+    ]
+    if kind is None:
+        return ranked[:limit]
+    fiction_by_title = _fiction_by_title(library, ranked)
+    return [tip for tip in ranked if fiction_by_title.get(tip) == kind[0]][:limit]
+
+
+def _fiction_by_title(library: Library, tips: list[ReadingTip]) -> dict[ReadingTip, bool]:
+    """Whether each title is fiction, from the first of its editions that says."""
+    fiction: dict[ReadingTip, bool] = {}
+    editions = Item.objects.filter(library=library, title__in={tip.title for tip in tips})
+    for title, author, is_fiction, nur, siso, genre in editions.values_list(
+        "title", "author", "is_fiction", "nur", "siso", "genre"
+    ):
+        verdict = rules.item_is_fiction(is_fiction, nur, siso, genre)
+        if verdict is not None:
+            fiction.setdefault(ReadingTip(title=title, author=author), verdict)
+    return fiction

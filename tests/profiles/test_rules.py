@@ -84,3 +84,23 @@ def test_reading_tips_are_the_most_borrowed_recent_titles_of_the_segments_kind()
     overall = [tip.title for tip in popular_titles(library, Segment.UNKNOWN, TODAY)]
     assert overall == ["Het kookboek", "De e-thriller"]
     assert popular_titles(library, Segment.FICTION_PHYSICAL, TODAY) == []
+
+
+@pytest.mark.django_db
+def test_editions_of_one_title_count_together_and_are_suggested_once():
+    library = LibraryFactory()
+    for external_id in ("copy-1", "copy-2"):  # two copies of one book, catalogued apart
+        item = ItemFactory(library=library, external_id=external_id, title="Het Smelt",
+                           author="Lize Spit")  # fmt: skip
+        for _ in range(2):
+            LoanFactory(member=MemberFactory(library=library), item=item, library=library)
+    runner_up = ItemFactory(library=library, title="Het Achterhuis")
+    for _ in range(3):
+        LoanFactory(member=MemberFactory(library=library), item=runner_up, library=library)
+
+    tips = popular_titles(library, Segment.FICTION_PHYSICAL, TODAY)
+
+    assert [(tip.title, tip.author) for tip in tips][:2] == [
+        ("Het Smelt", "Lize Spit"),
+        ("Het Achterhuis", runner_up.author),
+    ]
