@@ -93,6 +93,9 @@ class Item(models.Model):
     nur = models.CharField(max_length=8, blank=True)
     genre = models.CharField(max_length=100, blank=True)
     is_fiction = models.BooleanField(null=True, blank=True)
+    # MARC 21 008/33 "literary form" as the shared catalogue records it ("0", "1", "f", ...).
+    literary_form = models.CharField(max_length=1, blank=True)
+    thema = models.CharField("Thema subject code", max_length=32, blank=True)
 
     class Meta:
         constraints = [
