@@ -53,6 +53,9 @@ class Step(models.Model):
         return f"{self.journey} #{self.position} {self.name}"
 
 
+DEFAULT_VARIANT = "default"
+
+
 class Variant(models.Model):
     """The mail of one step for one segment; segment '' is the fallback for everyone else."""
 
@@ -71,11 +74,7 @@ class Variant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.step} [{self.segment or 'fallback'}]"
-
-    @property
-    def label(self) -> str:
-        return self.segment or "all"
+        return f"{self.step} [{self.segment or DEFAULT_VARIANT}]"
 
 
 class Enrolment(models.Model):

@@ -5,6 +5,7 @@ the database and created with ignore_conflicts, so a second scheduler only finds
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -146,9 +147,10 @@ def advance_journey(journey: Journey, today: dt.date) -> JourneyProgress:
     return progress
 
 
-def tick(now: dt.datetime) -> TickSummary:
-    """One scheduler run: every active journey advances to `now`, then the outbox is sent."""
+def tick(now: dt.datetime, on_batch: Callable[[SendSummary], None] | None = None) -> TickSummary:
+    """One scheduler run: every active journey advances to `now`, then the outbox is sent
+    (`on_batch` hears about each batch sent, for a progress display)."""
     journeys = Journey.objects.filter(is_active=True).select_related("library")
     today = timezone.localdate(now)
     progress = [advance_journey(journey, today) for journey in journeys]
-    return TickSummary(journeys=progress, sending=send_due_messages(now))
+    return TickSummary(journeys=progress, sending=send_due_messages(now, on_batch=on_batch))

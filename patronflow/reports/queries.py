@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
+from patronflow.journeys.models import DEFAULT_VARIANT
 from patronflow.mail.models import Message
 from patronflow.members.models import Library
 from patronflow.tracking.models import Event, Feedback
@@ -71,7 +72,7 @@ def figures_by_variant(library: Library | None = None) -> list[VariantFigures]:
             journey=row["step__journey__key"],
             step=row["step__position"],
             step_name=row["step__name"],
-            segment=row["variant__segment"] or "all",
+            segment=row["variant__segment"] or DEFAULT_VARIANT,
             tracks_opens=row["library__track_opens"],
             sent=row["sent"],
             opened=row["opened"],

@@ -3,9 +3,11 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from patronflow.journeys.services import tick
+from patronflow.mail.services import SendSummary
 
 
 def parse_now(value: str) -> dt.datetime:
@@ -30,23 +32,32 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, now: dt.datetime | None, **options):
-        summary = tick(now or timezone.now())
+        console = Console(file=self.stdout)
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("Advancing journeys", total=None)
+            done = SendSummary()
+
+            def sent_batch(batch: SendSummary) -> None:
+                done.add(batch)
+                progress.update(task, description=f"Sending: {done.sent} sent")
+
+            summary = tick(now or timezone.now(), on_batch=sent_batch)
         table = Table(title="Journeys", title_justify="left")
         for column in ("library", "journey", "entered", "left", "mails queued", "completed"):
             table.add_column(
                 column, justify="right" if column not in {"library", "journey"} else "left"
             )
-        for progress in summary.journeys:
-            left = ", ".join(f"{n} {reason}" for reason, n in progress.exited.items()) or "0"
+        for journey in summary.journeys:
+            left = ", ".join(f"{n} {reason}" for reason, n in journey.exited.items()) or "0"
             table.add_row(
-                progress.journey.library.code,
-                progress.journey.key,
-                str(progress.entered),
+                journey.journey.library.code,
+                journey.journey.key,
+                str(journey.entered),
                 left,
-                str(progress.queued),
-                str(progress.completed),
+                str(journey.queued),
+                str(journey.completed),
             )
-        console = Console(file=self.stdout)
         console.print(table)
         sending = summary.sending
         console.print(
