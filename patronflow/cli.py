@@ -8,6 +8,7 @@ COMMANDS = {
     "migrate": "Create or upgrade the database tables",
     "library": "Add, list or change libraries (tenants)",
     "import": "Import members, items or loans from a library-system CSV export",
+    "sync": "Fetch changed and ended members from the library system (API or file drop)",
     "tick": "Enrol members, advance journeys and send the mails that are due",
     "report": "Print sent, opens, clicks, unsubscribes and feedback per journey, step and variant",
     "serve": "Serve the tracking endpoints (open, click, unsubscribe, feedback)",
