@@ -1,32 +1,52 @@
 """Importing a library-system export: members, items and loans, upserted on the library's ids.
 
-`import_file` reads a CSV file (encoding, separator, physical line numbers) and hands its rows
-to `import_rows`, which validates, upserts in batches and reports. Anything that has rows from
-elsewhere — the demo's daily deltas — calls `import_rows` directly and gets the same rules.
-The format is documented in docs/import-format.md.
+`import_file` reads a CSV file (encoding, separator, physical line numbers, the original text
+of each row) and hands its rows to the same engine as `import_rows`, which anything with rows
+from elsewhere — the demo's daily deltas — calls directly. The engine streams: rows are
+validated here, the same way for every database, and written a chunk at a time by the
+database's fast path (bulk.py), so memory stays bounded however long the file is. The
+format is documented in docs/import-format.md.
 """
 
 import codecs
 import csv
+import datetime as dt
+import functools
+import io
 import itertools
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from django.db import models, transaction
+from django.utils import timezone
 
+from patronflow.members.bulk import StagedRow, Target, Written, writer_for
 from patronflow.members.models import Item, Library, Loan, Member
 from patronflow.members.parsing import parse_boolean, parse_date, parse_email, parse_material
+from patronflow.members.presets import PresetError, load_preset
 
-BATCH_SIZE = 2000
 KEPT_REJECTIONS = 1000
-PROGRESS_EVERY_ROWS = 1000
+PROGRESS_EVERY_ROWS = 10_000
 
 ProgressCallback = Callable[[int, int], None]
 
 
 class ImportFileError(Exception):
     """The file as a whole cannot be imported (unreadable, no header, missing columns)."""
+
+
+class ColumnMapping(Protocol):
+    """A library system's preset (presets.py): its headers and codes in patronflow's words."""
+
+    encoding: str | None
+    delimiter: str | None
+
+    def header_for(self, kind: str, header: list[str]) -> list[str]: ...
+
+    def value_for(self, kind: str, column: str, value: str) -> str: ...
 
 
 class SourceRow(dict):
@@ -67,11 +87,19 @@ class ImportSummary:
     rejected: int = 0
     # Rows whose id an earlier row of the same import already had; the last row won.
     repeated: int = 0
-    # The first KEPT_REJECTIONS rejections in line order; `rejected` counts them all.
+    # The first KEPT_REJECTIONS rejections in line order; `rejected` counts them all, and the
+    # rejects file (when there is one) has every one with its original text.
     rejections: list[Rejection] = field(default_factory=list)
+    rejects_file: Path | None = None
     ignored_columns: list[str] = field(default_factory=list)
     encoding: str = ""
     delimiter: str = ""
+    # Primary keys of members who got a loan they did not have before: after a delta load
+    # only their reading profiles need recomputing.
+    members_with_new_loans: set[int] = field(default_factory=set)
+    # Snapshot imports: memberships ended because the member was absent from the file.
+    snapshot: bool = False
+    memberships_ended: int = 0
 
     @property
     def loaded(self) -> int:
@@ -133,6 +161,8 @@ KINDS: dict[str, Kind] = {
             Column("nur", "nur", _text),
             Column("genre", "genre", _text),
             Column("fiction", "is_fiction", parse_boolean),
+            Column("literary_form", "literary_form", _text),
+            Column("thema", "thema", _text),
         ),
     ),
     "loans": Kind(
@@ -150,10 +180,14 @@ KINDS: dict[str, Kind] = {
 def import_rows(
     library: Library,
     kind: str,
-    rows: Iterable[dict[str, str]],
+    rows: Iterable[Mapping[str | None, object]],
     source: str,
     *,
     columns: Sequence[str] | None = None,
+    preset: ColumnMapping | None = None,
+    rejects: str | Path | None = None,
+    snapshot: bool = False,
+    today: dt.date | None = None,
 ) -> ImportSummary:
     """Upsert rows of one kind ("members", "items" or "loans") into a library.
 
@@ -161,59 +195,89 @@ def import_rows(
     SourceRow carries its line in the file; for plain dicts the line is counted as if the
     rows came from a file with a header (first row = line 2). `columns` is the header; by
     default the first row's keys. A column that is absent is left alone on existing rows.
+    `rejects` names a CSV file for the rejected rows; `snapshot` (members only) ends the
+    membership of the library's members that the rows do not list.
 
     Raises ImportFileError, before writing anything, when a required column is missing.
     """
-    spec = _kind(kind)
-    summary = ImportSummary(source=source, kind=kind)
     rows = iter(rows)
     first = next(rows, None)
     if first is None and columns is None:
-        return summary
-    header = [name for name in (first if columns is None else columns) if name is not None]
-    present = _check_header(spec, kind, header)
-    known = {column.name for column in spec.columns}
-    summary.ignored_columns = [name for name in header if name and name not in known]
-    if first is None:
-        return summary
-
-    written: set[str] = set()
-    numbered = enumerate(itertools.chain([first], rows), start=2)
-    while batch := list(itertools.islice(numbered, BATCH_SIZE)):
-        _import_batch(library, spec, present, len(header), batch, written, summary)
-    return summary
+        _kind(kind)
+        return ImportSummary(source=source, kind=kind, snapshot=snapshot)
+    given = [name for name in (first if columns is None else columns) if name is not None]
+    # A preset may rename the headers; the rows keep theirs, so they are read by position.
+    header = preset.header_for(kind, given) if preset is not None else given
+    numbered = enumerate(() if first is None else itertools.chain([first], rows), start=2)
+    staged = (_dict_row(position, row, given) for position, row in numbered)
+    return _import(
+        library, kind, header, staged, source, preset=preset, rejects=rejects,
+        snapshot=snapshot, today=today,
+    )  # fmt: skip
 
 
 def import_file(
-    library: Library, kind: str, path: str | Path, progress: ProgressCallback | None = None
+    library: Library,
+    kind: str,
+    path: str | Path,
+    progress: ProgressCallback | None = None,
+    *,
+    encoding: str | None = None,
+    preset: ColumnMapping | str | None = None,
+    rejects: str | Path | None = None,
+    snapshot: bool = False,
+    today: dt.date | None = None,
+    on_rows: Callable[[int], None] | None = None,
 ) -> ImportSummary:
-    """Import a CSV export: UTF-8 (with or without BOM), else Windows-1252/Latin-1; comma,
-    semicolon or tab separated, as the header row shows.
+    """Import a CSV export: UTF-8 (with or without BOM), else Windows-1252/Latin-1, unless
+    `encoding` (or the preset) says which; comma, semicolon or tab separated, as the header
+    row shows (or the preset says).
 
-    `progress(bytes_read, bytes_total)` is called while reading, for a progress bar. Rows
-    are committed per batch: a broken CSV structure half-way (an unclosed quote) raises
-    ImportFileError when reading gets there, and importing the corrected file again is safe.
+    `preset` is a ColumnMapping or the name or path of a preset (presets.py). Rejected rows
+    go to `rejects`, by default `FILE.rejects.csv` beside the file, written only when a row
+    is rejected. `progress(bytes_read, bytes_total)` and `on_rows(rows_read)` are called
+    while reading, for a progress bar. Rows are committed per chunk: a broken CSV structure
+    half-way (an unclosed quote) raises ImportFileError when reading gets there, and importing
+    the corrected file again is safe.
     """
     path = Path(path)
     source = str(path)
+    if isinstance(preset, str):
+        preset = _load_preset(preset)
+    encoding = encoding or (preset.encoding if preset else None)
+    rejects = Path(rejects) if rejects else path.with_name(f"{path.name}.rejects.csv")
     try:
         total = path.stat().st_size
-        encoding = _encoding_of(path)
+        encoding = _checked_encoding(encoding) if encoding else _encoding_of(path)
+        _check_writable(rejects)
         with path.open(encoding=encoding, newline="") as text:
-            delimiter = _delimiter_of(text.readline())
+            first_line = text.readline()
+            delimiter = (preset.delimiter if preset else None) or _delimiter_of(first_line)
             text.seek(0)
-            reader = csv.reader(text, delimiter=delimiter)
+            taken: list[str] = []
+            reader = csv.reader(_recording(text, taken), delimiter=delimiter)
             header = next(reader, None)
             if header is None:
                 raise ImportFileError(f"{source} is empty: a header row is expected")
-            names = [name.strip().lower() for name in header]
-            rows = _source_rows(reader, names, source, text, total, progress)
-            summary = import_rows(library, kind, rows, source, columns=names)
+            taken.clear()
+            if preset is not None:
+                header = preset.header_for(kind, header)
+            rows = _file_rows(reader, taken, source, text, total, progress, on_rows)
+            summary = _import(
+                library, kind, header, rows, source, preset=preset, rejects=rejects,
+                snapshot=snapshot, today=today,
+            )  # fmt: skip
     except OSError as error:
         raise ImportFileError(f"cannot read {source}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            f"{source} is not {ENCODING_NAMES.get(encoding, encoding)}: {error.reason} "
+            f"(byte {error.object[error.start : error.end]!r}). Name the file's encoding with "
+            "--encoding, or leave it out to have it detected; rows before it may have been loaded"
+        ) from None
     if progress:
         progress(total, total)
-    summary.encoding = ENCODING_NAMES[encoding]
+    summary.encoding = ENCODING_NAMES.get(encoding, encoding)
     summary.delimiter = delimiter
     return summary
 
@@ -227,6 +291,31 @@ def _kind(kind: str) -> Kind:
     except KeyError:
         expected = ", ".join(KINDS)
         raise ValueError(f"unknown import kind {kind!r}: expected one of {expected}") from None
+
+
+def _load_preset(name_or_path: str) -> ColumnMapping:
+    try:
+        return load_preset(name_or_path)
+    except PresetError as error:
+        raise ImportFileError(str(error)) from None
+
+
+def _checked_encoding(encoding: str) -> str:
+    """The codec's own name for an encoding given by hand; UTF-8 also skips a BOM."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise ImportFileError(f"{encoding!r} is not an encoding Python knows") from None
+    return {"utf-8": "utf-8-sig", "iso8859-1": "latin-1"}.get(name, name)
+
+
+def _check_writable(rejects: Path) -> None:
+    folder = rejects.parent
+    if not os.access(folder, os.W_OK):
+        raise ImportFileError(
+            f"cannot write the rejects file {rejects}: the folder is not writable "
+            "(name another place with --rejects PATH)"
+        )
 
 
 def _encoding_of(path: Path) -> str:
@@ -250,9 +339,28 @@ def _delimiter_of(header_line: str) -> str:
     return max([",", ";", "\t"], key=header_line.count)
 
 
-def _source_rows(
-    reader, names: list[str], source: str, text, total: int, progress: ProgressCallback | None
-) -> Iterator[SourceRow]:
+def _recording(lines: Iterable[str], taken: list[str]) -> Iterator[str]:
+    """The lines as csv.reader takes them, kept until the row they make up is read."""
+    for line in lines:
+        taken.append(line)
+        yield line
+
+
+# A row on its way in: the line it starts on, its fields in header order (None for a field
+# missing at the end, extra fields beyond the header), and its original text (None for rows
+# that did not come from a file).
+RawRow = tuple[int, list[str | None], str | None]
+
+
+def _file_rows(
+    reader,
+    taken: list[str],
+    source: str,
+    text,
+    total: int,
+    progress: ProgressCallback | None,
+    on_rows: Callable[[int], None] | None,
+) -> Iterator[RawRow]:
     """Rows with the line they start on (a quoted value may span lines); blank lines skipped."""
     last_line = reader.line_num
     for count in itertools.count(1):
@@ -266,16 +374,32 @@ def _source_rows(
                 "stopped there; rows before it may have been loaded"
             ) from None
         start, last_line = last_line + 1, reader.line_num
-        if progress and count % PROGRESS_EVERY_ROWS == 0:
-            progress(text.buffer.tell(), total)
-        if not any(value.strip() for value in fields):
+        original = taken[0] if len(taken) == 1 else "".join(taken)
+        taken.clear()
+        if count % PROGRESS_EVERY_ROWS == 0:
+            if progress:
+                progress(text.buffer.tell(), total)
+            if on_rows:
+                on_rows(count)
+        if not "".join(fields).strip():
             continue
-        values: dict[str | None, object] = dict(zip(names, fields, strict=False))
-        if len(fields) > len(names):
-            values[None] = fields[len(names) :]
-        else:
-            values.update(dict.fromkeys(names[len(fields) :]))
-        yield SourceRow(values, start)
+        yield start, fields, original.rstrip("\r\n")
+
+
+def _dict_row(position: int, row: Mapping, header: list[str]) -> RawRow:
+    line = row.line if isinstance(row, SourceRow) else position
+    fields = [row.get(name) for name in header]
+    extra = row.get(None)
+    if extra:
+        fields.extend(extra)
+    return line, fields, None
+
+
+def _as_csv(fields: list[str | None]) -> str:
+    """A row that came without a file, written as a line of one for the rejects file."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(["" if value is None else value for value in fields])
+    return buffer.getvalue().rstrip("\r\n")
 
 
 def _check_header(spec: Kind, kind: str, header: list[str]) -> list[Column]:
@@ -299,169 +423,197 @@ class _RowError(ValueError):
     pass
 
 
-def _read_row(
-    spec: Kind, columns: list[Column], width: int, row: Mapping
-) -> tuple[str, dict[str, object]]:
-    """The row's id and its values by model attribute, or _RowError with every problem."""
-    if None in row or any(row.get(column.name) is None for column in columns):
-        given = sum(value is not None for key, value in row.items() if key is not None)
-        given += len(row.get(None, ()))
+@dataclass(frozen=True)
+class _Cell:
+    """How to read one column of this file: where it is and what it may hold."""
+
+    column: Column
+    index: int
+    max_length: int | None
+    translate: Callable[[str], str] | None
+
+
+def _cells(
+    spec: Kind, kind: str, columns: list[Column], header: list[str], preset: ColumnMapping | None
+) -> list[_Cell]:
+    cells = []
+    for column in columns:
+        if column.parse is not _text:
+            max_length = None
+        elif column.refers_to:
+            max_length = column.refers_to._meta.get_field("external_id").max_length
+        else:
+            max_length = spec.model._meta.get_field(column.attname).max_length
+        translate = functools.partial(preset.value_for, kind, column.name) if preset else None
+        cells.append(_Cell(column, header.index(column.name), max_length, translate))
+    return cells
+
+
+def _read_row(cells: list[_Cell], width: int, fields: list[str | None]) -> list[object]:
+    """The row's values, the library's id first, or _RowError with every problem."""
+    if len(fields) != width or None in fields:
+        given = sum(value is not None for value in fields)
         raise _RowError(
             f"has {given} fields where the header has {width} "
             "(a separator in a value that is not quoted, or a quote that is never closed?)"
         )
     problems = []
-    values: dict[str, object] = {}
-    for column in columns:
-        text = row[column.name].strip()
-        if column.required and not text:
+    values: list[object] = []
+    for cell in cells:
+        text = fields[cell.index]
+        if cell.translate:
+            text = cell.translate(text)
+        text = text.strip()
+        column = cell.column
+        if not text and column.required:
             problems.append(f"{column.name} is empty")
             continue
+        if cell.max_length is not None:
+            if len(text) > cell.max_length:
+                problems.append(f"{column.name} is longer than {cell.max_length} characters")
+            elif "\x00" in text:
+                problems.append(f"{column.name} contains a NUL character")
+            else:
+                values.append(text)
+            continue
         try:
-            value = column.parse(text)
+            values.append(column.parse(text))
         except ValueError as error:
             problems.append(f"{column.name}: {error}")
-            continue
-        if isinstance(value, str) and (problem := _text_problem(spec, column, value)):
-            problems.append(problem)
-            continue
-        values[column.attname] = value
     if problems:
         raise _RowError("; ".join(problems))
-    return values.pop(spec.key.attname), values
+    return values
 
 
-def _text_problem(spec: Kind, column: Column, value: str) -> str | None:
-    if "\x00" in value:
-        return f"{column.name} contains a NUL character"
-    if column.refers_to:
-        max_length = column.refers_to._meta.get_field("external_id").max_length
-    else:
-        max_length = spec.model._meta.get_field(column.attname).max_length
-    if max_length and len(value) > max_length:
-        return f"{column.name} is longer than {max_length} characters"
-    return None
+class _RejectsFile:
+    """The rejected rows as CSV — line, reason, the row as the file had it — opened at the
+    first rejection, so a clean import leaves no file (and removes a stale one)."""
 
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.file = None
+        self.writer = None
+        if path is not None:
+            path.unlink(missing_ok=True)
 
-def _import_batch(
-    library: Library,
-    spec: Kind,
-    columns: list[Column],
-    width: int,
-    batch: list[tuple[int, Mapping]],
-    written: set[str],
-    summary: ImportSummary,
-) -> None:
-    rejections: list[Rejection] = []
-    valid: list[tuple[int, str, dict[str, object]]] = []
-    for position, row in batch:
-        line = row.line if isinstance(row, SourceRow) else position
+    def write(self, rejected: list[tuple[int, str, str]]) -> None:
+        if self.path is None or not rejected:
+            return
         try:
-            external_id, values = _read_row(spec, columns, width, row)
-        except _RowError as error:
-            rejections.append(Rejection(summary.source, line, str(error)))
-        else:
-            valid.append((line, external_id, values))
-    summary.rows += len(batch)
+            if self.writer is None:
+                self.file = self.path.open("w", encoding="utf-8", newline="")
+                self.writer = csv.writer(self.file)
+                self.writer.writerow(["line", "reason", "row"])
+            self.writer.writerows(rejected)
+        except OSError as error:
+            raise ImportFileError(
+                f"cannot write the rejects file {self.path}: {error.strerror or error}; "
+                "rows before the rejected one were loaded"
+            ) from None
 
-    references = [column for column in columns if column.refers_to]
-    if references:
-        valid = _resolve_references(library, references, valid, rejections, summary.source)
-
-    latest: dict[str, dict[str, object]] = {}
-    for _, external_id, values in valid:
-        if external_id in latest or external_id in written:
-            summary.repeated += 1
-        latest[external_id] = values
-    _upsert(library, spec, columns, latest, written, summary)
-    written.update(latest)
-
-    summary.rejected += len(rejections)
-    room = KEPT_REJECTIONS - len(summary.rejections)
-    summary.rejections.extend(sorted(rejections, key=lambda r: r.line)[: max(room, 0)])
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
 
 
-def _resolve_references(
+def _import(
     library: Library,
-    references: list[Column],
-    valid: list[tuple[int, str, dict[str, object]]],
-    rejections: list[Rejection],
+    kind: str,
+    header: list[str],
+    rows: Iterator[RawRow],
     source: str,
-) -> list[tuple[int, str, dict[str, object]]]:
-    """Swap the library's member and item ids for primary keys, one query per column;
-    a loan of a member or item that this library does not have is rejected."""
-    known: dict[str, dict[str, int]] = {}
-    for column in references:
-        wanted = {values[column.attname] for _, _, values in valid}
-        known[column.attname] = dict(
-            column.refers_to.objects.filter(library=library, external_id__in=wanted).values_list(
-                "external_id", "pk"
-            )
-        )
-    resolved = []
-    for line, external_id, values in valid:
-        problems = []
-        for column in references:
-            their_id = values[column.attname]
-            if their_id in known[column.attname]:
-                values[column.attname] = known[column.attname][their_id]
-            else:
-                problems.append(f"unknown {column.refers_to._meta.verbose_name} {their_id!r}")
-        if problems:
-            rejections.append(Rejection(source, line, "; ".join(problems)))
-        else:
-            resolved.append((line, external_id, values))
-    return resolved
+    *,
+    preset: ColumnMapping | None,
+    rejects: str | Path | None,
+    snapshot: bool,
+    today: dt.date | None,
+) -> ImportSummary:
+    spec = _kind(kind)
+    if snapshot and kind != "members":
+        raise ImportFileError("only a members file can be a snapshot; nothing was imported")
+    header = [name.replace("\ufeff", "").strip().lower() for name in header]
+    columns = _check_header(spec, kind, header)
+    known = {column.name for column in spec.columns}
+    summary = ImportSummary(source=source, kind=kind, snapshot=snapshot)
+    summary.ignored_columns = [name for name in header if name and name not in known]
+    cells = _cells(spec, kind, columns, header, preset)
+    target = Target(
+        library_id=library.pk,
+        model=spec.model,
+        attnames=tuple(c.attname for c in columns if c is not spec.key),
+        references={c.attname: c.refers_to for c in columns if c.refers_to},
+    )
+    rejects_file = _RejectsFile(Path(rejects) if rejects else None)
+    writer = writer_for(target)
+    try:
+        chunks = iter(functools.partial(_take, rows, writer.chunk_rows), [])
+        pending = True
+        while pending:
+            with transaction.atomic():
+                for _ in range(writer.chunks_per_transaction):
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        pending = False
+                        break
+                    _import_chunk(cells, len(header), chunk, writer, rejects_file, summary)
+        if snapshot:
+            if not summary.rows:
+                raise ImportFileError(
+                    "a snapshot without members would end every membership; nothing was ended"
+                )
+            with transaction.atomic():
+                summary.memberships_ended = writer.end_absent_memberships(
+                    today or timezone.localdate()
+                )
+    finally:
+        writer.close()
+        rejects_file.close()
+    if rejects_file.writer is not None:
+        summary.rejects_file = rejects_file.path
+    return summary
 
 
-def _upsert(
-    library: Library,
-    spec: Kind,
-    columns: list[Column],
-    latest: dict[str, dict[str, object]],
-    written: set[str],
+def _take(rows: Iterator[RawRow], size: int) -> list[RawRow]:
+    return list(itertools.islice(rows, size))
+
+
+def _import_chunk(
+    cells: list[_Cell],
+    width: int,
+    chunk: list[RawRow],
+    writer,
+    rejects_file: _RejectsFile,
     summary: ImportSummary,
 ) -> None:
-    """Insert the new rows, update the changed ones and leave the rest untouched; counts go
-    to the first occurrence of an id in this import (later ones are `repeated`)."""
-    model = spec.model
-    meta = model._meta
-    attnames = [c.attname for c in columns if c is not spec.key]
-    touched = [f for f in meta.concrete_fields if getattr(f, "auto_now", False)]
-    # Plain tuples rather than model instances: most rows of a nightly import are unchanged.
-    existing = {
-        external_id: (pk, stored)
-        for external_id, pk, *stored in model.objects.filter(
-            library=library, external_id__in=latest
-        ).values_list("external_id", "pk", *attnames)
-    }
-    new, changed = [], []
-    for external_id, values in latest.items():
-        first_time = external_id not in written
-        pk, stored = existing.get(external_id, (None, None))
-        if pk is None:
-            new.append(model(library=library, external_id=external_id, **values))
-            summary.inserted += first_time
-        elif stored != [values[name] for name in attnames]:
-            row = model(pk=pk, library=library, external_id=external_id, **values)
-            for auto_field in touched:
-                auto_field.pre_save(row, add=False)
-            changed.append(row)
-            summary.updated += first_time
-        else:
-            summary.unchanged += first_time
-
-    if not new and not changed:
-        return
-    update_fields = [meta.get_field(name).name for name in attnames] + [f.name for f in touched]
-    with transaction.atomic():
-        if new:
-            # A concurrent import of the same library may have inserted the id meanwhile.
-            model.objects.bulk_create(
-                new,
-                update_conflicts=True,
-                unique_fields=["library", "external_id"],
-                update_fields=update_fields,
-            )
-        if changed:
-            model.objects.bulk_update(changed, update_fields)
+    staged: list[StagedRow] = []
+    rejected: list[tuple[int, str, str]] = []
+    listed: list[str] = []
+    key = cells[0].index
+    for line, fields, original in chunk:
+        try:
+            staged.append((line, _read_row(cells, width, fields)))
+        except _RowError as error:
+            rejected.append((line, str(error), original or _as_csv(fields)))
+            if summary.snapshot and key < len(fields) and (their_id := (fields[key] or "").strip()):
+                listed.append(their_id)
+    summary.rows += len(chunk)
+    written = writer.write(staged) if staged else Written()
+    if written.unknown:
+        rows = {line: (original, fields) for line, fields, original in chunk}
+        for line, reason in written.unknown:
+            original, fields = rows[line]
+            rejected.append((line, reason, original or _as_csv(fields)))
+        rejected.sort()
+    if listed:
+        writer.list_ids(listed)
+    summary.inserted += written.inserted
+    summary.updated += written.updated
+    summary.unchanged += written.unchanged
+    summary.repeated += written.repeated
+    summary.members_with_new_loans |= written.members_with_new_loans
+    summary.rejected += len(rejected)
+    rejects_file.write(rejected)
+    room = KEPT_REJECTIONS - len(summary.rejections)
+    summary.rejections.extend(
+        Rejection(summary.source, line, reason) for line, reason, _ in rejected[: max(room, 0)]
+    )

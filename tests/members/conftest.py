@@ -23,3 +23,15 @@ def export(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of two rows, a few per transaction, on either database's fast path: what a
+    20-million-row file does at chunk boundaries, with a handful of rows."""
+    from patronflow.members.bulk_sqlite import SqliteWriter
+    from patronflow.members.copy_postgres import PostgresWriter
+
+    for writer in (SqliteWriter, PostgresWriter):
+        monkeypatch.setattr(writer, "chunk_rows", 2)
+    monkeypatch.setattr(SqliteWriter, "chunks_per_transaction", 2)

@@ -14,7 +14,6 @@ from django.utils import timezone
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from patronflow.members import imports
 from patronflow.members.imports import ImportFileError, SourceRow, import_file, import_rows
 from patronflow.members.models import Item, Loan, Member
 from tests.factories import ItemFactory, LibraryFactory, MemberFactory
@@ -318,8 +317,7 @@ def test_an_unknown_column_is_ignored_and_named(library, export):
     assert (summary.inserted, summary.ignored_columns) == (1, ["emial"])
 
 
-def test_a_repeated_id_in_one_file_is_counted_and_its_last_row_wins(library, export, monkeypatch):
-    monkeypatch.setattr(imports, "BATCH_SIZE", 2)  # the repeats fall in other batches too
+def test_a_repeated_id_in_one_file_is_counted_and_its_last_row_wins(library, export, small_chunks):
     path = export(
         "members.csv",
         MEMBERS_HEADER,

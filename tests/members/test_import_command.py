@@ -39,7 +39,7 @@ def test_the_summary_goes_to_stdout_and_each_rejection_to_stderr(library, export
         f"{path}:3: member_id is empty",
         f"{path}:4: registered_on: '30/02/2021' is not a date on the calendar",
     ]
-    assert "2 rows rejected; the other rows were loaded" in err
+    assert f"2 rows rejected (all in {path}.rejects.csv); the other rows were loaded" in err
     assert Member.objects.get(external_id="M1").first_name == "Anna"
 
 
@@ -105,3 +105,59 @@ def test_the_cli_exits_1_for_an_unknown_library_and_names_the_known_ones(library
     assert "unknown library 'gnet' (known libraries: gent)" in result.stderr
     assert "patronflow library add CODE --name NAME" in result.stderr
     assert not Member.objects.exists()
+
+
+def test_the_summary_names_the_rejects_file_and_every_rejected_row_is_in_it(
+    library, export, tmp_path
+):
+    path = export("members.csv", MEMBERS_HEADER, GOOD, NO_ID, BAD_DATE)
+    rejects = tmp_path / "afgekeurd.csv"
+
+    status, out, err = run_import(
+        "members", str(path), "--library", "gent", "--rejects", str(rejects)
+    )
+
+    assert status == 3
+    assert f"Rejected rows, with their text: {rejects}" in out.replace("\n", "")
+    assert f"(all in {rejects})" in err
+    assert rejects.read_text(encoding="utf-8").splitlines() == [
+        "line,reason,row",
+        f'3,member_id is empty,"{NO_ID}"',
+        f"4,registered_on: '30/02/2021' is not a date on the calendar,\"{BAD_DATE}\"",
+    ]
+
+
+def test_a_snapshot_says_how_many_memberships_it_ended(library, export):
+    run_import(
+        "members",
+        str(export("all.csv", MEMBERS_HEADER, GOOD, BAD_DATE.replace("30/02", "28/02"))),
+        "--library",
+        "gent",
+    )
+
+    status, out, _ = run_import(
+        "members", str(export("now.csv", MEMBERS_HEADER, GOOD)), "--library", "gent", "--snapshot"
+    )
+
+    assert status == 0
+    assert "Imported snapshot of members into gent" in out
+    assert "memberships ended (absent from the snapshot)" in out
+    assert Member.objects.get(external_id="M3").membership_ends_on is not None
+
+
+def test_encoding_and_preset_options_reach_the_import(library, export):
+    path = export(
+        "leners.csv",
+        "Lenersnummer;Voornaam;Inschrijvingsdatum;Mijn Bibliotheek-profiel",
+        "100234;Anaïs;01/02/2020;J",
+        encoding="latin-1",
+    )
+
+    status, out, _ = run_import(
+        "members", str(path), "--library", "gent", "--encoding", "latin-1", "--preset", "wise"
+    )
+
+    assert status == 0
+    assert "(Latin-1, semicolon-separated)" in out
+    anais = Member.objects.get(external_id="100234")
+    assert (anais.first_name, anais.has_online_profile) == ("Anaïs", True)

@@ -9,8 +9,17 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from patronflow.members.imports import KINDS, ImportFileError, ImportSummary, import_file
 from patronflow.members.queries import library_for_command
@@ -19,6 +28,16 @@ EXIT_ROWS_REJECTED = 3
 SHOWN_REJECTIONS = 100
 PROGRESS_FROM_BYTES = 1 << 20
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+class RowsColumn(ProgressColumn):
+    """Rows read so far and rows per second: what an operator compares between nights."""
+
+    def render(self, task: Task) -> Text:
+        rows = task.fields.get("rows", 0)
+        elapsed = task.elapsed or 0
+        rate = f"{rows / elapsed:,.0f}/s" if elapsed and rows else "…/s"
+        return Text(f"{rows:,} rows {rate}", style="progress.data.speed")
 
 
 class Command(BaseCommand):
@@ -31,17 +50,39 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=list(KINDS), help="What the file holds.")
         parser.add_argument("file", type=Path, help="The CSV file (see docs/import-format.md).")
         parser.add_argument("--library", metavar="CODE", required=True, help="The library's code.")
+        parser.add_argument(
+            "--encoding",
+            help="The file's encoding (e.g. utf-8, cp1252, latin-1); detected when left out.",
+        )
+        parser.add_argument(
+            "--preset",
+            metavar="NAME|PATH",
+            help="A library system's column-mapping preset: a shipped name or a TOML file.",
+        )
+        parser.add_argument(
+            "--rejects",
+            metavar="PATH",
+            type=Path,
+            help="Where rejected rows go (default: FILE.rejects.csv beside the file).",
+        )
+        parser.add_argument(
+            "--snapshot",
+            action="store_true",
+            help="Members only: the file is the complete membership; members absent from it "
+            "get their membership ended today (never deleted). Default: the file is a delta.",
+        )
 
     def handle(self, *args, kind: str, file: Path, library: str, **options):
         tenant = library_for_command(library)
         try:
-            summary = self._import(tenant, kind, file)
+            summary = self._import(tenant, kind, file, options)
         except ImportFileError as error:
             raise CommandError(f"{error}.") from None
         console = Console(file=self.stdout, width=max(Console().width, 80), highlight=False)
         delimiter = DELIMITER_NAMES.get(summary.delimiter, repr(summary.delimiter))
+        what = "snapshot of members" if summary.snapshot else kind
         console.print(
-            f"Imported {kind} into {tenant.code} from {summary.source} "
+            f"Imported {what} into {tenant.code} from {summary.source} "
             f"({summary.encoding}, {delimiter}-separated)",
             soft_wrap=True,
         )
@@ -49,6 +90,8 @@ class Command(BaseCommand):
         if summary.ignored_columns:
             ignored = ", ".join(summary.ignored_columns)
             console.print(f"Ignored columns (not in the format): {ignored}", soft_wrap=True)
+        if summary.rejects_file:
+            console.print(f"Rejected rows, with their text: {summary.rejects_file}", soft_wrap=True)
         for rejection in summary.rejections[:SHOWN_REJECTIONS]:
             self.stderr.write(str(rejection))
         if summary.rejected > SHOWN_REJECTIONS:
@@ -56,28 +99,35 @@ class Command(BaseCommand):
         if summary.rejected:
             rows = "row" if summary.rejected == 1 else "rows"
             self.stderr.write(
-                f"{summary.rejected:,} {rows} rejected; the other rows were loaded. Correct the "
-                "rejected rows and import the file again: loaded rows will count as unchanged."
+                f"{summary.rejected:,} {rows} rejected (all in {summary.rejects_file}); the other "
+                "rows were loaded. Correct the rejected rows and import the file again: loaded "
+                "rows will count as unchanged."
             )
             sys.exit(EXIT_ROWS_REJECTED)
 
-    def _import(self, tenant, kind: str, file: Path) -> ImportSummary:
+    def _import(self, tenant, kind: str, file: Path, options: dict) -> ImportSummary:
         large = file.is_file() and file.stat().st_size >= PROGRESS_FROM_BYTES
         columns = (
             TextColumn(f"importing {kind}"),
-            BarColumn(),
+            BarColumn(bar_width=24),
             DownloadColumn(),
+            RowsColumn(),
             TimeRemainingColumn(),
         )
         with Progress(
             *columns, console=Console(stderr=True), transient=True, disable=not large
         ) as bar:
-            task = bar.add_task(kind, total=None)
+            task = bar.add_task(kind, total=None, rows=0)
             return import_file(
                 tenant,
                 kind,
                 file,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
+                on_rows=lambda rows: bar.update(task, rows=rows),
+                encoding=options["encoding"],
+                preset=options["preset"],
+                rejects=options["rejects"],
+                snapshot=options["snapshot"],
             )
 
 
@@ -94,4 +144,9 @@ def _summary_table(summary: ImportSummary) -> Table:
     table.add_row(
         "rejected", f"{summary.rejected:,}", style="bold red" if summary.rejected else None
     )
+    if summary.snapshot:
+        ended = f"{summary.memberships_ended:,}"
+        table.add_row("memberships ended (absent from the snapshot)", ended)
+    if summary.members_with_new_loans:
+        table.add_row("members with new loans", f"{len(summary.members_with_new_loans):,}")
     return table

@@ -1,0 +1,296 @@
+"""Loading at scale, the same on both databases' fast paths: idempotent re-imports, repeated
+ids across chunks, the rejects file, full snapshots against deltas, and which members got new
+loans. The last tests check the PostgreSQL COPY path against the real server."""
+
+import csv
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from patronflow.members.bulk import writer_for
+from patronflow.members.imports import ImportFileError, import_file, import_rows
+from patronflow.members.models import Item, Loan, Member
+from tests.factories import ItemFactory, LibraryFactory, MemberFactory
+from tests.members.conftest import ITEMS_HEADER, LOANS_HEADER, MEMBERS_HEADER
+
+ANNA = "M1,Anna,Peeters,anna@example.org,1980-05-17,2020-02-01,2026-05-01,ja,"
+BART = "M2,Bart,Claes,,17/05/1975,15/03/2021,,nee,31-12-2027"
+CELINE = "M3,Céline,Dupont,celine@example.org,,2024-09-30,,,"
+TODAY = dt.date(2026, 6, 1)
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the COPY fast path needs PostgreSQL: set PATRONFLOW_DATABASE_URL=postgresql://... "
+    "(`make test` runs the suite again on PostgreSQL)",
+)
+
+
+def snapshot_of(model, library) -> list[tuple]:
+    return sorted(
+        tuple(row.values())
+        for row in model.objects.filter(library=library).values().order_by("external_id")
+    )
+
+
+def rejects_of(path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as file:
+        return list(csv.DictReader(file))
+
+
+def a_catalogue(library, export, loans: int = 9) -> tuple:
+    members = export("members.csv", MEMBERS_HEADER, ANNA, BART, CELINE)
+    items = export(
+        "items.csv",
+        f"{ITEMS_HEADER},literary_form,thema",
+        "I1,Het smelt,Lize Spit,9789023496335,Boek,,302,roman,ja,1,FBA",
+        "I2,Congo,David Van Reybrouck,,e-book,947.1,680,,nee,0,NHK",
+    )
+    lines = [f"L{n},M{n % 3 + 1},I{n % 2 + 1},2026-05-{n % 28 + 1:02d}" for n in range(loans)]
+    return members, items, export("loans.csv", LOANS_HEADER, *lines)
+
+
+def test_importing_the_same_files_again_changes_nothing_on_any_chunk_size(
+    library, export, small_chunks
+):
+    files = a_catalogue(library, export)
+    for kind, path in zip(("members", "items", "loans"), files, strict=True):
+        import_file(library, kind, path)
+    before = [snapshot_of(model, library) for model in (Member, Item, Loan)]
+
+    again = [
+        import_file(library, kind, path)
+        for kind, path in zip(("members", "items", "loans"), files, strict=True)
+    ]
+
+    assert [(s.inserted, s.updated, s.unchanged) for s in again] == [
+        (0, 0, 3),
+        (0, 0, 2),
+        (0, 0, 9),
+    ]
+    assert [snapshot_of(model, library) for model in (Member, Item, Loan)] == before
+    assert again[2].members_with_new_loans == set()
+
+
+def test_repeated_ids_across_chunks_are_counted_once_and_the_last_row_wins(
+    library, export, small_chunks
+):
+    MemberFactory(library=library, external_id="M1")
+    ItemFactory(library=library, external_id="I1")
+    path = export(
+        "loans.csv",
+        LOANS_HEADER,
+        "L1,M1,I1,2026-05-01",
+        "L2,M1,I1,2026-05-01",
+        "L1,M1,I1,2026-05-02",
+        "L3,M1,I1,2026-05-01",
+        "L1,M1,I1,2026-05-03",  # line 6, three chunks after the first L1
+    )
+
+    summary = import_file(library, "loans", path)
+
+    assert (summary.rows, summary.inserted, summary.repeated) == (5, 3, 2)
+    assert Loan.objects.get(external_id="L1").loaned_on == dt.date(2026, 5, 3)
+
+
+def test_repeated_ids_within_a_chunk_reimport_as_unchanged(library, export):
+    path = export("members.csv", MEMBERS_HEADER, ANNA, ANNA.replace("Peeters", "Peters"), BART)
+    import_file(library, "members", path)
+
+    again = import_file(library, "members", path)
+
+    assert (again.unchanged, again.repeated, again.updated) == (2, 1, 0)
+    assert Member.objects.get(external_id="M1").last_name == "Peters"
+
+
+def test_the_rejects_file_has_each_rejected_row_with_its_line_reason_and_text(library, export):
+    MemberFactory(library=library, external_id="M1")
+    ItemFactory(library=library, external_id="I1")
+    path = export(
+        "loans.csv",
+        LOANS_HEADER,
+        "L1,M1,I1,2026-05-02",
+        "L2,M404,I1,2026-05-02",
+        'L3,"M1\nM2",I1,2026-05-02',  # lines 4-5
+        "L4,M1,I1,30/02/2026",
+    )
+
+    summary = import_file(library, "loans", path)
+
+    assert summary.rejects_file == path.with_name("loans.csv.rejects.csv")
+    assert rejects_of(summary.rejects_file) == [
+        {"line": "3", "reason": "unknown member 'M404'", "row": "L2,M404,I1,2026-05-02"},
+        {"line": "4", "reason": "unknown member 'M1\\nM2'", "row": 'L3,"M1\nM2",I1,2026-05-02'},
+        {
+            "line": "6",
+            "reason": "loaned_on: '30/02/2026' is not a date on the calendar",
+            "row": "L4,M1,I1,30/02/2026",
+        },
+    ]
+    assert summary.rejected == 3
+
+
+def test_a_clean_import_leaves_no_rejects_file_and_clears_a_stale_one(library, export):
+    bad = export("members.csv", MEMBERS_HEADER, ",Zonder,Nummer,,,2021-03-15,,,")
+    assert import_file(library, "members", bad).rejects_file.exists()
+
+    clean = import_file(library, "members", export("members.csv", MEMBERS_HEADER, ANNA))
+
+    assert clean.rejects_file is None
+    assert not bad.with_name("members.csv.rejects.csv").exists()
+
+
+def test_rejects_go_where_they_are_told_also_for_rows_without_a_file(library, tmp_path):
+    rows = [{"member_id": "M1", "first_name": "Anna", "registered_on": "morgen"}]
+
+    summary = import_rows(library, "members", rows, "arrivals", rejects=tmp_path / "out.csv")
+
+    assert summary.rejects_file == tmp_path / "out.csv"
+    [rejected] = rejects_of(summary.rejects_file)
+    assert (rejected["line"], rejected["row"]) == ("2", "M1,Anna,morgen")
+
+
+def test_a_snapshot_ends_the_memberships_of_members_absent_from_it(library, export):
+    import_file(library, "members", export("members.csv", MEMBERS_HEADER, ANNA, BART, CELINE))
+    Member.objects.filter(external_id="M3").update(membership_ends_on=dt.date(2025, 1, 1))
+    MemberFactory(library=library, external_id="M4", membership_ends_on=None)
+    MemberFactory(library=library, external_id="M5", membership_ends_on=None)
+    other = MemberFactory(library=LibraryFactory(code="brugge"), external_id="M9")
+    # M5's row is rejected, but the library still lists M5: not ended.
+    path = export("members.csv", MEMBERS_HEADER, ANNA, "M5,,,,,2020-01-01,,,")
+
+    summary = import_file(library, "members", path, snapshot=True, today=TODAY)
+
+    ends = dict(
+        Member.objects.filter(library=library).values_list("external_id", "membership_ends_on")
+    )
+    assert ends == {
+        "M1": None,
+        "M2": TODAY,  # was to end in 2027: absent now, so ended today
+        "M3": dt.date(2025, 1, 1),  # already ended: kept
+        "M4": TODAY,
+        "M5": None,
+    }
+    assert (summary.memberships_ended, summary.rejected) == (2, 1)
+    other.refresh_from_db()
+    assert other.membership_ends_on is None
+
+
+def test_a_delta_never_ends_a_membership(library, export):
+    import_file(library, "members", export("members.csv", MEMBERS_HEADER, ANNA, BART, CELINE))
+
+    summary = import_file(library, "members", export("delta.csv", MEMBERS_HEADER, ANNA))
+
+    assert summary.memberships_ended == 0
+    assert not Member.objects.filter(membership_ends_on__lte=TODAY).exists()
+
+
+def test_an_empty_snapshot_or_one_of_loans_is_refused(library, export):
+    import_file(library, "members", export("members.csv", MEMBERS_HEADER, ANNA))
+
+    with pytest.raises(ImportFileError, match="a snapshot without members"):
+        import_file(library, "members", export("leeg.csv", MEMBERS_HEADER), snapshot=True)
+    with pytest.raises(ImportFileError, match="only a members file can be a snapshot"):
+        import_file(library, "loans", export("loans.csv", LOANS_HEADER), snapshot=True)
+    assert Member.objects.get().membership_ends_on is None
+
+
+def test_the_summary_names_the_members_who_got_new_loans(library, export, small_chunks):
+    anna, bart, celine = (MemberFactory(library=library, external_id=f"M{n}") for n in range(1, 4))
+    ItemFactory(library=library, external_id="I1")
+    import_file(library, "loans", export("day1.csv", LOANS_HEADER, "L1,M1,I1,2026-05-01"))
+
+    delta = import_file(
+        library,
+        "loans",
+        export(
+            "day2.csv",
+            LOANS_HEADER,
+            "L1,M1,I1,2026-05-01",  # unchanged: Anna has nothing new
+            "L2,M2,I1,2026-05-02",
+            "L3,M2,I1,2026-05-02",
+            "L4,M404,I1,2026-05-02",
+        ),
+    )
+
+    assert delta.members_with_new_loans == {bart.pk}
+    assert (
+        anna.pk not in delta.members_with_new_loans
+        and celine.pk not in delta.members_with_new_loans
+    )
+
+
+@on_postgresql
+def test_postgresql_loads_through_copy_and_leaves_no_staging_tables(library, export, small_chunks):
+    from patronflow.members.copy_postgres import PostgresWriter
+
+    files = a_catalogue(library, export, loans=7)
+    assert isinstance(writer_for_library(library), PostgresWriter)
+
+    summaries = [
+        import_file(library, kind, path)
+        for kind, path in zip(("members", "items", "loans"), files, strict=True)
+    ]
+
+    assert [s.inserted for s in summaries] == [3, 2, 7]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'pf_import_%%'")
+        assert cursor.fetchone() == (0,)
+
+
+@on_postgresql
+def test_postgresql_rejects_unknown_references_with_their_lines_across_chunks(
+    library, export, small_chunks
+):
+    MemberFactory(library=library, external_id="M1")
+    ItemFactory(library=library, external_id="I1")
+    path = export(
+        "loans.csv",
+        LOANS_HEADER,
+        "L1,M1,I1,2026-05-02",
+        "L2,M1,I404,2026-05-02",
+        "L3,M404,I404,2026-05-02",
+        "L4,M1,I1,2026-05-02",
+        "L5,M404,I1,2026-05-02",
+    )
+
+    summary = import_file(library, "loans", path)
+
+    assert [str(r) for r in summary.rejections] == [
+        f"{path}:3: unknown item 'I404'",
+        f"{path}:4: unknown member 'M404'; unknown item 'I404'",
+        f"{path}:6: unknown member 'M404'",
+    ]
+    assert (summary.inserted, summary.rejected) == (2, 3)
+
+
+@on_postgresql
+def test_postgresql_updates_only_rows_whose_values_differ(library, export, small_chunks):
+    import_file(library, "members", export("members.csv", MEMBERS_HEADER, ANNA, BART, CELINE))
+    stamps = dict(Member.objects.values_list("external_id", "updated_at"))
+
+    summary = import_file(
+        library,
+        "members",
+        export("members.csv", MEMBERS_HEADER, ANNA, BART.replace("Claes", "Claessens"), CELINE),
+    )
+
+    assert (summary.updated, summary.unchanged) == (1, 2)
+    after = dict(Member.objects.values_list("external_id", "updated_at"))
+    assert after["M1"] == stamps["M1"] and after["M3"] == stamps["M3"]
+    assert after["M2"] > stamps["M2"]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite fast path needs SQLite")
+def test_sqlite_loads_through_batched_executemany(library):
+    from patronflow.members.bulk_sqlite import SqliteWriter
+
+    assert isinstance(writer_for_library(library), SqliteWriter)
+
+
+def writer_for_library(library):
+    from patronflow.members.bulk import Target
+
+    writer = writer_for(Target(library.pk, Member, ("first_name",)))
+    writer.close()
+    return writer
