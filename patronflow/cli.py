@@ -9,6 +9,7 @@ COMMANDS = {
     "library": "Add, list or change libraries (tenants)",
     "import": "Import members, items or loans from a library-system CSV export",
     "sync": "Fetch changed and ended members from the library system (API or file drop)",
+    "profiles": "Refresh the reading profiles of a library (what changed, or --full)",
     "tick": "Enrol members, advance journeys and send the mails that are due",
     "report": "Print sent, opens, clicks, unsubscribes and feedback per journey, step and variant",
     "serve": "Serve the tracking endpoints (open, click, unsubscribe, feedback)",

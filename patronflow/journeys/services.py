@@ -58,7 +58,7 @@ def enrol_eligible(journey: Journey, today: dt.date) -> int:
     candidates = list(queries.entry_candidates(journey, today).values_list("pk", "registered_on"))
     if not candidates:
         return 0
-    segments = refresh_profiles(pk for pk, _ in candidates)
+    segments = refresh_profiles((pk for pk, _ in candidates), today)
     by_registration = journey.entry_rule == Journey.EntryRule.NEW_MEMBER
     before = journey.enrolments.count()
     Enrolment.objects.bulk_create(

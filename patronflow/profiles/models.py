@@ -1,6 +1,10 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from patronflow.members.models import Member
+from patronflow.members.models import Item, Library, Member
+from patronflow.profiles.classification import DEFAULT_ORDER, SOURCES, Classifier, check_order
+
+DEFAULT_WINDOW_MONTHS = 36
 
 
 class Segment(models.TextChoices):
@@ -11,17 +15,92 @@ class Segment(models.TextChoices):
     UNKNOWN = "unknown", "Too little history"
 
 
+def _default_order() -> list[str]:
+    return list(DEFAULT_ORDER)
+
+
+class ClassificationPolicy(models.Model):
+    """How one library classifies its loans: which source decides first, and how far back
+    a profile looks. A library without a policy gets the defaults."""
+
+    library = models.OneToOneField(
+        Library, on_delete=models.CASCADE, primary_key=True, related_name="classification_policy"
+    )
+    source_order = models.JSONField(
+        default=_default_order,
+        help_text=f"Sources asked in this order, the first verdict wins: any of {list(SOURCES)}.",
+    )
+    window_months = models.PositiveSmallIntegerField(
+        default=DEFAULT_WINDOW_MONTHS, help_text="Loans of the last this many months count."
+    )
+    # State, not a setting: the reference date of the last library-wide refresh.
+    profiles_as_of = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name_plural = "classification policies"
+
+    def __str__(self) -> str:
+        return f"{self.library.code}: {', '.join(self.source_order)}; {self.window_months} months"
+
+    def clean(self) -> None:
+        try:
+            check_order(self.source_order)
+        except (ValueError, TypeError) as error:
+            raise ValidationError({"source_order": str(error)}) from None
+        if not self.window_months:
+            raise ValidationError({"window_months": "A profile needs at least one month."})
+
+    @property
+    def classifier(self) -> Classifier:
+        return Classifier(order=tuple(self.source_order))
+
+
+class ClassifiedItem(models.Model):
+    """An item's kind as its library's classifier saw it at the last refresh: the join that
+    lets loans be counted per member in the database."""
+
+    item = models.OneToOneField(
+        Item, on_delete=models.CASCADE, primary_key=True, related_name="classification"
+    )
+    is_fiction = models.BooleanField(null=True)
+    is_digital = models.BooleanField()
+
+    def __str__(self) -> str:
+        fiction = {True: "fiction", False: "non-fiction", None: "unclassified"}[self.is_fiction]
+        return f"{self.item_id}: {fiction}, {'digital' if self.is_digital else 'physical'}"
+
+
 class ReadingProfile(models.Model):
-    """What a member mainly reads, derived from their loans; recomputed by each tick."""
+    """A member's counted loans over the library's window as of a reference date, and the
+    segment they give. Counting only loans whose fiction verdict is known."""
 
     member = models.OneToOneField(
         Member, on_delete=models.CASCADE, primary_key=True, related_name="reading_profile"
     )
     segment = models.CharField(max_length=24, choices=Segment.choices, default=Segment.UNKNOWN)
-    loans_counted = models.PositiveIntegerField(default=0)
-    fiction_share = models.FloatField(null=True, blank=True)
-    digital_share = models.FloatField(null=True, blank=True)
+    fiction_loans = models.PositiveIntegerField(default=0)
+    nonfiction_loans = models.PositiveIntegerField(default=0)
+    digital_loans = models.PositiveIntegerField(default=0)
+    physical_loans = models.PositiveIntegerField(default=0)
+    # The earliest counted loan: once the window passes it, the profile must be recomputed.
+    oldest_counted_on = models.DateField(null=True, blank=True)
+    as_of = models.DateField(null=True, blank=True)
     computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["oldest_counted_on"])]
 
     def __str__(self) -> str:
         return f"{self.member} {self.segment}"
+
+    @property
+    def loans_counted(self) -> int:
+        return self.fiction_loans + self.nonfiction_loans
+
+    @property
+    def fiction_share(self) -> float | None:
+        return self.fiction_loans / self.loans_counted if self.loans_counted else None
+
+    @property
+    def digital_share(self) -> float | None:
+        return self.digital_loans / self.loans_counted if self.loans_counted else None

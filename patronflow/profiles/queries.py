@@ -1,13 +1,20 @@
-"""Reads over reading profiles: which titles to suggest to a segment."""
+"""Reads over reading profiles: a library's policy, which profiles are stale, and which
+titles to suggest to a segment."""
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count
 
-from patronflow.members.models import Item, Library, Loan
-from patronflow.profiles import rules
-from patronflow.profiles.models import Segment
+from patronflow.members.models import Item, Library, Loan, Member
+from patronflow.profiles.classification import (
+    ITEM_FIELDS,
+    Classifier,
+    ItemFacts,
+    digital_materials,
+)
+from patronflow.profiles.models import ClassificationPolicy, ReadingProfile, Segment
 
 _SEGMENT_KIND = {
     Segment.FICTION_DIGITAL: (True, True),
@@ -15,6 +22,44 @@ _SEGMENT_KIND = {
     Segment.NONFICTION_DIGITAL: (False, True),
     Segment.NONFICTION_PHYSICAL: (False, False),
 }
+
+
+def policy_for(library: Library) -> ClassificationPolicy:
+    """The library's policy, or the defaults (unsaved) when it has none."""
+    try:
+        return ClassificationPolicy.objects.get(library=library)
+    except ClassificationPolicy.DoesNotExist:
+        return ClassificationPolicy(library=library)
+
+
+def classifier_for(library: Library) -> Classifier:
+    return policy_for(library).classifier
+
+
+def window_start(today: dt.date, months: int) -> dt.date:
+    """The first day whose loans count: the same day `months` calendar months back (the
+    month's last day when it is shorter). Never moves back as `today` moves on."""
+    index = today.year * 12 + today.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    return dt.date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+
+
+def stale_member_ids(library: Library, today: dt.date) -> set[int]:
+    """Members whose stored profile no longer holds as of `today` although nobody told us:
+    a counted loan left the window, or a loan dated after the last library-wide refresh
+    has come into it. Never refreshed: every member of the library."""
+    policy = policy_for(library)
+    if policy.profiles_as_of is None:
+        return set(Member.objects.filter(library=library).values_list("pk", flat=True))
+    start = window_start(today, policy.window_months)
+    aged = ReadingProfile.objects.filter(
+        member__library=library, oldest_counted_on__lt=start
+    ).values_list("member_id", flat=True)
+    arrived = Loan.objects.filter(
+        library=library, loaned_on__gt=policy.profiles_as_of, loaned_on__lte=today
+    ).values_list("member_id", flat=True)
+    return set(aged) | set(arrived)
 
 
 @dataclass(frozen=True)
@@ -37,11 +82,11 @@ def popular_titles(
     loans = Loan.objects.filter(library=library, loaned_on__gte=since, loaned_on__lte=today)
     kind = _SEGMENT_KIND.get(segment)
     if kind is not None:
-        digital_materials = list(Item.DIGITAL_MATERIALS)
+        digital = list(digital_materials())
         if kind[1]:
-            loans = loans.filter(item__material__in=digital_materials)
+            loans = loans.filter(item__material__in=digital)
         else:
-            loans = loans.exclude(item__material__in=digital_materials)
+            loans = loans.exclude(item__material__in=digital)
     ranked = [
         ReadingTip(title=row["item__title"], author=row["item__author"])
         for row in loans.values("item__title", "item__author")
@@ -55,13 +100,13 @@ def popular_titles(
 
 
 def _fiction_by_title(library: Library, tips: list[ReadingTip]) -> dict[ReadingTip, bool]:
-    """Whether each title is fiction, from the first of its editions that says."""
+    """Whether each title is fiction, from the first of its editions that the library's
+    classifier can place."""
+    classifier = classifier_for(library)
     fiction: dict[ReadingTip, bool] = {}
     editions = Item.objects.filter(library=library, title__in={tip.title for tip in tips})
-    for title, author, is_fiction, nur, siso, genre in editions.values_list(
-        "title", "author", "is_fiction", "nur", "siso", "genre"
-    ):
-        verdict = rules.item_is_fiction(is_fiction, nur, siso, genre)
+    for title, author, *facts in editions.values_list("title", "author", *ITEM_FIELDS):
+        verdict = classifier.is_fiction(ItemFacts(*facts))
         if verdict is not None:
             fiction.setdefault(ReadingTip(title=title, author=author), verdict)
     return fiction
