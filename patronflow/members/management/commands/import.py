@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -23,6 +24,7 @@ from rich.text import Text
 
 from patronflow.members.imports import KINDS, ImportFileError, ImportSummary, import_file
 from patronflow.members.queries import library_for_command
+from patronflow.profiles.services import refresh_after_import
 
 EXIT_ROWS_REJECTED = 3
 SHOWN_REJECTIONS = 100
@@ -92,6 +94,12 @@ class Command(BaseCommand):
             console.print(f"Ignored columns (not in the format): {ignored}", soft_wrap=True)
         if summary.rejects_file:
             console.print(f"Rejected rows, with their text: {summary.rejects_file}", soft_wrap=True)
+        if kind == "loans":
+            # New loans change what members read: keep the profiles the journeys use current.
+            refreshed = refresh_after_import(
+                tenant, summary.members_with_new_loans, timezone.localdate()
+            )
+            console.print(f"Reading profiles recomputed: {refreshed:,}")
         for rejection in summary.rejections[:SHOWN_REJECTIONS]:
             self.stderr.write(str(rejection))
         if summary.rejected > SHOWN_REJECTIONS:
