@@ -16,8 +16,11 @@ from patronflow.members.models import Member
 from patronflow.tracking.models import Event, Feedback
 
 
-def record_open(message: Message) -> Event:
-    """Every load counts as an event; reports work out unique opens."""
+def record_open(message: Message) -> Event | None:
+    """Every load counts as an event (reports work out unique opens) — but only while the
+    library has open tracking on: turning it off also silences pixels in mails already sent."""
+    if not message.library.track_opens:
+        return None
     return Event.objects.create(message=message, kind=Event.Kind.OPEN)
 
 

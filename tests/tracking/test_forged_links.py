@@ -45,8 +45,9 @@ def _bad_tokens(purpose: str, message_id: int, other_message_id: int) -> dict[st
 def test_forged_tampered_or_wrong_purpose_tokens_answer_404_and_write_nothing(
     name, purpose, extra, method
 ):
-    message = MessageFactory()
-    other = MessageFactory()
+    # Open tracking on, so that a forged pixel load would have something to write.
+    message = MessageFactory(enrolment__journey__library__track_opens=True)
+    other = MessageFactory(enrolment__journey__library__track_opens=True)
     member = message.enrolment.member
     client = Client(enforce_csrf_checks=True)
 

@@ -7,7 +7,7 @@ from tests.tracking.links import click_link, open_link
 
 @pytest.mark.django_db
 def test_pixel_records_an_open_and_returns_a_transparent_gif(client):
-    message = MessageFactory()
+    message = MessageFactory(enrolment__journey__library__track_opens=True)
 
     response = client.get(open_link(message.id))
 
@@ -21,12 +21,24 @@ def test_pixel_records_an_open_and_returns_a_transparent_gif(client):
 
 @pytest.mark.django_db
 def test_every_load_of_the_pixel_is_an_event(client):
-    message = MessageFactory()
+    message = MessageFactory(enrolment__journey__library__track_opens=True)
 
     client.get(open_link(message.id))
     client.get(open_link(message.id))
 
     assert Event.objects.filter(message=message, kind=Event.Kind.OPEN).count() == 2
+
+
+@pytest.mark.django_db
+def test_no_open_is_recorded_once_the_library_turned_open_tracking_off(client):
+    message = MessageFactory(
+        enrolment__journey__library__track_opens=False
+    )  # the mail went out while it was on
+
+    response = client.get(open_link(message.id))
+
+    assert response.status_code == 200  # the image still loads: nothing breaks in the mail
+    assert not Event.objects.exists()
 
 
 @pytest.mark.django_db

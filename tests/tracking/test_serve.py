@@ -38,7 +38,7 @@ def _wait_until_answering(base_url: str, server: subprocess.Popen, log_path: Pat
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_serve_runs_the_tracking_endpoints_under_gunicorn(tmp_path):
-    message = MessageFactory()
+    message = MessageFactory(enrolment__journey__library__track_opens=True)
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "serve.log"
