@@ -4,7 +4,8 @@
 (`bulk_sqlite.py`: batched executemany; `copy_postgres.py`: COPY into a staging table and one
 set-based upsert) stores a chunk of valid rows, resolves a loan's member and item, and tells
 which ids this import has already written, so repeats are counted however far apart they are
-in the file — without holding a file's ids in memory: they go to a temporary table.
+in the file — without holding a file's ids in memory: they go to a temporary table (on
+PostgreSQL only the unchanged ones; the rows it wrote carry its transaction ids).
 """
 
 import datetime as dt
@@ -80,12 +81,13 @@ class Writer(Protocol):
     def close(self) -> None: ...
 
 
-def writer_for(target: Target) -> Writer:
-    """The fast path of the database in use."""
+def writer_for(target: Target, *, snapshot: bool = False) -> Writer:
+    """The fast path of the database in use; a snapshot's writer remembers every id it
+    writes, for end_absent_memberships."""
     if connection.vendor == "postgresql":
         from patronflow.members.copy_postgres import PostgresWriter
 
-        return PostgresWriter(target)
+        return PostgresWriter(target, remember_all=snapshot)
     from patronflow.members.bulk_sqlite import SqliteWriter
 
     return SqliteWriter(target)

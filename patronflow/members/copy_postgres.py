@@ -1,14 +1,15 @@
 """The PostgreSQL writer: COPY a chunk into a temporary staging table, then one statement.
 
 Row-by-row INSERTs spend their time in round trips; COPY streams a chunk in one, and a single
-INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM does the comparison, the upsert
-and the counting inside the server. A loan's member and item are found by a join on the
-library's ids; loans whose member or item is unknown come back with their line numbers.
+statement does the rest inside the server: it finds a loan's member and item by a join on the
+library's ids (loans whose member or item is unknown come back with their line numbers),
+looks each id up in the target table once, inserts the new ids with a plain INSERT, upserts
+the others with INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM, and counts.
 """
 
 import datetime as dt
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from patronflow.members.bulk import StagedRow, Target, Written
@@ -17,6 +18,7 @@ from patronflow.members.models import Member
 STAGE = "pf_import_stage"
 SEEN = "pf_import_seen"
 LISTED = "pf_import_listed"
+UNIQUE_VIOLATION = "23505"
 # The staging table holds one chunk, and every table it meets is larger and reached through
 # a unique index: looking each row up is the right plan whatever the statistics say (a table
 # just loaded has none, and a hash join would read all members for every chunk). Set for the
@@ -33,8 +35,9 @@ class PostgresWriter:
     chunk_rows = 50_000
     chunks_per_transaction = 1
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, *, remember_all: bool = False) -> None:
         self.target = target
+        self.remember_all = remember_all
         self.analyzed = False
         fields = {f.attname: f for f in target.model._meta.concrete_fields}
         staged = [
@@ -60,37 +63,43 @@ class PostgresWriter:
                 "current_setting('jit'), current_setting('work_mem')"
             )
             self.planner = list(cursor.fetchone())
-        self.unknown = self._unknown_query() if target.references else None
-        self.upsert = self._upsert_query()
+        # xmins of the rows this import wrote: one per chunk transaction (or savepoint).
+        self.ours: list[int] = []
+        self.upsert = self._upsert_query(plain=True)
+        self.upsert_on_conflict = self._upsert_query(plain=False)
 
-    def _joins(self) -> tuple[str, dict[str, str]]:
-        """Joins that turn the staged library ids into primary keys, and the expression for
-        each column."""
-        joins, expressions = [], {}
-        for n, (attname, model) in enumerate(self.target.references.items()):
-            alias = f"r{n}"
-            joins.append(
-                f"JOIN {model._meta.db_table} {alias} ON {alias}.library_id = %(library)s "
-                f"AND {alias}.external_id = s.{attname}"
-            )
-            expressions[attname] = f"{alias}.id"
-        return " ".join(joins), expressions
+    def _upsert_query(self, *, plain: bool) -> str:
+        """One statement per chunk: resolve references, report the unknown ones, keep the
+        last row of each id, upsert, count.
 
-    def _unknown_query(self) -> str:
-        joins, expressions = self._joins()
-        found = ", ".join(f"{expressions[name]} IS NOT NULL" for name in self.target.references)
-        wanted = ", ".join(f"s.{name}" for name in self.target.references)
-        missing = " OR ".join(f"{expressions[name]} IS NULL" for name in self.target.references)
-        return (
-            f"SELECT s.line, {wanted}, {found} FROM {STAGE} s "
-            f"{joins.replace('JOIN', 'LEFT JOIN')} WHERE {missing}"
-        )
-
-    def _upsert_query(self) -> str:
+        Repeats of ids an earlier chunk had are found without keeping every id written in a
+        table: an id only repeats when the target table already has it, and then either this
+        import wrote that row (its xmin is one of the import's transactions or savepoints,
+        `ours`) or left it unchanged (then the id is in SEEN; a snapshot puts every id there).
+        `plain` inserts the ids the table lacked without ON CONFLICT.
+        """
         target = self.target
-        joins, expressions = self._joins()
         names = list(target.attnames)
-        selected = ", ".join(f"{expressions.get(n, f's.{n}')} AS {n}" for n in names)
+        joins, resolved = [], []
+        for n, name in enumerate(names):
+            model = target.references.get(name)
+            if model is None:
+                resolved.append(f"s.{name}")
+                continue
+            joins.append(
+                f"LEFT JOIN {model._meta.db_table} r{n} ON r{n}.library_id = %(library)s "
+                f"AND r{n}.external_id = s.{name}"
+            )
+            resolved.append(f"r{n}.id AS {name}")
+        known = " AND ".join(f"c.{name} IS NOT NULL" for name in target.references) or "true"
+        found = "".join(
+            f", (SELECT array_agg(c.{name} IS NOT NULL ORDER BY c.line) FROM staged c "
+            f"WHERE NOT ({known}))"
+            for name in target.references
+        )
+        stored = ", ".join(f"t.{n}" for n in names)
+        given = ", ".join(f"c.{n}" for n in names)
+        same = f"ROW({stored}) IS NOT DISTINCT FROM ROW({given})" if names else "true"
         defaults = list(target.defaults)
         touched = [f.column for f in target.touched]
         columns = ["library_id", "external_id", *names, *defaults, *touched]
@@ -103,47 +112,87 @@ class PostgresWriter:
         ]
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*names, *touched])
         if names:
-            stored = ", ".join(f"t.{n}" for n in names)
-            given = ", ".join(f"EXCLUDED.{n}" for n in names)
-            action = f"DO UPDATE SET {updates} WHERE ROW({stored}) IS DISTINCT FROM ROW({given})"
+            excluded = ", ".join(f"EXCLUDED.{n}" for n in names)
+            action = f"DO UPDATE SET {updates} WHERE ROW({stored}) IS DISTINCT FROM ROW({excluded})"
         else:
             action = "DO NOTHING"
         new_loans = (
-            "array_agg(DISTINCT w.member_id) FILTER (WHERE w.inserted)"
+            "array_agg(DISTINCT member_id) FILTER (WHERE inserted)"
             if "member_id" in names
             else "NULL::bigint[]"
         )
         member = ", t.member_id" if "member_id" in names else ""
         insert = (
             f"INSERT INTO {target.table} AS t ({', '.join(columns)}) "
-            f"SELECT {', '.join(values)} FROM chunk WHERE {{}} "
-            f"ON CONFLICT (library_id, external_id) {action}"
+            f"SELECT {', '.join(values)} FROM chunk WHERE {{}}"
         )
+        upsert = f"{insert} ON CONFLICT (library_id, external_id) {action}"
+        writer = f"t.xmin::text::bigint AS writer{member}"
         # Rows whose id an earlier chunk wrote are repeats: written (the last row wins) but
         # not counted again; the rest are counted as inserted, updated or unchanged.
+        if plain:
+            # Ids the table did not have a moment ago: a plain INSERT, without the speculative
+            # insertion of ON CONFLICT (write() falls back when one appeared meanwhile).
+            writes = f"""
+                fresh AS (
+                    {insert.format("new")}
+                    RETURNING true AS inserted, true AS counted, {writer}
+                ), w AS (
+                    {upsert.format("first AND NOT new")}
+                    RETURNING (t.xmax = 0) AS inserted, true AS counted, {writer}
+                ), again AS (
+                    {upsert.format("NOT first")}
+                    RETURNING (t.xmax = 0) AS inserted, false AS counted, {writer}
+                ), written AS (
+                    SELECT * FROM fresh UNION ALL SELECT * FROM w UNION ALL SELECT * FROM again
+                )"""
+        else:
+            writes = f"""
+                w AS (
+                    {upsert.format("first")}
+                    RETURNING (t.xmax = 0) AS inserted, true AS counted, {writer}
+                ), again AS (
+                    {upsert.format("NOT first")}
+                    RETURNING (t.xmax = 0) AS inserted, false AS counted, {writer}
+                ), written AS (SELECT * FROM w UNION ALL SELECT * FROM again)"""
+        # A snapshot needs every id it listed; otherwise only unchanged rows are remembered.
+        remembered = "first" if self.remember_all else "first AND unchanged"
         return f"""
-            WITH chunk AS MATERIALIZED (
-                SELECT DISTINCT ON (s.external_id) s.external_id, {selected},
-                    NOT EXISTS (SELECT FROM {SEEN} x WHERE x.external_id = s.external_id) AS first
-                FROM {STAGE} s {joins}
-                ORDER BY s.external_id, s.line DESC
-            ), fresh AS (
-                INSERT INTO {SEEN} (external_id) SELECT external_id FROM chunk WHERE first
-                RETURNING external_id
-            ), w AS (
-                {insert.format("first")}
-                RETURNING (t.xmax = 0) AS inserted{member}
-            ), again AS (
-                {insert.format("NOT first")}
-                RETURNING 1
-            )
+            WITH staged AS MATERIALIZED (
+                SELECT s.line, s.external_id, {", ".join(resolved)}
+                FROM {STAGE} s {" ".join(joins)}
+            ), chunk AS MATERIALIZED (
+                SELECT DISTINCT ON (c.external_id) c.*,
+                    t.id IS NULL AS new,
+                    t.id IS NOT NULL AND {same} AS unchanged,
+                    CASE
+                        WHEN t.id IS NULL THEN true
+                        WHEN t.writer = ANY(%(ours)s::bigint[]) THEN false
+                        ELSE (SELECT 1 FROM {SEEN} x WHERE x.external_id = c.external_id) IS NULL
+                    END AS first
+                FROM staged c
+                -- A lateral subquery kept apart (OFFSET 0): one look-up by the unique index
+                -- per row, also while the table has no statistics yet (a plain join is then
+                -- planned as reading all of the library's rows for every row).
+                LEFT JOIN LATERAL (
+                    SELECT t.id, t.xmin::text::bigint AS writer{"".join(f", t.{n}" for n in names)}
+                    FROM {target.table} t
+                    WHERE t.library_id = %(library)s AND t.external_id = c.external_id
+                    OFFSET 0
+                ) t ON true
+                WHERE {known}
+                ORDER BY c.external_id, c.line DESC
+            ), remembered AS (
+                INSERT INTO {SEEN} (external_id) SELECT external_id FROM chunk WHERE {remembered}
+            ), {writes}
             SELECT
-                (SELECT count(*) FROM fresh),
-                count(*) FILTER (WHERE w.inserted),
-                count(*) FILTER (WHERE NOT w.inserted),
+                (SELECT count(*) FROM chunk WHERE first),
+                count(*) FILTER (WHERE inserted AND counted),
+                count(*) FILTER (WHERE NOT inserted AND counted),
                 {new_loans},
-                (SELECT count(*) FROM again)
-            FROM w
+                max(writer),
+                (SELECT array_agg(c.line ORDER BY c.line) FROM staged c WHERE NOT ({known})){found}
+            FROM written
         """
 
     def write(self, rows: list[StagedRow]) -> Written:
@@ -152,6 +201,7 @@ class PostgresWriter:
         parameters = {
             "library": target.library_id,
             "now": timezone.now(),
+            "ours": self.ours,
             **{f"default_{name}": value for name, value in target.defaults.items()},
         }
         with connection.cursor() as cursor:
@@ -163,28 +213,33 @@ class PostgresWriter:
                 cursor.execute(f"ANALYZE {STAGE}")
                 self.analyzed = True
             cursor.execute(PLANNER, CHUNK_SETTINGS)
-            if self.unknown:
-                cursor.execute(self.unknown, parameters)
-                for line, *their_ids_and_found in cursor.fetchall():
-                    half = len(their_ids_and_found) // 2
-                    problems = [
-                        target.reference_problem(attname, their_id)
-                        for attname, their_id, found in zip(
-                            target.references,
-                            their_ids_and_found[:half],
-                            their_ids_and_found[half:],
-                            strict=True,
-                        )
-                        if not found
-                    ]
-                    written.unknown.append((line, "; ".join(problems)))
-                written.unknown.sort()
-            cursor.execute(self.upsert, parameters)
-            fresh, inserted, updated, new_loans, _ = cursor.fetchone()
+            try:
+                with transaction.atomic():
+                    cursor.execute(self.upsert, parameters)
+            except IntegrityError as error:
+                if getattr(error.__cause__, "sqlstate", None) != UNIQUE_VIOLATION:
+                    raise
+                # Another import inserted one of this chunk's new ids after it looked.
+                cursor.execute(self.upsert_on_conflict, parameters)
+            first, inserted, updated, new_loans, writer, unknown, *found = cursor.fetchone()
             cursor.execute(PLANNER, self.planner)
+        if writer is not None and writer not in self.ours:
+            self.ours.append(writer)
+        if unknown:
+            at = dict(rows)
+            positions = [1 + target.attnames.index(name) for name in target.references]
+            for line, *flags in zip(unknown, *found, strict=True):
+                problems = [
+                    target.reference_problem(attname, at[line][position])
+                    for attname, position, known in zip(
+                        target.references, positions, flags, strict=True
+                    )
+                    if not known
+                ]
+                written.unknown.append((line, "; ".join(problems)))
         written.inserted, written.updated = inserted, updated
-        written.unchanged = fresh - inserted - updated
-        written.repeated = len(rows) - len(written.unknown) - fresh
+        written.unchanged = first - inserted - updated
+        written.repeated = len(rows) - len(written.unknown) - first
         written.members_with_new_loans = set(new_loans or ())
         return written
 

@@ -544,7 +544,7 @@ def _import(
         references={c.attname: c.refers_to for c in columns if c.refers_to},
     )
     rejects_file = _RejectsFile(Path(rejects) if rejects else None)
-    writer = writer_for(target)
+    writer = writer_for(target, snapshot=snapshot)
     try:
         chunks = iter(functools.partial(_take, rows, writer.chunk_rows), [])
         pending = True

@@ -93,6 +93,54 @@ def test_repeated_ids_across_chunks_are_counted_once_and_the_last_row_wins(
     assert Loan.objects.get(external_id="L1").loaned_on == dt.date(2026, 5, 3)
 
 
+def repeats_of_new_changed_and_unchanged_rows(library, export):
+    """L1 new, L2 changed, L3 unchanged before this import; each again two chunks later."""
+    MemberFactory(library=library, external_id="M1")
+    ItemFactory(library=library, external_id="I1")
+    import_file(library, "loans", export("before.csv", LOANS_HEADER, "L2,M1,I1,2026-04-01",
+                                         "L3,M1,I1,2026-04-01"))  # fmt: skip
+    path = export(
+        "loans.csv",
+        LOANS_HEADER,
+        "L1,M1,I1,2026-05-01",
+        "L2,M1,I1,2026-05-01",
+        "L3,M1,I1,2026-04-01",
+        "L4,M1,I1,2026-05-01",
+        "L1,M1,I1,2026-05-01",  # the same value as its first row
+        "L2,M1,I1,2026-05-09",
+        "L3,M1,I1,2026-04-01",
+    )
+    summary = import_file(library, "loans", path)
+    assert (summary.inserted, summary.updated, summary.unchanged, summary.repeated) == (2, 1, 1, 3)
+    assert Loan.objects.get(external_id="L2").loaned_on == dt.date(2026, 5, 9)
+
+
+def test_repeats_of_new_changed_and_unchanged_rows_across_chunks_count_once(
+    library, export, small_chunks
+):
+    repeats_of_new_changed_and_unchanged_rows(library, export)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_repeats_across_chunks_count_once_when_each_chunk_commits(export, small_chunks):
+    # Without the test's outer transaction each chunk is a transaction of its own, not a
+    # savepoint: PostgreSQL tells the import's own rows by their transaction ids either way.
+    repeats_of_new_changed_and_unchanged_rows(LibraryFactory(), export)
+
+
+def test_a_snapshot_across_chunks_lists_its_new_changed_and_unchanged_members(
+    library, export, small_chunks
+):
+    import_file(library, "members", export("before.csv", MEMBERS_HEADER, ANNA, BART))
+    path = export("members.csv", MEMBERS_HEADER, ANNA, BART.replace("Claes", "Claessens"),
+                  CELINE, ANNA)  # fmt: skip
+
+    summary = import_file(library, "members", path, snapshot=True, today=TODAY)
+
+    assert (summary.inserted, summary.updated, summary.unchanged, summary.repeated) == (1, 1, 1, 1)
+    assert summary.memberships_ended == 0
+
+
 def test_repeated_ids_within_a_chunk_reimport_as_unchanged(library, export):
     path = export("members.csv", MEMBERS_HEADER, ANNA, ANNA.replace("Peeters", "Peters"), BART)
     import_file(library, "members", path)
@@ -279,6 +327,30 @@ def test_postgresql_updates_only_rows_whose_values_differ(library, export, small
     after = dict(Member.objects.values_list("external_id", "updated_at"))
     assert after["M1"] == stamps["M1"] and after["M3"] == stamps["M3"]
     assert after["M2"] > stamps["M2"]
+
+
+@on_postgresql
+def test_postgresql_falls_back_to_on_conflict_when_a_new_id_appeared_meanwhile(
+    library, export, monkeypatch
+):
+    # As if another import inserted the rows between this chunk's look and its INSERT.
+    from patronflow.members.copy_postgres import PostgresWriter
+
+    query = PostgresWriter._upsert_query
+
+    def blind(self, *, plain: bool) -> str:
+        sql = query(self, plain=plain)
+        return sql.replace("t.id IS NULL AS new", "true AS new") if plain else sql
+
+    import_file(library, "members", export("members.csv", MEMBERS_HEADER, ANNA, BART))
+    monkeypatch.setattr(PostgresWriter, "_upsert_query", blind)
+
+    summary = import_file(
+        library, "members", export("again.csv", MEMBERS_HEADER, ANNA.replace("Anna", "Ann"), BART)
+    )
+
+    assert (summary.inserted, summary.updated, summary.unchanged) == (0, 1, 1)
+    assert Member.objects.get(external_id="M1").first_name == "Ann"
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite fast path needs SQLite")
