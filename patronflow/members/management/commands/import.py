@@ -24,6 +24,7 @@ from rich.text import Text
 
 from patronflow.members.imports import KINDS, ImportFileError, ImportSummary, import_file
 from patronflow.members.queries import library_for_command
+from patronflow.members.tables import import_counts_table
 from patronflow.profiles.services import refresh_after_import
 
 EXIT_ROWS_REJECTED = 3
@@ -140,18 +141,7 @@ class Command(BaseCommand):
 
 
 def _summary_table(summary: ImportSummary) -> Table:
-    table = Table(show_header=False)
-    table.add_column("what")
-    table.add_column("rows", justify="right")
-    table.add_row("rows read", f"{summary.rows:,}")
-    table.add_row("inserted", f"{summary.inserted:,}")
-    table.add_row("updated", f"{summary.updated:,}")
-    table.add_row("unchanged", f"{summary.unchanged:,}")
-    if summary.repeated:
-        table.add_row("repeated id (the last row won)", f"{summary.repeated:,}")
-    table.add_row(
-        "rejected", f"{summary.rejected:,}", style="bold red" if summary.rejected else None
-    )
+    table = import_counts_table(summary)
     if summary.snapshot:
         ended = f"{summary.memberships_ended:,}"
         table.add_row("memberships ended (absent from the snapshot)", ended)

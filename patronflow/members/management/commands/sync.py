@@ -19,6 +19,7 @@ from patronflow.members.connectors.services import SyncSummary, sync_members
 from patronflow.members.imports import ImportFileError
 from patronflow.members.parsing import DATE_FORMS, parse_date
 from patronflow.members.queries import library_for_command
+from patronflow.members.tables import import_counts_table
 
 EXIT_ROWS_REJECTED = 3
 SHOWN_REJECTIONS = 100
@@ -90,19 +91,8 @@ def _since(text: str) -> dt.date:
 
 
 def _summary_table(summary: SyncSummary) -> Table:
-    members, ended = summary.members, summary.ended
-    table = Table(show_header=False)
-    table.add_column("what")
-    table.add_column("members", justify="right")
-    table.add_row("changed members read", f"{members.rows:,}")
-    table.add_row("inserted", f"{members.inserted:,}")
-    table.add_row("updated", f"{members.updated:,}")
-    table.add_row("unchanged", f"{members.unchanged:,}")
-    if members.repeated:
-        table.add_row("repeated id (the last row won)", f"{members.repeated:,}")
-    table.add_row(
-        "rejected", f"{members.rejected:,}", style="bold red" if members.rejected else None
-    )
+    ended = summary.ended
+    table = import_counts_table(summary.members, read="changed members read")
     table.add_row("memberships ended", f"{ended.ended:,}")
     table.add_row("already ended", f"{ended.already_ended:,}")
     if ended.unknown:
