@@ -95,10 +95,10 @@ _ITEM_COLUMNS = (
 )
 
 
-def _classify(classifier: Classifier, items, seen: set[int]) -> int:
+def _classify(classifier: Classifier, items, seen: set[int]) -> list[int]:
     """Store the kind of each item (rows of `_ITEM_COLUMNS`) whose stored kind is missing or
-    differs, skipping items already `seen` in this run; returns how many were written."""
-    written = 0
+    differs, skipping items already `seen` in this run; returns the items written."""
+    written: list[int] = []
     rows = (row for row in items if row[0] not in seen)
     while batch := list(islice(rows, ITEMS_PER_BATCH)):
         changed = []
@@ -113,7 +113,7 @@ def _classify(classifier: Classifier, items, seen: set[int]) -> int:
             unique_fields=["item"],
             update_fields=["is_fiction", "is_digital"],
         )
-        written += len(changed)
+        written.extend(classified.item_id for classified in changed)
     return written
 
 
@@ -135,7 +135,13 @@ def _recompute(library: Library, member_ids: Iterable[int], today: dt.date) -> i
         borrowed = Loan.objects.filter(
             member_id__in=chunk, loaned_on__gte=since, loaned_on__lte=today
         ).values("item_id")
-        items = Item.objects.filter(pk__in=borrowed).order_by("pk").values_list(*_ITEM_COLUMNS)
+        # Only items never classified: the items import reclassifies the items it changed
+        # (reclassify_items), so re-checking every borrowed item here would be wasted work.
+        items = (
+            Item.objects.filter(pk__in=borrowed, classification__isnull=True)
+            .order_by("pk")
+            .values_list(*_ITEM_COLUMNS)
+        )
         placeholders = ", ".join(f"%(m{i})s" for i in range(len(chunk)))
         params = {f"m{i}": pk for i, pk in enumerate(chunk)}
         with transaction.atomic():
@@ -197,6 +203,33 @@ def rebuild_profiles(
                 progress(done, total)
     _mark_refreshed(library, today)
     return done
+
+
+def reclassify_items(library: Library, today: dt.date) -> int:
+    """After an items import: store the new kind of every item whose facts changed, and
+    recount the members who borrowed such an item within the window. Returns the number of
+    profiles recomputed (none before the library's first refresh, which rebuilds anyway)."""
+    policy = queries.policy_for(library)
+    with transaction.atomic():
+        changed = _classify(
+            policy.classifier,
+            Item.objects.filter(library=library)
+            .order_by("pk")
+            .values_list(*_ITEM_COLUMNS)
+            .iterator(chunk_size=ITEMS_PER_BATCH),
+            set(),
+        )
+    if not changed or policy.profiles_as_of is None:
+        return 0
+    since = queries.window_start(today, policy.window_months)
+    borrowers: set[int] = set()
+    for chunk in _chunks(changed, ITEMS_PER_BATCH):
+        borrowers.update(
+            Loan.objects.filter(
+                item_id__in=chunk, loaned_on__gte=since, loaned_on__lte=today
+            ).values_list("member_id", flat=True)
+        )
+    return _recompute(library, borrowers, today)
 
 
 def refresh_after_import(library: Library, member_ids: Iterable[int], today: dt.date) -> int:

@@ -27,3 +27,24 @@ def test_importing_loans_recomputes_the_profiles_of_the_members_who_borrowed(lib
     assert "Reading profiles recomputed" in out.getvalue()
     bystander_profile = ReadingProfile.objects.filter(member=bystander).first()
     assert bystander_profile is None or bystander_profile.segment == Segment.UNKNOWN
+
+
+def test_an_items_import_that_changes_an_items_kind_recomputes_its_borrowers(library, export):
+    from tests.members.conftest import ITEMS_HEADER
+
+    reader = MemberFactory(library=library, external_id="M1")
+    day = library.created_at.date().isoformat()
+    items = export("items.csv", ITEMS_HEADER, *(f"B{n},Boek {n},,,boek,,,,ja" for n in range(3)))
+    loans = export("loans.csv", LOANS_HEADER, *(f"L{n},M1,B{n},{day}" for n in range(3)))
+    call_command("import", "items", str(items), "--library", library.code, stdout=StringIO())
+    call_command("import", "loans", str(loans), "--library", library.code, stdout=StringIO())
+    assert ReadingProfile.objects.get(member=reader).segment == Segment.FICTION_PHYSICAL
+
+    corrected = export(  # the catalogue corrects the fiction flag: they are non-fiction
+        "items-corrected.csv", ITEMS_HEADER, *(f"B{n},Boek {n},,,boek,,,,nee" for n in range(3))
+    )
+    out = StringIO()
+    call_command("import", "items", str(corrected), "--library", library.code, stdout=out)
+
+    assert ReadingProfile.objects.get(member=reader).segment == Segment.NONFICTION_PHYSICAL
+    assert "Reading profiles recomputed: 1" in out.getvalue()

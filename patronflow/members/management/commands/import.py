@@ -25,7 +25,7 @@ from rich.text import Text
 from patronflow.members.imports import KINDS, ImportFileError, ImportSummary, import_file
 from patronflow.members.queries import library_for_command
 from patronflow.members.tables import import_counts_table
-from patronflow.profiles.services import refresh_after_import
+from patronflow.profiles.services import reclassify_items, refresh_after_import
 
 EXIT_ROWS_REJECTED = 3
 SHOWN_REJECTIONS = 100
@@ -95,11 +95,15 @@ class Command(BaseCommand):
             console.print(f"Ignored columns (not in the format): {ignored}", soft_wrap=True)
         if summary.rejects_file:
             console.print(f"Rejected rows, with their text: {summary.rejects_file}", soft_wrap=True)
+        # New loans, or items that changed kind, change what members read: keep the profiles
+        # the journeys use current.
         if kind == "loans":
-            # New loans change what members read: keep the profiles the journeys use current.
             refreshed = refresh_after_import(
                 tenant, summary.members_with_new_loans, timezone.localdate()
             )
+            console.print(f"Reading profiles recomputed: {refreshed:,}")
+        elif kind == "items":
+            refreshed = reclassify_items(tenant, timezone.localdate())
             console.print(f"Reading profiles recomputed: {refreshed:,}")
         for rejection in summary.rejections[:SHOWN_REJECTIONS]:
             self.stderr.write(str(rejection))
