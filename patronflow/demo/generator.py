@@ -30,19 +30,10 @@ from pathlib import Path
 from faker.providers.person import nl_BE, nl_NL
 
 from patronflow.demo.catalogue import WORKS, Work
+from patronflow.members.presets import COLUMNS
 from patronflow.profiles.rules import item_is_fiction
 
-MEMBER_COLUMNS = (
-    "member_id",
-    "first_name",
-    "last_name",
-    "email",
-    "birth_date",
-    "registered_on",
-    "last_activity_on",
-    "online_profile",
-    "membership_ends_on",
-)
+MEMBER_COLUMNS = COLUMNS["members"]  # the members file of docs/import-format.md
 ITEM_COLUMNS = ("item_id", "title", "author", "isbn", "material", "siso", "nur", "genre", "fiction")
 LOAN_COLUMNS = ("loan_id", "member_id", "item_id", "loaned_on")
 
