@@ -93,7 +93,7 @@ def run(members: int, smtp_url: str) -> None:
     now = timezone.now()
 
     started = time.perf_counter()
-    progress = advance_journey(welcome, today)
+    progress = advance_journey(welcome, now)
     enrolled = time.perf_counter() - started
     started = time.perf_counter()
     summary = send_due_messages(now)

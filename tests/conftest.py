@@ -78,12 +78,15 @@ def smtp_server(settings):
 
 @pytest.fixture
 def library(db):
-    """A library with the two standard journeys installed, as `library add` leaves it."""
+    """A library with the two standard journeys installed, as `library add` leaves it, but
+    with no control group, so that every eligible member's mail can be asserted."""
     from patronflow.journeys.definitions import install_standard_journeys
+    from patronflow.journeys.models import Version
     from tests.factories import LibraryFactory
 
     library = LibraryFactory(code="gent", name="Bibliotheek Gent")
     install_standard_journeys(library)
+    Version.objects.filter(journey__library=library).update(holdout_percent=0)
     return library
 
 

@@ -72,24 +72,41 @@ class LoanFactory(DjangoModelFactory):
 
 
 class JourneyFactory(DjangoModelFactory):
+    """An active journey for new members, with its first version."""
+
     class Meta:
         model = "journeys.Journey"
 
     library = factory.SubFactory(LibraryFactory)
     key = factory.Sequence(lambda n: f"journey-{n}")
     name = "Welkom"
-    entry_rule = "new_member"
-    entry_days = 14
+    status = "active"
+    version = factory.RelatedFactory(
+        "tests.factories.VersionFactory", factory_related_name="journey"
+    )
+
+
+class VersionFactory(DjangoModelFactory):
+    class Meta:
+        model = "journeys.Version"
+        django_get_or_create = ("journey", "number")
+
+    journey = factory.SubFactory(JourneyFactory, version=None)
+    number = 1
+    entry = factory.LazyFunction(lambda: {"registered_within_days": 14})
 
 
 class StepFactory(DjangoModelFactory):
     class Meta:
         model = "journeys.Step"
 
-    journey = factory.SubFactory(JourneyFactory)
+    version = factory.LazyAttribute(lambda o: o.journey.current_version)
     position = factory.Sequence(lambda n: n + 1)
     name = "Welkomstmail"
     wait_days = 0
+
+    class Params:
+        journey = factory.SubFactory(JourneyFactory)
 
 
 class VariantFactory(DjangoModelFactory):
@@ -107,6 +124,7 @@ class EnrolmentFactory(DjangoModelFactory):
         model = "journeys.Enrolment"
 
     journey = factory.SubFactory(JourneyFactory)
+    version = factory.LazyAttribute(lambda o: o.journey.current_version)
     member = factory.SubFactory(MemberFactory, library=factory.SelfAttribute("..journey.library"))
     entered_on = TODAY
 

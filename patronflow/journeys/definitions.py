@@ -1,72 +1,339 @@
-"""Journeys as data: load a definition (TOML) into a library, checked before anything is saved."""
+"""Journeys as data: read and write a definition (YAML or JSON), checked before anything is saved.
 
-import tomllib
+Installing a definition over an existing journey keeps its history honest: when nobody has
+entered the current version yet it is replaced in place; otherwise a new version is added and
+members already on their way finish on the version they started. docs/journeys.md has the
+format.
+"""
+
+import datetime as dt
+import json
+from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
+import yaml
 from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.text import slugify
 
-from patronflow.journeys.models import Journey, Step, Variant
+from patronflow.journeys.audiences import InvalidAudience, check_conditions
+from patronflow.journeys.models import Journey, SavedSegment, Step, Variant, Version
 from patronflow.mail.rendering import TemplateProblem, check_staff_template
 from patronflow.members.models import Library
+from patronflow.profiles.models import Segment
 
 STANDARD_JOURNEYS = ("welcome", "dormant")
+MAX_HOLDOUT_PERCENT = 50
 
 
 class InvalidJourney(ValueError):
     """A definition that would fail at send time; the message names the step and the field."""
 
 
-def _check(definition: dict) -> None:
-    for step in definition["steps"]:
-        segments = [variant.get("segment", "") for variant in step["variants"]]
-        if "" not in segments:
-            raise InvalidJourney(f"step {step['position']} has no fallback variant (segment '')")
-        for variant in step["variants"]:
-            for name, html in (("subject", False), ("preheader", False), ("body", True)):
-                try:
-                    check_staff_template(variant.get(name, ""), html=html)
-                except TemplateProblem as problem:
-                    where = f"step {step['position']}, variant '{variant.get('segment', '')}'"
-                    raise InvalidJourney(f"{where}, {name}: {problem}") from problem
+@dataclass(frozen=True)
+class Installed:
+    journey: Journey
+    version: Version
+    outcome: str  # "created", "replaced", "new version" or "unchanged"
+
+
+def parse_definition(text: str, name: str = "definition") -> dict:
+    """A definition from YAML or JSON text (JSON is YAML, so one parser reads both)."""
+    try:
+        definition = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise InvalidJourney(f"{name}: not valid YAML or JSON: {error}") from None
+    if not isinstance(definition, dict):
+        raise InvalidJourney(f"{name}: a journey definition is a mapping with key, name, steps")
+    return definition
+
+
+def read_definition(path: Path) -> dict:
+    return parse_definition(path.read_text("utf-8-sig"), name=str(path))
+
+
+def dump_definition(definition: dict, fmt: str = "yaml") -> str:
+    if fmt == "json":
+        return json.dumps(definition, ensure_ascii=False, indent=2, default=str) + "\n"
+    return yaml.dump(
+        definition, Dumper=_LiteralDumper, sort_keys=False, allow_unicode=True, width=100
+    )
+
+
+class _LiteralDumper(yaml.SafeDumper):
+    """Writes mail bodies as readable blocks rather than one escaped line."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_LiteralDumper.add_representer(str, _represent_text)
+
+
+def _text(value: Any, where: str, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InvalidJourney(f"{where}: text is required")
+    return value
+
+
+def _whole(value: Any, where: str, lowest: int = 0, highest: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+        raise InvalidJourney(f"{where}: a whole number of {lowest} or more, not {value!r}")
+    if highest is not None and value > highest:
+        raise InvalidJourney(f"{where}: at most {highest}, not {value}")
+    return value
+
+
+def normalise(definition: dict) -> dict:
+    """The definition with every default filled in and every field checked, in the shape
+    `export_definition` writes — so equal journeys compare equal."""
+    known = {
+        "key", "name", "kind", "status", "entry", "exit_when", "reentry_after_days",
+        "holdout_percent", "send_at", "steps",
+    }  # fmt: skip
+    unknown = sorted(set(definition) - known)
+    if unknown:
+        raise InvalidJourney(
+            f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    key = _text(definition.get("key"), "key")
+    if slugify(key) != key:
+        raise InvalidJourney(f"key: lowercase letters, digits and hyphens only, not {key!r}")
+    kind = definition.get("kind", Journey.Kind.JOURNEY)
+    if kind not in Journey.Kind.values:
+        raise InvalidJourney(f"kind: one of {', '.join(Journey.Kind.values)}, not {kind!r}")
+    status = definition.get("status", Journey.Status.DRAFT)
+    if status not in (Journey.Status.DRAFT, Journey.Status.ACTIVE, Journey.Status.PAUSED):
+        raise InvalidJourney(f"status: draft, active or paused, not {status!r}")
+    entry = definition.get("entry") or {}
+    try:
+        check_conditions(entry)
+    except InvalidAudience as problem:
+        raise InvalidJourney(f"entry: {problem}") from None
+    exit_when = definition.get("exit_when") or []
+    if not isinstance(exit_when, list) or any(e not in Version.Exit.values for e in exit_when):
+        raise InvalidJourney(
+            f"exit_when: a list out of {', '.join(Version.Exit.values)} (unsubscribing, an "
+            f"ended membership and no longer being mailable always end a journey)"
+        )
+    reentry = definition.get("reentry_after_days")
+    if reentry is not None:
+        _whole(reentry, "reentry_after_days", lowest=1)
+    holdout = _whole(
+        definition.get("holdout_percent", 0), "holdout_percent", highest=MAX_HOLDOUT_PERCENT
+    )
+    send_at = definition.get("send_at")
+    if isinstance(send_at, str):
+        parsed = parse_datetime(send_at)
+        if parsed is None:
+            raise InvalidJourney(f"send_at: an ISO date-time, not {send_at!r}")
+        send_at = parsed
+    if send_at is not None and not isinstance(send_at, dt.datetime):
+        raise InvalidJourney(f"send_at: an ISO date-time with its time zone, not {send_at!r}")
+    if send_at is not None and send_at.tzinfo is None:
+        raise InvalidJourney("send_at: give the time zone, e.g. 2026-12-01T10:00:00+01:00")
+    steps = [_normalise_step(step, n) for n, step in enumerate(definition.get("steps") or [], 1)]
+    if not steps:
+        raise InvalidJourney("steps: a journey needs at least one step")
+    if kind == Journey.Kind.BROADCAST:
+        if send_at is None:
+            raise InvalidJourney("send_at: a broadcast needs the moment it goes out")
+        if len(steps) != 1 or steps[0]["wait_days"] != 0:
+            raise InvalidJourney("steps: a broadcast is one mail, with wait_days 0")
+        if reentry is not None:
+            raise InvalidJourney("reentry_after_days: a broadcast is sent once")
+    elif send_at is not None:
+        raise InvalidJourney("send_at: only broadcasts have one; a journey runs every day")
+    positions = [step["position"] for step in steps]
+    if len(set(positions)) != len(positions):
+        raise InvalidJourney("steps: two steps have the same position")
+    return {
+        "key": key,
+        "name": _text(definition.get("name"), "name"),
+        "kind": kind,
+        "status": status,
+        "entry": entry,
+        "exit_when": exit_when,
+        "reentry_after_days": reentry,
+        "holdout_percent": holdout,
+        **({"send_at": timezone.localtime(send_at).isoformat()} if send_at else {}),
+        "steps": sorted(steps, key=lambda step: step["position"]),
+    }
+
+
+def _normalise_step(step: Any, number: int) -> dict:
+    where = f"step {number}"
+    if not isinstance(step, dict):
+        raise InvalidJourney(f"{where}: a mapping with name, wait_days, variants")
+    position = _whole(step.get("position", number), f"{where}, position", lowest=1)
+    wait_from = step.get("wait_from", Step.WaitFrom.ENTRY)
+    if wait_from not in Step.WaitFrom.values:
+        raise InvalidJourney(f"{where}, wait_from: entry or previous, not {wait_from!r}")
+    variants = [_normalise_variant(v, f"{where}, variant") for v in step.get("variants") or []]
+    segments = [variant["segment"] for variant in variants]
+    if "" not in segments:
+        raise InvalidJourney(f"{where} has no fallback variant (segment '')")
+    if len(set(segments)) != len(segments):
+        raise InvalidJourney(f"{where} has two variants for the same segment")
+    return {
+        "position": position,
+        "name": _text(step.get("name"), f"{where}, name"),
+        "wait_days": _whole(step.get("wait_days", 0), f"{where}, wait_days"),
+        "wait_from": wait_from,
+        "variants": sorted(variants, key=lambda variant: variant["segment"]),
+    }
+
+
+def _normalise_variant(variant: Any, where: str) -> dict:
+    if not isinstance(variant, dict):
+        raise InvalidJourney(f"{where}: a mapping with segment, subject, body")
+    segment = variant.get("segment") or ""
+    if segment and segment not in Segment.values:
+        raise InvalidJourney(f"{where}: segment one of {', '.join(Segment.values)} or ''")
+    where = f"{where} '{segment}'"
+    normal = {
+        "segment": segment,
+        "subject": _text(variant.get("subject"), f"{where}, subject"),
+        "preheader": _text(variant.get("preheader"), f"{where}, preheader", required=False),
+        "with_reading_tips": bool(variant.get("with_reading_tips", False)),
+        "body": _text(variant.get("body"), f"{where}, body").strip(),
+    }
+    for name, html in (("subject", False), ("preheader", False), ("body", True)):
+        try:
+            check_staff_template(normal[name], html=html)
+        except TemplateProblem as problem:
+            raise InvalidJourney(f"{where}, {name}: {problem}") from problem
+    return normal
+
+
+def export_definition(journey: Journey, number: int | None = None) -> dict:
+    """A version of a journey (default: the current one) as a definition that installs back
+    to the same journey."""
+    version = journey.versions.get(number=number) if number else journey.current_version
+    definition = {
+        "key": journey.key,
+        "name": journey.name,
+        "kind": journey.kind,
+        "status": journey.status if journey.status != Journey.Status.ARCHIVED else "draft",
+        "entry": version.entry,
+        "exit_when": version.exit_when,
+        "reentry_after_days": version.reentry_after_days,
+        "holdout_percent": version.holdout_percent,
+        **({"send_at": timezone.localtime(version.send_at).isoformat()} if version.send_at else {}),
+        "steps": [
+            {
+                "position": step.position,
+                "name": step.name,
+                "wait_days": step.wait_days,
+                "wait_from": step.wait_from,
+                "variants": [
+                    {
+                        "segment": variant.segment,
+                        "subject": variant.subject,
+                        "preheader": variant.preheader,
+                        "with_reading_tips": variant.with_reading_tips,
+                        "body": variant.body,
+                    }
+                    for variant in step.variants.order_by("segment")
+                ],
+            }
+            for step in version.steps.order_by("position")
+        ],
+    }
+    return definition
+
+
+def _content(definition: dict) -> dict:
+    """What makes a version differ: everything but the journey's name and status."""
+    return {k: v for k, v in definition.items() if k not in ("name", "status")}
+
+
+def _write_version(version: Version, definition: dict) -> None:
+    version.entry = definition["entry"]
+    version.exit_when = definition["exit_when"]
+    version.reentry_after_days = definition["reentry_after_days"]
+    version.holdout_percent = definition["holdout_percent"]
+    version.send_at = parse_datetime(definition["send_at"]) if "send_at" in definition else None
+    version.save()
+    version.steps.all().delete()
+    for step_definition in definition["steps"]:
+        step = Step.objects.create(
+            version=version,
+            position=step_definition["position"],
+            name=step_definition["name"],
+            wait_days=step_definition["wait_days"],
+            wait_from=step_definition["wait_from"],
+        )
+        Variant.objects.bulk_create(
+            Variant(step=step, **variant) for variant in step_definition["variants"]
+        )
 
 
 @transaction.atomic
-def install_journey(library: Library, definition: dict) -> Journey:
-    """Create or replace a library's journey of this key with the definition's steps."""
-    _check(definition)
-    journey, _ = Journey.objects.update_or_create(
-        library=library,
-        key=definition["key"],
-        defaults={
-            "name": definition["name"],
-            "entry_rule": definition["entry_rule"],
-            "entry_days": definition["entry_days"],
-            "exit_on_return": definition.get("exit_on_return", False),
-        },
-    )
-    for step_definition in definition["steps"]:
-        step, _ = Step.objects.update_or_create(
-            journey=journey,
-            position=step_definition["position"],
-            defaults={"name": step_definition["name"], "wait_days": step_definition["wait_days"]},
+def install_journey(library: Library, definition: dict) -> Installed:
+    """Create a journey, replace its unused current version, or add a version to it."""
+    definition = normalise(definition)
+    saved = definition["entry"].get("segment")
+    if saved and not SavedSegment.objects.filter(library=library, key=saved).exists():
+        raise InvalidJourney(f"entry: {library.code} has no saved segment {saved!r}")
+    journey = Journey.objects.select_for_update().filter(library=library, key=definition["key"])
+    journey = journey.first()
+    if journey is None:
+        journey = Journey.objects.create(
+            library=library,
+            key=definition["key"],
+            name=definition["name"],
+            kind=definition["kind"],
+            status=definition["status"],
         )
-        for variant in step_definition["variants"]:
-            Variant.objects.update_or_create(
-                step=step,
-                segment=variant.get("segment", ""),
-                defaults={
-                    "subject": variant["subject"],
-                    "preheader": variant.get("preheader", ""),
-                    "body": variant["body"].strip(),
-                    "with_reading_tips": variant.get("with_reading_tips", False),
-                },
-            )
-    return journey
+        version = Version.objects.create(journey=journey, number=1)
+        _write_version(version, definition)
+        return Installed(journey, version, "created")
+    if journey.status == Journey.Status.ARCHIVED:
+        raise InvalidJourney(f"{journey} is archived; install it under another key")
+    if journey.kind != definition["kind"]:
+        raise InvalidJourney(
+            f"{journey} is a {journey.kind}, the definition a {definition['kind']}"
+        )
+    journey.name = definition["name"]
+    journey.save(update_fields=["name"])
+    version = journey.current_version
+    if _content(export_definition(journey)) == _content(definition):
+        return Installed(journey, version, "unchanged")
+    if not version.enrolments.exists() and version.entry_closed_at is None:
+        _write_version(version, definition)
+        return Installed(journey, version, "replaced")
+    version = Version.objects.create(journey=journey, number=version.number + 1)
+    _write_version(version, definition)
+    return Installed(journey, version, "new version")
+
+
+def standard_definition(key: str) -> dict:
+    folder = resources.files("patronflow.journeys") / "standard"
+    return read_definition(Path(str(folder / f"{key}.yaml")))
 
 
 def install_standard_journeys(library: Library) -> list[Journey]:
-    folder = resources.files("patronflow.journeys") / "standard"
-    return [
-        install_journey(library, tomllib.loads((folder / f"{key}.toml").read_text("utf-8")))
-        for key in STANDARD_JOURNEYS
-    ]
+    return [install_journey(library, standard_definition(key)).journey for key in STANDARD_JOURNEYS]
+
+
+@transaction.atomic
+def save_segment(library: Library, key: str, name: str, conditions: dict) -> SavedSegment:
+    """Create or change a saved segment; journeys that enter by it see the change at once."""
+    if slugify(key) != key:
+        raise InvalidJourney(f"key: lowercase letters, digits and hyphens only, not {key!r}")
+    try:
+        check_conditions(conditions, allow_saved_segment=False)
+    except InvalidAudience as problem:
+        raise InvalidJourney(f"segment {key}: {problem}") from None
+    segment, _ = SavedSegment.objects.update_or_create(
+        library=library, key=key, defaults={"name": name, "conditions": conditions}
+    )
+    return segment

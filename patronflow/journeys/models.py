@@ -1,28 +1,34 @@
-"""Journeys are data: an entry rule, timed steps, and per-segment variants of each mail."""
+"""Journeys are data: who enters, timed steps, per-segment variants of each mail, and who leaves.
+
+A Journey is the thing a marketer names and switches on or off; what it does lives in its
+Versions. Editing a journey that members are already in adds a version: they finish on the
+version they entered, unless the marketer migrates them. Broadcasts are one-step journeys
+whose members all enter at a set time.
+"""
 
 from django.db import models
+from django.db.models import Q
 
 from patronflow.members.models import Library, Member
 from patronflow.profiles.models import Segment
 
 
 class Journey(models.Model):
-    class EntryRule(models.TextChoices):
-        NEW_MEMBER = "new_member", "Registered within the last N days"
-        DORMANT = "dormant", "No loan or visit for more than N days"
+    class Kind(models.TextChoices):
+        JOURNEY = "journey", "Journey"
+        BROADCAST = "broadcast", "Broadcast"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        ARCHIVED = "archived", "Archived"
 
     library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="journeys")
     key = models.SlugField(max_length=50)
     name = models.CharField(max_length=200)
-    entry_rule = models.CharField(max_length=20, choices=EntryRule.choices)
-    entry_days = models.PositiveIntegerField(
-        help_text="New member: registered at most this many days ago. "
-        "Dormant: no activity for more than this many days."
-    )
-    exit_on_return = models.BooleanField(
-        default=False, help_text="Leave the journey on a new loan or visit after entry."
-    )
-    is_active = models.BooleanField(default=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.JOURNEY)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -36,21 +42,73 @@ class Journey(models.Model):
     def __str__(self) -> str:
         return f"{self.library.code}/{self.key}"
 
+    @property
+    def current_version(self) -> "Version":
+        """The version new members enter: the latest one."""
+        return self.versions.order_by("-number").first()
 
-class Step(models.Model):
-    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="steps")
-    position = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=200)
-    wait_days = models.PositiveIntegerField(help_text="Days after entering the journey.")
+
+class Version(models.Model):
+    """One edit of a journey: its entry rule, exits, re-entry, holdout and steps."""
+
+    class Exit(models.TextChoices):
+        CAME_BACK = "came_back", "Came back (loan or visit)"
+        ONLINE_PROFILE = "online_profile", "Has an online profile"
+        BOUNCED = "bounced", "Address bounced"
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    entry = models.JSONField(
+        default=dict, help_text="Conditions a member must meet to enter (see audiences.py)."
+    )
+    exit_when = models.JSONField(
+        default=list,
+        help_text="Extra reasons to leave; unsubscribing, an ended membership and no longer "
+        "being mailable always end a journey.",
+    )
+    reentry_after_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty: a member enters once, ever."
+    )
+    holdout_percent = models.PositiveSmallIntegerField(
+        default=0, help_text="Share of entrants enrolled but never mailed, for comparison."
+    )
+    send_at = models.DateTimeField(
+        null=True, blank=True, help_text="Broadcasts: when the audience enters."
+    )
+    entry_closed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Broadcasts: when the audience entered."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["journey", "position"], name="step_position_unique")
+            models.UniqueConstraint(fields=["journey", "number"], name="version_number_unique")
         ]
-        ordering = ["journey", "position"]
+        ordering = ["journey", "number"]
 
     def __str__(self) -> str:
-        return f"{self.journey} #{self.position} {self.name}"
+        return f"{self.journey} v{self.number}"
+
+
+class Step(models.Model):
+    class WaitFrom(models.TextChoices):
+        ENTRY = "entry", "After entering the journey"
+        PREVIOUS = "previous", "After the previous mail"
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200)
+    wait_days = models.PositiveIntegerField()
+    wait_from = models.CharField(max_length=8, choices=WaitFrom.choices, default=WaitFrom.ENTRY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="step_position_unique")
+        ]
+        ordering = ["version", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.version} #{self.position} {self.name}"
 
 
 DEFAULT_VARIANT = "default"
@@ -77,7 +135,28 @@ class Variant(models.Model):
         return f"{self.step} [{self.segment or DEFAULT_VARIANT}]"
 
 
+class SavedSegment(models.Model):
+    """A named audience a marketer reuses: the entry of a journey or a broadcast."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="segments")
+    key = models.SlugField(max_length=50)
+    name = models.CharField(max_length=200)
+    conditions = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["library", "key"], name="segment_key_unique")
+        ]
+        ordering = ["library", "key"]
+
+    def __str__(self) -> str:
+        return f"{self.library.code}/{self.key}"
+
+
 class Enrolment(models.Model):
+    """A member's way through one version of a journey; `next_position` and `next_due_on`
+    say which step comes next and when, so the scheduler only reads what is due."""
+
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         COMPLETED = "completed", "Completed"
@@ -85,24 +164,40 @@ class Enrolment(models.Model):
 
     class ExitReason(models.TextChoices):
         CAME_BACK = "came_back", "Came back (loan or visit)"
+        ONLINE_PROFILE = "online_profile", "Created an online profile"
+        BOUNCED = "bounced", "Address bounced"
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
         MEMBERSHIP_ENDED = "membership_ended", "Membership ended"
         INELIGIBLE = "ineligible", "No longer eligible for mail"
+        ARCHIVED = "archived", "Journey archived"
 
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="enrolments")
+    version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="enrolments")
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="enrolments")
     entered_on = models.DateField()
     segment = models.CharField(max_length=24, choices=Segment.choices, default=Segment.UNKNOWN)
+    held_out = models.BooleanField(
+        default=False, help_text="In the control group: walks the journey but is never mailed."
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     exit_reason = models.CharField(max_length=20, choices=ExitReason.choices, blank=True)
     ended_on = models.DateField(null=True, blank=True)
+    next_position = models.PositiveSmallIntegerField(null=True, blank=True)
+    next_due_on = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            # One enrolment per member and journey, ever: a second tick cannot enrol twice.
-            models.UniqueConstraint(fields=["journey", "member"], name="enrolment_unique")
+            # One running enrolment per member and journey: a second tick cannot enrol twice.
+            models.UniqueConstraint(
+                fields=["journey", "member"],
+                condition=Q(status="active"),
+                name="enrolment_active_unique",
+            )
         ]
-        indexes = [models.Index(fields=["journey", "status"])]
+        indexes = [
+            models.Index(fields=["journey", "status", "next_due_on"]),
+            models.Index(fields=["member", "journey"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member} in {self.journey} ({self.status})"

@@ -1,29 +1,40 @@
-"""Writes of the journey engine: enrol, exit, advance. `tick` runs them all, then sends.
+"""Writes of the journey engine: enrol, exit, advance, and a journey's lifecycle.
 
-Every step is safe to repeat and to run twice at once: enrolments and messages are unique in
-the database and created with ignore_conflicts, so a second scheduler only finds them present.
+`tick` runs them all, then sends. Every phase is safe to repeat and to run twice at once:
+an enrolment is unique while it runs and a message unique per (enrolment, step), both created
+with ignore_conflicts, and each phase commits its own work with the pointers it moves, so a
+tick that dies midway leaves a state the next tick simply continues.
 """
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Max
 from django.utils import timezone
 
 from patronflow.journeys import queries
-from patronflow.journeys.models import Enrolment, Journey, Step, Variant
+from patronflow.journeys.audiences import enters_on_registration
+from patronflow.journeys.models import Enrolment, Journey, Step, Variant, Version
 from patronflow.mail.models import Message
 from patronflow.mail.services import SendSummary, send_due_messages
 from patronflow.members.models import Member
 from patronflow.profiles.services import refresh_profiles
+
+CHUNK = 2000
+
+
+class LifecycleError(ValueError):
+    """A status change the lifecycle does not allow (e.g. reactivating an archived journey)."""
 
 
 @dataclass
 class JourneyProgress:
     journey: Journey
     entered: int = 0
+    held_out: int = 0
     exited: dict[str, int] = field(default_factory=dict)
     queued: int = 0
     completed: int = 0
@@ -33,6 +44,15 @@ class JourneyProgress:
 class TickSummary:
     journeys: list[JourneyProgress]
     sending: SendSummary
+
+
+def is_held_out(library_code: str, journey_key: str, member_id: str, percent: int) -> bool:
+    """The control-group draw: a hash of library, journey and the library's own member id, so
+    the same member lands in the same group on every run, database and version."""
+    if percent <= 0:
+        return False
+    digest = hashlib.sha256(f"{library_code}:{journey_key}:{member_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 10_000 < percent * 100
 
 
 def exit_enrolments(member: Member, reason: str, on: dt.date) -> int:
@@ -53,104 +73,227 @@ def apply_exits(journey: Journey, today: dt.date) -> dict[str, int]:
     return exited
 
 
-def enrol_eligible(journey: Journey, today: dt.date) -> int:
-    """Enrol the members who meet the entry rule, with their reading segment as of today."""
-    candidates = list(queries.entry_candidates(journey, today).values_list("pk", "registered_on"))
-    if not candidates:
-        return 0
-    segments = refresh_profiles((pk for pk, _ in candidates), today)
-    by_registration = journey.entry_rule == Journey.EntryRule.NEW_MEMBER
-    before = journey.enrolments.count()
-    Enrolment.objects.bulk_create(
-        [
+def _first_step(version: Version) -> Step | None:
+    return version.steps.order_by("position").first()
+
+
+def _close_broadcast_entry(version: Version, now: dt.datetime) -> bool:
+    """A broadcast's audience enters once, on the first tick at or after its time; the
+    conditional update lets only one of two racing ticks do it."""
+    if version.send_at is None or now < version.send_at:
+        return False
+    return bool(
+        Version.objects.filter(pk=version.pk, entry_closed_at__isnull=True).update(
+            entry_closed_at=now
+        )
+    )
+
+
+def enrol_eligible(journey: Journey, now: dt.datetime) -> tuple[int, int]:
+    """Enrol the members who meet the current version's entry rule, with their reading segment
+    as of today and their holdout draw; returns (entered, of whom held out)."""
+    today = timezone.localdate(now)
+    version = journey.current_version
+    if journey.kind == Journey.Kind.BROADCAST and not _close_broadcast_entry(version, now):
+        return 0, 0
+    first = _first_step(version)
+    candidates = list(
+        queries.entry_candidates(version, today).values_list("pk", "registered_on", "external_id")
+    )
+    if not candidates or first is None:
+        return 0, 0
+    segments = refresh_profiles((pk for pk, _, _ in candidates), today)
+    by_registration = enters_on_registration(version.entry)
+    library_code = journey.library.code
+    enrolments = []
+    for pk, registered_on, external_id in candidates:
+        entered_on = registered_on if by_registration else today
+        enrolments.append(
             Enrolment(
                 journey=journey,
+                version=version,
                 member_id=pk,
-                entered_on=registered_on if by_registration else today,
+                entered_on=entered_on,
                 segment=segments[pk],
+                held_out=is_held_out(
+                    library_code, journey.key, external_id, version.holdout_percent
+                ),
+                next_position=first.position,
+                next_due_on=entered_on + dt.timedelta(days=first.wait_days),
             )
-            for pk, registered_on in candidates
-        ],
-        ignore_conflicts=True,
-        batch_size=1000,
-    )
-    return journey.enrolments.count() - before
+        )
+    active = journey.enrolments.filter(status=Enrolment.Status.ACTIVE)
+    before, held_before = active.count(), active.filter(held_out=True).count()
+    Enrolment.objects.bulk_create(enrolments, ignore_conflicts=True, batch_size=1000)
+    return active.count() - before, active.filter(held_out=True).count() - held_before
 
 
-def _next_due(enrolment: Enrolment, steps: list[Step]) -> tuple[Step | None, dt.date | None]:
-    """The next step and the day it is due: its wait after entry, and never sooner after the
-    previous mail than the journey's own spacing."""
-    last_position = enrolment.last_position or 0
-    upcoming = [step for step in steps if step.position > last_position]
-    if not upcoming:
-        return None, None
-    step = upcoming[0]
-    due = enrolment.entered_on + dt.timedelta(days=step.wait_days)
-    if last_position:
-        previous = next(s for s in steps if s.position == last_position)
-        spacing = dt.timedelta(days=step.wait_days - previous.wait_days)
-        due = max(due, enrolment.last_queued_on + spacing)
-    return step, due
+@dataclass(frozen=True)
+class _Plan:
+    """A version's steps in order, and its variants by (step, segment)."""
+
+    steps: list[Step]
+    variants: dict[tuple[int, str], Variant]
+
+    def step_at(self, position: int) -> Step | None:
+        return next((step for step in self.steps if step.position >= position), None)
+
+    def after(self, step: Step) -> Step | None:
+        return next((s for s in self.steps if s.position > step.position), None)
+
+    def variant(self, step: Step, segment: str) -> Variant:
+        return self.variants.get((step.pk, segment)) or self.variants[(step.pk, "")]
+
+
+def _plans(journey: Journey) -> dict[int, _Plan]:
+    plans = {}
+    for version in journey.versions.all():
+        steps = list(version.steps.order_by("position"))
+        variants = {(v.step_id, v.segment): v for v in Variant.objects.filter(step__in=steps)}
+        plans[version.pk] = _Plan(steps=steps, variants=variants)
+    return plans
+
+
+def next_due_on(step: Step, previous: Step, entered_on: dt.date, previous_on: dt.date) -> dt.date:
+    """When `step` is due, its predecessor having gone out on `previous_on`: its wait after
+    entry, but never sooner after the previous mail than the journey's own spacing (so a
+    late scheduler or a capped mail does not bunch the next ones together)."""
+    if step.wait_from == Step.WaitFrom.PREVIOUS:
+        return previous_on + dt.timedelta(days=step.wait_days)
+    spacing = dt.timedelta(days=step.wait_days - previous.wait_days)
+    return max(entered_on + dt.timedelta(days=step.wait_days), previous_on + spacing)
 
 
 def queue_due_messages(journey: Journey, today: dt.date) -> tuple[int, int]:
-    """Create the message of each enrolment's next due step; complete finished enrolments.
+    """Queue the message of each enrolment's due step and move its pointer on; complete the
+    enrolments that have nothing left. Returns (messages queued, enrolments completed).
 
-    One step per enrolment per tick, and only once the previous mail has left the outbox.
+    Held-out enrolments move along the same steps on the same days, without a message.
     """
-    steps = list(journey.steps.order_by("position"))
-    variants = {(v.step_id, v.segment): v for v in Variant.objects.filter(step__journey=journey)}
-    waiting = Message.objects.filter(
-        enrolment=OuterRef("pk"), status__in=[Message.Status.QUEUED, Message.Status.SENDING]
-    )
-    active = (
-        journey.enrolments.filter(status=Enrolment.Status.ACTIVE)
-        .annotate(
-            last_position=Max("messages__step__position"),
-            last_queued_on=Max("messages__due_on"),
-        )
-        .exclude(Exists(waiting))
-    )
-    new_messages, finished = [], []
-    for enrolment in active.iterator(chunk_size=2000):
-        step, due = _next_due(enrolment, steps)
-        if step is None:
-            finished.append(enrolment.pk)
-            continue
-        if due > today:
-            continue
-        variant = variants.get((step.pk, enrolment.segment)) or variants[(step.pk, "")]
-        new_messages.append(
-            Message(
-                library_id=journey.library_id,
-                enrolment=enrolment,
-                step=step,
-                variant=variant,
-                due_on=today,
+    plans = _plans(journey)
+    due = queries.due_enrolments(journey, today).annotate(last_sent_at=Max("messages__sent_at"))
+    queued = completed = 0
+    batch: list[Enrolment] = []
+
+    def flush() -> tuple[int, int]:
+        messages, advanced, finished = [], [], []
+        for enrolment in batch:
+            plan = plans[enrolment.version_id]
+            step = plan.step_at(enrolment.next_position) if enrolment.next_position else None
+            if step is None:
+                finished.append(enrolment.pk)
+                continue
+            if step.wait_from == Step.WaitFrom.PREVIOUS and enrolment.last_sent_at:
+                # Counted from the day the previous mail really left, however late.
+                sent_on = timezone.localdate(enrolment.last_sent_at)
+                if sent_on + dt.timedelta(days=step.wait_days) > today:
+                    continue
+            if not enrolment.held_out:
+                messages.append(
+                    Message(
+                        library_id=journey.library_id,
+                        enrolment=enrolment,
+                        step=step,
+                        variant=plan.variant(step, enrolment.segment),
+                        due_on=today,
+                    )
+                )
+            following = plan.after(step)
+            enrolment.next_position = following.position if following else None
+            enrolment.next_due_on = (
+                next_due_on(following, step, enrolment.entered_on, today) if following else None
             )
-        )
-    Message.objects.bulk_create(new_messages, ignore_conflicts=True, batch_size=1000)
-    completed = Enrolment.objects.filter(pk__in=finished, status=Enrolment.Status.ACTIVE).update(
-        status=Enrolment.Status.COMPLETED, ended_on=today
-    )
-    return len(new_messages), completed
+            advanced.append(enrolment)
+        with transaction.atomic():
+            Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000)
+            Enrolment.objects.bulk_update(
+                advanced, ["next_position", "next_due_on"], batch_size=1000
+            )
+            done = Enrolment.objects.filter(pk__in=finished, status=Enrolment.Status.ACTIVE).update(
+                status=Enrolment.Status.COMPLETED, ended_on=today
+            )
+        batch.clear()
+        return len(messages), done
+
+    for enrolment in due.iterator(chunk_size=CHUNK):
+        batch.append(enrolment)
+        if len(batch) >= CHUNK:
+            q, c = flush()
+            queued, completed = queued + q, completed + c
+    q, c = flush()
+    return queued + q, completed + c
 
 
-def advance_journey(journey: Journey, today: dt.date) -> JourneyProgress:
+def advance_journey(journey: Journey, now: dt.datetime) -> JourneyProgress:
+    today = timezone.localdate(now)
     progress = JourneyProgress(journey=journey)
     with transaction.atomic():
         progress.exited = apply_exits(journey, today)
     with transaction.atomic():
-        progress.entered = enrol_eligible(journey, today)
-    with transaction.atomic():
-        progress.queued, progress.completed = queue_due_messages(journey, today)
+        progress.entered, progress.held_out = enrol_eligible(journey, now)
+    progress.queued, progress.completed = queue_due_messages(journey, today)
     return progress
 
 
 def tick(now: dt.datetime, on_batch: Callable[[SendSummary], None] | None = None) -> TickSummary:
     """One scheduler run: every active journey advances to `now`, then the outbox is sent
     (`on_batch` hears about each batch sent, for a progress display)."""
-    journeys = Journey.objects.filter(is_active=True).select_related("library")
-    today = timezone.localdate(now)
-    progress = [advance_journey(journey, today) for journey in journeys]
+    journeys = Journey.objects.filter(status=Journey.Status.ACTIVE).select_related("library")
+    progress = [advance_journey(journey, now) for journey in journeys]
     return TickSummary(journeys=progress, sending=send_due_messages(now, on_batch=on_batch))
+
+
+_ALLOWED = {
+    Journey.Status.DRAFT: {Journey.Status.ACTIVE, Journey.Status.ARCHIVED},
+    Journey.Status.ACTIVE: {Journey.Status.PAUSED, Journey.Status.ARCHIVED},
+    Journey.Status.PAUSED: {Journey.Status.ACTIVE, Journey.Status.ARCHIVED},
+    Journey.Status.ARCHIVED: set(),
+}
+
+
+@transaction.atomic
+def change_status(journey: Journey, status: str, today: dt.date) -> Journey:
+    """Move a journey through draft → active ⇄ paused → archived. Pausing stops entries and
+    new mails and holds queued ones; archiving ends every running enrolment."""
+    status = Journey.Status(status)
+    if status not in _ALLOWED[Journey.Status(journey.status)]:
+        raise LifecycleError(
+            f"{journey} is {journey.status}: it cannot become {status} "
+            f"(allowed: {', '.join(sorted(_ALLOWED[journey.status])) or 'nothing, it is archived'})"
+        )
+    if status == Journey.Status.ACTIVE and not journey.current_version.steps.exists():
+        raise LifecycleError(f"{journey} has no steps: nothing to send")
+    if status == Journey.Status.ARCHIVED:
+        journey.enrolments.filter(status=Enrolment.Status.ACTIVE).update(
+            status=Enrolment.Status.EXITED,
+            exit_reason=Enrolment.ExitReason.ARCHIVED,
+            ended_on=today,
+        )
+    journey.status = status
+    journey.save(update_fields=["status"])
+    return journey
+
+
+@transaction.atomic
+def migrate_enrolments(journey: Journey, today: dt.date, from_number: int | None = None) -> int:
+    """Move running enrolments of older versions onto the current one, keeping where they are:
+    the next step is the current version's step at the same position (or the one after), due
+    by the new version's timing. Mails already sent stay sent; none is repeated."""
+    target = journey.current_version
+    plan = _plans(journey)[target.pk]
+    moving = journey.enrolments.filter(status=Enrolment.Status.ACTIVE).exclude(version=target)
+    if from_number is not None:
+        moving = moving.filter(version__number=from_number)
+    moved = []
+    for enrolment in moving.select_related("version"):
+        step = plan.step_at(enrolment.next_position) if enrolment.next_position else None
+        enrolment.version = target
+        enrolment.next_position = step.position if step else None
+        if step:
+            waited = enrolment.entered_on + dt.timedelta(days=step.wait_days)
+            enrolment.next_due_on = max(waited, today) if step.wait_from == "entry" else today
+        else:
+            enrolment.next_due_on = None
+        moved.append(enrolment)
+    Enrolment.objects.bulk_update(moved, ["version", "next_position", "next_due_on"], 1000)
+    return len(moved)

@@ -58,7 +58,7 @@ def claim_batch(now: dt.datetime, size: int) -> list[Message]:
     )
     return list(
         Message.objects.filter(claimed_by=claim, status=Message.Status.SENDING)
-        .select_related("library", "variant", "step__journey", "enrolment__member")
+        .select_related("library", "variant", "step__version__journey", "enrolment__member")
         .order_by("id")
     )
 
@@ -106,7 +106,7 @@ def compose(message: Message, rendered: RenderedMail) -> EmailMessage:
     mail["Subject"] = rendered.subject
     mail["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     mail["Message-ID"] = make_msgid(idstring=f"pf{message.pk}", domain=sender_domain)
-    mail["List-Id"] = f"{library.name} <{message.step.journey.key}.{sender_domain}>"
+    mail["List-Id"] = f"{library.name} <{message.step.version.journey.key}.{sender_domain}>"
     mail["List-Unsubscribe"] = f"<{rendered.unsubscribe_url}>"
     mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     mail.set_content(rendered.text)

@@ -51,7 +51,7 @@ def figures_by_variant(library: Library | None = None) -> list[VariantFigures]:
         messages.values(
             "library__code",
             "library__track_opens",
-            "step__journey__key",
+            "step__version__journey__key",
             "step__position",
             "step__name",
             "variant__segment",
@@ -64,12 +64,14 @@ def figures_by_variant(library: Library | None = None) -> list[VariantFigures]:
             thumbs_up=Count("id", filter=Q(feedback__vote=Feedback.Vote.UP), distinct=True),
             thumbs_down=Count("id", filter=Q(feedback__vote=Feedback.Vote.DOWN), distinct=True),
         )
-        .order_by("library__code", "step__journey__key", "step__position", "variant__segment")
+        .order_by(
+            "library__code", "step__version__journey__key", "step__position", "variant__segment"
+        )
     )
     return [
         VariantFigures(
             library=row["library__code"],
-            journey=row["step__journey__key"],
+            journey=row["step__version__journey__key"],
             step=row["step__position"],
             step_name=row["step__name"],
             segment=row["variant__segment"] or DEFAULT_VARIANT,

@@ -88,9 +88,9 @@ def test_member_who_comes_back_before_the_mail_leaves_the_journey(library, smtp_
         {
             "key": "dormant-later",
             "name": "We missen je (na drie dagen)",
-            "entry_rule": "dormant",
-            "entry_days": 365,
-            "exit_on_return": True,
+            "status": "active",
+            "entry": {"inactive_for_days": 365},
+            "exit_when": ["came_back"],
             "steps": [
                 {
                     "position": 1,
@@ -101,7 +101,7 @@ def test_member_who_comes_back_before_the_mail_leaves_the_journey(library, smtp_
             ],
         },
     )
-    library.journeys.filter(key="dormant").update(is_active=False)
+    library.journeys.filter(key="dormant").update(status="paused")
     returning = dormant_member(library)
     staying_away = dormant_member(library)
     tick(at(TODAY))

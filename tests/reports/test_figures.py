@@ -12,14 +12,16 @@ from tests.factories import LibraryFactory, MessageFactory
 def messages_of(variant: Variant, count: int, **fields) -> list:
     step = variant.step
     return [
-        MessageFactory(enrolment__journey=step.journey, step=step, variant=variant, **fields)
+        MessageFactory(
+            enrolment__journey=step.version.journey, step=step, variant=variant, **fields
+        )
         for _ in range(count)
     ]
 
 
 @pytest.fixture
 def dormant_variant(library):
-    step = library.journeys.get(key="dormant").steps.get(position=1)
+    step = library.journeys.get(key="dormant").current_version.steps.get(position=1)
     return step.variants.get(segment="fiction_digital")
 
 
@@ -66,7 +68,9 @@ def test_report_for_one_library_leaves_out_the_others(dormant_variant, capsys):
 
     other = LibraryFactory(code="brugge")
     install_standard_journeys(other)
-    other_variant = other.journeys.get(key="welcome").steps.get(position=1).variants.get()
+    other_variant = (
+        other.journeys.get(key="welcome").current_version.steps.get(position=1).variants.get()
+    )
     messages_of(dormant_variant, 2)
     messages_of(other_variant, 5)
 

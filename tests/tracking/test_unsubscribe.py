@@ -14,7 +14,7 @@ def _member_with_two_journeys():
     """A member with a message from an active welcome journey and an active dormant journey."""
     message = MessageFactory()
     member = message.enrolment.member
-    dormant = JourneyFactory(library=member.library, key="dormant", entry_rule="dormant")
+    dormant = JourneyFactory(library=member.library, key="dormant")
     other = EnrolmentFactory(journey=dormant, member=member)
     return message, member, other
 

@@ -44,7 +44,8 @@ class Command(BaseCommand):
 
             summary = tick(now or timezone.now(), on_batch=sent_batch)
         table = Table(title="Journeys", title_justify="left")
-        for column in ("library", "journey", "entered", "left", "mails queued", "completed"):
+        columns = ("library", "journey", "entered", "held out", "left", "mails queued", "completed")
+        for column in columns:
             table.add_column(
                 column, justify="right" if column not in {"library", "journey"} else "left"
             )
@@ -54,6 +55,7 @@ class Command(BaseCommand):
                 journey.journey.library.code,
                 journey.journey.key,
                 str(journey.entered),
+                str(journey.held_out),
                 left,
                 str(journey.queued),
                 str(journey.completed),

@@ -1,0 +1,153 @@
+"""Who a journey or broadcast is for, written as data a marketer can read.
+
+An audience is a small mapping of conditions, all of which must hold, e.g.
+``{"inactive_for_days": 365, "reading_segments": ["fiction_digital"]}``. Journeys keep theirs in
+`Version.entry`; a `SavedSegment` names one for reuse, and an entry may refer to it by key.
+The conditions are documented in docs/journeys.md.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from patronflow.members.models import Library, Loan, Member
+from patronflow.profiles.models import Segment
+
+
+class InvalidAudience(ValueError):
+    """Conditions that cannot be applied; the message names the condition and what is wrong."""
+
+
+def _years_ago(today: dt.date, years: int) -> dt.date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, month=3, day=1)
+
+
+def _registered_within(days: int, today: dt.date) -> Q:
+    return Q(registered_on__gte=today - dt.timedelta(days=days), registered_on__lte=today)
+
+
+def _inactive_for(days: int, today: dt.date) -> Q:
+    cutoff = today - dt.timedelta(days=days)
+    recent_loan = Loan.objects.filter(member=OuterRef("pk"), loaned_on__gte=cutoff)
+    return (
+        (Q(last_activity_on__isnull=True) | Q(last_activity_on__lt=cutoff))
+        & Q(registered_on__lt=cutoff)
+        & ~Exists(recent_loan)
+    )
+
+
+def _active_within(days: int, today: dt.date) -> Q:
+    cutoff = today - dt.timedelta(days=days)
+    recent_loan = Loan.objects.filter(member=OuterRef("pk"), loaned_on__gte=cutoff)
+    return Q(last_activity_on__gte=cutoff) | Exists(recent_loan)
+
+
+def _reading_segments(segments: list[str], today: dt.date) -> Q:
+    if Segment.UNKNOWN in segments:
+        return Q(reading_profile__segment__in=segments) | Q(reading_profile__isnull=True)
+    return Q(reading_profile__segment__in=segments)
+
+
+def _has_online_profile(wanted: bool, today: dt.date) -> Q:
+    return Q(has_online_profile=wanted)
+
+
+def _min_age(years: int, today: dt.date) -> Q:
+    return Q(birth_date__lte=_years_ago(today, years))
+
+
+def _max_age(years: int, today: dt.date) -> Q:
+    # Still `years` old until the day before the next birthday.
+    return Q(birth_date__gt=_years_ago(today, years + 1))
+
+
+@dataclass(frozen=True)
+class Condition:
+    kind: type
+    describe: str
+    to_q: Callable[[Any, dt.date], Q]
+
+
+CONDITIONS: dict[str, Condition] = {
+    "registered_within_days": Condition(int, "registered at most N days ago", _registered_within),
+    "inactive_for_days": Condition(int, "no loan or visit for more than N days", _inactive_for),
+    "active_within_days": Condition(int, "a loan or visit in the last N days", _active_within),
+    "reading_segments": Condition(list, "reading profile is one of these", _reading_segments),
+    "has_online_profile": Condition(
+        bool, "has (true) or lacks (false) an online profile", _has_online_profile
+    ),
+    "min_age": Condition(int, "at least N years old", _min_age),
+    "max_age": Condition(int, "at most N years old", _max_age),
+}
+SAVED_SEGMENT = "segment"
+
+
+def check_conditions(conditions: Any, allow_saved_segment: bool = True) -> None:
+    """Refuse conditions that would fail or mean nothing, before they are stored."""
+    if not isinstance(conditions, dict):
+        raise InvalidAudience("conditions must be a mapping of name to value")
+    known = sorted([*CONDITIONS, *([SAVED_SEGMENT] if allow_saved_segment else [])])
+    for name, value in conditions.items():
+        if name == SAVED_SEGMENT and allow_saved_segment:
+            if not isinstance(value, str) or not value:
+                raise InvalidAudience("segment: the key of a saved segment")
+            continue
+        if name not in CONDITIONS:
+            raise InvalidAudience(f"unknown condition {name!r}; known: {', '.join(known)}")
+        condition = CONDITIONS[name]
+        if condition.kind is int and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
+            raise InvalidAudience(f"{name}: a whole number of 0 or more, not {value!r}")
+        if condition.kind is bool and not isinstance(value, bool):
+            raise InvalidAudience(f"{name}: true or false, not {value!r}")
+        if condition.kind is list:
+            unknown = (
+                [v for v in value if v not in Segment.values]
+                if isinstance(value, list)
+                else [value]
+            )
+            if unknown or not value:
+                raise InvalidAudience(
+                    f"{name}: a list of reading segments out of {', '.join(Segment.values)}"
+                )
+
+
+def audience_condition(library: Library, conditions: dict, today: dt.date) -> Q:
+    """The conditions as one filter on Member; a saved segment is looked up in the library."""
+    from patronflow.journeys.models import SavedSegment
+
+    check_conditions(conditions)
+    combined = Q()
+    for name, value in conditions.items():
+        if name == SAVED_SEGMENT:
+            try:
+                saved = SavedSegment.objects.get(library=library, key=value)
+            except SavedSegment.DoesNotExist:
+                raise InvalidAudience(
+                    f"segment: {library.code} has no saved segment {value!r}"
+                ) from None
+            check_conditions(saved.conditions, allow_saved_segment=False)
+            combined &= audience_condition(library, saved.conditions, today)
+        else:
+            combined &= CONDITIONS[name].to_q(value, today)
+    return combined
+
+
+def audience(library: Library, conditions: dict, today: dt.date) -> QuerySet[Member]:
+    """Members of the library who meet the conditions today (mailable or not)."""
+    return Member.objects.filter(library=library).filter(
+        audience_condition(library, conditions, today)
+    )
+
+
+def enters_on_registration(conditions: dict) -> bool:
+    """A journey for new members starts on the day they registered, so its first mail keeps
+    its timing when the import arrives a day or two late."""
+    return "registered_within_days" in conditions

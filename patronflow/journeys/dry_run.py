@@ -1,0 +1,116 @@
+"""`patronflow simulate`: what a journey would do, day by day, over the real data.
+
+The dry run is the real engine, not a model of it: every day it runs the library's tick —
+entries, exits, steps, send windows and caps — inside a transaction that is rolled back at
+the end, with a sender that records instead of sending. So it cannot drift from what `tick`
+will do; and it sends nothing and changes nothing. The journey may still be a draft.
+"""
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+
+from patronflow.journeys.models import DEFAULT_VARIANT, Enrolment, Journey
+from patronflow.journeys.services import advance_journey
+from patronflow.mail.models import Message
+from patronflow.mail.services import claim_batch
+from patronflow.privacy.rules import why_not_mailable
+
+
+@dataclass
+class SimulatedDay:
+    day: dt.date
+    entered: int = 0
+    held_out: int = 0
+    mails: Counter = field(default_factory=Counter)  # "step/segment" → mails sent
+    not_mailable: int = 0
+    waiting: int = 0  # queued at the end of the day: outside the window or over a cap
+    exited: Counter = field(default_factory=Counter)
+    completed: int = 0
+
+
+def variant_label(position: int, segment: str) -> str:
+    return f"{position}/{segment or DEFAULT_VARIANT}"
+
+
+def _zone(journey: Journey) -> ZoneInfo:
+    return ZoneInfo(getattr(journey.library, "time_zone", "") or settings.TIME_ZONE)
+
+
+def _record_sending(now: dt.datetime, today: dt.date) -> list[Message]:
+    """What `send_due_messages` would deliver now, marked sent or suppressed without SMTP."""
+    delivered = []
+    while batch := claim_batch(now, settings.SEND_BATCH_SIZE):
+        for message in batch:
+            message.claimed_by = ""
+            reason = why_not_mailable(message.enrolment.member, today)
+            message.status = Message.Status.SUPPRESSED if reason else Message.Status.SENT
+            message.sent_at = None if reason else now
+            message.attempts += 0 if reason else 1
+            message.save(update_fields=["status", "sent_at", "claimed_by", "attempts"])
+            delivered.append(message)
+    return delivered
+
+
+class _Rollback(Exception):
+    pass
+
+
+def simulate(
+    journey: Journey, first: dt.date, last: dt.date, at: dt.time = dt.time(10, 0)
+) -> list[SimulatedDay]:
+    """Run the library's journeys each day from `first` to `last` at `at` (the library's local
+    time) and report what this journey did; everything is rolled back afterwards."""
+    if last < first:
+        raise ValueError("the last day comes before the first")
+    days: list[SimulatedDay] = []
+    zone = _zone(journey)
+    try:
+        with transaction.atomic():
+            Journey.objects.filter(pk=journey.pk).update(status=Journey.Status.ACTIVE)
+            running = list(
+                Journey.objects.filter(library=journey.library, status=Journey.Status.ACTIVE)
+                .select_related("library")
+                .order_by("pk")
+            )
+            day = first
+            while day <= last:
+                days.append(
+                    _simulate_day(journey, running, day, dt.datetime.combine(day, at, zone))
+                )
+                day += dt.timedelta(days=1)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return days
+
+
+def _simulate_day(
+    journey: Journey, running: list[Journey], day: dt.date, now: dt.datetime
+) -> SimulatedDay:
+    result = SimulatedDay(day=day)
+    last_enrolment = Enrolment.objects.aggregate(last=Max("pk"))["last"] or 0
+    for other in running:
+        progress = advance_journey(other, now)
+        if other.pk == journey.pk:
+            result.exited.update(progress.exited)
+            result.completed = progress.completed
+    entered = Enrolment.objects.filter(journey=journey, pk__gt=last_enrolment)
+    result.entered = entered.count()
+    result.held_out = entered.filter(held_out=True).count()
+    for message in _record_sending(now, day):
+        if message.enrolment.journey_id != journey.pk:
+            continue
+        if message.status == Message.Status.SENT:
+            result.mails[variant_label(message.step.position, message.variant.segment)] += 1
+        else:
+            result.not_mailable += 1
+    result.waiting = Message.objects.filter(
+        enrolment__journey=journey, status=Message.Status.QUEUED
+    ).count()
+    return result
