@@ -76,7 +76,11 @@ def run(members: int, smtp_url: str) -> None:
         sender_email="nieuws@bench.example",
         privacy_url="https://bench.example/privacy",
         profile_url="https://bench.example/profiel",
+        # Measure sending whatever the day and hour: no window, no caps, no control group.
+        send_window="mon-sun 00:00-24:00",
+        member_weekly_cap=None,
     )
+    library.journeys.get(key="welcome").versions.update(holdout_percent=0)
     today = timezone.localdate()
     Member.objects.bulk_create(
         Member(

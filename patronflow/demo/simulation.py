@@ -191,7 +191,9 @@ def run_demo(directory: Path, members: int, days: int, seed: int, progress) -> D
             returns = behaviour.borrow(day)
             if returns:
                 import_rows(library, "loans", returns, source=f"loans {day}")
-            tick(timezone.make_aware(dt.datetime.combine(day, dt.time(9))))
+            # Mid-morning: inside the default send window (mon-sat 09:00-20:00); what falls
+            # due on a Sunday waits for Monday, as it would for the library.
+            tick(timezone.make_aware(dt.datetime.combine(day, dt.time(10))))
             maildir = smtp.maildir
             for key in sorted(set(maildir.keys()) - seen):
                 seen.add(key)

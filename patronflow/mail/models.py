@@ -26,8 +26,12 @@ class Message(models.Model):
     links = models.JSONField(default=list, blank=True)
     header_message_id = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Not to be claimed before this moment: a retry's backoff, the library's next send-window
+    # opening, or the moment a cap leaves room (docs/sending.md). Empty: as soon as it is due.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=64, blank=True)
+    # When a sender last took it: a message being sent counts against the caps from then on.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -36,7 +40,11 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["enrolment", "step"], name="message_once_per_step")
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            # The daily cap counts a library's mails sent since the start of its day.
+            models.Index(fields=["library", "sent_at"], name="mail_message_library_sent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"message {self.pk} ({self.status})"

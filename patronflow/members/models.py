@@ -5,7 +5,11 @@ Every row carries the library's own id (`external_id`); imports upsert on (libra
 
 from datetime import date
 
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
+
+from patronflow.mail import windows
 
 
 class Library(models.Model):
@@ -18,6 +22,30 @@ class Library(models.Model):
     survey_url = models.URLField(blank=True)
     # Tracking pixels need consent under ePrivacy rules: off unless the library turns it on.
     track_opens = models.BooleanField(default=False)
+    # When mails may leave, on the library's own clock (docs/sending.md).
+    time_zone = models.CharField(
+        max_length=64, default=windows.DEFAULT_TIME_ZONE, validators=[windows.validate_time_zone]
+    )
+    send_days = models.CharField(
+        max_length=7,
+        default=windows.DEFAULT_DAYS,
+        validators=[RegexValidator(r"^1?2?3?4?5?6?7?$", "ISO weekdays in order, e.g. 12345")],
+        help_text="Days mails may leave, as ISO weekdays: 1 = Monday … 7 = Sunday.",
+    )
+    send_opens_at = models.TimeField(default=windows.DEFAULT_OPENS)
+    send_closes_at = models.TimeField(default=windows.DEFAULT_CLOSES)
+    # Caps, so that two journeys (or a journey and a broadcast) never flood one member.
+    member_weekly_cap = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        default=2,
+        help_text="At most this many mails to one member in any 7 days; empty or 0: no cap.",
+    )
+    daily_cap = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="At most this many mails from the library per day; empty or 0: no cap.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -26,6 +54,34 @@ class Library(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.name})"
+
+    def clean(self) -> None:
+        """The window's days and hours together (each field alone is checked by its own)."""
+        if (
+            not (self.send_days or "").isdigit()
+            or not self.send_opens_at
+            or not self.send_closes_at
+        ):
+            return
+        try:
+            windows.SendWindow(
+                frozenset(int(day) for day in self.send_days),
+                self.send_opens_at,
+                self.send_closes_at,
+                windows.time_zone("UTC"),
+            )
+        except windows.WindowProblem as problem:
+            raise ValidationError({"send_window": [str(problem)]}) from None
+
+    @property
+    def send_window(self) -> windows.SendWindow:
+        """The days and hours mails may leave, in the library's time zone."""
+        return windows.SendWindow(
+            days=frozenset(int(day) for day in self.send_days),
+            opens=self.send_opens_at,
+            closes=self.send_closes_at,
+            zone=windows.time_zone(self.time_zone),
+        )
 
     @property
     def from_address(self) -> str:

@@ -12,21 +12,29 @@ from django.db import IntegrityError, transaction
 from email_validator import EmailNotValidError, validate_email
 
 from patronflow.journeys.definitions import install_standard_journeys
+from patronflow.mail.windows import WindowProblem, parse_window
 from patronflow.members.models import Library
 
 TEXT_DETAILS = ("name", "sender_name", "sender_email", "privacy_url", "profile_url", "survey_url")
-DETAILS = (*TEXT_DETAILS, "track_opens")
+# When and how much the library sends (docs/sending.md); given as text, as on the command line.
+SENDING_DETAILS = ("send_window", "time_zone", "member_weekly_cap", "daily_cap")
+DETAILS = (*TEXT_DETAILS, "track_opens", *SENDING_DETAILS)
+CAPS = ("member_weekly_cap", "daily_cap")
 URL_DETAILS = ("privacy_url", "profile_url", "survey_url")
 _CODE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # Links in mails must open in a member's browser: no ftp:// or other schemes.
 _web_address = URLValidator(schemes=["https", "http"])
 
 
-def add_library(code: str, name: str, **details: str | bool) -> Library:
+Detail = str | bool | int | None
+
+
+def add_library(code: str, name: str, **details: Detail) -> Library:
     """Create a tenant with the standard journeys (welcome, dormant), ready to import into.
 
-    `details` are any of DETAILS (track_opens a bool, the others text); raises
-    ValidationError with a message per field.
+    `details` are any of DETAILS (track_opens a bool, a cap a number or None, the others
+    text, e.g. send_window="mon-fri 09:00-18:00"); raises ValidationError with a message per
+    detail.
     """
     code = code.strip()
     errors: dict[str, list[str]] = {}
@@ -49,8 +57,9 @@ def add_library(code: str, name: str, **details: str | bool) -> Library:
     return library
 
 
-def change_library(library: Library, **changes: str | bool) -> Library:
-    """Change some of a library's DETAILS; an empty string clears an optional one."""
+def change_library(library: Library, **changes: Detail) -> Library:
+    """Change some of a library's DETAILS; an empty string clears an optional one (for a cap:
+    no cap)."""
     errors: dict[str, list[str]] = {}
     cleaned = _clean_details(changes, errors)
     for name, value in cleaned.items():
@@ -64,17 +73,17 @@ def _code_taken(code: str) -> str:
     return f"a library with code {code!r} already exists (see: patronflow library list)"
 
 
-def _clean_details(
-    details: dict[str, str | bool], errors: dict[str, list[str]]
-) -> dict[str, str | bool]:
+def _clean_details(details: dict[str, Detail], errors: dict[str, list[str]]) -> dict[str, object]:
+    """Details as model field values (a send window becomes its days, opening and closing)."""
     unknown = set(details) - set(DETAILS)
     if unknown:
         raise TypeError(f"not a library detail: {', '.join(sorted(unknown))}")
     if not isinstance(details.get("track_opens", False), bool):
         raise TypeError("track_opens is a bool")
-    cleaned = {
+    cleaned: dict[str, object] = {
         name: value.strip() if isinstance(value, str) else value for name, value in details.items()
     }
+    _clean_sending(cleaned, errors)
     if "name" in cleaned and not cleaned["name"]:
         errors["name"] = ["a library needs a name"]
     for name in ("name", "sender_name"):
@@ -94,6 +103,38 @@ def _clean_details(
             except ValidationError:
                 errors[name] = [f"{cleaned[name]!r} is not a web address (http:// or https://)"]
     return cleaned
+
+
+def _clean_sending(cleaned: dict[str, object], errors: dict[str, list[str]]) -> None:
+    if "send_window" in cleaned:
+        text = cleaned.pop("send_window")
+        try:
+            days, opens, closes = parse_window(str(text))
+        except WindowProblem as problem:
+            errors["send_window"] = [str(problem)]
+        else:
+            cleaned.update(send_days=days, send_opens_at=opens, send_closes_at=closes)
+    for name in CAPS:
+        if name in cleaned:
+            try:
+                cleaned[name] = _cap(cleaned[name])
+            except ValueError:
+                errors[name] = [
+                    f"{cleaned[name]!r} is not a number of mails: give a whole number, "
+                    "or 'none' (or 0) for no cap"
+                ]
+
+
+def _cap(value: object) -> int | None:
+    """A cap from the command line or code: a positive number, or None for no cap."""
+    if value is None or (isinstance(value, str) and value.lower() in {"", "none", "no"}):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    number = int(value) if isinstance(value, int) else int(str(value), 10)
+    if number < 0:
+        raise ValueError(value)
+    return number or None
 
 
 def _full_clean(library: Library, errors: dict[str, list[str]]) -> None:

@@ -61,7 +61,8 @@ def test_retries_stop_after_the_attempt_limit(library, smtp_server, settings):
     smtp_server.reject(member.email, "451 4.3.0 Try again later")
 
     for attempt in range(settings.SEND_MAX_ATTEMPTS + 3):
-        tick(at(TODAY, hour=0) + dt.timedelta(hours=3 * attempt))  # each past the backoff
+        # From 09:00 every two hours: each past the backoff, the first five in the send window
+        tick(at(TODAY, hour=9) + dt.timedelta(hours=2 * attempt))
 
     message = Message.objects.get()
     assert message.status == Message.Status.FAILED

@@ -6,7 +6,13 @@ from rich.console import Console
 from rich.table import Table
 
 from patronflow.members.queries import libraries_overview, library_for_command
-from patronflow.members.services import DETAILS, TEXT_DETAILS, add_library, change_library
+from patronflow.members.services import (
+    DETAILS,
+    SENDING_DETAILS,
+    TEXT_DETAILS,
+    add_library,
+    change_library,
+)
 
 HELP = {
     "name": "The library's name, e.g. 'Bibliotheek Gent'.",
@@ -17,6 +23,13 @@ HELP = {
     "survey_url": "Web address of an optional survey linked in mails.",
     "track_opens": "Count opens with a tracking pixel: only with the members' consent "
     "(ePrivacy). Off by default.",
+    "send_window": "Days and hours mails may leave, e.g. 'mon-fri 09:00-18:00' or "
+    "'mon,wed,sat 10:00-16:00' (default: 'mon-sat 09:00-20:00').",
+    "time_zone": "Time zone of the send window, an IANA name (default: Europe/Brussels).",
+    "member_weekly_cap": "At most this many mails to one member in any 7 days, across "
+    "journeys (default: 2; 'none' or 0: no cap).",
+    "daily_cap": "At most this many mails from the library per day; the rest wait for the "
+    "next day (default: none).",
 }
 
 
@@ -34,12 +47,16 @@ class Command(BaseCommand):
         for detail in TEXT_DETAILS:
             add.add_argument(_option(detail), required=detail == "name", help=HELP[detail])
         add.add_argument("--track-opens", action=BooleanOptionalAction, help=HELP["track_opens"])
+        for detail in SENDING_DETAILS:
+            add.add_argument(_option(detail), help=HELP[detail])
         actions.add_parser("list", help="List the libraries.")
         change = actions.add_parser("set", help="Change a library's details.")
         change.add_argument("code")
         for detail in TEXT_DETAILS:
             change.add_argument(_option(detail), help=HELP[detail] + " '' clears it.")
         change.add_argument("--track-opens", action=BooleanOptionalAction, help=HELP["track_opens"])
+        for detail in SENDING_DETAILS:
+            change.add_argument(_option(detail), help=HELP[detail])
 
     def handle(self, *args, action: str, **options):
         if action == "list":
@@ -66,7 +83,7 @@ class Command(BaseCommand):
             raise CommandError(_explain(error)) from None
 
     def _list(self) -> None:
-        console = Console(file=self.stdout, width=max(Console().width, 120))
+        console = Console(file=self.stdout, width=max(Console().width, 160))
         libraries = list(libraries_overview())
         if not libraries:
             console.print("No libraries yet. Add one with: patronflow library add CODE --name NAME")
@@ -75,6 +92,7 @@ class Command(BaseCommand):
         for column in ("code", "name", "sender", "privacy statement", "Mijn Bibliotheek", "survey"):
             table.add_column(column, overflow="fold")
         table.add_column("opens tracked")
+        table.add_column("sends", no_wrap=True)
         table.add_column("members", justify="right")
         for library in libraries:
             table.add_row(
@@ -85,9 +103,23 @@ class Command(BaseCommand):
                 library.profile_url or "–",
                 library.survey_url or "–",
                 "yes" if library.track_opens else "no",
+                _sending(library),
                 str(library.member_count),
             )
         console.print(table)
+
+
+def _sending(library) -> str:
+    """One line each: window, time zone, cap per member, daily cap."""
+    weekly, daily = library.member_weekly_cap, library.daily_cap
+    return "\n".join(
+        [
+            library.send_window.describe(),
+            library.time_zone,
+            f"≤{weekly} per member / 7 days" if weekly else "no cap per member",
+            f"≤{daily} a day" if daily else "no daily cap",
+        ]
+    )
 
 
 def _explain(error: ValidationError) -> str:
