@@ -16,6 +16,8 @@ COMMANDS = {
     "tick": "Enrol members, advance journeys and send the mails that are due",
     "report": "Print sent, opens, clicks, unsubscribes and feedback per journey, step and variant",
     "serve": "Serve the tracking endpoints (open, click, unsubscribe, feedback)",
+    "purge": "Remove ex-members past the retention period (default 2 years); --dry-run counts",
+    "member": "A member's rights: export everything held about them as JSON, or erase it",
     "manage": "Run any Django management command (for operators)",
 }
 NEEDS_NO_DATABASE = {"demo", "migrate", "manage"}

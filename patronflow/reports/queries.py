@@ -1,12 +1,14 @@
 """Aggregate figures per journey, step and variant. Counts only: no member is ever listed."""
 
+from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
 from patronflow.journeys.models import DEFAULT_VARIANT
 from patronflow.mail.models import Message
 from patronflow.members.models import Library
+from patronflow.privacy.models import MailTally
 from patronflow.tracking.models import Event, Feedback
 
 
@@ -42,46 +44,50 @@ class VariantFigures:
         return self._rate(self.unsubscribed, self.sent)
 
 
+GROUPED_BY = (
+    "library__code",
+    "library__track_opens",
+    "step__version__journey__key",
+    "step__position",
+    "step__name",
+    "variant__segment",
+)
+COUNTED = ("sent", "opened", "clicked", "unsubscribed", "thumbs_up", "thumbs_down")
+
+
 def figures_by_variant(library: Library | None = None) -> list[VariantFigures]:
-    """Sent messages and the unique members who opened, clicked, unsubscribed or voted."""
+    """Sent messages and the unique members who opened, clicked, unsubscribed or voted,
+    plus the tallies of erased members' mails (privacy.MailTally), so that erasing or
+    purging members never changes a report."""
     messages = Message.objects.filter(status=Message.Status.SENT)
+    tallies = MailTally.objects.all()
     if library is not None:
         messages = messages.filter(library=library)
-    rows = (
-        messages.values(
-            "library__code",
-            "library__track_opens",
-            "step__version__journey__key",
-            "step__position",
-            "step__name",
-            "variant__segment",
-        )
-        .annotate(
-            sent=Count("id", distinct=True),
-            opened=Count("id", filter=Q(events__kind=Event.Kind.OPEN), distinct=True),
-            clicked=Count("id", filter=Q(events__kind=Event.Kind.CLICK), distinct=True),
-            unsubscribed=Count("id", filter=Q(events__kind=Event.Kind.UNSUBSCRIBE), distinct=True),
-            thumbs_up=Count("id", filter=Q(feedback__vote=Feedback.Vote.UP), distinct=True),
-            thumbs_down=Count("id", filter=Q(feedback__vote=Feedback.Vote.DOWN), distinct=True),
-        )
-        .order_by(
-            "library__code", "step__version__journey__key", "step__position", "variant__segment"
-        )
+        tallies = tallies.filter(library=library)
+    rows = messages.values(*GROUPED_BY).annotate(
+        sent=Count("id", distinct=True),
+        opened=Count("id", filter=Q(events__kind=Event.Kind.OPEN), distinct=True),
+        clicked=Count("id", filter=Q(events__kind=Event.Kind.CLICK), distinct=True),
+        unsubscribed=Count("id", filter=Q(events__kind=Event.Kind.UNSUBSCRIBE), distinct=True),
+        thumbs_up=Count("id", filter=Q(feedback__vote=Feedback.Vote.UP), distinct=True),
+        thumbs_down=Count("id", filter=Q(feedback__vote=Feedback.Vote.DOWN), distinct=True),
     )
+    tallied = tallies.values(*GROUPED_BY).annotate(**{name: Sum(name) for name in COUNTED})
+    figures: dict[tuple, Counter] = {}
+    for row in [*rows, *tallied]:
+        counts = figures.setdefault(tuple(row[key] for key in GROUPED_BY), Counter())
+        counts.update({name: row[name] for name in COUNTED})
     return [
         VariantFigures(
-            library=row["library__code"],
-            journey=row["step__version__journey__key"],
-            step=row["step__position"],
-            step_name=row["step__name"],
-            segment=row["variant__segment"] or DEFAULT_VARIANT,
-            tracks_opens=row["library__track_opens"],
-            sent=row["sent"],
-            opened=row["opened"],
-            clicked=row["clicked"],
-            unsubscribed=row["unsubscribed"],
-            thumbs_up=row["thumbs_up"],
-            thumbs_down=row["thumbs_down"],
+            library=code,
+            journey=journey,
+            step=position,
+            step_name=step_name,
+            segment=segment or DEFAULT_VARIANT,
+            tracks_opens=tracks_opens,
+            **{name: counts[name] for name in COUNTED},
         )
-        for row in rows
+        for (code, tracks_opens, journey, position, step_name, segment), counts in sorted(
+            figures.items(), key=lambda item: (item[0][0], item[0][2], item[0][3], item[0][5])
+        )
     ]

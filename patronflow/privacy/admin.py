@@ -1,0 +1,27 @@
+"""The network admin's view of retention policies and the audit log (read-only: append-only)."""
+
+from django.contrib import admin
+
+from patronflow.privacy.models import AuditEntry, RetentionPolicy
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(admin.ModelAdmin):
+    list_display = ["library", "ex_member_days", "audit_days"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "operator", "action", "library_code", "member_ref", "counts"]
+    list_filter = ["action", "library_code"]
+    search_fields = ["=member_ref", "operator"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,121 @@
+"""What privacy keeps: each library's retention periods, the figures of erased members' mails,
+and the audit log of every access to and removal of a member's data (docs/privacy.md)."""
+
+from django.db import models
+
+from patronflow.journeys.models import Step, Variant
+from patronflow.members.models import Library
+
+EX_MEMBER_DAYS = 730  # 2 years after a membership ended
+AUDIT_DAYS = 1827  # 5 years: outlives the member data it is about, then goes too
+
+
+class RetentionPolicy(models.Model):
+    """How long one library keeps what it no longer needs. A library without one gets the
+    defaults, which are the network's agreement with its libraries."""
+
+    library = models.OneToOneField(
+        Library, on_delete=models.CASCADE, primary_key=True, related_name="retention_policy"
+    )
+    ex_member_days = models.PositiveIntegerField(
+        default=EX_MEMBER_DAYS,
+        help_text="Everything about a member goes this many days after their membership ended.",
+    )
+    audit_days = models.PositiveIntegerField(
+        default=AUDIT_DAYS, help_text="Audit entries about this library go after this many days."
+    )
+
+    class Meta:
+        verbose_name_plural = "retention policies"
+
+    def __str__(self) -> str:
+        return f"{self.library.code}: ex-members {self.ex_member_days} days"
+
+
+class MailTally(models.Model):
+    """What the mails of erased members did, counted per library, step, variant and week.
+
+    Erasing a member deletes their messages, but last year's report must not change: their
+    outcomes are added here first. No row names a member or a message.
+    """
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="mail_tallies")
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="tallies")
+    variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="tallies")
+    week = models.DateField(help_text="The Monday of the week the mails were sent.")
+    sent = models.PositiveIntegerField(default=0)
+    opened = models.PositiveIntegerField(default=0)
+    clicked = models.PositiveIntegerField(default=0)
+    unsubscribed = models.PositiveIntegerField(default=0)
+    thumbs_up = models.PositiveIntegerField(default=0)
+    thumbs_down = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "step", "variant", "week"], name="tally_once_per_week"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant} week of {self.week}: {self.sent} sent"
+
+
+class AppendOnly(Exception):
+    """The audit log is written once and never edited; only its retention removes entries."""
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnly("audit entries cannot be changed")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnly("audit entries cannot be changed")
+
+    def delete(self):
+        raise AppendOnly("audit entries cannot be deleted (they expire: see expire_before)")
+
+    def expire_before(self, moment) -> int:
+        """The one way entries leave: older than their retention period (`purge` calls it)."""
+        deleted, _ = models.QuerySet.delete(self.filter(at__lt=moment))
+        return deleted
+
+
+class AuditEntry(models.Model):
+    """Who did what to which member's data, and when. The member is named by a keyed hash
+    of the library's code and member id (privacy.queries.member_reference), not in clear."""
+
+    class Action(models.TextChoices):
+        VIEWED = "viewed", "Viewed"
+        EXPORTED = "exported", "Exported"
+        ERASED = "erased", "Erased"
+        PURGED = "purged", "Purged (retention)"
+        CHANGED = "changed", "Changed"
+
+    at = models.DateTimeField(db_index=True)
+    operator = models.CharField(max_length=150)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    # A code, not a foreign key: the log outlives the member and even the library.
+    library_code = models.CharField(max_length=32)
+    member_ref = models.CharField(
+        "member reference", max_length=64, blank=True, help_text="Empty: library-wide."
+    )
+    counts = models.JSONField(default=dict, blank=True, help_text="Rows per table.")
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "audit entries"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["library_code", "member_ref"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.operator} {self.action} {self.library_code}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnly("audit entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("audit entries cannot be deleted")

@@ -1,0 +1,222 @@
+"""Reads for privacy: which tables hold a member's data, who is due for removal, and everything
+held about one member (the export a member is entitled to)."""
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.core.management.base import CommandError
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from patronflow.members.models import Library, Member
+from patronflow.privacy.models import AUDIT_DAYS, EX_MEMBER_DAYS, AuditEntry, RetentionPolicy
+
+AUDIT_KEY_SALT = "patronflow.privacy.audit.member"
+
+
+@cache
+def personal_tables() -> dict[type[Model], str]:
+    """Every model holding rows about a member, with its lookup to the member's id.
+
+    Found by walking Django's model graph from Member along every foreign key that points
+    towards it (Member ← Loan, Member ← Enrolment ← Message ← Event, …), so a table added
+    later is exported, counted and erased without anyone having to remember it here.
+    """
+    paths: dict[type[Model], str] = {Member: "pk"}
+    waiting = [Member]
+    while waiting:
+        model = waiting.pop(0)
+        # Hidden relations too (related_name="+"): a table is personal however it is named.
+        for relation in model._meta.get_fields(include_hidden=True):
+            if not (relation.is_relation and relation.auto_created and not relation.concrete):
+                continue
+            related = relation.related_model
+            if related in paths:
+                continue
+            name = relation.field.name
+            paths[related] = name if model is Member else f"{name}__{paths[model]}"
+            waiting.append(related)
+    return paths
+
+
+def removal_order() -> list[tuple[type[Model], str]]:
+    """The personal tables, furthest from Member first: deleting in this order leaves no
+    cascade for the database to discover halfway."""
+    return sorted(personal_tables().items(), key=lambda pair: -pair[1].count("__"))
+
+
+def rows_per_table(member_ids: QuerySet | Iterable[int]) -> dict[str, int]:
+    """How many rows each personal table holds about these members (zero tables left out)."""
+    counts = {}
+    for model, path in removal_order():
+        lookup = f"{path}__in" if path != "pk" else "pk__in"
+        found = model._default_manager.filter(**{lookup: member_ids}).count()
+        if found:
+            counts[model._meta.label_lower] = found
+    return counts
+
+
+def retention_of(library: Library) -> RetentionPolicy:
+    """The library's policy, or the defaults (not saved) when it has none."""
+    try:
+        return library.retention_policy
+    except RetentionPolicy.DoesNotExist:
+        return RetentionPolicy(
+            library=library, ex_member_days=EX_MEMBER_DAYS, audit_days=AUDIT_DAYS
+        )
+
+
+def expired_members(library: Library, today: dt.date) -> QuerySet[Member]:
+    """Members whose membership ended more than the library's retention period before today."""
+    cutoff = today - dt.timedelta(days=retention_of(library).ex_member_days)
+    return Member.objects.filter(library=library, membership_ends_on__lt=cutoff)
+
+
+def member_for_command(library: Library, external_id: str) -> Member:
+    """The member a command names by the library's own member id."""
+    try:
+        return Member.objects.get(library=library, external_id=external_id.strip())
+    except Member.DoesNotExist:
+        raise CommandError(
+            f"library {library.code} holds no member {external_id!r} "
+            "(never imported, or already erased or purged)"
+        ) from None
+
+
+def member_reference(library_code: str, external_id: str) -> str:
+    """How the audit log names a member: a keyed hash of library and member id.
+
+    The same member always gets the same reference, so "who looked at my data?" can be
+    answered by computing it again; without the instance's secret key it cannot be
+    turned back into a member id.
+    """
+    value = f"{library_code}:{external_id}"
+    return salted_hmac(AUDIT_KEY_SALT, value, settings.SECRET_KEY, algorithm="sha256").hexdigest()
+
+
+def audit_entries_about(library: Library, external_id: str) -> QuerySet[AuditEntry]:
+    """The log's entries about one member, found by computing their reference again."""
+    reference = member_reference(library.code, external_id.strip())
+    return AuditEntry.objects.filter(library_code=library.code, member_ref=reference)
+
+
+# The export --------------------------------------------------------------------------------
+
+
+def fields_of(row: Model, leave_out: Iterable[str] = ()) -> dict:
+    """Every stored column of a row (foreign keys as ids), so a new column is exported too."""
+    skipped = set(leave_out)
+    return {
+        field.attname: field.value_from_object(row)
+        for field in row._meta.concrete_fields
+        if field.attname not in skipped
+    }
+
+
+@dataclass(frozen=True)
+class Section:
+    """How the export shows one personal table: readable names next to the stored columns."""
+
+    name: str
+    describe: Callable[[Model], dict] = fields_of
+    related: tuple[str, ...] = ()
+    single: bool = False
+
+
+def _member(member) -> dict:
+    return fields_of(member, leave_out={"id", "library_id"})
+
+
+def _profile(profile) -> dict:
+    return fields_of(profile, leave_out={"member_id"})
+
+
+def _loan(loan) -> dict:
+    item = loan.item
+    return {
+        **fields_of(loan, leave_out={"id", "library_id", "member_id", "item_id"}),
+        "item": {
+            "external_id": item.external_id,
+            "title": item.title,
+            "author": item.author,
+            "isbn": item.isbn,
+            "material": item.material,
+        },
+    }
+
+
+def _enrolment(enrolment) -> dict:
+    return {
+        **fields_of(enrolment, leave_out={"member_id", "journey_id", "version_id"}),
+        "journey": enrolment.journey.key,
+        "journey_name": enrolment.journey.name,
+        "version": enrolment.version.number,
+    }
+
+
+def _message(message) -> dict:
+    return {
+        **fields_of(message, leave_out={"library_id", "step_id", "variant_id"}),
+        "journey": message.step.version.journey.key,
+        "step": message.step.position,
+        "step_name": message.step.name,
+    }
+
+
+def _event(event) -> dict:
+    links = event.message.links
+    index = event.link_index
+    link = links[index] if index is not None and 0 <= index < len(links) else None
+    return {**fields_of(event), "link": link}
+
+
+SECTIONS = {
+    "members.member": Section("member", _member, single=True),
+    "profiles.readingprofile": Section("reading_profile", _profile, single=True),
+    "members.loan": Section("loans", _loan, related=("item",)),
+    "journeys.enrolment": Section("enrolments", _enrolment, related=("journey", "version")),
+    "mail.message": Section("messages", _message, related=("step__version__journey",)),
+    "tracking.event": Section("events", _event, related=("message",)),
+    "tracking.feedback": Section("feedback"),
+}
+
+
+def section_for(model: type[Model]) -> Section:
+    """A table without a section of its own is still exported, under its model's name."""
+    label = model._meta.label_lower
+    return SECTIONS.get(label, Section(label))
+
+
+def member_export(member: Member, now: dt.datetime | None = None) -> dict:
+    """Everything held about one member, table by table: the answer to a right-of-access
+    request. Serialise with DjangoJSONEncoder (dates and times as ISO strings)."""
+    export: dict = {
+        "exported_at": now or timezone.now(),
+        "library": {"code": member.library.code, "name": member.library.name},
+    }
+    for model, path in personal_tables().items():
+        section = section_for(model)
+        rows = model._default_manager.filter(**{path: member.pk}).order_by("pk")
+        if section.related:
+            rows = rows.select_related(*section.related)
+        described = [section.describe(row) for row in rows]
+        if section.single:
+            export[section.name] = described[0] if described else None
+        else:
+            export[section.name] = described
+    return export
+
+
+def export_counts(export: dict) -> dict[str, int]:
+    """Rows per section of an export, for the audit log."""
+    counts = {}
+    for model in personal_tables():
+        value = export[section_for(model).name]
+        counts[model._meta.label_lower] = (
+            len(value) if isinstance(value, list) else int(value is not None)
+        )
+    return counts

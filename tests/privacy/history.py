@@ -1,0 +1,47 @@
+"""A member with something in every table that holds member data, the way a year of
+journeys leaves them."""
+
+import datetime as dt
+
+from patronflow.members.models import Library, Member
+from patronflow.profiles.models import ReadingProfile, Segment
+from patronflow.tracking.models import Event, Feedback
+from tests.factories import TODAY, EnrolmentFactory, LoanFactory, MemberFactory, MessageFactory
+
+
+def dormant_variant(library: Library, segment: str = "fiction_physical"):
+    step = library.journeys.get(key="dormant").current_version.steps.get(position=1)
+    return step.variants.get(segment=segment)
+
+
+def member_with_history(library: Library, **fields) -> Member:
+    """Loans, a reading profile, an enrolment, a sent mail that was opened, clicked and
+    voted on, and a second mail that was never sent."""
+    member = MemberFactory(library=library, **fields)
+    LoanFactory.create_batch(2, member=member, loaned_on=TODAY - dt.timedelta(days=800))
+    ReadingProfile.objects.create(
+        member=member, segment=Segment.FICTION_PHYSICAL, fiction_loans=2, physical_loans=2
+    )
+    variant = dormant_variant(library)
+    enrolment = EnrolmentFactory(
+        journey=variant.step.version.journey, member=member, segment=variant.segment
+    )
+    sent = MessageFactory(
+        enrolment=enrolment,
+        step=variant.step,
+        variant=variant,
+        sent_at=dt.datetime(2024, 3, 6, 9, tzinfo=dt.UTC),
+        subject=f"We missen je, {member.first_name}!",
+    )
+    Event.objects.create(message=sent, kind=Event.Kind.OPEN)
+    Event.objects.create(message=sent, kind=Event.Kind.CLICK, link_index=0)
+    Event.objects.create(message=sent, kind=Event.Kind.CLICK, link_index=0)
+    Feedback.objects.create(message=sent, vote=Feedback.Vote.UP, comment="Leuke tips!")
+    welcome = library.journeys.get(key="welcome").current_version.steps.get(position=1)
+    MessageFactory(
+        enrolment=EnrolmentFactory(journey=welcome.version.journey, member=member),
+        step=welcome,
+        variant=welcome.variants.get(),
+        status="suppressed",
+    )
+    return member
