@@ -22,6 +22,26 @@ class Library(models.Model):
     survey_url = models.URLField(blank=True)
     # Tracking pixels need consent under ePrivacy rules: off unless the library turns it on.
     track_opens = models.BooleanField(default=False)
+    track_clicks = models.BooleanField(
+        default=True, help_text="Off: links in mails go straight to their destination."
+    )
+    # How mails look: the library's own brand, served from the library's own site.
+    brand_colour = models.CharField(
+        max_length=7,
+        default="#1f5f8b",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "a colour like #1f5f8b")],
+    )
+    logo_url = models.URLField(blank=True, help_text="The library's logo, on its own site.")
+    catalogue_url = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Catalogue search for a reading tip, with {isbn}, {title} or {author}, e.g. "
+        "https://gent.bibliotheek.be/zoeken?q={isbn}",
+    )
+    # Signing and deliverability (docs/operations.md).
+    dkim_selector = models.CharField(max_length=63, blank=True)
+    sending_paused_at = models.DateTimeField(null=True, blank=True)
+    sending_paused_reason = models.CharField(max_length=300, blank=True)
     # When mails may leave, on the library's own clock (docs/sending.md).
     time_zone = models.CharField(
         max_length=64, default=windows.DEFAULT_TIME_ZONE, validators=[windows.validate_time_zone]
