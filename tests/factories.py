@@ -76,6 +76,8 @@ class JourneyFactory(DjangoModelFactory):
 
     class Meta:
         model = "journeys.Journey"
+        # The version is created after the journey and points at it: nothing to save again.
+        skip_postgeneration_save = True
 
     library = factory.SubFactory(LibraryFactory)
     key = factory.Sequence(lambda n: f"journey-{n}")

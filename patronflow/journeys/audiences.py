@@ -22,10 +22,13 @@ class InvalidAudience(ValueError):
 
 
 def _years_ago(today: dt.date, years: int) -> dt.date:
+    """The latest birth date of someone who is `years` old on `today`. On 29 February, in a
+    year that has none, that is the 28th: someone born on 1 March has their birthday tomorrow.
+    (Born on 29 February, one turns a year older on 1 March in common years.)"""
     try:
         return today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - years, month=3, day=1)
+    except ValueError:  # today is 29 February
+        return today.replace(year=today.year - years, day=28)
 
 
 def _registered_within(days: int, today: dt.date) -> Q:

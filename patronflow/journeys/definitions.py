@@ -8,6 +8,7 @@ format.
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,12 +18,12 @@ import yaml
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.text import slugify
 
 from patronflow.journeys.audiences import InvalidAudience, check_conditions
 from patronflow.journeys.models import Journey, SavedSegment, Step, Variant, Version
 from patronflow.mail.rendering import TemplateProblem, check_staff_template
 from patronflow.members.models import Library
+from patronflow.privacy.models import MailTally
 from patronflow.profiles.models import Segment
 
 STANDARD_JOURNEYS = ("welcome", "dormant")
@@ -83,6 +84,35 @@ def _text(value: Any, where: str, required: bool = True) -> str:
     return value
 
 
+def _refuse_unknown(mapping: dict, known: set[str], where: str = "") -> None:
+    """A misspelt field would otherwise be dropped silently and its default used instead
+    (e.g. `wait_day: 14` sending the mail on day 0)."""
+    unknown = sorted(set(mapping) - known)
+    if unknown:
+        raise InvalidJourney(
+            f"{where}{': ' if where else ''}unknown field(s) {', '.join(map(str, unknown))}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+
+
+_KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _check_key(key: str) -> str:
+    """Keys appear in commands, file names and the List-Id header: kept to what the docs
+    promise (slugify alone would also let underscores through)."""
+    if not _KEY.fullmatch(key):
+        raise InvalidJourney(f"key: lowercase letters, digits and hyphens only, not {key!r}")
+    return key
+
+
+def _flag(value: Any, where: str) -> bool:
+    """Strictly true or false: a quoted "false" must not read as true."""
+    if not isinstance(value, bool):
+        raise InvalidJourney(f"{where}, with_reading_tips: true or false, not {value!r}")
+    return value
+
+
 def _whole(value: Any, where: str, lowest: int = 0, highest: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
         raise InvalidJourney(f"{where}: a whole number of {lowest} or more, not {value!r}")
@@ -98,14 +128,8 @@ def normalise(definition: dict) -> dict:
         "key", "name", "kind", "status", "entry", "exit_when", "reentry_after_days",
         "holdout_percent", "send_at", "steps",
     }  # fmt: skip
-    unknown = sorted(set(definition) - known)
-    if unknown:
-        raise InvalidJourney(
-            f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
-    key = _text(definition.get("key"), "key")
-    if slugify(key) != key:
-        raise InvalidJourney(f"key: lowercase letters, digits and hyphens only, not {key!r}")
+    _refuse_unknown(definition, known)
+    key = _check_key(_text(definition.get("key"), "key"))
     kind = definition.get("kind", Journey.Kind.JOURNEY)
     if kind not in Journey.Kind.values:
         raise InvalidJourney(f"kind: one of {', '.join(Journey.Kind.values)}, not {kind!r}")
@@ -172,6 +196,7 @@ def _normalise_step(step: Any, number: int) -> dict:
     where = f"step {number}"
     if not isinstance(step, dict):
         raise InvalidJourney(f"{where}: a mapping with name, wait_days, variants")
+    _refuse_unknown(step, {"position", "name", "wait_days", "wait_from", "variants"}, where)
     position = _whole(step.get("position", number), f"{where}, position", lowest=1)
     wait_from = step.get("wait_from", Step.WaitFrom.ENTRY)
     if wait_from not in Step.WaitFrom.values:
@@ -198,11 +223,14 @@ def _normalise_variant(variant: Any, where: str) -> dict:
     if segment and segment not in Segment.values:
         raise InvalidJourney(f"{where}: segment one of {', '.join(Segment.values)} or ''")
     where = f"{where} '{segment}'"
+    _refuse_unknown(
+        variant, {"segment", "subject", "preheader", "with_reading_tips", "body"}, where
+    )
     normal = {
         "segment": segment,
         "subject": _text(variant.get("subject"), f"{where}, subject"),
         "preheader": _text(variant.get("preheader"), f"{where}, preheader", required=False),
-        "with_reading_tips": bool(variant.get("with_reading_tips", False)),
+        "with_reading_tips": _flag(variant.get("with_reading_tips", False), where),
         "body": _text(variant.get("body"), f"{where}, body").strip(),
     }
     for name, html in (("subject", False), ("preheader", False), ("body", True)):
@@ -276,6 +304,16 @@ def _write_version(version: Version, definition: dict) -> None:
         )
 
 
+def _in_use(version: Version) -> bool:
+    """A version that anyone entered — even members since purged, whose mails live on in
+    the report's tallies — is history: it is never rewritten, only followed by a new one."""
+    return (
+        version.entry_closed_at is not None
+        or version.enrolments.exists()
+        or MailTally.objects.filter(step__version=version).exists()
+    )
+
+
 @transaction.atomic
 def install_journey(library: Library, definition: dict) -> Installed:
     """Create a journey, replace its unused current version, or add a version to it."""
@@ -307,7 +345,7 @@ def install_journey(library: Library, definition: dict) -> Installed:
     version = journey.current_version
     if _content(export_definition(journey)) == _content(definition):
         return Installed(journey, version, "unchanged")
-    if not version.enrolments.exists() and version.entry_closed_at is None:
+    if not _in_use(version):
         _write_version(version, definition)
         return Installed(journey, version, "replaced")
     version = Version.objects.create(journey=journey, number=version.number + 1)
@@ -327,8 +365,7 @@ def install_standard_journeys(library: Library) -> list[Journey]:
 @transaction.atomic
 def save_segment(library: Library, key: str, name: str, conditions: dict) -> SavedSegment:
     """Create or change a saved segment; journeys that enter by it see the change at once."""
-    if slugify(key) != key:
-        raise InvalidJourney(f"key: lowercase letters, digits and hyphens only, not {key!r}")
+    _check_key(key)
     try:
         check_conditions(conditions, allow_saved_segment=False)
     except InvalidAudience as problem:

@@ -3,7 +3,8 @@
 The dry run is the real engine, not a model of it: every day it runs the library's tick —
 entries, exits, steps, send windows and caps — inside a transaction that is rolled back at
 the end, with a sender that records instead of sending. So it cannot drift from what `tick`
-will do; and it sends nothing and changes nothing. The journey may still be a draft.
+will do; and it sends nothing and changes nothing. The journey may still be a draft, or
+paused: it is simulated as if switched on.
 """
 
 import datetime as dt
@@ -16,7 +17,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from patronflow.journeys.models import DEFAULT_VARIANT, Enrolment, Journey
-from patronflow.journeys.services import advance_journey
+from patronflow.journeys.services import HELD_UNTIL, advance_journey
 from patronflow.mail.models import Message
 from patronflow.mail.services import claim_batch
 from patronflow.privacy.rules import why_not_mailable
@@ -72,7 +73,13 @@ def simulate(
     zone = _zone(journey)
     try:
         with transaction.atomic():
+            # A draft or paused journey runs as if switched on: a paused one's held mails too.
             Journey.objects.filter(pk=journey.pk).update(status=Journey.Status.ACTIVE)
+            Message.objects.filter(
+                enrolment__journey=journey,
+                status=Message.Status.QUEUED,
+                next_attempt_at=HELD_UNTIL,
+            ).update(next_attempt_at=None)
             running = list(
                 Journey.objects.filter(library=journey.library, status=Journey.Status.ACTIVE)
                 .select_related("library")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from patronflow.journeys import queries
@@ -55,22 +55,57 @@ def is_held_out(library_code: str, journey_key: str, member_id: str, percent: in
     return int.from_bytes(digest[:8], "big") % 10_000 < percent * 100
 
 
+# Queued mails of a paused journey wait until this moment, i.e. until it is resumed: the
+# outbox only claims messages whose next attempt has come.
+HELD_UNTIL = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+# Exits that leave the member mailable: their queued mails of the journey are withdrawn. The
+# other reasons (unsubscribed, membership ended, too young) make the sender itself suppress
+# every mail to the member, with the precise reason.
+WITHDRAW_ON_EXIT = frozenset(
+    {
+        Enrolment.ExitReason.CAME_BACK,
+        Enrolment.ExitReason.ONLINE_PROFILE,
+        Enrolment.ExitReason.BOUNCED,
+        Enrolment.ExitReason.ARCHIVED,
+    }
+)
+
+
+def _exit(enrolments: QuerySet[Enrolment], reason: str, on: dt.date) -> int:
+    """End these active enrolments, and withdraw their mails still in the outbox: a member
+    who came back or whose journey was archived must not get its mail because the send
+    window or a cap kept it waiting when they left."""
+    with transaction.atomic():
+        if reason in WITHDRAW_ON_EXIT:
+            Message.objects.filter(enrolment__in=enrolments, status=Message.Status.QUEUED).update(
+                status=Message.Status.SUPPRESSED,
+                last_error=f"left the journey: {Enrolment.ExitReason(reason).label.lower()}",
+                next_attempt_at=None,
+            )
+        return enrolments.update(status=Enrolment.Status.EXITED, exit_reason=reason, ended_on=on)
+
+
 def exit_enrolments(member: Member, reason: str, on: dt.date) -> int:
     """End every active journey of a member, e.g. when they unsubscribe; returns how many."""
-    return Enrolment.objects.filter(member=member, status=Enrolment.Status.ACTIVE).update(
-        status=Enrolment.Status.EXITED, exit_reason=reason, ended_on=on
-    )
+    active = Enrolment.objects.filter(member=member, status=Enrolment.Status.ACTIVE)
+    return _exit(active, reason, on)
 
 
 def apply_exits(journey: Journey, today: dt.date) -> dict[str, int]:
     exited = {}
     for reason, enrolments in queries.enrolments_to_exit(journey, today).items():
-        count = enrolments.update(
-            status=Enrolment.Status.EXITED, exit_reason=reason, ended_on=today
-        )
+        count = _exit(enrolments, reason, today)
         if count:
             exited[reason] = count
     return exited
+
+
+def _lock(journey: Journey) -> None:
+    """Let one tick at a time enrol into or advance this journey, until the transaction ends
+    (a row lock on PostgreSQL; SQLite's IMMEDIATE transactions admit one writer anyway)."""
+    Journey.objects.select_for_update().filter(pk=journey.pk).values_list("pk").first()
 
 
 def _first_step(version: Version) -> Step | None:
@@ -89,9 +124,16 @@ def _close_broadcast_entry(version: Version, now: dt.datetime) -> bool:
     )
 
 
+@transaction.atomic
 def enrol_eligible(journey: Journey, now: dt.datetime) -> tuple[int, int]:
     """Enrol the members who meet the current version's entry rule, with their reading segment
-    as of today and their holdout draw; returns (entered, of whom held out)."""
+    as of today and their holdout draw; returns (entered, of whom held out).
+
+    Two ticks enrol into one journey one after the other (the journey's row is locked): the
+    unique constraint alone would keep members from entering twice, but each tick would then
+    count the other's entrants as its own, and both would recount the same reading profiles.
+    """
+    _lock(journey)
     today = timezone.localdate(now)
     version = journey.current_version
     if journey.kind == Journey.Kind.BROADCAST and not _close_broadcast_entry(version, now):
@@ -141,6 +183,9 @@ class _Plan:
     def after(self, step: Step) -> Step | None:
         return next((s for s in self.steps if s.position > step.position), None)
 
+    def before(self, step: Step) -> Step | None:
+        return next((s for s in reversed(self.steps) if s.position < step.position), None)
+
     def variant(self, step: Step, segment: str) -> Variant:
         return self.variants.get((step.pk, segment)) or self.variants[(step.pk, "")]
 
@@ -154,14 +199,24 @@ def _plans(journey: Journey) -> dict[int, _Plan]:
     return plans
 
 
-def next_due_on(step: Step, previous: Step, entered_on: dt.date, previous_on: dt.date) -> dt.date:
-    """When `step` is due, its predecessor having gone out on `previous_on`: its wait after
-    entry, but never sooner after the previous mail than the journey's own spacing (so a
-    late scheduler or a capped mail does not bunch the next ones together)."""
+def spacing(step: Step, previous: Step) -> dt.timedelta:
+    """The least time between the previous mail and this step's: its own wait when it counts
+    from the previous mail, else the difference of the two waits after entry."""
     if step.wait_from == Step.WaitFrom.PREVIOUS:
-        return previous_on + dt.timedelta(days=step.wait_days)
-    spacing = dt.timedelta(days=step.wait_days - previous.wait_days)
-    return max(entered_on + dt.timedelta(days=step.wait_days), previous_on + spacing)
+        return dt.timedelta(days=step.wait_days)
+    return dt.timedelta(days=max(0, step.wait_days - previous.wait_days))
+
+
+def next_due_on(step: Step, previous: Step, entered_on: dt.date, previous_on: dt.date) -> dt.date:
+    """When `step` is due, its predecessor having been queued on `previous_on`: its wait after
+    entry, but never sooner after the previous mail than the journey's own spacing (so a
+    late scheduler or a capped mail does not bunch the next ones together). `queue_due_messages`
+    checks the spacing again from the day the previous mail really left."""
+    if step.wait_from == Step.WaitFrom.PREVIOUS:
+        return previous_on + spacing(step, previous)
+    return max(
+        entered_on + dt.timedelta(days=step.wait_days), previous_on + spacing(step, previous)
+    )
 
 
 def queue_due_messages(journey: Journey, today: dt.date) -> tuple[int, int]:
@@ -176,17 +231,36 @@ def queue_due_messages(journey: Journey, today: dt.date) -> tuple[int, int]:
     batch: list[Enrolment] = []
 
     def flush() -> tuple[int, int]:
+        with transaction.atomic():
+            _lock(journey)
+            pointers = dict(
+                Enrolment.objects.filter(
+                    pk__in=[e.pk for e in batch], status=Enrolment.Status.ACTIVE
+                ).values_list("pk", "next_position")
+            )
+            # Another tick may have moved these on (or a member left) since they were read:
+            # only the enrolments still where they were are this tick's to advance.
+            current = [e for e in batch if pointers.get(e.pk, -1) == e.next_position]
+            result = _advance(current)
+        batch.clear()
+        return result
+
+    def _advance(current: list[Enrolment]) -> tuple[int, int]:
         messages, advanced, finished = [], [], []
-        for enrolment in batch:
+        for enrolment in current:
             plan = plans[enrolment.version_id]
             step = plan.step_at(enrolment.next_position) if enrolment.next_position else None
             if step is None:
                 finished.append(enrolment.pk)
                 continue
-            if step.wait_from == Step.WaitFrom.PREVIOUS and enrolment.last_sent_at:
-                # Counted from the day the previous mail really left, however late.
-                sent_on = timezone.localdate(enrolment.last_sent_at)
-                if sent_on + dt.timedelta(days=step.wait_days) > today:
+            previous = plan.before(step)
+            if previous is not None and enrolment.last_sent_at:
+                # Spaced from the day the previous mail really left: the send window or a
+                # cap may have held it back for days after it was queued.
+                ready_on = timezone.localdate(enrolment.last_sent_at) + spacing(step, previous)
+                if ready_on > today:
+                    enrolment.next_due_on = ready_on
+                    advanced.append(enrolment)
                     continue
             if not enrolment.held_out:
                 messages.append(
@@ -204,15 +278,11 @@ def queue_due_messages(journey: Journey, today: dt.date) -> tuple[int, int]:
                 next_due_on(following, step, enrolment.entered_on, today) if following else None
             )
             advanced.append(enrolment)
-        with transaction.atomic():
-            Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000)
-            Enrolment.objects.bulk_update(
-                advanced, ["next_position", "next_due_on"], batch_size=1000
-            )
-            done = Enrolment.objects.filter(pk__in=finished, status=Enrolment.Status.ACTIVE).update(
-                status=Enrolment.Status.COMPLETED, ended_on=today
-            )
-        batch.clear()
+        Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000)
+        Enrolment.objects.bulk_update(advanced, ["next_position", "next_due_on"], batch_size=1000)
+        done = Enrolment.objects.filter(pk__in=finished, status=Enrolment.Status.ACTIVE).update(
+            status=Enrolment.Status.COMPLETED, ended_on=today
+        )
         return len(messages), done
 
     for enrolment in due.iterator(chunk_size=CHUNK):
@@ -229,8 +299,7 @@ def advance_journey(journey: Journey, now: dt.datetime) -> JourneyProgress:
     progress = JourneyProgress(journey=journey)
     with transaction.atomic():
         progress.exited = apply_exits(journey, today)
-    with transaction.atomic():
-        progress.entered, progress.held_out = enrol_eligible(journey, now)
+    progress.entered, progress.held_out = enrol_eligible(journey, now)
     progress.queued, progress.completed = queue_due_messages(journey, today)
     return progress
 
@@ -263,12 +332,14 @@ def change_status(journey: Journey, status: str, today: dt.date) -> Journey:
         )
     if status == Journey.Status.ACTIVE and not journey.current_version.steps.exists():
         raise LifecycleError(f"{journey} has no steps: nothing to send")
+    queued = Message.objects.filter(enrolment__journey=journey, status=Message.Status.QUEUED)
     if status == Journey.Status.ARCHIVED:
-        journey.enrolments.filter(status=Enrolment.Status.ACTIVE).update(
-            status=Enrolment.Status.EXITED,
-            exit_reason=Enrolment.ExitReason.ARCHIVED,
-            ended_on=today,
-        )
+        running = journey.enrolments.filter(status=Enrolment.Status.ACTIVE)
+        _exit(running, Enrolment.ExitReason.ARCHIVED, today)
+    elif status == Journey.Status.PAUSED:
+        queued.update(next_attempt_at=HELD_UNTIL)
+    elif journey.status == Journey.Status.PAUSED:
+        queued.filter(next_attempt_at=HELD_UNTIL).update(next_attempt_at=None)
     journey.status = status
     journey.save(update_fields=["status"])
     return journey
