@@ -14,10 +14,16 @@ COMMANDS = {
     "segment": "Save and list segments: named audiences for journeys and broadcasts",
     "simulate": "Dry run of a journey over real data, day by day: nothing is sent or changed",
     "tick": "Enrol members, advance journeys and send the mails that are due",
-    "report": "Print sent, opens, clicks, unsubscribes and feedback per journey, step and variant",
-    "serve": "Serve the tracking endpoints (open, click, unsubscribe, feedback)",
+    "report": "Campaign figures, effect vs holdout, baseline, benchmark (table, CSV, JSON, HTML)",
+    "serve": "Serve the tracking endpoints and the staff web application (/staff/)",
     "purge": "Remove ex-members past the retention period (default 2 years); --dry-run counts",
     "member": "A member's rights: export everything held about them as JSON, or erase it",
+    "worker": "Run a Celery send worker (needs PATRONFLOW_BROKER_URL)",
+    "bounces": "Read bounces and complaints from a maildir; suppress the addresses they name",
+    "suppressions": "List or remove a library's suppressed addresses",
+    "dkim": "Create a library's DKIM key and print the DNS record to publish",
+    "sending": "Pause or resume a library's sending (it pauses by itself on complaints)",
+    "staff": "Add, list or remove staff logins for the web application (/staff/)",
     "manage": "Run any Django management command (for operators)",
 }
 NEEDS_NO_DATABASE = {"demo", "migrate", "manage"}

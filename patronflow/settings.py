@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
+    "django.contrib.staticfiles",
+    "axes",
     "patronflow.members",
     "patronflow.profiles",
     "patronflow.journeys",
@@ -47,10 +49,13 @@ INSTALLED_APPS = [
     "patronflow.reports",
     "patronflow.privacy",
     "patronflow.demo",
+    "patronflow.staff",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "patronflow.staff.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -58,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lock-out response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "patronflow.urls"
@@ -110,7 +117,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
-LOCALE_PATHS = [Path(__file__).parent / "locale"]
+# The staff application's catalogue first: its words win over Django's admin ("Save").
+LOCALE_PATHS = [Path(__file__).parent / "staff" / "locale", Path(__file__).parent / "locale"]
 USE_I18N = True
 TIME_ZONE = "Europe/Brussels"
 USE_TZ = True
@@ -122,6 +130,50 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Behind a reverse proxy, the tracking endpoints take the client address from the last
+# X-Forwarded-For entry (only to recognise mail providers' image proxies; never stored).
+TRACKING_BEHIND_PROXY = os.environ.get("PATRONFLOW_BEHIND_PROXY", "") == "1"
+
+# Staff web application (docs/staff.md). Cookies are Secure wherever patronflow is served
+# over HTTPS (PATRONFLOW_BASE_URL), or as PATRONFLOW_SECURE_COOKIES=1/0 says.
+_SECURE_COOKIES = os.environ.get(
+    "PATRONFLOW_SECURE_COOKIES", "1" if BASE_URL.startswith("https://") else "0"
+)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _SECURE_COOKIES == "1"
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day; the login ends with the browser too
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+LOGIN_URL = "staff:login"
+LOGIN_REDIRECT_URL = "staff:dashboard"
+# Argon2id first (argon2-cffi); PBKDF2 still reads hashes made before.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5  # wrong passwords in a row, per user name and address
+AXES_COOLOFF_TIME = 1  # hour
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "staff/locked_out.html"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+    "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+WHITENOISE_USE_FINDERS = True  # static files straight from the apps: no collectstatic step
 
 LOGGING = {
     "version": 1,
@@ -148,3 +200,23 @@ MINIMUM_MAILING_AGE = 16
 EX_MEMBER_RETENTION_DAYS = 2 * 365
 SEND_BATCH_SIZE = 200
 SEND_MAX_ATTEMPTS = 5
+
+# Delivery at scale (docs/sending.md, docs/operations.md).
+# Celery broker for send workers, e.g. redis://127.0.0.1:6379/0; unset: `tick` sends inline.
+BROKER_URL = os.environ.get("PATRONFLOW_BROKER_URL", "")
+# Messages per second per SMTP server from each worker process; 0: as fast as it takes them.
+SMTP_RATE = float(os.environ.get("PATRONFLOW_SMTP_RATE", "0") or 0)
+# A claimed batch not recorded within this many seconds is presumed abandoned (uncertain).
+SEND_LEASE_SECONDS = int(os.environ.get("PATRONFLOW_SEND_LEASE_SECONDS", "600"))
+# Soft bounces that suppress an address: this many within this many days.
+SOFT_BOUNCE_LIMIT = 3
+SOFT_BOUNCE_DAYS = 30
+# A library's sending pauses when, over its last DELIVERY_SAMPLE deliveries, complaints or
+# hard bounces pass these shares (the big mailbox providers' thresholds, with margin).
+DELIVERY_SAMPLE = 1000
+PAUSE_COMPLAINT_RATE = 0.001
+PAUSE_HARD_BOUNCE_RATE = 0.05
+# The Celery queue send batches go to (`patronflow worker` listens on it).
+SEND_QUEUE = os.environ.get("PATRONFLOW_SEND_QUEUE", "patronflow-send")
+# /metrics answers only with `Authorization: Bearer <token>` when this is set.
+METRICS_TOKEN = os.environ.get("PATRONFLOW_METRICS_TOKEN", "")

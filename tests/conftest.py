@@ -116,3 +116,20 @@ def subprocess_environment(smtp_url: str = "") -> dict[str, str]:
         "PATRONFLOW_BASE_URL": settings.BASE_URL,
         "PATRONFLOW_SMTP_URL": smtp_url or settings.SMTP_URL,
     }
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A reachable Redis (PATRONFLOW_TEST_REDIS_URL, default the local one); skipped when
+    there is none, except in CI (env CI set), where it must be there."""
+    from urllib.parse import urlsplit
+
+    url = os.environ.get("PATRONFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port or 6379), timeout=1).close()
+    except OSError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no Redis at {url} (set PATRONFLOW_TEST_REDIS_URL; CI always has one)")
+    return url

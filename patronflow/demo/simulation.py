@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import email
 import email.policy
+import math
 import random
 import re
 import time
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from patronflow.demo.generator import generate_library
 from patronflow.demo.servers import MaildirSmtpServer, TrackingServer
+from patronflow.journeys.models import Enrolment
 from patronflow.journeys.services import tick
 from patronflow.members.imports import ImportSummary, import_file, import_rows
 from patronflow.members.models import Item, Library, Member
@@ -37,8 +39,70 @@ CLICK_RATE_OF_OPENERS = 0.35
 FEEDBACK_RATE_OF_OPENERS = 0.10
 THUMBS_UP_SHARE = 0.8
 UNSUBSCRIBE_RATE = 0.015
-COMES_BACK_AFTER_CLICK = 0.30
-COMES_BACK_WITHOUT_CLICK = 0.06
+RETURNS_WITHIN_DAYS = 21  # a member won back borrows within three weeks of the mail
+
+
+@dataclass(frozen=True)
+class TrueEffect:
+    """How often dormant members come back within 30 days of the mail (or of the day it was
+    due, held out): the answer the report's holdout comparison must recover. Those who click
+    are likelier to come back than those who do not, and the average over mailed members is
+    `mailed`."""
+
+    mailed: float = 0.12
+    held_out: float = 0.08
+    click_makes_likelier: float = 2.0
+
+    @property
+    def lift(self) -> float:
+        return self.mailed - self.held_out
+
+    def chance(self, *, clicked: bool, click_rate: float) -> float:
+        """The chance for a mailed member who did (not) click, so that the mailed average holds."""
+        unclicked = self.mailed / (1 + click_rate * (self.click_makes_likelier - 1))
+        return min(1.0, unclicked * self.click_makes_likelier) if clicked else unclicked
+
+
+CLICK_RATE = OPEN_RATE * CLICK_RATE_OF_OPENERS * (1 - UNSUBSCRIBE_RATE)
+
+
+def simulate_holdout_outcomes(
+    members: int,
+    effect: TrueEffect,
+    *,
+    seed: int,
+    holdout_share: float = 0.10,
+    start: dt.date = dt.date(2026, 1, 5),
+    loans_when_back: float = 2.5,
+) -> list:
+    """Dormant members who entered over four weeks, their group drawn as the journey draws it,
+    and whether and when they came back, with the loans they took: the rows the report's
+    statistics read, without sending any mail. Loans of those who come back are 1 + Poisson."""
+    from patronflow.reports.effect import Outcome
+
+    rng = random.Random(seed)
+    outcomes = []
+    for _ in range(members):
+        held_out = rng.random() < holdout_share
+        rate = effect.held_out if held_out else effect.mailed
+        day = start + dt.timedelta(days=rng.randrange(28))
+        if rng.random() < rate:
+            first = rng.randint(1, 30)
+            extra = _poisson(rng, loans_when_back - 1)
+            days = sorted([first, *(rng.randint(first, 90) for _ in range(extra))])
+            outcomes.append(Outcome(held_out, day, first, tuple(days)))
+        else:
+            outcomes.append(Outcome(held_out, day))
+    return outcomes
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """Knuth's method: fine for the small means of loans per visit."""
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
 
 
 @dataclass
@@ -88,10 +152,13 @@ def create_demo_library() -> Library:
 class SimulatedMembers:
     """Decides, reproducibly, what each member does with a mail, and does it over HTTP."""
 
-    def __init__(self, library: Library, seed: int, outcome: DemoOutcome) -> None:
+    def __init__(
+        self, library: Library, seed: int, outcome: DemoOutcome, effect: TrueEffect | None = None
+    ) -> None:
         self.library = library
         self.random = random.Random(seed)
         self.outcome = outcome
+        self.effect = effect or TrueEffect()
         self.returns: dict[dt.date, list[str]] = defaultdict(list)
         self.items = list(
             Item.objects.filter(library=library).values_list("external_id", flat=True)
@@ -103,9 +170,9 @@ class SimulatedMembers:
         pixel = re.search(r'<img src="([^"]+/t/o/[^"]+)"', html)
         clicked = False
         if self.random.random() < UNSUBSCRIBE_RATE:
-            _request(
-                mail["List-Unsubscribe"].strip().strip("<>"), data=b"List-Unsubscribe=One-Click"
-            )
+            # The header may offer a mailto: too; one-click (RFC 8058) is the web address.
+            [web, *_] = re.findall(r"<(https?://[^>]+)>", mail["List-Unsubscribe"])
+            _request(web, data=b"List-Unsubscribe=One-Click")
             self.outcome.interactions["unsubscribed"] += 1
         elif self.random.random() < OPEN_RATE:
             if pixel:
@@ -122,14 +189,27 @@ class SimulatedMembers:
                 _request(feedback)
                 self.outcome.interactions[f"thumbs {vote}"] += 1
         if "dormant." in mail["List-Id"]:
-            chance = COMES_BACK_AFTER_CLICK if clicked else COMES_BACK_WITHOUT_CLICK
+            chance = self.effect.chance(clicked=clicked, click_rate=CLICK_RATE)
             if self.random.random() < chance:
                 member_id = Member.objects.get(
                     library=self.library, email=mail["To"].addresses[0].addr_spec
                 ).external_id
-                self.returns[today + dt.timedelta(days=self.random.randint(1, 21))].append(
-                    member_id
-                )
+                self.come_back(member_id, today)
+
+    def come_back(self, member_id: str, today: dt.date) -> None:
+        self.returns[today + dt.timedelta(days=self.random.randint(1, RETURNS_WITHIN_DAYS))].append(
+            member_id
+        )
+
+    def live_on_without_mail(self, today: dt.date) -> None:
+        """Held-out dormant members get no mail, yet some come back anyway: the baseline rate
+        the mails are measured against."""
+        held_out = Enrolment.objects.filter(
+            journey__library=self.library, journey__key="dormant", held_out=True, entered_on=today
+        ).values_list("member__external_id", flat=True)
+        for member_id in held_out:
+            if self.random.random() < self.effect.held_out:
+                self.come_back(member_id, today)
 
     def borrow(self, today: dt.date) -> list[dict[str, str]]:
         """The loans of members who come back today, as the next nightly export has them."""
@@ -152,9 +232,17 @@ def _arrivals_by_day(path: Path) -> dict[str, list[dict[str, str]]]:
     return by_day
 
 
-def run_demo(directory: Path, members: int, days: int, seed: int, progress) -> DemoOutcome:
+def run_demo(
+    directory: Path,
+    members: int,
+    days: int,
+    seed: int,
+    progress,
+    effect: TrueEffect | None = None,
+) -> DemoOutcome:
     """Build the library, import it and run `days` days of journeys; `progress` is a rich
-    Progress the run reports to."""
+    Progress the run reports to; `effect` sets how often dormant members come back, mailed
+    and held out."""
     outcome = DemoOutcome()
     today = timezone.localdate()
     start = today - dt.timedelta(days=days)
@@ -176,7 +264,7 @@ def run_demo(directory: Path, members: int, days: int, seed: int, progress) -> D
 
     clock = time.perf_counter()
     arrivals = _arrivals_by_day(exports / "arrivals.csv")
-    behaviour = SimulatedMembers(library, seed, outcome)
+    behaviour = SimulatedMembers(library, seed, outcome, effect)
     outcome.maildir = directory / "mail"
     with MaildirSmtpServer(outcome.maildir) as smtp, TrackingServer() as web:
         settings.SMTP_URL = smtp.url
@@ -194,6 +282,7 @@ def run_demo(directory: Path, members: int, days: int, seed: int, progress) -> D
             # Mid-morning: inside the default send window (mon-sat 09:00-20:00); what falls
             # due on a Sunday waits for Monday, as it would for the library.
             tick(timezone.make_aware(dt.datetime.combine(day, dt.time(10))))
+            behaviour.live_on_without_mail(day)
             maildir = smtp.maildir
             for key in sorted(set(maildir.keys()) - seen):
                 seen.add(key)

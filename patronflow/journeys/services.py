@@ -313,11 +313,16 @@ def tick(now: dt.datetime, on_batch: Callable[[SendSummary], None] | None = None
 
 
 _ALLOWED = {
-    Journey.Status.DRAFT: {Journey.Status.ACTIVE, Journey.Status.ARCHIVED},
-    Journey.Status.ACTIVE: {Journey.Status.PAUSED, Journey.Status.ARCHIVED},
-    Journey.Status.PAUSED: {Journey.Status.ACTIVE, Journey.Status.ARCHIVED},
-    Journey.Status.ARCHIVED: set(),
+    Journey.Status.DRAFT: (Journey.Status.ACTIVE, Journey.Status.ARCHIVED),
+    Journey.Status.ACTIVE: (Journey.Status.PAUSED, Journey.Status.ARCHIVED),
+    Journey.Status.PAUSED: (Journey.Status.ACTIVE, Journey.Status.ARCHIVED),
+    Journey.Status.ARCHIVED: (),
 }
+
+
+def allowed_transitions(journey: Journey) -> tuple[str, ...]:
+    """The statuses a journey may move to now, for a command or a screen to offer."""
+    return _ALLOWED[Journey.Status(journey.status)]
 
 
 @transaction.atomic
@@ -325,10 +330,10 @@ def change_status(journey: Journey, status: str, today: dt.date) -> Journey:
     """Move a journey through draft → active ⇄ paused → archived. Pausing stops entries and
     new mails and holds queued ones; archiving ends every running enrolment."""
     status = Journey.Status(status)
-    if status not in _ALLOWED[Journey.Status(journey.status)]:
+    if status not in allowed_transitions(journey):
+        allowed = ", ".join(sorted(allowed_transitions(journey))) or "nothing, it is archived"
         raise LifecycleError(
-            f"{journey} is {journey.status}: it cannot become {status} "
-            f"(allowed: {', '.join(sorted(_ALLOWED[journey.status])) or 'nothing, it is archived'})"
+            f"{journey} is {journey.status}: it cannot become {status} (allowed: {allowed})"
         )
     if status == Journey.Status.ACTIVE and not journey.current_version.steps.exists():
         raise LifecycleError(f"{journey} has no steps: nothing to send")

@@ -1,4 +1,5 @@
-"""The outbox: one Message per (enrolment, step), enforced by the database."""
+"""The outbox: one Message per (enrolment, step), enforced by the database; and what came
+back: bounces, complaints and the suppression list they feed."""
 
 from django.db import models
 
@@ -13,6 +14,9 @@ class Message(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed permanently"
         SUPPRESSED = "suppressed", "Not sent (member not mailable)"
+        # Claimed by a sender whose lease ran out before it recorded the SMTP outcome: the
+        # mail may or may not have left, so it is never resent automatically.
+        UNCERTAIN = "uncertain", "Outcome unknown (sender stopped)"
 
     library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="messages")
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="messages")
@@ -32,6 +36,8 @@ class Message(models.Model):
     claimed_by = models.CharField(max_length=64, blank=True)
     # When a sender last took it: a message being sent counts against the caps from then on.
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Wall-clock moment after which a sender that has not recorded an outcome is presumed dead.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -44,7 +50,59 @@ class Message(models.Model):
             models.Index(fields=["status", "next_attempt_at"]),
             # The daily cap counts a library's mails sent since the start of its day.
             models.Index(fields=["library", "sent_at"], name="mail_message_library_sent_idx"),
+            models.Index(fields=["status", "lease_expires_at"], name="mail_message_lease_idx"),
         ]
 
     def __str__(self) -> str:
         return f"message {self.pk} ({self.status})"
+
+
+class Bounce(models.Model):
+    """A delivery report (RFC 3464) or complaint (RFC 5965) that came back for a message."""
+
+    class Kind(models.TextChoices):
+        HARD = "hard", "Hard bounce (address does not exist)"
+        SOFT = "soft", "Soft bounce (temporary: mailbox full, server busy)"
+        COMPLAINT = "complaint", "Complaint (marked as spam)"
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="bounces")
+    # The message it came back for, by id and not as a foreign key: erasing a member erases
+    # their messages, while what bounced for an address stays evidence for the suppression.
+    message_id = models.BigIntegerField(null=True, blank=True)
+    email = models.CharField(max_length=254)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status_code = models.CharField(max_length=16, blank=True)
+    diagnostic = models.TextField(blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["library", "email", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} bounce for {self.email}"
+
+
+class Suppression(models.Model):
+    """An address this library never mails again (until staff remove it from the list)."""
+
+    class Reason(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+        SOFT_BOUNCES = "soft_bounces", "Repeated soft bounces"
+        COMPLAINT = "complaint", "Spam complaint"
+        MANUAL = "manual", "Added by staff"
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="suppressions")
+    # Lower case: addresses are compared without regard to case.
+    email = models.CharField(max_length=254)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    # The message whose bounce or complaint put it here (an id: see Bounce.message_id).
+    source_message_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["library", "email"], name="suppressed_once_per_library")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.library_id}:{self.email} ({self.reason})"

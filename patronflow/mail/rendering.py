@@ -54,11 +54,13 @@ def tracking_url(view: str, *args: str) -> str:
 
 
 class LinkTracker:
-    """Records each destination once and hands out the click link that stands for it."""
+    """Records each destination once and hands out the click link that stands for it — or,
+    for a library that turned click tracking off, the destination itself."""
 
-    def __init__(self, message_id: int, untracked: set[str]) -> None:
+    def __init__(self, message_id: int, untracked: set[str], *, track: bool = True) -> None:
         self.message_id = message_id
         self.untracked = untracked
+        self.track = track
         self.links: list[str] = []
 
     def __call__(self, url: str) -> str:
@@ -66,6 +68,8 @@ class LinkTracker:
             return url
         if url not in self.links:
             self.links.append(url)
+        if not self.track:
+            return url
         return tracking_url("click", make_token("click", self.message_id, self.links.index(url)))
 
 
@@ -102,8 +106,14 @@ def sanitise(html: str, rewrite_link=None) -> str:
     schemes = {"https", "mailto", urlsplit(settings.BASE_URL).scheme}
 
     def filter_attribute(element: str, attribute: str, value: str) -> str | None:
-        if element == "a" and attribute == "href" and rewrite_link is not None:
-            return rewrite_link(value)
+        if element == "a" and attribute == "href":
+            # nh3 passes relative addresses through (also //host/…, a link to any site):
+            # only absolute https and mailto addresses, and the instance's own, stay links.
+            own = value.startswith(settings.BASE_URL + "/")
+            if urlsplit(value).scheme not in ("https", "mailto") and not own:
+                return None
+            if rewrite_link is not None:
+                return rewrite_link(value)
         return value
 
     return nh3.clean(
@@ -141,6 +151,49 @@ def plain_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
+DEFAULT_BRAND_COLOUR = "#1f5f8b"
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+@dataclass(frozen=True)
+class Brand:
+    """How the layout wears the library's brand: the colour of the header band, a text
+    colour that stays readable on it, a link colour readable on white, and the logo."""
+
+    colour: str
+    on_colour: str
+    link: str
+    logo_url: str
+
+
+def _luminance(colour: str) -> float:
+    """Relative luminance (WCAG 2) of a #rrggbb colour."""
+
+    def channel(hex_pair: str) -> float:
+        value = int(hex_pair, 16) / 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(colour[i : i + 2]) for i in (1, 3, 5))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def _contrast(one: str, other: str) -> float:
+    lighter, darker = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def brand_for(library: Library) -> Brand:
+    """The colour goes into the mail's CSS, so only a checked #rrggbb is used; the logo only
+    from an https address (a mail client would warn about, or block, anything else)."""
+    colour = library.brand_colour if _HEX_COLOUR.fullmatch(library.brand_colour or "") else ""
+    colour = colour or DEFAULT_BRAND_COLOUR
+    dark_text = "#1f2a30"
+    on_colour = max(("#ffffff", dark_text), key=lambda text: _contrast(colour, text))
+    link = colour if _contrast(colour, "#ffffff") >= 4.5 else dark_text
+    logo = library.logo_url if (library.logo_url or "").startswith("https://") else ""
+    return Brand(colour=colour.lower(), on_colour=on_colour, link=link.lower(), logo_url=logo)
+
+
 def render_mail(
     *,
     message_id: int,
@@ -153,7 +206,7 @@ def render_mail(
 ) -> RenderedMail:
     unsubscribe_url = tracking_url("unsubscribe", make_token("unsubscribe", message_id))
     context = staff_context(member, library, unsubscribe_url)
-    tracker = LinkTracker(message_id, untracked={unsubscribe_url})
+    tracker = LinkTracker(message_id, untracked={unsubscribe_url}, track=library.track_clicks)
 
     rendered_subject = " ".join(render_staff_text(subject, context, html=False).split())
     body_html = sanitise(render_staff_text(body, context, html=True), rewrite_link=tracker)
@@ -165,6 +218,7 @@ def render_mail(
             subject=rendered_subject,
             preheader=render_staff_text(preheader, context, html=False),
             library=library,
+            brand=brand_for(library),
             body=Markup(body_html),
             reading_tips=reading_tips,
             privacy_url=tracker(library.privacy_url) if library.privacy_url else "",

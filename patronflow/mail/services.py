@@ -1,29 +1,41 @@
-"""The sending core: claim a batch from the outbox, render, deliver over one SMTP connection.
+"""The sending core: claim a batch from the outbox, render, sign, deliver over a kept SMTP
+connection.
 
 Once-only sending rests on the database: a message exists once per (enrolment, step), and a
-batch is claimed with a conditional update (queued → sending) that only one sender can win.
-The claim is also where each library's send window and caps hold (docs/sending.md), so that
-every sender obeys them.
+batch is claimed with a conditional update (queued → sending) that only one sender can win,
+with a lease. A sender that dies leaves its lease to expire; its unrecorded messages then
+become `uncertain` and are never resent automatically (docs/sending.md). The claim is also
+where each library's send window, caps and pause hold, so that every sender obeys them.
 """
 
 import datetime as dt
 import logging
+import random
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import formatdate
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from patronflow.mail.models import Message
+from patronflow.mail import mime, verp
+from patronflow.mail.dkim import Signer, signer_for
+from patronflow.mail.models import Message, Suppression
 from patronflow.mail.rendering import RenderedMail, TemplateProblem, render_mail
-from patronflow.mail.smtp import PermanentFailure, SmtpServer, SmtpSession, TemporaryFailure
+from patronflow.mail.smtp import (
+    OutcomeUnknown,
+    PermanentFailure,
+    ServerUnavailable,
+    SmtpServer,
+    SmtpSession,
+    TemporaryFailure,
+    persistent_session,
+)
 from patronflow.mail.windows import WEEK, local_day
 from patronflow.members.models import Library, Loan
 from patronflow.privacy.rules import why_not_mailable
@@ -44,12 +56,17 @@ class SendSummary:
     retrying: int = 0
     failed: int = 0
     suppressed: int = 0
+    uncertain: int = 0
+    # Batches handed to Celery workers (PATRONFLOW_BROKER_URL set): they report nothing back.
+    dispatched: int = 0
 
     def add(self, other: "SendSummary") -> None:
         self.sent += other.sent
         self.retrying += other.retrying
         self.failed += other.failed
         self.suppressed += other.suppressed
+        self.uncertain += other.uncertain
+        self.dispatched += other.dispatched
 
 
 def _due(now: dt.datetime) -> QuerySet[Message]:
@@ -73,7 +90,13 @@ def claim_batch(now: dt.datetime, size: int) -> list[Message]:
     """Take up to `size` due messages for this sender alone, within each library's send
     window and caps. Due messages that may not go now are given the moment they may."""
     claim = uuid.uuid4().hex
-    libraries = _due(now).order_by("library_id").values_list("library_id", flat=True).distinct()
+    libraries = (
+        _due(now)
+        .filter(library__sending_paused_at__isnull=True)
+        .order_by("library_id")
+        .values_list("library_id", flat=True)
+        .distinct()
+    )
     room = size
     for library_id in list(libraries):
         room -= _claim_for_library(library_id, now, room, claim)
@@ -118,7 +141,10 @@ def _claim_for_library(library_id: int, now: dt.datetime, size: int, claim: str)
             )
             going, waiting = _within_member_cap(library, candidates, now, size - claimed)
             claimed += Message.objects.filter(id__in=going, status=Message.Status.QUEUED).update(
-                status=Message.Status.SENDING, claimed_by=claim, claimed_at=now
+                status=Message.Status.SENDING,
+                claimed_by=claim,
+                claimed_at=now,
+                lease_expires_at=timezone.now() + dt.timedelta(seconds=settings.SEND_LEASE_SECONDS),
             )
             Message.objects.bulk_update(
                 [Message(id=pk, next_attempt_at=moment) for pk, moment in waiting.items()],
@@ -189,24 +215,58 @@ class TipChooser:
         return unread[:TIPS_PER_MAIL]
 
 
-def compose(message: Message, rendered: RenderedMail) -> EmailMessage:
+def reclaim_expired_leases() -> int:
+    """Messages whose sender's lease ran out before it recorded an outcome become uncertain.
+
+    The sender may have died before SMTP, during it, or after the server said 250: we cannot
+    tell, and a second copy is worse than none, so they are not resent automatically. Leases
+    are on the wall clock (`tick --now` moves the journeys' clock, not the workers').
+    """
+    expired = Q(lease_expires_at__lt=timezone.now()) | Q(lease_expires_at__isnull=True)
+    count = Message.objects.filter(expired, status=Message.Status.SENDING).update(
+        status=Message.Status.UNCERTAIN,
+        last_error="sender stopped before recording the SMTP outcome; not resent",
+    )
+    if count:
+        log.warning("%d messages are uncertain: their sender stopped mid-batch", count)
+    return count
+
+
+def compose(message: Message, rendered: RenderedMail, signer: Signer | None = None) -> bytes:
+    """The mail as it goes over SMTP: headers for deliverability, both parts, DKIM-signed
+    when the library has a key."""
     library = message.library
     member = message.enrolment.member
-    sender_domain = library.sender_email.rpartition("@")[2]
-    mail = EmailMessage()
-    mail["From"] = library.from_address
-    mail["To"] = Address(
-        display_name=f"{member.first_name} {member.last_name}".strip(), addr_spec=member.email
+    domain = library.sender_email.rpartition("@")[2]
+    token = verp.message_token(message.pk)
+    journey_key = message.step.version.journey.key
+    message.header_message_id = f"<pf{message.pk}.{uuid.uuid4().hex[:12]}@{domain}>"
+    name = f"{member.first_name} {member.last_name}".strip()
+    unsubscribe = (
+        f"<{rendered.unsubscribe_url}>,\r\n <mailto:{verp.unsubscribe_address(message.pk, domain)}>"
     )
-    mail["Subject"] = rendered.subject
-    mail["Date"] = format_datetime(dt.datetime.now(dt.UTC))
-    mail["Message-ID"] = make_msgid(idstring=f"pf{message.pk}", domain=sender_domain)
-    mail["List-Id"] = f"{library.name} <{message.step.version.journey.key}.{sender_domain}>"
-    mail["List-Unsubscribe"] = f"<{rendered.unsubscribe_url}>"
-    mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    mail.set_content(rendered.text)
-    mail.add_alternative(rendered.html, subtype="html")
-    return mail
+    headers = [
+        ("From", mime.header_address(library.sender_name or library.name, library.sender_email)),
+        ("To", mime.header_address(name, member.email)),
+        ("Subject", mime.header_text(rendered.subject, "Subject")),
+        ("Date", b" " + formatdate(usegmt=True).encode()),
+        ("Message-ID", b" " + message.header_message_id.encode()),
+        (
+            "List-Id",
+            mime.header_text(library.name, "List-Id") + f" <{journey_key}.{domain}>".encode(),
+        ),
+        ("List-Unsubscribe", b" " + unsubscribe.encode()),
+        ("List-Unsubscribe-Post", b" List-Unsubscribe=One-Click"),
+        (
+            "Feedback-ID",
+            f" {journey_key}.{message.step.position}:{library.code}:journey:patronflow".encode(),
+        ),
+        (verp.ID_HEADER, b" " + token.encode()),
+        *mime.CONTENT_HEADERS,
+    ]
+    content = mime.body(rendered.text, rendered.html)
+    prefix = signer.signature_header(headers, content) if signer else b""
+    return mime.assemble(headers, content, prefix)
 
 
 def _render(message: Message, tips: list[ReadingTip]) -> RenderedMail:
@@ -223,13 +283,15 @@ def _render(message: Message, tips: list[ReadingTip]) -> RenderedMail:
 
 
 def _retry_later(message: Message, now: dt.datetime, error: Exception) -> bool:
-    """Back to the queue with exponential backoff, or failed once attempts run out."""
+    """Back to the queue with exponential backoff and jitter (so that mails deferred together
+    do not all come back in the same second), or failed once attempts run out."""
     message.last_error = str(error)[:1000]
     if message.attempts >= settings.SEND_MAX_ATTEMPTS:
         message.status = Message.Status.FAILED
         return False
     message.status = Message.Status.QUEUED
-    message.next_attempt_at = now + RETRY_BASE_DELAY * 2 ** (message.attempts - 1)
+    delay = RETRY_BASE_DELAY * 2 ** (message.attempts - 1)
+    message.next_attempt_at = now + delay * random.uniform(0.5, 1.0)
     return True
 
 
@@ -239,19 +301,96 @@ _SAVED_FIELDS = [
 ]  # fmt: skip
 
 
+def _record(messages: list[Message], claim: str) -> None:
+    """Save the outcomes of a batch in one go, for the messages this sender still holds.
+
+    One prepared UPDATE run for every message (executemany: pipelined on PostgreSQL), with
+    the claim in its WHERE: a message whose lease expired meanwhile was made uncertain, and
+    the sender that knows what happened to it still records the truth. (Django's bulk_update
+    builds a CASE per field and row; for a batch of 200 that cost more than sending it.)
+    """
+    if not messages:
+        return
+    fields = [Message._meta.get_field(name) for name in _SAVED_FIELDS]
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(Message._meta.db_table)} SET "
+        + ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        + " WHERE id = %s AND claimed_by = %s AND status IN (%s, %s)"
+    )
+    held = [Message.Status.SENDING.value, Message.Status.UNCERTAIN.value]
+    rows = [
+        [field.get_db_prep_save(getattr(m, field.attname), connection) for field in fields]
+        + [m.pk, claim, *held]
+        for m in messages
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _release(messages: list[Message], claim: str, now: dt.datetime, error: str) -> None:
+    """Unsent messages back to the queue without counting an attempt."""
+    Message.objects.filter(
+        pk__in=[m.pk for m in messages], claimed_by=claim, status=Message.Status.SENDING
+    ).update(
+        status=Message.Status.QUEUED,
+        claimed_by="",
+        next_attempt_at=now + RETRY_BASE_DELAY,
+        last_error=error[:1000],
+    )
+
+
+def _suppressed(messages: list[Message]) -> set[tuple[int, str]]:
+    """(library, address) pairs on a suppression list, for the whole batch in one query."""
+    emails = {m.enrolment.member.email.lower() for m in messages}
+    return set(
+        Suppression.objects.filter(
+            library_id__in={m.library_id for m in messages}, email__in=emails
+        ).values_list("library_id", "email")
+    )
+
+
+class SmtpOutage(Exception):
+    """No SMTP connection: the batch stopped; `summary` says what was done before."""
+
+    def __init__(self, summary: SendSummary, error: Exception) -> None:
+        super().__init__(str(error))
+        self.summary = summary
+
+
 def deliver_batch(messages: list[Message], now: dt.datetime, session: SmtpSession) -> SendSummary:
+    """Check, render, sign and send a claimed batch; outcomes are saved together at the end.
+
+    Raises SmtpOutage (after saving what was done and releasing the rest) when no
+    connection can be made.
+    """
     summary = SendSummary()
+    if not messages:
+        return summary
+    claim = messages[0].claimed_by
     today = timezone.localdate(now)
     tips = TipChooser(messages, today)
-    for message in messages:
+    suppressed = _suppressed(messages)
+    signers: dict[int, Signer | None] = {}
+    # Stop well before the lease runs out, so that a slow server never makes a live sender's
+    # messages look abandoned.
+    deadline = time.monotonic() + settings.SEND_LEASE_SECONDS * 0.8
+    done: list[Message] = []
+    for index, message in enumerate(messages):
+        if time.monotonic() > deadline:
+            _record(done, claim)
+            _release(messages[index:], claim, now, "lease nearly over: back in the queue")
+            summary.retrying += len(messages) - index
+            return summary
         member = message.enrolment.member
-        reason = why_not_mailable(member, today)
         message.claimed_by = ""
+        done.append(message)
+        on_list = (message.library_id, member.email.lower()) in suppressed
+        reason = why_not_mailable(member, today, suppressed=on_list)
         if reason:
             message.status = Message.Status.SUPPRESSED
             message.last_error = reason
             summary.suppressed += 1
-            message.save(update_fields=_SAVED_FIELDS)
             continue
         try:
             rendered = _render(message, tips.for_message(message))
@@ -259,16 +398,27 @@ def deliver_batch(messages: list[Message], now: dt.datetime, session: SmtpSessio
             message.status = Message.Status.FAILED
             message.last_error = f"template: {error}"
             summary.failed += 1
-            message.save(update_fields=_SAVED_FIELDS)
             continue
-        mail = compose(message, rendered)
+        library = message.library
+        domain = library.sender_email.rpartition("@")[2]
+        if library.pk not in signers:
+            signers[library.pk] = signer_for(domain, library.dkim_selector)
+        raw = compose(message, rendered, signers[library.pk])
         message.to_email = member.email
         message.subject = rendered.subject
         message.links = rendered.links
-        message.header_message_id = mail["Message-ID"]
         message.attempts += 1
         try:
-            session.send(mail, envelope_from=message.library.sender_email, recipient=member.email)
+            session.send(
+                raw, envelope_from=verp.return_path(message.pk, domain), recipient=member.email
+            )
+        except ServerUnavailable as error:
+            done.pop()
+            message.attempts -= 1
+            _record(done, claim)
+            _release(messages[index:], claim, now, str(error))
+            summary.retrying += len(messages) - index
+            raise SmtpOutage(summary, error) from error
         except TemporaryFailure as error:
             if _retry_later(message, now, error):
                 summary.retrying += 1
@@ -278,13 +428,28 @@ def deliver_batch(messages: list[Message], now: dt.datetime, session: SmtpSessio
             message.status = Message.Status.FAILED
             message.last_error = str(error)[:1000]
             summary.failed += 1
+        except OutcomeUnknown as error:
+            message.status = Message.Status.UNCERTAIN
+            message.last_error = str(error)[:1000]
+            summary.uncertain += 1
         else:
             message.status = Message.Status.SENT
             message.sent_at = now
             message.last_error = ""
             summary.sent += 1
-        message.save(update_fields=_SAVED_FIELDS)
+    _record(done, claim)
     return summary
+
+
+def send_one_batch(now: dt.datetime, batch_size: int | None = None) -> SendSummary | None:
+    """Claim and send one batch over this process's kept SMTP connection; None when nothing
+    was due. What a Celery task runs."""
+    batch = claim_batch(now, batch_size or settings.SEND_BATCH_SIZE)
+    if not batch:
+        return None
+    server = SmtpServer.from_url(settings.SMTP_URL)
+    session = persistent_session(server, rate=settings.SMTP_RATE)
+    return deliver_batch(batch, now, session)
 
 
 def send_due_messages(
@@ -292,24 +457,22 @@ def send_due_messages(
     batch_size: int | None = None,
     on_batch: Callable[[SendSummary], None] | None = None,
 ) -> SendSummary:
-    """Send everything due, batch by batch, until the outbox has nothing due or SMTP is down."""
-    size = batch_size or settings.SEND_BATCH_SIZE
-    server = SmtpServer.from_url(settings.SMTP_URL)
+    """Send everything due, batch by batch, until the outbox has nothing due or SMTP is down;
+    with a broker configured, hand the batches to Celery workers instead."""
+    reclaim_expired_leases()
+    if settings.BROKER_URL:
+        from patronflow.mail.tasks import dispatch_batches
+
+        return SendSummary(dispatched=dispatch_batches(now, batch_size))
     total = SendSummary()
-    while batch := claim_batch(now, size):
+    while True:
         try:
-            with SmtpSession(server) as session:
-                summary = deliver_batch(batch, now, session)
-        except TemporaryFailure as error:
-            # The server is down: nothing was attempted, so no attempt is counted.
-            log.warning("SMTP unavailable, %d messages wait: %s", len(batch), error)
-            Message.objects.filter(pk__in=[m.pk for m in batch]).update(
-                status=Message.Status.QUEUED,
-                claimed_by="",
-                next_attempt_at=now + RETRY_BASE_DELAY,
-                last_error=str(error)[:1000],
-            )
-            total.retrying += len(batch)
+            summary = send_one_batch(now, batch_size)
+        except SmtpOutage as outage:
+            log.warning("SMTP unavailable, %d messages wait: %s", outage.summary.retrying, outage)
+            total.add(outage.summary)
+            break
+        if summary is None:
             break
         total.add(summary)
         if on_batch:

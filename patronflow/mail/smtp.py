@@ -1,25 +1,45 @@
-"""A thin, honest SMTP client: one connection for many messages, outcomes classified.
+"""A thin, honest SMTP client: one connection kept for many messages, outcomes classified.
 
 PATRONFLOW_SMTP_URL forms: smtp://host:port (plain), smtp+starttls://user:pass@host:587,
 smtps://user:pass@host:465 (implicit TLS).
+
+Each message's outcome is one of: delivered, TemporaryFailure (try again later: nothing was
+handed over), PermanentFailure (5xx: never again for this recipient), or OutcomeUnknown (the
+connection broke after the message text was sent: the server may have taken it). Telling the
+last one apart is what lets the outbox refuse to risk a duplicate.
 """
 
+import atexit
+import email.policy
+import re
 import smtplib
+import socket
 import ssl
+import threading
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
 _DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 class TemporaryFailure(Exception):
     """Worth retrying later: a 4xx answer, a dropped connection, a server that is down."""
 
 
+class ServerUnavailable(TemporaryFailure):
+    """No connection could be made at all: nothing was attempted."""
+
+
 class PermanentFailure(Exception):
     """Retrying will not help: a 5xx answer for this recipient or message."""
+
+
+class OutcomeUnknown(Exception):
+    """The connection broke after the message text went out: it may have been delivered."""
 
 
 @dataclass(frozen=True)
@@ -53,16 +73,53 @@ def _classify(code: int, text: bytes | str) -> Exception:
     return failure(f"{code} {reason}".strip())
 
 
-class SmtpSession:
-    """Use as a context manager; `send` raises TemporaryFailure or PermanentFailure."""
+class Throttle:
+    """At most `rate` messages a second (0: no limit), spaced evenly: providers count bursts."""
 
-    def __init__(self, server: SmtpServer, timeout: float = 30) -> None:
+    def __init__(self, rate: float) -> None:
+        self.interval = 1 / rate if rate > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+_throttles: dict[SmtpServer, Throttle] = {}
+
+
+def throttle_for(server: SmtpServer, rate: float) -> Throttle:
+    """One throttle per server in this process, shared by every session to it."""
+    throttle = _throttles.get(server)
+    if throttle is None or throttle.interval != (1 / rate if rate > 0 else 0.0):
+        throttle = _throttles[server] = Throttle(rate)
+    return throttle
+
+
+class SmtpSession:
+    """One SMTP connection for as many messages as it will take; reconnects when it has to.
+
+    `send` raises TemporaryFailure, PermanentFailure or OutcomeUnknown. Usable as a context
+    manager, or kept open across batches (`persistent_session`).
+    """
+
+    def __init__(self, server: SmtpServer, timeout: float = 30, rate: float = 0) -> None:
         self.server = server
         self.timeout = timeout
+        self.throttle = throttle_for(server, rate)
+        self.connections = 0
         self._client: smtplib.SMTP | None = None
+        self._pipelining = False
 
     def __enter__(self) -> "SmtpSession":
-        self._connect()
+        self.connect()
         return self
 
     def __exit__(
@@ -71,6 +128,9 @@ class SmtpSession:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self.close()
+
+    def close(self) -> None:
         if self._client is not None:
             try:
                 self._client.quit()
@@ -78,7 +138,7 @@ class SmtpSession:
                 self._client.close()
             self._client = None
 
-    def _connect(self) -> None:
+    def connect(self) -> smtplib.SMTP:
         server = self.server
         try:
             if server.scheme == "smtps":
@@ -90,27 +150,108 @@ class SmtpSession:
                 client = smtplib.SMTP(server.host, server.port, timeout=self.timeout)
                 if server.scheme == "smtp+starttls":
                     client.starttls(context=ssl.create_default_context())
+            client.ehlo_or_helo_if_needed()
             if server.username:
                 client.login(server.username, server.password)
         except smtplib.SMTPResponseException as error:
-            raise _classify(error.smtp_code, error.smtp_error) from error
+            raise ServerUnavailable(
+                f"{server.host}:{server.port} refused us: {error.smtp_code} {error.smtp_error!r}"
+            ) from error
         except (smtplib.SMTPException, OSError) as error:
-            raise TemporaryFailure(f"cannot reach {server.host}:{server.port}: {error}") from error
+            raise ServerUnavailable(f"cannot reach {server.host}:{server.port}: {error}") from error
+        # Each message ends in a short write ('.' CRLF) that waits for the server's answer:
+        # without this, Nagle's algorithm can hold it back until the previous write is acked.
+        client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._client = client
+        self._pipelining = client.has_extn("pipelining")
+        self.connections += 1
+        return client
 
-    def send(self, mail: EmailMessage, envelope_from: str, recipient: str) -> None:
-        if self._client is None:
-            self._connect()
+    def _drop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+
+    def send(self, raw: bytes | EmailMessage, envelope_from: str, recipient: str) -> None:
+        """Deliver one message (bytes with CRLF line ends, or an EmailMessage) to one
+        recipient."""
+        if isinstance(raw, EmailMessage):
+            raw = raw.as_bytes(policy=email.policy.SMTP)
         try:
-            refused = self._client.send_message(mail, from_addr=envelope_from, to_addrs=[recipient])
-        except smtplib.SMTPRecipientsRefused as error:
-            code, text = error.recipients[recipient]
-            raise _classify(code, text) from error
-        except smtplib.SMTPResponseException as error:
-            raise _classify(error.smtp_code, error.smtp_error) from error
+            envelope = (f"MAIL FROM:<{envelope_from}>\r\nRCPT TO:<{recipient}>\r\n").encode("ascii")
+        except UnicodeEncodeError as error:
+            raise PermanentFailure(f"address needs SMTPUTF8, not supported: {error}") from error
+        self.throttle.wait()
+        # A kept connection may have been closed by the server while idle: nothing has been
+        # handed over before DATA is accepted, so one fresh connection is tried at once.
+        for attempt in (1, 2):
+            client = self._client or self.connect()
+            try:
+                self._open_transaction(client, envelope)
+                break
+            except (smtplib.SMTPServerDisconnected, OSError) as error:
+                self._drop()
+                if attempt == 2:
+                    raise TemporaryFailure(f"connection lost: {error}") from error
+        try:
+            stuffed = _LEADING_DOT.sub(b"..", raw)
+            if not stuffed.endswith(b"\r\n"):
+                stuffed += b"\r\n"
+            client.send(stuffed + b".\r\n")
+            code, text = client.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as error:
-            self._client = None  # reconnect for the next message
-            raise TemporaryFailure(f"connection lost: {error}") from error
-        if refused:
-            code, text = refused[recipient]
+            self._drop()
+            raise OutcomeUnknown(f"connection lost after the message was sent: {error}") from error
+        if code != 250:
+            self._reset(client)
             raise _classify(code, text)
+
+    def _open_transaction(self, client: smtplib.SMTP, envelope: bytes) -> None:
+        """MAIL, RCPT and DATA; pipelined in one write when the server allows (RFC 2920)."""
+        if self._pipelining:
+            client.send(envelope + b"DATA\r\n")
+            replies = [client.getreply() for _ in range(3)]
+        else:
+            replies = []
+            for command in [*envelope.split(b"\r\n")[:2], b"DATA"]:
+                client.send(command + b"\r\n")
+                replies.append(client.getreply())
+                if replies[-1][0] >= 400:
+                    break
+        expected = (250, 250, 354)
+        for (code, text), wanted in zip(replies, expected, strict=False):
+            if code != wanted:
+                if replies[-1][0] == 354:  # DATA was accepted after all: end it empty
+                    client.send(b".\r\n")
+                    client.getreply()
+                self._reset(client)
+                raise _classify(code, text)
+
+    def _reset(self, client: smtplib.SMTP) -> None:
+        try:
+            client.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+
+_local = threading.local()
+_every_session: list[SmtpSession] = []
+
+
+def persistent_session(server: SmtpServer, rate: float = 0) -> SmtpSession:
+    """This thread's session to `server`, kept open across batches (and Celery tasks)."""
+    sessions = _local.__dict__.setdefault("sessions", {})
+    session = sessions.get(server)
+    if session is None:
+        session = sessions[server] = SmtpSession(server, rate=rate)
+        _every_session.append(session)
+    session.throttle = throttle_for(server, rate)
+    return session
+
+
+@atexit.register
+def close_sessions() -> None:
+    """Say QUIT politely when the worker stops."""
+    while _every_session:
+        _every_session.pop().close()
+    _local.__dict__.pop("sessions", None)

@@ -18,7 +18,7 @@ from patronflow.members.models import Library
 TEXT_DETAILS = ("name", "sender_name", "sender_email", "privacy_url", "profile_url", "survey_url")
 # When and how much the library sends (docs/sending.md); given as text, as on the command line.
 SENDING_DETAILS = ("send_window", "time_zone", "member_weekly_cap", "daily_cap")
-DETAILS = (*TEXT_DETAILS, "track_opens", *SENDING_DETAILS)
+DETAILS = (*TEXT_DETAILS, "track_opens", "track_clicks", *SENDING_DETAILS)
 CAPS = ("member_weekly_cap", "daily_cap")
 URL_DETAILS = ("privacy_url", "profile_url", "survey_url")
 _CODE = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -32,9 +32,9 @@ Detail = str | bool | int | None
 def add_library(code: str, name: str, **details: Detail) -> Library:
     """Create a tenant with the standard journeys (welcome, dormant), ready to import into.
 
-    `details` are any of DETAILS (track_opens a bool, a cap a number or None, the others
-    text, e.g. send_window="mon-fri 09:00-18:00"); raises ValidationError with a message per
-    detail.
+    `details` are any of DETAILS (track_opens and track_clicks bools, a cap a number or None,
+    the others text, e.g. send_window="mon-fri 09:00-18:00"); raises ValidationError with a
+    message per detail.
     """
     code = code.strip()
     errors: dict[str, list[str]] = {}
@@ -78,8 +78,9 @@ def _clean_details(details: dict[str, Detail], errors: dict[str, list[str]]) -> 
     unknown = set(details) - set(DETAILS)
     if unknown:
         raise TypeError(f"not a library detail: {', '.join(sorted(unknown))}")
-    if not isinstance(details.get("track_opens", False), bool):
-        raise TypeError("track_opens is a bool")
+    for switch in ("track_opens", "track_clicks"):
+        if not isinstance(details.get(switch, False), bool):
+            raise TypeError(f"{switch} is a bool")
     cleaned: dict[str, object] = {
         name: value.strip() if isinstance(value, str) else value for name, value in details.items()
     }

@@ -1,14 +1,16 @@
 """Who may be mailed at all. Every journey and every send goes through these rules.
 
 A member is mailable on a day when they are 16 or older on that day (an unknown birth date
-counts as not proven, so not mailable), have an address, have not unsubscribed, and their
-membership has not ended.
+counts as not proven, so not mailable), have an address, have not unsubscribed, their
+membership has not ended, and their address is not on the library's suppression list (hard
+bounces, repeated soft bounces, complaints: patronflow/mail/bounces.py).
 """
 
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 
 from patronflow.members.models import Member
 
@@ -24,9 +26,15 @@ def born_on_or_before(today: dt.date) -> dt.date:
 
 def mailable_condition(today: dt.date, prefix: str = "") -> Q:
     """The rule as a filter, usable on Member (or, with a prefix, through a relation)."""
+    from patronflow.mail.models import Suppression
+
     p = prefix
+    suppressed = Suppression.objects.filter(
+        library_id=OuterRef(f"{p}library_id"), email=Lower(OuterRef(f"{p}email"))
+    )
     return (
-        Q(**{f"{p}birth_date__lte": born_on_or_before(today)})
+        ~Exists(suppressed)
+        & Q(**{f"{p}birth_date__lte": born_on_or_before(today)})
         & ~Q(**{f"{p}email": ""})
         & Q(**{f"{p}unsubscribed_at__isnull": True})
         & (
@@ -40,8 +48,19 @@ def mailable_members(members: QuerySet[Member], today: dt.date) -> QuerySet[Memb
     return members.filter(mailable_condition(today))
 
 
-def why_not_mailable(member: Member, today: dt.date) -> str | None:
-    """The reason a member may not be mailed today, or None when they may."""
+def is_suppressed(member: Member) -> bool:
+    """Whether the member's address is on their library's suppression list."""
+    from patronflow.mail.models import Suppression
+
+    return Suppression.objects.filter(
+        library_id=member.library_id, email=member.email.lower()
+    ).exists()
+
+
+def why_not_mailable(member: Member, today: dt.date, suppressed: bool | None = None) -> str | None:
+    """The reason a member may not be mailed today, or None when they may. `suppressed`:
+    whether the address is on the suppression list, when the caller looked it up already
+    (a batch does it in one query); None looks it up."""
     if member.birth_date is None:
         return "birth date unknown: age 16+ not proven"
     if member.birth_date > born_on_or_before(today):
@@ -52,4 +71,6 @@ def why_not_mailable(member: Member, today: dt.date) -> str | None:
         return "unsubscribed"
     if member.membership_ends_on is not None and member.membership_ends_on <= today:
         return "membership ended"
+    if suppressed if suppressed is not None else is_suppressed(member):
+        return "address suppressed (bounced or complained)"
     return None

@@ -15,8 +15,8 @@ class RecordAdmin(admin.ModelAdmin):
 
 @admin.register(Event)
 class EventAdmin(RecordAdmin):
-    list_display = ["created_at", "kind", "message", "link_index"]
-    list_filter = ["kind", "message__library"]
+    list_display = ["created_at", "kind", "machine", "message", "link_index"]
+    list_filter = ["kind", "machine", "message__library"]
     list_select_related = ["message"]
     raw_id_fields = ["message"]
     date_hierarchy = "created_at"

@@ -1,6 +1,8 @@
-"""What members did with a mail. Events hold no address, name or IP: only message and kind."""
+"""What members did with a mail. Events hold no address, name or IP: only message and kind,
+and — for opens and clicks — whether a machine rather than a member seems to have done it."""
 
 from django.db import models
+from django.utils import timezone
 
 from patronflow.mail.models import Message
 
@@ -12,16 +14,27 @@ class Event(models.Model):
         UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
         FEEDBACK = "feedback", "Gave feedback"
 
+    class Machine(models.TextChoices):
+        """Why an open or click looks like a machine's (tracking/machines.py holds the data)."""
+
+        MAIL_PROXY = "mail_proxy", "Mail provider's image proxy"
+        ON_DELIVERY = "on_delivery", "Within seconds of delivery"
+        SCANNER = "scanner", "Link scanner's user agent"
+        HEAD = "head", "HEAD request"
+        LINK_SWEEP = "link_sweep", "Every link of the mail within seconds"
+
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     link_index = models.PositiveSmallIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Empty: a member, as far as anyone can tell. Reports show the two apart.
+    machine = models.CharField(max_length=12, choices=Machine.choices, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["message", "kind"])]
 
     def __str__(self) -> str:
-        return f"{self.kind} on {self.message_id}"
+        return f"{self.kind} on {self.message_id}" + (f" ({self.machine})" if self.machine else "")
 
 
 class Feedback(models.Model):

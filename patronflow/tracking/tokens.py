@@ -5,7 +5,9 @@ Each purpose has its own salt, so an open token cannot be replayed as an unsubsc
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+from django.conf import settings
 from django.core import signing
 
 _SALT = "patronflow.tracking.{purpose}"
@@ -18,17 +20,23 @@ class TokenData:
     link_index: int | None = None
 
 
+@lru_cache(maxsize=16)
+def _signer(purpose: str, key: str) -> signing.Signer:
+    """Built once per purpose (and key): every pixel load and click checks a signature."""
+    return signing.Signer(key=key, salt=_SALT.format(purpose=purpose))
+
+
 def make_token(purpose: str, message_id: int, link_index: int | None = None) -> str:
     value = signing.b62_encode(message_id)
     if link_index is not None:
         value = f"{value}.{signing.b62_encode(link_index)}"
-    return signing.Signer(salt=_SALT.format(purpose=purpose)).sign(value)
+    return _signer(purpose, settings.SECRET_KEY).sign(value)
 
 
 def read_token(purpose: str, token: str) -> TokenData | None:
     """The message (and link) a token names, or None when it is forged or malformed."""
     try:
-        value = signing.Signer(salt=_SALT.format(purpose=purpose)).unsign(token)
+        value = _signer(purpose, settings.SECRET_KEY).unsign(token)
         message_part, _, link_part = value.partition(".")
         return TokenData(
             message_id=signing.b62_decode(message_part),

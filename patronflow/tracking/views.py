@@ -6,9 +6,11 @@ with neither cookie nor form token, and there is no session for a forged request
 Anything a token does not vouch for answers 404 and writes nothing.
 """
 
+import re
 from functools import wraps
 
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,14 +19,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from patronflow.tracking import queries, services
+from patronflow.tracking.hits import PIXEL, Hits, client_address
 from patronflow.tracking.models import Feedback
 
-# A 1×1 transparent GIF (43 bytes).
-PIXEL = (
-    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff"
-    b"!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
-)
+# Straight to the database (a failed write is a 500, never an acknowledgement). The server
+# (tracking/asgi.py) answers valid pixel loads and clicks before they reach Django, with
+# cached message facts and batched writes.
+hits = Hits()
 VOTES = {"up": Feedback.Vote.UP, "down": Feedback.Vote.DOWN}
+BRAND_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+DEFAULT_COLOUR = "#0b5563"
 # Pages load nothing from anywhere (inline CSS only) and post only to themselves.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -55,27 +59,48 @@ def _member_facing(view):
     return wrapper
 
 
+def _page(request: HttpRequest, template: str, library, status: int = 200, **context):
+    """A member-facing page in the library's name and brand colour (a checked #rrggbb only:
+    it goes into the page's CSS)."""
+    colour = getattr(library, "brand_colour", "")
+    context |= {
+        "library": library,
+        "brand_colour": colour if BRAND_COLOUR.fullmatch(colour or "") else DEFAULT_COLOUR,
+    }
+    return render(request, template, context, status=status)
+
+
 def _invalid_link(request: HttpRequest) -> HttpResponse:
-    return render(request, "tracking/invalid_link.html", status=404)
+    return _page(request, "tracking/invalid_link.html", None, status=404)
 
 
 @require_safe
 @_member_facing
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
-    message = queries.message_for_token("open", token)
-    if message is None:
+    ours = hits.open(
+        token,
+        method=request.method,
+        user_agent=request.headers.get("User-Agent", ""),
+        address=client_address(
+            request.headers,
+            request.META.get("REMOTE_ADDR", ""),
+            forwarded=settings.TRACKING_BEHIND_PROXY,
+        ),
+    )
+    if not ours:
         return HttpResponseNotFound()
-    services.record_open(message)
     return HttpResponse(PIXEL, content_type="image/gif")
 
 
 @require_safe
 @_member_facing
 def click(request: HttpRequest, token: str) -> HttpResponse:
-    found = queries.click_for_token(token)
-    if found is None:
+    destination = hits.click(
+        token, method=request.method, user_agent=request.headers.get("User-Agent", "")
+    )
+    if destination is None:
         return _invalid_link(request)
-    return HttpResponseRedirect(services.record_click(*found))
+    return HttpResponseRedirect(destination)
 
 
 @csrf_exempt
@@ -94,7 +119,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         template = "tracking/unsubscribed.html"
     else:
         template = "tracking/unsubscribe_confirm.html"
-    return render(request, template, {"library": message.library})
+    return _page(request, template, message.library)
 
 
 @csrf_exempt
@@ -115,15 +140,13 @@ def feedback(request: HttpRequest, token: str, vote: str) -> HttpResponse:
         services.record_feedback(message, VOTES[vote])
         form = CommentForm()
     other_vote = "down" if vote == "up" else "up"
-    return render(
+    return _page(
         request,
         "tracking/feedback.html",
-        {
-            "library": message.library,
-            "vote": vote,
-            "form": form,
-            "comment_saved": comment_saved,
-            "other_vote": other_vote,
-            "other_vote_url": reverse("tracking:feedback", args=[token, other_vote]),
-        },
+        message.library,
+        vote=vote,
+        form=form,
+        comment_saved=comment_saved,
+        other_vote=other_vote,
+        other_vote_url=reverse("tracking:feedback", args=[token, other_vote]),
     )

@@ -52,3 +52,43 @@ def test_no_personal_data_in_tracking_links():
     for token in tokens:
         for personal in (member.email, member.first_name, member.last_name, member.external_id):
             assert personal.lower() not in token.lower()
+
+
+@pytest.mark.django_db
+def test_pages_are_in_english_for_a_browser_that_asks_for_it(client):
+    message = MessageFactory()
+
+    response = client.get(unsubscribe_link(message.id), HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.8")
+
+    page = response.content.decode()
+    assert '<html lang="en">' in page
+    assert "Yes, unsubscribe me" in page
+    assert "schrijf me uit" not in page
+    assert not response.cookies
+
+
+@pytest.mark.django_db
+def test_pages_wear_the_librarys_brand_colour(client):
+    message = MessageFactory(enrolment__journey__library__brand_colour="#c0392b")
+
+    page = client.get(feedback_link(message.id, "up")).content.decode()
+
+    assert "background: #c0392b" in page
+
+
+@pytest.mark.django_db
+def test_a_colour_that_is_not_a_colour_never_reaches_the_page(client):
+    message = MessageFactory(enrolment__journey__library__brand_colour="red}</s")
+
+    page = client.get(feedback_link(message.id, "up")).content.decode()
+
+    assert "red}" not in page
+
+
+@pytest.mark.django_db
+def test_the_feedback_page_links_out_to_the_librarys_survey(client):
+    message = MessageFactory(enrolment__journey__library__survey_url="https://gent.be/enquete")
+
+    page = client.get(feedback_link(message.id, "down")).content.decode()
+
+    assert '<a href="https://gent.be/enquete"' in page

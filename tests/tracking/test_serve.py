@@ -37,7 +37,7 @@ def _wait_until_answering(base_url: str, server: subprocess.Popen, log_path: Pat
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_serve_runs_the_tracking_endpoints_under_gunicorn(tmp_path):
+def test_serve_runs_the_tracking_endpoints_under_granian(tmp_path):
     message = MessageFactory(enrolment__journey__library__track_opens=True)
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -45,7 +45,7 @@ def test_serve_runs_the_tracking_endpoints_under_gunicorn(tmp_path):
 
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [*SERVE, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            [*SERVE, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--access-log"],
             env=subprocess_environment(),
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -78,6 +78,32 @@ class Command(BaseCommand):
             f"{database} .venv/bin/patronflow report",
             highlight=False,
         )
+        _staff_hint(console, database)
+
+
+# The demo's own login, in the demo's own database only; printed for a first look.
+DEMO_STAFF = ("demo", "patronflow-demo")
+
+
+def _staff_hint(console: Console, database) -> None:
+    """A marketer login on the demo library and how to open the staff web application."""
+    from patronflow.members.models import Library
+    from patronflow.staff.services import add_staff
+
+    username, password = DEMO_STAFF
+    library = Library.objects.order_by("pk").first()
+    add_staff(
+        username, email="demo@example.org", password=password, role="marketer", library=library
+    )
+    console.print(
+        "\n[bold]The staff web application[/] on the demo data: run\n"
+        f"  PATRONFLOW_DATABASE_URL=sqlite:///{database} .venv/bin/patronflow serve "
+        "--bind 127.0.0.1:8000\n"
+        f"and open http://127.0.0.1:8000/staff/ — user name [bold]{username}[/], "
+        f"password [bold]{password}[/] (a marketer of {library.name}).",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _remove_earlier_run(directory) -> None:

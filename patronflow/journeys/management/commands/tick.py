@@ -62,7 +62,11 @@ class Command(BaseCommand):
             )
         console.print(table)
         sending = summary.sending
+        if sending.dispatched:
+            console.print(f"Handed {sending.dispatched} batches to the send workers.")
+            return
         console.print(
             f"Sent {sending.sent}, not sent (member not mailable) {sending.suppressed}, "
-            f"retrying later {sending.retrying}, failed {sending.failed}."
+            f"retrying later {sending.retrying}, failed {sending.failed}, "
+            f"uncertain (not resent) {sending.uncertain}."
         )

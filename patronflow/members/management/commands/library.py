@@ -23,6 +23,8 @@ HELP = {
     "survey_url": "Web address of an optional survey linked in mails.",
     "track_opens": "Count opens with a tracking pixel: only with the members' consent "
     "(ePrivacy). Off by default.",
+    "track_clicks": "Count clicks by sending links through the tracking server (default: on); "
+    "off: links go straight to their destination.",
     "send_window": "Days and hours mails may leave, e.g. 'mon-fri 09:00-18:00' or "
     "'mon,wed,sat 10:00-16:00' (default: 'mon-sat 09:00-20:00').",
     "time_zone": "Time zone of the send window, an IANA name (default: Europe/Brussels).",
@@ -47,6 +49,7 @@ class Command(BaseCommand):
         for detail in TEXT_DETAILS:
             add.add_argument(_option(detail), required=detail == "name", help=HELP[detail])
         add.add_argument("--track-opens", action=BooleanOptionalAction, help=HELP["track_opens"])
+        add.add_argument("--track-clicks", action=BooleanOptionalAction, help=HELP["track_clicks"])
         for detail in SENDING_DETAILS:
             add.add_argument(_option(detail), help=HELP[detail])
         actions.add_parser("list", help="List the libraries.")
@@ -55,6 +58,9 @@ class Command(BaseCommand):
         for detail in TEXT_DETAILS:
             change.add_argument(_option(detail), help=HELP[detail] + " '' clears it.")
         change.add_argument("--track-opens", action=BooleanOptionalAction, help=HELP["track_opens"])
+        change.add_argument(
+            "--track-clicks", action=BooleanOptionalAction, help=HELP["track_clicks"]
+        )
         for detail in SENDING_DETAILS:
             change.add_argument(_option(detail), help=HELP[detail])
 
@@ -112,8 +118,15 @@ class Command(BaseCommand):
 def _sending(library) -> str:
     """One line each: window, time zone, cap per member, daily cap."""
     weekly, daily = library.member_weekly_cap, library.daily_cap
+    paused = []
+    if library.sending_paused_at:
+        paused = [
+            f"PAUSED since {library.sending_paused_at:%Y-%m-%d %H:%M}: "
+            f"{library.sending_paused_reason or 'no reason given'}"
+        ]
     return "\n".join(
         [
+            *paused,
             library.send_window.describe(),
             library.time_zone,
             f"≤{weekly} per member / 7 days" if weekly else "no cap per member",

@@ -1,18 +1,79 @@
-from django.core.management.base import BaseCommand
+import datetime as dt
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 
 from patronflow.members.queries import library_for_command
+from patronflow.reports.exports import TABLES, build_report, report_csv, report_json
+from patronflow.reports.html import render_html
 from patronflow.reports.queries import figures_by_variant
-from patronflow.reports.tables import print_figures
+from patronflow.reports.tables import (
+    baseline_table,
+    benchmark_table,
+    effect_table,
+    print_figures,
+)
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 class Command(BaseCommand):
-    help = "Per journey, step and variant: sent, unique opens and clicks, unsubscribes, feedback."
+    help = (
+        "Per journey, step and variant: sent, unique opens and clicks, unsubscribes, feedback; "
+        "the effect on members against the holdout group, the baseline and the benchmark. "
+        "As a terminal table (default), CSV, JSON or a self-contained HTML file."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--library", metavar="CODE", help="Only this library.")
+        parser.add_argument(
+            "--format", choices=("table", "csv", "json"), default="table", help="Output (table)."
+        )
+        parser.add_argument(
+            "--table",
+            choices=TABLES,
+            default="metrics",
+            help="With --format csv: which table (metrics; weekly: per week of sending).",
+        )
+        parser.add_argument("--html", metavar="FILE", help="Also write the HTML report here.")
+        parser.add_argument("--as-of", type=_day, help="Report day (today).")
+        parser.add_argument("--since", type=_day, help="Start of the measured period (launch).")
+        parser.add_argument(
+            "--baseline-from",
+            type=_day,
+            help="First month of the baseline period (default: a year before the measured one).",
+        )
 
-    def handle(self, *args, library: str | None, **options):
+    def handle(self, *args, library: str | None, format: str, table: str, **options):
         scope = library_for_command(library) if library else None
         console = Console(file=self.stdout, width=max(Console().width, 110))
-        print_figures(console, figures_by_variant(scope))
+        html = options["html"]
+        if format == "table" and not html:
+            print_figures(console, figures_by_variant(scope))
+        report = build_report(
+            scope,
+            as_of=options["as_of"],
+            since=options["since"],
+            baseline_from=options["baseline_from"],
+        )
+        if html:
+            Path(html).write_text(render_html(report), encoding="utf-8")
+            self.stderr.write(f"HTML report written to {html}")
+        if format == "csv":
+            self.stdout.write(report_csv(report, table), ending="")
+        elif format == "json":
+            self.stdout.write(report_json(report))
+        elif not html:
+            for effect in report.effects:
+                console.print(effect_table(effect))
+            libraries = dict.fromkeys(month.library for month in report.baselines)
+            for code in libraries:
+                console.print(baseline_table([m for m in report.baselines if m.library == code]))
+            if report.benchmark is not None and len(report.benchmark.rows) > 1:
+                console.print(benchmark_table(report.benchmark))

@@ -1,17 +1,17 @@
-"""`patronflow serve`: the tracking endpoints under gunicorn, a production WSGI server."""
+"""`patronflow serve`: the tracking endpoints under Granian, a production server (Rust HTTP,
+Python only for the application), with the lean front of tracking/asgi.py."""
 
 import os
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
-from gunicorn.app.base import BaseApplication
 
 # No client address or user agent: the paths hold message tokens, and an IP next to them would
 # make the access log a record of who read what.
-ACCESS_LOG_FORMAT = '"%(r)s" %(s)s %(b)s %(M)sms'
-# Gunicorn's own messages and the access log both on stdout (gunicorn's default puts its own
-# on stderr), formatted like the rest of patronflow's log. The root logger is left as it was.
-GUNICORN_LOGGING = {
+ACCESS_LOG_FORMAT = '"%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).1fms'
+# Granian's own messages and the access log both on stdout, formatted like the rest of
+# patronflow's log.
+GRANIAN_LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
@@ -23,39 +23,27 @@ GUNICORN_LOGGING = {
         }
     },
     "loggers": {
-        "gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+        "_granian": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+        "granian.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
     },
-    "root": {"level": "WARNING", "handlers": []},
 }
 
 
-class TrackingServer(BaseApplication):
-    def __init__(self, options: dict) -> None:
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-        # Gunicorn 25.1+ also opens a control socket at one fixed path per user, which a second
-        # instance (the demo, a test) would take over; the tracking server needs no runtime control.
-        if "control_socket_disable" in self.cfg.settings:
-            self.cfg.set("control_socket_disable", True)
-
-    def load(self):
-        from patronflow.wsgi import application
-
-        return application
-
-
 def default_workers() -> int:
-    """Gunicorn's rule of thumb: two per core plus one."""
-    return 2 * (os.cpu_count() or 1) + 1
+    """One process per core: each runs an event loop, and waiting for the database costs
+    it nothing."""
+    return os.cpu_count() or 1
+
+
+def split_bind(bind: str) -> tuple[str, int]:
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdigit():
+        raise CommandError(f"--bind takes HOST:PORT, e.g. 127.0.0.1:8000, not {bind!r}")
+    return host.strip("[]"), int(port)
 
 
 class Command(BaseCommand):
-    help = "Serve the tracking endpoints (open, click, unsubscribe, feedback) with gunicorn."
+    help = "Serve the tracking endpoints (open, click, unsubscribe, feedback) with Granian."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -65,21 +53,37 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=default_workers(),
-            help="worker processes (default: %(default)s)",
+            help="worker processes (default: one per core, %(default)s)",
+        )
+        parser.add_argument(
+            "--access-log",
+            action="store_true",
+            help="log every request (method, path, status, time; never the client address)",
+        )
+        parser.add_argument(
+            "--target", default="patronflow.tracking.asgi:application", help="ASGI application"
         )
 
-    def handle(self, *args, bind: str, workers: int, **options) -> None:
+    def handle(
+        self, *args, bind: str, workers: int, access_log: bool, target: str, **options
+    ) -> None:
+        from granian import Granian
+        from granian.constants import Interfaces
+
         if workers < 1:
             raise CommandError("--workers must be at least 1")
-        # Workers are forked from this process: they must not inherit its database connection.
+        host, port = split_bind(bind)
+        # Workers start from this process: they must not inherit its database connection.
         connections.close_all()
-        TrackingServer(
-            {
-                "bind": bind,
-                "workers": workers,
-                "proc_name": "patronflow-serve",
-                "accesslog": "-",
-                "access_log_format": ACCESS_LOG_FORMAT,
-                "logconfig_dict": GUNICORN_LOGGING,
-            }
-        ).run()
+        Granian(
+            target,
+            address=host,
+            port=port,
+            interface=Interfaces.ASGI,
+            workers=workers,
+            log_dictconfig=GRANIAN_LOGGING,
+            log_access=access_log,
+            log_access_format=ACCESS_LOG_FORMAT,
+            respawn_failed_workers=True,
+            workers_kill_timeout=30,
+        ).serve()

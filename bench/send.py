@@ -1,0 +1,320 @@
+"""Personalised, DKIM-signed mails delivered per second, into Postfix's smtp-sink. Prints
+figures; asserts nothing.
+
+    .venv/bin/python bench/send.py --smtp-sink /tmp/postfix/usr/sbin/smtp-sink \
+        [--members 5000] [--database-url postgresql://...] [--repeat 3]
+
+smtp-sink is a C sink from Debian's `postfix` package: `apt-get download postfix`, then
+`dpkg -x postfix_*.deb DIR`; the bench runs it with LD_LIBRARY_PATH=DIR/usr/lib/postfix (as
+root it needs `-u nobody`, which the bench adds). Measured, each `--repeat` times:
+
+1. patronflow: the welcome mail for N new members, queued, then claimed, rendered, signed
+   and sent by 1 and by 2 worker processes (send_due_messages, as `tick` or a worker runs it);
+2. naive: a loop of Django's send_mail(), a new connection per mail, no signature;
+3. limit: one pre-rendered message pushed through pipelined SMTP connections (one per
+   process, 2 processes): what the sink and the loopback take at most.
+"""
+
+import argparse
+import datetime as dt
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(port: int) -> None:
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("the SMTP sink did not start")
+
+
+def start_sink(binary: Path, port: int) -> subprocess.Popen:
+    library_dir = binary.parent.parent / "lib" / "postfix"
+    environment = {**os.environ, "LD_LIBRARY_PATH": str(library_dir)}
+    user = ["-u", "nobody"] if os.geteuid() == 0 else []
+    # -c: count only; backlog 256; the sink accepts everything.
+    return subprocess.Popen(
+        [str(binary), *user, "-c", f"127.0.0.1:{port}", "256"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def setup_django(var_dir: str, database_url: str, smtp_url: str) -> None:
+    os.environ["PATRONFLOW_VAR_DIR"] = var_dir
+    if database_url:
+        os.environ["PATRONFLOW_DATABASE_URL"] = database_url
+    os.environ["PATRONFLOW_SMTP_URL"] = smtp_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "patronflow.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def prepare(members: int) -> None:
+    """A library with a DKIM key, N new members, their welcome mails queued."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from patronflow.journeys.models import Journey
+    from patronflow.journeys.services import advance_journey
+    from patronflow.members.models import Member
+    from patronflow.members.services import add_library
+
+    call_command("migrate", verbosity=0)
+    library = add_library(
+        "bench",
+        "Bibliotheek Bench",
+        sender_email="nieuws@bench.example",
+        privacy_url="https://bench.example/privacy",
+        profile_url="https://bench.example/profiel",
+        send_window="mon-sun 00:00-24:00",
+        member_weekly_cap=None,
+    )
+    call_command("dkim", "bench", "--selector", "bench", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    library.journeys.get(key="welcome").versions.update(holdout_percent=0)
+    today = timezone.localdate()
+    first_names = ["Amélie", "Jan", "Fatima", "Pieter", "Zoë", "Mohamed", "Lotte", "Emre"]
+    Member.objects.bulk_create(
+        Member(
+            library=library,
+            external_id=f"M{n}",
+            first_name=first_names[n % len(first_names)],
+            last_name=f"Peeters{n}",
+            email=f"lid{n}@example.org",
+            birth_date=dt.date(1980, 1, 1),
+            registered_on=today,
+        )
+        for n in range(members)
+    )
+    advance_journey(Journey.objects.get(library=library, key="welcome"), timezone.now())
+
+
+def requeue() -> int:
+    from patronflow.mail.models import Message
+
+    return Message.objects.update(
+        status=Message.Status.QUEUED,
+        attempts=0,
+        sent_at=None,
+        next_attempt_at=None,
+        claimed_by="",
+        claimed_at=None,
+        lease_expires_at=None,
+    )
+
+
+def worker(arguments: argparse.Namespace) -> None:
+    """One sending process: everything due, as `tick` sends it."""
+    setup_django(arguments.var_dir, arguments.database_url, arguments.smtp_url)
+    from django.utils import timezone
+
+    from patronflow.mail import services
+    from patronflow.mail.services import send_due_messages
+
+    if arguments.rendered_once:
+        services._render = _rendered_once_per_variant(services._render)
+
+    print(send_due_messages(timezone.now()).sent)
+
+
+def _rendered_once_per_variant(render):
+    """Rendering memoised per variant, the member's name and message id put in by replacing
+    text: what a renderer working from a pre-rendered skeleton per step and variant would
+    cost. Isolates the delivery path (claim, compose, sign, SMTP, record) from rendering."""
+    import dataclasses
+
+    from patronflow.mail.verp import message_token
+
+    done = {}
+
+    def rendered(message, tips):
+        first = done.get(message.variant_id)
+        if first is None:
+            first = done[message.variant_id] = (message, render(message, tips))
+        model, mail = first
+        swaps = [
+            (model.enrolment.member.first_name, message.enrolment.member.first_name),
+            (message_token(model.pk), message_token(message.pk)),
+        ]
+
+        def swap(text: str) -> str:
+            for old, new in swaps:
+                text = text.replace(old, new)
+            return text
+
+        return dataclasses.replace(
+            mail, subject=swap(mail.subject), html=swap(mail.html), text=swap(mail.text)
+        )
+
+    return rendered
+
+
+def patronflow_run(arguments, processes: int, rendered_once: bool = False) -> tuple[int, float]:
+    from django.db import connections
+
+    count = requeue()
+    connections.close_all()
+    command = [sys.executable, __file__, "--worker", "--var-dir", arguments.var_dir]
+    command += ["--smtp-url", arguments.smtp_url, "--database-url", arguments.database_url]
+    command += ["--rendered-once"] if rendered_once else []
+    started = time.perf_counter()
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(processes)]
+    sent = sum(int(run.communicate()[0].split()[-1]) for run in runs)
+    elapsed = time.perf_counter() - started
+    if sent != count:
+        raise SystemExit(f"sent {sent} of {count}")
+    return sent, elapsed
+
+
+def naive_run(count: int, smtp_url: str) -> float:
+    """Django's send_mail in a loop: the way a first version would do it."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    host, port = smtp_url.removeprefix("smtp://").split(":")
+    settings.EMAIL_HOST, settings.EMAIL_PORT = host, int(port)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    started = time.perf_counter()
+    for n in range(count):
+        send_mail(
+            f"Welkom, lid {n}!",
+            f"Dag lid {n}, welkom in de bibliotheek.",
+            "nieuws@bench.example",
+            [f"lid{n}@example.org"],
+        )
+    return time.perf_counter() - started
+
+
+def _pipelined(port: int, count: int, raw: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        reader = sock.makefile("rb")
+
+        def replies(n: int) -> None:
+            for _ in range(n):
+                line = reader.readline()
+                while line[3:4] == b"-":
+                    line = reader.readline()
+
+        replies(1)
+        sock.sendall(b"EHLO bench\r\n")
+        replies(1)
+        transaction = b"MAIL FROM:<b@bench.example>\r\nRCPT TO:<x@example.org>\r\nDATA\r\n"
+        for _ in range(count):
+            sock.sendall(transaction)
+            replies(3)
+            sock.sendall(raw + b".\r\n")
+            replies(1)
+        sock.sendall(b"QUIT\r\n")
+
+
+def limit_run(count: int, port: int, processes: int = 2) -> float:
+    """Identical pre-rendered messages over pipelined connections: the sink's ceiling."""
+    from django.utils import timezone
+
+    from patronflow.mail.models import Message
+    from patronflow.mail.services import TipChooser, _render, compose
+
+    message = Message.objects.select_related(
+        "library", "variant", "step__version__journey", "enrolment__member"
+    ).first()
+    tips = TipChooser([message], timezone.localdate())
+    raw = compose(message, _render(message, tips.for_message(message)))
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); from bench.send import _pipelined; "
+        f"_pipelined({port}, {count // processes}, sys.stdin.buffer.read())"
+    )
+    started = time.perf_counter()
+    runs = [
+        subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
+        for _ in range(processes)
+    ]
+    for run in runs:
+        run.communicate(raw)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=5000)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--smtp-sink", type=Path, help="Path to Postfix's smtp-sink binary.")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--var-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--smtp-url", help=argparse.SUPPRESS)
+    parser.add_argument("--rendered-once", action="store_true", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.worker:
+        worker(arguments)
+        return
+    if not arguments.smtp_sink:
+        parser.error("--smtp-sink is needed (see the top of this file)")
+    port = free_port()
+    sink = start_sink(arguments.smtp_sink, port)
+    arguments.var_dir = tempfile.mkdtemp(prefix="patronflow-bench-send-")
+    arguments.smtp_url = f"smtp://127.0.0.1:{port}"
+    try:
+        wait_for(port)
+        setup_django(arguments.var_dir, arguments.database_url, arguments.smtp_url)
+        from django.db import connection
+
+        prepare(arguments.members)
+        n = arguments.members
+        figures: dict[str, list[float]] = {
+            name: [] for name in ("1", "2", "1 once", "2 once", "naive", "limit")
+        }
+        for _ in range(arguments.repeat):
+            for processes in (1, 2):
+                sent, elapsed = patronflow_run(arguments, processes)
+                figures[str(processes)].append(sent / elapsed)
+                sent, elapsed = patronflow_run(arguments, processes, rendered_once=True)
+                figures[f"{processes} once"].append(sent / elapsed)
+            naive_n = min(n, 2000)
+            figures["naive"].append(naive_n / naive_run(naive_n, arguments.smtp_url))
+            figures["limit"].append(n / limit_run(n, port))
+        best = {name: max(values) for name, values in figures.items()}
+        median = {name: statistics.median(values) for name, values in figures.items()}
+        print(f"database: {connection.vendor}, mails per run: {n}, runs: {arguments.repeat}")
+        print(f"{'':38}{'best':>10}{'median':>10}   (mails/s)")
+        rows = {
+            "patronflow, 1 worker process": "1",
+            "patronflow, 2 worker processes": "2",
+            "  rendering once per variant, 1 proc.": "1 once",
+            "  rendering once per variant, 2 proc.": "2 once",
+            "naive send_mail loop": "naive",
+            "limit: pre-rendered, pipelined, 2 conn.": "limit",
+        }
+        for label, name in rows.items():
+            print(f"{label:38}{best[name]:>10,.0f}{median[name]:>10,.0f}")
+        print(f"2 workers vs naive loop: {median['2'] / median['naive']:.1f}×")
+        print(f"2 workers vs the limit:  {median['2'] / median['limit']:.0%}")
+        print(
+            f"rendering once per variant, 2 workers: {median['2 once'] / median['naive']:.1f}× "
+            f"the naive loop, {median['2 once'] / median['limit']:.0%} of the limit"
+        )
+    finally:
+        sink.terminate()
+        sink.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""How many pixel loads and clicks can `patronflow serve` take, and are they all stored?
+
+    .venv/bin/python bench/tracking.py [--database-url URL] [--seconds 10] [--connections 50]
+                                       [--rounds 1] [--workers 2]
+
+Builds a scratch database — PostgreSQL when --database-url is given (that database is
+dropped, created, and dropped again at the end), else SQLite in a temporary folder — with
+one library that tracks opens and 200 sent mails of 2 links each, starts `patronflow serve`
+(Granian) on it, and runs wrk at 50 connections against the open pixel, then the click
+redirect, then — same server, same settings — a minimal ASGI app that answers every request
+with a fixed 43-byte body: the ceiling. Prints requests/s, p50 and p99 latency, and the
+events stored against the responses wrk counted (every acknowledged event must be in the
+database; a few more may be stored, answered after wrk stopped reading).
+Prints figures; asserts nothing. Needs wrk (Debian: apt-get install wrk).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+BODY = b"GIF89a" + b"\x00" * 37
+
+
+HEADERS = [(b"content-type", b"image/gif"), (b"content-length", str(len(BODY)).encode())]
+
+
+async def ceiling_app(scope, receive, send):
+    """The least an ASGI app can do on this server: the ceiling for the tracking endpoints."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+    await send({"type": "http.response.body", "body": BODY})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=1, help="repeat the three runs")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--messages", type=int, default=200)
+    arguments = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+
+    if arguments.database_url:
+        scratch_database(arguments.database_url, create=True)
+    var_dir = tempfile.mkdtemp(prefix="patronflow-bench-tracking-")
+    os.environ["PATRONFLOW_VAR_DIR"] = var_dir
+    os.environ["PATRONFLOW_DATABASE_URL"] = (
+        arguments.database_url or f"sqlite:///{var_dir}/patronflow.sqlite3"
+    )
+    os.environ["PATRONFLOW_SECRET_KEY"] = "bench-only-secret-key-" + "x" * 40
+    os.environ["DJANGO_SETTINGS_MODULE"] = "patronflow.settings"
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    try:
+        paths = build_mails(arguments.messages)
+        run_all(arguments, paths, Path(var_dir))
+    finally:
+        if arguments.database_url:
+            from django.db import connections
+
+            connections.close_all()
+            scratch_database(arguments.database_url, create=False)
+
+
+def scratch_database(url: str, *, create: bool) -> None:
+    """(Re)create, or drop, the PostgreSQL database the URL names: the benchmark's own."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    server = urlsplit(url)._replace(path="/postgres").geturl()
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def build_mails(count: int) -> dict[str, list[str]]:
+    """A library that tracks opens, and `count` mails sent a day ago with two links each."""
+    import datetime as dt
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from patronflow.mail.models import Message
+    from patronflow.tracking.tokens import make_token
+    from tests.factories import LibraryFactory, MessageFactory
+
+    library = LibraryFactory(code="bench", track_opens=True)
+    messages = MessageFactory.create_batch(count, enrolment__journey__library=library)
+    Message.objects.filter(library=library).update(sent_at=timezone.now() - dt.timedelta(days=1))
+    return {
+        "open": [reverse("tracking:open", args=[make_token("open", m.id)]) for m in messages],
+        "click": [
+            reverse("tracking:click", args=[make_token("click", m.id, i)])
+            for m in messages
+            for i in (0, 1)
+        ],
+    }
+
+
+def serve(port: int, arguments, log: Path, target: str | None = None) -> subprocess.Popen:
+    command = [sys.executable, "-m", "patronflow.cli", "serve", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(arguments.workers)]
+    if target:
+        command += ["--target", target]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent)}
+    server = subprocess.Popen(command, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"serve exited:\n{log.read_text()}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/t/o/x.gif", timeout=1)
+            return server
+        except urllib.error.HTTPError:
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit(f"serve did not answer:\n{log.read_text()}")
+
+
+LUA = """
+local paths = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n %% #paths) + 1], {["User-Agent"] = "Mozilla/5.0 (bench)"})
+end
+"""
+
+
+def wrk(port: int, paths: list[str], arguments, work: Path) -> dict[str, float]:
+    script = work / "paths.lua"
+    script.write_text(LUA % ",".join(f'"{p}"' for p in paths))
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{arguments.connections}", f"-d{arguments.seconds}s", "--latency",
+         "-s", str(script), f"http://127.0.0.1:{port}"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
+        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
+        "acknowledged": requests - (int(bad.group(1)) if bad else 0),
+        "errors": errors.group(1) if errors else "none",
+    }
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_all(arguments, paths: dict[str, list[str]], work: Path) -> None:
+    from patronflow.tracking.models import Event
+
+    log = work / "serve.log"
+    print(f"wrk: {arguments.connections} connections, {arguments.seconds} s per run; serve: "
+          f"Granian (ASGI), {arguments.workers} workers; "
+          f"database: {os.environ['PATRONFLOW_DATABASE_URL'].split(':')[0]}")  # fmt: skip
+    print(f"{'run':<10} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'acked':>8} {'stored':>8} "
+          f"{'lost':>5}  {'% ceiling':>9}  socket errors")  # fmt: skip
+    for _ in range(arguments.rounds):
+        port = free_port()
+        server = serve(port, arguments, log)
+        figures = {}
+        try:
+            for kind in ("open", "click"):
+                before = Event.objects.filter(kind=kind).count()
+                figures[kind] = wrk(port, paths[kind], arguments, work)
+                time.sleep(0.5)  # the last responses wrk stopped reading
+                figures[kind]["stored"] = Event.objects.filter(kind=kind).count() - before
+        finally:
+            server.terminate()
+            server.wait(30)
+        port = free_port()
+        server = serve(port, arguments, log, target="tracking:ceiling_app")
+        try:
+            figures["ceiling"] = wrk(port, paths["open"], arguments, work)
+        finally:
+            server.terminate()
+            server.wait(30)
+        ceiling = figures["ceiling"]["rate"]
+        for kind, row in figures.items():
+            stored = row.get("stored")
+            lost = max(0, row["acknowledged"] - stored) if stored is not None else ""
+            share = f"{row['rate'] / ceiling:.0%}" if kind != "ceiling" else ""
+            print(f"{kind:<10} {row['rate']:>8.0f} {row['p50']:>7.2f} {row['p99']:>7.2f} "
+                  f"{row['acknowledged']:>8} {stored if stored is not None else '':>8} "
+                  f"{lost:>5}  {share:>9}  {row['errors']}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

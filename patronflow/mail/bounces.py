@@ -1,0 +1,256 @@
+"""What comes back: delivery status notifications (RFC 3464), spam complaints (ARF, RFC 5965)
+and unsubscribe mails (the List-Unsubscribe mailto), matched to the message they are about.
+
+A message is found by its own return path (bounces+<token>@domain, VERP) or by the
+X-Patronflow-Id header in the returned copy; both carry a signed token, never an address, so
+a forged report cannot suppress someone else. A hard bounce suppresses the address at once;
+soft bounces after settings.SOFT_BOUNCE_LIMIT within SOFT_BOUNCE_DAYS; a complaint suppresses
+and unsubscribes. After each report the library's rates are checked and, past the limits,
+its sending is paused (docs/operations.md).
+"""
+
+import datetime as dt
+import email
+import email.policy
+import logging
+import mailbox
+import re
+from collections import Counter
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from patronflow.mail import verp
+from patronflow.mail.models import Bounce, Message, Suppression
+from patronflow.members.models import Library
+
+log = logging.getLogger(__name__)
+
+_ID_HEADER = re.compile(rb"^X-Patronflow-Id:\s*([0-9a-z]+-[0-9a-f]{16})", re.I | re.M)
+_BOUNCE_ADDRESS = re.compile(r"bounces\+([0-9a-z]+-[0-9a-f]{16})@", re.I)
+_UNSUBSCRIBE_ADDRESS = re.compile(r"unsubscribe\+([0-9a-z]+-[0-9a-f]{16})@", re.I)
+_STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
+# Where the address a mail was delivered to shows up in a mailbox.
+_RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To")
+MINIMUM_SAMPLE = 100
+
+
+@dataclass(frozen=True)
+class Report:
+    """One thing that came back, as read from the mail."""
+
+    kind: str  # a Bounce.Kind, or "unsubscribe"
+    message_id: int
+    status_code: str = ""
+    diagnostic: str = ""
+
+
+def _token_in(pattern: re.Pattern, text: str) -> int | None:
+    for match in pattern.finditer(text):
+        found = verp.read_message_token(match[1])
+        if found is not None:
+            return found
+    return None
+
+
+def _addressed_to(mail: EmailMessage, pattern: re.Pattern) -> int | None:
+    for name in _RECIPIENT_HEADERS:
+        for value in mail.get_all(name) or []:
+            found = _token_in(pattern, str(value))
+            if found is not None:
+                return found
+    return None
+
+
+def _returned_message(raw: bytes) -> int | None:
+    """The message named in the returned copy's X-Patronflow-Id header."""
+    for match in _ID_HEADER.finditer(raw):
+        found = verp.read_message_token(match[1].decode())
+        if found is not None:
+            return found
+    return None
+
+
+def _fields(part: EmailMessage) -> list[EmailMessage]:
+    """The header blocks of a message/delivery-status or message/feedback-report part."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return payload
+    text = payload if isinstance(payload, str) else part.get_payload(decode=True).decode()
+    return [BytesHeaderParser().parsebytes(block.encode()) for block in text.split("\n\n")]
+
+
+def read_report(raw: bytes) -> Report | None:
+    """What this mail reports, or None when it is not about one of our messages."""
+    mail = email.message_from_bytes(raw, policy=email.policy.default)
+    unsubscribing = _addressed_to(mail, _UNSUBSCRIBE_ADDRESS)
+    if unsubscribing is not None:
+        return Report("unsubscribe", unsubscribing)
+    message_id = _addressed_to(mail, _BOUNCE_ADDRESS) or _returned_message(raw)
+    if message_id is None:
+        return None
+    for part in mail.walk():
+        content_type = part.get_content_type()
+        if content_type == "message/feedback-report":
+            feedback = _fields(part)[0]
+            kind = str(feedback.get("Feedback-Type", "abuse")).strip().lower()
+            if kind in {"abuse", "fraud", "virus", "other"}:
+                return Report(Bounce.Kind.COMPLAINT, message_id, diagnostic=f"ARF {kind}")
+            return None
+        if content_type == "message/delivery-status":
+            return _delivery_status(_fields(part)[1:], message_id)
+    # Not a standard report (older or home-grown servers): judge by an enhanced status code.
+    text = mail.get_body(("plain",))
+    match = _STATUS.search(text.get_content() if text else "")
+    if match and match[1] in "45":
+        kind = Bounce.Kind.HARD if match[1] == "5" else Bounce.Kind.SOFT
+        return Report(kind, message_id, match[0], "non-standard bounce")
+    return None
+
+
+def _delivery_status(recipients: list[EmailMessage], message_id: int) -> Report | None:
+    """RFC 3464 per-recipient fields: Action failed with 5.x.x is hard, 4.x.x is soft;
+    'delayed', 'delivered', 'relayed' and 'expanded' are not bounces."""
+    for fields in recipients:
+        action = str(fields.get("Action", "")).strip().lower()
+        status = str(fields.get("Status", "")).strip().split(" ")[0]
+        diagnostic = " ".join(str(fields.get("Diagnostic-Code", "")).split())
+        if action != "failed":
+            continue
+        kind = Bounce.Kind.SOFT if status.startswith("4") else Bounce.Kind.HARD
+        return Report(kind, message_id, status, diagnostic[:1000])
+    return None
+
+
+@dataclass
+class BounceSummary:
+    read: Counter
+    suppressed: int = 0
+    unsubscribed: int = 0
+    ignored: int = 0
+    paused: list[str] | None = None
+
+
+def suppress(library: Library, address: str, reason: str, message_id: int | None = None) -> bool:
+    """Put an address on the library's suppression list; True when it was not on it yet."""
+    _, created = Suppression.objects.get_or_create(
+        library=library,
+        email=address.strip().lower(),
+        defaults={"reason": reason, "source_message_id": message_id},
+    )
+    return created
+
+
+def record_report(report: Report, now: dt.datetime, summary: BounceSummary) -> None:
+    """Act on one report: record it, suppress or unsubscribe as it calls for."""
+    from patronflow.tracking.services import unsubscribe_member
+
+    message = (
+        Message.objects.select_related("library", "enrolment__member")
+        .filter(pk=report.message_id)
+        .first()
+    )
+    if message is None:  # erased since, or from another installation
+        summary.ignored += 1
+        return
+    summary.read[report.kind] += 1
+    if report.kind == "unsubscribe":
+        summary.unsubscribed += unsubscribe_member(message, now)
+        return
+    address = (message.to_email or message.enrolment.member.email).lower()
+    with transaction.atomic():
+        Bounce.objects.create(
+            library=message.library,
+            message_id=message.pk,
+            email=address,
+            kind=report.kind,
+            status_code=report.status_code,
+            diagnostic=report.diagnostic,
+            received_at=now,
+        )
+        reason = None
+        if report.kind == Bounce.Kind.HARD:
+            reason = Suppression.Reason.HARD_BOUNCE
+        elif report.kind == Bounce.Kind.COMPLAINT:
+            reason = Suppression.Reason.COMPLAINT
+        elif (
+            Bounce.objects.filter(
+                library=message.library,
+                email=address,
+                kind=Bounce.Kind.SOFT,
+                received_at__gt=now - dt.timedelta(days=settings.SOFT_BOUNCE_DAYS),
+            ).count()
+            >= settings.SOFT_BOUNCE_LIMIT
+        ):
+            reason = Suppression.Reason.SOFT_BOUNCES
+        if reason:
+            summary.suppressed += suppress(message.library, address, reason, message.pk)
+    if report.kind == Bounce.Kind.COMPLAINT:
+        summary.unsubscribed += unsubscribe_member(message, now)
+
+
+def pause_if_unhealthy(library: Library, now: dt.datetime) -> str | None:
+    """Pause the library's sending when, over its last DELIVERY_SAMPLE deliveries, complaints
+    or hard bounces pass the limits (mailbox providers block senders above them). Returns the
+    reason when it paused now."""
+    if library.sending_paused_at:
+        return None
+    recent = list(
+        Message.objects.filter(library=library, status=Message.Status.SENT)
+        .order_by("-sent_at", "-id")
+        .values_list("id", flat=True)[: settings.DELIVERY_SAMPLE]
+    )
+    if len(recent) < MINIMUM_SAMPLE:
+        return None
+    counts = Counter(
+        Bounce.objects.filter(library=library, message_id__in=recent).values_list("kind", flat=True)
+    )
+    complaints = counts[Bounce.Kind.COMPLAINT] / len(recent)
+    hard = counts[Bounce.Kind.HARD] / len(recent)
+    reason = None
+    if complaints > settings.PAUSE_COMPLAINT_RATE:
+        reason = f"complaint rate {complaints:.2%} over the last {len(recent)} deliveries"
+    elif hard > settings.PAUSE_HARD_BOUNCE_RATE:
+        reason = f"hard-bounce rate {hard:.1%} over the last {len(recent)} deliveries"
+    if reason:
+        library.sending_paused_at = now
+        library.sending_paused_reason = f"{reason} (limit exceeded)"[:300]
+        library.save(update_fields=["sending_paused_at", "sending_paused_reason"])
+        log.warning("sending paused for %s: %s", library.code, reason)
+    return reason
+
+
+def process_maildir(path: Path, now: dt.datetime | None = None) -> BounceSummary:
+    """Read every new mail in a maildir; each is marked seen (flag S) once acted on, so a
+    second run does nothing twice."""
+    now = now or timezone.now()
+    box = mailbox.Maildir(path, factory=None, create=False)
+    summary = BounceSummary(read=Counter())
+    libraries: set[int] = set()
+    for key in list(box.keys()):
+        entry = box.get_message(key)
+        if "S" in entry.get_flags():
+            continue
+        report = read_report(entry.as_bytes())
+        if report is None:
+            summary.ignored += 1
+        else:
+            record_report(report, now, summary)
+            library_id = Message.objects.filter(pk=report.message_id).values_list(
+                "library_id", flat=True
+            )
+            libraries.update(library_id)
+        entry.set_subdir("cur")
+        entry.add_flag("S")
+        box[key] = entry
+    summary.paused = [
+        f"{library.code}: {reason}"
+        for library in Library.objects.filter(pk__in=libraries)
+        if (reason := pause_if_unhealthy(library, now))
+    ]
+    return summary

@@ -1,0 +1,167 @@
+"""The cross-library benchmark: the same figures side by side per library, for the network
+admin and for each library about itself against the rest. Only aggregates of members, and
+no cell under SMALL_CELL members shown or derivable.
+
+Suppression (docs/reports.md): every count under SMALL_CELL is hidden (primary); then, per
+column, more cells are hidden (secondary, the smallest shown first) until no hidden small
+cell can be worked out from the network total — not by an outsider, and not by a library
+that knows its own figure. Where that cannot be reached the total is hidden. A rate is shown
+only where both its counts are, since a rate and one of its counts give away the other.
+"""
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from patronflow.journeys.models import Journey
+from patronflow.mail.models import Message
+from patronflow.members.models import Library
+from patronflow.reports.effect import outcomes_of
+from patronflow.reports.metrics import sent_statuses
+from patronflow.tracking.models import Event, Feedback
+
+SMALL_CELL = 10
+TOTAL = "total"
+COUNTS = (
+    "mailed",
+    "opened",
+    "clicked",
+    "unsubscribed",
+    "thumbs_up",
+    "thumbs_down",
+    "dormant_mailed",
+    "dormant_mailed_back",
+    "dormant_held_out",
+    "dormant_held_out_back",
+)
+RATES = {
+    "click_rate": ("clicked", "mailed"),
+    "unsubscribe_rate": ("unsubscribed", "mailed"),
+    "dormant_mailed_rate": ("dormant_mailed_back", "dormant_mailed"),
+    "dormant_held_out_rate": ("dormant_held_out_back", "dormant_held_out"),
+}
+RETURN_WINDOW = 30
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A table of counts with hidden cells as None; `totals` over every library."""
+
+    rows: dict[str, dict[str, int | None]]
+    totals: dict[str, int | None]
+
+    def rate(self, library: str, name: str) -> float | None:
+        part, whole = RATES[name]
+        row = self.totals if library == TOTAL else self.rows[library]
+        if row.get(part) is None or not row.get(whole):
+            return None
+        return row[part] / row[whole]
+
+    def versus_rest(self, code: str) -> "Suppressed":
+        """One library against the rest of the network: the rest is shown where the library's
+        own cell and the total are, and is not itself a small cell."""
+        own = self.rows[code]
+        rest: dict[str, int | None] = {}
+        for column, total in self.totals.items():
+            value = None if own[column] is None or total is None else total - own[column]
+            rest[column] = value if value is not None and value >= SMALL_CELL else None
+        return Suppressed({code: own, "rest": rest}, self.totals)
+
+    def as_rows(self) -> list[dict]:
+        return [
+            {"library": code, **row, **{name: self.rate(code, name) for name in RATES}}
+            for code, row in [*self.rows.items(), (TOTAL, self.totals)]
+        ]
+
+
+def _exposed(values: Mapping[str, int], hidden: set[str], threshold: int) -> bool:
+    """Whether someone who sees the shown cells and the total — an outsider, or a library
+    that also knows its own cell — can work out a hidden cell under the threshold."""
+    for insider in [None, *hidden]:
+        unknown = hidden - {insider}
+        if not any(values[name] < threshold for name in unknown):
+            continue
+        if len(unknown) == 1 or sum(values[name] for name in unknown) == 0:
+            return True
+    return False
+
+
+def suppress_column(
+    values: Mapping[str, int], threshold: int = SMALL_CELL
+) -> tuple[set[str], bool]:
+    """Which cells of one column to hide, and whether to hide its total."""
+    hidden = {name for name, value in values.items() if value < threshold}
+    total = sum(values.values())
+    if total < threshold:
+        return set(values), True
+    shown = sorted((value, name) for name, value in values.items() if name not in hidden)
+    while hidden and _exposed(values, hidden, threshold):
+        if not shown:
+            return hidden, True
+        hidden.add(shown.pop(0)[1])
+    return hidden, False
+
+
+def suppress(table: Mapping[str, Mapping[str, int]], threshold: int = SMALL_CELL) -> Suppressed:
+    """Suppress every column of a table of counts: {library: {column: count}}."""
+    rows: dict[str, dict[str, int | None]] = {code: dict(row) for code, row in table.items()}
+    columns = list(next(iter(table.values()), {}))
+    totals: dict[str, int | None] = {}
+    for column in columns:
+        values = {code: row[column] for code, row in table.items()}
+        hidden, hide_total = suppress_column(values, threshold)
+        for code in hidden:
+            rows[code][column] = None
+        totals[column] = None if hide_total else sum(values.values())
+    return Suppressed(rows, totals)
+
+
+def _distinct_members(messages, condition: Q | None = None) -> dict[int, int]:
+    if condition is not None:
+        messages = messages.filter(condition)
+    rows = messages.values("library_id").annotate(n=Count("enrolment__member_id", distinct=True))
+    return {row["library_id"]: row["n"] for row in rows}
+
+
+def benchmark_counts(as_of: dt.date | None = None) -> dict[str, dict[str, int]]:
+    """Per library: members mailed and who opened, clicked, unsubscribed or voted; and for
+    the dormant journeys, mailed and held-out members with a complete 30-day window and how
+    many of them came back. Members, not mails: a cell is about people."""
+    as_of = as_of or timezone.localdate()
+    messages = Message.objects.filter(status__in=sent_statuses())
+    per = {
+        "mailed": _distinct_members(messages),
+        "opened": _distinct_members(messages, Q(events__kind=Event.Kind.OPEN)),
+        "clicked": _distinct_members(messages, Q(events__kind=Event.Kind.CLICK)),
+        "unsubscribed": _distinct_members(messages, Q(events__kind=Event.Kind.UNSUBSCRIBE)),
+        "thumbs_up": _distinct_members(messages, Q(feedback__vote=Feedback.Vote.UP)),
+        "thumbs_down": _distinct_members(messages, Q(feedback__vote=Feedback.Vote.DOWN)),
+    }
+    table = {}
+    for library in Library.objects.order_by("code"):
+        row = {name: per[name].get(library.pk, 0) for name in per}
+        dormant = {"dormant_mailed": 0, "dormant_mailed_back": 0}
+        dormant |= {"dormant_held_out": 0, "dormant_held_out_back": 0}
+        journeys = Journey.objects.filter(library=library)
+        for journey in journeys:
+            version = journey.current_version
+            if version is None or "inactive_for_days" not in (version.entry or {}):
+                continue
+            for outcome in outcomes_of(journey):
+                if outcome.start + dt.timedelta(days=RETURN_WINDOW) > as_of:
+                    continue
+                group = "dormant_held_out" if outcome.held_out else "dormant_mailed"
+                back = (
+                    outcome.returned_after is not None and outcome.returned_after <= RETURN_WINDOW
+                )
+                dormant[group] += 1
+                dormant[f"{group}_back"] += back
+        table[library.code] = row | dormant
+    return table
+
+
+def cross_library_benchmark(as_of: dt.date | None = None) -> Suppressed:
+    return suppress(benchmark_counts(as_of))

@@ -1,0 +1,289 @@
+"""Campaign metrics per library, journey, step, variant and (optionally) week.
+
+Each count is of mails, each mail counted once per kind of outcome, however often it was
+opened or clicked. Columns come from what the mail and tracking apps record; a column whose
+source does not exist yet (an older database, a feature still being built) is None —
+"not recorded" — never a misleading zero. Erased and purged members' mails are folded in
+from privacy.MailTally, for the columns a tally keeps.
+"""
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, fields
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from patronflow.journeys.models import DEFAULT_VARIANT
+from patronflow.mail.models import Message
+from patronflow.members.models import Library
+from patronflow.privacy.models import MailTally
+from patronflow.tracking.models import Event, Feedback
+
+COUNTS = (
+    "sent",
+    "bounced",
+    "uncertain",
+    "opened",
+    "human_opened",
+    "machine_opened",
+    "clicked",
+    "unsubscribed",
+    "complaints",
+    "thumbs_up",
+    "thumbs_down",
+    "survey_clicks",
+)
+
+
+def _has_field(model, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+def sent_statuses() -> list[str]:
+    """Mails that left the outbox. An uncertain mail (its sender stopped before recording the
+    SMTP outcome) may have left: it counts as sent and is shown apart."""
+    names = ("SENT", "BOUNCED", "UNCERTAIN")
+    return [getattr(Message.Status, name) for name in names if hasattr(Message.Status, name)]
+
+
+def _event(kind: str, **more) -> Q:
+    return Q(events__kind=kind, **{f"events__{name}": value for name, value in more.items()})
+
+
+def counted_filters() -> dict[str, Q | None]:
+    """The filter over sent messages for each counted column; None where nothing records it
+    yet. Machine opens and clicks (mail proxies, link scanners: tracking/machines.py) are
+    told apart where the tracking app classifies events: `clicked` then counts members'
+    clicks only."""
+    classified = _has_field(Event, "machine")
+    bounce_kinds = {}
+    if hasattr(Message, "bounces"):
+        bounce_model = Message.bounces.rel.related_model
+        bounce_kinds = {choice for choice, _ in bounce_model._meta.get_field("kind").choices}
+    if hasattr(Message.Status, "BOUNCED"):
+        bounced = Q(status=Message.Status.BOUNCED)
+    elif "hard" in bounce_kinds:
+        bounced = Q(bounces__kind="hard")
+    else:
+        bounced = None
+    return {
+        "sent": Q(),
+        "bounced": bounced,
+        "uncertain": (
+            Q(status=Message.Status.UNCERTAIN) if hasattr(Message.Status, "UNCERTAIN") else None
+        ),
+        "opened": _event(Event.Kind.OPEN),
+        "human_opened": _event(Event.Kind.OPEN, machine="") if classified else None,
+        "machine_opened": _event(Event.Kind.OPEN, machine__gt="") if classified else None,
+        "clicked": _event(Event.Kind.CLICK, machine="") if classified else _event(Event.Kind.CLICK),
+        "unsubscribed": _event(Event.Kind.UNSUBSCRIBE),
+        "complaints": Q(bounces__kind="complaint") if "complaint" in bounce_kinds else None,
+        "thumbs_up": Q(feedback__vote=Feedback.Vote.UP),
+        "thumbs_down": Q(feedback__vote=Feedback.Vote.DOWN),
+        "survey_clicks": None,  # counted apart: see _survey_clicks
+    }
+
+
+@dataclass(frozen=True)
+class CampaignMetrics:
+    library: str
+    journey: str
+    step: int
+    step_name: str
+    segment: str
+    week: dt.date | None
+    tracks_opens: bool
+    sent: int
+    bounced: int | None
+    uncertain: int | None
+    opened: int
+    human_opened: int | None
+    machine_opened: int | None
+    clicked: int
+    unsubscribed: int
+    complaints: int | None
+    thumbs_up: int
+    thumbs_down: int
+    survey_clicks: int
+
+    @staticmethod
+    def _rate(part: int | None, whole: int | None) -> float | None:
+        return part / whole if part is not None and whole else None
+
+    @property
+    def delivered(self) -> int:
+        """Sent, less what bounced for good and what may never have left."""
+        return self.sent - (self.bounced or 0) - (self.uncertain or 0)
+
+    @property
+    def member_opened(self) -> int:
+        """Opens by members: the human ones where opens are classified, else all."""
+        return self.opened if self.human_opened is None else self.human_opened
+
+    @property
+    def open_rate(self) -> float | None:
+        return self._rate(self.member_opened, self.delivered) if self.tracks_opens else None
+
+    @property
+    def click_rate(self) -> float | None:
+        """Click-through rate: of the mails delivered, the share clicked."""
+        return self._rate(self.clicked, self.delivered)
+
+    @property
+    def click_to_open_rate(self) -> float | None:
+        """Of the mails opened, the share clicked; only where opens are tracked."""
+        return self._rate(self.clicked, self.member_opened) if self.tracks_opens else None
+
+    @property
+    def unsubscribe_rate(self) -> float | None:
+        return self._rate(self.unsubscribed, self.delivered)
+
+    @property
+    def net_score(self) -> float | None:
+        """👍 minus 👎 as a share of the votes, from -1 (all 👎) to +1 (all 👍)."""
+        votes = self.thumbs_up + self.thumbs_down
+        return (self.thumbs_up - self.thumbs_down) / votes if votes else None
+
+    def as_row(self) -> dict:
+        """Every count and rate, for CSV, JSON and the HTML report."""
+        row = {field.name: getattr(self, field.name) for field in fields(self)}
+        row["week"] = self.week.isoformat() if self.week else None
+        for name in RATES:
+            row[name] = getattr(self, name)
+        row["delivered"] = self.delivered
+        return row
+
+
+RATES = ("open_rate", "click_rate", "click_to_open_rate", "unsubscribe_rate", "net_score")
+GROUPED_BY = (
+    "library__code",
+    "library__track_opens",
+    "step__version__journey__key",
+    "step__position",
+    "step__name",
+    "variant__segment",
+)
+
+
+def campaign_metrics(
+    library: Library | None = None, *, by_week: bool = False
+) -> list[CampaignMetrics]:
+    """The counts per library, journey, step and variant, and per week of sending with
+    `by_week` (weeks start on Monday, in the libraries' time zone)."""
+    filters = counted_filters()
+    messages = Message.objects.filter(status__in=sent_statuses())
+    tallies = MailTally.objects.all()
+    if library is not None:
+        messages = messages.filter(library=library)
+        tallies = tallies.filter(library=library)
+    keys = list(GROUPED_BY)
+    if by_week:
+        messages = messages.annotate(
+            week=TruncWeek("sent_at", tzinfo=timezone.get_current_timezone())
+        )
+        keys.append("week")
+    counts = {
+        name: Count("id", filter=condition, distinct=True)
+        for name, condition in filters.items()
+        if condition is not None
+    }
+    groups: dict[tuple, Counter] = {}
+
+    def add(row: dict, names) -> None:
+        key = tuple(_day(row[name]) if name == "week" else row[name] for name in keys)
+        groups.setdefault(key, Counter()).update({name: row[name] or 0 for name in names})
+
+    for row in messages.values(*keys).annotate(**counts):
+        add(row, counts)
+    tallied = [name for name in COUNTS if _has_field(MailTally, name)]
+    for row in tallies.values(*keys).annotate(**{name: Sum(name) for name in tallied}):
+        add(row, tallied)
+    for key, clicks in _survey_clicks(messages, keys).items():
+        groups.setdefault(key, Counter())["survey_clicks"] += clicks
+
+    recorded = {name for name, condition in filters.items() if condition is not None}
+    recorded.add("survey_clicks")
+    result = []
+    for key, found in groups.items():
+        named = dict(zip(keys, key, strict=True))
+        result.append(
+            CampaignMetrics(
+                library=named["library__code"],
+                journey=named["step__version__journey__key"],
+                step=named["step__position"],
+                step_name=named["step__name"],
+                segment=named["variant__segment"] or DEFAULT_VARIANT,
+                week=named.get("week"),
+                tracks_opens=named["library__track_opens"],
+                **{name: found[name] if name in recorded else None for name in COUNTS},
+            )
+        )
+    return sorted(
+        result,
+        key=lambda m: (m.library, m.journey, m.step, m.segment, m.week or dt.date.min),
+    )
+
+
+def _day(value) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def _survey_clicks(messages, keys: list[str]) -> Counter:
+    """Mails whose survey link was clicked: a click's link index points into the links the
+    mail was rendered with, and the library's survey URL is one of them."""
+    survey = Q(library__survey_url="")
+    clicks = (
+        messages.exclude(survey)
+        .filter(events__kind=Event.Kind.CLICK, events__link_index__isnull=False)
+        .values_list("id", "links", "library__survey_url", "events__link_index", *keys)
+    )
+    counted: set[int] = set()
+    found: Counter = Counter()
+    for message_id, links, survey_url, index, *key in clicks.iterator(chunk_size=2000):
+        if message_id in counted or index >= len(links or []) or links[index] != survey_url:
+            continue
+        counted.add(message_id)
+        found[
+            tuple(
+                _day(value) if name == "week" else value
+                for name, value in zip(keys, key, strict=True)
+            )
+        ] += 1
+    return found
+
+
+def funnel(metrics: list[CampaignMetrics]) -> list[CampaignMetrics]:
+    """Per library, journey and step, all variants together: sent → delivered → opened →
+    clicked, for the funnel chart."""
+    steps: dict[tuple, list[CampaignMetrics]] = {}
+    for row in metrics:
+        steps.setdefault((row.library, row.journey, row.step, row.step_name), []).append(row)
+    combined = []
+    for (code, journey, step, step_name), rows in steps.items():
+        combined.append(
+            CampaignMetrics(
+                library=code,
+                journey=journey,
+                step=step,
+                step_name=step_name,
+                segment="all",
+                week=None,
+                tracks_opens=rows[0].tracks_opens,
+                **{name: _sum(getattr(row, name) for row in rows) for name in COUNTS},
+            )
+        )
+    return combined
+
+
+def _sum(values) -> int | None:
+    values = list(values)
+    return None if any(value is None for value in values) else sum(values)

@@ -1,0 +1,130 @@
+"""Reads of the staff application: what the screens show, always for one library."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from patronflow.journeys.models import Journey, Step, Variant
+from patronflow.journeys.queries import JourneyRow, journeys_overview
+from patronflow.members.models import Library, Member
+from patronflow.profiles.models import Segment
+from patronflow.reports.queries import VariantFigures, figures_by_variant
+from patronflow.staff.models import StaffProfile
+
+SAMPLES_PER_SEGMENT = 3
+LOOKUP_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class JourneyCard:
+    """A journey on the dashboard: its overview row, its id and what its mails did."""
+
+    pk: int
+    row: JourneyRow
+    sent: int
+    opened: int
+    clicked: int
+    unsubscribed: int
+
+
+def dashboard(library: Library) -> list[JourneyCard]:
+    ids = dict(library.journeys.values_list("key", "pk"))
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for figures in figures_by_variant(library):
+        for name in ("sent", "opened", "clicked", "unsubscribed"):
+            totals[figures.journey][name] += getattr(figures, name)
+    return [
+        JourneyCard(
+            pk=ids[row.key],
+            row=row,
+            **{n: totals[row.key][n] for n in ("sent", "opened", "clicked", "unsubscribed")},
+        )
+        for row in journeys_overview(library)
+    ]
+
+
+def warnings(library: Library) -> list[str]:
+    """What a marketer must know before anything else, in their language."""
+    from django.utils.translation import gettext as _
+
+    found = []
+    if library.sending_paused_at:
+        found.append(
+            _("Sending is paused for this library: %(reason)s")
+            % {"reason": library.sending_paused_reason or "-"}
+        )
+    if not library.sender_email:
+        found.append(_("No sender address is set: no mail can leave."))
+    for name in library.journeys.filter(status=Journey.Status.PAUSED).values_list(
+        "name", flat=True
+    ):
+        found.append(_("The journey %(name)s is paused.") % {"name": name})
+    return found
+
+
+def steps_of(journey: Journey) -> list[Step]:
+    return list(journey.current_version.steps.order_by("position").prefetch_related("variants"))
+
+
+def variant_of(journey: Journey, position: int, segment: str) -> Variant | None:
+    return (
+        Variant.objects.filter(
+            step__version=journey.current_version, step__position=position, segment=segment
+        )
+        .select_related("step")
+        .first()
+    )
+
+
+def sample_members(
+    library: Library, per_segment: int = SAMPLES_PER_SEGMENT
+) -> list[tuple[str, list[Member]]]:
+    """A few members of each reading segment to preview a mail as, labelled by segment."""
+    samples = []
+    for segment, label in Segment.choices:
+        condition = Q(reading_profile__segment=segment)
+        if segment == Segment.UNKNOWN:
+            condition |= Q(reading_profile__isnull=True)
+        members = list(
+            Member.objects.filter(library=library)
+            .filter(condition)
+            .order_by("external_id")[:per_segment]
+        )
+        if members:
+            samples.append((str(label), members))
+    return samples
+
+
+def segment_of(member: Member) -> str:
+    profile = getattr(member, "reading_profile", None)
+    return profile.segment if profile is not None else Segment.UNKNOWN
+
+
+def report(library: Library) -> list[VariantFigures]:
+    return figures_by_variant(library)
+
+
+def find_members(library: Library, text: str) -> QuerySet[Member]:
+    """Members of the library by their exact library id or e-mail address: no browsing."""
+    text = text.strip()
+    if not text:
+        return Member.objects.none()
+    return (
+        Member.objects.filter(library=library)
+        .filter(Q(external_id=text) | Q(email__iexact=text))
+        .order_by("external_id")[:LOOKUP_LIMIT]
+    )
+
+
+def staff_accounts() -> QuerySet[StaffProfile]:
+    return StaffProfile.objects.select_related("user", "library").order_by(
+        "library__code", "user__username"
+    )
+
+
+def today() -> dt.date:
+    from django.utils import timezone
+
+    return timezone.localdate()

@@ -1,0 +1,170 @@
+"""Writes of the staff application: staff accounts, and the edits a marketer makes.
+
+Every change to journeys, libraries and members goes through the owning app's services;
+this module only turns form input into their calls.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from patronflow.journeys.definitions import Installed, export_definition, install_journey
+from patronflow.journeys.models import Journey
+from patronflow.mail.rendering import RenderedMail, render_mail
+from patronflow.mail.smtp import SmtpServer, SmtpSession
+from patronflow.members.models import Library, Member
+from patronflow.profiles.queries import popular_titles
+from patronflow.staff.models import MARKETER_SEATS, StaffProfile
+
+TIPS_IN_PREVIEW = 3
+
+
+class StaffError(ValueError):
+    """A staff change that is refused; the message is meant for the person who asked."""
+
+
+def seats_full_message(library: Library) -> str:
+    return _(
+        "%(library)s already has %(count)d marketer accounts, the most a library may have. "
+        "Remove one before adding another."
+    ) % {"library": library.name, "count": len(MARKETER_SEATS)}
+
+
+def add_staff(
+    username: str,
+    *,
+    email: str,
+    password: str,
+    role: str,
+    library: Library | None = None,
+) -> AbstractBaseUser:
+    """Create a staff login. Marketers take one of their library's two seats; the seat's
+    unique constraint refuses a third even when two requests race."""
+    user_model = get_user_model()
+    if role not in StaffProfile.Role.values:
+        raise StaffError(_("Unknown role %(role)s.") % {"role": role})
+    if role == StaffProfile.Role.MARKETER and library is None:
+        raise StaffError(_("A library marketer needs a library."))
+    if role == StaffProfile.Role.ADMIN:
+        library = None
+    if user_model.objects.filter(username=username).exists():
+        raise StaffError(_("The user name %(username)s is taken.") % {"username": username})
+    candidate = user_model(username=username, email=email)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as error:
+        raise StaffError(" ".join(error.messages)) from None
+    try:
+        with transaction.atomic():
+            seat = None
+            if library is not None:
+                Library.objects.select_for_update().get(pk=library.pk)
+                taken = set(
+                    StaffProfile.objects.filter(library=library).values_list("seat", flat=True)
+                )
+                free = [number for number in MARKETER_SEATS if number not in taken]
+                if not free:
+                    raise StaffError(seats_full_message(library))
+                seat = free[0]
+            user = user_model.objects.create_user(username=username, email=email, password=password)
+            StaffProfile.objects.create(user=user, role=role, library=library, seat=seat)
+    except IntegrityError:
+        raise StaffError(seats_full_message(library) if library else _("Try again.")) from None
+    return user
+
+
+def remove_staff(user: AbstractBaseUser) -> None:
+    """Delete a staff login, which frees its seat."""
+    user.delete()
+
+
+@dataclass(frozen=True)
+class MailDraft:
+    subject: str
+    preheader: str
+    body: str
+    with_reading_tips: bool
+
+
+def save_variant(journey: Journey, position: int, segment: str, draft: MailDraft) -> Installed:
+    """Save one mail through the journey's definition, so it is checked like any import and
+    a journey that members are already in gets a new version instead of changing under them.
+    Raises InvalidJourney with the step, field, line and message."""
+    definition = export_definition(journey)
+    step = next(s for s in definition["steps"] if s["position"] == position)
+    variant = next(v for v in step["variants"] if v["segment"] == segment)
+    variant.update(
+        subject=draft.subject,
+        preheader=draft.preheader,
+        body=draft.body,
+        with_reading_tips=draft.with_reading_tips,
+    )
+    return install_journey(journey.library, definition)
+
+
+def render_preview(
+    library: Library, member: Member, segment: str, draft: MailDraft, today: dt.date
+) -> RenderedMail:
+    """The mail as this member would get it (links point at message 0, which does not exist,
+    so nothing in a preview can be tracked). Raises TemplateProblem."""
+    tips = (
+        popular_titles(library, segment, today)[:TIPS_IN_PREVIEW] if draft.with_reading_tips else []
+    )
+    return render_mail(
+        message_id=0,
+        member=member,
+        library=library,
+        subject=draft.subject,
+        preheader=draft.preheader,
+        body=draft.body,
+        reading_tips=tips,
+    )
+
+
+def send_test_mail(library: Library, rendered: RenderedMail, to_email: str) -> None:
+    """Send a preview to a staff member over the same SMTP server the journeys use
+    (settings.SMTP_URL). Raises StaffError when it cannot."""
+    if not library.sender_email:
+        raise StaffError(_("Set the sender address in the library settings first."))
+    if not to_email:
+        raise StaffError(_("Your account has no e-mail address."))
+    mail = EmailMessage()
+    mail["From"] = library.from_address
+    mail["To"] = Address(addr_spec=to_email)
+    mail["Subject"] = f"[TEST] {rendered.subject}"
+    mail["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    mail["Message-ID"] = make_msgid(domain=library.sender_email.rpartition("@")[2])
+    mail.set_content(rendered.text)
+    mail.add_alternative(rendered.html, subtype="html")
+    try:
+        with SmtpSession(SmtpServer.from_url(settings.SMTP_URL), timeout=15) as session:
+            session.send(mail, library.sender_email, to_email)
+    except Exception as error:  # any SMTP or URL problem is the marketer's message to read
+        raise StaffError(
+            _("The test mail could not be sent: %(error)s") % {"error": error}
+        ) from None
+
+
+BRANDING = ("brand_colour", "logo_url")
+
+
+def change_branding(library: Library, **changes: str) -> Library:
+    """Brand colour and logo; members.services.change_library does not take them (yet).
+    Raises ValidationError per field."""
+    for name, value in changes.items():
+        if name not in BRANDING:
+            raise TypeError(name)
+        setattr(library, name, value.strip())
+    library.full_clean(exclude=[f.name for f in Library._meta.fields if f.name not in changes])
+    library.save(update_fields=list(changes))
+    return library

@@ -1,0 +1,374 @@
+"""The staff screens. Thin: each finds its rows through access.py (scoped to the library)
+and calls the apps' services and queries."""
+
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from patronflow.journeys import services as journey_services
+from patronflow.journeys.definitions import InvalidJourney
+from patronflow.journeys.models import Journey
+from patronflow.journeys.queries import segment_sizes
+from patronflow.mail.rendering import TemplateProblem
+from patronflow.members import services as member_services
+from patronflow.members.imports import ImportFileError, import_file
+from patronflow.members.models import Library, Member
+from patronflow.privacy.services import record
+from patronflow.profiles.models import Segment
+from patronflow.profiles.services import reclassify_items, refresh_after_import
+from patronflow.staff import queries, services
+from patronflow.staff.access import SESSION_LIBRARY, get_scoped, staff_view
+from patronflow.staff.forms import (
+    ImportForm,
+    LibrarySettingsForm,
+    LookupForm,
+    MailForm,
+    PreviewForm,
+    StaffAccountForm,
+)
+from patronflow.staff.templatetags.staff import status_label
+
+DEFAULT_SEGMENT = "default"  # the fallback variant (segment '') in URLs
+PREVIEW_SESSION = "staff_preview"
+# A preview shows the mail with its own inline styles, inside our page and nothing else.
+PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "frame-ancestors 'self'; sandbox"
+)
+
+
+def _operator(request: HttpRequest) -> str:
+    return f"staff:{request.user.get_username()}"
+
+
+@staff_view
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "staff/dashboard.html",
+        {
+            "cards": queries.dashboard(request.library),
+            "warnings": queries.warnings(request.library),
+            "libraries": Library.objects.order_by("code") if request.staff.is_admin else [],
+        },
+    )
+
+
+@staff_view(admin=True)
+@require_POST
+def choose_library(request: HttpRequest) -> HttpResponse:
+    library = Library.objects.filter(pk=request.POST.get("library")).first()
+    if library is None:
+        raise Http404
+    request.session[SESSION_LIBRARY] = library.pk
+    return redirect("staff:dashboard")
+
+
+@staff_view
+def journey_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "staff/journeys.html", {"cards": queries.dashboard(request.library)})
+
+
+def _journey(request: HttpRequest, pk: int) -> Journey:
+    return get_scoped(request, Journey.objects.select_related("library"), pk=pk)
+
+
+@staff_view
+def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    journey = _journey(request, pk)
+    version = journey.current_version
+    return render(
+        request,
+        "staff/journey.html",
+        {
+            "journey": journey,
+            "version": version,
+            "steps": queries.steps_of(journey),
+            "versions": journey.versions.order_by("-number"),
+            "actions": _actions(journey),
+            "default_segment": DEFAULT_SEGMENT,
+        },
+    )
+
+
+def _actions(journey: Journey) -> list[tuple[str, str]]:
+    """The lifecycle buttons that make sense now (the service still decides)."""
+    labels = {"active": _("Activate"), "paused": _("Pause"), "archived": _("Archive")}
+    return [(status, labels[status]) for status in journey_services.allowed_transitions(journey)]
+
+
+@staff_view
+@require_POST
+def journey_status(request: HttpRequest, pk: int) -> HttpResponse:
+    journey = _journey(request, pk)
+    try:
+        journey_services.change_status(journey, request.POST.get("status", ""), queries.today())
+    except (journey_services.LifecycleError, ValueError) as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(
+            request,
+            _("%(name)s is now %(status)s.")
+            % {"name": journey.name, "status": status_label(journey.status)},
+        )
+    return redirect("staff:journey", pk=journey.pk)
+
+
+def _segment(segment: str) -> str:
+    if segment == DEFAULT_SEGMENT:
+        return ""
+    if segment not in Segment.values:
+        raise Http404
+    return segment
+
+
+def _draft(form: MailForm) -> services.MailDraft:
+    data = form.cleaned_data
+    return services.MailDraft(
+        subject=data["subject"],
+        preheader=data["preheader"],
+        body=data["body"],
+        with_reading_tips=data["with_reading_tips"],
+    )
+
+
+@staff_view
+def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
+    journey = _journey(request, pk)
+    variant = queries.variant_of(journey, position, _segment(segment))
+    if variant is None:
+        raise Http404
+    if request.method == "POST":
+        form = MailForm(request.POST)
+        if form.is_valid():
+            try:
+                installed = services.save_variant(journey, position, variant.segment, _draft(form))
+            except InvalidJourney as problem:
+                form.add_error(None, str(problem))
+            else:
+                messages.success(request, _saved_message(installed))
+                return redirect(request.path)
+    else:
+        form = MailForm(
+            initial={
+                "subject": variant.subject,
+                "preheader": variant.preheader,
+                "body": variant.body,
+                "with_reading_tips": variant.with_reading_tips,
+            }
+        )
+    return render(
+        request,
+        "staff/mail_editor.html",
+        {
+            "journey": journey,
+            "variant": variant,
+            "step": variant.step,
+            "segment": segment,
+            "form": form,
+            "samples": queries.sample_members(request.library),
+        },
+    )
+
+
+def _saved_message(installed) -> str:
+    number = installed.version.number
+    if installed.outcome == "new version":
+        return _(
+            "Saved as version %(number)d. Members already on their way finish on version "
+            "%(previous)d; new members get this one."
+        ) % {"number": number, "previous": number - 1}
+    if installed.outcome == "unchanged":
+        return _("Nothing changed.")
+    return _("Saved (version %(number)d: nobody has entered it yet).") % {"number": number}
+
+
+def _preview(request: HttpRequest, pk: int, position: int, segment: str):
+    """The posted draft rendered as the chosen member: (form, member, rendered, problem)."""
+    journey = _journey(request, pk)
+    if queries.variant_of(journey, position, _segment(segment)) is None:
+        raise Http404
+    form = PreviewForm(request.POST)
+    if not form.is_valid():
+        return form, None, None, _("Fill in subject and body first.")
+    member = get_scoped(
+        request, Member.objects.select_related("reading_profile"), pk=form.cleaned_data["member"]
+    )
+    try:
+        rendered = services.render_preview(
+            request.library, member, queries.segment_of(member), _draft(form), queries.today()
+        )
+    except TemplateProblem as problem:
+        return form, member, None, str(problem)
+    return form, member, rendered, ""
+
+
+@staff_view
+@require_POST
+def mail_preview(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
+    """The HTMX fragment: subject and an iframe with the mail, or the template's problem."""
+    _form, member, rendered, problem = _preview(request, pk, position, segment)
+    frame_url = ""
+    if rendered is not None:
+        key = f"{pk}/{position}/{segment}"
+        request.session[PREVIEW_SESSION] = {"key": key, "html": rendered.html}
+        frame_url = reverse("staff:preview_frame", args=[pk, position, segment])
+    return render(
+        request,
+        "staff/_preview.html",
+        {"member": member, "rendered": rendered, "problem": problem, "frame_url": frame_url},
+    )
+
+
+@staff_view
+@xframe_options_sameorigin
+def preview_frame(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
+    _journey(request, pk)
+    stored = request.session.get(PREVIEW_SESSION) or {}
+    if stored.get("key") != f"{pk}/{position}/{segment}":
+        raise Http404
+    response = HttpResponse(stored["html"])
+    response.headers["Content-Security-Policy"] = PREVIEW_POLICY
+    return response
+
+
+@staff_view
+@require_POST
+def mail_test(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
+    _form, _member, rendered, problem = _preview(request, pk, position, segment)
+    if rendered is not None:
+        try:
+            services.send_test_mail(request.library, rendered, request.user.email)
+        except services.StaffError as error:
+            problem = str(error)
+    return render(
+        request,
+        "staff/_test_sent.html",
+        {"problem": problem, "address": request.user.email},
+    )
+
+
+@staff_view
+def segment_list(request: HttpRequest) -> HttpResponse:
+    sizes = segment_sizes(request.library, queries.today())
+    return render(request, "staff/segments.html", {"sizes": sizes})
+
+
+@staff_view
+def imports(request: HttpRequest) -> HttpResponse:
+    summary = None
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        kind = form.cleaned_data["kind"]
+        upload = form.cleaned_data["file"]
+        with tempfile.TemporaryDirectory(prefix="patronflow-upload-") as folder:
+            path = Path(folder) / Path(upload.name).name
+            with path.open("wb") as target:
+                for chunk in upload.chunks():
+                    target.write(chunk)
+            try:
+                summary = import_file(request.library, kind, path)
+            except ImportFileError as problem:
+                form.add_error("file", str(problem).replace(str(path), upload.name))
+            else:
+                summary.source = upload.name
+                _refresh_after(request.library, kind, summary)
+    return render(request, "staff/imports.html", {"form": form, "summary": summary})
+
+
+def _refresh_after(library: Library, kind: str, summary) -> None:
+    """What `patronflow import` does after loading: keep the reading profiles current."""
+    if kind == "loans":
+        refresh_after_import(library, summary.members_with_new_loans, queries.today())
+    elif kind == "items":
+        reclassify_items(library, queries.today())
+
+
+@staff_view
+def report(request: HttpRequest) -> HttpResponse:
+    return render(request, "staff/report.html", {"figures": queries.report(request.library)})
+
+
+@staff_view
+def member_lookup(request: HttpRequest) -> HttpResponse:
+    form = LookupForm(request.GET or None)
+    found = []
+    if form.is_valid():
+        found = list(queries.find_members(request.library, form.cleaned_data["q"]))
+        for member in found:
+            record("viewed", operator=_operator(request), library=request.library,
+                   external_id=member.external_id)  # fmt: skip
+    return render(request, "staff/members.html", {"form": form, "found": found})
+
+
+@staff_view
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_scoped(request, Member.objects.select_related("reading_profile"), pk=pk)
+    record("viewed", operator=_operator(request), library=request.library,
+           external_id=member.external_id)  # fmt: skip
+    enrolments = member.enrolments.select_related("journey").order_by("-entered_on")
+    return render(
+        request,
+        "staff/member.html",
+        {"member": member, "segment": queries.segment_of(member), "enrolments": enrolments},
+    )
+
+
+@staff_view
+def library_settings(request: HttpRequest) -> HttpResponse:
+    library = request.library
+    form = LibrarySettingsForm(request.POST or None, instance=Library.objects.get(pk=library.pk))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        details = {n: data[n] for n in member_services.DETAILS if n in data}
+        branding = {n: data[n] for n in services.BRANDING}
+        try:
+            member_services.change_library(library, **details)
+            services.change_branding(library, **branding)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            messages.success(request, _("The library settings are saved."))
+            return redirect("staff:settings")
+    return render(request, "staff/settings.html", {"form": form})
+
+
+@staff_view(admin=True)
+def accounts(request: HttpRequest) -> HttpResponse:
+    form = StaffAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_staff(
+                data["username"], email=data["email"], password=data["password"],
+                role=data["role"], library=data["library"],
+            )  # fmt: skip
+        except services.StaffError as problem:
+            form.add_error(None, str(problem))
+        else:
+            messages.success(request, _("%(username)s can log in now.") % data)
+            return redirect("staff:accounts")
+    return render(request, "staff/accounts.html", {"form": form, "staff": queries.staff_accounts()})
+
+
+@staff_view(admin=True)
+@require_POST
+def remove_account(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_user_model().objects.filter(pk=pk, staff_profile__isnull=False).first()
+    if user is None:
+        raise Http404
+    if user == request.user:
+        raise PermissionDenied
+    services.remove_staff(user)
+    messages.success(request, _("%(username)s is removed.") % {"username": user.username})
+    return redirect("staff:accounts")

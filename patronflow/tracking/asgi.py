@@ -1,0 +1,152 @@
+"""The tracking server's application: pixel loads and clicks answered on the event loop,
+everything else (pages, forged links, the admin) by Django's own ASGI handler.
+
+A pixel or a click is the same check-classify-record-answer as in tracking/views.py, with the
+same headers, but skips middleware, URL resolving and response objects, and waits for its
+event's batch as a coroutine rather than a thread: most of a request's cost on a public
+endpoint that takes thousands a second. Events go through one group commit per process
+(tracking/recorder.py), so a 200 or 302 means the event is stored.
+"""
+
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "patronflow.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.asgi import get_asgi_application  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django.utils.encoding import iri_to_uri  # noqa: E402
+
+from patronflow.tracking import hits, queries, services  # noqa: E402
+from patronflow.tracking.recorder import EventNotStored, EverySecond, GroupCommit  # noqa: E402
+from patronflow.tracking.views import CONTENT_SECURITY_POLICY  # noqa: E402
+
+# How long a message's facts (links, sent time, the library's open-tracking switch) are
+# reused before being read again.
+CACHE_SECONDS = 30.0
+COMMON_HEADERS = [
+    (b"cache-control", b"no-store, private"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-robots-tag", b"noindex, nofollow"),
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+]
+PIXEL_HEADERS = [
+    (b"content-type", b"image/gif"),
+    (b"content-length", str(len(hits.PIXEL)).encode()),
+    *COMMON_HEADERS,
+]
+NOT_STORED_HEADERS = [(b"retry-after", b"1"), (b"content-length", b"0"), *COMMON_HEADERS]
+OPEN_PREFIX, OPEN_SUFFIX, CLICK_PREFIX = "/t/o/", ".gif", "/t/c/"
+
+
+class TrackingApplication:
+    def __init__(self, django_app, recorder: GroupCommit, cache: hits.FactsCache) -> None:
+        self.django_app = django_app
+        self.recorder = recorder
+        self.cache = cache
+        self.reads = ThreadPoolExecutor(4, thread_name_prefix="message-facts")
+        self.behind_proxy = settings.TRACKING_BEHIND_PROXY
+
+    async def __call__(self, scope: dict, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            path = scope["path"]
+            try:
+                if path.startswith(OPEN_PREFIX) and path.endswith(OPEN_SUFFIX):
+                    if await self._open(scope, path[len(OPEN_PREFIX) : -len(OPEN_SUFFIX)]):
+                        body = b"" if scope["method"] == "HEAD" else hits.PIXEL
+                        await _answer(send, 200, PIXEL_HEADERS, body)
+                        return
+                elif path.startswith(CLICK_PREFIX):
+                    destination = await self._click(scope, path[len(CLICK_PREFIX) :])
+                    if destination is not None:
+                        location = iri_to_uri(destination).encode("ascii")
+                        headers = [(b"location", location), (b"content-length", b"0")]
+                        await _answer(send, 302, [*headers, *COMMON_HEADERS], b"")
+                        return
+            except EventNotStored:
+                await _answer(send, 503, NOT_STORED_HEADERS, b"")
+                return
+        # Not ours to answer quickly (a page, a POST, a forged or expired link): Django's views
+        # give the full answer, e.g. the friendly "this link does not work" page.
+        await self.django_app(scope, receive, send)
+
+    async def _facts(self, message_id: int) -> queries.MessageFacts | None:
+        facts = self.cache.get(message_id)
+        if facts is hits.MISSING:
+            loop = asyncio.get_running_loop()
+            facts = await loop.run_in_executor(self.reads, queries.message_facts, message_id)
+            self.cache.put(message_id, facts)
+        return facts
+
+    async def _open(self, scope: dict, token: str) -> bool:
+        data = hits.open_token(token) if "/" not in token else None
+        if data is None:
+            return False
+        headers = _headers(scope)
+        row = hits.open_event(
+            await self._facts(data.message_id),
+            method=scope["method"],
+            user_agent=headers.get("user-agent", ""),
+            address=hits.client_address(
+                headers, (scope.get("client") or ("",))[0], forwarded=self.behind_proxy
+            ),
+            now=timezone.now(),
+        )
+        if row is False:
+            return False
+        if row is not None:
+            await self.recorder.record(row)
+        return True
+
+    async def _click(self, scope: dict, token: str) -> str | None:
+        data = hits.click_token(token) if "/" not in token else None
+        if data is None:
+            return None
+        found = hits.click_event(
+            await self._facts(data.message_id),
+            data.link_index,
+            method=scope["method"],
+            user_agent=_headers(scope).get("user-agent", ""),
+            now=timezone.now(),
+        )
+        if found is None:
+            return None
+        destination, row = found
+        await self.recorder.record(row)
+        return destination
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.recorder.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _headers(scope: dict) -> dict[str, str]:
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+
+
+async def _answer(send, status: int, headers: list, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+application = TrackingApplication(
+    get_asgi_application(),
+    GroupCommit(services.store_events, after_write=EverySecond(services.mark_link_sweeps)),
+    hits.FactsCache(CACHE_SECONDS),
+)

@@ -1,0 +1,213 @@
+"""What comes back after sending: bounces and complaints, as real mail servers write them,
+read from the maildir that receives the return paths, and what they do to later mail."""
+
+import datetime as dt
+import mailbox
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from patronflow.journeys.services import tick
+from patronflow.mail import verp
+from patronflow.mail.models import Bounce, Message, Suppression
+from tests.factories import TODAY, MemberFactory, MessageFactory, at
+
+REPORTS = Path(__file__).parent / "reports"
+
+
+@pytest.fixture
+def maildir(tmp_path) -> Path:
+    mailbox.Maildir(tmp_path / "bounces", create=True)
+    return tmp_path / "bounces"
+
+
+def welcomed(library, smtp_server, **fields):
+    """A new member who got welcome mail 1."""
+    member = MemberFactory(library=library, registered_on=TODAY, **fields)
+    tick(at(TODAY))
+    return member, Message.objects.get(enrolment__member=member, step__position=1)
+
+
+def arrives(maildir: Path, report: str, message: Message, recipient: str = "") -> None:
+    """A report about `message`, as the mail server would deliver it to the maildir."""
+    domain = message.library.sender_email.rpartition("@")[2]
+    text = (
+        (REPORTS / report)
+        .read_text()
+        .format(
+            return_path=verp.return_path(message.pk, domain),
+            unsubscribe=verp.unsubscribe_address(message.pk, domain),
+            token=verp.message_token(message.pk),
+            recipient=recipient or message.to_email,
+            domain=domain,
+        )
+    )
+    mailbox.Maildir(maildir).add(text.encode())
+
+
+def read_bounces(maildir: Path, capsys) -> str:
+    call_command("bounces", "--maildir", str(maildir))
+    return capsys.readouterr().out
+
+
+def test_a_hard_bounce_suppresses_the_address_at_once(library, smtp_server, maildir, capsys):
+    member, message = welcomed(library, smtp_server)
+    arrives(maildir, "postfix_hard_bounce.eml", message)
+
+    output = read_bounces(maildir, capsys)
+
+    assert "1 hard" in output and "1 addresses suppressed" in output
+    suppression = Suppression.objects.get(library=library)
+    assert (suppression.email, suppression.reason) == (member.email, "hard_bounce")
+    assert suppression.source_message_id == message.pk
+    bounce = Bounce.objects.get()
+    assert (bounce.status_code, bounce.kind) == ("5.1.1", Bounce.Kind.HARD)
+    assert "User unknown" in bounce.diagnostic
+
+    tick(at(TODAY + dt.timedelta(days=7)))  # welcome mail 2 is due: not to this address
+    assert len(smtp_server.to(member.email)) == 1
+    assert not Message.objects.filter(enrolment__member=member, step__position=2).exists()
+
+
+def test_soft_bounces_suppress_only_when_they_repeat(library, smtp_server, maildir, capsys):
+    _, message = welcomed(library, smtp_server)
+
+    for _ in range(2):
+        arrives(maildir, "exchange_mailbox_timeout.eml", message)
+    read_bounces(maildir, capsys)
+    assert not Suppression.objects.exists()
+    assert Bounce.objects.filter(kind=Bounce.Kind.SOFT).count() == 2
+
+    arrives(maildir, "exchange_mailbox_timeout.eml", message)
+    read_bounces(maildir, capsys)
+    assert Suppression.objects.get().reason == Suppression.Reason.SOFT_BOUNCES
+
+
+def test_soft_bounces_long_ago_do_not_count(library, smtp_server, maildir, capsys):
+    _, message = welcomed(library, smtp_server)
+    for _ in range(2):
+        arrives(maildir, "exchange_mailbox_timeout.eml", message)
+    read_bounces(maildir, capsys)
+    Bounce.objects.update(received_at=timezone.now() - dt.timedelta(days=31))
+
+    arrives(maildir, "exchange_mailbox_timeout.eml", message)
+    read_bounces(maildir, capsys)
+
+    assert not Suppression.objects.exists()
+
+
+def test_a_complaint_suppresses_and_unsubscribes(library, smtp_server, maildir, capsys):
+    member, message = welcomed(library, smtp_server)
+    arrives(maildir, "yahoo_arf_complaint.eml", message, recipient="redacted@yahoo.com")
+
+    output = read_bounces(maildir, capsys)
+
+    assert "1 complaint" in output
+    member.refresh_from_db()
+    assert member.unsubscribed_at is not None
+    assert Suppression.objects.get().reason == Suppression.Reason.COMPLAINT
+    assert Suppression.objects.get().email == member.email  # the address we sent to
+
+
+def test_an_unsubscribe_mail_unsubscribes_without_suppressing(
+    library, smtp_server, maildir, capsys
+):
+    member, message = welcomed(library, smtp_server)
+    arrives(maildir, "mailto_unsubscribe.eml", message)
+
+    read_bounces(maildir, capsys)
+
+    member.refresh_from_db()
+    assert member.unsubscribed_at is not None
+    assert not Suppression.objects.exists()
+
+
+@pytest.mark.parametrize("report", ["delayed_warning.eml", "out_of_office.eml"])
+def test_warnings_and_auto_replies_change_nothing(library, smtp_server, maildir, capsys, report):
+    _, message = welcomed(library, smtp_server)
+    arrives(maildir, report, message)
+
+    output = read_bounces(maildir, capsys)
+
+    assert "1 mails ignored" in output
+    assert not Bounce.objects.exists() and not Suppression.objects.exists()
+
+
+def test_a_forged_return_path_suppresses_nobody(library, smtp_server, maildir, capsys):
+    _, message = welcomed(library, smtp_server)
+    arrives(maildir, "postfix_hard_bounce.eml", message)
+    forged = maildir / "new" / next(iter((maildir / "new").iterdir())).name
+    text = forged.read_text()
+    token = verp.message_token(message.pk)
+    forged.write_text(text.replace(token, token[:-4] + "0000"))
+
+    read_bounces(maildir, capsys)
+
+    assert not Suppression.objects.exists()
+
+
+def test_reading_the_maildir_twice_acts_once(library, smtp_server, maildir, capsys):
+    _, message = welcomed(library, smtp_server)
+    arrives(maildir, "exchange_mailbox_timeout.eml", message)
+
+    read_bounces(maildir, capsys)
+    read_bounces(maildir, capsys)
+
+    assert Bounce.objects.count() == 1
+
+
+def test_staff_can_list_and_remove_a_suppressed_address(library, smtp_server, maildir, capsys):
+    member, message = welcomed(library, smtp_server)
+    arrives(maildir, "postfix_hard_bounce.eml", message)
+    read_bounces(maildir, capsys)
+
+    call_command("suppressions", "list", "--library", "gent")
+    listing = capsys.readouterr().out
+    assert member.email in listing and "Hard bounce" in listing
+
+    call_command("suppressions", "remove", "--library", "gent", member.email.upper())
+    assert not Suppression.objects.exists()
+    with pytest.raises(CommandError, match="not on gent's suppression list"):
+        call_command("suppressions", "remove", "--library", "gent", member.email)
+
+
+def test_a_suppressed_address_is_never_enrolled(library, smtp_server):
+    call_command("suppressions", "add", "--library", "gent", "Kim@Example.org")
+    MemberFactory(library=library, registered_on=TODAY, email="kim@example.org")
+
+    tick(at(TODAY))
+
+    assert smtp_server.messages == []
+    assert not Message.objects.exists()
+
+
+def test_too_many_complaints_pause_the_librarys_sending(library, smtp_server, maildir, capsys):
+    _, message = welcomed(library, smtp_server)
+    MessageFactory.create_batch(  # 199 more deliveries, without complaints
+        199,
+        enrolment__journey=message.enrolment.journey,
+        step=message.step,
+        variant=message.variant,
+        sent_at=timezone.now(),
+    )
+    arrives(maildir, "yahoo_arf_complaint.eml", message)
+
+    output = read_bounces(maildir, capsys)
+
+    library.refresh_from_db()
+    assert library.sending_paused_at is not None
+    assert library.sending_paused_reason.startswith("complaint rate 0.50% over the last 200")
+    assert "Sending paused for gent" in output
+    call_command("library", "list")
+    assert "PAUSED" in capsys.readouterr().out
+
+    MemberFactory(library=library, registered_on=TODAY)
+    tick(at(TODAY, hour=11))
+    assert len(smtp_server.messages) == 1  # only the first mail, sent before the pause
+
+    call_command("sending", "resume", "--library", "gent")
+    tick(at(TODAY, hour=12))
+    assert len(smtp_server.messages) == 2

@@ -1,0 +1,142 @@
+"""SMTP as an operator configures it: one kept connection, a rate limit, AUTH, retries that
+spread out, and permanent refusals that stay refused."""
+
+import datetime as dt
+import time
+
+import pytest
+
+from patronflow.journeys.services import tick
+from patronflow.mail.models import Message
+from patronflow.mail.smtp import SmtpServer
+from tests.conftest import RecordingHandler
+from tests.factories import TODAY, MemberFactory, at
+from tests.mail.servers import password_check, running
+
+
+def new_members(library, count: int):
+    return [MemberFactory(library=library, registered_on=TODAY) for _ in range(count)]
+
+
+def test_many_batches_share_one_kept_connection(library, smtp_server, settings):
+    settings.SEND_BATCH_SIZE = 4
+    new_members(library, 10)
+
+    tick(at(TODAY))
+    new_members(library, 3)
+    tick(at(TODAY, hour=11))
+
+    assert len(smtp_server.messages) == 13
+    assert smtp_server.handler.connections == 1
+
+
+def test_the_rate_limit_spaces_the_mails(library, smtp_server, settings):
+    settings.SMTP_RATE = 20  # messages a second
+    new_members(library, 11)
+
+    started = time.monotonic()
+    tick(at(TODAY))
+    elapsed = time.monotonic() - started
+
+    assert len(smtp_server.messages) == 11
+    assert elapsed >= 10 / 20
+
+
+def test_deferred_mails_come_back_spread_out_not_all_at_once(library, smtp_server):
+    members = new_members(library, 12)
+    for member in members:
+        smtp_server.reject(member.email, "421 4.7.0 Too many messages, slow down")
+
+    tick(at(TODAY, hour=10))
+
+    retries = list(Message.objects.values_list("next_attempt_at", flat=True))
+    assert len(set(retries)) == 12  # jitter: no two come back in the same instant
+    for moment in retries:
+        # the first retry: 5 minutes, with up to half of it taken off at random
+        assert at(TODAY, hour=10) + dt.timedelta(minutes=2.5) <= moment
+        assert moment <= at(TODAY, hour=10) + dt.timedelta(minutes=5)
+    assert set(Message.objects.values_list("status", "attempts")) == {(Message.Status.QUEUED, 1)}
+
+
+def test_the_second_retry_waits_twice_as_long(library, smtp_server):
+    [member] = new_members(library, 1)
+    smtp_server.reject(member.email, "451 4.3.0 Try again later")
+
+    tick(at(TODAY, hour=10))
+    tick(at(TODAY, hour=11))
+
+    message = Message.objects.get()
+    assert message.attempts == 2
+    assert (
+        at(TODAY, hour=11) + dt.timedelta(minutes=5)
+        <= message.next_attempt_at
+        <= at(TODAY, hour=11) + dt.timedelta(minutes=10)
+    )
+
+
+def test_a_permanent_refusal_at_the_end_of_data_fails_that_message(library, settings):
+    class RefusesContent(RecordingHandler):
+        async def handle_DATA(self, server, session, envelope):
+            if "spam" in envelope.rcpt_tos[0]:
+                return "554 5.7.1 Message rejected as spam"
+            return await super().handle_DATA(server, session, envelope)
+
+    ok, refused = new_members(library, 2)
+    refused.email = "spam-trap@example.org"
+    refused.save()
+    with running(RefusesContent()) as server:
+        settings.SMTP_URL = server.url
+        tick(at(TODAY))
+        tick(at(TODAY, hour=15))
+
+    assert [m["To"].addresses[0].addr_spec for m in server.messages] == [ok.email]
+    message = Message.objects.get(enrolment__member=refused)
+    assert (message.status, message.attempts) == (Message.Status.FAILED, 1)
+    assert message.last_error.startswith("554")
+
+
+def test_the_server_can_require_a_login(library, settings):
+    new_members(library, 2)
+    handler = RecordingHandler()
+    options = {
+        "authenticator": password_check("patronflow", "s3cret"),
+        "auth_required": True,
+        "auth_require_tls": False,
+    }
+    with (
+        pytest.warns(UserWarning, match="AUTH while not requiring TLS"),
+        running(handler, **options) as server,
+    ):
+        settings.SMTP_URL = server.url.replace("smtp://", "smtp://patronflow:s3cret@")
+        tick(at(TODAY))
+
+    assert len(server.messages) == 2
+
+
+def test_smtp_urls_name_tls_and_credentials():
+    assert SmtpServer.from_url("smtps://u%40lib:p%3Ass@mail.example.org") == SmtpServer(
+        "smtps", "mail.example.org", 465, "u@lib", "p:ss"
+    )
+    assert SmtpServer.from_url("smtp+starttls://relay.example.org").port == 587
+
+
+def test_pipelined_commands_keep_each_recipients_outcome(smtp_server):
+    """Against a server offering PIPELINING (RFC 2920), MAIL, RCPT and DATA go in one write;
+    a refused recipient still fails alone and the connection carries on."""
+    from patronflow.mail.smtp import PermanentFailure, SmtpSession, TemporaryFailure
+
+    smtp_server.reject("gone@example.org", "550 5.1.1 No such user")
+    smtp_server.reject("busy@example.org", "452 4.2.2 Mailbox full")
+    raw = b"From: a@lib.example\r\nTo: x@example.org\r\nSubject: hi\r\n\r\n.dot first\r\n"
+    with SmtpSession(SmtpServer.from_url(smtp_server.url)) as session:
+        session._pipelining = True  # aiosmtpd reads pipelined commands but does not offer it
+        with pytest.raises(PermanentFailure, match="550"):
+            session.send(raw, "bounces+1@lib.example", "gone@example.org")
+        with pytest.raises(TemporaryFailure, match="452"):
+            session.send(raw, "bounces+2@lib.example", "busy@example.org")
+        session.send(raw, "bounces+3@lib.example", "ok@example.org")
+
+    [mail] = smtp_server.messages
+    assert mail.get_content().splitlines() == [".dot first"]  # a leading dot survives
+    assert smtp_server.handler.envelopes == [("bounces+3@lib.example", ["ok@example.org"])]
+    assert smtp_server.handler.connections == 1

@@ -1,0 +1,74 @@
+"""The baseline: loans month by month since the launch, against the same months a year before."""
+
+import datetime as dt
+
+import pytest
+
+from patronflow.reports.baseline import add_months, baseline
+from tests.factories import (
+    EnrolmentFactory,
+    JourneyFactory,
+    LoanFactory,
+    MemberFactory,
+    MessageFactory,
+    at,
+)
+
+
+def loans(member, *days: dt.date) -> None:
+    for day in days:
+        LoanFactory(member=member, loaned_on=day)
+
+
+def test_each_month_since_launch_stands_against_the_same_month_a_year_earlier(db):
+    journey = JourneyFactory()
+    EnrolmentFactory(journey=journey, entered_on=dt.date(2026, 4, 20))
+    reader, other = MemberFactory(library=journey.library), MemberFactory(library=journey.library)
+    loans(reader, dt.date(2025, 4, 3), dt.date(2025, 5, 9), dt.date(2025, 5, 30))
+    loans(other, dt.date(2025, 5, 2), dt.date(2025, 6, 29))  # June: after the 15th
+    loans(reader, dt.date(2026, 4, 1), dt.date(2026, 5, 5), dt.date(2026, 6, 10))
+
+    months = baseline(journey.library, as_of=dt.date(2026, 6, 15))
+
+    assert [(m.month, m.baseline_month) for m in months] == [
+        (dt.date(2026, 4, 1), dt.date(2025, 4, 1)),
+        (dt.date(2026, 5, 1), dt.date(2025, 5, 1)),
+        (dt.date(2026, 6, 1), dt.date(2025, 6, 1)),
+    ]
+    assert [(m.loans, m.baseline_loans) for m in months] == [(1, 1), (1, 3), (1, 0)]
+    assert months[1].baseline_borrowers == 2
+    assert months[1].loans_change == pytest.approx(-2 / 3)
+    assert months[2].partial_through == 15  # the current month, counted to the same day
+
+
+def test_a_chosen_baseline_period_replaces_last_year(db):
+    journey = JourneyFactory()
+    member = MemberFactory(library=journey.library)
+    loans(member, dt.date(2026, 1, 10), dt.date(2026, 1, 11))
+
+    [march] = baseline(
+        journey.library,
+        as_of=dt.date(2026, 3, 31),
+        since=dt.date(2026, 3, 1),
+        baseline_from=dt.date(2026, 1, 1),
+    )
+
+    assert (march.baseline_month, march.baseline_loans) == (dt.date(2026, 1, 1), 2)
+
+
+def test_no_baseline_before_a_journey_has_started(db):
+    assert baseline(JourneyFactory().library, as_of=dt.date(2026, 6, 1)) == []
+
+
+def test_months_roll_over_the_year():
+    assert add_months(dt.date(2026, 11, 1), 3) == dt.date(2027, 2, 1)
+    assert add_months(dt.date(2026, 1, 1), -12) == dt.date(2025, 1, 1)
+
+
+def test_the_launch_is_the_first_mail_not_an_entry_dated_back(db):
+    enrolment = EnrolmentFactory(entered_on=dt.date(2026, 2, 20))  # registered in February
+    MessageFactory(enrolment=enrolment, sent_at=at(dt.date(2026, 3, 2)))
+
+    months = baseline(enrolment.journey.library, as_of=dt.date(2026, 3, 31))
+
+    assert [m.month for m in months] == [dt.date(2026, 3, 1)]

@@ -1,0 +1,135 @@
+"""The benchmark shows libraries side by side without a cell under 10 members being shown or
+derivable from the totals — by an outsider, or by a library that knows its own figures."""
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from patronflow.reports.benchmark import (
+    SMALL_CELL,
+    benchmark_counts,
+    cross_library_benchmark,
+    suppress,
+    suppress_column,
+)
+from tests.factories import EnrolmentFactory, LibraryFactory, MessageFactory
+
+counts = st.one_of(st.integers(0, 12), st.integers(0, 400))
+tables = st.integers(1, 7).flatmap(
+    lambda libraries: st.dictionaries(
+        st.sampled_from([f"lib{n}" for n in range(libraries)]),
+        st.fixed_dictionaries({"mailed": counts, "clicked": counts}),
+        min_size=libraries,
+        max_size=libraries,
+    )
+)
+
+
+def bounds(values: dict[str, int], hidden: set[str], total: int | None, cell: str) -> tuple:
+    """What someone who sees the shown cells and the total can know about a hidden cell: its
+    least and greatest possible value (a linear programme over non-negative cells)."""
+    unknown = sorted(hidden)
+    if total is None:
+        return 0, float("inf")
+    equality = [[1.0] * len(unknown)]
+    remaining = [total - sum(v for name, v in values.items() if name not in hidden)]
+    target = [1.0 if name == cell else 0.0 for name in unknown]
+    low = linprog(target, A_eq=equality, b_eq=remaining, bounds=(0, None))
+    high = linprog([-weight for weight in target], A_eq=equality, b_eq=remaining, bounds=(0, None))
+    return round(low.fun), round(-high.fun)
+
+
+@settings(max_examples=80, deadline=None)
+@given(tables)
+def test_no_small_cell_is_shown_or_can_be_worked_out_from_the_totals(table):
+    suppressed = suppress(table)
+
+    for column in ("mailed", "clicked"):
+        values = {code: row[column] for code, row in table.items()}
+        hidden = {code for code, row in suppressed.rows.items() if row[column] is None}
+        total = suppressed.totals[column]
+        assert all(values[code] >= SMALL_CELL for code in set(values) - hidden)
+        assert total is None or total >= SMALL_CELL
+        for insider in [None, *hidden]:
+            # A library that knows its own cell takes it out of the unknowns.
+            known = {name: v for name, v in values.items() if name != insider}
+            unknown = hidden - {insider}
+            left = None if total is None else total - (values[insider] if insider else 0)
+            for cell in unknown:
+                if values[cell] < SMALL_CELL:
+                    low, high = bounds(known, unknown, left, cell)
+                    assert low < high, f"{cell} derivable by {insider or 'an outsider'}"
+
+
+@given(tables)
+def test_shown_cells_and_totals_are_the_true_counts(table):
+    suppressed = suppress(table)
+    for code, row in suppressed.rows.items():
+        for column, value in row.items():
+            assert value is None or value == table[code][column]
+    for column, total in suppressed.totals.items():
+        assert total is None or total == sum(row[column] for row in table.values())
+
+
+def test_one_small_library_hides_the_next_smallest_too():
+    hidden, hide_total = suppress_column({"gent": 120, "brugge": 4, "aalst": 35, "lier": 60})
+    assert hidden == {"brugge", "aalst", "lier"}  # two would let aalst or lier work out brugge
+    assert not hide_total
+
+
+def test_a_network_of_two_hides_the_total_when_one_library_is_small():
+    hidden, hide_total = suppress_column({"gent": 120, "brugge": 4})
+    assert hidden == {"gent", "brugge"}
+    assert hide_total
+
+
+def test_a_rate_is_hidden_where_either_of_its_counts_is():
+    suppressed = suppress(
+        {
+            "gent": {"clicked": 5, "mailed": 400},
+            "brugge": {"clicked": 60, "mailed": 300},
+            "aalst": {"clicked": 20, "mailed": 8},
+            "lier": {"clicked": 40, "mailed": 200},
+        }
+    )
+    rates = {row["library"]: row["click_rate"] for row in suppressed.as_rows()}
+    assert rates["gent"] is None
+    assert rates["aalst"] is None
+    assert rates["total"] == pytest.approx(125 / 908)
+
+
+def test_a_library_sees_itself_against_the_rest_of_the_network():
+    suppressed = suppress(
+        {
+            "gent": {"mailed": 400},
+            "brugge": {"mailed": 300},
+            "aalst": {"mailed": 3},
+            "lier": {"mailed": 200},
+        }
+    )
+    mine = suppressed.versus_rest("brugge")
+    assert set(mine.rows) == {"brugge", "rest"}
+    # brugge is hidden as a complement of aalst's small cell, so the rest is too.
+    assert mine.rows["brugge"]["mailed"] is None
+    assert mine.rows["rest"]["mailed"] is None
+    assert suppressed.versus_rest("gent").rows["rest"]["mailed"] == 503
+
+
+def test_benchmark_counts_members_per_library_not_mails(db):
+    gent, brugge = LibraryFactory(code="gent"), LibraryFactory(code="brugge")
+    for _ in range(12):
+        enrolment = EnrolmentFactory(journey__library=gent)
+        MessageFactory(enrolment=enrolment)
+    MessageFactory(enrolment=EnrolmentFactory(journey__library=brugge))
+
+    counts = benchmark_counts(dt.date(2026, 6, 1))
+    shown = cross_library_benchmark(dt.date(2026, 6, 1))
+
+    assert counts["gent"]["mailed"] == 12
+    assert counts["brugge"]["mailed"] == 1
+    assert shown.rows["brugge"]["mailed"] is None
+    assert shown.rows["gent"]["mailed"] is None  # else the total would give brugge away
+    assert shown.totals["mailed"] is None

@@ -1,0 +1,151 @@
+"""The effect of the mails: mailed members against the holdout group, with honest verdicts."""
+
+import datetime as dt
+
+import pytest
+
+from patronflow.reports.effect import (
+    Outcome,
+    compare_means,
+    compare_rates,
+    effect_by_journey,
+    effect_of,
+    outcomes_of,
+)
+from tests.factories import (
+    EnrolmentFactory,
+    JourneyFactory,
+    LoanFactory,
+    MessageFactory,
+    StepFactory,
+    VariantFactory,
+    at,
+)
+
+ENTERED = dt.date(2026, 3, 2)
+AS_OF = dt.date(2026, 6, 30)
+
+
+def test_rate_interval_is_newcombes_hybrid_score_interval():
+    # Newcombe (1998), Statistics in Medicine 17:873, table II: 56/70 against 48/80.
+    result = compare_rates("came back", 56, 70, 48, 80)
+
+    assert result.lift == pytest.approx(0.2)
+    assert (result.low, result.high) == pytest.approx((0.0524, 0.3339), abs=1e-4)
+    assert result.p_value == pytest.approx(0.0087, abs=1e-3)
+    assert result.claimed
+
+
+def test_equal_groups_claim_nothing():
+    rates = compare_rates("came back", 40, 400, 40, 400)
+    means = compare_means("loans", [0, 1, 2, 3] * 10, [0, 1, 2, 3] * 10)
+
+    for result in (rates, means):
+        assert result.lift == pytest.approx(0)
+        assert result.p_value == pytest.approx(1)
+        assert not result.claimed
+        assert result.verdict.startswith("No effect shown")
+
+
+def test_welch_interval_holds_the_difference_of_means():
+    result = compare_means("loans", [2, 3, 4, 5, 3, 4] * 6, [1, 2, 1, 2, 3, 1] * 6)
+
+    assert result.lift == pytest.approx(3.5 - 5 / 3)
+    assert result.low < result.lift < result.high
+    assert result.claimed
+    assert "Mailed members did more" in result.verdict
+
+
+def test_too_few_members_get_not_enough_data_yet():
+    assert not compare_rates("came back", 9, 20, 1, 20).enough_data
+    # Enough members, but too few came back for the normal approximation.
+    assert not compare_rates("came back", 2, 500, 0, 50).enough_data
+    assert compare_rates("came back", 9, 20, 1, 20).verdict.startswith("Not enough data yet")
+
+
+def test_only_members_whose_window_has_passed_count():
+    outcomes = [Outcome(False, AS_OF - dt.timedelta(days=45)), Outcome(True, AS_OF)]
+
+    thirty, _, sixty, *_ = effect_of(outcomes, AS_OF)
+
+    assert (thirty.mailed_n, thirty.held_out_n) == (1, 0)
+    assert (sixty.mailed_n, sixty.held_out_n) == (0, 0)
+
+
+@pytest.fixture
+def dormant(db):
+    journey = JourneyFactory(key="dormant", version__entry={"inactive_for_days": 365})
+    VariantFactory(step=StepFactory(journey=journey, position=1, wait_days=2))
+    return journey
+
+
+def mail(enrolment, **fields):
+    step = enrolment.journey.current_version.steps.get()
+    return MessageFactory(enrolment=enrolment, step=step, variant=step.variants.get(), **fields)
+
+
+def test_mailed_members_clock_starts_at_sending_held_out_members_at_the_day_due(dormant):
+    mailed = EnrolmentFactory(journey=dormant, entered_on=ENTERED)
+    mail(mailed, sent_at=at(ENTERED + dt.timedelta(days=5)))
+    # Nobody who entered with this one was mailed: the clock starts on the due day.
+    held = EnrolmentFactory(
+        journey=dormant, entered_on=ENTERED - dt.timedelta(days=1), held_out=True
+    )
+    LoanFactory(member=mailed.member, loaned_on=ENTERED + dt.timedelta(days=4))  # before the mail
+    LoanFactory(member=mailed.member, loaned_on=ENTERED + dt.timedelta(days=15))
+    held.member.last_activity_on = ENTERED + dt.timedelta(days=39)  # a visit, no loan
+    held.member.save()
+
+    outcomes = {o.held_out: o for o in outcomes_of(dormant)}
+
+    assert outcomes[False].start == ENTERED + dt.timedelta(days=5)
+    assert outcomes[False].returned_after == 10
+    assert outcomes[False].loan_days == (10,)
+    assert outcomes[True].start == ENTERED + dt.timedelta(days=1)
+    assert outcomes[True].returned_after == 38
+    assert outcomes[True].loan_days == ()
+
+
+def test_a_mailed_member_whose_mail_never_left_still_counts_as_mailed(dormant):
+    enrolment = EnrolmentFactory(journey=dormant, entered_on=ENTERED)
+    mail(enrolment, status="failed")
+
+    [outcome] = outcomes_of(dormant)
+
+    assert not outcome.held_out
+    assert outcome.start == ENTERED + dt.timedelta(days=2)
+
+
+def test_effect_by_journey_finds_a_clear_effect_on_coming_back(dormant):
+    for number in range(80):
+        enrolment = EnrolmentFactory(journey=dormant, entered_on=ENTERED)
+        mail(enrolment, sent_at=at(ENTERED + dt.timedelta(days=2)))
+        if number % 2:
+            LoanFactory(member=enrolment.member, loaned_on=ENTERED + dt.timedelta(days=12))
+    for number in range(60):
+        enrolment = EnrolmentFactory(journey=dormant, entered_on=ENTERED, held_out=True)
+        if number % 10 == 0:
+            LoanFactory(member=enrolment.member, loaned_on=ENTERED + dt.timedelta(days=12))
+
+    [effect] = effect_by_journey(as_of=AS_OF)
+    came_back = effect.comparisons[0]
+
+    assert (effect.journey, effect.enrolments, effect.held_out) == ("dormant", 140, 60)
+    assert came_back.measure == "borrowed or visited within 30 days"
+    assert (came_back.mailed, came_back.held_out) == pytest.approx((0.5, 0.1))
+    assert came_back.claimed
+
+
+def test_held_out_members_clock_starts_when_those_who_entered_with_them_were_mailed(dormant):
+    # Entry dated back to the registration day; the mails left a week later.
+    mailed = EnrolmentFactory(journey=dormant, entered_on=ENTERED)
+    mail(mailed, sent_at=at(ENTERED + dt.timedelta(days=7)))
+    held = EnrolmentFactory(
+        journey=dormant, entered_on=ENTERED, held_out=True, member__last_activity_on=ENTERED
+    )
+    LoanFactory(member=held.member, loaned_on=ENTERED + dt.timedelta(days=3))  # before: not counted
+
+    outcomes = {o.held_out: o for o in outcomes_of(dormant)}
+
+    assert outcomes[True].start == outcomes[False].start == ENTERED + dt.timedelta(days=7)
+    assert outcomes[True].returned_after is None
