@@ -1,7 +1,9 @@
 """Synthetic library-system exports for bench/import.py: full files and a one-day delta.
 
-Deterministic for a seed. Loans fall on the 365 days before `today`; the delta holds the
-loans of `today` (new ids) and a day's new and changed members.
+Deterministic for a seed. Loans fall on the `loan_days` days (365 unless told) before `today`;
+the delta holds the loans of `today` (new ids) and a day's new and changed members. Over more
+days than the profiles' window (36 months: `loan_days` 1100 or more), each day's refresh also
+has loans leaving the window.
 """
 
 import csv
@@ -26,11 +28,18 @@ class Exports:
 
 
 def write_exports(
-    folder: Path, *, members: int, items: int, loans: int, today: dt.date, seed: int = 7
+    folder: Path,
+    *,
+    members: int,
+    items: int,
+    loans: int,
+    today: dt.date,
+    seed: int = 7,
+    loan_days: int = 365,
 ) -> Exports:
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    first_day = today - dt.timedelta(days=365)
+    first_day = today - dt.timedelta(days=loan_days)
     exports = Exports(
         members=folder / "members.csv",
         items=folder / "items.csv",
@@ -71,14 +80,14 @@ def write_exports(
                 [f"I{n:07d}", f"Titel {n}", rng.choice(LAST_NAMES), rng.choice(MATERIALS), nur,
                  "ja" if fiction else "nee"]
             )  # fmt: skip
-    days = [(first_day + dt.timedelta(days=d)).isoformat() for d in range(365)]
+    days = [(first_day + dt.timedelta(days=d)).isoformat() for d in range(loan_days)]
     with exports.loans.open("w", newline="", encoding="utf-8") as file:
         file.write("loan_id,member_id,item_id,loaned_on\n")
         for n in range(loans):
             # A skewed choice of members: some borrow a lot, many rarely.
             who = int(members * rng.random() ** 2)
             file.write(f"L{n:09d},M{who:08d},I{rng.randrange(items):07d},{rng.choice(days)}\n")
-    new_loans = max(loans // 365, 1)
+    new_loans = max(loans // loan_days, 1)
     with exports.loans_delta.open("w", newline="", encoding="utf-8") as file:
         file.write("loan_id,member_id,item_id,loaned_on\n")
         for n in range(loans, loans + new_loans):

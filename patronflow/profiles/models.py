@@ -33,8 +33,14 @@ class ClassificationPolicy(models.Model):
     window_months = models.PositiveSmallIntegerField(
         default=DEFAULT_WINDOW_MONTHS, help_text="Loans of the last this many months count."
     )
-    # State, not a setting: the reference date of the last library-wide refresh.
+    # State, not settings: what the stored profiles were counted with at the last
+    # library-wide refresh — its reference date, the largest loan id it counted (loans with a
+    # higher id are new to the next refresh), and the window and source order then in force
+    # (a refresh under a changed policy rebuilds, since differences would mix two policies).
     profiles_as_of = models.DateField(null=True, blank=True, editable=False)
+    profiles_loans_through = models.BigIntegerField(null=True, blank=True, editable=False)
+    profiles_window_months = models.PositiveSmallIntegerField(null=True, editable=False)
+    profiles_source_order = models.JSONField(null=True, editable=False)
 
     class Meta:
         verbose_name_plural = "classification policies"
@@ -82,13 +88,24 @@ class ReadingProfile(models.Model):
     nonfiction_loans = models.PositiveIntegerField(default=0)
     digital_loans = models.PositiveIntegerField(default=0)
     physical_loans = models.PositiveIntegerField(default=0)
-    # The earliest counted loan: once the window passes it, the profile must be recomputed.
+    # The earliest counted loan.
     oldest_counted_on = models.DateField(null=True, blank=True)
     as_of = models.DateField(null=True, blank=True)
     computed_at = models.DateTimeField(auto_now=True)
+    # Recounted for a journey as of its own date, outside the library's refreshes: the counts
+    # are not those of the library's reference date, so the next library-wide refresh
+    # recounts this profile instead of adding and subtracting loans to it.
+    outside_refresh = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["oldest_counted_on"])]
+        # Only the few profiles recounted outside a refresh: a full rebuild writes no entry.
+        indexes = [
+            models.Index(
+                fields=["member"],
+                condition=models.Q(outside_refresh=True),
+                name="profile_outside_refresh",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.member} {self.segment}"

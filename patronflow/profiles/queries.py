@@ -14,7 +14,7 @@ from patronflow.profiles.classification import (
     ItemFacts,
     digital_materials,
 )
-from patronflow.profiles.models import ClassificationPolicy, ReadingProfile, Segment
+from patronflow.profiles.models import ClassificationPolicy, Segment
 
 _SEGMENT_KIND = {
     Segment.FICTION_DIGITAL: (True, True),
@@ -46,20 +46,16 @@ def window_start(today: dt.date, months: int) -> dt.date:
 
 
 def stale_member_ids(library: Library, today: dt.date) -> set[int]:
-    """Members whose stored profile no longer holds as of `today` although nobody told us:
-    a counted loan left the window, or a loan dated after the last library-wide refresh
-    has come into it. Never refreshed: every member of the library."""
-    policy = policy_for(library)
-    if policy.profiles_as_of is None:
+    """Members whose stored profile no longer holds as of `today`: a counted loan left the
+    window, a loan came into it (dated after the last library-wide refresh, or imported
+    since), or the profile was recounted outside a refresh. Never refreshed (or a refresh
+    that would rebuild): every member of the library."""
+    from patronflow.profiles.services import difference_member_ids
+
+    changing = difference_member_ids(library, today)
+    if changing is None:
         return set(Member.objects.filter(library=library).values_list("pk", flat=True))
-    start = window_start(today, policy.window_months)
-    aged = ReadingProfile.objects.filter(
-        member__library=library, oldest_counted_on__lt=start
-    ).values_list("member_id", flat=True)
-    arrived = Loan.objects.filter(
-        library=library, loaned_on__gt=policy.profiles_as_of, loaned_on__lte=today
-    ).values_list("member_id", flat=True)
-    return set(aged) | set(arrived)
+    return changing
 
 
 @dataclass(frozen=True)

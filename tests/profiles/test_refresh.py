@@ -4,7 +4,7 @@ agree; each library classifies by its own policy."""
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +15,7 @@ from patronflow.profiles.models import ClassificationPolicy, ReadingProfile, Seg
 from patronflow.profiles.queries import popular_titles, stale_member_ids, window_start
 from patronflow.profiles.services import (
     rebuild_profiles,
+    reclassify_items,
     refresh_after_import,
     refresh_profiles,
 )
@@ -225,3 +226,129 @@ def test_a_policy_naming_an_unknown_source_is_refused_in_the_admin(admin_client)
     assert page.status_code == 200
     assert "unknown classification sources" in page.content.decode()
     assert not ClassificationPolicy.objects.exists()
+
+
+STEP = st.fixed_dictionaries(
+    {
+        "days": st.integers(0, 20) | st.just(100),  # 100: past the whole window
+        # (member, item, days from that day's date): new loans, some dated back in the window
+        "loans": _loans(4),
+        # members a journey recounts as of that day, outside the library's refresh
+        "journey": st.lists(st.integers(0, MEMBERS - 1), max_size=2),
+        # an item whose fiction flag the catalogue corrects before the refresh
+        "corrected": st.none() | st.integers(0, len(ITEM_KINDS) - 1),
+    }
+)
+
+
+@given(window_months=st.integers(1, 3), before=_loans(30), steps=st.lists(STEP, max_size=5))
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_day_after_day_the_refresh_by_difference_stays_equal_to_a_rebuild(
+    window_months, before, steps
+):
+    """Loans leave the window and come in between refreshes (subtracted and added, never
+    recounted), journeys recount members in between, items are reclassified: after every
+    daily refresh the profiles are exactly those a full rebuild of that day writes."""
+    library = LibraryFactory()
+    ClassificationPolicy.objects.create(library=library, window_months=window_months)
+    members = [MemberFactory(library=library) for _ in range(MEMBERS)]
+    items = [ItemFactory(library=library, **kind) for kind in ITEM_KINDS]
+    counter = iter(range(10**6))
+
+    def lend(history, around: dt.date) -> set[int]:
+        Loan.objects.bulk_create(
+            Loan(
+                library=library,
+                external_id=f"L{next(counter)}",
+                member=members[member],
+                item=items[item],
+                loaned_on=around + dt.timedelta(days=offset),
+            )
+            for member, item, offset in history
+        )
+        return {members[member].pk for member, _, _ in history}
+
+    lend(before, TODAY)
+    rebuild_profiles(library, TODAY)
+    day = TODAY
+    for step in steps:
+        day += dt.timedelta(days=step["days"])
+        if step["corrected"] is not None:
+            item = items[step["corrected"]]
+            item.is_fiction = not item.is_fiction if item.is_fiction is not None else True
+            item.save()
+            reclassify_items(library, day)
+        imported = lend(step["loans"], day)
+        # A journey counts the new loans before the refresh does: they must not count twice.
+        refresh_profiles([members[n].pk for n in step["journey"]], day)
+
+        refresh_after_import(library, imported, day)
+
+        delta = _snapshot(library)
+        with transaction.atomic():
+            rebuild_profiles(library, day)
+            assert delta == _snapshot(library)
+            transaction.set_rollback(True)
+
+
+def test_the_daily_refresh_subtracts_the_loans_that_left_the_window():
+    library = LibraryFactory()
+    ClassificationPolicy.objects.create(library=library, window_months=1)
+    reader = MemberFactory(library=library)
+    unknown = ItemFactory(library=library, is_fiction=None)
+    for days_ago, item in [(31, None), (30, None), (29, unknown), (20, None), (10, None)]:
+        LoanFactory(
+            member=reader,
+            loaned_on=TODAY - dt.timedelta(days=days_ago),
+            **({"item": item} if item else {}),
+        )
+    rebuild_profiles(library, TODAY)  # window from 1 May: the loan of 1 May counts
+    assert _counts(reader) == (4, 0, 0, 4)
+
+    next_day = TODAY + dt.timedelta(days=1)
+    assert refresh_after_import(library, [], next_day) == 1
+
+    profile = ReadingProfile.objects.get(member=reader)
+    assert _counts(reader) == (3, 0, 0, 3)
+    # The next counted loan is 20 days old: the unclassified one in between does not count.
+    assert profile.oldest_counted_on == TODAY - dt.timedelta(days=30)
+    assert profile.as_of == next_day
+    assert refresh_after_import(library, [], next_day + dt.timedelta(days=1)) == 1
+    assert ReadingProfile.objects.get(member=reader).oldest_counted_on == TODAY - dt.timedelta(
+        days=20
+    )
+
+
+def test_a_journeys_recount_is_redone_by_the_next_refresh():
+    library = LibraryFactory()
+    reader = MemberFactory(library=library)
+    rebuild_profiles(library, TODAY)
+    later = TODAY + dt.timedelta(days=5)
+    LoanFactory(member=reader, loaned_on=later)
+
+    refresh_profiles([reader.pk], later)  # counts as of a later day than the library's
+    assert ReadingProfile.objects.get(member=reader).outside_refresh
+    refresh_after_import(library, [reader.pk], TODAY + dt.timedelta(days=1))
+
+    profile = ReadingProfile.objects.get(member=reader)
+    assert not profile.outside_refresh
+    assert _counts(reader) == (0, 0, 0, 0)  # as of the library's day, the loan is ahead
+
+
+def test_a_changed_window_makes_the_next_refresh_a_rebuild():
+    library = LibraryFactory()
+    policy = ClassificationPolicy.objects.create(library=library, window_months=12)
+    reader = MemberFactory(library=library)
+    LoanFactory(member=reader, loaned_on=TODAY - dt.timedelta(days=100))
+    rebuild_profiles(library, TODAY)
+    policy.window_months = 2
+    policy.save()
+
+    refresh_after_import(library, [], TODAY)
+
+    assert _counts(reader) == (0, 0, 0, 0)
+    assert ClassificationPolicy.objects.get(library=library).profiles_window_months == 2
