@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",  # the optional second factor of staff logins (TOTP)
+    "django_otp.plugins.otp_totp",
     "patronflow.members",
     "patronflow.profiles",
     "patronflow.journeys",
@@ -61,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): staff/access.py
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lock-out response.
@@ -174,6 +177,7 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'"
 )
 WHITENOISE_USE_FINDERS = True  # static files straight from the apps: no collectstatic step
+OTP_TOTP_ISSUER = "patronflow"  # the name authenticator apps show beside the code
 
 LOGGING = {
     "version": 1,

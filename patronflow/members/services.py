@@ -20,7 +20,14 @@ TEXT_DETAILS = ("name", "sender_name", "sender_email", "privacy_url", "profile_u
 SENDING_DETAILS = ("send_window", "time_zone", "member_weekly_cap", "daily_cap")
 DETAILS = (*TEXT_DETAILS, "track_opens", "track_clicks", *SENDING_DETAILS)
 CAPS = ("member_weekly_cap", "daily_cap")
-URL_DETAILS = ("privacy_url", "profile_url", "survey_url")
+# How mails look and are signed: set on the staff settings screen (the command line does not
+# offer them), checked here all the same so that every caller gets the same checks.
+LOOK_DETAILS = ("brand_colour", "logo_url", "dkim_selector")
+CHANGEABLE = (*DETAILS, *LOOK_DETAILS)
+URL_DETAILS = ("privacy_url", "profile_url", "survey_url", "logo_url")
+# A DKIM selector is one or more DNS labels, e.g. 'pf2026' or 'mail.gent'.
+_DNS_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_SELECTOR = re.compile(rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*", re.IGNORECASE)
 _CODE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # Links in mails must open in a member's browser: no ftp:// or other schemes.
 _web_address = URLValidator(schemes=["https", "http"])
@@ -58,10 +65,11 @@ def add_library(code: str, name: str, **details: Detail) -> Library:
 
 
 def change_library(library: Library, **changes: Detail) -> Library:
-    """Change some of a library's DETAILS; an empty string clears an optional one (for a cap:
-    no cap)."""
+    """Change some of a library's CHANGEABLE details (DETAILS, brand colour, logo, DKIM
+    selector); an empty string clears an optional one (for a cap: no cap). Raises
+    ValidationError with a message per detail and then saves nothing."""
     errors: dict[str, list[str]] = {}
-    cleaned = _clean_details(changes, errors)
+    cleaned = _clean_details(changes, errors, allowed=CHANGEABLE)
     for name, value in cleaned.items():
         setattr(library, name, value)
     _full_clean(library, errors)
@@ -73,9 +81,11 @@ def _code_taken(code: str) -> str:
     return f"a library with code {code!r} already exists (see: patronflow library list)"
 
 
-def _clean_details(details: dict[str, Detail], errors: dict[str, list[str]]) -> dict[str, object]:
+def _clean_details(
+    details: dict[str, Detail], errors: dict[str, list[str]], allowed: tuple[str, ...] = DETAILS
+) -> dict[str, object]:
     """Details as model field values (a send window becomes its days, opening and closing)."""
-    unknown = set(details) - set(DETAILS)
+    unknown = set(details) - set(allowed)
     if unknown:
         raise TypeError(f"not a library detail: {', '.join(sorted(unknown))}")
     for switch in ("track_opens", "track_clicks"):
@@ -103,6 +113,11 @@ def _clean_details(details: dict[str, Detail], errors: dict[str, list[str]]) -> 
                 _web_address(cleaned[name])
             except ValidationError:
                 errors[name] = [f"{cleaned[name]!r} is not a web address (http:// or https://)"]
+    if cleaned.get("dkim_selector") and not _SELECTOR.fullmatch(str(cleaned["dkim_selector"])):
+        errors["dkim_selector"] = [
+            f"{cleaned['dkim_selector']!r} is not a DKIM selector: letters, digits and '-', "
+            "parts separated by '.', e.g. 'pf2026'"
+        ]
     return cleaned
 
 

@@ -98,7 +98,9 @@ def _count_sql(scope: str, *, everyone: bool = False) -> str:
 def _write_counts_sql(scope: str) -> tuple[str, str]:
     """From the COUNTS table to the profiles of the members in `scope`: an UPDATE of the
     profiles whose counts differ (or that were recounted outside a refresh), then an INSERT of
-    the missing ones. Unchanged profiles are not written at all: most of a rebuild's."""
+    the missing ones. Unchanged profiles are not written at all: most of a rebuild's. Two
+    ticks entering the same new members count the same loans, so when both insert a profile
+    the second one simply finds it there."""
     fiction = "COALESCE(t.fiction, 0)"
     nonfiction = "COALESCE(t.counted - t.fiction, 0)"
     digital = "COALESCE(t.digital, 0)"
@@ -129,6 +131,7 @@ def _write_counts_sql(scope: str) -> tuple[str, str]:
         WHERE m.library_id = %(library)s AND {scope.format(column="m.id")}
             AND NOT EXISTS (SELECT 1 FROM {PROFILE} p WHERE p.member_id = m.id)
         ORDER BY m.id
+        ON CONFLICT (member_id) DO NOTHING
     """
     return update, insert
 

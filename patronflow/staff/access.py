@@ -12,10 +12,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from patronflow.members.models import Library
 from patronflow.staff.models import StaffProfile
+from patronflow.staff.services import has_second_factor
 
 SESSION_LIBRARY = "staff_library"
 M = TypeVar("M", bound=Model)
@@ -49,14 +52,18 @@ def get_scoped(
 
 
 def staff_view(view: Callable | None = None, *, admin: bool = False) -> Callable:
-    """Login required, a staff profile required (403 otherwise), and `request.staff` and
-    `request.library` set for the view."""
+    """Login required, the second factor too when the user has turned it on, a staff
+    profile required (403 otherwise), and `request.staff` and `request.library` set for the
+    view."""
 
     def decorate(function: Callable) -> Callable:
         @wraps(function)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), "staff:login")
+            if not request.user.is_verified() and has_second_factor(request.user):
+                query = urlencode({"next": request.get_full_path()})
+                return redirect(f"{reverse('staff:verify')}?{query}")
             profile = profile_of(request)
             if profile is None or (admin and not profile.is_admin):
                 raise PermissionDenied

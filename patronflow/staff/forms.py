@@ -4,6 +4,7 @@ from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from patronflow.journeys.definitions import MAX_HOLDOUT_PERCENT
 from patronflow.members.imports import KINDS
 from patronflow.members.models import Library
 from patronflow.staff.models import StaffProfile
@@ -32,6 +33,15 @@ class PreviewForm(MailForm):
     member = forms.IntegerField(label=_("Preview as"))
 
 
+class HoldoutForm(forms.Form):
+    holdout_percent = forms.IntegerField(
+        label=_("Holdout (never mailed, for comparison)"),
+        min_value=0,
+        max_value=MAX_HOLDOUT_PERCENT,
+        help_text=_("Percent of the members entering; 0 to mail everyone."),
+    )
+
+
 KIND_LABELS = {"members": _("Members"), "items": _("Items (catalogue)"), "loans": _("Loans")}
 
 
@@ -47,6 +57,26 @@ class LookupForm(forms.Form):
     q = forms.CharField(label=_("Member id or e-mail address"), max_length=254)
 
 
+class EraseForm(forms.Form):
+    """Erasure cannot be undone: the admin types the member id to confirm it."""
+
+    confirm = forms.CharField(
+        label=_("Type the member id to confirm"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, external_id: str, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.external_id = external_id
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].strip()
+        if typed != self.external_id:
+            raise forms.ValidationError(_("That is not this member's id; nothing is erased."))
+        return typed
+
+
 def _https_by_default(field: models.Field, **kwargs) -> forms.Field | None:
     """Web addresses typed without a scheme are https (Django 6's default, today)."""
     if isinstance(field, models.URLField):
@@ -55,12 +85,24 @@ def _https_by_default(field: models.Field, **kwargs) -> forms.Field | None:
 
 
 class LibrarySettingsForm(forms.ModelForm):
+    """Every setting a marketer may change; members.services.change_library checks and saves
+    them, so the screen and `patronflow library set` refuse the same things."""
+
+    send_window = forms.CharField(
+        label=_("Send window"),
+        max_length=100,
+        help_text=_(
+            "Days and hours mails may leave, e.g. mon-fri 09:00-18:00 or mon,wed,sat 10:00-16:00."
+        ),
+    )
+
     class Meta:
         formfield_callback = _https_by_default
         model = Library
         fields = [
             "sender_name", "sender_email", "privacy_url", "profile_url", "survey_url",
-            "track_opens", "brand_colour", "logo_url",
+            "track_opens", "track_clicks", "brand_colour", "logo_url", "dkim_selector",
+            "time_zone", "member_weekly_cap", "daily_cap",
         ]  # fmt: skip
         labels = {
             "sender_name": _("Sender name"),
@@ -69,14 +111,49 @@ class LibrarySettingsForm(forms.ModelForm):
             "profile_url": _("Mijn Bibliotheek profile (web address)"),
             "survey_url": _("Survey (web address)"),
             "track_opens": _("Count opened mails (needs the members' consent)"),
+            "track_clicks": _("Count clicks on links in mails"),
             "brand_colour": _("Brand colour"),
             "logo_url": _("Logo (web address)"),
+            "dkim_selector": _("DKIM selector"),
+            "time_zone": _("Time zone of the send window"),
+            "member_weekly_cap": _("Mails per member in any 7 days, at most"),
+            "daily_cap": _("Mails from the library per day, at most"),
         }
         help_texts = {
+            "track_clicks": _("Off: links in mails go straight to their destination."),
             "brand_colour": _("Like #1f5f8b."),
             "logo_url": _("The logo on the library's own site."),
+            "dkim_selector": _(
+                "The name of the DKIM key in the sender domain's DNS, e.g. pf2026 "
+                "(ask whoever runs the mail server)."
+            ),
+            "time_zone": _("An IANA name, like Europe/Brussels."),
+            "member_weekly_cap": _("Empty or 0: no cap."),
+            "daily_cap": _("Empty or 0: no cap; the rest wait for the next day."),
         }
-        widgets = {"brand_colour": forms.TextInput(attrs={"type": "color"})}
+        widgets = {
+            "brand_colour": forms.TextInput(attrs={"type": "color"}),
+            "member_weekly_cap": forms.NumberInput(attrs={"min": 0}),
+            "daily_cap": forms.NumberInput(attrs={"min": 0}),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["send_window"].initial = self.instance.send_window.describe()
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code from your authenticator app"),
+        min_length=6,
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        return self.cleaned_data["token"].replace(" ", "")
 
 
 class StaffAccountForm(forms.Form):

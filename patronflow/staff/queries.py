@@ -2,7 +2,7 @@
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Q, QuerySet
 
@@ -10,6 +10,9 @@ from patronflow.journeys.models import Journey, Step, Variant
 from patronflow.journeys.queries import JourneyRow, journeys_overview
 from patronflow.members.models import Library, Member
 from patronflow.profiles.models import Segment
+from patronflow.reports.benchmark import cross_library_benchmark
+from patronflow.reports.exports import build_report
+from patronflow.reports.html import chart_data
 from patronflow.reports.queries import VariantFigures, figures_by_variant
 from patronflow.staff.models import StaffProfile
 
@@ -104,6 +107,15 @@ def segment_of(member: Member) -> str:
 
 def report(library: Library) -> list[VariantFigures]:
     return figures_by_variant(library)
+
+
+def report_charts(library: Library, *, network: bool) -> dict:
+    """What the report's charts draw for one library, as the HTML report builds it. The
+    benchmark of every library side by side is the network admin's (`network`); a
+    marketer's charts leave it out."""
+    built = build_report(library, as_of=today())
+    benchmark = cross_library_benchmark(built.as_of) if network else None
+    return chart_data(replace(built, benchmark=benchmark))
 
 
 def find_members(library: Library, text: str) -> QuerySet[Member]:

@@ -4,12 +4,14 @@ Every change to journeys, libraries and members goes through the owning app's se
 this module only turns form input into their calls.
 """
 
+import base64
 import datetime as dt
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+import segno
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -17,6 +19,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from patronflow.journeys.definitions import Installed, export_definition, install_journey
 from patronflow.journeys.models import Journey
@@ -112,6 +115,15 @@ def save_variant(journey: Journey, position: int, segment: str, draft: MailDraft
     return install_journey(journey.library, definition)
 
 
+def change_holdout(journey: Journey, percent: int) -> Installed:
+    """A new holdout share, through the journey's definition like a mail edit: members already
+    in the journey keep the share they were drawn with (a new version if any are in)."""
+    definition = export_definition(journey)
+    definition["holdout_percent"] = percent
+    with transaction.atomic():
+        return install_journey(journey.library, definition)
+
+
 def render_preview(
     library: Library, member: Member, segment: str, draft: MailDraft, today: dt.date
 ) -> RenderedMail:
@@ -155,16 +167,63 @@ def send_test_mail(library: Library, rendered: RenderedMail, to_email: str) -> N
         ) from None
 
 
-BRANDING = ("brand_colour", "logo_url")
+# The second factor (TOTP, django-otp): opt-in per user; once confirmed, login asks for it.
+TOTP_DEVICE_NAME = "staff"
 
 
-def change_branding(library: Library, **changes: str) -> Library:
-    """Brand colour and logo; members.services.change_library does not take them (yet).
-    Raises ValidationError per field."""
-    for name, value in changes.items():
-        if name not in BRANDING:
-            raise TypeError(name)
-        setattr(library, name, value.strip())
-    library.full_clean(exclude=[f.name for f in Library._meta.fields if f.name not in changes])
-    library.save(update_fields=list(changes))
-    return library
+@dataclass(frozen=True)
+class TotpSetup:
+    """What an authenticator app needs: the otpauth URI (as a QR code) or the secret typed."""
+
+    device: TOTPDevice
+    uri: str
+    secret: str
+    qr_svg_data_uri: str
+
+
+def has_second_factor(user: AbstractBaseUser) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def start_second_factor(user: AbstractBaseUser) -> TotpSetup:
+    """The user's unconfirmed TOTP device (one, kept across page loads so that the QR code
+    they scanned stays valid until they confirm it)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    uri = device.config_url
+    return TotpSetup(
+        device=device,
+        uri=uri,
+        secret=base64.b32encode(device.bin_key).decode(),
+        qr_svg_data_uri=segno.make(uri, error="m").svg_data_uri(scale=5, border=2),
+    )
+
+
+def confirm_second_factor(user: AbstractBaseUser, token: str) -> TOTPDevice | None:
+    """Turn the second factor on when the code from the app is right (None otherwise)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None or not device.verify_token(token):
+        return None
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    return device
+
+
+def verified_device(user: AbstractBaseUser, token: str) -> TOTPDevice | None:
+    """The user's confirmed device if `token` is its current code (throttled by django-otp:
+    each wrong code doubles the wait before the next is tried)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None or not device.verify_token(token):
+        return None
+    return device
+
+
+def stop_second_factor(user: AbstractBaseUser, token: str) -> bool:
+    """Turn the second factor off; only with a current code, so a left-open session cannot."""
+    if verified_device(user, token) is None:
+        return False
+    TOTPDevice.objects.filter(user=user).delete()
+    return True

@@ -1,18 +1,25 @@
 """The staff screens. Thin: each finds its rows through access.py (scoped to the library)
 and calls the apps' services and queries."""
 
+import json
+import re
 import tempfile
 from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
 from patronflow.journeys import services as journey_services
 from patronflow.journeys.definitions import InvalidJourney
@@ -22,18 +29,21 @@ from patronflow.mail.rendering import TemplateProblem
 from patronflow.members import services as member_services
 from patronflow.members.imports import ImportFileError, import_file
 from patronflow.members.models import Library, Member
-from patronflow.privacy.services import record
+from patronflow.privacy.services import erase_member, export_member, record
 from patronflow.profiles.models import Segment
 from patronflow.profiles.services import reclassify_items, refresh_after_import
 from patronflow.staff import queries, services
 from patronflow.staff.access import SESSION_LIBRARY, get_scoped, staff_view
 from patronflow.staff.forms import (
+    EraseForm,
+    HoldoutForm,
     ImportForm,
     LibrarySettingsForm,
     LookupForm,
     MailForm,
     PreviewForm,
     StaffAccountForm,
+    TokenForm,
 )
 from patronflow.staff.templatetags.staff import status_label
 
@@ -96,8 +106,27 @@ def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "versions": journey.versions.order_by("-number"),
             "actions": _actions(journey),
             "default_segment": DEFAULT_SEGMENT,
+            "holdout_form": HoldoutForm(initial={"holdout_percent": version.holdout_percent}),
         },
     )
+
+
+@staff_view
+@require_POST
+def journey_holdout(request: HttpRequest, pk: int) -> HttpResponse:
+    journey = _journey(request, pk)
+    form = HoldoutForm(request.POST)
+    if not form.is_valid():
+        for problems in form.errors.values():
+            messages.error(request, " ".join(problems))
+        return redirect("staff:journey", pk=journey.pk)
+    try:
+        installed = services.change_holdout(journey, form.cleaned_data["holdout_percent"])
+    except InvalidJourney as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(request, _saved_message(installed))
+    return redirect("staff:journey", pk=journey.pk)
 
 
 def _actions(journey: Journey) -> list[tuple[str, str]]:
@@ -295,7 +324,34 @@ def _refresh_after(library: Library, kind: str, summary) -> None:
 
 @staff_view
 def report(request: HttpRequest) -> HttpResponse:
-    return render(request, "staff/report.html", {"figures": queries.report(request.library)})
+    network = request.staff.is_admin
+    return render(
+        request,
+        "staff/report.html",
+        {
+            "figures": queries.report(request.library),
+            "charts": queries.report_charts(request.library, network=network),
+            "chart_labels": _chart_labels(),
+            "network": network,
+        },
+    )
+
+
+def _chart_labels() -> dict[str, str]:
+    """The charts' words in the user's language, for report-charts.js."""
+    return {
+        "sent": _("Sent"),
+        "delivered": _("Delivered"),
+        "opened": _("Opened"),
+        "clicked": _("Clicked"),
+        "interval": _("95% interval (percentage points)"),
+        "lift": _("Lift (percentage points)"),
+        "loans": _("Loans"),
+        "baseline": _("Loans in the baseline period"),
+        "click_rate": _("Click rate"),
+        "dormant_mailed_rate": _("Dormant members back, mailed"),
+        "dormant_held_out_rate": _("Dormant members back, held out"),
+    }
 
 
 @staff_view
@@ -319,8 +375,49 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "staff/member.html",
-        {"member": member, "segment": queries.segment_of(member), "enrolments": enrolments},
+        {
+            "member": member,
+            "segment": queries.segment_of(member),
+            "enrolments": enrolments,
+            "may_exercise_rights": request.staff.is_admin,
+        },
     )
+
+
+@staff_view(admin=True)
+@require_POST
+def member_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The right of access, for the network admin: everything held about the member as the
+    JSON `patronflow member export` writes; privacy.services logs it. A POST, so that no
+    prefetching browser writes an audit entry nobody asked for."""
+    member = get_scoped(request, Member.objects.select_related("library"), pk=pk)
+    text = json.dumps(
+        export_member(member, _operator(request)),
+        cls=DjangoJSONEncoder,
+        ensure_ascii=False,
+        indent=2,
+    )
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", f"member-{member.library.code}-{member.external_id}")
+    response = HttpResponse(text, content_type="application/json; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.json"'
+    return response
+
+
+@staff_view(admin=True)
+def member_erase(request: HttpRequest, pk: int) -> HttpResponse:
+    """The right to erasure, for the network admin: a page that asks to type the member id,
+    then privacy.services.erase_member (which logs it)."""
+    member = get_scoped(request, Member.objects.select_related("library"), pk=pk)
+    form = EraseForm(member.external_id, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        erase_member(member, _operator(request))
+        messages.success(
+            request,
+            _("Member %(id)s is erased: nothing about them is left, the counts stay.")
+            % {"id": member.external_id},
+        )
+        return redirect("staff:members")
+    return render(request, "staff/member_erase.html", {"member": member, "form": form})
 
 
 @staff_view
@@ -329,11 +426,9 @@ def library_settings(request: HttpRequest) -> HttpResponse:
     form = LibrarySettingsForm(request.POST or None, instance=Library.objects.get(pk=library.pk))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        details = {n: data[n] for n in member_services.DETAILS if n in data}
-        branding = {n: data[n] for n in services.BRANDING}
+        changes = {n: data[n] for n in member_services.CHANGEABLE if n in data}
         try:
-            member_services.change_library(library, **details)
-            services.change_branding(library, **branding)
+            member_services.change_library(library, **changes)
         except ValidationError as error:
             for field, problems in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, problems)
@@ -372,3 +467,60 @@ def remove_account(request: HttpRequest, pk: int) -> HttpResponse:
     services.remove_staff(user)
     messages.success(request, _("%(username)s is removed.") % {"username": user.username})
     return redirect("staff:accounts")
+
+
+WRONG_CODE = gettext_lazy("That code is not right, or no longer: type the one your app shows now.")
+
+
+def verify(request: HttpRequest) -> HttpResponse:
+    """The second step of a login for users who turned the second factor on (staff_view
+    sends them here until their session is verified)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), "staff:login")
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("staff:dashboard")
+    if request.user.is_verified() or not services.has_second_factor(request.user):
+        return redirect(target)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = services.verified_device(request.user, form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(target)
+        form.add_error("token", WRONG_CODE)
+    return render(request, "staff/verify.html", {"form": form, "next": target})
+
+
+@staff_view
+def second_factor(request: HttpRequest) -> HttpResponse:
+    """Turn the second factor on (scan, then confirm with a code) or off (with a code)."""
+    user = request.user
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["token"]
+        if request.POST.get("action") == "stop":
+            if services.stop_second_factor(user, token):
+                messages.success(request, _("The second factor is off."))
+                return redirect("staff:second_factor")
+        else:
+            device = services.confirm_second_factor(user, token)
+            if device is not None:
+                otp_login(request, device)
+                messages.success(
+                    request, _("The second factor is on: from now on, logging in asks a code.")
+                )
+                return redirect("staff:second_factor")
+        form.add_error("token", WRONG_CODE)
+    enabled = services.has_second_factor(user)
+    return render(
+        request,
+        "staff/second_factor.html",
+        {
+            "form": form,
+            "enabled": enabled,
+            "setup": None if enabled else services.start_second_factor(user),
+        },
+    )

@@ -1,0 +1,67 @@
+"""The report screen's charts: the data the HTML report draws, for the user's library only,
+drawn by vendored Chart.js from our own origin (no inline script); the network admin also
+sees the libraries side by side."""
+
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from patronflow.journeys.models import Journey
+from patronflow.staff.services import add_staff
+from tests.factories import MessageFactory
+from tests.staff.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def mail_sent_by(library) -> None:
+    journey = Journey.objects.get(library=library, key="welcome")
+    step = journey.current_version.steps.get(position=1)
+    MessageFactory(enrolment__journey=journey, step=step, variant=step.variants.get())
+
+
+def chart_data(page: str) -> dict:
+    block = re.search(r'<script id="chart-data" type="application/json">(.*?)</script>', page)
+    assert block, "the page carries its chart data as a JSON data block"
+    return json.loads(block[1])
+
+
+def test_the_report_draws_its_charts_with_scripts_from_our_own_origin(staff_client, library):
+    mail_sent_by(library)
+
+    page = staff_client.get(reverse("staff:report")).content.decode()
+
+    assert 'data-chart="funnel"' in page and 'role="img"' in page
+    assert re.search(r'<script src="/static/reports/chart\.umd\.min\.js" defer>', page)
+    assert re.search(r'<script src="/static/staff/report-charts\.js" defer>', page)
+    assert '<script id="chart-labels" type="application/json">' in page
+    for script in ("/static/reports/chart.umd.min.js", "/static/staff/report-charts.js"):
+        assert staff_client.get(script).status_code == 200
+
+
+def test_a_marketer_charts_their_own_library_only_and_sees_no_benchmark(
+    staff_client, library, other_library
+):
+    mail_sent_by(library)
+    mail_sent_by(other_library)
+
+    page = staff_client.get(reverse("staff:report")).content.decode()
+
+    funnel = chart_data(page)["funnel"]
+    assert funnel and all(row["label"].startswith("gent ") for row in funnel)
+    assert chart_data(page)["benchmark"] == []
+    assert 'data-chart="benchmark"' not in page
+
+
+def test_the_network_admin_sees_the_libraries_side_by_side(client, library, other_library):
+    admin = add_staff("netwerk", email="netwerk@bib.be", password=PASSWORD, role="admin")
+    client.force_login(admin)
+
+    page = client.get(reverse("staff:report")).content.decode()
+
+    libraries = [row["library"] for row in chart_data(page)["benchmark"]]
+    assert libraries == ["brugge", "gent", "total"]
+    assert 'data-chart="benchmark"' in page and 'data-testid="benchmark"' in page
+    assert "Bibliotheken naast elkaar" in page
