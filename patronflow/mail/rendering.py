@@ -7,6 +7,7 @@ can only ever lead to a destination that was in the mail.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from urllib.parse import urlsplit
@@ -15,7 +16,7 @@ import css_inline
 import jinja2
 import nh3
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from inscriptis import get_text
 from inscriptis.model.config import ParserConfig
 from jinja2.sandbox import SandboxedEnvironment
@@ -49,7 +50,33 @@ class TemplateProblem(ValueError):
     """A staff template that cannot render; the message says where and why."""
 
 
+# Signed tokens (base 62 and URL-safe base 64, ':' between) and votes: characters that
+# reverse() neither quotes nor rejects in a <str:…> segment.
+_PLAIN_ARGUMENT = re.compile(r"[A-Za-z0-9:_.-]+")
+
+
+@lru_cache(maxsize=64)
+def _url_around(view: str, count: int, urlconf: str | None, prefix: str) -> tuple[str, ...]:
+    """The text of a tracking URL around its arguments, from one reverse() with markers."""
+    marks = [f"pfargument{index}x" for index in range(count)]
+    url = settings.BASE_URL + reverse(f"tracking:{view}", args=marks, urlconf=urlconf)
+    parts = []
+    for mark in marks:
+        before, found, url = url.partition(mark)
+        if not found or mark in url:
+            return ()
+        parts.append(before)
+    return (*parts, url)
+
+
 def tracking_url(view: str, *args: str) -> str:
+    """settings.BASE_URL + reverse(…), without reverse()'s cost (several per mail) for the
+    plain arguments tokens are made of: the same text, by tests/mail/test_fast_render.py."""
+    if all(_PLAIN_ARGUMENT.fullmatch(argument) for argument in args):
+        around = _url_around(view, len(args), get_urlconf(), get_script_prefix())
+        if around:
+            pairs = zip(around[:-1], args, strict=True)
+            return "".join(part for pair in pairs for part in pair) + around[-1]
     return settings.BASE_URL + reverse(f"tracking:{view}", args=args)
 
 
@@ -57,11 +84,23 @@ class LinkTracker:
     """Records each destination once and hands out the click link that stands for it — or,
     for a library that turned click tracking off, the destination itself."""
 
-    def __init__(self, message_id: int, untracked: set[str], *, track: bool = True) -> None:
+    def __init__(
+        self,
+        message_id: int,
+        untracked: set[str],
+        *,
+        track: bool = True,
+        click_url: Callable[[int], str] | None = None,
+    ) -> None:
         self.message_id = message_id
         self.untracked = untracked
         self.track = track
         self.links: list[str] = []
+        # The skeleton renderer (mail/skeletons.py) hands out placeholders instead.
+        self.click_url = click_url or self._click_url
+
+    def _click_url(self, index: int) -> str:
+        return tracking_url("click", make_token("click", self.message_id, index))
 
     def __call__(self, url: str) -> str:
         if url in self.untracked or not url.startswith(("https://", "http://")):
@@ -70,7 +109,7 @@ class LinkTracker:
             self.links.append(url)
         if not self.track:
             return url
-        return tracking_url("click", make_token("click", self.message_id, self.links.index(url)))
+        return self.click_url(self.links.index(url))
 
 
 @cache
@@ -194,6 +233,28 @@ def brand_for(library: Library) -> Brand:
     return Brand(colour=colour.lower(), on_colour=on_colour, link=link.lower(), logo_url=logo)
 
 
+@dataclass(frozen=True)
+class MessageUrls:
+    """The addresses that differ per message: signed tokens for unsubscribe, feedback, the
+    open pixel and each click. The skeleton renderer passes placeholders of its own."""
+
+    unsubscribe: str
+    feedback_up: str
+    feedback_down: str
+    open_pixel: str
+    click: Callable[[int], str] | None = None
+
+
+def message_urls(message_id: int) -> MessageUrls:
+    feedback_token = make_token("feedback", message_id)
+    return MessageUrls(
+        unsubscribe=tracking_url("unsubscribe", make_token("unsubscribe", message_id)),
+        feedback_up=tracking_url("feedback", feedback_token, "up"),
+        feedback_down=tracking_url("feedback", feedback_token, "down"),
+        open_pixel=tracking_url("open", make_token("open", message_id)),
+    )
+
+
 def render_mail(
     *,
     message_id: int,
@@ -204,13 +265,37 @@ def render_mail(
     body: str,
     reading_tips: list[ReadingTip],
 ) -> RenderedMail:
-    unsubscribe_url = tracking_url("unsubscribe", make_token("unsubscribe", message_id))
-    context = staff_context(member, library, unsubscribe_url)
-    tracker = LinkTracker(message_id, untracked={unsubscribe_url}, track=library.track_clicks)
+    urls = message_urls(message_id)
+    return render_with_context(
+        message_id=message_id,
+        context=staff_context(member, library, urls.unsubscribe),
+        urls=urls,
+        library=library,
+        subject=subject,
+        preheader=preheader,
+        body=body,
+        reading_tips=reading_tips,
+    )
 
+
+def render_with_context(
+    *,
+    message_id: int,
+    context: dict,
+    urls: MessageUrls,
+    library: Library,
+    subject: str,
+    preheader: str,
+    body: str,
+    reading_tips: list[ReadingTip],
+) -> RenderedMail:
+    """The whole rendering for a given staff context and set of message addresses: what
+    render_mail does per member, and what mail/skeletons.py does once with placeholders."""
+    tracker = LinkTracker(
+        message_id, untracked={urls.unsubscribe}, track=library.track_clicks, click_url=urls.click
+    )
     rendered_subject = " ".join(render_staff_text(subject, context, html=False).split())
     body_html = sanitise(render_staff_text(body, context, html=True), rewrite_link=tracker)
-    feedback_token = make_token("feedback", message_id)
     html = (
         _layout_environment()
         .get_template("base.html")
@@ -223,12 +308,10 @@ def render_mail(
             reading_tips=reading_tips,
             privacy_url=tracker(library.privacy_url) if library.privacy_url else "",
             survey_url=tracker(library.survey_url) if library.survey_url else "",
-            feedback_up_url=tracking_url("feedback", feedback_token, "up"),
-            feedback_down_url=tracking_url("feedback", feedback_token, "down"),
-            unsubscribe_url=unsubscribe_url,
-            open_pixel_url=(
-                tracking_url("open", make_token("open", message_id)) if library.track_opens else ""
-            ),
+            feedback_up_url=urls.feedback_up,
+            feedback_down_url=urls.feedback_down,
+            unsubscribe_url=urls.unsubscribe,
+            open_pixel_url=urls.open_pixel if library.track_opens else "",
         )
     )
     html = css_inline.CSSInliner(keep_style_tags=True).inline(html)
@@ -237,6 +320,6 @@ def render_mail(
         subject=rendered_subject,
         html=html,
         text=text,
-        unsubscribe_url=unsubscribe_url,
+        unsubscribe_url=urls.unsubscribe,
         links=tracker.links,
     )

@@ -154,7 +154,8 @@ def test_a_marketers_morning(browser, live_server, library, smtp_server, artefac
     report = page.get_by_test_id("report")
     assert "welcome" in report.inner_text()
     page.wait_for_function(  # the chart is drawn by the static script, under the staff CSP
-        "() => Chart.getChart(document.querySelector('canvas[data-chart=funnel]')) !== undefined"
+        "() => window.Chart !== undefined"
+        " && Chart.getChart(document.querySelector('canvas[data-chart=funnel]')) !== undefined"
     )
     page.screenshot(path=artefacts / "report.png", full_page=True)
     check_accessibility(page, live_server)
