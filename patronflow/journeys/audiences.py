@@ -14,21 +14,12 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from patronflow.members.models import Library, Loan, Member
+from patronflow.privacy.rules import latest_birth_date
 from patronflow.profiles.models import Segment
 
 
 class InvalidAudience(ValueError):
     """Conditions that cannot be applied; the message names the condition and what is wrong."""
-
-
-def _years_ago(today: dt.date, years: int) -> dt.date:
-    """The latest birth date of someone who is `years` old on `today`. On 29 February, in a
-    year that has none, that is the 28th: someone born on 1 March has their birthday tomorrow.
-    (Born on 29 February, one turns a year older on 1 March in common years.)"""
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # today is 29 February
-        return today.replace(year=today.year - years, day=28)
 
 
 def _registered_within(days: int, today: dt.date) -> Q:
@@ -62,12 +53,12 @@ def _has_online_profile(wanted: bool, today: dt.date) -> Q:
 
 
 def _min_age(years: int, today: dt.date) -> Q:
-    return Q(birth_date__lte=_years_ago(today, years))
+    return Q(birth_date__lte=latest_birth_date(today, years))
 
 
 def _max_age(years: int, today: dt.date) -> Q:
     # Still `years` old until the day before the next birthday.
-    return Q(birth_date__gt=_years_ago(today, years + 1))
+    return Q(birth_date__gt=latest_birth_date(today, years + 1))
 
 
 @dataclass(frozen=True)

@@ -39,10 +39,6 @@ def variant_label(position: int, segment: str) -> str:
     return f"{position}/{segment or DEFAULT_VARIANT}"
 
 
-def _zone(journey: Journey) -> ZoneInfo:
-    return ZoneInfo(getattr(journey.library, "time_zone", "") or settings.TIME_ZONE)
-
-
 def _record_sending(now: dt.datetime, today: dt.date) -> list[Message]:
     """What `send_due_messages` would deliver now, marked sent or suppressed without SMTP."""
     delivered = []
@@ -70,7 +66,7 @@ def simulate(
     if last < first:
         raise ValueError("the last day comes before the first")
     days: list[SimulatedDay] = []
-    zone = _zone(journey)
+    zone = ZoneInfo(journey.library.time_zone)
     try:
         with transaction.atomic():
             # A draft or paused journey runs as if switched on: a paused one's held mails too.

@@ -15,13 +15,19 @@ from django.db.models.functions import Lower
 from patronflow.members.models import Member
 
 
-def born_on_or_before(today: dt.date) -> dt.date:
-    """The latest birth date of someone who is old enough to be mailed on `today`."""
-    years = settings.MINIMUM_MAILING_AGE
+def latest_birth_date(today: dt.date, years: int) -> dt.date:
+    """The latest birth date of someone who is `years` old on `today`. On 29 February, in a
+    year that has none, that is the 28th: someone born on 1 March has their birthday tomorrow.
+    (Born on 29 February, one turns a year older on 1 March in common years.)"""
     try:
         return today.replace(year=today.year - years)
-    except ValueError:  # 29 February: the birthday falls on 1 March in common years
-        return today.replace(year=today.year - years, month=3, day=1)
+    except ValueError:  # today is 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def born_on_or_before(today: dt.date) -> dt.date:
+    """The latest birth date of someone who is old enough to be mailed on `today`."""
+    return latest_birth_date(today, settings.MINIMUM_MAILING_AGE)
 
 
 def mailable_condition(today: dt.date, prefix: str = "") -> Q:
