@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -125,8 +126,8 @@ def normalise(definition: dict) -> dict:
     """The definition with every default filled in and every field checked, in the shape
     `export_definition` writes — so equal journeys compare equal."""
     known = {
-        "key", "name", "kind", "status", "entry", "exit_when", "reentry_after_days",
-        "holdout_percent", "send_at", "steps",
+        "key", "name", "kind", "status", "language", "entry", "exit_when",
+        "reentry_after_days", "holdout_percent", "send_at", "steps",
     }  # fmt: skip
     _refuse_unknown(definition, known)
     key = _check_key(_text(definition.get("key"), "key"))
@@ -136,6 +137,10 @@ def normalise(definition: dict) -> dict:
     status = definition.get("status", Journey.Status.DRAFT)
     if status not in (Journey.Status.DRAFT, Journey.Status.ACTIVE, Journey.Status.PAUSED):
         raise InvalidJourney(f"status: draft, active or paused, not {status!r}")
+    language = definition.get("language", settings.LANGUAGE_CODE)
+    if language not in dict(settings.LANGUAGES):
+        languages = ", ".join(code for code, _ in settings.LANGUAGES)
+        raise InvalidJourney(f"language: one of {languages}, not {language!r}")
     entry = definition.get("entry") or {}
     try:
         check_conditions(entry)
@@ -183,6 +188,7 @@ def normalise(definition: dict) -> dict:
         "name": _text(definition.get("name"), "name"),
         "kind": kind,
         "status": status,
+        "language": language,
         "entry": entry,
         "exit_when": exit_when,
         "reentry_after_days": reentry,
@@ -250,6 +256,7 @@ def export_definition(journey: Journey, number: int | None = None) -> dict:
         "name": journey.name,
         "kind": journey.kind,
         "status": journey.status if journey.status != Journey.Status.ARCHIVED else "draft",
+        "language": version.language,
         "entry": version.entry,
         "exit_when": version.exit_when,
         "reentry_after_days": version.reentry_after_days,
@@ -284,6 +291,7 @@ def _content(definition: dict) -> dict:
 
 
 def _write_version(version: Version, definition: dict) -> None:
+    version.language = definition["language"]
     version.entry = definition["entry"]
     version.exit_when = definition["exit_when"]
     version.reentry_after_days = definition["reentry_after_days"]
@@ -353,13 +361,19 @@ def install_journey(library: Library, definition: dict) -> Installed:
     return Installed(journey, version, "new version")
 
 
-def standard_definition(key: str) -> dict:
+def standard_definition(key: str, language: str = "nl") -> dict:
+    """A built-in journey: Dutch in standard/, other languages in standard/<language>/."""
     folder = resources.files("patronflow.journeys") / "standard"
+    if language != "nl":
+        folder = folder / language
     return read_definition(Path(str(folder / f"{key}.yaml")))
 
 
-def install_standard_journeys(library: Library) -> list[Journey]:
-    return [install_journey(library, standard_definition(key)).journey for key in STANDARD_JOURNEYS]
+def install_standard_journeys(library: Library, language: str = "nl") -> list[Journey]:
+    return [
+        install_journey(library, standard_definition(key, language)).journey
+        for key in STANDARD_JOURNEYS
+    ]
 
 
 @transaction.atomic

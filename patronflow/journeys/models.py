@@ -6,6 +6,7 @@ version they entered, unless the marketer migrates them. Broadcasts are one-step
 whose members all enter at a set time.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -77,6 +78,11 @@ class Version(models.Model):
     )
     entry_closed_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="Broadcasts: when the audience entered."
+    )
+    # The language of the mails' own words (layout, tips heading, footer); staff write the
+    # subject and body in it.
+    language = models.CharField(
+        max_length=5, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

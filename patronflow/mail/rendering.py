@@ -17,13 +17,14 @@ import jinja2
 import nh3
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import translation
 from inscriptis import get_text
 from inscriptis.model.config import ParserConfig
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from patronflow.members.models import Library, Member
-from patronflow.profiles.queries import ReadingTip
+from patronflow.profiles.tips import ReadingTip, catalogue_link
 from patronflow.tracking.tokens import make_token
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "a", "ul", "ol", "li", "h2", "h3",
@@ -32,8 +33,8 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 # The variables staff can use in a subject or body (documented in docs/mail-templates.md).
 STAFF_VARIABLES = (
-    "first_name", "library_name", "has_online_profile", "profile_url", "privacy_url",
-    "survey_url", "unsubscribe_url",
+    "first_name", "library_name", "has_online_profile", "has_reading_tips", "profile_url",
+    "privacy_url", "survey_url", "unsubscribe_url",
 )  # fmt: skip
 
 
@@ -119,11 +120,18 @@ def _staff_environment(autoescape: bool) -> SandboxedEnvironment:
 
 @cache
 def _layout_environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    """The layout's own words are Dutch, translated through Django's catalogues
+    (patronflow/mail/locale) into the language of the journey version."""
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("patronflow.mail", "templates/mail"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
     )
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        translation.gettext, translation.ngettext, newstyle=True
+    )
+    return environment
 
 
 @lru_cache(maxsize=1024)
@@ -165,11 +173,14 @@ def sanitise(html: str, rewrite_link=None) -> str:
     )
 
 
-def staff_context(member: Member, library: Library, unsubscribe_url: str) -> dict:
+def staff_context(
+    member: Member, library: Library, unsubscribe_url: str, reading_tips: list[ReadingTip]
+) -> dict:
     return {
         "first_name": member.first_name,
         "library_name": library.name,
         "has_online_profile": member.has_online_profile,
+        "has_reading_tips": bool(reading_tips),
         "profile_url": library.profile_url,
         "privacy_url": library.privacy_url,
         "survey_url": library.survey_url,
@@ -180,7 +191,12 @@ def staff_context(member: Member, library: Library, unsubscribe_url: str) -> dic
 def check_staff_template(source: str, *, html: bool) -> None:
     """Render a template against a sample member so mistakes show when saved, not when sent."""
     sample = dict.fromkeys(STAFF_VARIABLES, "https://example.org/")
-    sample |= {"first_name": "An", "library_name": "Bibliotheek", "has_online_profile": False}
+    sample |= {
+        "first_name": "An",
+        "library_name": "Bibliotheek",
+        "has_online_profile": False,
+        "has_reading_tips": True,
+    }
     render_staff_text(source, sample, html=html)
 
 
@@ -264,17 +280,19 @@ def render_mail(
     preheader: str,
     body: str,
     reading_tips: list[ReadingTip],
+    language: str = settings.LANGUAGE_CODE,
 ) -> RenderedMail:
     urls = message_urls(message_id)
     return render_with_context(
         message_id=message_id,
-        context=staff_context(member, library, urls.unsubscribe),
+        context=staff_context(member, library, urls.unsubscribe, reading_tips),
         urls=urls,
         library=library,
         subject=subject,
         preheader=preheader,
         body=body,
         reading_tips=reading_tips,
+        language=language,
     )
 
 
@@ -288,6 +306,7 @@ def render_with_context(
     preheader: str,
     body: str,
     reading_tips: list[ReadingTip],
+    language: str = settings.LANGUAGE_CODE,
 ) -> RenderedMail:
     """The whole rendering for a given staff context and set of message addresses: what
     render_mail does per member, and what mail/skeletons.py does once with placeholders."""
@@ -296,24 +315,30 @@ def render_with_context(
     )
     rendered_subject = " ".join(render_staff_text(subject, context, html=False).split())
     body_html = sanitise(render_staff_text(body, context, html=True), rewrite_link=tracker)
-    html = (
-        _layout_environment()
-        .get_template("base.html")
-        .render(
-            subject=rendered_subject,
-            preheader=render_staff_text(preheader, context, html=False),
-            library=library,
-            brand=brand_for(library),
-            body=Markup(body_html),
-            reading_tips=reading_tips,
-            privacy_url=tracker(library.privacy_url) if library.privacy_url else "",
-            survey_url=tracker(library.survey_url) if library.survey_url else "",
-            feedback_up_url=urls.feedback_up,
-            feedback_down_url=urls.feedback_down,
-            unsubscribe_url=urls.unsubscribe,
-            open_pixel_url=urls.open_pixel if library.track_opens else "",
+    tips = []
+    for tip in reading_tips:
+        link = catalogue_link(library.catalogue_url, tip)
+        tips.append({"title": tip.title, "author": tip.author, "link": link and tracker(link)})
+    with translation.override(language):
+        html = (
+            _layout_environment()
+            .get_template("base.html")
+            .render(
+                language=language,
+                subject=rendered_subject,
+                preheader=render_staff_text(preheader, context, html=False),
+                library=library,
+                brand=brand_for(library),
+                body=Markup(body_html),
+                reading_tips=tips,
+                privacy_url=tracker(library.privacy_url) if library.privacy_url else "",
+                survey_url=tracker(library.survey_url) if library.survey_url else "",
+                feedback_up_url=urls.feedback_up,
+                feedback_down_url=urls.feedback_down,
+                unsubscribe_url=urls.unsubscribe,
+                open_pixel_url=urls.open_pixel if library.track_opens else "",
+            )
         )
-    )
     html = css_inline.CSSInliner(keep_style_tags=True).inline(html)
     text = plain_text(html)
     return RenderedMail(

@@ -38,13 +38,13 @@ from patronflow.mail.smtp import (
     persistent_session,
 )
 from patronflow.mail.windows import WEEK, local_day
-from patronflow.members.models import Library, Loan
+from patronflow.members.models import Library
 from patronflow.privacy.rules import why_not_mailable
-from patronflow.profiles.queries import ReadingTip, popular_titles
+from patronflow.profiles.tips import TIPS_PER_MAIL, ReadingTip, borrowed_works, tips_for_segment
 
 log = logging.getLogger(__name__)
 
-TIPS_PER_MAIL = 3
+
 RETRY_BASE_DELAY = dt.timedelta(minutes=5)
 # Due messages looked at per step of a claim: members at their cap are passed over.
 CLAIM_SCAN = 500
@@ -186,33 +186,28 @@ def _within_member_cap(
 
 
 class TipChooser:
-    """Reading tips per (library, segment) computed once per batch, minus what a member read."""
+    """Reading tips per (library, segment) chosen once per batch, minus what a member read."""
 
     def __init__(self, messages: list[Message], today: dt.date) -> None:
-        self.today = today
-        self._popular: dict[tuple[int, str], list[ReadingTip]] = {}
+        self._chosen: dict[tuple[int, str], list[ReadingTip]] = {}
         for message in messages:
             if message.variant.with_reading_tips:
                 key = (message.library_id, message.enrolment.segment)
-                if key not in self._popular:
-                    self._popular[key] = popular_titles(
+                if key not in self._chosen:
+                    self._chosen[key] = tips_for_segment(
                         message.library, message.enrolment.segment, today
                     )
-        titles = {tip.title for tips in self._popular.values() for tip in tips}
-        self._borrowed = {
-            (member_id, ReadingTip(title=title, author=author))
-            for member_id, title, author in Loan.objects.filter(
-                member_id__in=[m.enrolment.member_id for m in messages],
-                item__title__in=titles,
-            ).values_list("member_id", "item__title", "item__author")
-        }
+        self._borrowed = borrowed_works(
+            [message.enrolment.member_id for message in messages],
+            {tip.work for tips in self._chosen.values() for tip in tips},
+        )
 
     def for_message(self, message: Message) -> list[ReadingTip]:
         if not message.variant.with_reading_tips:
             return []
-        popular = self._popular[(message.library_id, message.enrolment.segment)]
+        chosen = self._chosen[(message.library_id, message.enrolment.segment)]
         member_id = message.enrolment.member_id
-        unread = [tip for tip in popular if (member_id, tip) not in self._borrowed]
+        unread = [tip for tip in chosen if (member_id, *tip.work) not in self._borrowed]
         return unread[:TIPS_PER_MAIL]
 
 
@@ -284,6 +279,7 @@ def _render(
         preheader=variant.preheader,
         body=variant.body,
         reading_tips=tips,
+        language=message.step.version.language,
     )
 
 

@@ -44,7 +44,7 @@ from patronflow.mail.rendering import (
     staff_context,
 )
 from patronflow.members.models import Library, Member
-from patronflow.profiles.queries import ReadingTip
+from patronflow.profiles.tips import ReadingTip
 
 # Staff variables whose value is put in per message by substitution, when used plainly.
 SUBSTITUTED = ("first_name", "unsubscribe_url")
@@ -140,6 +140,7 @@ class SkeletonRenderer:
         preheader: str,
         body: str,
         reading_tips: list[ReadingTip],
+        language: str = settings.LANGUAGE_CODE,
     ) -> RenderedMail:
         """The same RenderedMail as render_mail, from a skeleton when that is safe."""
         arguments = {
@@ -149,9 +150,10 @@ class SkeletonRenderer:
             "preheader": preheader,
             "body": body,
             "reading_tips": reading_tips,
+            "language": language,
         }
         urls = message_urls(message_id)
-        context = staff_context(member, library, urls.unsubscribe)
+        context = staff_context(member, library, urls.unsubscribe, reading_tips)
         skeleton = self._skeleton(context, arguments) if enabled() else None
         if skeleton is not None:
             mail = _filled(skeleton, message_id, context, urls, library)
@@ -184,6 +186,7 @@ class SkeletonRenderer:
                 arguments["body"],
                 library.pk,
                 tuple(arguments["reading_tips"]),
+                arguments["language"],
                 varying,
             )
             hash(key)
@@ -254,6 +257,7 @@ def _build(template: _Template, context: dict, arguments: dict) -> Skeleton | No
             preheader=arguments["preheader"],
             body=arguments["body"],
             reading_tips=arguments["reading_tips"],
+            language=arguments["language"],
         )
     except Exception:  # the full rendering raises it again, per member
         return None
@@ -348,7 +352,7 @@ def _reproduces(skeleton: Skeleton, template: _Template, arguments: dict) -> boo
         probe.first_name = PROBE_NAME
     library: Library = arguments["library"]
     urls = message_urls(PROBE_MESSAGE_ID)
-    context = staff_context(probe, library, urls.unsubscribe)
+    context = staff_context(probe, library, urls.unsubscribe, arguments["reading_tips"])
     filled = _filled(skeleton, PROBE_MESSAGE_ID, context, urls, library)
     try:
         full = render_mail(message_id=PROBE_MESSAGE_ID, **(arguments | {"member": probe}))

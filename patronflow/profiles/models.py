@@ -121,3 +121,32 @@ class ReadingProfile(models.Model):
     @property
     def digital_share(self) -> float | None:
         return self.digital_loans / self.loans_counted if self.loans_counted else None
+
+
+class TipChoice(models.Model):
+    """A title staff put forward in a library's reading tips (pinned: shown first, whatever
+    its popularity) or kept out of them (excluded: never shown). Segment '' means every
+    segment. A title is its title and author, as reading tips count editions together."""
+
+    class Action(models.TextChoices):
+        PIN = "pin", "Pinned"
+        EXCLUDE = "exclude", "Excluded"
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="tip_choices")
+    segment = models.CharField(max_length=24, choices=Segment.choices, blank=True)
+    title = models.CharField(max_length=500)
+    author = models.CharField(max_length=300, blank=True)
+    action = models.CharField(max_length=8, choices=Action.choices)
+    chosen_by = models.CharField(max_length=150, blank=True)
+    chosen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "segment", "title", "author"], name="tip_choice_unique"
+            )
+        ]
+        ordering = ["library", "action", "segment", "title"]
+
+    def __str__(self) -> str:
+        return f"{self.library.code}: {self.get_action_display()} {self.title}"

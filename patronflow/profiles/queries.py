@@ -1,27 +1,11 @@
-"""Reads over reading profiles: a library's policy, which profiles are stale, and which
-titles to suggest to a segment."""
+"""Reads over reading profiles: a library's policy and which profiles are stale."""
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass
 
-from django.db.models import Count
-
-from patronflow.members.models import Item, Library, Loan, Member
-from patronflow.profiles.classification import (
-    ITEM_FIELDS,
-    Classifier,
-    ItemFacts,
-    digital_materials,
-)
-from patronflow.profiles.models import ClassificationPolicy, Segment
-
-_SEGMENT_KIND = {
-    Segment.FICTION_DIGITAL: (True, True),
-    Segment.FICTION_PHYSICAL: (True, False),
-    Segment.NONFICTION_DIGITAL: (False, True),
-    Segment.NONFICTION_PHYSICAL: (False, False),
-}
+from patronflow.members.models import Library, Member
+from patronflow.profiles.classification import Classifier
+from patronflow.profiles.models import ClassificationPolicy
 
 
 def policy_for(library: Library) -> ClassificationPolicy:
@@ -56,53 +40,3 @@ def stale_member_ids(library: Library, today: dt.date) -> set[int]:
     if changing is None:
         return set(Member.objects.filter(library=library).values_list("pk", flat=True))
     return changing
-
-
-@dataclass(frozen=True)
-class ReadingTip:
-    """A title, whatever edition or copy of it members borrowed."""
-
-    title: str
-    author: str
-
-
-def popular_titles(
-    library: Library, segment: str, today: dt.date, limit: int = 10, months: int = 12
-) -> list[ReadingTip]:
-    """The library's most borrowed recent titles of the segment's kind (fiction or not,
-    digital or physical); for the 'unknown' segment, the most borrowed titles overall.
-
-    Editions of one title count together. Called once per send batch and segment.
-    """
-    since = today - dt.timedelta(days=30 * months)
-    loans = Loan.objects.filter(library=library, loaned_on__gte=since, loaned_on__lte=today)
-    kind = _SEGMENT_KIND.get(segment)
-    if kind is not None:
-        digital = list(digital_materials())
-        if kind[1]:
-            loans = loans.filter(item__material__in=digital)
-        else:
-            loans = loans.exclude(item__material__in=digital)
-    ranked = [
-        ReadingTip(title=row["item__title"], author=row["item__author"])
-        for row in loans.values("item__title", "item__author")
-        .annotate(times=Count("id"))
-        .order_by("-times", "item__title")[: limit * 20]
-    ]
-    if kind is None:
-        return ranked[:limit]
-    fiction_by_title = _fiction_by_title(library, ranked)
-    return [tip for tip in ranked if fiction_by_title.get(tip) == kind[0]][:limit]
-
-
-def _fiction_by_title(library: Library, tips: list[ReadingTip]) -> dict[ReadingTip, bool]:
-    """Whether each title is fiction, from the first of its editions that the library's
-    classifier can place."""
-    classifier = classifier_for(library)
-    fiction: dict[ReadingTip, bool] = {}
-    editions = Item.objects.filter(library=library, title__in={tip.title for tip in tips})
-    for title, author, *facts in editions.values_list("title", "author", *ITEM_FIELDS):
-        verdict = classifier.is_fiction(ItemFacts(*facts))
-        if verdict is not None:
-            fiction.setdefault(ReadingTip(title=title, author=author), verdict)
-    return fiction

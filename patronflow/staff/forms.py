@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from patronflow.journeys.definitions import MAX_HOLDOUT_PERCENT
 from patronflow.members.imports import KINDS
 from patronflow.members.models import Library
+from patronflow.profiles.models import Segment
 from patronflow.staff.models import StaffProfile
 
 
@@ -31,6 +32,19 @@ class MailForm(forms.Form):
 
 class PreviewForm(MailForm):
     member = forms.IntegerField(label=_("Preview as"))
+
+
+class TipChoiceForm(forms.Form):
+    """A pin, exclusion or undo of one catalogued work, for one segment or ('') all."""
+
+    action = forms.ChoiceField(choices=[("pin", "pin"), ("exclude", "exclude"), ("forget", "")])
+    title = forms.CharField(max_length=500)
+    author = forms.CharField(max_length=300, required=False)
+    segment = forms.ChoiceField(choices=[("", ""), *Segment.choices], required=False)
+
+
+class TipSearchForm(forms.Form):
+    q = forms.CharField(label=_("Title, author or ISBN"), max_length=200)
 
 
 class HoldoutForm(forms.Form):

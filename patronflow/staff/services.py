@@ -26,10 +26,8 @@ from patronflow.journeys.models import Journey
 from patronflow.mail.rendering import RenderedMail, render_mail
 from patronflow.mail.smtp import SmtpServer, SmtpSession
 from patronflow.members.models import Library, Member
-from patronflow.profiles.queries import popular_titles
+from patronflow.profiles.tips import TIPS_PER_MAIL, borrowed_works, tips_for_segment
 from patronflow.staff.models import MARKETER_SEATS, StaffProfile
-
-TIPS_IN_PREVIEW = 3
 
 
 class StaffError(ValueError):
@@ -125,13 +123,20 @@ def change_holdout(journey: Journey, percent: int) -> Installed:
 
 
 def render_preview(
-    library: Library, member: Member, segment: str, draft: MailDraft, today: dt.date
+    library: Library,
+    member: Member,
+    segment: str,
+    draft: MailDraft,
+    today: dt.date,
+    language: str = settings.LANGUAGE_CODE,
 ) -> RenderedMail:
     """The mail as this member would get it (links point at message 0, which does not exist,
     so nothing in a preview can be tracked). Raises TemplateProblem."""
-    tips = (
-        popular_titles(library, segment, today)[:TIPS_IN_PREVIEW] if draft.with_reading_tips else []
-    )
+    tips = []
+    if draft.with_reading_tips:
+        chosen = tips_for_segment(library, segment, today)
+        borrowed = borrowed_works([member.pk], {tip.work for tip in chosen})
+        tips = [tip for tip in chosen if (member.pk, *tip.work) not in borrowed]
     return render_mail(
         message_id=0,
         member=member,
@@ -139,7 +144,8 @@ def render_preview(
         subject=draft.subject,
         preheader=draft.preheader,
         body=draft.body,
-        reading_tips=tips,
+        reading_tips=tips[:TIPS_PER_MAIL],
+        language=language,
     )
 
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path(VARIANT + "preview.html", views.preview_frame, name="preview_frame"),
     path(VARIANT + "test/", views.mail_test, name="mail_test"),
     path("segments/", views.segment_list, name="segments"),
+    path("tips/", views.reading_tips, name="tips"),
     path("imports/", views.imports, name="imports"),
     path("reports/", views.report, name="report"),
     path("members/", views.member_lookup, name="members"),

@@ -30,7 +30,8 @@ from patronflow.members import services as member_services
 from patronflow.members.imports import ImportFileError, import_file
 from patronflow.members.models import Library, Member
 from patronflow.privacy.services import erase_member, export_member, record
-from patronflow.profiles.models import Segment
+from patronflow.profiles import tips
+from patronflow.profiles.models import Segment, TipChoice
 from patronflow.profiles.services import reclassify_items, refresh_after_import
 from patronflow.staff import queries, services
 from patronflow.staff.access import SESSION_LIBRARY, get_scoped, staff_view
@@ -43,9 +44,11 @@ from patronflow.staff.forms import (
     MailForm,
     PreviewForm,
     StaffAccountForm,
+    TipChoiceForm,
+    TipSearchForm,
     TokenForm,
 )
-from patronflow.staff.templatetags.staff import status_label
+from patronflow.staff.templatetags.staff import segment_label, status_label
 
 DEFAULT_SEGMENT = "default"  # the fallback variant (segment '') in URLs
 PREVIEW_SESSION = "staff_preview"
@@ -234,7 +237,12 @@ def _preview(request: HttpRequest, pk: int, position: int, segment: str):
     )
     try:
         rendered = services.render_preview(
-            request.library, member, queries.segment_of(member), _draft(form), queries.today()
+            request.library,
+            member,
+            queries.segment_of(member),
+            _draft(form),
+            queries.today(),
+            language=journey.current_version.language,
         )
     except TemplateProblem as problem:
         return form, member, None, str(problem)
@@ -290,6 +298,54 @@ def mail_test(request: HttpRequest, pk: int, position: int, segment: str) -> Htt
 def segment_list(request: HttpRequest) -> HttpResponse:
     sizes = segment_sizes(request.library, queries.today())
     return render(request, "staff/segments.html", {"sizes": sizes})
+
+
+@staff_view
+def reading_tips(request: HttpRequest) -> HttpResponse:
+    """What each segment's mails suggest today, and the titles staff pinned or excluded."""
+    library = request.library
+    if request.method == "POST":
+        form = TipChoiceForm(request.POST)
+        if form.is_valid():
+            _apply_tip_choice(request, form.cleaned_data)
+        return redirect(request.get_full_path())
+    search = TipSearchForm(request.GET or None)
+    found = tips.find_titles(library, search.cleaned_data["q"]) if search.is_valid() else []
+    return render(
+        request,
+        "staff/tips.html",
+        {
+            "segments": tips.tips_per_segment(library, queries.today()),
+            "excluded": library.tip_choices.filter(action=TipChoice.Action.EXCLUDE),
+            "search": search,
+            "found": found,
+            "segment_choices": [
+                ("", _("Every segment")),
+                *((segment, segment_label(segment)) for segment in Segment.values),
+            ],
+        },
+    )
+
+
+def _apply_tip_choice(request: HttpRequest, data: dict) -> None:
+    """Only works the catalogue holds can be chosen: a typo would otherwise pin nothing."""
+    library = request.library
+    try:
+        title, author = tips.work_in_catalogue(library, title=data["title"], author=data["author"])
+    except tips.UnknownTitle:
+        messages.error(
+            request, _("“%(title)s” is not in this library's catalogue.") % {"title": data["title"]}
+        )
+        return
+    if data["action"] == "forget":
+        tips.forget(library, title, author, data["segment"])
+        messages.success(request, _("“%(title)s” is back in its usual place.") % {"title": title})
+        return
+    tips.choose(library, title, author, data["action"], data["segment"], request.user.username)
+    if data["action"] == TipChoice.Action.PIN:
+        messages.success(request, _("“%(title)s” is pinned.") % {"title": title})
+    else:
+        messages.success(request, _("“%(title)s” will not be suggested.") % {"title": title})
 
 
 @staff_view

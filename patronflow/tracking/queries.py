@@ -55,7 +55,7 @@ def message_for_token(purpose: str, token: str) -> Message | None:
     if data is None:
         return None
     message = (
-        Message.objects.select_related("library", "enrolment__member")
+        Message.objects.select_related("library", "enrolment__member", "step__version")
         .filter(pk=data.message_id)
         .first()
     )

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
@@ -70,6 +71,11 @@ def _page(request: HttpRequest, template: str, library, status: int = 200, **con
     return render(request, template, context, status=status)
 
 
+def _in_language_of(message) -> translation.override:
+    """The page in the language of the mail it came from, whatever the browser asks for."""
+    return translation.override(message.step.version.language)
+
+
 def _invalid_link(request: HttpRequest) -> HttpResponse:
     return _page(request, "tracking/invalid_link.html", None, status=404)
 
@@ -119,7 +125,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         template = "tracking/unsubscribed.html"
     else:
         template = "tracking/unsubscribe_confirm.html"
-    return _page(request, template, message.library)
+    with _in_language_of(message):
+        return _page(request, template, message.library)
 
 
 @csrf_exempt
@@ -140,13 +147,14 @@ def feedback(request: HttpRequest, token: str, vote: str) -> HttpResponse:
         services.record_feedback(message, VOTES[vote])
         form = CommentForm()
     other_vote = "down" if vote == "up" else "up"
-    return _page(
-        request,
-        "tracking/feedback.html",
-        message.library,
-        vote=vote,
-        form=form,
-        comment_saved=comment_saved,
-        other_vote=other_vote,
-        other_vote_url=reverse("tracking:feedback", args=[token, other_vote]),
-    )
+    with _in_language_of(message):
+        return _page(
+            request,
+            "tracking/feedback.html",
+            message.library,
+            vote=vote,
+            form=form,
+            comment_saved=comment_saved,
+            other_vote=other_vote,
+            other_vote_url=reverse("tracking:feedback", args=[token, other_vote]),
+        )

@@ -1,10 +1,12 @@
 import datetime as dt
 
-from patronflow.journeys.definitions import install_journey
+from patronflow.journeys.definitions import install_journey, standard_definition
 from patronflow.journeys.models import Enrolment
 from patronflow.journeys.services import tick
+from patronflow.mail.models import Message
 from patronflow.members.models import Item
-from patronflow.profiles.models import Segment
+from patronflow.profiles.models import Segment, TipChoice
+from patronflow.profiles.tips import choose
 from tests.factories import TODAY, ItemFactory, LoanFactory, MemberFactory, at
 
 LONG_AGO = TODAY - dt.timedelta(days=400)
@@ -80,6 +82,39 @@ def test_tips_leave_out_titles_the_member_already_borrowed_in_any_copy(library, 
     html = mail.get_body(("html",)).get_content()
     assert "Nog niet gelezen" in html
     assert "Al gelezen" not in html
+
+
+def test_staff_pins_reach_the_member_and_exclusions_never_do(library, smtp_server):
+    library.catalogue_url = "https://gent.bibliotheek.be/zoeken?q={isbn}"
+    library.save()
+    favourite = ItemFactory(library=library, title="Iedereen leest dit", author="A")
+    pinned = ItemFactory(library=library, title="Verborgen parel", author="B", isbn="9789000000017")
+    for _ in range(5):
+        LoanFactory(item=favourite, member=MemberFactory(library=library), library=library)
+    choose(library, "Iedereen leest dit", "A", TipChoice.Action.EXCLUDE)
+    choose(library, "Verborgen parel", "B", TipChoice.Action.PIN)
+    member = dormant_member(library)
+
+    tick(at(TODAY))
+
+    [mail] = smtp_server.to(member.email)
+    html = mail.get_body(("html",)).get_content()
+    assert "Verborgen parel" in html and pinned.title in html
+    assert "Iedereen leest dit" not in html
+    [message] = Message.objects.filter(enrolment__member=member)
+    assert "https://gent.bibliotheek.be/zoeken?q=9789000000017" in message.links
+
+
+def test_a_journey_in_english_gets_the_layout_in_english(library, smtp_server):
+    install_journey(library, standard_definition("dormant", "en") | {"holdout_percent": 0})
+    member = dormant_member(library, first_name="Sam")
+
+    tick(at(TODAY))
+
+    [mail] = smtp_server.to(member.email)
+    text = mail.get_body(("plain",)).get_content()
+    assert "Hello Sam," in text
+    assert "Rather not get these mails?" in text and "Uitschrijven" not in text
 
 
 def test_member_who_comes_back_before_the_mail_leaves_the_journey(library, smtp_server):

@@ -33,15 +33,15 @@ from patronflow.mail.models import Message
 from patronflow.mail.rendering import RenderedMail, render_mail
 from patronflow.mail.services import compose
 from patronflow.members.models import Library, Member
-from patronflow.profiles.queries import ReadingTip
+from patronflow.profiles.tips import ReadingTip
 
 BASE = "https://mail.example-network.be"
 GMAIL_CLIPS_AT = 102 * 1024
 SPAM_LIMIT = 2.0
 TIPS = [
-    ReadingTip("De avonden", "Gerard Reve"),
-    ReadingTip("Het smelt", "Lize Spit"),
-    ReadingTip("Wil", "Jeroen Olyslaegers"),
+    ReadingTip("De avonden", "Gerard Reve", "9789023467561"),
+    ReadingTip("Het smelt", "Lize Spit", "9789023499517"),
+    ReadingTip("Wil", "Jeroen Olyslaegers", ""),
 ]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -60,6 +60,7 @@ class Case:
     position: int
     variant: dict
     has_online_profile: bool
+    language: str
 
 
 @dataclass
@@ -90,7 +91,10 @@ def built_in_cases() -> list[Case]:
                 for profile in (False, True):
                     segment = variant["segment"] or "fallback"
                     name = f"{label}-{position}-{segment}-{'profile' if profile else 'no-profile'}"
-                    cases.append(Case(name, definition["key"], position, variant, profile))
+                    language = definition.get("language", "nl")
+                    cases.append(
+                        Case(name, definition["key"], position, variant, profile, language)
+                    )
     return cases
 
 
@@ -109,11 +113,12 @@ def brand_library(**overrides) -> Library:
         "survey_url": "https://gent.bibliotheek.be/enquete",
         "logo_url": "https://gent.bibliotheek.be/huisstijl/logo.svg",
         "brand_colour": "#b3261e",
+        "catalogue_url": "https://gent.bibliotheek.be/zoeken?q={isbn}",
     }
     return Library(**(fields | overrides))
 
 
-def send(case: Case, library: Library, message_id: int) -> Sent:
+def send(case: Case, library: Library, message_id: int, tips: list | None = None) -> Sent:
     """What mail/services.py does for one message, minus the database and the SMTP server."""
     member = Member(
         library=library,
@@ -130,7 +135,8 @@ def send(case: Case, library: Library, message_id: int) -> Sent:
         subject=variant["subject"],
         preheader=variant.get("preheader", ""),
         body=variant["body"],
-        reading_tips=TIPS if variant.get("with_reading_tips") else [],
+        reading_tips=(TIPS if tips is None else tips) if variant.get("with_reading_tips") else [],
+        language=case.language,
     )
     message = Message(
         pk=message_id,
@@ -207,7 +213,7 @@ def spammy_case() -> Case:
         "body": "<p>Dear friend, CLICK HERE to buy cheap viagra online, no prescription "
         "needed! 100% guaranteed, money back guarantee! Lose weight fast!</p>",
     }
-    return Case(SPAM_CONTROL, "welcome", 1, variant, False)
+    return Case(SPAM_CONTROL, "welcome", 1, variant, False, "nl")
 
 
 @pytest.fixture(scope="module")
@@ -402,10 +408,42 @@ def test_a_malformed_brand_colour_or_a_logo_over_http_is_not_used():
     assert "#1f5f8b" in html  # the default colour
 
 
-def test_reading_tips_list_title_and_author(mails):
-    html = mails["dormant-1-fiction_physical-no-profile"].html
-    assert "Leestips voor jou" in html
-    assert re.search(r"<strong>De avonden</strong> – Gerard Reve", html)
+def test_reading_tips_link_title_and_author_to_the_librarys_catalogue(mails):
+    sent = mails["dormant-1-fiction_physical-no-profile"]
+    assert "Leestips voor jou" in sent.html
+    assert re.search(r"<strong>De avonden</strong></a> – Gerard Reve", sent.html)
+    catalogue = "https://gent.bibliotheek.be/zoeken?q="
+    assert catalogue + "9789023467561" in sent.rendered.links
+    # Without an ISBN the catalogue is searched for title and author.
+    assert catalogue + "Wil%20Jeroen%20Olyslaegers" in sent.rendered.links
+    assert "De avonden" in sent.rendered.text
+
+
+TIP_CASES = [case for case in CASES if case.variant.get("with_reading_tips")]
+
+
+@pytest.mark.parametrize("case", TIP_CASES, ids=[case.id for case in TIP_CASES])
+def test_a_mail_whose_tips_ran_out_does_not_announce_them(case):
+    """A library with too few loans, or a member who read every tip: no 'below you find'
+    above an empty space."""
+    with override_settings(BASE_URL=BASE):
+        text = send(case, brand_library(), 7, tips=[]).rendered.text
+    for promise in ("Hieronder", "Leestips voor jou", "Below", "Reading tips for you"):
+        assert promise not in text
+
+
+@pytest.mark.parametrize("key", IDS)
+def test_the_layout_speaks_the_language_of_the_journey(key, mails):
+    sent = mails[key]
+    dutch = ("Wat vond je van deze mail?", "Je krijgt deze mail omdat je lid bent", "Uitschrijven")
+    english = ("What did you think of this mail?", "You get this mail because", "Unsubscribe")
+    if sent.case.language == "en":
+        assert '<html lang="en">' in sent.html
+        assert all(words in sent.rendered.text for words in english)
+        assert not any(words in sent.rendered.text for words in dutch)
+    else:
+        assert '<html lang="nl">' in sent.html
+        assert all(words in sent.rendered.text for words in dutch)
 
 
 # --- Previews in a real browser -----------------------------------------------------------
@@ -472,7 +510,7 @@ def test_preview_fits_narrow_and_wide_screens_and_dark_mode(key, mails, page, ar
 
 def _without_text(definition: dict) -> dict:
     """A definition's shape: everything but what a member reads."""
-    shape = normalise(definition) | {"name": ""}
+    shape = normalise(definition) | {"name": "", "language": ""}
     for step in shape["steps"]:
         step["name"] = ""
         for variant in step["variants"]:

@@ -21,7 +21,7 @@ from patronflow.mail import skeletons
 from patronflow.mail.rendering import RenderedMail, TemplateProblem, render_mail, tracking_url
 from patronflow.mail.skeletons import SkeletonRenderer, substitutable_name
 from patronflow.members.models import Library, Member
-from patronflow.profiles.queries import ReadingTip
+from patronflow.profiles.tips import ReadingTip
 from patronflow.tracking.tokens import make_token
 
 ENGLISH = Path(__file__).parents[2] / "patronflow/journeys/standard/en"

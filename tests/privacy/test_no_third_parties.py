@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from patronflow.journeys.definitions import STANDARD_JOURNEYS, standard_definition
 from patronflow.mail.rendering import render_mail
-from patronflow.profiles.queries import ReadingTip
+from patronflow.profiles.tips import ReadingTip
 from tests.factories import LibraryFactory, MemberFactory, MessageFactory
 from tests.tracking.links import feedback_link, unsubscribe_link
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from patronflow.members.models import Item, Loan
 from patronflow.profiles import rules
 from patronflow.profiles.models import ClassificationPolicy, ReadingProfile, Segment
-from patronflow.profiles.queries import popular_titles, stale_member_ids, window_start
+from patronflow.profiles.queries import stale_member_ids, window_start
 from patronflow.profiles.services import (
     rebuild_profiles,
     reclassify_items,
@@ -65,17 +65,6 @@ def test_each_library_classifies_by_its_own_source_order():
         readers[0].pk: Segment.NONFICTION_PHYSICAL,
         readers[1].pk: Segment.FICTION_PHYSICAL,
     }
-
-
-def test_reading_tips_follow_the_librarys_classifier():
-    library = LibraryFactory()
-    ClassificationPolicy.objects.create(library=library, source_order=["genre"])
-    novel = ItemFactory(library=library, title="Het Smelt", is_fiction=False, genre="Romans")
-    LoanFactory(member=MemberFactory(library=library), item=novel)
-
-    tips = popular_titles(library, Segment.FICTION_PHYSICAL, TODAY)
-
-    assert [tip.title for tip in tips] == ["Het Smelt"]
 
 
 def test_the_window_reaches_back_whole_calendar_months():

@@ -1,13 +1,10 @@
-import datetime as dt
-
 import pytest
 
 from patronflow.members.models import Item
 from patronflow.profiles import rules
 from patronflow.profiles.models import ReadingProfile, Segment
-from patronflow.profiles.queries import popular_titles
 from patronflow.profiles.services import refresh_profiles
-from tests.factories import TODAY, ItemFactory, LibraryFactory, LoanFactory, MemberFactory
+from tests.factories import LibraryFactory, LoanFactory, MemberFactory
 
 
 @pytest.mark.parametrize(
@@ -63,44 +60,3 @@ def test_profile_follows_what_the_member_mainly_borrows():
     assert profile.loans_counted == 5
     assert profile.fiction_share == pytest.approx(0.8)
     assert profile.digital_share == pytest.approx(0.8)
-
-
-@pytest.mark.django_db
-def test_reading_tips_are_the_most_borrowed_recent_titles_of_the_segments_kind():
-    library = LibraryFactory()
-    thriller_ebook = ItemFactory(
-        library=library, material=Item.Material.EBOOK, title="De e-thriller"
-    )
-    cookbook = ItemFactory(library=library, is_fiction=False, title="Het kookboek")
-    for _ in range(3):
-        member = MemberFactory(library=library)
-        LoanFactory(member=member, item=thriller_ebook, loaned_on=TODAY - dt.timedelta(days=20))
-        LoanFactory(member=member, item=cookbook, loaned_on=TODAY - dt.timedelta(days=20))
-    LoanFactory(member=member, item=cookbook, loaned_on=TODAY - dt.timedelta(days=20))
-
-    tips = popular_titles(library, Segment.FICTION_DIGITAL, TODAY)
-
-    assert [tip.title for tip in tips] == ["De e-thriller"]
-    overall = [tip.title for tip in popular_titles(library, Segment.UNKNOWN, TODAY)]
-    assert overall == ["Het kookboek", "De e-thriller"]
-    assert popular_titles(library, Segment.FICTION_PHYSICAL, TODAY) == []
-
-
-@pytest.mark.django_db
-def test_editions_of_one_title_count_together_and_are_suggested_once():
-    library = LibraryFactory()
-    for external_id in ("copy-1", "copy-2"):  # two copies of one book, catalogued apart
-        item = ItemFactory(library=library, external_id=external_id, title="Het Smelt",
-                           author="Lize Spit")  # fmt: skip
-        for _ in range(2):
-            LoanFactory(member=MemberFactory(library=library), item=item, library=library)
-    runner_up = ItemFactory(library=library, title="Het Achterhuis")
-    for _ in range(3):
-        LoanFactory(member=MemberFactory(library=library), item=runner_up, library=library)
-
-    tips = popular_titles(library, Segment.FICTION_PHYSICAL, TODAY)
-
-    assert [(tip.title, tip.author) for tip in tips][:2] == [
-        ("Het Smelt", "Lize Spit"),
-        ("Het Achterhuis", runner_up.author),
-    ]

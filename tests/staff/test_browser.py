@@ -159,7 +159,7 @@ def test_a_marketers_morning(browser, live_server, library, smtp_server, artefac
     )
     page.screenshot(path=artefacts / "report.png", full_page=True)
     check_accessibility(page, live_server)
-    for screen in ("segments", "members", "settings"):
+    for screen in ("segments", "tips", "members", "settings"):
         page.goto(f"{live_server.url}/staff/{screen}/")
         check_accessibility(page, live_server)
         page.screenshot(path=artefacts / f"{screen}.png", full_page=True)

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 # Patterns without ids work on the user's own library (or on no data at all).
 WITHOUT_IDS = {
     "login", "verify", "second_factor", "logout", "language", "dashboard", "choose_library",
-    "journeys", "segments", "imports", "report", "members", "settings", "accounts",
+    "journeys", "segments", "tips", "imports", "report", "members", "settings", "accounts",
 }  # fmt: skip
 
 

@@ -55,16 +55,23 @@ def test_no_personal_data_in_tracking_links():
 
 
 @pytest.mark.django_db
-def test_pages_are_in_english_for_a_browser_that_asks_for_it(client):
-    message = MessageFactory()
+def test_pages_speak_the_language_of_the_mail_whatever_the_browser_asks_for(client):
+    english = MessageFactory()
+    english.step.version.language = "en"
+    english.step.version.save()
+    dutch = MessageFactory()
 
-    response = client.get(unsubscribe_link(message.id), HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.8")
-
+    response = client.get(unsubscribe_link(english.id), HTTP_ACCEPT_LANGUAGE="nl-BE,nl;q=0.8")
     page = response.content.decode()
     assert '<html lang="en">' in page
     assert "Yes, unsubscribe me" in page
     assert "schrijf me uit" not in page
     assert not response.cookies
+    feedback = client.get(feedback_link(english.id, "up")).content.decode()
+    assert '<html lang="en">' in feedback
+
+    page = client.get(unsubscribe_link(dutch.id), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="nl">' in page
 
 
 @pytest.mark.django_db
