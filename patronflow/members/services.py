@@ -6,6 +6,7 @@ The imports of members, items and loans are writes too; they live in imports.py
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
@@ -15,7 +16,11 @@ from patronflow.journeys.definitions import install_standard_journeys
 from patronflow.mail.windows import WindowProblem, parse_window
 from patronflow.members.models import Library
 
-TEXT_DETAILS = ("name", "sender_name", "sender_email", "privacy_url", "profile_url", "survey_url")
+TEXT_DETAILS = (
+    "name", "sender_name", "sender_email", "privacy_url", "profile_url", "survey_url",
+    "catalogue_url",
+)  # fmt: skip
+CATALOGUE_PLACEHOLDERS = ("{isbn}", "{title}", "{author}")
 # When and how much the library sends (docs/sending.md); given as text, as on the command line.
 SENDING_DETAILS = ("send_window", "time_zone", "member_weekly_cap", "daily_cap")
 DETAILS = (*TEXT_DETAILS, "track_opens", "track_clicks", *SENDING_DETAILS)
@@ -36,8 +41,9 @@ _web_address = URLValidator(schemes=["https", "http"])
 Detail = str | bool | int | None
 
 
-def add_library(code: str, name: str, **details: Detail) -> Library:
-    """Create a tenant with the standard journeys (welcome, dormant), ready to import into.
+def add_library(code: str, name: str, language: str = "nl", **details: Detail) -> Library:
+    """Create a tenant with the standard journeys (welcome, dormant) in `language` (nl or
+    en), ready to import into.
 
     `details` are any of DETAILS (track_opens and track_clicks bools, a cap a number or None,
     the others text, e.g. send_window="mon-fri 09:00-18:00"); raises ValidationError with a
@@ -52,13 +58,18 @@ def add_library(code: str, name: str, **details: Detail) -> Library:
         ]
     elif Library.objects.filter(code=code).exists():
         errors["code"] = [_code_taken(code)]
+    if language not in dict(settings.LANGUAGES):
+        languages = ", ".join(dict(settings.LANGUAGES))
+        errors["language"] = [
+            f"{language!r} is not a language of the built-in journeys: {languages}"
+        ]
     cleaned = _clean_details({"name": name, **details}, errors)
     library = Library(code=code, **cleaned)
     _full_clean(library, errors)
     try:
         with transaction.atomic():
             library.save()
-            install_standard_journeys(library)
+            install_standard_journeys(library, language)
     except IntegrityError:
         raise ValidationError({"code": [_code_taken(code)]}) from None
     return library
@@ -113,6 +124,15 @@ def _clean_details(
                 _web_address(cleaned[name])
             except ValidationError:
                 errors[name] = [f"{cleaned[name]!r} is not a web address (http:// or https://)"]
+    catalogue = str(cleaned.get("catalogue_url") or "")
+    if catalogue and not (
+        catalogue.startswith("https://") and any(p in catalogue for p in CATALOGUE_PLACEHOLDERS)
+    ):
+        errors["catalogue_url"] = [
+            f"{catalogue!r} is not a catalogue search address: https://, with {{isbn}}, "
+            "{title} or {author} where the search goes, e.g. "
+            "https://gent.bibliotheek.be/zoeken?q={isbn}"
+        ]
     if cleaned.get("dkim_selector") and not _SELECTOR.fullmatch(str(cleaned["dkim_selector"])):
         errors["dkim_selector"] = [
             f"{cleaned['dkim_selector']!r} is not a DKIM selector: letters, digits and '-', "

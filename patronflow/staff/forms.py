@@ -115,8 +115,8 @@ class LibrarySettingsForm(forms.ModelForm):
         model = Library
         fields = [
             "sender_name", "sender_email", "privacy_url", "profile_url", "survey_url",
-            "track_opens", "track_clicks", "brand_colour", "logo_url", "dkim_selector",
-            "time_zone", "member_weekly_cap", "daily_cap",
+            "catalogue_url", "track_opens", "track_clicks", "brand_colour", "logo_url",
+            "dkim_selector", "time_zone", "member_weekly_cap", "daily_cap",
         ]  # fmt: skip
         labels = {
             "sender_name": _("Sender name"),
@@ -124,6 +124,7 @@ class LibrarySettingsForm(forms.ModelForm):
             "privacy_url": _("Privacy statement (web address)"),
             "profile_url": _("Mijn Bibliotheek profile (web address)"),
             "survey_url": _("Survey (web address)"),
+            "catalogue_url": _("Catalogue search for reading tips"),
             "track_opens": _("Count opened mails (needs the members' consent)"),
             "track_clicks": _("Count clicks on links in mails"),
             "brand_colour": _("Brand colour"),
@@ -135,6 +136,11 @@ class LibrarySettingsForm(forms.ModelForm):
         }
         help_texts = {
             "track_clicks": _("Off: links in mails go straight to their destination."),
+            "catalogue_url": _(
+                "The address of a search in your catalogue, with {isbn}, {title} or {author} "
+                "where the search goes, e.g. https://gent.bibliotheek.be/zoeken?q={isbn}. "
+                "Each reading tip links there."
+            ),
             "brand_colour": _("Like #1f5f8b."),
             "logo_url": _("The logo on the library's own site."),
             "dkim_selector": _(

@@ -177,3 +177,26 @@ def test_change_library_refuses_a_bad_colour_logo_or_selector_and_saves_none_of_
 
     assert set(refused.value.message_dict) == {"brand_colour", "logo_url", "dkim_selector"}
     assert Library.objects.get(code="gent").brand_colour == "#1f5f8b"
+
+
+@pytest.mark.django_db
+def test_a_library_added_in_english_gets_the_english_journeys():
+    library_command("add", "leuven", "--name", "Bibliotheek Leuven", "--language", "en")
+
+    journeys = Journey.objects.filter(library__code="leuven")
+    assert {journey.current_version.language for journey in journeys} == {"en"}
+    with pytest.raises(CommandError, match="--language: 'fr' is not a language"):
+        library_command("add", "brugge", "--name", "Bibliotheek Brugge", "--language", "fr")
+    assert not Library.objects.filter(code="brugge").exists()
+
+
+@pytest.mark.django_db
+def test_the_catalogue_address_must_be_https_with_a_place_for_the_search():
+    LibraryFactory(code="gent")
+
+    for refused in ("https://gent.bibliotheek.be/zoeken", "http://gent.be/zoeken?q={isbn}"):
+        with pytest.raises(CommandError, match="is not a catalogue search address"):
+            library_command("set", "gent", "--catalogue-url", refused)
+    library_command("set", "gent", "--catalogue-url", "https://gent.bibliotheek.be/zoeken?q={isbn}")
+
+    assert Library.objects.get(code="gent").catalogue_url.endswith("?q={isbn}")

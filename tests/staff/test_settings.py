@@ -15,7 +15,8 @@ def settings_form(**changes) -> dict:
     return {
         "sender_name": "Bib Gent", "sender_email": "hallo@gent.be",
         "privacy_url": "https://gent.be/privacy", "profile_url": "https://gent.be/profiel",
-        "survey_url": "", "track_clicks": "on", "brand_colour": "#123456",
+        "survey_url": "", "catalogue_url": "https://gent.be/zoeken?q={isbn}",
+        "track_clicks": "on", "brand_colour": "#123456",
         "logo_url": "https://gent.be/logo.png", "dkim_selector": "pf2026",
         "send_window": "mon-fri 10:00-16:00", "time_zone": "Europe/Brussels",
         "member_weekly_cap": "3", "daily_cap": "500",
@@ -42,6 +43,7 @@ def test_sending_branding_and_signing_settings_are_saved(staff_client, library):
     )  # fmt: skip
     assert (library.member_weekly_cap, library.daily_cap) == (3, 500)
     assert library.track_clicks is True
+    assert library.catalogue_url == "https://gent.be/zoeken?q={isbn}"
 
 
 def test_empty_caps_mean_no_cap_and_an_unticked_box_turns_click_tracking_off(staff_client, library):
@@ -65,6 +67,7 @@ def test_empty_caps_mean_no_cap_and_an_unticked_box_turns_click_tracking_off(sta
         ("dkim_selector", "pf 2026"),
         ("brand_colour", "blue"),
         ("logo_url", "ftp://gent.be/logo.png"),
+        ("catalogue_url", "https://gent.be/zoeken"),
         ("sender_email", "geen adres"),
     ],
 )

@@ -21,6 +21,8 @@ HELP = {
     "privacy_url": "Web address of the privacy statement (linked in every mail).",
     "profile_url": "Web address where a member creates a 'Mijn Bibliotheek' profile.",
     "survey_url": "Web address of an optional survey linked in mails.",
+    "catalogue_url": "Catalogue search that reading tips link to, with {isbn}, {title} or "
+    "{author}, e.g. 'https://gent.bibliotheek.be/zoeken?q={isbn}'.",
     "track_opens": "Count opens with a tracking pixel: only with the members' consent "
     "(ePrivacy). Off by default.",
     "track_clicks": "Count clicks by sending links through the tracking server (default: on); "
@@ -52,6 +54,11 @@ class Command(BaseCommand):
         add.add_argument("--track-clicks", action=BooleanOptionalAction, help=HELP["track_clicks"])
         for detail in SENDING_DETAILS:
             add.add_argument(_option(detail), help=HELP[detail])
+        add.add_argument(
+            "--language",
+            default="nl",
+            help="Language of the built-in journeys it gets: nl (default) or en.",
+        )
         actions.add_parser("list", help="List the libraries.")
         change = actions.add_parser("set", help="Change a library's details.")
         change.add_argument("code")
@@ -71,7 +78,7 @@ class Command(BaseCommand):
         details = {d: options[d] for d in DETAILS if options.get(d) is not None}
         try:
             if action == "add":
-                library = add_library(options["code"], **details)
+                library = add_library(options["code"], language=options["language"], **details)
                 journeys = ", ".join(library.journeys.values_list("key", flat=True))
                 self.stdout.write(
                     f"Added library {library.code} ({library.name}) with the journeys {journeys}."
