@@ -208,7 +208,8 @@ SEND_MAX_ATTEMPTS = 5
 # Delivery at scale (docs/sending.md, docs/operations.md).
 # Celery broker for send workers, e.g. redis://127.0.0.1:6379/0; unset: `tick` sends inline.
 BROKER_URL = os.environ.get("PATRONFLOW_BROKER_URL", "")
-# Messages per second per SMTP server from each worker process; 0: as fast as it takes them.
+# Messages per second to the SMTP server, from all workers together when BROKER_URL is a
+# Redis (shared limit, mail/ratelimit.py), else from each process; 0: as fast as it takes them.
 SMTP_RATE = float(os.environ.get("PATRONFLOW_SMTP_RATE", "0") or 0)
 # A claimed batch not recorded within this many seconds is presumed abandoned (uncertain).
 SEND_LEASE_SECONDS = int(os.environ.get("PATRONFLOW_SEND_LEASE_SECONDS", "600"))

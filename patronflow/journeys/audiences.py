@@ -26,20 +26,25 @@ def _registered_within(days: int, today: dt.date) -> Q:
     return Q(registered_on__gte=today - dt.timedelta(days=days), registered_on__lte=today)
 
 
+def _borrowed_since(cutoff: dt.date) -> Q:
+    """A loan on or after `cutoff`: one still held, or one the loan-history retention
+    removed (Member.loans_removed_through keeps the latest day of those)."""
+    recent_loan = Loan.objects.filter(member=OuterRef("pk"), loaned_on__gte=cutoff)
+    return Exists(recent_loan) | Q(loans_removed_through__gte=cutoff)
+
+
 def _inactive_for(days: int, today: dt.date) -> Q:
     cutoff = today - dt.timedelta(days=days)
-    recent_loan = Loan.objects.filter(member=OuterRef("pk"), loaned_on__gte=cutoff)
     return (
         (Q(last_activity_on__isnull=True) | Q(last_activity_on__lt=cutoff))
         & Q(registered_on__lt=cutoff)
-        & ~Exists(recent_loan)
+        & ~_borrowed_since(cutoff)
     )
 
 
 def _active_within(days: int, today: dt.date) -> Q:
     cutoff = today - dt.timedelta(days=days)
-    recent_loan = Loan.objects.filter(member=OuterRef("pk"), loaned_on__gte=cutoff)
-    return Q(last_activity_on__gte=cutoff) | Exists(recent_loan)
+    return Q(last_activity_on__gte=cutoff) | _borrowed_since(cutoff)
 
 
 def _reading_segments(segments: list[str], today: dt.date) -> Q:

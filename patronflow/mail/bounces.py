@@ -1,5 +1,7 @@
 """What comes back: delivery status notifications (RFC 3464), spam complaints (ARF, RFC 5965)
-and unsubscribe mails (the List-Unsubscribe mailto), matched to the message they are about.
+and unsubscribe mails (the List-Unsubscribe mailto), matched to the message they are about;
+read from a maildir (process_maildir) or received by the SMTP listener (mail/inbound.py),
+both through process_mail.
 
 A message is found by its own return path (bounces+<token>@domain, VERP) or by the
 X-Patronflow-Id header in the returned copy; both carry a signed token, never an address, so
@@ -16,6 +18,7 @@ import logging
 import mailbox
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -28,6 +31,7 @@ from django.utils import timezone
 from patronflow.mail import verp
 from patronflow.mail.models import Bounce, Message, Suppression
 from patronflow.members.models import Library
+from patronflow.privacy.rules import address_reference
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +62,14 @@ def _token_in(pattern: re.Pattern, text: str) -> int | None:
     return None
 
 
-def _addressed_to(mail: EmailMessage, pattern: re.Pattern) -> int | None:
-    for name in _RECIPIENT_HEADERS:
-        for value in mail.get_all(name) or []:
-            found = _token_in(pattern, str(value))
-            if found is not None:
-                return found
+def _addressed_to(mail: EmailMessage, pattern: re.Pattern, recipients: Sequence[str]) -> int | None:
+    """The message named by the address the mail was delivered to: the SMTP envelope's
+    recipients when known, else the headers a mail server leaves in a mailbox."""
+    headers = [str(value) for name in _RECIPIENT_HEADERS for value in mail.get_all(name) or []]
+    for value in [*recipients, *headers]:
+        found = _token_in(pattern, value)
+        if found is not None:
+            return found
     return None
 
 
@@ -85,13 +91,14 @@ def _fields(part: EmailMessage) -> list[EmailMessage]:
     return [BytesHeaderParser().parsebytes(block.encode()) for block in text.split("\n\n")]
 
 
-def read_report(raw: bytes) -> Report | None:
-    """What this mail reports, or None when it is not about one of our messages."""
+def read_report(raw: bytes, recipients: Sequence[str] = ()) -> Report | None:
+    """What this mail reports, or None when it is not about one of our messages.
+    `recipients`: the envelope's RCPT TO addresses, when it came over SMTP."""
     mail = email.message_from_bytes(raw, policy=email.policy.default)
-    unsubscribing = _addressed_to(mail, _UNSUBSCRIBE_ADDRESS)
+    unsubscribing = _addressed_to(mail, _UNSUBSCRIBE_ADDRESS, recipients)
     if unsubscribing is not None:
         return Report("unsubscribe", unsubscribing)
-    message_id = _addressed_to(mail, _BOUNCE_ADDRESS) or _returned_message(raw)
+    message_id = _addressed_to(mail, _BOUNCE_ADDRESS, recipients) or _returned_message(raw)
     if message_id is None:
         return None
     for part in mail.walk():
@@ -135,19 +142,32 @@ class BounceSummary:
     ignored: int = 0
     paused: list[str] | None = None
 
+    def describe(self) -> str:
+        read = ", ".join(f"{n} {kind}" for kind, n in sorted(self.read.items())) or "nothing"
+        return (
+            f"Read {read}; {self.suppressed} addresses suppressed, "
+            f"{self.unsubscribed} members unsubscribed, {self.ignored} mails ignored."
+        )
+
 
 def suppress(library: Library, address: str, reason: str, message_id: int | None = None) -> bool:
-    """Put an address on the library's suppression list; True when it was not on it yet."""
-    _, created = Suppression.objects.get_or_create(
+    """Put an address on the library's suppression list; True when it was not on it yet.
+    Found by its keyed hash, so an erased member's address (kept only as the hash) is not
+    listed twice; it is held in clear again, since it is in use again."""
+    email = address.strip().lower()
+    row, created = Suppression.objects.get_or_create(
         library=library,
-        email=address.strip().lower(),
-        defaults={"reason": reason, "source_message_id": message_id},
+        address_ref=address_reference(email),
+        defaults={"email": email, "reason": reason, "source_message_id": message_id},
     )
+    if not created and not row.email:
+        Suppression.objects.filter(pk=row.pk).update(email=email)
     return created
 
 
-def record_report(report: Report, now: dt.datetime, summary: BounceSummary) -> None:
-    """Act on one report: record it, suppress or unsubscribe as it calls for."""
+def record_report(report: Report, now: dt.datetime, summary: BounceSummary) -> int | None:
+    """Act on one report: record it, suppress or unsubscribe as it calls for. Returns the
+    library of the message it is about (None: no such message)."""
     from patronflow.tracking.services import unsubscribe_member
 
     message = (
@@ -157,11 +177,11 @@ def record_report(report: Report, now: dt.datetime, summary: BounceSummary) -> N
     )
     if message is None:  # erased since, or from another installation
         summary.ignored += 1
-        return
+        return None
     summary.read[report.kind] += 1
     if report.kind == "unsubscribe":
         summary.unsubscribed += unsubscribe_member(message, now)
-        return
+        return message.library_id
     address = (message.to_email or message.enrolment.member.email).lower()
     with transaction.atomic():
         Bounce.objects.create(
@@ -192,6 +212,28 @@ def record_report(report: Report, now: dt.datetime, summary: BounceSummary) -> N
             summary.suppressed += suppress(message.library, address, reason, message.pk)
     if report.kind == Bounce.Kind.COMPLAINT:
         summary.unsubscribed += unsubscribe_member(message, now)
+    return message.library_id
+
+
+def process_mail(
+    raw: bytes, summary: BounceSummary, now: dt.datetime, recipients: Sequence[str] = ()
+) -> int | None:
+    """Read one mail that came back and act on it, whether it came from the maildir or the
+    inbound SMTP listener. Returns the library it concerned, None when it was ignored.
+
+    A mail the parser cannot read is ignored (and logged), not raised: it will not become
+    readable on a second try, and must not block the mails behind it. Errors while recording
+    (the database) do raise, so that the mail is read again.
+    """
+    try:
+        report = read_report(raw, recipients)
+    except Exception:
+        log.warning("ignored a returned mail that could not be read", exc_info=True)
+        report = None
+    if report is None:
+        summary.ignored += 1
+        return None
+    return record_report(report, now, summary)
 
 
 def pause_if_unhealthy(library: Library, now: dt.datetime) -> str | None:
@@ -236,21 +278,20 @@ def process_maildir(path: Path, now: dt.datetime | None = None) -> BounceSummary
         entry = box.get_message(key)
         if "S" in entry.get_flags():
             continue
-        report = read_report(entry.as_bytes())
-        if report is None:
-            summary.ignored += 1
-        else:
-            record_report(report, now, summary)
-            library_id = Message.objects.filter(pk=report.message_id).values_list(
-                "library_id", flat=True
-            )
-            libraries.update(library_id)
+        library_id = process_mail(entry.as_bytes(), summary, now)
+        if library_id is not None:
+            libraries.add(library_id)
         entry.set_subdir("cur")
         entry.add_flag("S")
         box[key] = entry
-    summary.paused = [
+    summary.paused = pause_unhealthy(libraries, now)
+    return summary
+
+
+def pause_unhealthy(library_ids: Iterable[int], now: dt.datetime) -> list[str]:
+    """Check each library that reports were about; "code: reason" for each one paused now."""
+    return [
         f"{library.code}: {reason}"
-        for library in Library.objects.filter(pk__in=libraries)
+        for library in Library.objects.filter(pk__in=set(library_ids))
         if (reason := pause_if_unhealthy(library, now))
     ]
-    return summary

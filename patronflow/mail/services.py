@@ -450,7 +450,8 @@ def send_one_batch(now: dt.datetime, batch_size: int | None = None) -> SendSumma
     if not batch:
         return None
     server = SmtpServer.from_url(settings.SMTP_URL)
-    session = persistent_session(server, rate=settings.SMTP_RATE)
+    # The broker's Redis, when there is one, keeps the rate limit shared by all workers.
+    session = persistent_session(server, settings.SMTP_RATE, rate_redis_url=settings.BROKER_URL)
     return deliver_batch(batch, now, session)
 
 

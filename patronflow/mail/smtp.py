@@ -1,7 +1,9 @@
 """A thin, honest SMTP client: one connection kept for many messages, outcomes classified.
 
 PATRONFLOW_SMTP_URL forms: smtp://host:port (plain), smtp+starttls://user:pass@host:587,
-smtps://user:pass@host:465 (implicit TLS).
+smtps://user:pass@host:465 (implicit TLS). TLS always verifies the server's certificate and
+name, against the system's CAs or, with ?ca_file=/path/ca.pem, against that file's CAs only
+(a relay with a private CA or a self-signed certificate).
 
 Each message's outcome is one of: delivered, TemporaryFailure (try again later: nothing was
 handed over), PermanentFailure (5xx: never again for this recipient), or OutcomeUnknown (the
@@ -16,11 +18,12 @@ import smtplib
 import socket
 import ssl
 import threading
-import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from types import TracebackType
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from patronflow.mail.ratelimit import SharedThrottle, Throttle, throttle_for
 
 _DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 _LEADING_DOT = re.compile(rb"(?m)^\.")
@@ -49,6 +52,7 @@ class SmtpServer:
     port: int
     username: str = ""
     password: str = ""
+    ca_file: str = ""  # trusted instead of the system's CAs
 
     @classmethod
     def from_url(cls, url: str) -> "SmtpServer":
@@ -58,49 +62,34 @@ class SmtpServer:
                 f"PATRONFLOW_SMTP_URL {url!r} is not understood: use smtp://host:port, "
                 "smtp+starttls://user:password@host:587 or smtps://user:password@host:465"
             )
+        query = parse_qs(parts.query, strict_parsing=bool(parts.query))
+        if set(query) - {"ca_file"}:
+            raise ValueError(
+                f"PATRONFLOW_SMTP_URL: unknown parameter(s) {sorted(set(query) - {'ca_file'})}; "
+                "the only one is ?ca_file=/path/to/ca.pem"
+            )
         return cls(
             scheme=parts.scheme,
             host=parts.hostname,
             port=parts.port or _DEFAULT_PORTS[parts.scheme],
             username=unquote(parts.username or ""),
             password=unquote(parts.password or ""),
+            ca_file=query.get("ca_file", [""])[-1],
         )
+
+    @property
+    def name(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Certificate and host name verified, always: credentials go over this."""
+        return ssl.create_default_context(cafile=self.ca_file or None)
 
 
 def _classify(code: int, text: bytes | str) -> Exception:
     reason = text.decode(errors="replace") if isinstance(text, bytes) else text
     failure = PermanentFailure if 500 <= code < 600 else TemporaryFailure
     return failure(f"{code} {reason}".strip())
-
-
-class Throttle:
-    """At most `rate` messages a second (0: no limit), spaced evenly: providers count bursts."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1 / rate if rate > 0 else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            time.sleep(slot - now)
-
-
-_throttles: dict[SmtpServer, Throttle] = {}
-
-
-def throttle_for(server: SmtpServer, rate: float) -> Throttle:
-    """One throttle per server in this process, shared by every session to it."""
-    throttle = _throttles.get(server)
-    if throttle is None or throttle.interval != (1 / rate if rate > 0 else 0.0):
-        throttle = _throttles[server] = Throttle(rate)
-    return throttle
 
 
 class SmtpSession:
@@ -110,10 +99,12 @@ class SmtpSession:
     manager, or kept open across batches (`persistent_session`).
     """
 
-    def __init__(self, server: SmtpServer, timeout: float = 30, rate: float = 0) -> None:
+    def __init__(
+        self, server: SmtpServer, timeout: float = 30, rate: float = 0, rate_redis_url: str = ""
+    ) -> None:
         self.server = server
         self.timeout = timeout
-        self.throttle = throttle_for(server, rate)
+        self.throttle: Throttle | SharedThrottle = throttle_for(server.name, rate, rate_redis_url)
         self.connections = 0
         self._client: smtplib.SMTP | None = None
         self._pipelining = False
@@ -142,20 +133,25 @@ class SmtpSession:
         server = self.server
         try:
             if server.scheme == "smtps":
-                context = ssl.create_default_context()
                 client = smtplib.SMTP_SSL(
-                    server.host, server.port, timeout=self.timeout, context=context
+                    server.host, server.port, timeout=self.timeout, context=server.tls_context()
                 )
             else:
                 client = smtplib.SMTP(server.host, server.port, timeout=self.timeout)
                 if server.scheme == "smtp+starttls":
-                    client.starttls(context=ssl.create_default_context())
+                    client.starttls(context=server.tls_context())
             client.ehlo_or_helo_if_needed()
             if server.username:
                 client.login(server.username, server.password)
         except smtplib.SMTPResponseException as error:
             raise ServerUnavailable(
                 f"{server.host}:{server.port} refused us: {error.smtp_code} {error.smtp_error!r}"
+            ) from error
+        except ssl.SSLCertVerificationError as error:
+            raise ServerUnavailable(
+                f"{server.host}:{server.port}'s TLS certificate is not trusted "
+                f"({error.verify_message}): if the relay uses a private CA or a self-signed "
+                "certificate, name it in PATRONFLOW_SMTP_URL with ?ca_file=/path/to/ca.pem"
             ) from error
         except (smtplib.SMTPException, OSError) as error:
             raise ServerUnavailable(f"cannot reach {server.host}:{server.port}: {error}") from error
@@ -238,14 +234,17 @@ _local = threading.local()
 _every_session: list[SmtpSession] = []
 
 
-def persistent_session(server: SmtpServer, rate: float = 0) -> SmtpSession:
-    """This thread's session to `server`, kept open across batches (and Celery tasks)."""
+def persistent_session(
+    server: SmtpServer, rate: float = 0, rate_redis_url: str = ""
+) -> SmtpSession:
+    """This thread's session to `server`, kept open across batches (and Celery tasks); with
+    a Redis URL its rate limit is shared by every process using that Redis."""
     sessions = _local.__dict__.setdefault("sessions", {})
     session = sessions.get(server)
     if session is None:
-        session = sessions[server] = SmtpSession(server, rate=rate)
+        session = sessions[server] = SmtpSession(server, rate=rate, rate_redis_url=rate_redis_url)
         _every_session.append(session)
-    session.throttle = throttle_for(server, rate)
+    session.throttle = throttle_for(server.name, rate, rate_redis_url)
     return session
 
 

@@ -11,6 +11,9 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 _SALT = "patronflow.mail.verp"
 _TOKEN = re.compile(r"([0-9a-z]+)-([0-9a-f]{16})")
 _ADDRESS = re.compile(r"(?:bounces|unsubscribe)\+([0-9a-z]+-[0-9a-f]{16})@", re.IGNORECASE)
+_WHOLE_ADDRESS = re.compile(
+    r"(?:bounces|unsubscribe)\+([0-9a-z]+-[0-9a-f]{16})@[^@\s]+", re.IGNORECASE
+)
 ID_HEADER = "X-Patronflow-Id"
 
 
@@ -57,3 +60,10 @@ def message_in_address(text: str) -> int | None:
         if found is not None:
             return found
     return None
+
+
+def is_return_address(address: str) -> bool:
+    """Whether `address` as a whole is a bounces+ or unsubscribe+ address with a genuine
+    token: what the inbound listener takes mail for (it relays nothing)."""
+    match = _WHOLE_ADDRESS.fullmatch(address.strip())
+    return match is not None and read_message_token(match[1]) is not None

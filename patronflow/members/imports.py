@@ -27,6 +27,7 @@ from patronflow.members.bulk import StagedRow, Target, Written, writer_for
 from patronflow.members.models import Item, Library, Loan, Member
 from patronflow.members.parsing import parse_boolean, parse_date, parse_email, parse_material
 from patronflow.members.presets import PresetError, load_preset
+from patronflow.privacy.services import ImportGate
 
 KEPT_REJECTIONS = 1000
 PROGRESS_EVERY_ROWS = 10_000
@@ -76,7 +77,7 @@ class Rejection:
 @dataclass
 class ImportSummary:
     """What one import did. Every row read is counted exactly once:
-    rows == inserted + updated + unchanged + rejected + repeated."""
+    rows == inserted + updated + unchanged + rejected + repeated + skipped."""
 
     source: str
     kind: str
@@ -87,6 +88,10 @@ class ImportSummary:
     rejected: int = 0
     # Rows whose id an earlier row of the same import already had; the last row won.
     repeated: int = 0
+    # Rows privacy keeps out (privacy.services.ImportGate), per reason: members erased at
+    # their request and their loans, loans older than the loan history kept. Only counted:
+    # not listed, not in the rejects file.
+    skipped_because: dict[str, int] = field(default_factory=dict)
     # The first KEPT_REJECTIONS rejections in line order; `rejected` counts them all, and the
     # rejects file (when there is one) has every one with its original text.
     rejections: list[Rejection] = field(default_factory=list)
@@ -104,6 +109,10 @@ class ImportSummary:
     @property
     def loaded(self) -> int:
         return self.inserted + self.updated + self.unchanged
+
+    @property
+    def skipped(self) -> int:
+        return sum(self.skipped_because.values())
 
 
 @dataclass(frozen=True)
@@ -544,6 +553,11 @@ def _import(
         references={c.attname: c.refers_to for c in columns if c.refers_to},
     )
     rejects_file = _RejectsFile(Path(rejects) if rejects else None)
+    gate = (
+        _Gate(ImportGate(library, today or timezone.localdate()), kind, cells)
+        if kind in {"members", "loans"}
+        else None
+    )
     writer = writer_for(target, snapshot=snapshot)
     try:
         chunks = iter(functools.partial(_take, rows, writer.chunk_rows), [])
@@ -555,7 +569,7 @@ def _import(
                     if chunk is None:
                         pending = False
                         break
-                    _import_chunk(cells, len(header), chunk, writer, rejects_file, summary)
+                    _import_chunk(cells, len(header), chunk, writer, rejects_file, summary, gate)
         if snapshot:
             if not summary.rows:
                 raise ImportFileError(
@@ -577,6 +591,46 @@ def _take(rows: Iterator[RawRow], size: int) -> list[RawRow]:
     return list(itertools.islice(rows, size))
 
 
+class _Gate:
+    """The privacy gate (privacy.services.ImportGate) applied to a chunk's staged rows."""
+
+    def __init__(self, gate: ImportGate, kind: str, cells: list[_Cell]) -> None:
+        self.gate = gate
+        self.kind = kind
+        self.position = {cell.column.attname: n for n, cell in enumerate(cells)}
+
+    def _reason(self, values: list[object]) -> str | None:
+        at = self.position
+        if self.kind == "members":
+            return self.gate.member_skipped(values[0], values[at["registered_on"]])
+        return self.gate.loan_skipped(values[at["member_id"]], values[at["loaned_on"]])
+
+    def admit(self, staged: list[StagedRow], summary: ImportSummary) -> list[StagedRow]:
+        """The rows to write; the others are counted as skipped."""
+        admitted = []
+        for row in staged:
+            reason = self._reason(row[1])
+            if reason is None:
+                admitted.append(row)
+            else:
+                summary.skipped_because[reason] = summary.skipped_because.get(reason, 0) + 1
+        if self.kind == "members" and "email" in self.position:
+            self.gate.addresses_seen(values[self.position["email"]] for _, values in admitted)
+        return admitted
+
+    def members_of(self, staged: list[StagedRow]) -> dict[int, str]:
+        """Line → the library's member id, before the writer resolves it (loans)."""
+        if self.kind != "loans":
+            return {}
+        return {line: values[self.position["member_id"]] for line, values in staged}
+
+    def unknown_skipped(self, member_id: str, summary: ImportSummary) -> bool:
+        reason = self.gate.unknown_member_skipped(member_id)
+        if reason is not None:
+            summary.skipped_because[reason] = summary.skipped_because.get(reason, 0) + 1
+        return reason is not None
+
+
 def _import_chunk(
     cells: list[_Cell],
     width: int,
@@ -584,6 +638,7 @@ def _import_chunk(
     writer,
     rejects_file: _RejectsFile,
     summary: ImportSummary,
+    gate: _Gate | None = None,
 ) -> None:
     staged: list[StagedRow] = []
     rejected: list[tuple[int, str, str]] = []
@@ -597,10 +652,18 @@ def _import_chunk(
             if summary.snapshot and key < len(fields) and (their_id := (fields[key] or "").strip()):
                 listed.append(their_id)
     summary.rows += len(chunk)
+    members_of: dict[int, str] = {}
+    if gate is not None:
+        staged = gate.admit(staged, summary)
+        members_of = gate.members_of(staged)
     written = writer.write(staged) if staged else Written()
+    if gate is not None:
+        gate.gate.write()
     if written.unknown:
         rows = {line: (original, fields) for line, fields, original in chunk}
         for line, reason in written.unknown:
+            if gate is not None and gate.unknown_skipped(members_of[line], summary):
+                continue
             original, fields = rows[line]
             rejected.append((line, reason, original or _as_csv(fields)))
         rejected.sort()

@@ -123,6 +123,9 @@ class Member(models.Model):
     birth_date = models.DateField(null=True, blank=True)
     registered_on = models.DateField()
     last_activity_on = models.DateField(null=True, blank=True)
+    # The day of the latest loan the loan-history retention removed (or an import skipped
+    # as older than it): "no loan since" still sees the loans that are gone. Only a date.
+    loans_removed_through = models.DateField(null=True, blank=True, editable=False)
     has_online_profile = models.BooleanField(default=False)
     membership_ends_on = models.DateField(null=True, blank=True)
     # Set by the member (unsubscribe link), never by an import.

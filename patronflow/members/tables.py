@@ -16,6 +16,8 @@ def import_counts_table(summary: ImportSummary, read: str = "rows read") -> Tabl
     table.add_row("unchanged", f"{summary.unchanged:,}")
     if summary.repeated:
         table.add_row("repeated id (the last row won)", f"{summary.repeated:,}")
+    for reason, count in summary.skipped_because.items():
+        table.add_row(f"skipped: {reason}", f"{count:,}")
     table.add_row(
         "rejected", f"{summary.rejected:,}", style="bold red" if summary.rejected else None
     )

@@ -7,7 +7,7 @@ from patronflow.privacy.models import AuditEntry, RetentionPolicy
 
 @admin.register(RetentionPolicy)
 class RetentionPolicyAdmin(admin.ModelAdmin):
-    list_display = ["library", "ex_member_days", "audit_days"]
+    list_display = ["library", "ex_member_days", "loan_history_months", "audit_days"]
 
 
 @admin.register(AuditEntry)

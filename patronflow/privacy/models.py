@@ -1,13 +1,18 @@
 """What privacy keeps: each library's retention periods, the figures of erased members' mails,
-and the audit log of every access to and removal of a member's data (docs/privacy.md)."""
+the register of erased members, and the audit log of every access to and removal of a
+member's data (docs/privacy.md)."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from patronflow.journeys.models import Step, Variant
 from patronflow.members.models import Library
+from patronflow.profiles.models import DEFAULT_WINDOW_MONTHS
 
 EX_MEMBER_DAYS = 730  # 2 years after a membership ended
 AUDIT_DAYS = 1827  # 5 years: outlives the member data it is about, then goes too
+# Loans older than this go, for current members too: as long as the reading profile looks back.
+LOAN_HISTORY_MONTHS = DEFAULT_WINDOW_MONTHS
 
 
 class RetentionPolicy(models.Model):
@@ -24,12 +29,24 @@ class RetentionPolicy(models.Model):
     audit_days = models.PositiveIntegerField(
         default=AUDIT_DAYS, help_text="Audit entries about this library go after this many days."
     )
+    loan_history_months = models.PositiveSmallIntegerField(
+        default=LOAN_HISTORY_MONTHS,
+        help_text="Loans older than this many months go; never shorter than the reading "
+        "profile's window.",
+    )
 
     class Meta:
         verbose_name_plural = "retention policies"
 
     def __str__(self) -> str:
         return f"{self.library.code}: ex-members {self.ex_member_days} days"
+
+    def clean(self) -> None:
+        from patronflow.privacy.rules import loan_history_problem
+
+        problem = loan_history_problem(self.library_id, self.loan_history_months)
+        if problem:
+            raise ValidationError({"loan_history_months": problem})
 
 
 class MailTally(models.Model):
@@ -61,6 +78,40 @@ class MailTally(models.Model):
         return f"{self.variant} week of {self.week}: {self.sent} sent"
 
 
+class ErasedMember(models.Model):
+    """A member erased at their request, so that the library system's next export does not
+    bring them back. Holds no personal data: the member is a keyed hash of library and
+    member id (privacy.rules.erasure_reference), and the day of the erasure."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="erased_members")
+    member_ref = models.CharField("member reference", max_length=64)
+    erased_on = models.DateField()
+    # The last day an import still listed the member: the entry goes when the library
+    # system has not listed them for the ex-member retention period.
+    last_listed_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "member_ref"], name="erased_once_per_library"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.library_id}: erased on {self.erased_on}"
+
+
+class AuditMaintenance(models.Model):
+    """SQLite only: a row here, inserted and removed inside the purge's own transaction, is
+    what lets the database's trigger accept the deletion of expired audit entries (SQLite
+    has no transaction-local setting; PostgreSQL uses one instead). Empty at every commit."""
+
+    opened_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"audit maintenance opened at {self.opened_at}"
+
+
 class AppendOnly(Exception):
     """The audit log is written once and never edited; only its retention removes entries."""
 
@@ -76,8 +127,13 @@ class AuditQuerySet(models.QuerySet):
         raise AppendOnly("audit entries cannot be deleted (they expire: see expire_before)")
 
     def expire_before(self, moment) -> int:
-        """The one way entries leave: older than their retention period (`purge` calls it)."""
-        deleted, _ = models.QuerySet.delete(self.filter(at__lt=moment))
+        """The one way entries leave: older than their retention period (`purge` calls it).
+        The database refuses the deletion unless it is told, in this transaction, that it is
+        the retention's (migration 0002 of privacy)."""
+        from patronflow.privacy.services import audit_maintenance
+
+        with audit_maintenance():
+            deleted, _ = models.QuerySet.delete(self.filter(at__lt=moment))
         return deleted
 
 

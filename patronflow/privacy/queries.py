@@ -8,12 +8,22 @@ from functools import cache
 
 from django.conf import settings
 from django.core.management.base import CommandError
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from patronflow.mail.models import Bounce, Message, Suppression
 from patronflow.members.models import Library, Member
-from patronflow.privacy.models import AUDIT_DAYS, EX_MEMBER_DAYS, AuditEntry, RetentionPolicy
+from patronflow.privacy.models import (
+    AUDIT_DAYS,
+    EX_MEMBER_DAYS,
+    LOAN_HISTORY_MONTHS,
+    AuditEntry,
+    ErasedMember,
+    RetentionPolicy,
+)
+from patronflow.privacy.rules import address_reference
+from patronflow.profiles.queries import policy_for, window_start
 
 AUDIT_KEY_SALT = "patronflow.privacy.audit.member"
 
@@ -61,13 +71,33 @@ def rows_per_table(member_ids: QuerySet | Iterable[int]) -> dict[str, int]:
 
 
 def retention_of(library: Library) -> RetentionPolicy:
-    """The library's policy, or the defaults (not saved) when it has none."""
-    try:
-        return library.retention_policy
-    except RetentionPolicy.DoesNotExist:
+    """The library's policy, or the defaults (not saved) when it has none. Read afresh, not
+    from the library's cache, so that every import and purge asks the same queries."""
+    policy = RetentionPolicy.objects.filter(library=library).select_related("library").first()
+    if policy is None:
         return RetentionPolicy(
-            library=library, ex_member_days=EX_MEMBER_DAYS, audit_days=AUDIT_DAYS
+            library=library,
+            ex_member_days=EX_MEMBER_DAYS,
+            audit_days=AUDIT_DAYS,
+            loan_history_months=LOAN_HISTORY_MONTHS,
         )
+    return policy
+
+
+def loan_history_start(library: Library, today: dt.date) -> dt.date:
+    """The first day of the loans the library keeps: its loan history back from today, never
+    less than the reading profile's window, and back from the profiles' reference date when
+    that is earlier. A loan before it counts in no stored profile and in no refresh or
+    rebuild as of today or later (profiles/services.py), so removing it changes none."""
+    policy = policy_for(library)
+    months = max(retention_of(library).loan_history_months, policy.window_months)
+    as_of = policy.profiles_as_of
+    return window_start(min(today, as_of) if as_of else today, months)
+
+
+def erasures_of(library: Library) -> dict[str, dt.date]:
+    """The library's erasure register: member reference → the day of the erasure."""
+    return dict(ErasedMember.objects.filter(library=library).values_list("member_ref", "erased_on"))
 
 
 def expired_members(library: Library, today: dt.date) -> QuerySet[Member]:
@@ -185,6 +215,36 @@ SECTIONS = {
 }
 
 
+def _addresses_of(member: Member) -> tuple[set[str], QuerySet]:
+    """The addresses a member had (their own and those their mails went to) and their mails."""
+    sent = Message.objects.filter(enrolment__member=member)
+    addresses = {member.email, *sent.values_list("to_email", flat=True)}
+    return {a.strip().lower() for a in addresses if a.strip()}, sent
+
+
+def bounces_of(member: Member) -> QuerySet[Bounce]:
+    """What came back for the member's mails or addresses: held by address, not by member."""
+    addresses, sent = _addresses_of(member)
+    return Bounce.objects.filter(library_id=member.library_id).filter(
+        Q(message_id__in=sent.values("pk")) | Q(email__in=addresses)
+    )
+
+
+def suppressions_of(member: Member) -> QuerySet[Suppression]:
+    """The member's addresses on the library's suppression list."""
+    addresses, _ = _addresses_of(member)
+    return Suppression.objects.filter(
+        library_id=member.library_id, address_ref__in=[address_reference(a) for a in addresses]
+    )
+
+
+# Held by address rather than by a foreign key to the member, so outside personal_tables().
+BY_ADDRESS = {
+    "bounces": (Bounce, bounces_of),
+    "suppressions": (Suppression, suppressions_of),
+}
+
+
 def section_for(model: type[Model]) -> Section:
     """A table without a section of its own is still exported, under its model's name."""
     label = model._meta.label_lower
@@ -208,6 +268,8 @@ def member_export(member: Member, now: dt.datetime | None = None) -> dict:
             export[section.name] = described[0] if described else None
         else:
             export[section.name] = described
+    for name, (_, rows_of) in BY_ADDRESS.items():
+        export[name] = [fields_of(row, leave_out={"library_id"}) for row in rows_of(member)]
     return export
 
 
@@ -219,4 +281,6 @@ def export_counts(export: dict) -> dict[str, int]:
         counts[model._meta.label_lower] = (
             len(value) if isinstance(value, list) else int(value is not None)
         )
+    for name, (model, _) in BY_ADDRESS.items():
+        counts[model._meta.label_lower] = len(export[name])
     return counts

@@ -2,25 +2,40 @@
 log that records both.
 
 One path removes data whatever the reason: `remove_members` first adds the outcomes of the
-members' sent mails to MailTally (so reports keep their counts), then deletes every row of
-every personal table (privacy/queries.py: personal_tables) in one transaction per chunk.
+members' sent mails to MailTally (so reports keep their counts), removes the bounces of their
+addresses and keeps only the keyed hash of their suppressed addresses, then deletes every row
+of every personal table (privacy/queries.py: personal_tables) in one transaction per chunk.
+The purge also removes loans older than the library's loan history, erasure-register entries
+the library system no longer lists, and expired audit entries.
 """
 
 import datetime as dt
 import getpass
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 
-from patronflow.mail.models import Message
-from patronflow.members.models import Library, Member
+from patronflow.mail.models import Bounce, Message, Suppression
+from patronflow.members.models import Library, Loan, Member
 from patronflow.privacy import queries
-from patronflow.privacy.models import AUDIT_DAYS, AuditEntry, MailTally
+from patronflow.privacy.models import (
+    AUDIT_DAYS,
+    AuditEntry,
+    AuditMaintenance,
+    ErasedMember,
+    MailTally,
+)
+from patronflow.privacy.rules import address_reference, erasure_reference
 from patronflow.tracking.models import Event, Feedback
+
+LOAN_HISTORY = "members.loan (history)"
+ADDRESS_HASHED = "mail.suppression (address hashed)"
 
 CHUNK = 500
 TALLIED = ("sent", "opened", "clicked", "unsubscribed", "thumbs_up", "thumbs_down")
@@ -107,8 +122,56 @@ def _add_to_tally(key: dict, counts: dict[str, int]) -> None:
         MailTally.objects.filter(**key).update(**increments)
 
 
+@contextmanager
+def audit_maintenance() -> Iterator[None]:
+    """Let the database delete audit entries, for the rest of this block and transaction only
+    (migration 0002 of privacy): the retention's expiry is the one caller."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config('patronflow.audit_maintenance', 'on', true)")
+            yield
+            cursor.execute("SELECT set_config('patronflow.audit_maintenance', 'off', true)")
+        else:
+            opened = AuditMaintenance.objects.create()
+            yield
+            AuditMaintenance.objects.filter(pk=opened.pk).delete()
+
+
+def _forget_addresses(member_ids: list[int]) -> Counter:
+    """Remove the bounces of these members' mails and addresses, and blank their addresses on
+    the suppression list, which keeps the keyed hash: a bounced or complained address stays
+    unmailed without being held in clear. An address another member of the library still
+    has is theirs too, and stays."""
+    sent = Message.objects.filter(enrolment__member__in=member_ids)
+    addresses: dict[int, set[str]] = {}
+    for library_id, address in [
+        *Member.objects.filter(pk__in=member_ids).values_list("library_id", "email"),
+        *sent.values_list("library_id", "to_email"),
+    ]:
+        if address.strip():
+            addresses.setdefault(library_id, set()).add(address.strip().lower())
+    gone = Q(message_id__in=sent.values("pk"))
+    forgotten = 0
+    for library_id, used in addresses.items():
+        still_used = set(
+            Member.objects.filter(library_id=library_id)
+            .exclude(pk__in=member_ids)
+            .annotate(address=Lower("email"))
+            .filter(address__in=used)
+            .values_list("address", flat=True)
+        )
+        unused = used - still_used
+        gone |= Q(library_id=library_id, email__in=unused)
+        forgotten += Suppression.objects.filter(library_id=library_id, email__in=unused).update(
+            email="", source_message_id=None
+        )
+    bounces, _ = Bounce.objects.filter(gone).delete()
+    return +Counter({"mail.bounce": bounces, ADDRESS_HASHED: forgotten})
+
+
 def remove_members(member_ids: Iterable[int]) -> Counter:
-    """Fold the members' mail outcomes into the tallies, then delete every row about them.
+    """Fold the members' mail outcomes into the tallies, forget their bounced and suppressed
+    addresses, then delete every row about them.
 
     One transaction: either a member is fully gone and counted once, or nothing happened.
     Members another process removed meanwhile are skipped, so two runs never count twice.
@@ -124,6 +187,7 @@ def remove_members(member_ids: Iterable[int]) -> Counter:
         if not still_here:
             return removed
         fold_into_tallies(Message.objects.filter(enrolment__member__in=still_here))
+        removed.update(_forget_addresses(still_here))
         for model, path in queries.removal_order():
             lookup = "pk__in" if path == "pk" else f"{path}__in"
             _, per_model = model._default_manager.filter(**{lookup: still_here}).delete()
@@ -131,17 +195,26 @@ def remove_members(member_ids: Iterable[int]) -> Counter:
     return removed
 
 
-def erase_member(member: Member, operator: str) -> Counter:
-    """The right to erasure: everything about one member goes, and the log says so."""
+def erase_member(member: Member, operator: str, today: dt.date | None = None) -> Counter:
+    """The right to erasure: everything about one member goes, and the log says so. The
+    erasure register remembers the member (as a keyed hash) so that the library system's
+    next export does not bring them back."""
     library, external_id = member.library, member.external_id
-    removed = remove_members([member.pk])
-    record(
-        AuditEntry.Action.ERASED,
-        operator=operator,
-        library=library,
-        external_id=external_id,
-        counts=dict(removed),
-    )
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        removed = remove_members([member.pk])
+        ErasedMember.objects.update_or_create(
+            library=library,
+            member_ref=erasure_reference(library.code, external_id),
+            defaults={"erased_on": today, "last_listed_on": today},
+        )
+        record(
+            AuditEntry.Action.ERASED,
+            operator=operator,
+            library=library,
+            external_id=external_id,
+            counts=dict(removed),
+        )
     return removed
 
 
@@ -185,8 +258,9 @@ def purge(
     now: dt.datetime | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> PurgeSummary:
-    """Remove ex-members past their library's retention period, and audit entries past
-    theirs. Safe to run daily, twice, or twice at once: what is gone is not found again.
+    """Remove ex-members past their library's retention period, loans older than its loan
+    history, erasure-register entries no longer listed, and audit entries past their period.
+    Safe to run daily, twice, or twice at once: what is gone is not found again.
     `on_progress(done, total)` follows the members removed."""
     now = now or timezone.now()
     libraries = [library] if library else list(Library.objects.order_by("code"))
@@ -209,6 +283,8 @@ def purge(
                 done += len(chunk)
                 if on_progress:
                     on_progress(done, total)
+        counts[LOAN_HISTORY] += remove_loan_history(lib, today, dry_run=dry_run)
+        counts["privacy.erasedmember"] += _expire_erasures(lib, today, dry_run)
         cutoff = _start_of(today - dt.timedelta(days=queries.retention_of(lib).audit_days))
         counts["privacy.auditentry"] += _expire_audit(lib.code, cutoff, dry_run)
     if library is None:
@@ -236,6 +312,43 @@ def purge(
     return summary
 
 
+def remove_loan_history(library: Library, today: dt.date, *, dry_run: bool = False) -> int:
+    """Delete the library's loans dated before its loan history (queries.loan_history_start);
+    returns how many. Each member keeps only the day of their latest removed loan, so that
+    "no loan for N days" reads the same as before. Nothing a reading profile counts, or a
+    later refresh would count, is removed."""
+    start = queries.loan_history_start(library, today)
+    old = Loan.objects.filter(library=library, loaned_on__lt=start)
+    if dry_run:
+        return old.count()
+    with transaction.atomic():
+        latest = Subquery(
+            old.filter(member=OuterRef("pk"))
+            .order_by()
+            .values("member")
+            .annotate(latest=Max("loaned_on"))
+            .values("latest")
+        )
+        Member.objects.filter(library=library).filter(
+            Exists(old.filter(member=OuterRef("pk")))
+        ).update(
+            loans_removed_through=Greatest(Coalesce(F("loans_removed_through"), latest), latest)
+        )
+        removed, _ = old.delete()
+    return removed
+
+
+def _expire_erasures(library: Library, today: dt.date, dry_run: bool) -> int:
+    """Register entries of members the library system has not listed for the ex-member
+    retention period: their membership has ended there too, so nothing can bring them back."""
+    cutoff = today - dt.timedelta(days=queries.retention_of(library).ex_member_days)
+    expired = ErasedMember.objects.filter(library=library, last_listed_on__lt=cutoff)
+    if dry_run:
+        return expired.count()
+    removed, _ = expired.delete()
+    return removed
+
+
 def _expire_audit(library_code: str, cutoff: dt.datetime, dry_run: bool) -> int:
     entries = AuditEntry.objects.filter(library_code=library_code)
     if dry_run:
@@ -245,3 +358,89 @@ def _expire_audit(library_code: str, cutoff: dt.datetime, dry_run: bool) -> int:
 
 def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+SKIPPED_ERASED = "erased at the member's request"
+SKIPPED_OLD = "older than the loan history kept"
+
+
+class ImportGate:
+    """What privacy asks of an import, row by row, before anything is written: an erased
+    member stays erased (their rows and their loans are skipped, unless a registration after
+    the erasure makes them a new member), a loan older than the library's loan history is
+    not taken in, and an address that comes back is held in clear on the suppression list
+    again. The library system's rows say nothing more to the skipped ones than a count."""
+
+    def __init__(self, library: Library, today: dt.date) -> None:
+        self.library = library
+        self.today = today
+        self.erased = queries.erasures_of(library)
+        self.history_start = queries.loan_history_start(library, today)
+        self.hashed_addresses = set(
+            Suppression.objects.filter(library=library, email="").values_list(
+                "address_ref", flat=True
+            )
+        )
+        self.listed: set[str] = set()
+        self.removed_through: dict[str, dt.date] = {}
+
+    def _erased_on(self, external_id: str) -> dt.date | None:
+        if not self.erased:
+            return None
+        reference = erasure_reference(self.library.code, external_id)
+        erased_on = self.erased.get(reference)
+        if erased_on is not None:
+            self.listed.add(reference)
+        return erased_on
+
+    def member_skipped(self, external_id: str, registered_on: dt.date | None) -> str | None:
+        """Why this member row is skipped, or None to load it."""
+        erased_on = self._erased_on(external_id)
+        if erased_on is not None and (registered_on is None or registered_on <= erased_on):
+            return SKIPPED_ERASED
+        return None
+
+    def loan_skipped(self, member_id: str, loaned_on: dt.date) -> str | None:
+        """Why this loan row is skipped, or None to load it (`member_id`: the library's)."""
+        erased_on = self._erased_on(member_id)
+        if erased_on is not None and loaned_on <= erased_on:
+            return SKIPPED_ERASED
+        if loaned_on < self.history_start:
+            latest = self.removed_through.get(member_id)
+            self.removed_through[member_id] = max(latest or loaned_on, loaned_on)
+            return SKIPPED_OLD
+        return None
+
+    def unknown_member_skipped(self, member_id: str) -> str | None:
+        """A loan of a member the library does not hold: erased, so skipped, not rejected."""
+        return SKIPPED_ERASED if self._erased_on(member_id) is not None else None
+
+    def addresses_seen(self, addresses: Iterable[str]) -> None:
+        """Addresses the import holds (again): suppressions kept as a hash get them back, so
+        the list is matched in clear wherever an address is in use."""
+        if not self.hashed_addresses:
+            return
+        for address in {a.strip().lower() for a in addresses if a}:
+            reference = address_reference(address)
+            if reference in self.hashed_addresses:
+                Suppression.objects.filter(
+                    library=self.library, address_ref=reference, email=""
+                ).update(email=address)
+                self.hashed_addresses.discard(reference)
+
+    def write(self) -> None:
+        """Store what the rows so far said: erased members still listed by the library
+        system, and the latest day of the loans skipped as too old, per member."""
+        if self.listed:
+            ErasedMember.objects.filter(
+                library=self.library, member_ref__in=self.listed, last_listed_on__lt=self.today
+            ).update(last_listed_on=self.today)
+            self.listed.clear()
+        by_day: dict[dt.date, list[str]] = {}
+        for member_id, day in self.removed_through.items():
+            by_day.setdefault(day, []).append(member_id)
+        for day, member_ids in by_day.items():
+            Member.objects.filter(library=self.library, external_id__in=member_ids).filter(
+                Q(loans_removed_through__isnull=True) | Q(loans_removed_through__lt=day)
+            ).update(loans_removed_through=day)
+        self.removed_through.clear()

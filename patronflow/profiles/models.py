@@ -55,6 +55,10 @@ class ClassificationPolicy(models.Model):
             raise ValidationError({"source_order": str(error)}) from None
         if not self.window_months:
             raise ValidationError({"window_months": "A profile needs at least one month."})
+        from patronflow.privacy.rules import profile_window_problem
+
+        if problem := profile_window_problem(self.library_id, self.window_months):
+            raise ValidationError({"window_months": problem})
 
     @property
     def classifier(self) -> Classifier:

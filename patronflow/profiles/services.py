@@ -16,6 +16,11 @@ Three ways to bring profiles up to date, one set of counting rules:
   the full count over just those members.
 
 A property test holds the daily refresh equal to a rebuild.
+
+Members under 16 (or of unknown age) get no profile: nothing beyond the import is done with
+their data (privacy/rules.py). All three ways write profiles only for members 16
+or older on the day counted, remove the profiles of younger ones, and the daily refresh
+counts the members who came of age since (every member old enough but without a profile).
 """
 
 import datetime as dt
@@ -28,6 +33,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from patronflow.members.models import Item, Library, Loan, Member
+from patronflow.privacy.rules import born_on_or_before
 from patronflow.profiles import queries, rules
 from patronflow.profiles.classification import ITEM_FIELDS, Classifier, ItemFacts
 from patronflow.profiles.models import ClassificationPolicy, ClassifiedItem, ReadingProfile, Segment
@@ -115,6 +121,7 @@ def _write_counts_sql(scope: str) -> tuple[str, str]:
         FROM {MEMBER} m LEFT JOIN {COUNTS} t ON t.member_id = m.id
         WHERE {PROFILE}.member_id = m.id
             AND m.library_id = %(library)s AND {scope.format(column="m.id")}
+            AND m.birth_date <= %(born_by)s
             AND ({PROFILE}.outside_refresh OR %(outside)s
                 OR {PROFILE}.fiction_loans <> {fiction}
                 OR {PROFILE}.nonfiction_loans <> {nonfiction}
@@ -129,11 +136,22 @@ def _write_counts_sql(scope: str) -> tuple[str, str]:
             %(as_of)s, %(now)s, %(outside)s
         FROM {MEMBER} m LEFT JOIN {COUNTS} t ON t.member_id = m.id
         WHERE m.library_id = %(library)s AND {scope.format(column="m.id")}
+            AND m.birth_date <= %(born_by)s
             AND NOT EXISTS (SELECT 1 FROM {PROFILE} p WHERE p.member_id = m.id)
         ORDER BY m.id
         ON CONFLICT (member_id) DO NOTHING
     """
     return update, insert
+
+
+def _too_young_sql(scope: str) -> str:
+    """Remove the profiles of the members in `scope` not proven 16 or older on the day."""
+    return f"""
+        DELETE FROM {PROFILE} WHERE member_id IN (
+            SELECT m.id FROM {MEMBER} m
+            WHERE m.library_id = %(library)s AND {scope.format(column="m.id")}
+                AND (m.birth_date IS NULL OR m.birth_date > %(born_by)s))
+    """
 
 
 def _settings(cursor, *, few: bool = False) -> None:
@@ -183,6 +201,7 @@ def _params(
         "library": library.pk,
         "since": ops.adapt_datefield_value(queries.window_start(today, policy.window_months)),
         "as_of": ops.adapt_datefield_value(today),
+        "born_by": ops.adapt_datefield_value(born_on_or_before(today)),
         "now": ops.adapt_datetimefield_value(timezone.now()),
         "through": through,
         "outside": False,
@@ -204,6 +223,7 @@ def _count_into_profiles(scope: str, params: dict, *, everyone: bool = False) ->
             cursor.execute(f"ANALYZE {COUNTS}")
         else:
             cursor.execute(f"CREATE UNIQUE INDEX temp.{COUNTS}_member ON {COUNTS} (member_id)")
+        cursor.execute(_too_young_sql(scope), params)
         cursor.execute(update, params)
         written = cursor.rowcount
         cursor.execute(insert, params)
@@ -339,7 +359,8 @@ def refresh_profiles(member_ids: Iterable[int], today: dt.date | None = None) ->
     classifier and window apply to its own members.
 
     These counts are as of the caller's day, not the library's reference date, so the
-    profiles are marked `outside_refresh` and the next library-wide refresh recounts them."""
+    profiles are marked `outside_refresh` and the next library-wide refresh recounts them.
+    A member under 16 has no profile: their segment is UNKNOWN."""
     today = today or timezone.localdate()
     wanted = sorted(set(member_ids))
     by_library: dict[int, list[int]] = {}
@@ -355,7 +376,7 @@ def refresh_profiles(member_ids: Iterable[int], today: dt.date | None = None) ->
         profiles = ReadingProfile.objects.filter(member_id__in=chunk)
         for pk, segment in profiles.values_list("member_id", "segment"):
             segments[pk] = Segment(segment)
-    return segments
+    return {pk: segments.get(pk, Segment.UNKNOWN) for pk in wanted}
 
 
 def _recount(
@@ -531,6 +552,7 @@ def _apply_difference(
     params = _difference_params(library, policy, today, through)
     with connection.cursor() as cursor:
         _settings(cursor, few=True)
+        cursor.execute(_too_young_sql("{column} IS NOT NULL"), params)
         cursor.execute(f"DROP TABLE IF EXISTS {CHANGES}")
         cursor.execute(f"CREATE TEMPORARY TABLE {CHANGES} AS {_difference_sql()}", params)
         # Items of loans new or come into the window may never have been classified (the
@@ -608,6 +630,16 @@ def _apply_difference(
         cursor.execute(f"SELECT member_id FROM {COUNTS}")
         recount = {pk for (pk,) in cursor.fetchall()} - updated
         cursor.execute(_outside_refresh_sql(), params)
+        recount.update(pk for (pk,) in cursor.fetchall())
+        # Come of age since the last refresh (or a birth date the import corrected).
+        cursor.execute(
+            f"""
+            SELECT m.id FROM {MEMBER} m
+            WHERE m.library_id = %(library)s AND m.birth_date <= %(born_by)s
+                AND NOT EXISTS (SELECT 1 FROM {PROFILE} p WHERE p.member_id = m.id)
+            """,
+            params,
+        )
         recount.update(pk for (pk,) in cursor.fetchall())
         _drop_counts(cursor)
         cursor.execute(f"DROP TABLE {CHANGES}")

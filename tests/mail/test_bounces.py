@@ -31,8 +31,8 @@ def welcomed(library, smtp_server, **fields):
     return member, Message.objects.get(enrolment__member=member, step__position=1)
 
 
-def arrives(maildir: Path, report: str, message: Message, recipient: str = "") -> None:
-    """A report about `message`, as the mail server would deliver it to the maildir."""
+def report_about(report: str, message: Message, recipient: str = "") -> bytes:
+    """One of the sample reports in tests/mail/reports, about `message`."""
     domain = message.library.sender_email.rpartition("@")[2]
     text = (
         (REPORTS / report)
@@ -45,7 +45,12 @@ def arrives(maildir: Path, report: str, message: Message, recipient: str = "") -
             domain=domain,
         )
     )
-    mailbox.Maildir(maildir).add(text.encode())
+    return text.encode()
+
+
+def arrives(maildir: Path, report: str, message: Message, recipient: str = "") -> None:
+    """A report about `message`, as the mail server would deliver it to the maildir."""
+    mailbox.Maildir(maildir).add(report_about(report, message, recipient))
 
 
 def read_bounces(maildir: Path, capsys) -> str:
@@ -211,3 +216,21 @@ def test_too_many_complaints_pause_the_librarys_sending(library, smtp_server, ma
     call_command("sending", "resume", "--library", "gent")
     tick(at(TODAY, hour=12))
     assert len(smtp_server.messages) == 2
+
+
+def test_an_unreadable_mail_is_skipped_and_the_rest_still_read(
+    library, smtp_server, maildir, capsys
+):
+    _, message = welcomed(library, smtp_server)
+    domain = library.sender_email.rpartition("@")[2]
+    unreadable = (
+        f"Delivered-To: {verp.return_path(message.pk, domain)}\r\n"
+        "Content-Type: text/plain; charset=no-such-charset\r\n\r\n550 5.1.1 gone\r\n"
+    )
+    mailbox.Maildir(maildir).add(unreadable.encode())
+    arrives(maildir, "postfix_hard_bounce.eml", message)
+
+    output = read_bounces(maildir, capsys)
+
+    assert "1 hard" in output and "1 mails ignored" in output
+    assert read_bounces(maildir, capsys).startswith("Read nothing")  # both marked seen

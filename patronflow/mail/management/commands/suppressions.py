@@ -5,6 +5,7 @@ from rich.table import Table
 from patronflow.mail.bounces import suppress
 from patronflow.mail.models import Suppression
 from patronflow.members.models import Library
+from patronflow.privacy.rules import address_reference
 
 
 class Command(BaseCommand):
@@ -28,7 +29,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{email} {'suppressed' if added else 'was suppressed already'}.")
         elif action == "remove":
             removed, _ = Suppression.objects.filter(
-                library=found, email=email.strip().lower()
+                library=found, address_ref=address_reference(email)
             ).delete()
             if not removed:
                 raise CommandError(f"{email} is not on {library}'s suppression list")

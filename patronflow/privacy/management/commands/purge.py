@@ -7,7 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from patronflow.members.queries import library_for_command
-from patronflow.privacy.services import PurgeSummary, default_operator, purge
+from patronflow.privacy.services import LOAN_HISTORY, PurgeSummary, default_operator, purge
 
 
 def parse_day(value: str) -> dt.date:
@@ -20,8 +20,9 @@ def parse_day(value: str) -> dt.date:
 class Command(BaseCommand):
     help = (
         "Remove everything about members whose membership ended more than the library's "
-        "retention period ago (default 730 days), and audit entries past theirs. "
-        "Safe to schedule daily."
+        "retention period ago (default 730 days), loans older than its loan history "
+        "(default 36 months), erased members the library system no longer lists, and audit "
+        "entries past their period. Safe to schedule daily."
     )
 
     def add_arguments(self, parser):
@@ -63,8 +64,8 @@ class Command(BaseCommand):
             console.print(summary_table(summary))
         verb = "Would remove" if dry_run else "Removed"
         console.print(
-            f"{verb} {total['members.member']} ex-members and "
-            f"{total['privacy.auditentry']} expired audit entries."
+            f"{verb} {total['members.member']} ex-members, {total[LOAN_HISTORY]} loans older "
+            f"than the loan history and {total['privacy.auditentry']} expired audit entries."
             + (" Nothing was changed (dry run)." if dry_run else "")
         )
 
