@@ -138,7 +138,7 @@ def normalise(definition: dict) -> dict:
     if status not in (Journey.Status.DRAFT, Journey.Status.ACTIVE, Journey.Status.PAUSED):
         raise InvalidJourney(f"status: draft, active or paused, not {status!r}")
     language = definition.get("language", settings.LANGUAGE_CODE)
-    if language not in dict(settings.LANGUAGES):
+    if not isinstance(language, str) or language not in dict(settings.LANGUAGES):
         languages = ", ".join(code for code, _ in settings.LANGUAGES)
         raise InvalidJourney(f"language: one of {languages}, not {language!r}")
     entry = definition.get("entry") or {}

@@ -77,19 +77,28 @@ def erasure_reference(library_code: str, external_id: str) -> str:
     return salted_hmac(ERASURE_KEY_SALT, value, settings.SECRET_KEY, algorithm="sha256").hexdigest()
 
 
+def _stored_window_and_history(library_id: int) -> tuple[int, int]:
+    """The library's reading-profile window and loan history in months, as stored (or the
+    defaults): each setting is checked against the other one's stored value."""
+    from patronflow.privacy.models import LOAN_HISTORY_MONTHS, RetentionPolicy
+    from patronflow.profiles.models import DEFAULT_WINDOW_MONTHS, ClassificationPolicy
+
+    window = ClassificationPolicy.objects.filter(library_id=library_id).values_list(
+        "window_months", flat=True
+    )
+    kept = RetentionPolicy.objects.filter(library_id=library_id).values_list(
+        "loan_history_months", flat=True
+    )
+    return window.first() or DEFAULT_WINDOW_MONTHS, kept.first() or LOAN_HISTORY_MONTHS
+
+
 def loan_history_problem(library_id: int | None, loan_history_months: int | None) -> str | None:
     """Why a library's loan history may not be this short, or None. Reading profiles count
     the loans of their window and are carried on by difference (profiles/services.py): a
     loan removed while inside the window would change a stored profile or a later refresh."""
-    from patronflow.profiles.models import DEFAULT_WINDOW_MONTHS, ClassificationPolicy
-
     if library_id is None or loan_history_months is None:
         return None
-    window = (
-        ClassificationPolicy.objects.filter(library_id=library_id)
-        .values_list("window_months", flat=True)
-        .first()
-    ) or DEFAULT_WINDOW_MONTHS
+    window, _ = _stored_window_and_history(library_id)
     if loan_history_months < window:
         return (
             f"The loan history must cover the reading profile's window of {window} months: "
@@ -101,15 +110,9 @@ def loan_history_problem(library_id: int | None, loan_history_months: int | None
 def profile_window_problem(library_id: int | None, window_months: int | None) -> str | None:
     """Why a reading profile may not look this far back, or None: not beyond the loans the
     library keeps (see loan_history_problem)."""
-    from patronflow.privacy.models import LOAN_HISTORY_MONTHS, RetentionPolicy
-
     if library_id is None or window_months is None:
         return None
-    kept = (
-        RetentionPolicy.objects.filter(library_id=library_id)
-        .values_list("loan_history_months", flat=True)
-        .first()
-    ) or LOAN_HISTORY_MONTHS
+    _, kept = _stored_window_and_history(library_id)
     if window_months > kept:
         return (
             f"The library keeps {kept} months of loan history (its retention policy): "

@@ -79,9 +79,10 @@ def _formats(segment: str) -> frozenset[str]:
 
 
 def _choices(library: Library, segment: str) -> tuple[list[TipChoice], set[tuple[str, str]]]:
-    """Pinned titles in the order staff pinned them, and excluded works, for the segment."""
+    """Pinned titles in the order staff first chose them, and excluded works, for the
+    segment."""
     choices = TipChoice.objects.filter(library=library, segment__in=("", segment))
-    pinned = [c for c in choices.order_by("chosen_at", "pk") if c.action == TipChoice.Action.PIN]
+    pinned = [c for c in choices.order_by("pk") if c.action == TipChoice.Action.PIN]
     excluded = {(c.title, c.author) for c in choices if c.action == TipChoice.Action.EXCLUDE}
     return pinned, excluded
 
@@ -96,7 +97,10 @@ def tips_for_segment(
     """Pinned titles first, then the most borrowed recent titles of the segment's kind
     (fiction or not) and format (digital or physical), without excluded ones."""
     pinned, excluded = _choices(library, segment)
-    pinned_works = [(c.title, c.author) for c in pinned if (c.title, c.author) not in excluded]
+    # A title pinned for the segment and for every segment is still one tip.
+    pinned_works = list(
+        dict.fromkeys((c.title, c.author) for c in pinned if (c.title, c.author) not in excluded)
+    )
     popular = [
         work
         for work in _popular_works(library, segment, today, limit + len(excluded), months)
@@ -146,22 +150,24 @@ def _fiction_by_work(library: Library, works: list[tuple[str, str]]) -> dict:
 def _isbns(
     library: Library, works: list[tuple[str, str]], formats: frozenset[str]
 ) -> dict[tuple[str, str], str]:
-    """Per work, the ISBN of its most borrowed edition in a fitting format — or, for a pinned
-    title the library holds in no fitting format, of any edition."""
+    """Per work, the ISBN of its most borrowed edition in a fitting format; '' when that
+    edition has none (the link then searches for title and author: an e-book without ISBN
+    must not lead a digital reader to the printed book). Only a pinned title the library
+    holds in no fitting format links to another format's edition."""
     editions = (
         Item.objects.filter(library=library, title__in={title for title, _ in works})
-        .exclude(isbn="")
         .values("title", "author", "isbn", "material")
         .annotate(times=Count("loans"))
-        .order_by("-times", "isbn")
+        .order_by("-times", "-isbn")
     )
     fitting: dict[tuple[str, str], str] = {}
     other: dict[tuple[str, str], str] = {}
     for edition in editions:
         work = (edition["title"], edition["author"])
         chosen = fitting if edition["material"] in formats else other
-        chosen.setdefault(work, edition["isbn"])
-    return {work: fitting.get(work) or other.get(work, "") for work in works}
+        if not chosen.get(work):
+            chosen[work] = edition["isbn"]
+    return {work: fitting[work] if work in fitting else other.get(work, "") for work in works}
 
 
 def borrowed_works(member_ids: list[int], works: set[tuple[str, str]]) -> set[tuple]:
@@ -192,40 +198,39 @@ def choose(
     return choice
 
 
-def forget(library: Library, title: str, author: str, segment: str = "") -> bool:
-    """Undo a pin or exclusion; False when there was none."""
-    deleted, _ = TipChoice.objects.filter(
-        library=library, segment=segment, title=title, author=author
-    ).delete()
-    return bool(deleted)
+def forget(library: Library, title: str, author: str | None = None, segment: str = "") -> int:
+    """Undo the pins or exclusions of a title (any author when None) as they were stored,
+    whatever the catalogue calls it now; returns how many went."""
+    choices = TipChoice.objects.filter(library=library, segment=segment, title__iexact=title)
+    if author is not None:
+        choices = choices.filter(author__iexact=author)
+    deleted, _ = choices.delete()
+    return deleted
 
 
 @dataclass(frozen=True)
 class ShownTip:
-    """A tip as staff see it: where it links and, when they pinned it, for which segment
-    ('' for every segment; None when it is there by popularity)."""
+    """A tip as staff see it: where it links and the pin that put it there (None when it is
+    there by popularity)."""
 
     tip: ReadingTip
     link: str
-    pinned_for: str | None
+    pin: TipChoice | None
 
 
 def tips_per_segment(library: Library, today: dt.date) -> dict[str, list[ShownTip]]:
     """Each segment's tips as a mail of today would draw from them."""
     pins = {
-        (choice.title, choice.author, choice.segment)
+        (choice.title, choice.author, choice.segment): choice
         for choice in library.tip_choices.filter(action=TipChoice.Action.PIN)
     }
 
-    def pinned_for(tip: ReadingTip, segment: str) -> str | None:
-        for pinned in (segment, ""):
-            if (*tip.work, pinned) in pins:
-                return pinned
-        return None
+    def pin_of(tip: ReadingTip, segment: str) -> TipChoice | None:
+        return pins.get((*tip.work, segment)) or pins.get((*tip.work, ""))
 
     return {
         segment: [
-            ShownTip(tip, catalogue_link(library.catalogue_url, tip), pinned_for(tip, segment))
+            ShownTip(tip, catalogue_link(library.catalogue_url, tip), pin_of(tip, segment))
             for tip in tips_for_segment(library, segment, today)
         ]
         for segment in Segment.values
@@ -241,7 +246,7 @@ def work_in_catalogue(
 ) -> tuple[str, str]:
     """The one work (title, author) an ISBN or a title (and author) names, as the catalogue
     spells it. Raises UnknownTitle saying what it found instead."""
-    items = Item.objects.filter(library=library)
+    items = Item.objects.filter(library=library, material__in=READING_MATERIALS)
     if isbn:
         items = items.filter(isbn=isbn.replace("-", "").strip())
     else:
@@ -253,7 +258,9 @@ def work_in_catalogue(
         return works[0]
     asked = f"ISBN {isbn}" if isbn else repr(title)
     if not works:
-        raise UnknownTitle(f"{asked} is not in the catalogue of {library.code}")
+        raise UnknownTitle(
+            f"{asked} is not a book, e-book, audiobook or comic in the catalogue of {library.code}"
+        )
     found = "; ".join(f"{t} – {a}" if a else t for t, a in works)
     raise UnknownTitle(f"{asked} names {len(works)} works, give the author: {found}")
 

@@ -35,11 +35,13 @@ class PreviewForm(MailForm):
 
 
 class TipChoiceForm(forms.Form):
-    """A pin, exclusion or undo of one catalogued work, for one segment or ('') all."""
+    """A pin or exclusion of one catalogued work, for one segment or ('') all; or the undo of
+    a stored choice."""
 
     action = forms.ChoiceField(choices=[("pin", "pin"), ("exclude", "exclude"), ("forget", "")])
-    title = forms.CharField(max_length=500)
+    title = forms.CharField(max_length=500, required=False)
     author = forms.CharField(max_length=300, required=False)
+    choice = forms.IntegerField(required=False)  # the stored choice to forget
     segment = forms.ChoiceField(choices=[("", ""), *Segment.choices], required=False)
 
 

@@ -328,18 +328,25 @@ def reading_tips(request: HttpRequest) -> HttpResponse:
 
 
 def _apply_tip_choice(request: HttpRequest, data: dict) -> None:
-    """Only works the catalogue holds can be chosen: a typo would otherwise pin nothing."""
+    """Only works the catalogue holds can be pinned or excluded (a typo would otherwise
+    choose nothing); an undo names the stored choice, however the catalogue spells it now."""
     library = request.library
+    if data["action"] == "forget":
+        choice = library.tip_choices.filter(pk=data["choice"]).first()
+        if choice is None:
+            messages.error(request, _("That choice was already undone."))
+            return
+        choice.delete()
+        messages.success(
+            request, _("“%(title)s” is back in its usual place.") % {"title": choice.title}
+        )
+        return
     try:
         title, author = tips.work_in_catalogue(library, title=data["title"], author=data["author"])
     except tips.UnknownTitle:
         messages.error(
             request, _("“%(title)s” is not in this library's catalogue.") % {"title": data["title"]}
         )
-        return
-    if data["action"] == "forget":
-        tips.forget(library, title, author, data["segment"])
-        messages.success(request, _("“%(title)s” is back in its usual place.") % {"title": title})
         return
     tips.choose(library, title, author, data["action"], data["segment"], request.user.username)
     if data["action"] == TipChoice.Action.PIN:

@@ -60,20 +60,28 @@ def _member_facing(view):
     return wrapper
 
 
-def _page(request: HttpRequest, template: str, library, status: int = 200, **context):
+def _page(
+    request: HttpRequest,
+    template: str,
+    library,
+    status: int = 200,
+    language: str | None = None,
+    **context,
+):
     """A member-facing page in the library's name and brand colour (a checked #rrggbb only:
-    it goes into the page's CSS)."""
+    it goes into the page's CSS); in `language` when given (the language of the mail it came
+    from, whatever the browser asks for), else in the browser's."""
     colour = getattr(library, "brand_colour", "")
     context |= {
         "library": library,
         "brand_colour": colour if BRAND_COLOUR.fullmatch(colour or "") else DEFAULT_COLOUR,
     }
-    return render(request, template, context, status=status)
-
-
-def _in_language_of(message) -> translation.override:
-    """The page in the language of the mail it came from, whatever the browser asks for."""
-    return translation.override(message.step.version.language)
+    if language is None:
+        return render(request, template, context, status=status)
+    with translation.override(language):
+        response = render(request, template, context, status=status)
+    response["Content-Language"] = language
+    return response
 
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:
@@ -125,8 +133,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         template = "tracking/unsubscribed.html"
     else:
         template = "tracking/unsubscribe_confirm.html"
-    with _in_language_of(message):
-        return _page(request, template, message.library)
+    return _page(request, template, message.library, language=message.step.version.language)
 
 
 @csrf_exempt
@@ -147,14 +154,14 @@ def feedback(request: HttpRequest, token: str, vote: str) -> HttpResponse:
         services.record_feedback(message, VOTES[vote])
         form = CommentForm()
     other_vote = "down" if vote == "up" else "up"
-    with _in_language_of(message):
-        return _page(
-            request,
-            "tracking/feedback.html",
-            message.library,
-            vote=vote,
-            form=form,
-            comment_saved=comment_saved,
-            other_vote=other_vote,
-            other_vote_url=reverse("tracking:feedback", args=[token, other_vote]),
-        )
+    return _page(
+        request,
+        "tracking/feedback.html",
+        message.library,
+        language=message.step.version.language,
+        vote=vote,
+        form=form,
+        comment_saved=comment_saved,
+        other_vote=other_vote,
+        other_vote_url=reverse("tracking:feedback", args=[token, other_vote]),
+    )

@@ -234,6 +234,14 @@ def test_reading_tips_are_switched_on_by_true_or_false_only(library):
         install_journey(library, tips)
 
 
+@pytest.mark.parametrize("language", ["fr", ["en"], 7])
+def test_a_language_the_mails_do_not_speak_is_refused_by_name(library, language):
+    definition = broken(lambda d: d.update(language=language))
+
+    with pytest.raises(InvalidJourney, match="language: one of nl, en, not"):
+        install_journey(library, definition)
+
+
 def test_a_moment_written_unquoted_in_yaml_is_read_with_its_zone(library, tmp_path):
     path = tmp_path / "boekenweek.yaml"
     text = dump_definition(BROADCAST).replace(

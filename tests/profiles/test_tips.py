@@ -8,12 +8,14 @@ from patronflow.members.models import Item
 from patronflow.profiles.models import ClassificationPolicy, Segment, TipChoice
 from patronflow.profiles.tips import (
     ReadingTip,
+    UnknownTitle,
     borrowed_works,
     catalogue_link,
     choose,
     find_titles,
     forget,
     tips_for_segment,
+    work_in_catalogue,
 )
 from tests.factories import TODAY, ItemFactory, LibraryFactory, LoanFactory, MemberFactory
 
@@ -138,8 +140,8 @@ def test_forgetting_a_choice_gives_the_title_its_ordinary_place_again():
     choose(library, "Saai", "B", TipChoice.Action.EXCLUDE)
     assert tips_for_segment(library, Segment.FICTION_PHYSICAL, TODAY) == []
 
-    assert forget(library, "Saai", "B") is True
-    assert forget(library, "Saai", "B") is False
+    assert forget(library, "Saai", "B") == 1
+    assert forget(library, "Saai", "B") == 0
     assert [t.title for t in tips_for_segment(library, Segment.FICTION_PHYSICAL, TODAY)] == ["Saai"]
 
 
@@ -198,3 +200,55 @@ def test_staff_find_titles_to_pin_by_title_author_or_isbn():
     assert find_titles(library, "978-9023499999") == [ReadingTip("Het smelt", "Lize Spit")]
     assert find_titles(library, "spit") == [ReadingTip("Het smelt", "Lize Spit")]
     assert find_titles(library, "  ") == []
+
+
+def test_a_title_pinned_for_its_segment_and_for_every_segment_is_one_tip():
+    library = LibraryFactory()
+    ItemFactory(library=library, title="Parel", author="C")
+    choose(library, "Parel", "C", TipChoice.Action.PIN, Segment.FICTION_PHYSICAL)
+    choose(library, "Parel", "C", TipChoice.Action.PIN)
+
+    assert tips_for_segment(library, Segment.FICTION_PHYSICAL, TODAY) == [ReadingTip("Parel", "C")]
+
+
+def test_an_e_book_without_isbn_never_links_a_digital_reader_to_the_printed_book():
+    library = LibraryFactory()
+    book = ItemFactory(library=library, title="Wil", author="J. O.", isbn="9789000000024")
+    ebook = ItemFactory(library=library, title="Wil", author="J. O.", isbn="", material="ebook")
+    _borrowed(book, 3)
+    _borrowed(ebook, 2)
+
+    [tip] = tips_for_segment(library, Segment.FICTION_DIGITAL, TODAY)
+
+    assert tip.isbn == ""  # the catalogue link searches for title and author instead
+    assert tips_for_segment(library, Segment.FICTION_PHYSICAL, TODAY)[0].isbn == "9789000000024"
+
+
+def test_pins_come_in_the_order_first_chosen_even_when_chosen_again():
+    library = LibraryFactory()
+    for title in ("Eerste", "Tweede"):
+        ItemFactory(library=library, title=title, author="X")
+        choose(library, title, "X", TipChoice.Action.PIN)
+    choose(library, "Eerste", "X", TipChoice.Action.PIN, chosen_by="again")
+
+    titles = [tip.title for tip in tips_for_segment(library, Segment.UNKNOWN, TODAY)]
+    assert titles == ["Eerste", "Tweede"]
+
+
+def test_a_choice_is_undone_as_stored_after_the_catalogue_renamed_the_title():
+    library = LibraryFactory()
+    item = ItemFactory(library=library, title="Het Smelt", author="Spit, Lize")
+    choose(library, "Het Smelt", "Spit, Lize", TipChoice.Action.EXCLUDE)
+    item.title, item.author = "Het smelt", "Lize Spit"
+    item.save()
+
+    assert forget(library, "het smelt") == 1
+    assert not TipChoice.objects.exists()
+
+
+def test_films_cannot_be_pinned():
+    library = LibraryFactory()
+    ItemFactory(library=library, title="Girl", author="Lukas Dhont", material="film")
+
+    with pytest.raises(UnknownTitle, match="not a book, e-book, audiobook or comic"):
+        work_in_catalogue(library, title="Girl")

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from patronflow.members.models import Item
 from patronflow.profiles.models import TipChoice
 from tests.factories import ItemFactory, LoanFactory, MemberFactory
 
@@ -50,9 +51,24 @@ def test_an_excluded_title_leaves_the_segment_and_can_be_allowed_again(staff_cli
     assert "Weer toelaten" in page
     assert "9789023499517" not in page
 
-    staff_client.post(URL, {"action": "forget", "title": "Het smelt", "author": "Lize Spit",
-                            "segment": ""})  # fmt: skip
+    choice = TipChoice.objects.get()
+    # The catalogue corrects the title meanwhile: the exclusion can still be undone.
+    Item.objects.filter(title="Het smelt").update(title="Het Smelt")
+
+    staff_client.post(URL, {"action": "forget", "choice": choice.pk})
     assert not TipChoice.objects.exists()
+    response = staff_client.post(URL, {"action": "forget", "choice": choice.pk}, follow=True)
+    assert "al ongedaan gemaakt" in response.content.decode()
+
+
+def test_a_choice_of_another_library_cannot_be_undone(staff_client, catalogue, other_library):
+    theirs = TipChoice.objects.create(
+        library=other_library, title="Het smelt", author="Lize Spit", action="exclude"
+    )
+
+    staff_client.post(URL, {"action": "forget", "choice": theirs.pk})
+
+    assert TipChoice.objects.filter(pk=theirs.pk).exists()
 
 
 def test_a_title_not_in_the_librarys_own_catalogue_cannot_be_chosen(

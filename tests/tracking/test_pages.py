@@ -64,11 +64,13 @@ def test_pages_speak_the_language_of_the_mail_whatever_the_browser_asks_for(clie
     response = client.get(unsubscribe_link(english.id), HTTP_ACCEPT_LANGUAGE="nl-BE,nl;q=0.8")
     page = response.content.decode()
     assert '<html lang="en">' in page
+    assert response["Content-Language"] == "en"
     assert "Yes, unsubscribe me" in page
     assert "schrijf me uit" not in page
     assert not response.cookies
-    feedback = client.get(feedback_link(english.id, "up")).content.decode()
-    assert '<html lang="en">' in feedback
+    feedback = client.get(feedback_link(english.id, "up"), HTTP_ACCEPT_LANGUAGE="nl")
+    assert '<html lang="en">' in feedback.content.decode()
+    assert feedback["Content-Language"] == "en"
 
     page = client.get(unsubscribe_link(dutch.id), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<html lang="nl">' in page

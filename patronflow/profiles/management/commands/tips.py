@@ -48,14 +48,18 @@ class Command(BaseCommand):
             return
         if not (options["title"] or options["isbn"]):
             raise CommandError("Give the title or --isbn.")
-        try:
-            title, author = work_in_catalogue(
-                library, title=options["title"], author=options["author"], isbn=options["isbn"]
-            )
-        except UnknownTitle as problem:
-            raise CommandError(str(problem)) from None
         segment = options["segment"]
         where = f"for {segment}" if segment else "for every segment"
+        if action == "forget" and not options["isbn"]:
+            # As it was stored: the catalogue may spell the title differently by now.
+            title, author = options["title"], options["author"]
+        else:
+            try:
+                title, author = work_in_catalogue(
+                    library, title=options["title"], author=options["author"], isbn=options["isbn"]
+                )
+            except UnknownTitle as problem:
+                raise CommandError(str(problem)) from None
         if action == "forget":
             if not forget(library, title, author, segment):
                 raise CommandError(f"{title!r} was neither pinned nor excluded {where}.")
@@ -73,7 +77,7 @@ class Command(BaseCommand):
             for column in ("", "title", "author", "catalogue"):
                 table.add_column(column)
             for row in shown:
-                mark = "" if row.pinned_for is None else "pinned"
+                mark = "" if row.pin is None else "pinned"
                 table.add_row(mark, row.tip.title, row.tip.author, row.link)
             console.print(table)
         excluded = library.tip_choices.filter(action=TipChoice.Action.EXCLUDE)
