@@ -73,8 +73,11 @@ def relaxed_header(name: str, value: bytes) -> bytes:
 
 
 def relaxed_body(body: bytes) -> bytes:
-    """RFC 6376 3.4.4: no trailing whitespace, runs as one space, no empty lines at the end."""
-    body = _WSP_RUN.sub(b" ", _TRAILING_WSP.sub(b"\r\n", body))
+    """RFC 6376 3.4.4: no trailing whitespace, runs as one space, no empty lines at the end.
+    A body with no tab, no run of spaces and no space before a line break is relaxed already
+    but for its end: three substring searches spare it two regex passes per mail."""
+    if b"\t" in body or b"  " in body or b" \r\n" in body:
+        body = _WSP_RUN.sub(b" ", _TRAILING_WSP.sub(b"\r\n", body))
     body = body.rstrip(b"\r\n")
     return body + b"\r\n" if body else b""
 

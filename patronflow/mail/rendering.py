@@ -201,11 +201,13 @@ def check_staff_template(source: str, *, html: bool) -> None:
 
 
 def plain_text(html: str) -> str:
-    """The text part: the same content and every link, without the layout's padding."""
-    lines = [line.rstrip() for line in get_text(html, ParserConfig(display_links=True)).split("\n")]
+    """The text part: the same content and every link, without the layout's padding (nor
+    the indentation of list items, which reads the same at the margin)."""
+    lines = [line.strip() for line in get_text(html, ParserConfig(display_links=True)).split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
+_INDENTATION = re.compile(r"\n[ \t]+")
 DEFAULT_BRAND_COLOUR = "#1f5f8b"
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -339,6 +341,9 @@ def render_with_context(
                 open_pixel_url=urls.open_pixel if library.track_opens else "",
             )
         )
+    # The layout's indentation means nothing to a mail program; without it, most mails need
+    # no whitespace folding when DKIM canonicalises the body (mail/dkim.py relaxed_body).
+    html = _INDENTATION.sub("\n", html)
     html = css_inline.CSSInliner(keep_style_tags=True).inline(html)
     text = plain_text(html)
     return RenderedMail(

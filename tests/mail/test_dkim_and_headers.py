@@ -8,9 +8,13 @@ import stat
 import dkim
 import pytest
 from django.core.management import call_command
+from dkim.canonicalization import Relaxed
+from hypothesis import given
+from hypothesis import strategies as st
 
 from patronflow.journeys.services import tick
 from patronflow.mail import verp
+from patronflow.mail.dkim import relaxed_body
 from patronflow.mail.models import Message
 from tests.factories import TODAY, MemberFactory, at
 from tests.mail.servers import KeepsRawBytes, running
@@ -110,3 +114,12 @@ def test_a_forged_return_path_names_no_message():
     assert verp.read_message_token(token) == 42
     assert verp.read_message_token(token.upper()) == 42  # case changed on the way back
     assert verp.read_message_token("1a-0123456789abcdef") is None
+
+
+@given(
+    st.lists(
+        st.text(alphabet=" \tab=", max_size=12).map(lambda text: text.encode()), max_size=8
+    ).map(lambda lines: b"".join(line + b"\r\n" for line in lines))
+)
+def test_the_relaxed_body_is_what_dkimpy_computes_whether_or_not_it_needs_the_regexes(body):
+    assert relaxed_body(body) == Relaxed.canonicalize_body(body)

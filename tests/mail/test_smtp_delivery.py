@@ -11,7 +11,7 @@ from patronflow.mail.models import Message
 from patronflow.mail.smtp import SmtpServer
 from tests.conftest import RecordingHandler
 from tests.factories import TODAY, MemberFactory, at
-from tests.mail.servers import password_check, running
+from tests.mail.servers import KeepsRawBytes, password_check, running
 
 
 def new_members(library, count: int):
@@ -140,3 +140,16 @@ def test_pipelined_commands_keep_each_recipients_outcome(smtp_server):
     assert mail.get_content().splitlines() == [".dot first"]  # a leading dot survives
     assert smtp_server.handler.envelopes == [("bounces+3@lib.example", ["ok@example.org"])]
     assert smtp_server.handler.connections == 1
+
+
+def test_lines_that_start_with_a_dot_arrive_byte_for_byte():
+    """A lone '.' line would end the mail early; every line starting with a dot is doubled on
+    the wire and undoubled by the server (RFC 5321 4.5.2)."""
+    from patronflow.mail.smtp import SmtpSession
+
+    raw = b".first\r\nFrom: a@lib.example\r\n\r\n.\r\n..two\r\nend ."
+    with running(KeepsRawBytes()) as server:
+        with SmtpSession(SmtpServer.from_url(server.url)) as session:
+            session.send(raw, "bounces+1@lib.example", "ok@example.org")
+
+        assert server.handler.raw == [raw + b"\r\n"]

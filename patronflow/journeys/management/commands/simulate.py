@@ -4,16 +4,10 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.table import Table
 
+from patronflow.arguments import iso_date
 from patronflow.journeys.dry_run import simulate
 from patronflow.journeys.queries import journey_for_command
 from patronflow.members.queries import library_for_command
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as error:
-        raise CommandError(f"{value!r} is not an ISO date (YYYY-MM-DD)") from error
 
 
 def _time(value: str) -> dt.time:
@@ -32,8 +26,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("journey", help="The journey's (or broadcast's) key.")
         parser.add_argument("--library", required=True)
-        parser.add_argument("--from", dest="first", type=_date, required=True)
-        parser.add_argument("--to", dest="last", type=_date, required=True)
+        parser.add_argument("--from", dest="first", type=iso_date, required=True)
+        parser.add_argument("--to", dest="last", type=iso_date, required=True)
         parser.add_argument(
             "--at", type=_time, default=dt.time(10, 0), help="When tick runs each day (10:00)."
         )

@@ -1,20 +1,12 @@
-import datetime as dt
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from patronflow.arguments import iso_date
 from patronflow.members.queries import library_for_command
 from patronflow.privacy.services import LOAN_HISTORY, PurgeSummary, default_operator, purge
-
-
-def parse_day(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as error:
-        raise CommandError(f"--now {value!r} is not an ISO date (e.g. 2026-03-01)") from error
 
 
 class Command(BaseCommand):
@@ -31,7 +23,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Count what would go; change nothing."
         )
         parser.add_argument(
-            "--now", type=parse_day, help="Act as if today were this ISO date (default: today)."
+            "--now", type=iso_date, help="Act as if today were this ISO date (default: today)."
         )
         parser.add_argument(
             "--by", default=default_operator(), help="Who runs it, for the audit log."

@@ -1,19 +1,11 @@
-import datetime as dt
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from patronflow.arguments import iso_date
 from patronflow.members.queries import library_for_command
 from patronflow.profiles.services import rebuild_profiles, refresh_after_import
-
-
-def parse_day(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as error:
-        raise CommandError(f"--today {value!r} is not an ISO date (e.g. 2026-03-01)") from error
 
 
 def _profiles(count: int) -> str:
@@ -36,7 +28,7 @@ class Command(BaseCommand):
             help="Rebuild every profile (after changing the classification policy or tables).",
         )
         refresh.add_argument(
-            "--today", type=parse_day, help="Profiles as of this date (default: today)."
+            "--today", type=iso_date, help="Profiles as of this date (default: today)."
         )
 
     def handle(self, *args, action: str, library: str, full: bool, today, **options):

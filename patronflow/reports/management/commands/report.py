@@ -1,9 +1,9 @@
-import datetime as dt
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from rich.console import Console
 
+from patronflow.arguments import iso_date
 from patronflow.members.queries import library_for_command
 from patronflow.reports.exports import TABLES, build_report, report_csv, report_json
 from patronflow.reports.html import render_html
@@ -14,13 +14,6 @@ from patronflow.reports.tables import (
     effect_table,
     print_figures,
 )
-
-
-def _day(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 class Command(BaseCommand):
@@ -42,11 +35,11 @@ class Command(BaseCommand):
             help="With --format csv: which table (metrics; weekly: per week of sending).",
         )
         parser.add_argument("--html", metavar="FILE", help="Also write the HTML report here.")
-        parser.add_argument("--as-of", type=_day, help="Report day (today).")
-        parser.add_argument("--since", type=_day, help="Start of the measured period (launch).")
+        parser.add_argument("--as-of", type=iso_date, help="Report day (today).")
+        parser.add_argument("--since", type=iso_date, help="Start of the measured period (launch).")
         parser.add_argument(
             "--baseline-from",
-            type=_day,
+            type=iso_date,
             help="First month of the baseline period (default: a year before the measured one).",
         )
 
