@@ -65,6 +65,8 @@ class Written:
     # (line, reason) of rows whose member or item the library does not have.
     unknown: list[tuple[int, str]] = field(default_factory=list)
     members_with_new_loans: set[int] = field(default_factory=set)
+    # Members of loans changed in place (another member, item or date), before and after.
+    members_with_changed_loans: set[int] = field(default_factory=set)
 
 
 class Writer(Protocol):

@@ -2,7 +2,8 @@
 
 SQLite has no COPY; what costs time is a statement per row and a commit per batch, so a chunk
 is compared in Python against one query of the stored rows and only new or changed rows are
-sent, in one executemany, with many chunks per transaction.
+sent, in one executemany, with many chunks per transaction. That comparison also tells the
+members of the loans it changed, before and after.
 """
 
 import datetime as dt
@@ -97,6 +98,8 @@ class SqliteWriter:
                     written.members_with_new_loans.add(values[member])
             elif stored != values[1:]:
                 written.updated += first_time
+                if member:
+                    written.members_with_changed_loans.update((stored[member - 1], values[member]))
             else:
                 written.unchanged += first_time
                 continue

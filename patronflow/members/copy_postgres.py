@@ -4,7 +4,8 @@ Row-by-row INSERTs spend their time in round trips; COPY streams a chunk in one,
 statement does the rest inside the server: it finds a loan's member and item by a join on the
 library's ids (loans whose member or item is unknown come back with their line numbers),
 looks each id up in the target table once, inserts the new ids with a plain INSERT, upserts
-the others with INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM, and counts.
+the others with INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM, and counts —
+returning too the members of the loans it changed (before and after), from that look-up.
 """
 
 import datetime as dt
@@ -116,12 +117,20 @@ class PostgresWriter:
             action = f"DO UPDATE SET {updates} WHERE ROW({stored}) IS DISTINCT FROM ROW({excluded})"
         else:
             action = "DO NOTHING"
+        loans = "member_id" in names
         new_loans = (
-            "array_agg(DISTINCT member_id) FILTER (WHERE inserted)"
-            if "member_id" in names
+            "array_agg(DISTINCT member_id) FILTER (WHERE inserted)" if loans else "NULL::bigint[]"
+        )
+        # Loans changed in place: their members before and after (the same one when only the
+        # item or date changed), from the look-up the comparison already made.
+        changed_loans = (
+            "(SELECT array_agg(stored_member_id) || array_agg(member_id) FROM chunk "
+            "WHERE NOT new AND NOT unchanged)"
+            if loans
             else "NULL::bigint[]"
         )
-        member = ", t.member_id" if "member_id" in names else ""
+        stored_member = ", t.member_id AS stored_member_id" if loans else ""
+        member = ", t.member_id" if loans else ""
         insert = (
             f"INSERT INTO {target.table} AS t ({', '.join(columns)}) "
             f"SELECT {', '.join(values)} FROM chunk WHERE {{}}"
@@ -164,7 +173,7 @@ class PostgresWriter:
             ), chunk AS MATERIALIZED (
                 SELECT DISTINCT ON (c.external_id) c.*,
                     t.id IS NULL AS new,
-                    t.id IS NOT NULL AND {same} AS unchanged,
+                    t.id IS NOT NULL AND {same} AS unchanged{stored_member},
                     CASE
                         WHEN t.id IS NULL THEN true
                         WHEN t.writer = ANY(%(ours)s::bigint[]) THEN false
@@ -190,6 +199,7 @@ class PostgresWriter:
                 count(*) FILTER (WHERE inserted AND counted),
                 count(*) FILTER (WHERE NOT inserted AND counted),
                 {new_loans},
+                {changed_loans},
                 max(writer),
                 (SELECT array_agg(c.line ORDER BY c.line) FROM staged c WHERE NOT ({known})){found}
             FROM written
@@ -221,7 +231,9 @@ class PostgresWriter:
                     raise
                 # Another import inserted one of this chunk's new ids after it looked.
                 cursor.execute(self.upsert_on_conflict, parameters)
-            first, inserted, updated, new_loans, writer, unknown, *found = cursor.fetchone()
+            first, inserted, updated, new_loans, changed_loans, writer, unknown, *found = (
+                cursor.fetchone()
+            )
             cursor.execute(PLANNER, self.planner)
         if writer is not None and writer not in self.ours:
             self.ours.append(writer)
@@ -241,6 +253,7 @@ class PostgresWriter:
         written.unchanged = first - inserted - updated
         written.repeated = len(rows) - len(written.unknown) - first
         written.members_with_new_loans = set(new_loans or ())
+        written.members_with_changed_loans = set(changed_loans or ())
         return written
 
     def list_ids(self, ids: list[str]) -> None:

@@ -28,6 +28,7 @@ from patronflow.members.models import Item, Library, Loan, Member
 from patronflow.members.parsing import parse_boolean, parse_date, parse_email, parse_material
 from patronflow.members.presets import PresetError, load_preset
 from patronflow.privacy.services import ImportGate
+from patronflow.profiles.services import recount_at_next_refresh
 
 KEPT_REJECTIONS = 1000
 PROGRESS_EVERY_ROWS = 10_000
@@ -102,6 +103,10 @@ class ImportSummary:
     # Primary keys of members who got a loan they did not have before: after a delta load
     # only their reading profiles need recomputing.
     members_with_new_loans: set[int] = field(default_factory=set)
+    # Primary keys of the members of loans this import changed in place (another member,
+    # item or date under the same loan id), before and after: the difference the daily
+    # refresh works by cannot see such a change, so their profiles are marked for a recount.
+    members_with_changed_loans: set[int] = field(default_factory=set)
     # Snapshot imports: memberships ended because the member was absent from the file.
     snapshot: bool = False
     memberships_ended: int = 0
@@ -569,7 +574,9 @@ def _import(
                     if chunk is None:
                         pending = False
                         break
-                    _import_chunk(cells, len(header), chunk, writer, rejects_file, summary, gate)
+                    _import_chunk(
+                        library, cells, len(header), chunk, writer, rejects_file, summary, gate
+                    )
         if snapshot:
             if not summary.rows:
                 raise ImportFileError(
@@ -632,6 +639,7 @@ class _Gate:
 
 
 def _import_chunk(
+    library: Library,
     cells: list[_Cell],
     width: int,
     chunk: list[RawRow],
@@ -657,6 +665,9 @@ def _import_chunk(
         staged = gate.admit(staged, summary)
         members_of = gate.members_of(staged)
     written = writer.write(staged) if staged else Written()
+    if written.members_with_changed_loans:
+        # In the chunk's transaction: a recount is due exactly when the change is committed.
+        recount_at_next_refresh(library, written.members_with_changed_loans)
     if gate is not None:
         gate.gate.write()
     if written.unknown:
@@ -674,6 +685,7 @@ def _import_chunk(
     summary.unchanged += written.unchanged
     summary.repeated += written.repeated
     summary.members_with_new_loans |= written.members_with_new_loans
+    summary.members_with_changed_loans |= written.members_with_changed_loans
     summary.rejected += len(rejected)
     rejects_file.write(rejected)
     room = KEPT_REJECTIONS - len(summary.rejections)

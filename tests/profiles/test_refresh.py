@@ -9,6 +9,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from patronflow.members.imports import import_rows
 from patronflow.members.models import Item, Loan
 from patronflow.profiles import rules
 from patronflow.profiles.models import ClassificationPolicy, ReadingProfile, Segment
@@ -145,10 +146,40 @@ def _loans(max_size: int):
     return st.lists(loan, max_size=max_size)
 
 
+def _changes(max_size: int):
+    """(which existing loan, member, item, days from the day of the import) of each loan an
+    import changes in place."""
+    change = st.tuples(
+        st.integers(0, 100),
+        st.integers(0, MEMBERS - 1),
+        st.integers(0, len(ITEM_KINDS) - 1),
+        st.integers(-150, 40),
+    )
+    return st.lists(change, max_size=max_size)
+
+
+def _change(library, members, items, changes, day: dt.date) -> None:
+    """Import `changes` (see _changes) as a loans file would: same loan ids, new values."""
+    loans = Loan.objects.filter(library=library).order_by("pk")
+    ids = list(loans.values_list("external_id", flat=True))
+    rows = [
+        {
+            "loan_id": ids[loan % len(ids)],
+            "member_id": members[member].external_id,
+            "item_id": items[item].external_id,
+            "loaned_on": (day + dt.timedelta(days=offset)).isoformat(),
+        }
+        for loan, member, item, offset in changes
+        if ids
+    ]
+    import_rows(library, "loans", rows, "changes", today=day)
+
+
 @given(
     window_months=st.integers(1, 4),
     before=_loans(40),
     after=_loans(6),
+    changed=_changes(3),
     days_later=st.integers(0, 45),
 )
 @settings(
@@ -156,8 +187,8 @@ def _loans(max_size: int):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_a_delta_refresh_after_new_loans_gives_exactly_the_full_rebuilds_profiles(
-    window_months, before, after, days_later
+def test_a_delta_refresh_after_new_and_changed_loans_gives_exactly_the_full_rebuilds_profiles(
+    window_months, before, after, changed, days_later
 ):
     library = LibraryFactory()
     ClassificationPolicy.objects.create(library=library, window_months=window_months)
@@ -182,6 +213,7 @@ def test_a_delta_refresh_after_new_loans_gives_exactly_the_full_rebuilds_profile
     rebuild_profiles(library, TODAY)
     later = TODAY + dt.timedelta(days=days_later)
     imported = lend(after, later)
+    _change(library, members, items, changed, later)
 
     refresh_after_import(library, imported, later)
     delta = _snapshot(library)
@@ -224,6 +256,8 @@ STEP = st.fixed_dictionaries(
         "loans": _loans(4),
         # members a journey recounts as of that day, outside the library's refresh
         "journey": st.lists(st.integers(0, MEMBERS - 1), max_size=2),
+        # loans an import changes in place (another member, item or date)
+        "changed": _changes(2),
         # an item whose fiction flag the catalogue corrects before the refresh
         "corrected": st.none() | st.integers(0, len(ITEM_KINDS) - 1),
     }
@@ -240,8 +274,9 @@ def test_day_after_day_the_refresh_by_difference_stays_equal_to_a_rebuild(
     window_months, before, steps
 ):
     """Loans leave the window and come in between refreshes (subtracted and added, never
-    recounted), journeys recount members in between, items are reclassified: after every
-    daily refresh the profiles are exactly those a full rebuild of that day writes."""
+    recounted), imports change loans in place, journeys recount members in between, items
+    are reclassified: after every daily refresh the profiles are exactly those a full
+    rebuild of that day writes."""
     library = LibraryFactory()
     ClassificationPolicy.objects.create(library=library, window_months=window_months)
     members = [MemberFactory(library=library) for _ in range(MEMBERS)]
@@ -272,6 +307,7 @@ def test_day_after_day_the_refresh_by_difference_stays_equal_to_a_rebuild(
             item.save()
             reclassify_items(library, day)
         imported = lend(step["loans"], day)
+        _change(library, members, items, step["changed"], day)
         # A journey counts the new loans before the refresh does: they must not count twice.
         refresh_profiles([members[n].pk for n in step["journey"]], day)
 
