@@ -16,6 +16,11 @@ def import_counts_table(summary: ImportSummary, read: str = "rows read") -> Tabl
     table.add_row("unchanged", f"{summary.unchanged:,}")
     if summary.repeated:
         table.add_row("repeated id (the last row won)", f"{summary.repeated:,}")
+    if summary.members_with_changed_loans:
+        table.add_row(
+            "members whose loans changed (recounted at the next refresh)",
+            f"{len(summary.members_with_changed_loans):,}",
+        )
     for reason, count in summary.skipped_because.items():
         table.add_row(f"skipped: {reason}", f"{count:,}")
     table.add_row(

@@ -96,7 +96,8 @@ class ReadingProfile(models.Model):
     oldest_counted_on = models.DateField(null=True, blank=True)
     as_of = models.DateField(null=True, blank=True)
     computed_at = models.DateTimeField(auto_now=True)
-    # Recounted for a journey as of its own date, outside the library's refreshes: the counts
+    # Recounted for a journey as of its own date, outside the library's refreshes, or marked
+    # by an import that changed one of the member's loans in place: either way the counts
     # are not those of the library's reference date, so the next library-wide refresh
     # recounts this profile instead of adding and subtracting loans to it.
     outside_refresh = models.BooleanField(default=False)

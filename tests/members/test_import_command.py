@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from patronflow.members.models import Member
 from tests.conftest import subprocess_environment
-from tests.members.conftest import MEMBERS_HEADER
+from tests.members.conftest import ITEMS_HEADER, LOANS_HEADER, MEMBERS_HEADER
 
 PATRONFLOW = str(Path(sys.executable).parent / "patronflow")
 GOOD = "M1,Anna,Peeters,anna@example.org,1980-05-17,2020-02-01,,ja,"
@@ -161,3 +161,20 @@ def test_encoding_and_preset_options_reach_the_import(library, export):
     assert "(Latin-1, semicolon-separated)" in out
     anais = Member.objects.get(external_id="100234")
     assert (anais.first_name, anais.has_online_profile) == ("Anaïs", True)
+
+
+def test_the_summary_says_how_many_members_a_changed_loan_touched(library, export):
+    second = GOOD.replace("M1,Anna", "M2,Bram").replace("anna@", "bram@")
+    run_import("members", str(export("m.csv", MEMBERS_HEADER, GOOD, second)), "--library", "gent")
+    run_import("items", str(export("i.csv", ITEMS_HEADER, "I1,Het smelt,Lize Spit,,book,,,,ja")),
+               "--library", "gent")  # fmt: skip
+    run_import(
+        "loans", str(export("l.csv", LOANS_HEADER, "L1,M1,I1,2026-05-02")), "--library", "gent"
+    )
+
+    _, out, _ = run_import(
+        "loans", str(export("l2.csv", LOANS_HEADER, "L1,M2,I1,2026-05-02")), "--library", "gent"
+    )
+
+    assert "members whose loans changed (recounted at the next refresh)" in out
+    assert "│ 2" in out.split("members whose loans changed")[1].splitlines()[0]
