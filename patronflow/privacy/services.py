@@ -137,11 +137,11 @@ def audit_maintenance() -> Iterator[None]:
             AuditMaintenance.objects.filter(pk=opened.pk).delete()
 
 
-def _forget_addresses(member_ids: list[int]) -> Counter:
+def _forget_addresses(member_ids: list[int], *, dry_run: bool = False) -> Counter:
     """Remove the bounces of these members' mails and addresses, and blank their addresses on
     the suppression list, which keeps the keyed hash: a bounced or complained address stays
     unmailed without being held in clear. An address another member of the library still
-    has is theirs too, and stays."""
+    has is theirs too, and stays. `dry_run`: count what would change, change nothing."""
     sent = Message.objects.filter(enrolment__member__in=member_ids)
     addresses: dict[int, set[str]] = {}
     for library_id, address in [
@@ -162,10 +162,13 @@ def _forget_addresses(member_ids: list[int]) -> Counter:
         )
         unused = used - still_used
         gone |= Q(library_id=library_id, email__in=unused)
-        forgotten += Suppression.objects.filter(library_id=library_id, email__in=unused).update(
-            email="", source_message_id=None
-        )
-    bounces, _ = Bounce.objects.filter(gone).delete()
+        suppressed = Suppression.objects.filter(library_id=library_id, email__in=unused)
+        if dry_run:
+            forgotten += suppressed.count()
+        else:
+            forgotten += suppressed.update(email="", source_message_id=None)
+    bounced = Bounce.objects.filter(gone)
+    bounces = bounced.count() if dry_run else bounced.delete()[0]
     return +Counter({"mail.bounce": bounces, ADDRESS_HASHED: forgotten})
 
 
@@ -275,6 +278,9 @@ def purge(
         members = due[lib.code]
         if dry_run:
             counts.update(queries.rows_per_table(members.values("pk")))
+            counts.update(
+                _forget_addresses(list(members.values_list("pk", flat=True)), dry_run=True)
+            )
         else:
             ids = list(members.order_by("pk").values_list("pk", flat=True))
             for start in range(0, len(ids), CHUNK):

@@ -51,6 +51,16 @@ COUNTS = "profiles_counts"  # temporary: one transaction's counts, per member
 CHANGES = "profiles_changes"  # temporary: the loans a daily refresh adds or subtracts
 
 
+def _come_of_age_sql() -> str:
+    """Members old enough for a profile who have none: come of age since the last refresh,
+    or given a birth date by an import."""
+    return f"""
+        SELECT m.id FROM {MEMBER} m
+        WHERE m.library_id = %(library)s AND m.birth_date <= %(born_by)s
+            AND NOT EXISTS (SELECT 1 FROM {PROFILE} p WHERE p.member_id = m.id)
+    """
+
+
 def _outside_refresh_sql() -> str:
     """The library's profiles recounted outside a refresh, driven by their partial index (a
     materialized CTE keeps both databases from starting at the library's members instead:
@@ -659,15 +669,7 @@ def _apply_difference(
         recount = {pk for (pk,) in cursor.fetchall()} - updated
         cursor.execute(_outside_refresh_sql(), params)
         recount.update(pk for (pk,) in cursor.fetchall())
-        # Come of age since the last refresh (or a birth date the import corrected).
-        cursor.execute(
-            f"""
-            SELECT m.id FROM {MEMBER} m
-            WHERE m.library_id = %(library)s AND m.birth_date <= %(born_by)s
-                AND NOT EXISTS (SELECT 1 FROM {PROFILE} p WHERE p.member_id = m.id)
-            """,
-            params,
-        )
+        cursor.execute(_come_of_age_sql(), params)
         recount.update(pk for (pk,) in cursor.fetchall())
         _drop_counts(cursor)
         cursor.execute(f"DROP TABLE {CHANGES}")
@@ -676,9 +678,10 @@ def _apply_difference(
 
 
 def difference_member_ids(library: Library, today: dt.date) -> set[int] | None:
-    """Members whose counts the daily refresh to `today` changes by difference: a counted
-    loan left the window, or one came into it (dated after the reference date, or new since
-    the watermark). None when the refresh would be a full rebuild."""
+    """Members whose profile the daily refresh to `today` changes: a counted loan left the
+    window, or one came into it (dated after the reference date, or new since the
+    watermark); a profile marked for a recount; a member come of age without one. None when
+    the refresh would be a full rebuild."""
     policy = queries.policy_for(library)
     if not _by_difference(policy, today):
         return None
@@ -689,6 +692,7 @@ def difference_member_ids(library: Library, today: dt.date) -> set[int] | None:
             SELECT DISTINCT d.member_id FROM ({_difference_sql()}) d
             JOIN {CLASSIFIED} c ON c.item_id = d.item_id AND c.is_fiction IS NOT NULL
             UNION SELECT * FROM ({_outside_refresh_sql()}) o
+            UNION SELECT * FROM ({_come_of_age_sql()}) a
             """,
             params,
         )

@@ -56,6 +56,17 @@ def test_the_purge_does_the_same_for_an_ex_member(library, bounced):
     assert Suppression.objects.get().email == ""
 
 
+def test_the_dry_run_counts_the_bounces_and_addresses_the_purge_would_touch(library, bounced):
+    Member.objects.filter(pk=bounced.pk).update(membership_ends_on=TODAY - dt.timedelta(days=800))
+
+    planned = purge(TODAY, operator="cron", dry_run=True).rows(library.code)
+
+    assert (planned["mail.bounce"], planned[ADDRESS_HASHED]) == (1, 1)
+    assert Bounce.objects.count() == 1 and Suppression.objects.get().email == ADDRESS
+    done = purge(TODAY, operator="cron").rows(library.code)
+    assert (done["mail.bounce"], done[ADDRESS_HASHED]) == (1, 1)
+
+
 def test_an_erased_address_that_comes_back_is_still_not_mailed(library, bounced):
     erase_member(bounced, "desk", today=TODAY)
     rows = [

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from patronflow.profiles.models import ReadingProfile, Segment
+from patronflow.profiles.queries import stale_member_ids
 from patronflow.profiles.services import rebuild_profiles, refresh_after_import, refresh_profiles
 from tests.factories import TODAY, LibraryFactory, LoanFactory, MemberFactory
 
@@ -82,3 +83,12 @@ def test_a_journeys_recount_of_a_member_under_16_stores_nothing_and_reads_as_unk
 
     assert refresh_profiles([child.pk], TODAY) == {child.pk: Segment.UNKNOWN}
     assert not has_profile(child)
+
+
+def test_the_stale_profiles_include_a_member_who_came_of_age_since_the_last_refresh():
+    library = LibraryFactory()
+    teenager = reader(library, TURNS_SIXTEEN_SOON)
+    rebuild_profiles(library, TODAY)
+
+    assert teenager.pk not in stale_member_ids(library, TODAY + dt.timedelta(days=1))
+    assert teenager.pk in stale_member_ids(library, SIXTEENTH_BIRTHDAY)
