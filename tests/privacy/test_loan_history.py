@@ -12,11 +12,12 @@ from patronflow.members.imports import import_rows
 from patronflow.members.models import Item, Loan, Member
 from patronflow.privacy.models import RetentionPolicy
 from patronflow.privacy.services import LOAN_HISTORY, SKIPPED_OLD, purge
-from patronflow.profiles.models import ClassificationPolicy, ReadingProfile
+from patronflow.profiles.models import ClassificationPolicy
 from patronflow.profiles.queries import window_start
 from patronflow.profiles.services import rebuild_profiles, refresh_after_import
 from patronflow.reports.baseline import baseline
 from tests.factories import TODAY, ItemFactory, LoanFactory, MemberFactory
+from tests.profiles.snapshots import stored_profiles
 
 HISTORY_START = dt.date(2023, 6, 1)  # 36 months before TODAY (2026-06-01)
 
@@ -25,27 +26,11 @@ def months_ago(months: int, days: int = 0) -> dt.date:
     return window_start(TODAY, months) - dt.timedelta(days=days)
 
 
-def profiles(library) -> dict[int, tuple]:
-    rows = ReadingProfile.objects.filter(member__library=library).order_by("member_id")
-    return {
-        row[0]: row[1:]
-        for row in rows.values_list(
-            "member_id",
-            "segment",
-            "fiction_loans",
-            "nonfiction_loans",
-            "digital_loans",
-            "physical_loans",
-            "oldest_counted_on",
-        )
-    }
-
-
 def profiles_after(library, compute) -> dict[int, tuple]:
     """The profiles `compute` would leave, without keeping them."""
     with transaction.atomic():
         compute()
-        result = profiles(library)
+        result = stored_profiles(library)
         transaction.set_rollback(True)
     return result
 
@@ -109,7 +94,7 @@ def test_profiles_are_the_same_after_the_purge_and_after_the_next_refresh_and_re
     counted_on = TODAY - dt.timedelta(days=45)  # the profiles' reference date, before the purge
     rebuild_profiles(library, counted_on)
     later = TODAY + dt.timedelta(days=40)
-    stored = profiles(library)
+    stored = stored_profiles(library)
     refreshed = profiles_after(library, lambda: refresh_after_import(library, [], later))
     rebuilt = profiles_after(library, lambda: rebuild_profiles(library, later))
     loans = Loan.objects.filter(library=library).count()
@@ -117,7 +102,7 @@ def test_profiles_are_the_same_after_the_purge_and_after_the_next_refresh_and_re
     purge(TODAY, operator="cron")
 
     assert Loan.objects.filter(library=library).count() < loans
-    assert profiles(library) == stored
+    assert stored_profiles(library) == stored
     assert profiles_after(library, lambda: refresh_after_import(library, [], later)) == refreshed
     assert profiles_after(library, lambda: rebuild_profiles(library, later)) == rebuilt
 

@@ -15,6 +15,7 @@ from patronflow.profiles.models import ClassificationPolicy, ReadingProfile
 from patronflow.profiles.queries import stale_member_ids
 from patronflow.profiles.services import rebuild_profiles, refresh_after_import
 from tests.factories import TODAY, ItemFactory, LibraryFactory, MemberFactory
+from tests.profiles.snapshots import stored_profiles
 
 pytestmark = pytest.mark.django_db
 
@@ -76,26 +77,11 @@ def _counts(library) -> dict[str, tuple[int, int, int, int]]:
     }
 
 
-def _snapshot(library) -> dict:
-    return {
-        row["member_id"]: row
-        for row in ReadingProfile.objects.filter(member__library=library).values(
-            "member_id",
-            "segment",
-            "fiction_loans",
-            "nonfiction_loans",
-            "digital_loans",
-            "physical_loans",
-            "oldest_counted_on",
-        )
-    }
-
-
 def _assert_refresh_equals_rebuild(library, summary: ImportSummary) -> None:
     refresh_after_import(library, summary.members_with_new_loans, NEXT_DAY)
-    refreshed = _snapshot(library)
+    refreshed = stored_profiles(library)
     rebuild_profiles(library, NEXT_DAY)
-    assert refreshed == _snapshot(library)
+    assert refreshed == stored_profiles(library)
 
 
 @pytest.mark.parametrize(

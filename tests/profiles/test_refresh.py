@@ -21,6 +21,7 @@ from patronflow.profiles.services import (
     refresh_profiles,
 )
 from tests.factories import TODAY, ItemFactory, LibraryFactory, LoanFactory, MemberFactory
+from tests.profiles.snapshots import stored_profiles
 
 pytestmark = pytest.mark.django_db
 
@@ -216,25 +217,10 @@ def test_a_delta_refresh_after_new_and_changed_loans_gives_exactly_the_full_rebu
     _change(library, members, items, changed, later)
 
     refresh_after_import(library, imported, later)
-    delta = _snapshot(library)
+    delta = stored_profiles(library)
     rebuild_profiles(library, later)
 
-    assert delta == _snapshot(library)
-
-
-def _snapshot(library) -> dict:
-    return {
-        row["member_id"]: row
-        for row in ReadingProfile.objects.filter(member__library=library).values(
-            "member_id",
-            "segment",
-            "fiction_loans",
-            "nonfiction_loans",
-            "digital_loans",
-            "physical_loans",
-            "oldest_counted_on",
-        )
-    }
+    assert delta == stored_profiles(library)
 
 
 def test_a_policy_naming_an_unknown_source_is_refused_in_the_admin(admin_client):
@@ -313,10 +299,10 @@ def test_day_after_day_the_refresh_by_difference_stays_equal_to_a_rebuild(
 
         refresh_after_import(library, imported, day)
 
-        delta = _snapshot(library)
+        delta = stored_profiles(library)
         with transaction.atomic():
             rebuild_profiles(library, day)
-            assert delta == _snapshot(library)
+            assert delta == stored_profiles(library)
             transaction.set_rollback(True)
 
 
