@@ -13,6 +13,7 @@ last one apart is what lets the outbox refuse to risk a duplicate.
 
 import atexit
 import email.policy
+import os
 import smtplib
 import socket
 import ssl
@@ -81,6 +82,11 @@ class SmtpServer:
 
     def tls_context(self) -> ssl.SSLContext:
         """Certificate and host name verified, always: credentials go over this."""
+        if self.ca_file and not os.path.isfile(self.ca_file):
+            raise ServerUnavailable(
+                f"PATRONFLOW_SMTP_URL names ?ca_file={self.ca_file}, which is not a file here: "
+                "the relay's CA certificate (PEM) must be readable by patronflow"
+            )
         return ssl.create_default_context(cafile=self.ca_file or None)
 
 

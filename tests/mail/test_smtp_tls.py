@@ -202,6 +202,14 @@ def test_a_certificate_from_another_authority_is_not_trusted(authority, tmp_path
             SmtpSession(SmtpServer.from_url(url)).connect()
 
 
+def test_a_ca_file_that_is_not_there_is_named_in_the_error(authority, tmp_path):
+    with running(RecordingHandler(), ssl_context=authority.server_context()) as server:
+        missing = tmp_path / "relay-ca.pem"
+        url = f"smtps://127.0.0.1:{server.controller.port}?ca_file={missing}"
+        with pytest.raises(ServerUnavailable, match=f"ca_file={missing}, which is not a file"):
+            SmtpSession(SmtpServer.from_url(url)).connect()
+
+
 def test_the_ca_file_is_the_one_parameter_an_smtp_url_takes():
     url = "smtps://u:p@relay.example.org?ca_file=/etc/patronflow/relay-ca.pem"
     assert SmtpServer.from_url(url).ca_file == "/etc/patronflow/relay-ca.pem"
