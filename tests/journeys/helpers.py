@@ -1,10 +1,14 @@
 """Small builders the journey tests share: a definition to install and what a member received."""
 
+import subprocess
+import sys
 from typing import Any
 
 from patronflow.journeys.definitions import install_journey
 from patronflow.journeys.models import Journey
 from patronflow.members.models import Library
+
+PATRONFLOW = [sys.executable, "-m", "patronflow.cli"]
 
 
 def step(
@@ -54,3 +58,22 @@ def addresses(smtp_server) -> list[str]:
 
 def subjects_to(smtp_server, email: str) -> list[str]:
     return [str(mail["Subject"]) for mail in smtp_server.to(email)]
+
+
+def run_racing_ticks(count: int, now: str, environment: dict) -> list[str]:
+    """`patronflow tick --now NOW` in `count` processes at once; each must succeed. Their
+    printed summaries, in order."""
+    processes = [
+        subprocess.Popen(
+            [*PATRONFLOW, "tick", "--now", now],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
+    outcomes = [process.communicate(timeout=120) for process in processes]
+    for process, (_, errors) in zip(processes, outcomes, strict=True):
+        assert process.returncode == 0, errors
+    return [output for output, _ in outcomes]

@@ -1,8 +1,6 @@
 """Broadcasts: one mail to a saved segment, once, at or after its moment, with a holdout."""
 
 import datetime as dt
-import subprocess
-import sys
 from collections import Counter
 
 import pytest
@@ -13,9 +11,8 @@ from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
 from tests.conftest import subprocess_environment
 from tests.factories import TODAY, LibraryFactory, MemberFactory, at
-from tests.journeys.helpers import addresses, only, step
+from tests.journeys.helpers import addresses, only, run_racing_ticks, step
 
-PATRONFLOW = [sys.executable, "-m", "patronflow.cli"]
 WEDNESDAY = TODAY + dt.timedelta(days=2)
 
 
@@ -98,23 +95,7 @@ def test_two_racing_ticks_enrol_the_broadcast_audience_once(smtp_server):
     library = LibraryFactory(code="leuven")
     boekenweek(library, holdout=10)
     audience = readers(library, 40)
-    environment = subprocess_environment(smtp_server.url)
-    now = at(WEDNESDAY, 10).isoformat()
-
-    processes = [
-        subprocess.Popen(
-            [*PATRONFLOW, "tick", "--now", now],
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    outcomes = [process.communicate(timeout=120) for process in processes]
-
-    for process, (_, errors) in zip(processes, outcomes, strict=True):
-        assert process.returncode == 0, errors
+    run_racing_ticks(2, at(WEDNESDAY, 10).isoformat(), subprocess_environment(smtp_server.url))
     enrolments = Enrolment.objects.select_related("member")
     assert enrolments.count() == len(audience)
     mailed = [e.member.email for e in enrolments if not e.held_out]

@@ -3,8 +3,6 @@
 import datetime as dt
 import re
 import socket
-import subprocess
-import sys
 from collections import Counter
 
 import pytest
@@ -14,8 +12,7 @@ from patronflow.journeys.services import advance_journey, tick
 from patronflow.mail.models import Message
 from tests.conftest import subprocess_environment
 from tests.factories import TODAY, LibraryFactory, MemberFactory, at
-
-PATRONFLOW = [sys.executable, "-m", "patronflow.cli"]
+from tests.journeys.helpers import run_racing_ticks
 
 
 def test_running_tick_twice_sends_nothing_twice(library, smtp_server):
@@ -37,23 +34,7 @@ def test_concurrent_ticks_in_separate_processes_never_double_mail(smtp_server):
     library = LibraryFactory(code="antwerpen")
     install_standard_journeys(library)
     members = [MemberFactory(library=library, registered_on=TODAY) for _ in range(60)]
-    environment = subprocess_environment(smtp_server.url)
-    now = at(TODAY).isoformat()
-
-    processes = [
-        subprocess.Popen(
-            [*PATRONFLOW, "tick", "--now", now],
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(3)
-    ]
-    outcomes = [process.communicate(timeout=120) for process in processes]
-
-    for process, (_, errors) in zip(processes, outcomes, strict=True):
-        assert process.returncode == 0, errors
+    run_racing_ticks(3, at(TODAY).isoformat(), subprocess_environment(smtp_server.url))
     enrolments = Enrolment.objects.filter(journey__key="welcome").select_related("member")
     assert enrolments.count() == len(members)
     mailed = [e.member.email for e in enrolments if not e.held_out]
@@ -108,23 +89,6 @@ def test_a_tick_that_died_after_advancing_one_journey_is_completed_by_the_next(
     assert Counter(m["To"].addresses[0].addr_spec for m in smtp_server.messages) == Counter(
         {member.email: 1 for member in members}
     )
-
-
-def run_racing_ticks(count: int, now: str, environment: dict) -> list[str]:
-    processes = [
-        subprocess.Popen(
-            [*PATRONFLOW, "tick", "--now", now],
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(count)
-    ]
-    outcomes = [process.communicate(timeout=120) for process in processes]
-    for process, (_, errors) in zip(processes, outcomes, strict=True):
-        assert process.returncode == 0, errors
-    return [output for output, _ in outcomes]
 
 
 def summary_counts(outputs: list[str], key: str) -> tuple[int, int, int]:

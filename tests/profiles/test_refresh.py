@@ -159,6 +159,32 @@ def _changes(max_size: int):
     return st.lists(change, max_size=max_size)
 
 
+def _stocked_library(window_months: int):
+    """A library with a window, MEMBERS members and one item of each of ITEM_KINDS, and
+    `lend(history, around)`: saves (member, item, days from `around`) loans, returns the
+    borrowers' keys."""
+    library = LibraryFactory()
+    ClassificationPolicy.objects.create(library=library, window_months=window_months)
+    members = [MemberFactory(library=library) for _ in range(MEMBERS)]
+    items = [ItemFactory(library=library, **kind) for kind in ITEM_KINDS]
+    counter = iter(range(10**6))
+
+    def lend(history, around: dt.date) -> set[int]:
+        Loan.objects.bulk_create(
+            Loan(
+                library=library,
+                external_id=f"L{next(counter)}",
+                member=members[member],
+                item=items[item],
+                loaned_on=around + dt.timedelta(days=offset),
+            )
+            for member, item, offset in history
+        )
+        return {members[member].pk for member, _, _ in history}
+
+    return library, members, items, lend
+
+
 def _change(library, members, items, changes, day: dt.date) -> None:
     """Import `changes` (see _changes) as a loans file would: same loan ids, new values."""
     loans = Loan.objects.filter(library=library).order_by("pk")
@@ -191,24 +217,7 @@ def _change(library, members, items, changes, day: dt.date) -> None:
 def test_a_delta_refresh_after_new_and_changed_loans_gives_exactly_the_full_rebuilds_profiles(
     window_months, before, after, changed, days_later
 ):
-    library = LibraryFactory()
-    ClassificationPolicy.objects.create(library=library, window_months=window_months)
-    members = [MemberFactory(library=library) for _ in range(MEMBERS)]
-    items = [ItemFactory(library=library, **kind) for kind in ITEM_KINDS]
-    counter = iter(range(10**6))
-
-    def lend(history, around: dt.date) -> set[int]:
-        Loan.objects.bulk_create(
-            Loan(
-                library=library,
-                external_id=f"L{next(counter)}",
-                member=members[member],
-                item=items[item],
-                loaned_on=around + dt.timedelta(days=offset),
-            )
-            for member, item, offset in history
-        )
-        return {members[member].pk for member, _, _ in history}
+    library, members, items, lend = _stocked_library(window_months)
 
     lend(before, TODAY)
     rebuild_profiles(library, TODAY)
@@ -263,24 +272,7 @@ def test_day_after_day_the_refresh_by_difference_stays_equal_to_a_rebuild(
     recounted), imports change loans in place, journeys recount members in between, items
     are reclassified: after every daily refresh the profiles are exactly those a full
     rebuild of that day writes."""
-    library = LibraryFactory()
-    ClassificationPolicy.objects.create(library=library, window_months=window_months)
-    members = [MemberFactory(library=library) for _ in range(MEMBERS)]
-    items = [ItemFactory(library=library, **kind) for kind in ITEM_KINDS]
-    counter = iter(range(10**6))
-
-    def lend(history, around: dt.date) -> set[int]:
-        Loan.objects.bulk_create(
-            Loan(
-                library=library,
-                external_id=f"L{next(counter)}",
-                member=members[member],
-                item=items[item],
-                loaned_on=around + dt.timedelta(days=offset),
-            )
-            for member, item, offset in history
-        )
-        return {members[member].pk for member, _, _ in history}
+    library, members, items, lend = _stocked_library(window_months)
 
     lend(before, TODAY)
     rebuild_profiles(library, TODAY)
