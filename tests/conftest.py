@@ -20,9 +20,15 @@ class RecordingHandler:
         self.rejections: dict[str, str] = {}
         self.connections = 0
 
+    # Postfix and most relays offer PIPELINING (RFC 2920); aiosmtpd reads pipelined commands
+    # in order but does not say so unless told.
+    offers_pipelining = True
+
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.connections += 1
         session.host_name = hostname
+        if self.offers_pipelining:
+            responses.insert(-1, "250-PIPELINING")
         return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):

@@ -18,14 +18,17 @@ import smtplib
 import socket
 import ssl
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from types import TracebackType
+from typing import TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from patronflow.mail.ratelimit import SharedThrottle, Throttle, throttle_for
 
 _DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+Item = TypeVar("Item")
 
 
 class TemporaryFailure(Exception):
@@ -88,6 +91,15 @@ class SmtpServer:
                 "the relay's CA certificate (PEM) must be readable by patronflow"
             )
         return ssl.create_default_context(cafile=self.ca_file or None)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One message for one recipient, as it goes over SMTP (bytes with CRLF line ends)."""
+
+    sender: str
+    recipient: str
+    raw: bytes
 
 
 def dot_stuffed(raw: bytes) -> bytes:
@@ -186,52 +198,113 @@ class SmtpSession:
         recipient."""
         if isinstance(raw, EmailMessage):
             raw = raw.as_bytes(policy=email.policy.SMTP)
-        try:
-            envelope = (f"MAIL FROM:<{envelope_from}>\r\nRCPT TO:<{recipient}>\r\n").encode("ascii")
-        except UnicodeEncodeError as error:
-            raise PermanentFailure(f"address needs SMTPUTF8, not supported: {error}") from error
-        self.throttle.wait()
-        # A kept connection may have been closed by the server while idle: nothing has been
-        # handed over before DATA is accepted, so one fresh connection is tried at once.
-        for attempt in (1, 2):
-            client = self._client or self.connect()
+        [(_, outcome)] = self.send_all([(None, Envelope(envelope_from, recipient, raw))])
+        if outcome is not None:
+            raise outcome
+
+    def send_all(
+        self, mails: Iterable[tuple[Item, Envelope]]
+    ) -> Iterator[tuple[Item, Exception | None]]:
+        """Deliver mails one after another, yielding each one's outcome in their order: None
+        when delivered, else TemporaryFailure, PermanentFailure or OutcomeUnknown.
+
+        `mails` is read lazily, so the next mail can be composed while the server takes the
+        last one. With PIPELINING the answer to a mail's text is read together with the
+        answers to the next mail's MAIL, RCPT and DATA: one wait per mail instead of two.
+        Raises ServerUnavailable when no connection can be made; the mail being sent then
+        and those after it were not handed over.
+        """
+        unanswered: list[Item] = []  # the mail whose text went out, its answer not yet read
+        for item, envelope in mails:
             try:
-                self._open_transaction(client, envelope)
+                commands = (
+                    f"MAIL FROM:<{envelope.sender}>\r\nRCPT TO:<{envelope.recipient}>\r\n"
+                ).encode("ascii")
+            except UnicodeEncodeError as error:
+                yield from self._answers(unanswered)
+                yield item, PermanentFailure(f"address needs SMTPUTF8, not supported: {error}")
+                continue
+            self.throttle.wait()
+            opened, answers = self._open_transaction(commands, unanswered)
+            yield from answers
+            if isinstance(opened, ServerUnavailable):
+                raise opened
+            if opened is not None:
+                yield item, opened
+                continue
+            try:
+                self._client.send(dot_stuffed(envelope.raw) + b".\r\n")
+            except (smtplib.SMTPServerDisconnected, OSError) as error:
+                self._drop()
+                yield item, OutcomeUnknown(f"connection lost while the message was sent: {error}")
+                continue
+            unanswered.append(item)
+            if not self._pipelining:
+                yield from self._answers(unanswered)
+        yield from self._answers(unanswered)
+
+    def _answers(self, unanswered: list[Item]) -> Iterator[tuple[Item, Exception | None]]:
+        """The server's answer to the text of the mail that awaits one."""
+        if not unanswered:
+            return
+        item = unanswered.pop()
+        try:
+            if self._client is None:
+                raise smtplib.SMTPServerDisconnected("the connection was closed")
+            code, text = self._client.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            self._drop()
+            yield item, OutcomeUnknown(f"connection lost after the message was sent: {error}")
+            return
+        # After the text's answer the transaction is over, delivered or not (RFC 5321 4.1.1.4):
+        # the next MAIL may follow at once.
+        yield item, None if code == 250 else _classify(code, text)
+
+    def _open_transaction(
+        self, commands: bytes, unanswered: list[Item]
+    ) -> tuple[Exception | None, list[tuple[Item, Exception | None]]]:
+        """MAIL, RCPT and DATA (in one write with the server's PIPELINING, RFC 2920), after
+        the answer the previous mail awaits. Returns why the server will not take this mail
+        (None when it said 354; ServerUnavailable when no connection could be made), and the
+        previous mail's outcome.
+
+        A kept connection may have been closed by the server while idle: this mail has not
+        been handed over before DATA is accepted, so one fresh connection is tried at once.
+        """
+        answers: list[tuple[Item, Exception | None]] = []
+        for attempt in (1, 2):
+            try:
+                client = self._client or self.connect()
+            except ServerUnavailable as error:
+                return error, answers
+            try:
+                if self._pipelining:
+                    client.send(commands + b"DATA\r\n")
+                    answers += self._answers(unanswered)
+                    if self._client is None:  # lost while the previous mail's answer was due
+                        raise smtplib.SMTPServerDisconnected("connection lost")
+                    replies = [client.getreply() for _ in range(3)]
+                else:
+                    replies = []
+                    for command in [*commands.split(b"\r\n")[:2], b"DATA"]:
+                        client.send(command + b"\r\n")
+                        replies.append(client.getreply())
+                        if replies[-1][0] >= 400:
+                            break
                 break
             except (smtplib.SMTPServerDisconnected, OSError) as error:
                 self._drop()
+                answers += self._answers(unanswered)
                 if attempt == 2:
-                    raise TemporaryFailure(f"connection lost: {error}") from error
-        try:
-            client.send(dot_stuffed(raw) + b".\r\n")
-            code, text = client.getreply()
-        except (smtplib.SMTPServerDisconnected, OSError) as error:
-            self._drop()
-            raise OutcomeUnknown(f"connection lost after the message was sent: {error}") from error
-        if code != 250:
-            self._reset(client)
-            raise _classify(code, text)
-
-    def _open_transaction(self, client: smtplib.SMTP, envelope: bytes) -> None:
-        """MAIL, RCPT and DATA; pipelined in one write when the server allows (RFC 2920)."""
-        if self._pipelining:
-            client.send(envelope + b"DATA\r\n")
-            replies = [client.getreply() for _ in range(3)]
-        else:
-            replies = []
-            for command in [*envelope.split(b"\r\n")[:2], b"DATA"]:
-                client.send(command + b"\r\n")
-                replies.append(client.getreply())
-                if replies[-1][0] >= 400:
-                    break
-        expected = (250, 250, 354)
-        for (code, text), wanted in zip(replies, expected, strict=False):
+                    return TemporaryFailure(f"connection lost: {error}"), answers
+        for (code, text), wanted in zip(replies, (250, 250, 354), strict=False):
             if code != wanted:
                 if replies[-1][0] == 354:  # DATA was accepted after all: end it empty
                     client.send(b".\r\n")
                     client.getreply()
                 self._reset(client)
-                raise _classify(code, text)
+                return _classify(code, text), answers
+        return None, answers
 
     def _reset(self, client: smtplib.SMTP) -> None:
         try:

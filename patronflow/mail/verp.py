@@ -6,7 +6,9 @@ change the case of the local part on the way back. It carries no personal data.
 
 import re
 
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
+
+from patronflow.crypto import salted_hmac
 
 _SALT = "patronflow.mail.verp"
 _TOKEN = re.compile(r"([0-9a-z]+)-([0-9a-f]{16})")
@@ -28,7 +30,7 @@ def _base36(number: int) -> str:
 
 
 def _mac(value: str) -> str:
-    return salted_hmac(_SALT, value, algorithm="sha256").hexdigest()[:16]
+    return salted_hmac(_SALT, value).hexdigest()[:16]
 
 
 def message_token(message_id: int) -> str:

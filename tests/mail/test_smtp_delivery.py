@@ -11,7 +11,7 @@ from patronflow.mail.models import Message
 from patronflow.mail.smtp import SmtpServer
 from tests.conftest import RecordingHandler
 from tests.factories import TODAY, MemberFactory, at
-from tests.mail.servers import KeepsRawBytes, password_check, running
+from tests.mail.servers import DropsAfterData, KeepsRawBytes, password_check, running
 
 
 def new_members(library, count: int):
@@ -120,26 +120,74 @@ def test_smtp_urls_name_tls_and_credentials():
     assert SmtpServer.from_url("smtp+starttls://relay.example.org").port == 587
 
 
-def test_pipelined_commands_keep_each_recipients_outcome(smtp_server):
-    """Against a server offering PIPELINING (RFC 2920), MAIL, RCPT and DATA go in one write;
-    a refused recipient still fails alone and the connection carries on."""
-    from patronflow.mail.smtp import PermanentFailure, SmtpSession, TemporaryFailure
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
+def test_each_recipient_keeps_its_own_outcome_on_one_connection(pipelining):
+    """With PIPELINING (RFC 2920) MAIL, RCPT and DATA go in one write, and a mail's answer is
+    read with the next mail's; without it, one command at a time. Either way a refused
+    recipient fails alone and the connection carries on."""
+    from patronflow.mail.smtp import Envelope, PermanentFailure, SmtpSession, TemporaryFailure
 
-    smtp_server.reject("gone@example.org", "550 5.1.1 No such user")
-    smtp_server.reject("busy@example.org", "452 4.2.2 Mailbox full")
+    handler = RecordingHandler()
+    handler.offers_pipelining = pipelining
+    handler.rejections["gone@example.org"] = "550 5.1.1 No such user"
+    handler.rejections["busy@example.org"] = "452 4.2.2 Mailbox full"
     raw = b"From: a@lib.example\r\nTo: x@example.org\r\nSubject: hi\r\n\r\n.dot first\r\n"
-    with SmtpSession(SmtpServer.from_url(smtp_server.url)) as session:
-        session._pipelining = True  # aiosmtpd reads pipelined commands but does not offer it
-        with pytest.raises(PermanentFailure, match="550"):
-            session.send(raw, "bounces+1@lib.example", "gone@example.org")
-        with pytest.raises(TemporaryFailure, match="452"):
-            session.send(raw, "bounces+2@lib.example", "busy@example.org")
-        session.send(raw, "bounces+3@lib.example", "ok@example.org")
+    mails = [
+        ("first", Envelope("bounces+1@lib.example", "ok@example.org", raw)),
+        ("gone", Envelope("bounces+2@lib.example", "gone@example.org", raw)),
+        ("busy", Envelope("bounces+3@lib.example", "busy@example.org", raw)),
+        ("last", Envelope("bounces+4@lib.example", "also-ok@example.org", raw)),
+    ]
+    with running(handler) as server, SmtpSession(SmtpServer.from_url(server.url)) as session:
+        assert session._pipelining is pipelining
+        outcomes = list(session.send_all(mails))
 
-    [mail] = smtp_server.messages
-    assert mail.get_content().splitlines() == [".dot first"]  # a leading dot survives
-    assert smtp_server.handler.envelopes == [("bounces+3@lib.example", ["ok@example.org"])]
-    assert smtp_server.handler.connections == 1
+    assert [(name, type(outcome)) for name, outcome in outcomes] == [
+        ("first", type(None)),
+        ("gone", PermanentFailure),
+        ("busy", TemporaryFailure),
+        ("last", type(None)),
+    ]
+    assert str(outcomes[1][1]).startswith("550") and str(outcomes[2][1]).startswith("452")
+    assert handler.envelopes == [
+        ("bounces+1@lib.example", ["ok@example.org"]),
+        ("bounces+4@lib.example", ["also-ok@example.org"]),
+    ]
+    assert server.messages[0].get_content().splitlines() == [".dot first"]  # dot survives
+    assert handler.connections == 1
+
+
+def test_a_refused_text_or_a_lost_connection_mid_batch_touches_that_mail_only():
+    """The answer to a mail's text arrives with the next mail's envelope: a 554 for one text,
+    or a connection that drops once a text is in, is that mail's outcome, never its
+    neighbour's; the mails after it go on a fresh connection, each once."""
+    from patronflow.mail.smtp import Envelope, OutcomeUnknown, PermanentFailure, SmtpSession
+
+    class RefusesOneDropsOne(DropsAfterData):
+        async def handle_DATA(self, server, session, envelope):
+            if envelope.rcpt_tos == ["spam@example.org"]:
+                return "554 5.7.1 Message rejected as spam"
+            return await super().handle_DATA(server, session, envelope)
+
+    handler = RefusesOneDropsOne()
+    handler.drop_for.add("dropped@example.org")
+    names = ["a", "spam", "b", "dropped", "c"]
+    raw = b"From: a@lib.example\r\nSubject: hi\r\n\r\nbody\r\n"
+    mails = [(name, Envelope("b@lib.example", f"{name}@example.org", raw)) for name in names]
+    with running(handler) as server, SmtpSession(SmtpServer.from_url(server.url)) as session:
+        outcomes = dict(session.send_all(mails))
+
+    assert outcomes["a"] is outcomes["b"] is outcomes["c"] is None
+    assert isinstance(outcomes["spam"], PermanentFailure)
+    assert isinstance(outcomes["dropped"], OutcomeUnknown)
+    delivered = [recipients for _, recipients in handler.envelopes]
+    assert delivered == [
+        ["a@example.org"],
+        ["b@example.org"],
+        ["dropped@example.org"],
+        ["c@example.org"],
+    ]
+    assert handler.connections == 2
 
 
 def test_lines_that_start_with_a_dot_arrive_byte_for_byte():
