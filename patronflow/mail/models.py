@@ -51,6 +51,13 @@ class Message(models.Model):
             # The daily cap counts a library's mails sent since the start of its day.
             models.Index(fields=["library", "sent_at"], name="mail_message_library_sent_idx"),
             models.Index(fields=["status", "lease_expires_at"], name="mail_message_lease_idx"),
+            # The outbox itself: a claim walks one library's queued messages in id order, and
+            # must not wade through the years of sent ones the table also holds.
+            models.Index(
+                fields=["library", "id"],
+                condition=models.Q(status="queued"),
+                name="mail_message_queued_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -70,11 +70,18 @@ def _url_around(view: str, count: int, urlconf: str | None, prefix: str) -> tupl
     return (*parts, url)
 
 
-def tracking_url(view: str, *args: str) -> str:
+def current_routes() -> tuple[str | None, str]:
+    """The URLconf and script prefix reverse() would use now (thread-local settings, so
+    looked up once per mail rather than once per link)."""
+    return get_urlconf(), get_script_prefix()
+
+
+def tracking_url(view: str, *args: str, routes: tuple[str | None, str] | None = None) -> str:
     """settings.BASE_URL + reverse(…), without reverse()'s cost (several per mail) for the
-    plain arguments tokens are made of: the same text, by tests/mail/test_fast_render.py."""
+    plain arguments tokens are made of: the same text, by tests/mail/test_fast_render.py.
+    `routes`: current_routes(), when the caller already has them."""
     if all(_PLAIN_ARGUMENT.fullmatch(argument) for argument in args):
-        around = _url_around(view, len(args), get_urlconf(), get_script_prefix())
+        around = _url_around(view, len(args), *(routes or current_routes()))
         if around:
             pairs = zip(around[:-1], args, strict=True)
             return "".join(part for pair in pairs for part in pair) + around[-1]
@@ -86,22 +93,13 @@ class LinkTracker:
     for a library that turned click tracking off, the destination itself."""
 
     def __init__(
-        self,
-        message_id: int,
-        untracked: set[str],
-        *,
-        track: bool = True,
-        click_url: Callable[[int], str] | None = None,
+        self, untracked: set[str], click_url: Callable[[int], str], *, track: bool = True
     ) -> None:
-        self.message_id = message_id
         self.untracked = untracked
         self.track = track
         self.links: list[str] = []
-        # The skeleton renderer (mail/skeletons.py) hands out placeholders instead.
-        self.click_url = click_url or self._click_url
-
-    def _click_url(self, index: int) -> str:
-        return tracking_url("click", make_token("click", self.message_id, index))
+        # The message's click links (message_urls), or the skeleton renderer's placeholders.
+        self.click_url = click_url
 
     def __call__(self, url: str) -> str:
         if url in self.untracked or not url.startswith(("https://", "http://")):
@@ -260,16 +258,24 @@ class MessageUrls:
     feedback_up: str
     feedback_down: str
     open_pixel: str
-    click: Callable[[int], str] | None = None
+    click: Callable[[int], str]
 
 
 def message_urls(message_id: int) -> MessageUrls:
+    """The message's addresses, and its click links (by the index of the destination)."""
+    routes = current_routes()
     feedback_token = make_token("feedback", message_id)
+    unsubscribe_token = make_token("unsubscribe", message_id)
+
+    def click(index: int) -> str:
+        return tracking_url("click", make_token("click", message_id, index), routes=routes)
+
     return MessageUrls(
-        unsubscribe=tracking_url("unsubscribe", make_token("unsubscribe", message_id)),
-        feedback_up=tracking_url("feedback", feedback_token, "up"),
-        feedback_down=tracking_url("feedback", feedback_token, "down"),
-        open_pixel=tracking_url("open", make_token("open", message_id)),
+        unsubscribe=tracking_url("unsubscribe", unsubscribe_token, routes=routes),
+        feedback_up=tracking_url("feedback", feedback_token, "up", routes=routes),
+        feedback_down=tracking_url("feedback", feedback_token, "down", routes=routes),
+        open_pixel=tracking_url("open", make_token("open", message_id), routes=routes),
+        click=click,
     )
 
 
@@ -312,9 +318,7 @@ def render_with_context(
 ) -> RenderedMail:
     """The whole rendering for a given staff context and set of message addresses: what
     render_mail does per member, and what mail/skeletons.py does once with placeholders."""
-    tracker = LinkTracker(
-        message_id, untracked={urls.unsubscribe}, track=library.track_clicks, click_url=urls.click
-    )
+    tracker = LinkTracker({urls.unsubscribe}, urls.click, track=library.track_clicks)
     rendered_subject = " ".join(render_staff_text(subject, context, html=False).split())
     body_html = sanitise(render_staff_text(body, context, html=True), rewrite_link=tracker)
     tips = []

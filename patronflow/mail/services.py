@@ -20,7 +20,7 @@ from email.utils import formatdate
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from patronflow.journeys.models import Step, Variant
@@ -93,11 +93,10 @@ def claim_batch(now: dt.datetime, size: int) -> list[Message]:
     window and caps. Due messages that may not go now are given the moment they may."""
     claim = uuid.uuid4().hex
     libraries = (
-        _due(now)
-        .filter(library__sending_paused_at__isnull=True)
-        .order_by("library_id")
-        .values_list("library_id", flat=True)
-        .distinct()
+        Library.objects.filter(sending_paused_at__isnull=True)
+        .filter(Exists(_due(now).filter(library=OuterRef("pk"))))
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     room = size
     for library_id in list(libraries):

@@ -25,15 +25,15 @@ is certain; otherwise the member's mail is rendered in full:
 
 import copy
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jinja2
 from django.conf import settings
 from jinja2 import meta, nodes
 
 from patronflow.mail.rendering import (
-    LinkTracker,
     MessageUrls,
     RenderedMail,
     _staff_environment,
@@ -125,7 +125,6 @@ class SkeletonRenderer:
     library is picked up by the next batch."""
 
     def __init__(self) -> None:
-        self._templates: dict[tuple[str, str, str], _Template | None] = {}
         self._skeletons: dict[Hashable, Skeleton | None] = {}
         self.fast = 0
         self.slow = 0
@@ -163,15 +162,9 @@ class SkeletonRenderer:
         self.slow += 1
         return render_mail(message_id=message_id, **arguments)
 
-    def _template(self, subject: str, preheader: str, body: str) -> _Template | None:
-        sources = (subject, preheader, body)
-        if sources not in self._templates:
-            self._templates[sources] = _analyse(sources)
-        return self._templates[sources]
-
     def _skeleton(self, context: dict, arguments: dict) -> Skeleton | None:
         library: Library = arguments["library"]
-        template = self._template(arguments["subject"], arguments["preheader"], arguments["body"])
+        template = _analyse((arguments["subject"], arguments["preheader"], arguments["body"]))
         if template is None:
             return None
         try:
@@ -197,9 +190,11 @@ class SkeletonRenderer:
         return self._skeletons[key]
 
 
+@lru_cache(maxsize=256)
 def _analyse(sources: tuple[str, str, str]) -> _Template | None:
     """Which variables the texts read, and which of those may be substituted; None when a
-    text does not even parse (the full rendering then reports the problem)."""
+    text does not even parse (the full rendering then reports the problem). It depends on
+    the texts alone, so it is kept across batches: parsing them was a batch's largest cost."""
     if any(_MARK in source.lower() for source in sources):
         return None
     try:
@@ -307,15 +302,13 @@ def _name_unsafe_in(html: str) -> bool:
     return False
 
 
-def _values(
-    message_id: int, first_name: str, urls: MessageUrls, links: int, click: Callable[[int], str]
-) -> dict[str, str] | None:
+def _values(first_name: str, urls: MessageUrls, links: int) -> dict[str, str] | None:
     values = {
         "unsubscribe": urls.unsubscribe,
         "feedbackup": urls.feedback_up,
         "feedbackdown": urls.feedback_down,
         "openpixel": urls.open_pixel,
-    } | {f"click{i}": click(i) for i in range(links)}
+    } | {f"click{i}": urls.click(i) for i in range(links)}
     if not all(_PLAIN_URL.fullmatch(value) for value in values.values()):
         return None
     values["firstname"] = first_name
@@ -330,8 +323,7 @@ def _filled(
     uses_name = "firstname" in skeleton.html[1::2] or "firstname" in skeleton.subject[1::2]
     if uses_name and not substitutable_name(first_name):
         return None
-    tracker = LinkTracker(message_id, set())
-    values = _values(message_id, first_name, urls, len(skeleton.links), tracker.click_url)
+    values = _values(first_name, urls, len(skeleton.links))
     if values is None:
         return None
     html_values = dict(values, firstname=escape_text(first_name))
