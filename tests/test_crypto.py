@@ -31,3 +31,15 @@ def test_a_new_secret_key_makes_other_signatures(settings):
     assert crypto.signed("patronflow.tracking.open", "1a") == signing.Signer(
         salt="patronflow.tracking.open"
     ).sign("1a")
+
+
+@given(
+    message_id=st.integers(min_value=1, max_value=2**62),
+    link=st.none() | st.integers(min_value=0, max_value=500),
+)
+def test_a_mails_token_reads_back_for_its_own_purpose_only(message_id, link):
+    from patronflow.tracking.tokens import TokenData, make_token, read_token
+
+    token = make_token("click", message_id, link)
+    assert read_token("click", token) == TokenData(message_id, link)
+    assert read_token("open", token) is None

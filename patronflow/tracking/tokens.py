@@ -10,6 +10,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.core import signing
 
+from patronflow.crypto import signed
+
 _SALT = "patronflow.tracking.{purpose}"
 PURPOSES = ("open", "click", "unsubscribe", "feedback")
 
@@ -27,10 +29,11 @@ def _signer(purpose: str, key: str) -> signing.Signer:
 
 
 def make_token(purpose: str, message_id: int, link_index: int | None = None) -> str:
+    """What _signer(purpose).sign() makes, at a fraction of its cost: a mail has several."""
     value = signing.b62_encode(message_id)
     if link_index is not None:
         value = f"{value}.{signing.b62_encode(link_index)}"
-    return _signer(purpose, settings.SECRET_KEY).sign(value)
+    return signed(_SALT.format(purpose=purpose), value)
 
 
 def read_token(purpose: str, token: str) -> TokenData | None:
