@@ -18,8 +18,14 @@ class Message(models.Model):
         # mail may or may not have left, so it is never resent automatically.
         UNCERTAIN = "uncertain", "Outcome unknown (sender stopped)"
 
-    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="messages")
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="messages")
+    # No index of their own: (library, sent_at) and the unique (enrolment, step) lead with
+    # them, and every index is one more write each time a message changes state.
+    library = models.ForeignKey(
+        Library, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="messages")
     variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="messages")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
