@@ -45,6 +45,9 @@ class RenderedMail:
     text: str
     unsubscribe_url: str
     links: list[str] = field(default_factory=list)
+    # The MIME body of text and html, when a skeleton had it encoded already (the same
+    # bytes once decoded as mime.body(text, html); not part of a comparison).
+    mime_body: bytes | None = field(default=None, compare=False, repr=False)
 
 
 class TemplateProblem(ValueError):

@@ -277,7 +277,7 @@ def compose(message: Message, rendered: RenderedMail, signer: Signer | None = No
         (verp.ID_HEADER, b" " + token.encode()),
         *mime.CONTENT_HEADERS,
     ]
-    content = mime.body(rendered.text, rendered.html)
+    content = rendered.mime_body or mime.body(rendered.text, rendered.html)
     prefix = signer.signature_header(headers, content) if signer else b""
     return mime.assemble(headers, content, prefix)
 

@@ -26,13 +26,15 @@ is certain; otherwise the member's mail is rendered in full:
 import copy
 import re
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import jinja2
 from django.conf import settings
 from jinja2 import meta, nodes
 
+from patronflow.mail import mime
+from patronflow.mail.mime import QuotedPrintableSkeleton
 from patronflow.mail.rendering import (
     MessageUrls,
     RenderedMail,
@@ -112,12 +114,22 @@ class Skeleton:
     html: list[str]
     text: list[str]
     links: list[str]
+    _encoded: tuple[QuotedPrintableSkeleton, QuotedPrintableSkeleton] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def fill(self, values: dict[str, str], html_values: dict[str, str]) -> tuple[str, str, str]:
         def join(parts: list[str], found: dict[str, str]) -> str:
             return "".join(found[part] if i % 2 else part for i, part in enumerate(parts))
 
         return join(self.subject, values), join(self.html, html_values), join(self.text, values)
+
+    def mime_body(self, values: dict[str, str], html_values: dict[str, str]) -> bytes:
+        """The filled parts as a MIME body, their literal text quoted-printable once."""
+        if self._encoded is None:
+            self._encoded = (QuotedPrintableSkeleton(self.text), QuotedPrintableSkeleton(self.html))
+        text, html = self._encoded
+        return mime.encoded_body(text.fill(values), html.fill(html_values))
 
 
 class SkeletonRenderer:
@@ -334,6 +346,7 @@ def _filled(
         text=text,
         unsubscribe_url=urls.unsubscribe,
         links=list(skeleton.links),
+        mime_body=skeleton.mime_body(values, html_values),
     )
 
 
