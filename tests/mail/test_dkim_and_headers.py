@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from patronflow.journeys.services import tick
 from patronflow.mail import verp
-from patronflow.mail.dkim import relaxed_body
+from patronflow.mail.dkim import relaxed_body, relaxed_header
 from patronflow.mail.models import Message
 from tests.factories import TODAY, MemberFactory, at
 from tests.mail.servers import KeepsRawBytes, running
@@ -123,3 +123,14 @@ def test_a_forged_return_path_names_no_message():
 )
 def test_the_relaxed_body_is_what_dkimpy_computes_whether_or_not_it_needs_the_regexes(body):
     assert relaxed_body(body) == Relaxed.canonicalize_body(body)
+
+
+@given(
+    st.lists(st.text(alphabet=" \tab", max_size=10), min_size=1, max_size=4).map(
+        lambda lines: "\r\n".join(lines).encode()
+    )
+)
+def test_a_relaxed_header_is_what_dkimpy_computes_folded_or_not(value):
+    folded = b" " + value.replace(b"\r\n", b"\r\n ")  # continuation lines start with a space
+    [(name, expected)] = Relaxed.canonicalize_headers([(b"Subject", folded)])
+    assert relaxed_header("Subject", folded) == name + b":" + expected
