@@ -7,17 +7,21 @@ answer — so a pixel's 200 or a click's 302 always means the event is in the da
 whatever happens to the process afterwards (SIGTERM, SIGKILL, a power cut). Under load the
 batches grow by themselves; when idle a request waits for its own one-row INSERT only.
 
-The requests are coroutines on the server's event loop (waiting costs next to nothing); the
-INSERT runs on one thread of its own, which keeps its database connection.
+The requests are coroutines on the server's event loop (waiting costs next to nothing). The
+writer is a thread of its own with its own database connection, kept open: it goes straight
+from one batch to the next without a round trip through the event loop, and only wakes the
+loop to answer a batch's requests. Nothing else runs on it — the link-sweep check has a
+thread of its own (`EverySecond`), so a commit never waits behind it.
 """
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from patronflow.tracking.services import EventRow
 
@@ -29,25 +33,46 @@ class EventNotStored(RuntimeError):
 
 
 class EverySecond:
-    """Collects the clicks of written batches and hands them on at most once a second: link
-    sweeps are looked for over a window of seconds, not per batch."""
+    """Collects the clicks of written batches and hands them on at most once a second, on a
+    thread of its own: link sweeps are looked for over a window of seconds, not per batch, and
+    the look (a GROUP BY and an UPDATE over the window's clicks, tens of ms under load) must
+    not hold up the next commit."""
 
     def __init__(self, handle: Callable[[list[EventRow]], object], seconds: float = 1.0) -> None:
         self._handle = handle
         self._seconds = seconds
         self._rows: list[EventRow] = []
         self._last = 0.0
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="link-sweeps")
+        self._running: Future | None = None
 
     def __call__(self, rows: list[EventRow]) -> None:
         self._rows.extend(row for row in rows if row.kind == "click")
-        if self._rows and time.monotonic() - self._last >= self._seconds:
-            self.flush()
+        busy = self._running is not None and not self._running.done()
+        if self._rows and not busy and time.monotonic() - self._last >= self._seconds:
+            self._submit()
 
     def flush(self) -> None:
+        """The last look, at what is collected now: wait for it, then end the thread."""
+        if self._running is not None:
+            self._running.result()
+        self._submit().result()
+        self._thread.shutdown(wait=True)
+
+    def _submit(self) -> Future:
         rows, self._rows = self._rows, []
         self._last = time.monotonic()
-        if rows:
+        self._running = self._thread.submit(self._look, rows)
+        return self._running
+
+    def _look(self, rows: list[EventRow]) -> None:
+        if not rows:
+            return
+        try:
             self._handle(rows)
+        except Exception:
+            log.exception("could not look for link sweeps")
+            connection.close()  # a broken connection is opened afresh for the next look
 
 
 class GroupCommit:
@@ -61,52 +86,49 @@ class GroupCommit:
         self._write = write
         self._after_write = after_write
         self._wait_seconds = wait_seconds
+        self._queued = threading.Condition()
         self._rows: list[EventRow] = []
         self._committed: asyncio.Future | None = None
-        self._pending: asyncio.Event | None = None
-        self._writer: asyncio.Task | None = None
-        self._writing = False
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="event-writer")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._writer: threading.Thread | None = None
+        self._stopping = False
 
     async def record(self, row: EventRow) -> None:
         """Return once the event is committed; raise EventNotStored when it may not be."""
-        if self._writer is None:
-            self._start()
-        self._rows.append(row)
-        committed = self._committed
-        self._pending.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(committed), self._wait_seconds)
-        except TimeoutError:
-            raise EventNotStored(f"not stored within {self._wait_seconds} s") from None
+        with self._queued:
+            if self._writer is None:
+                self._start()
+            if self._committed is None:
+                self._committed = self._loop.create_future()
+                # One timer a batch, not one a request.
+                self._loop.call_later(self._wait_seconds, _give_up, self._committed)
+            committed = self._committed
+            self._rows.append(row)
+            self._queued.notify()
+        await committed
 
     def _start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._committed = loop.create_future()
-        self._pending = asyncio.Event()
-        self._writer = loop.create_task(self._run())
+        self._loop = asyncio.get_running_loop()
+        self._writer = threading.Thread(target=self._run, name="event-writer", daemon=True)
+        self._writer.start()
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
+    def _run(self) -> None:
         while True:
-            await self._pending.wait()
-            self._pending.clear()
-            if not self._rows:
-                continue
-            rows, self._rows = self._rows, []
-            committed, self._committed = self._committed, loop.create_future()
-            self._writing = True
+            with self._queued:
+                while not self._rows and not self._stopping:
+                    self._queued.wait()
+                if not self._rows:
+                    return
+                rows, self._rows = self._rows, []
+                committed, self._committed = self._committed, None
             try:
-                await loop.run_in_executor(self._thread, self._store, rows)
+                self._store(rows)
             except Exception as error:
-                committed.set_exception(EventNotStored(str(error)))
-                committed.exception()  # retrieved: the waiters each raise their own
-            else:
-                committed.set_result(None)
-                if self._after_write is not None:  # on the same thread, awaited by no request
-                    loop.run_in_executor(self._thread, self._after, rows)
-            finally:
-                self._writing = False
+                self._loop.call_soon_threadsafe(_fail, committed, str(error))
+                continue
+            self._loop.call_soon_threadsafe(_succeed, committed)
+            if self._after_write is not None:
+                self._after_write(rows)
 
     def _store(self, rows: list[EventRow]) -> None:
         try:
@@ -116,22 +138,28 @@ class GroupCommit:
             connection.close()  # a broken connection is opened afresh for the next batch
             raise
 
-    def _after(self, rows: list[EventRow]) -> None:
-        try:
-            self._after_write(rows)
-        except Exception:
-            log.exception("could not look for link sweeps")
-            connection.close()
-        close_old_connections()
-
     async def stop(self) -> None:
         """Write what is queued, run the last sweep check, and end the writer."""
         loop = asyncio.get_running_loop()
         if self._writer is not None:
-            while self._rows or self._writing:
-                self._pending.set()
-                await asyncio.sleep(0.01)
-            self._writer.cancel()
+            with self._queued:
+                self._stopping = True
+                self._queued.notify()
+            await loop.run_in_executor(None, self._writer.join)
         if isinstance(self._after_write, EverySecond):
-            await loop.run_in_executor(self._thread, self._after_write.flush)
-        self._thread.shutdown(wait=True)
+            await loop.run_in_executor(None, self._after_write.flush)
+
+
+def _succeed(committed: asyncio.Future) -> None:
+    if not committed.done():
+        committed.set_result(None)
+
+
+def _fail(committed: asyncio.Future, reason: str) -> None:
+    if not committed.done():
+        committed.set_exception(EventNotStored(reason))
+        committed.exception()  # retrieved: the waiters each raise their own
+
+
+def _give_up(committed: asyncio.Future) -> None:
+    _fail(committed, "not stored in time")

@@ -6,6 +6,11 @@ name or IP: only message, kind and whether a machine seems to have done it.
 """
 
 import datetime as dt
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
@@ -18,6 +23,9 @@ from patronflow.mail.models import Message
 from patronflow.members.models import Member
 from patronflow.tracking import machines
 from patronflow.tracking.models import Event, Feedback
+
+# Clicks marked as a link sweep's per UPDATE (mark_link_sweeps).
+SWEEP_UPDATE_ROWS = 500
 
 
 class EventRow(NamedTuple):
@@ -53,20 +61,59 @@ def _insert(rows: list[EventRow]) -> None:
         return
     table = connection.ops.quote_name(Event._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(column) for column in EventRow._fields)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One statement of five arrays, whatever the batch size: nothing to parse per row.
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest("
-                "%s::bigint[], %s::varchar[], %s::smallint[], %s::varchar[], %s::timestamptz[])",
-                [list(column) for column in zip(*rows, strict=True)],
-            )
-        else:
-            adapt = connection.ops.adapt_datetimefield_value
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s)",
-                [(*row[:4], adapt(row.created_at)) for row in rows],
-            )
+    if connection.vendor == "postgresql":
+        # One statement of five arrays, whatever the batch size: nothing to parse per row.
+        sql = (
+            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest("
+            "%s::bigint[], %s::varchar[], %s::smallint[], %s::varchar[], %s::timestamptz[])"
+        )
+        params = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        # SQLite: one statement over one JSON array, likewise. Row by row (executemany), the
+        # writer gave up and took back the GIL at every row while it held the database's write
+        # lock, which the other processes' writers were waiting for.
+        sql = (
+            f"INSERT INTO {table} ({columns}) SELECT json_extract(value, '$[0]'), "
+            "json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+            "json_extract(value, '$[3]'), json_extract(value, '$[4]') FROM json_each(%s)"
+        )
+        adapt = connection.ops.adapt_datetimefield_value
+        params = [json.dumps([(*row[:4], adapt(row.created_at)) for row in rows])]
+    with _writing(), connection.cursor() as cursor:  # the parameters made before the lock
+        cursor.execute(sql, params)
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    """Where the server runs one write statement; on SQLite, one such writer at a time across
+    the server's processes.
+
+    Outside a caller's transaction the statement commits by itself (autocommit): one round
+    trip to the database instead of BEGIN, the statement and COMMIT — and it is still all or
+    nothing. Inside one (the views, tests) it gets a savepoint, so a failed INSERT can be
+    retried (store_events).
+
+    SQLite lets one connection write at a time, and one that finds the database locked sleeps
+    1, 2, 5, 10, 15, 20 … up to 100 ms before trying again: under load two processes' writers
+    (and their link-sweep checks) kept finding each other's transaction open and slept for up
+    to half a second. Waiting on a lock instead wakes the next writer the moment the last one
+    ends. The lock is taken on the database's folder: a lock file of its own would be left
+    behind.
+    """
+    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    if connection.vendor != "sqlite" or connection.is_in_memory_db():
+        with savepoint:
+            yield
+        return
+    folder = os.open(
+        os.path.dirname(os.path.abspath(connection.settings_dict["NAME"])), os.O_RDONLY
+    )
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        with savepoint:
+            yield
+    finally:
+        os.close(folder)  # and with it the lock
 
 
 def mark_link_sweeps(rows: list[EventRow]) -> int:
@@ -101,7 +148,16 @@ def mark_link_sweeps(rows: list[EventRow]) -> int:
     ]
     if not swept:
         return 0
-    return clicks.filter(message_id__in=swept, machine="").update(machine=Event.Machine.LINK_SWEEP)
+    found = list(clicks.filter(message_id__in=swept, machine="").values_list("pk", flat=True))
+    marked = 0
+    # A few hundred at a time: on SQLite an UPDATE holds the one write lock, and the event
+    # writers wait for it — one UPDATE of a busy second's clicks held them up for 15–50 ms.
+    for start in range(0, len(found), SWEEP_UPDATE_ROWS):
+        with _writing():
+            marked += Event.objects.filter(
+                pk__in=found[start : start + SWEEP_UPDATE_ROWS], machine=""
+            ).update(machine=Event.Machine.LINK_SWEEP)
+    return marked
 
 
 def unsubscribe_member(message: Message, at: dt.datetime | None = None) -> bool:
