@@ -52,11 +52,17 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["enrolment", "step"], name="message_once_per_step")
         ]
+        # Every index is written again each time a message changes state (queued → sending →
+        # sent), so those for one state hold that state's messages only.
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"]),
             # The daily cap counts a library's mails sent since the start of its day.
             models.Index(fields=["library", "sent_at"], name="mail_message_library_sent_idx"),
-            models.Index(fields=["status", "lease_expires_at"], name="mail_message_lease_idx"),
+            # Leases that ran out (reclaim_expired_leases).
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=models.Q(status="sending"),
+                name="mail_message_sending_lease_idx",
+            ),
             # The outbox itself: a claim walks one library's queued messages in id order, and
             # must not wade through the years of sent ones the table also holds.
             models.Index(
