@@ -63,6 +63,12 @@ class Message(models.Model):
                 condition=models.Q(status="sending"),
                 name="mail_message_sending_lease_idx",
             ),
+            # Mails a sender stopped on: few, counted on every report and /metrics scrape.
+            models.Index(
+                fields=["library"],
+                condition=models.Q(status="uncertain"),
+                name="mail_message_uncertain_idx",
+            ),
             # The outbox itself: a claim walks one library's queued messages in id order, and
             # must not wade through the years of sent ones the table also holds.
             models.Index(

@@ -405,6 +405,7 @@ class _BatchDelivery:
         self.signers: dict[int, Signer | None] = {}
         self.summary = SendSummary()
         self.settled: list[Message] = []
+        self.handed_over: list[Message] = []
 
     def outgoing(
         self, messages: list[Message], deadline: float
@@ -435,6 +436,7 @@ class _BatchDelivery:
             message.to_email = member.email
             message.subject = rendered.subject
             message.links = rendered.links
+            self.handed_over.append(message)
             yield message, Envelope(verp.return_path(message.pk, domain), member.email, raw)
 
     def delivered(self, message: Message, outcome: Exception | None) -> None:
@@ -457,6 +459,16 @@ class _BatchDelivery:
             self._settle(message, Message.Status.FAILED, str(outcome))
             self.summary.failed += 1
 
+    def in_doubt(self, reason: str) -> None:
+        """After an unexpected failure: a mail handed to the SMTP session without an answer
+        read may have gone out, so it is uncertain (never resent), not back in the queue."""
+        settled = {id(message) for message in self.settled}
+        for message in self.handed_over:
+            if id(message) not in settled:
+                message.attempts += 1
+                self._settle(message, Message.Status.UNCERTAIN, reason)
+                self.summary.uncertain += 1
+
     def _settle(self, message: Message, status: str, error: str) -> None:
         message.status = status
         message.last_error = error[:1000]
@@ -477,22 +489,28 @@ def deliver_batch(messages: list[Message], now: dt.datetime, session: SmtpSessio
     # messages look abandoned.
     deadline = time.monotonic() + settings.SEND_LEASE_SECONDS * 0.8
     outage: ServerUnavailable | None = None
+    failure: Exception | None = None
     try:
         for message, outcome in session.send_all(batch.outgoing(messages, deadline)):
             batch.delivered(message, outcome)
     except ServerUnavailable as error:
         outage = error
+    except Exception as error:  # e.g. a library's DKIM key that cannot be read
+        failure = error
+        batch.in_doubt(f"the sender failed before the SMTP answer was read: {error}")
     for message in batch.settled:
         message.claimed_by = ""
     _record(batch.settled, claim)
     settled = {id(message) for message in batch.settled}
     unsent = [message for message in messages if id(message) not in settled]
     if unsent:
-        reason = str(outage) if outage else "lease nearly over: back in the queue"
+        reason = str(outage or failure or "lease nearly over: back in the queue")
         _release(unsent, claim, now, reason)
         batch.summary.retrying += len(unsent)
     if outage:
         raise SmtpOutage(batch.summary, outage) from outage
+    if failure:
+        raise failure
     return batch.summary
 
 

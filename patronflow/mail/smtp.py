@@ -215,6 +215,15 @@ class SmtpSession:
         and those after it were not handed over.
         """
         unanswered: list[Item] = []  # the mail whose text went out, its answer not yet read
+        try:
+            yield from self._send_each(mails, unanswered)
+        finally:
+            if unanswered:  # stopped by an exception, or by the caller: the answer is unread
+                self._drop()  # and must not be taken for the next mail's
+
+    def _send_each(
+        self, mails: Iterable[tuple[Item, Envelope]], unanswered: list[Item]
+    ) -> Iterator[tuple[Item, Exception | None]]:
         for item, envelope in mails:
             try:
                 commands = (
@@ -247,18 +256,18 @@ class SmtpSession:
         """The server's answer to the text of the mail that awaits one."""
         if not unanswered:
             return
-        item = unanswered.pop()
         try:
             if self._client is None:
                 raise smtplib.SMTPServerDisconnected("the connection was closed")
             code, text = self._client.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             self._drop()
-            yield item, OutcomeUnknown(f"connection lost after the message was sent: {error}")
+            lost = OutcomeUnknown(f"connection lost after the message was sent: {error}")
+            yield unanswered.pop(), lost
             return
         # After the text's answer the transaction is over, delivered or not (RFC 5321 4.1.1.4):
         # the next MAIL may follow at once.
-        yield item, None if code == 250 else _classify(code, text)
+        yield unanswered.pop(), None if code == 250 else _classify(code, text)
 
     def _open_transaction(
         self, commands: bytes, unanswered: list[Item]
@@ -299,10 +308,13 @@ class SmtpSession:
                     return TemporaryFailure(f"connection lost: {error}"), answers
         for (code, text), wanted in zip(replies, (250, 250, 354), strict=False):
             if code != wanted:
-                if replies[-1][0] == 354:  # DATA was accepted after all: end it empty
-                    client.send(b".\r\n")
-                    client.getreply()
-                self._reset(client)
+                try:
+                    if replies[-1][0] == 354:  # DATA was accepted after all: end it empty
+                        client.send(b".\r\n")
+                        client.getreply()
+                    self._reset(client)
+                except (smtplib.SMTPException, OSError):
+                    self._drop()
                 return _classify(code, text), answers
         return None, answers
 

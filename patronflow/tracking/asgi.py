@@ -11,6 +11,7 @@ endpoint that takes thousands a second. Events go through one group commit per p
 import asyncio
 import gc
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "patronflow.settings")
@@ -28,6 +29,8 @@ from patronflow.tracking import hits, queries, services  # noqa: E402
 from patronflow.tracking.recorder import EventNotStored, EverySecond, GroupCommit  # noqa: E402
 from patronflow.tracking.views import CONTENT_SECURITY_POLICY  # noqa: E402
 
+# Threads that read a message's facts from the database (each with its connection).
+READ_THREADS = 4
 # How long a message's facts (links, sent time, the library's open-tracking switch) are
 # reused before being read again.
 CACHE_SECONDS = 30.0
@@ -52,7 +55,7 @@ class TrackingApplication:
         self.django_app = django_app
         self.recorder = recorder
         self.cache = cache
-        self.reads = ThreadPoolExecutor(4, thread_name_prefix="message-facts")
+        self.reads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="message-facts")
         self.behind_proxy = settings.TRACKING_BEHIND_PROXY
 
     async def __call__(self, scope: dict, receive, send) -> None:
@@ -126,10 +129,28 @@ class TrackingApplication:
         await self.recorder.record(row)
         return destination
 
+    async def _warm_up(self) -> None:
+        """Before the first request: every thread that reads message facts opens its
+        database connection now, and what the first lookups load joins the frozen objects.
+        Otherwise the first tenth of a second after a start or a deploy went on opening
+        connections while requests queued behind them."""
+        ready = threading.Barrier(READ_THREADS)
+
+        def first_lookup() -> None:
+            ready.wait(timeout=10)  # all threads at once: each opens its own connection
+            queries.message_facts(0)
+
+        loop = asyncio.get_running_loop()
+        lookups = [loop.run_in_executor(self.reads, first_lookup) for _ in range(READ_THREADS)]
+        await asyncio.gather(*lookups)
+        gc.collect()
+        gc.freeze()
+
     async def _lifespan(self, receive, send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                await self._warm_up()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.recorder.stop()

@@ -88,3 +88,45 @@ def test_an_smtp_url_that_is_not_understood_is_a_clear_error(scheme):
 
     with pytest.raises(ValueError, match="PATRONFLOW_SMTP_URL"):
         SmtpServer.from_url(f"{scheme}://mail.example.org")
+
+
+def test_a_sender_failing_mid_batch_leaves_the_mail_in_flight_uncertain(
+    library, smtp_server, monkeypatch
+):
+    """With PIPELINING a mail's answer is read with the next mail's envelope. When the sender
+    fails in between (here the next mail cannot be composed), the mail already handed over
+    is uncertain, the rest goes back to the queue, and the next batch's answers are its own
+    on a fresh connection: no refusal is pinned on a mail that did not earn it."""
+    from patronflow.mail import services
+
+    handed_over, broken, refused, fine = new_members(library, 4)
+    compose = services.compose
+
+    def compose_or_fail(message, rendered, signer=None):
+        if message.enrolment.member_id == broken.pk:
+            raise RuntimeError("the library's DKIM key cannot be read")
+        return compose(message, rendered, signer)
+
+    monkeypatch.setattr(services, "compose", compose_or_fail)
+    with pytest.raises(RuntimeError, match="DKIM key"):
+        tick(at(TODAY))
+    monkeypatch.setattr(services, "compose", compose)
+    smtp_server.reject(refused.email, "550 5.1.1 No such user")
+    tick(at(TODAY, hour=15))
+
+    outcome = {
+        message.enrolment.member_id: message.status
+        for message in Message.objects.select_related("enrolment")
+    }
+    assert outcome == {
+        handed_over.pk: Message.Status.UNCERTAIN,
+        broken.pk: Message.Status.SENT,
+        refused.pk: Message.Status.FAILED,
+        fine.pk: Message.Status.SENT,
+    }
+    delivered = [mail["To"].addresses[0].addr_spec for mail in smtp_server.messages]
+    assert sorted(delivered) == sorted([handed_over.email, broken.email, fine.email])
+    assert (
+        "before the SMTP answer was read"
+        in Message.objects.get(enrolment__member=handed_over).last_error
+    )
