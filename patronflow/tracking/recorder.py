@@ -57,6 +57,7 @@ class EverySecond:
         if self._running is not None:
             self._running.result()
         self._submit().result()
+        self._thread.submit(_close_connection).result()
         self._thread.shutdown(wait=True)
 
     def _submit(self) -> Future:
@@ -113,6 +114,12 @@ class GroupCommit:
         self._writer.start()
 
     def _run(self) -> None:
+        try:
+            self._write_until_stopped()
+        finally:
+            connection.close()  # the writer's own connection ends with it
+
+    def _write_until_stopped(self) -> None:
         while True:
             with self._queued:
                 while not self._rows and not self._stopping:
@@ -148,6 +155,11 @@ class GroupCommit:
             await loop.run_in_executor(None, self._writer.join)
         if isinstance(self._after_write, EverySecond):
             await loop.run_in_executor(None, self._after_write.flush)
+
+
+def _close_connection() -> None:
+    """Run on the thread whose database connection is to end (connections are per thread)."""
+    connection.close()
 
 
 def _succeed(committed: asyncio.Future) -> None:
