@@ -1,9 +1,10 @@
 """Keyed hashes and signatures as Django makes them, with the salted key derived once.
 
 django.utils.crypto.salted_hmac derives its key (a SHA-256 of salt and secret) on every
-call; a mail carries half a dozen signed tokens and addresses, so the sending core keeps
-one keyed HMAC per salt and copies it. The results are Django's, byte for byte
-(tests/test_crypto.py): tokens made here are read by django.core.signing and back.
+call; a mail carries half a dozen signed tokens and addresses, and an import looks its
+members up in the erasure register by keyed hash, so one keyed HMAC is kept per salt and
+copied. The results are Django's, byte for byte (tests/test_crypto.py): tokens made here
+are read by django.core.signing and back, and stored hashes still match.
 """
 
 import base64

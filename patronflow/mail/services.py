@@ -9,7 +9,6 @@ where each library's send window, caps and pause hold, so that every sender obey
 """
 
 import datetime as dt
-import gc
 import logging
 import random
 import time
@@ -43,6 +42,7 @@ from patronflow.mail.smtp import (
 from patronflow.mail.windows import WEEK, local_day
 from patronflow.members.models import Library
 from patronflow.privacy.rules import why_not_mailable
+from patronflow.processes import freeze_long_lived_objects
 from patronflow.profiles.tips import TIPS_PER_MAIL, ReadingTip, borrowed_works, tips_for_segment
 
 log = logging.getLogger(__name__)
@@ -515,19 +515,15 @@ def deliver_batch(messages: list[Message], now: dt.datetime, session: SmtpSessio
 
 
 @cache
-def _freeze_long_lived_objects() -> None:
-    """Once per sending process: what Django, the apps and the sending modules built by now
-    (over 100,000 objects) lives as long as the process. Left to the collector, every full
-    collection walked it again while a batch made its thousands of model instances: 7% of
-    the sending time. Frozen, the collector sees only what was made since."""
-    gc.collect()
-    gc.freeze()
+def _freeze_once() -> None:
+    """At a sending process's first batch, when the sending modules are loaded too."""
+    freeze_long_lived_objects()
 
 
 def send_one_batch(now: dt.datetime, batch_size: int | None = None) -> SendSummary | None:
     """Claim and send one batch over this process's kept SMTP connection; None when nothing
     was due. What a Celery task runs."""
-    _freeze_long_lived_objects()
+    _freeze_once()
     batch = claim_batch(now, batch_size or settings.SEND_BATCH_SIZE)
     if not batch:
         return None

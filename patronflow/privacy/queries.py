@@ -6,12 +6,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from django.conf import settings
 from django.core.management.base import CommandError
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
+from patronflow.crypto import salted_hmac
 from patronflow.mail.models import Bounce, Message, Suppression
 from patronflow.members.models import Library, Member
 from patronflow.privacy.models import (
@@ -125,7 +124,7 @@ def member_reference(library_code: str, external_id: str) -> str:
     turned back into a member id.
     """
     value = f"{library_code}:{external_id}"
-    return salted_hmac(AUDIT_KEY_SALT, value, settings.SECRET_KEY, algorithm="sha256").hexdigest()
+    return salted_hmac(AUDIT_KEY_SALT, value).hexdigest()
 
 
 def audit_entries_about(library: Library, external_id: str) -> QuerySet[AuditEntry]:

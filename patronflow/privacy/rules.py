@@ -16,8 +16,8 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
-from django.utils.crypto import salted_hmac
 
+from patronflow.crypto import salted_hmac
 from patronflow.members.models import Member
 
 ADDRESS_KEY_SALT = "patronflow.privacy.suppression.address"
@@ -67,14 +67,14 @@ def address_reference(address: str) -> str:
     """A suppressed address as a keyed hash: what the suppression list keeps of an erased
     member's address, so that it still stops mail to it without holding it in clear."""
     value = address.strip().lower()
-    return salted_hmac(ADDRESS_KEY_SALT, value, settings.SECRET_KEY, algorithm="sha256").hexdigest()
+    return salted_hmac(ADDRESS_KEY_SALT, value).hexdigest()
 
 
 def erasure_reference(library_code: str, external_id: str) -> str:
     """How the erasure register names a member: a keyed hash of library and member id (its
     own key, so that register and audit log cannot be joined without the secret key)."""
     value = f"{library_code}:{external_id.strip()}"
-    return salted_hmac(ERASURE_KEY_SALT, value, settings.SECRET_KEY, algorithm="sha256").hexdigest()
+    return salted_hmac(ERASURE_KEY_SALT, value).hexdigest()
 
 
 def _stored_window_and_history(library_id: int) -> tuple[int, int]:

@@ -9,7 +9,6 @@ endpoint that takes thousands a second. Events go through one group commit per p
 """
 
 import asyncio
-import gc
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +24,7 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.encoding import iri_to_uri  # noqa: E402
 
+from patronflow.processes import freeze_long_lived_objects  # noqa: E402
 from patronflow.tracking import hits, queries, services  # noqa: E402
 from patronflow.tracking.recorder import EventNotStored, EverySecond, GroupCommit  # noqa: E402
 from patronflow.tracking.views import CONTENT_SECURITY_POLICY  # noqa: E402
@@ -143,8 +143,7 @@ class TrackingApplication:
         loop = asyncio.get_running_loop()
         lookups = [loop.run_in_executor(self.reads, first_lookup) for _ in range(READ_THREADS)]
         await asyncio.gather(*lookups)
-        gc.collect()
-        gc.freeze()
+        freeze_long_lived_objects()
 
     async def _lifespan(self, receive, send) -> None:
         while True:
@@ -172,9 +171,6 @@ application = TrackingApplication(
     GroupCommit(services.store_events, after_write=EverySecond(services.mark_link_sweeps)),
     hits.FactsCache(CACHE_SECONDS),
 )
-# What was built at startup (Django's apps, models, URLconf, translations: some 80,000
-# objects) lives as long as the process. Left in the collector's oldest generation, it was
-# walked by every full collection, which paused the event loop — and every waiting request —
-# for up to 100 ms under load; frozen, a full collection sees only the objects made since.
-gc.collect()
-gc.freeze()
+# Frozen once here, and again after the warm-up: a full collection would pause the event
+# loop, and every waiting request, to walk them.
+freeze_long_lived_objects()
