@@ -21,14 +21,30 @@ def _keyed(salt: str, secret: str) -> "hmac.HMAC":
     return hmac.new(key, digestmod=hashlib.sha256)
 
 
-def salted_hmac(salt: str, value: str) -> "hmac.HMAC":
+def salted_hmac(salt: str, value: str, secret: str | None = None) -> "hmac.HMAC":
     """django.utils.crypto.salted_hmac(salt, value, algorithm="sha256") with SECRET_KEY."""
-    mac = _keyed(salt, settings.SECRET_KEY).copy()
+    mac = _keyed(salt, secret or settings.SECRET_KEY).copy()
     mac.update(value.encode())
     return mac
 
 
 def signed(salt: str, value: str) -> str:
     """django.core.signing.Signer(salt=salt).sign(value) with SECRET_KEY."""
-    digest = salted_hmac(salt + "signer", value).digest()
-    return f"{value}:{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"
+    return f"{value}:{_signature(salt, value, settings.SECRET_KEY)}"
+
+
+def unsigned(salt: str, token: str) -> str | None:
+    """What django.core.signing.Signer(salt=salt).unsign(token) returns, or None where it
+    raises BadSignature; tokens signed with a key in SECRET_KEY_FALLBACKS still read."""
+    value, separator, signature = token.rpartition(":")
+    if not separator:
+        return None
+    for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS):
+        if hmac.compare_digest(signature.encode(), _signature(salt, value, secret).encode()):
+            return value
+    return None
+
+
+def _signature(salt: str, value: str, secret: str) -> str:
+    digest = salted_hmac(salt + "signer", value, secret).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

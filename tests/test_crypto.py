@@ -24,6 +24,25 @@ def test_a_signed_value_is_what_djangos_signer_makes_and_reads(salt, value):
     assert signing.Signer(salt=salt).unsign(token) == value
 
 
+@given(salt=salts, token=st.text() | st.builds(lambda v: f"{v}:", st.text()))
+def test_a_token_reads_as_djangos_signer_reads_it_forged_or_not(salt, token):
+    for candidate in (token, signing.Signer(salt=salt).sign(token)):
+        try:
+            expected = signing.Signer(salt=salt).unsign(candidate)
+        except signing.BadSignature:
+            expected = None
+        assert crypto.unsigned(salt, candidate) == expected
+
+
+def test_a_token_signed_before_the_key_was_rotated_still_reads(settings):
+    token = crypto.signed("patronflow.tracking.click", "1a.0")
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "another secret key, rotated by the operator"
+    assert crypto.unsigned("patronflow.tracking.click", token) == "1a.0"
+    settings.SECRET_KEY_FALLBACKS = []
+    assert crypto.unsigned("patronflow.tracking.click", token) is None
+
+
 def test_a_new_secret_key_makes_other_signatures(settings):
     before = crypto.signed("patronflow.tracking.open", "1a")
     settings.SECRET_KEY = "another secret key, rotated by the operator"
