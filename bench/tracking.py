@@ -11,6 +11,10 @@ redirect, then — same server, same settings — a minimal ASGI app that answer
 with a fixed 43-byte body: the ceiling. Prints requests/s, p50 and p99 latency, and the
 events stored against the responses wrk counted (every acknowledged event must be in the
 database; a few more may be stored, answered after wrk stopped reading).
+With --breakdown it also serves, same run, the tracking app with its database write replaced
+by nothing, and by an append to a local file made durable with fdatasync (the cheapest durable
+write there is): what the ceiling's share would be if storing an event cost nothing, and if it
+cost one disk flush per batch.
 Prints figures; asserts nothing. Needs wrk (Debian: apt-get install wrk).
 """
 
@@ -44,6 +48,36 @@ async def ceiling_app(scope, receive, send):
     await send({"type": "http.response.body", "body": BODY})
 
 
+def __getattr__(name: str):
+    """The --breakdown variants, built only in the server process that serves them."""
+    if name not in ("no_write_app", "local_file_app"):
+        raise AttributeError(name)
+    from django.core.asgi import get_asgi_application
+
+    from patronflow.tracking import hits
+    from patronflow.tracking.asgi import CACHE_SECONDS, TrackingApplication
+    from patronflow.tracking.recorder import GroupCommit
+
+    write = (lambda rows: None) if name == "no_write_app" else LocalFile()
+    return TrackingApplication(
+        get_asgi_application(), GroupCommit(write), hits.FactsCache(CACHE_SECONDS)
+    )
+
+
+class LocalFile:
+    """Each batch appended to a file of the process's own and flushed to disk."""
+
+    def __init__(self) -> None:
+        self.fd: int | None = None
+
+    def __call__(self, rows) -> None:
+        if self.fd is None:
+            path = Path(os.environ["PATRONFLOW_VAR_DIR"]) / f"events-{os.getpid()}.log"
+            self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        os.write(self.fd, "".join(f"{row}\n" for row in rows).encode())
+        os.fdatasync(self.fd)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -58,6 +92,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="repeat the three runs")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also serve with no write, and with a file write"
+    )
     arguments = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
@@ -206,13 +243,21 @@ def run_all(arguments, paths: dict[str, list[str]], work: Path) -> None:
         finally:
             server.terminate()
             server.wait(30)
-        port = free_port()
-        server = serve(port, arguments, log, target="tracking:ceiling_app")
-        try:
-            figures["ceiling"] = wrk(port, paths["open"], arguments, work)
-        finally:
-            server.terminate()
-            server.wait(30)
+        variants = {"ceiling": "tracking:ceiling_app"}
+        if arguments.breakdown:
+            variants = {
+                "no write": "tracking:no_write_app",
+                "file+sync": "tracking:local_file_app",
+                **variants,
+            }
+        for name, target in variants.items():
+            port = free_port()
+            server = serve(port, arguments, log, target=target)
+            try:
+                figures[name] = wrk(port, paths["open"], arguments, work)
+            finally:
+                server.terminate()
+                server.wait(30)
         ceiling = figures["ceiling"]["rate"]
         for kind, row in figures.items():
             stored = row.get("stored")
