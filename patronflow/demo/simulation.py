@@ -40,6 +40,13 @@ FEEDBACK_RATE_OF_OPENERS = 0.10
 THUMBS_UP_SHARE = 0.8
 UNSUBSCRIBE_RATE = 0.015
 RETURNS_WITHIN_DAYS = 21  # a member won back borrows within three weeks of the mail
+# What a member reads with. Some read in Gmail, whose image proxy loads the pixel for them: a
+# machine's open in the reports (tracking/machines.py), counted apart from the members'.
+MEMBER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+IMAGE_PROXY_AGENT = (
+    "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
+)
+IMAGE_PROXY_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -127,9 +134,10 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _browser = urllib.request.build_opener(_NoRedirects)
 
 
-def _request(url: str, data: bytes | None = None) -> int:
+def _request(url: str, data: bytes | None = None, agent: str = MEMBER_AGENT) -> int:
+    request = urllib.request.Request(url, data=data, headers={"User-Agent": agent})
     try:
-        with _browser.open(urllib.request.Request(url, data=data), timeout=10) as response:
+        with _browser.open(request, timeout=10) as response:
             return response.status
     except urllib.error.HTTPError as error:  # 302 arrives here when redirects are refused
         return error.code
@@ -176,7 +184,8 @@ class SimulatedMembers:
             self.outcome.interactions["unsubscribed"] += 1
         elif self.random.random() < OPEN_RATE:
             if pixel:
-                _request(pixel.group(1))
+                through_proxy = self.random.random() < IMAGE_PROXY_SHARE
+                _request(pixel.group(1), agent=IMAGE_PROXY_AGENT if through_proxy else MEMBER_AGENT)
             self.outcome.interactions["opened"] += 1
             content_links = [link for link in links if "/t/c/" in link]
             if content_links and self.random.random() < CLICK_RATE_OF_OPENERS:

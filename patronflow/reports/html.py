@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from patronflow.reports.exports import Report, effect_rows, report_data
+from patronflow.reports.metrics import CampaignMetrics, combined
 
 CHART_JS = Path(__file__).parent / "static" / "reports" / "chart.umd.min.js"
 
@@ -21,22 +22,17 @@ def chart_data(report: Report) -> dict:
             "sent": row.sent,
             "delivered": row.delivered,
             "opened": row.member_opened if row.tracks_opens else None,
-            "clicked": row.clicked,
+            "clicked": row.member_clicked,
         }
         for row in report.funnel
     ]
-    weeks: dict[tuple, dict] = defaultdict(lambda: {"delivered": 0, "clicked": 0, "opened": 0})
+    weeks: dict[tuple, list[CampaignMetrics]] = defaultdict(list)
     for row in report.weekly:
-        if row.week is None:
-            continue
-        totals = weeks[(f"{row.library} {row.journey}", row.week.isoformat())]
-        totals["delivered"] += row.delivered
-        totals["clicked"] += row.clicked
-        totals["opened"] += row.member_opened if row.tracks_opens else 0
+        if row.week is not None:
+            weeks[(f"{row.library} {row.journey}", row.week)].append(row)
     over_time: dict[str, list] = defaultdict(list)
-    for (series, week), totals in sorted(weeks.items(), key=lambda item: item[0][1]):
-        rate = totals["clicked"] / totals["delivered"] if totals["delivered"] else None
-        over_time[series].append({"x": week, "y": rate})
+    for (series, week), rows in sorted(weeks.items(), key=lambda item: item[0][1]):
+        over_time[series].append({"x": week.isoformat(), "y": combined(rows).click_rate})
     lift = [
         {
             "label": f"{row['library']} {row['journey']}: {row['measure']}",

@@ -1,4 +1,7 @@
-"""Campaign metrics per library, journey, step, variant and (optionally) week.
+"""Campaign metrics per library, journey, step, variant and (optionally) week: the one place
+every report (the `report` tables, CSV, JSON, HTML, the staff screens, the demo) takes its
+counts and rates from, so that no two reports show a library different figures for the same
+thing (docs/reports.md: Campaign metrics).
 
 Each count is of mails, each mail counted once per kind of outcome, however often it was
 opened or clicked. Columns come from what the mail and tracking apps record; a column whose
@@ -9,7 +12,7 @@ from privacy.MailTally, for the columns a tally keeps.
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Q, Sum
@@ -28,8 +31,8 @@ COUNTS = (
     "uncertain",
     "opened",
     "human_opened",
-    "machine_opened",
     "clicked",
+    "human_clicked",
     "unsubscribed",
     "complaints",
     "thumbs_up",
@@ -59,9 +62,9 @@ def _event(kind: str, **more) -> Q:
 
 def counted_filters() -> dict[str, Q | None]:
     """The filter over sent messages for each counted column; None where nothing records it
-    yet. Machine opens and clicks (mail proxies, link scanners: tracking/machines.py) are
-    told apart where the tracking app classifies events: `clicked` then counts members'
-    clicks only."""
+    yet. `opened` and `clicked` are mails opened or clicked by anyone; where the tracking app
+    classifies events (mail proxies, link scanners: tracking/machines.py), `human_opened` and
+    `human_clicked` are the mails a member opened or clicked — the counts rates are made of."""
     classified = _has_field(Event, "machine")
     bounce_kinds = {}
     if hasattr(Message, "bounces"):
@@ -81,8 +84,8 @@ def counted_filters() -> dict[str, Q | None]:
         ),
         "opened": _event(Event.Kind.OPEN),
         "human_opened": _event(Event.Kind.OPEN, machine="") if classified else None,
-        "machine_opened": _event(Event.Kind.OPEN, machine__gt="") if classified else None,
-        "clicked": _event(Event.Kind.CLICK, machine="") if classified else _event(Event.Kind.CLICK),
+        "clicked": _event(Event.Kind.CLICK),
+        "human_clicked": _event(Event.Kind.CLICK, machine="") if classified else None,
         "unsubscribed": _event(Event.Kind.UNSUBSCRIBE),
         "complaints": Q(bounces__kind="complaint") if "complaint" in bounce_kinds else None,
         "thumbs_up": Q(feedback__vote=Feedback.Vote.UP),
@@ -105,8 +108,8 @@ class CampaignMetrics:
     uncertain: int | None
     opened: int
     human_opened: int | None
-    machine_opened: int | None
     clicked: int
+    human_clicked: int | None
     unsubscribed: int
     complaints: int | None
     thumbs_up: int
@@ -119,30 +122,49 @@ class CampaignMetrics:
 
     @property
     def delivered(self) -> int:
-        """Sent, less what bounced for good and what may never have left."""
+        """Sent, less what bounced for good and what may never have left: the denominator of
+        every rate of mails, since a mail that never arrived could not be opened or clicked."""
         return self.sent - (self.bounced or 0) - (self.uncertain or 0)
 
     @property
     def member_opened(self) -> int:
-        """Opens by members: the human ones where opens are classified, else all."""
+        """Mails a member opened: the human opens where opens are classified, else all."""
         return self.opened if self.human_opened is None else self.human_opened
 
     @property
+    def member_clicked(self) -> int:
+        """Mails in which a member clicked: the human clicks where classified, else all."""
+        return self.clicked if self.human_clicked is None else self.human_clicked
+
+    @property
+    def machine_opened(self) -> int | None:
+        """Mails opened only by machines (image proxies, gateways), never by the member:
+        shown apart and in no rate. member_opened + machine_opened = opened."""
+        return None if self.human_opened is None else self.opened - self.human_opened
+
+    @property
+    def machine_clicked(self) -> int | None:
+        """Mails clicked only by machines (link scanners, sweeps): shown apart, in no rate."""
+        return None if self.human_clicked is None else self.clicked - self.human_clicked
+
+    @property
     def open_rate(self) -> float | None:
+        """Of the mails delivered, the share a member opened; only where opens are tracked."""
         return self._rate(self.member_opened, self.delivered) if self.tracks_opens else None
 
     @property
     def click_rate(self) -> float | None:
-        """Click-through rate: of the mails delivered, the share clicked."""
-        return self._rate(self.clicked, self.delivered)
+        """Click-through rate: of the mails delivered, the share a member clicked in."""
+        return self._rate(self.member_clicked, self.delivered)
 
     @property
     def click_to_open_rate(self) -> float | None:
-        """Of the mails opened, the share clicked; only where opens are tracked."""
-        return self._rate(self.clicked, self.member_opened) if self.tracks_opens else None
+        """Of the mails a member opened, the share clicked; only where opens are tracked."""
+        return self._rate(self.member_clicked, self.member_opened) if self.tracks_opens else None
 
     @property
     def unsubscribe_rate(self) -> float | None:
+        """Of the mails delivered, the share whose unsubscribe link was used."""
         return self._rate(self.unsubscribed, self.delivered)
 
     @property
@@ -155,13 +177,16 @@ class CampaignMetrics:
         """Every count and rate, for CSV, JSON and the HTML report."""
         row = {field.name: getattr(self, field.name) for field in fields(self)}
         row["week"] = self.week.isoformat() if self.week else None
-        for name in RATES:
+        for name in (*DERIVED, *RATES):
             row[name] = getattr(self, name)
-        row["delivered"] = self.delivered
         return row
 
 
+DERIVED = ("delivered", "machine_opened", "machine_clicked")
 RATES = ("open_rate", "click_rate", "click_to_open_rate", "unsubscribe_rate", "net_score")
+# Erased members' tallies are not split by who opened or clicked: their opens and clicks
+# count as the members' own, so that erasing or purging a member changes no rate.
+TALLIED_AS = {"opened": "human_opened", "clicked": "human_clicked"}
 GROUPED_BY = (
     "library__code",
     "library__track_opens",
@@ -203,8 +228,10 @@ def campaign_metrics(
     for row in messages.values(*keys).annotate(**counts):
         add(row, counts)
     tallied = [name for name in COUNTS if _has_field(MailTally, name)]
+    split = {name: also for name, also in TALLIED_AS.items() if name in tallied and also in counts}
     for row in tallies.values(*keys).annotate(**{name: Sum(name) for name in tallied}):
-        add(row, tallied)
+        row.update({also: row[name] for name, also in split.items()})
+        add(row, [*tallied, *split.values()])
     for key, clicks in _survey_clicks(messages, keys).items():
         groups.setdefault(key, Counter())["survey_clicks"] += clicks
 
@@ -261,27 +288,21 @@ def _survey_clicks(messages, keys: list[str]) -> Counter:
     return found
 
 
+def combined(rows: list[CampaignMetrics], **labels) -> CampaignMetrics:
+    """The rows' counts added together (None if any row does not record one), labelled as the
+    first row unless `labels` say otherwise: a group of variants, steps or weeks gets its rates
+    from the same definitions as each row."""
+    counts = {name: _sum(getattr(row, name) for row in rows) for name in COUNTS}
+    return replace(rows[0], **labels, **counts)
+
+
 def funnel(metrics: list[CampaignMetrics]) -> list[CampaignMetrics]:
     """Per library, journey and step, all variants together: sent → delivered → opened →
     clicked, for the funnel chart."""
     steps: dict[tuple, list[CampaignMetrics]] = {}
     for row in metrics:
         steps.setdefault((row.library, row.journey, row.step, row.step_name), []).append(row)
-    combined = []
-    for (code, journey, step, step_name), rows in steps.items():
-        combined.append(
-            CampaignMetrics(
-                library=code,
-                journey=journey,
-                step=step,
-                step_name=step_name,
-                segment="all",
-                week=None,
-                tracks_opens=rows[0].tracks_opens,
-                **{name: _sum(getattr(row, name) for row in rows) for name in COUNTS},
-            )
-        )
-    return combined
+    return [combined(rows, segment="all", week=None) for rows in steps.values()]
 
 
 def _sum(values) -> int | None:

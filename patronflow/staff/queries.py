@@ -13,7 +13,7 @@ from patronflow.profiles.models import Segment
 from patronflow.reports.benchmark import cross_library_benchmark
 from patronflow.reports.exports import build_report
 from patronflow.reports.html import chart_data
-from patronflow.reports.queries import VariantFigures, figures_by_variant
+from patronflow.reports.metrics import CampaignMetrics, campaign_metrics
 from patronflow.staff.models import StaffProfile
 
 SAMPLES_PER_SEGMENT = 3
@@ -22,7 +22,8 @@ LOOKUP_LIMIT = 20
 
 @dataclass(frozen=True)
 class JourneyCard:
-    """A journey on the dashboard: its overview row, its id and what its mails did."""
+    """A journey on the dashboard: its overview row, its id and what its mails did — the
+    report's own counts (reports.metrics): members' opens and clicks."""
 
     pk: int
     row: JourneyRow
@@ -35,9 +36,12 @@ class JourneyCard:
 def dashboard(library: Library) -> list[JourneyCard]:
     ids = dict(library.journeys.values_list("key", "pk"))
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for figures in figures_by_variant(library):
-        for name in ("sent", "opened", "clicked", "unsubscribed"):
-            totals[figures.journey][name] += getattr(figures, name)
+    for figures in campaign_metrics(library):
+        counts = totals[figures.journey]
+        counts["sent"] += figures.sent
+        counts["opened"] += figures.member_opened
+        counts["clicked"] += figures.member_clicked
+        counts["unsubscribed"] += figures.unsubscribed
     return [
         JourneyCard(
             pk=ids[row.key],
@@ -105,8 +109,9 @@ def segment_of(member: Member) -> str:
     return profile.segment if profile is not None else Segment.UNKNOWN
 
 
-def report(library: Library) -> list[VariantFigures]:
-    return figures_by_variant(library)
+def report(library: Library) -> list[CampaignMetrics]:
+    """The report's table: the same counts and rates as `patronflow report` and its exports."""
+    return campaign_metrics(library)
 
 
 def report_charts(library: Library, *, network: bool) -> dict:

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from patronflow.members.models import Member
 from patronflow.privacy.models import AuditEntry
 from patronflow.privacy.queries import member_reference, personal_tables, section_for
-from patronflow.reports.queries import figures_by_variant
+from patronflow.reports.metrics import campaign_metrics
 from tests.privacy.history import member_with_history
 
 
@@ -75,7 +75,7 @@ def test_an_export_to_a_file_is_private_and_audit_logged(library, tmp_path):
 def test_erasure_removes_everything_about_the_member_and_keeps_the_report(library, capsys):
     member = member_with_history(library)
     other = member_with_history(library)
-    figures = figures_by_variant()
+    figures = campaign_metrics()
 
     call_command("member", "erase", member.external_id, "--library", "gent", "--by", "an")
 
@@ -83,7 +83,7 @@ def test_erasure_removes_everything_about_the_member_and_keeps_the_report(librar
     for model, path in personal_tables().items():
         assert not model._default_manager.filter(**{path: member.pk}).exists()
         assert model._default_manager.filter(**{path: other.pk}).exists()
-    assert figures_by_variant() == figures
+    assert campaign_metrics() == figures
     assert "Erased gent:" in capsys.readouterr().out
 
 

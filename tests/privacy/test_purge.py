@@ -10,7 +10,7 @@ from patronflow.members.models import Member
 from patronflow.privacy.models import AuditEntry, MailTally, RetentionPolicy
 from patronflow.privacy.queries import personal_tables, rows_per_table
 from patronflow.privacy.services import purge
-from patronflow.reports.queries import figures_by_variant
+from patronflow.reports.metrics import campaign_metrics
 from tests.factories import TODAY, LibraryFactory, MemberFactory
 from tests.privacy.history import member_with_history
 from tests.tracking.links import click_link, feedback_link, unsubscribe_link
@@ -75,12 +75,12 @@ def test_reports_count_the_same_after_the_purge(library):
     for _ in range(3):
         member_with_history(library, membership_ends_on=LONG_GONE)
     member_with_history(library)
-    before = figures_by_variant(library)
+    before = campaign_metrics(library)
 
     purge(TODAY, operator="cron")
 
     assert Member.objects.count() == 1
-    assert figures_by_variant(library) == before
+    assert campaign_metrics(library) == before
     [dormant] = [row for row in before if row.journey == "dormant"]
     assert (dormant.sent, dormant.clicked, dormant.thumbs_up) == (4, 4, 4)
 

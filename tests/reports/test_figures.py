@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from patronflow.journeys.models import Variant
-from patronflow.reports.queries import figures_by_variant
+from patronflow.reports.metrics import campaign_metrics
 from patronflow.tracking.models import Event, Feedback
 from tests.factories import LibraryFactory, MessageFactory
 
@@ -34,7 +34,7 @@ def test_figures_count_each_mail_once_however_often_it_was_clicked(dormant_varia
     Feedback.objects.create(message=sent[0], vote=Feedback.Vote.UP)
     Feedback.objects.create(message=sent[3], vote=Feedback.Vote.DOWN)
 
-    [row] = figures_by_variant()
+    [row] = campaign_metrics()
 
     assert (row.journey, row.step, row.segment) == ("dormant", 1, "fiction_digital")
     assert (row.sent, row.clicked, row.unsubscribed) == (4, 2, 1)
@@ -48,7 +48,7 @@ def test_only_sent_mails_count(dormant_variant):
     messages_of(dormant_variant, 3, status="failed")
     messages_of(dormant_variant, 1, status="queued")
 
-    [row] = figures_by_variant()
+    [row] = campaign_metrics()
 
     assert row.sent == 2
 
@@ -56,11 +56,11 @@ def test_only_sent_mails_count(dormant_variant):
 def test_open_rate_is_unknown_where_the_library_does_not_track_opens(dormant_variant, library):
     [message] = messages_of(dormant_variant, 1)
     Event.objects.create(message=message, kind=Event.Kind.OPEN)
-    assert figures_by_variant()[0].open_rate is None
+    assert campaign_metrics()[0].open_rate is None
 
     library.track_opens = True
     library.save()
-    assert figures_by_variant()[0].open_rate == pytest.approx(1.0)
+    assert campaign_metrics()[0].open_rate == pytest.approx(1.0)
 
 
 def test_report_for_one_library_leaves_out_the_others(dormant_variant, capsys):

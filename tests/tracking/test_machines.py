@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from patronflow.reports.queries import figures_by_variant
+from patronflow.reports.metrics import campaign_metrics
 from patronflow.tracking.models import Event
 from tests.factories import MessageFactory
 from tests.tracking.links import click_link, open_link
@@ -123,9 +123,9 @@ def test_reports_show_members_and_machines_apart(client):
     client.get(open_link(scanned_only.id), HTTP_USER_AGENT=GMAIL_PROXY)
     client.get(click_link(scanned_only.id, 0), HTTP_USER_AGENT="Barracuda Sentinel")
 
-    [figures] = figures_by_variant(read_by_member.library)
+    [figures] = campaign_metrics(read_by_member.library)
 
     assert (figures.sent, figures.opened, figures.clicked) == (2, 2, 2)
-    assert (figures.opened_by_members, figures.opened_by_machines) == (1, 1)
-    assert (figures.clicked_by_members, figures.clicked_by_machines) == (1, 1)
-    assert figures.member_click_rate == 0.5
+    assert (figures.member_opened, figures.machine_opened) == (1, 1)
+    assert (figures.member_clicked, figures.machine_clicked) == (1, 1)
+    assert figures.click_rate == 0.5

@@ -9,7 +9,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from patronflow.demo.simulation import run_demo
-from patronflow.reports.queries import figures_by_variant
+from patronflow.reports.metrics import campaign_metrics
 from patronflow.reports.tables import print_figures
 
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         if connection.settings_dict["NAME"] != str(database):
             raise CommandError("run the demo as `patronflow demo`: it uses its own database")
         _remove_earlier_run(directory)
-        console = Console(file=self.stdout, width=max(Console().width, 120))
+        console = Console(file=self.stdout, width=max(Console().width, 140))
         console.print(f"[bold]patronflow demo[/]: {members} members, {days} days, in {directory}")
         call_command("migrate", verbosity=0)
 
@@ -59,7 +59,7 @@ class Command(BaseCommand):
             for rejection in summary.rejections:
                 console.print(f"  rejected {rejection}", highlight=False)
 
-        print_figures(console, figures_by_variant())
+        print_figures(console, campaign_metrics())
         interactions = ", ".join(f"{n} {what}" for what, n in sorted(outcome.interactions.items()))
         console.print(
             f"\n{outcome.mails} mails delivered; simulated members {interactions} "

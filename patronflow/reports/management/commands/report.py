@@ -7,7 +7,6 @@ from patronflow.arguments import iso_date
 from patronflow.members.queries import library_for_command
 from patronflow.reports.exports import TABLES, build_report, report_csv, report_json
 from patronflow.reports.html import render_html
-from patronflow.reports.queries import figures_by_variant
 from patronflow.reports.tables import (
     baseline_table,
     benchmark_table,
@@ -18,7 +17,8 @@ from patronflow.reports.tables import (
 
 class Command(BaseCommand):
     help = (
-        "Per journey, step and variant: sent, unique opens and clicks, unsubscribes, feedback; "
+        "Per journey, step and variant: sent, delivered, members' opens and clicks (rates of "
+        "mails delivered), unsubscribes, feedback; "
         "the effect on members against the holdout group, the baseline and the benchmark. "
         "As a terminal table (default), CSV, JSON or a self-contained HTML file."
     )
@@ -45,10 +45,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, library: str | None, format: str, table: str, **options):
         scope = library_for_command(library) if library else None
-        console = Console(file=self.stdout, width=max(Console().width, 110))
+        console = Console(file=self.stdout, width=max(Console().width, 140))
         html = options["html"]
-        if format == "table" and not html:
-            print_figures(console, figures_by_variant(scope))
         report = build_report(
             scope,
             as_of=options["as_of"],
@@ -63,6 +61,7 @@ class Command(BaseCommand):
         elif format == "json":
             self.stdout.write(report_json(report))
         elif not html:
+            print_figures(console, report.metrics)
             for effect in report.effects:
                 console.print(effect_table(effect))
             libraries = dict.fromkeys(month.library for month in report.baselines)

@@ -1,0 +1,101 @@
+"""Every report takes its rates from reports.metrics: the terminal table, the CSV, the HTML
+report's charts, the staff screens and the older per-variant names show a library the same
+figure for the same thing — a rate of mails delivered, of what members (not machines) did."""
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+
+from patronflow.journeys.models import Variant
+from patronflow.mail.models import Message
+from patronflow.reports.exports import build_report
+from patronflow.reports.html import chart_data
+from patronflow.reports.metrics import campaign_metrics
+from patronflow.staff.queries import dashboard
+from patronflow.staff.queries import report as staff_report
+from patronflow.tracking.models import Event
+from tests.factories import MessageFactory
+
+
+def mails(variant: Variant, count: int, **fields) -> list[Message]:
+    step = variant.step
+    return [
+        MessageFactory(
+            enrolment__journey=step.version.journey,
+            step=step,
+            variant=variant,
+            enrolment__segment=variant.segment,
+            **fields,
+        )
+        for _ in range(count)
+    ]
+
+
+@pytest.fixture
+def campaign(library) -> list[Message]:
+    """Twelve mails of one variant: ten sent and two uncertain (the sender stopped before the
+    SMTP outcome). Members opened five and clicked in three; proxies alone opened two more
+    and a link scanner alone clicked in one; one member unsubscribed."""
+    library.track_opens = True
+    library.save()
+    step = library.journeys.get(key="dormant").current_version.steps.get(position=1)
+    sent = mails(step.variants.get(segment="fiction_digital"), 10)
+    mails(step.variants.get(segment="fiction_digital"), 2, status=Message.Status.UNCERTAIN)
+    for message in sent[:5]:
+        Event.objects.create(message=message, kind=Event.Kind.OPEN)
+    Event.objects.create(message=sent[0], kind=Event.Kind.OPEN, machine="mail_proxy")
+    for message in sent[5:7]:
+        Event.objects.create(message=message, kind=Event.Kind.OPEN, machine="mail_proxy")
+    for message in sent[:3]:
+        Event.objects.create(message=message, kind=Event.Kind.CLICK, link_index=0)
+    Event.objects.create(message=sent[0], kind=Event.Kind.CLICK, link_index=0, machine="scanner")
+    Event.objects.create(message=sent[3], kind=Event.Kind.CLICK, link_index=0, machine="scanner")
+    Event.objects.create(message=sent[9], kind=Event.Kind.UNSUBSCRIBE)
+    return sent
+
+
+def test_rates_are_members_opens_and_clicks_of_the_mails_delivered(campaign):
+    [row] = campaign_metrics()
+
+    assert (row.sent, row.uncertain, row.delivered) == (12, 2, 10)
+    assert (row.opened, row.member_opened, row.machine_opened) == (7, 5, 2)
+    assert (row.clicked, row.member_clicked, row.machine_clicked) == (4, 3, 1)
+    assert row.open_rate == pytest.approx(5 / 10)
+    assert row.click_rate == pytest.approx(3 / 10)
+    assert row.click_to_open_rate == pytest.approx(3 / 5)
+    assert row.unsubscribe_rate == pytest.approx(1 / 10)
+
+
+def test_the_terminal_table_csv_charts_and_staff_screens_agree(library, campaign, capsys):
+    call_command("report")
+    table = capsys.readouterr().out
+    call_command("report", "--format", "csv")
+    [exported] = csv.DictReader(io.StringIO(capsys.readouterr().out))
+    [on_screen] = staff_report(library)
+    [card] = [card for card in dashboard(library) if card.row.key == "dormant"]
+    [drawn] = chart_data(build_report(library)).get("funnel")
+
+    # The default table: members' opens, clicks and unsubscribes, each with its rate.
+    assert "5 (50.0%)" in table
+    assert "3 (30.0%)" in table
+    assert "1 (10.0%)" in table
+    assert (exported["delivered"], exported["open_rate"]) == ("10", "0.5")
+    assert (exported["click_rate"], exported["unsubscribe_rate"]) == ("0.3", "0.1")
+    assert (on_screen.delivered, on_screen.member_clicked) == (10, 3)
+    assert (on_screen.open_rate, on_screen.click_rate) == (0.5, 0.3)
+    assert (card.sent, card.opened, card.clicked, card.unsubscribed) == (12, 5, 3, 1)
+    assert (drawn["delivered"], drawn["opened"], drawn["clicked"]) == (10, 5, 3)
+    assert (on_screen.member_clicked, on_screen.machine_clicked) == (3, 1)
+
+
+def test_erasing_members_changes_no_count_and_no_rate(library, campaign, capsys):
+    before = campaign_metrics()
+
+    for message in campaign[:3]:  # opened and clicked by their members, and by machines
+        external_id = message.enrolment.member.external_id
+        call_command("member", "erase", external_id, "--library", "gent", "--by", "an")
+
+    assert Message.objects.count() == 9
+    assert campaign_metrics() == before
