@@ -104,8 +104,15 @@ def apply_exits(journey: Journey, today: dt.date) -> dict[str, int]:
 
 def _lock(journey: Journey) -> None:
     """Let one tick at a time enrol into or advance this journey, until the transaction ends
-    (a row lock on PostgreSQL; SQLite's IMMEDIATE transactions admit one writer anyway)."""
-    Journey.objects.select_for_update().filter(pk=journey.pk).values_list("pk").first()
+    (a row lock on PostgreSQL; SQLite's IMMEDIATE transactions admit one writer anyway).
+
+    The journey's row only (`of=self`, no ordering): the model's ordering joins its library,
+    and FOR UPDATE would lock that row too, for the whole enrolment, blocking the foreign-key
+    checks of every transaction writing rows of the library (an import's chunk among them,
+    which holds the library's policy lock the enrolment then waits for: a deadlock)."""
+    Journey.objects.select_for_update(of=("self",)).filter(pk=journey.pk).order_by().values_list(
+        "pk"
+    ).first()
 
 
 def _first_step(version: Version) -> Step | None:
@@ -132,6 +139,9 @@ def enrol_eligible(journey: Journey, now: dt.datetime) -> tuple[int, int]:
     Two ticks enrol into one journey one after the other (the journey's row is locked): the
     unique constraint alone would keep members from entering twice, but each tick would then
     count the other's entrants as its own, and both would recount the same reading profiles.
+    Locks in this order, held until the enrolments are written: the journey's row, then the
+    library's classification policy (refresh_profiles), which imports marking profiles and
+    the daily refresh lock before any profile they write: never a deadlock with either.
     """
     _lock(journey)
     today = timezone.localdate(now)

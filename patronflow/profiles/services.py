@@ -374,16 +374,22 @@ def refresh_profiles(member_ids: Iterable[int], today: dt.date | None = None) ->
 
     These counts are as of the caller's day, not the library's reference date, so the
     profiles are marked `outside_refresh` and the next library-wide refresh recounts them.
-    A member under 16 has no profile: their segment is UNKNOWN."""
+    A member under 16 has no profile: their segment is UNKNOWN.
+
+    Each library's policy is locked before any of its profiles is written, as the daily
+    refresh, a rebuild and an import's marks (recount_at_next_refresh) lock it: a journey's
+    recount and an import's marks then queue one behind the other instead of each holding
+    profile rows the other waits for (a deadlock). Called in a caller's transaction (the
+    journey's enrolment), the locks are held until it ends, taken in library order."""
     today = today or timezone.localdate()
     wanted = sorted(set(member_ids))
     by_library: dict[int, list[int]] = {}
     for chunk in _chunks(wanted, MEMBERS_PER_STATEMENT):
         for pk, library_id in Member.objects.filter(pk__in=chunk).values_list("pk", "library_id"):
             by_library.setdefault(library_id, []).append(pk)
-    for library in Library.objects.filter(pk__in=by_library):
-        policy = queries.policy_for(library)
+    for library in Library.objects.filter(pk__in=by_library).order_by("pk"):
         with transaction.atomic():
+            policy = _locked_policy(library)
             _recount(library, policy, by_library[library.pk], today, None, outside=True)
     segments: dict[int, Segment] = {}
     for chunk in _chunks(wanted, MEMBERS_PER_STATEMENT):
