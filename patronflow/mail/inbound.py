@@ -6,40 +6,102 @@ the feedback-loop addresses it is given; any other recipient is refused with 550
 nothing. Each mail is acted on inside the DATA command, through the same process_mail as
 the maildir, and answered 250 only once recorded; when recording fails the answer is 451,
 so the sending MTA keeps the mail and tries again. A mail that was accepted is never lost.
-(One recorded just before a crash, before the 250 went out, comes again and is recorded
-twice: at least once, never not at all.)
+
+Nor counted twice: a mail recorded just before a crash, before the 250 went out, comes
+again. Each mail is recorded together with its key (a ReceivedMail: a keyed hash of its own
+Message-ID and envelope recipients, or of its content), in one transaction with all it
+caused; a mail whose key is there already was recorded, and is answered 250 again without
+acting on it. Exactly once, for as long as an MTA keeps retrying (KEEP_DAYS).
 """
 
 import asyncio
+import datetime as dt
+import email.policy
+import hashlib
 import logging
 import signal
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from email.parser import BytesHeaderParser
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from django.db import connections
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.utils import timezone
 
+from patronflow.crypto import salted_hmac
 from patronflow.mail import verp
 from patronflow.mail.bounces import BounceSummary, pause_unhealthy, process_mail
+from patronflow.mail.models import ReceivedMail
 
 log = logging.getLogger(__name__)
 
 MAX_SIZE = 10 * 1024 * 1024  # bytes; a returned copy of one of our mails is far smaller
 SHUTDOWN_GRACE = 30  # seconds the mails being recorded get to finish when asked to stop
+# Days a received mail's key is kept: MTAs give up retrying after about 5 (Postfix's
+# maximal_queue_lifetime, Exim's and Sendmail's defaults are alike).
+KEEP_DAYS = 30
+_SALT = "patronflow.mail.inbound"
+
+
+def delivery_key(raw: bytes, recipients: Sequence[str]) -> str:
+    """The same key for every delivery of one mail: its Message-ID, which the reporting
+    server gave it when it wrote the report, with the envelope's recipients (our VERP
+    addresses); a mail without one, by its content. Keyed (patronflow.crypto.salted_hmac),
+    because both the id and the content can contain a member's address."""
+    try:
+        message_id = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)["Message-ID"]
+    except Exception:  # a mail whose headers cannot be read at all: its content says it
+        message_id = None
+    message_id = " ".join(str(message_id or "").split())
+    to = ",".join(sorted(address.strip().lower() for address in recipients))
+    if message_id:
+        basis = f"message-id {message_id} to {to}"
+    else:
+        basis = f"content {hashlib.sha256(raw).hexdigest()} to {to}"
+    return salted_hmac(_SALT, basis).hexdigest()
+
+
+def _recorded_before(key: str, now: dt.datetime) -> bool:
+    """Claim this mail's key, in the caller's transaction; True when it is there already.
+    A second delivery arriving while the first is being recorded waits on the unique key
+    (PostgreSQL) or the write lock (SQLite), then finds it, or takes over if the first one
+    failed."""
+    try:
+        with transaction.atomic():
+            ReceivedMail.objects.create(key=key, received_at=now)
+    except IntegrityError:
+        return True
+    return False
+
+
+def _forget_old_keys(now: dt.datetime) -> None:
+    """Housekeeping after a mail is recorded: keys older than KEEP_DAYS are of no more use.
+    A failure here changes nothing recorded, so it is logged, not raised."""
+    try:
+        ReceivedMail.objects.filter(received_at__lt=now - dt.timedelta(days=KEEP_DAYS)).delete()
+    except DatabaseError:
+        log.warning("could not remove old keys of received mails", exc_info=True)
 
 
 def record_mail(raw: bytes, recipients: Sequence[str]) -> BounceSummary:
-    """Act on one received mail and check its library's health. The database connection is
-    let go afterwards: the listener may wait long for the next mail."""
+    """Act on one received mail and check its library's health, once: a mail delivered
+    again (the sending MTA did not get our 250) is answered without acting on it again. The
+    database connection is let go afterwards: the listener may wait long for the next
+    mail."""
     now = timezone.now()
     summary = BounceSummary(read=Counter())
+    to = ", ".join(recipients)
     try:
-        library_id = process_mail(raw, summary, now, recipients)
-        summary.paused = pause_unhealthy([library_id] if library_id else [], now)
+        with transaction.atomic():
+            if _recorded_before(delivery_key(raw, recipients), now):
+                log.info("mail to %s: recorded before, delivered again: nothing done", to)
+                return summary
+            library_id = process_mail(raw, summary, now, recipients)
+            summary.paused = pause_unhealthy([library_id] if library_id else [], now)
+        _forget_old_keys(now)
     finally:
         connections.close_all()
-    log.info("mail to %s: %s", ", ".join(recipients), summary.describe())
+    log.info("mail to %s: %s", to, summary.describe())
     return summary
 
 

@@ -1,5 +1,6 @@
 """The outbox: one Message per (enrolment, step), enforced by the database; and what came
-back: bounces, complaints and the suppression list they feed."""
+back: bounces, complaints and the suppression list they feed, and the mails the bounce
+listener has recorded (so that one delivered again is not counted again)."""
 
 from django.db import models
 
@@ -149,3 +150,18 @@ class Suppression(models.Model):
         if self.email and not self.address_ref:
             self.address_ref = address_reference(self.email)
         super().save(*args, **kwargs)
+
+
+class ReceivedMail(models.Model):
+    """A mail the bounce listener (mail/inbound.py) recorded, known by a keyed hash of the
+    mail's own Message-ID and envelope recipients (of its content when it has no
+    Message-ID): the sending MTA delivers a mail again when the listener's 250 did not reach
+    it, and that second delivery must not count a soft bounce twice. Recorded in the same
+    transaction as what the mail caused; the key says nothing without the mail itself."""
+
+    key = models.CharField(max_length=64, unique=True)
+    # Kept for inbound.KEEP_DAYS, well past the days an MTA keeps trying.
+    received_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"mail received {self.received_at:%Y-%m-%d %H:%M}"

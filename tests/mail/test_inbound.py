@@ -18,7 +18,7 @@ from django.core.management.base import CommandError
 
 from patronflow.mail import verp
 from patronflow.mail.inbound import BounceInbox, record_mail
-from patronflow.mail.models import Bounce, Message, Suppression
+from patronflow.mail.models import Bounce, Message, ReceivedMail, Suppression
 from tests.conftest import _free_port, subprocess_environment
 from tests.factories import MessageFactory
 from tests.mail.test_bounces import report_about
@@ -150,6 +150,63 @@ def test_a_mail_that_cannot_be_recorded_is_refused_for_now_and_recorded_when_it_
         deliver(listener, message_return_path(message), bounce)  # the MTA's retry
 
     assert Suppression.objects.get().email == member.email
+
+
+SOFT_BOUNCE = "exchange_mailbox_timeout.eml"  # a DSN, Status 4.2.2, with its own Message-ID
+SAMPLE_ID = b"0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+
+
+def soft_bounce(message: Message, number: int = 0) -> bytes:
+    """A soft bounce about `message`; each `number` a different report (its own Message-ID
+    and time), as the reporting server writes one for every attempt that failed."""
+    report = report_about(SOFT_BOUNCE, message)
+    report = report.replace(b"08:11:40 +0000", f"08:{number:02d}:40 +0000".encode())
+    return report.replace(SAMPLE_ID, f"{number:08x}".encode() + SAMPLE_ID[8:])
+
+
+def without_message_id(raw: bytes) -> bytes:
+    return b"".join(line for line in raw.splitlines(True) if not line.startswith(b"Message-ID:"))
+
+
+def losing_the_first_answer():
+    """The listener recording a mail, then stopping before its 250 went out (the sending MTA
+    sees no 250 and delivers the mail again), once; every later delivery is answered."""
+    lost = []
+
+    def record(raw, recipients):
+        summary = record_mail(raw, recipients)
+        if not lost:
+            lost.append(summary)
+            raise ConnectionResetError("stopped after recording, before answering")
+        return summary
+
+    return record
+
+
+@pytest.mark.parametrize("strip", [False, True], ids=["message-id", "no-message-id"])
+def test_a_bounce_delivered_again_after_its_answer_was_lost_counts_once(strip):
+    message = MessageFactory()
+    bounces = [soft_bounce(message, n) for n in range(3)]
+    if strip:
+        bounces = [without_message_id(raw) for raw in bounces]
+    to = message_return_path(message)
+
+    with listening(BounceInbox(record=losing_the_first_answer())) as listener:
+        with pytest.raises(smtplib.SMTPDataError):
+            deliver(listener, to, bounces[0])  # recorded, but the MTA got no 250
+        assert Bounce.objects.count() == 1
+        deliver(listener, to, bounces[0])  # the MTA's retry
+        deliver(listener, to, bounces[0])  # and once more, to be sure
+        assert Bounce.objects.filter(kind=Bounce.Kind.SOFT).count() == 1
+        deliver(listener, to, bounces[1])
+        assert Bounce.objects.filter(kind=Bounce.Kind.SOFT).count() == 2
+        assert not Suppression.objects.exists()  # the retries did not make it 3
+
+        deliver(listener, to, bounces[2])
+
+    assert Bounce.objects.filter(kind=Bounce.Kind.SOFT).count() == 3
+    assert Suppression.objects.get().reason == Suppression.Reason.SOFT_BOUNCES
+    assert ReceivedMail.objects.count() == 3
 
 
 def test_a_mail_over_the_size_limit_is_refused():
