@@ -22,8 +22,9 @@ def _keyed(salt: str, secret: str) -> "hmac.HMAC":
 
 
 def salted_hmac(salt: str, value: str, secret: str | None = None) -> "hmac.HMAC":
-    """django.utils.crypto.salted_hmac(salt, value, algorithm="sha256") with SECRET_KEY."""
-    mac = _keyed(salt, secret or settings.SECRET_KEY).copy()
+    """django.utils.crypto.salted_hmac(salt, value, secret, algorithm="sha256"): with
+    SECRET_KEY unless another secret is given."""
+    mac = _keyed(salt, settings.SECRET_KEY if secret is None else secret).copy()
     mac.update(value.encode())
     return mac
 

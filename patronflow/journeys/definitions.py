@@ -329,8 +329,12 @@ def install_journey(library: Library, definition: dict) -> Installed:
     saved = definition["entry"].get("segment")
     if saved and not SavedSegment.objects.filter(library=library, key=saved).exists():
         raise InvalidJourney(f"entry: {library.code} has no saved segment {saved!r}")
-    journey = Journey.objects.select_for_update().filter(library=library, key=definition["key"])
-    journey = journey.first()
+    # The journey's row only: the model's ordering joins its library, whose row FOR UPDATE
+    # would lock too, holding up every import and send of the library (journeys/services.py).
+    journey = Journey.objects.select_for_update(of=("self",)).filter(
+        library=library, key=definition["key"]
+    )
+    journey = journey.order_by().first()
     if journey is None:
         journey = Journey.objects.create(
             library=library,

@@ -91,9 +91,10 @@ def record_mail(raw: bytes, recipients: Sequence[str]) -> BounceSummary:
     now = timezone.now()
     summary = BounceSummary(read=Counter())
     to = ", ".join(recipients)
+    key = delivery_key(raw, recipients)  # before the transaction: SQLite's write lock is taken
     try:
         with transaction.atomic():
-            if _recorded_before(delivery_key(raw, recipients), now):
+            if _recorded_before(key, now):
                 log.info("mail to %s: recorded before, delivered again: nothing done", to)
                 return summary
             library_id = process_mail(raw, summary, now, recipients)

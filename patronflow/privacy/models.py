@@ -61,8 +61,14 @@ class MailTally(models.Model):
     variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="tallies")
     week = models.DateField(help_text="The Monday of the week the mails were sent.")
     sent = models.PositiveIntegerField(default=0)
+    # Of `sent`: the sender stopped before recording the SMTP outcome (reports/metrics.py).
+    uncertain = models.PositiveIntegerField(default=0)
+    # Opened and clicked by anyone; human_*: by the member, not an image proxy or link
+    # scanner (tracking/machines.py) — the counts every rate is made of.
     opened = models.PositiveIntegerField(default=0)
+    human_opened = models.PositiveIntegerField(default=0)
     clicked = models.PositiveIntegerField(default=0)
+    human_clicked = models.PositiveIntegerField(default=0)
     unsubscribed = models.PositiveIntegerField(default=0)
     thumbs_up = models.PositiveIntegerField(default=0)
     thumbs_down = models.PositiveIntegerField(default=0)

@@ -32,13 +32,23 @@ from patronflow.privacy.models import (
     MailTally,
 )
 from patronflow.privacy.rules import address_reference, erasure_reference
-from patronflow.tracking.models import Event, Feedback
+from patronflow.tracking.models import SHOWS_OPENED, Event, Feedback
 
 LOAN_HISTORY = "members.loan (history)"
 ADDRESS_HASHED = "mail.suppression (address hashed)"
 
 CHUNK = 500
-TALLIED = ("sent", "opened", "clicked", "unsubscribed", "thumbs_up", "thumbs_down")
+TALLIED = (
+    "sent",
+    "uncertain",
+    "opened",
+    "human_opened",
+    "clicked",
+    "human_clicked",
+    "unsubscribed",
+    "thumbs_up",
+    "thumbs_down",
+)
 
 
 def default_operator() -> str:
@@ -77,19 +87,23 @@ def _week_of(message: Message) -> dt.date:
 
 
 def fold_into_tallies(messages) -> int:
-    """Add what these sent messages did to MailTally, the way reports count it: each mail once
-    per kind of event, the latest vote. Returns the number of messages folded."""
+    """Add what these sent (or perhaps sent) messages did to MailTally, the way reports count
+    it: each mail once per kind of event, members' opens and clicks apart from machines', the
+    latest vote. Returns the number of messages folded."""
+    events = Event.objects.filter(message=OuterRef("pk"))
     outcomes = (
-        messages.filter(status=Message.Status.SENT)
+        messages.filter(status__in=(Message.Status.SENT, Message.Status.UNCERTAIN))
         .annotate(
-            was_opened=Exists(Event.objects.filter(message=OuterRef("pk"), kind=Event.Kind.OPEN)),
-            was_clicked=Exists(Event.objects.filter(message=OuterRef("pk"), kind=Event.Kind.CLICK)),
+            was_opened=Exists(events.filter(kind__in=SHOWS_OPENED)),
+            member_opened=Exists(events.filter(kind__in=SHOWS_OPENED, machine="")),
+            was_clicked=Exists(events.filter(kind=Event.Kind.CLICK)),
+            member_clicked=Exists(events.filter(kind=Event.Kind.CLICK, machine="")),
             was_unsubscribed=Exists(
                 Event.objects.filter(message=OuterRef("pk"), kind=Event.Kind.UNSUBSCRIBE)
             ),
             vote=F("feedback__vote"),
         )
-        .only("library_id", "step_id", "variant_id", "sent_at", "due_on")
+        .only("library_id", "step_id", "variant_id", "sent_at", "due_on", "status")
     )
     tallies: dict[tuple, Counter] = {}
     folded = 0
@@ -97,8 +111,11 @@ def fold_into_tallies(messages) -> int:
         key = (message.library_id, message.step_id, message.variant_id, _week_of(message))
         tally = tallies.setdefault(key, Counter())
         tally["sent"] += 1
+        tally["uncertain"] += message.status == Message.Status.UNCERTAIN
         tally["opened"] += message.was_opened
+        tally["human_opened"] += message.member_opened
         tally["clicked"] += message.was_clicked
+        tally["human_clicked"] += message.member_clicked
         tally["unsubscribed"] += message.was_unsubscribed
         tally["thumbs_up"] += message.vote == Feedback.Vote.UP
         tally["thumbs_down"] += message.vote == Feedback.Vote.DOWN

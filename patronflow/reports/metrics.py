@@ -23,7 +23,7 @@ from patronflow.journeys.models import DEFAULT_VARIANT
 from patronflow.mail.models import Message
 from patronflow.members.models import Library
 from patronflow.privacy.models import MailTally
-from patronflow.tracking.models import Event, Feedback
+from patronflow.tracking.models import SHOWS_OPENED, Event, Feedback
 
 COUNTS = (
     "sent",
@@ -56,13 +56,15 @@ def sent_statuses() -> list[str]:
     return [getattr(Message.Status, name) for name in names if hasattr(Message.Status, name)]
 
 
-def _event(kind: str, **more) -> Q:
-    return Q(events__kind=kind, **{f"events__{name}": value for name, value in more.items()})
+def _event(kind: str | tuple[str, ...], **more) -> Q:
+    lookup = {"events__kind__in" if isinstance(kind, tuple) else "events__kind": kind}
+    return Q(**lookup, **{f"events__{name}": value for name, value in more.items()})
 
 
 def counted_filters() -> dict[str, Q | None]:
     """The filter over sent messages for each counted column; None where nothing records it
-    yet. `opened` and `clicked` are mails opened or clicked by anyone; where the tracking app
+    yet. `opened` and `clicked` are mails opened or clicked by anyone — a click shows its mail
+    was opened, also where the pixel was blocked (SHOWS_OPENED); where the tracking app
     classifies events (mail proxies, link scanners: tracking/machines.py), `human_opened` and
     `human_clicked` are the mails a member opened or clicked — the counts rates are made of."""
     classified = _has_field(Event, "machine")
@@ -82,8 +84,8 @@ def counted_filters() -> dict[str, Q | None]:
         "uncertain": (
             Q(status=Message.Status.UNCERTAIN) if hasattr(Message.Status, "UNCERTAIN") else None
         ),
-        "opened": _event(Event.Kind.OPEN),
-        "human_opened": _event(Event.Kind.OPEN, machine="") if classified else None,
+        "opened": _event(SHOWS_OPENED),
+        "human_opened": _event(SHOWS_OPENED, machine="") if classified else None,
         "clicked": _event(Event.Kind.CLICK),
         "human_clicked": _event(Event.Kind.CLICK, machine="") if classified else None,
         "unsubscribed": _event(Event.Kind.UNSUBSCRIBE),
@@ -184,9 +186,6 @@ class CampaignMetrics:
 
 DERIVED = ("delivered", "machine_opened", "machine_clicked")
 RATES = ("open_rate", "click_rate", "click_to_open_rate", "unsubscribe_rate", "net_score")
-# Erased members' tallies are not split by who opened or clicked: their opens and clicks
-# count as the members' own, so that erasing or purging a member changes no rate.
-TALLIED_AS = {"opened": "human_opened", "clicked": "human_clicked"}
 GROUPED_BY = (
     "library__code",
     "library__track_opens",
@@ -228,10 +227,8 @@ def campaign_metrics(
     for row in messages.values(*keys).annotate(**counts):
         add(row, counts)
     tallied = [name for name in COUNTS if _has_field(MailTally, name)]
-    split = {name: also for name, also in TALLIED_AS.items() if name in tallied and also in counts}
     for row in tallies.values(*keys).annotate(**{name: Sum(name) for name in tallied}):
-        row.update({also: row[name] for name, also in split.items()})
-        add(row, [*tallied, *split.values()])
+        add(row, tallied)
     for key, clicks in _survey_clicks(messages, keys).items():
         groups.setdefault(key, Counter())["survey_clicks"] += clicks
 

@@ -41,6 +41,11 @@ class Event(models.Model):
         return f"{self.kind} on {self.message_id}" + (f" ({self.machine})" if self.machine else "")
 
 
+# The events that show a mail was opened: a click too, also where the mail program blocked
+# the pixel. Reports count a mail as opened on either (reports/metrics.py, privacy tallies).
+SHOWS_OPENED = (Event.Kind.OPEN, Event.Kind.CLICK)
+
+
 class Feedback(models.Model):
     """One vote per message; voting again replaces the earlier vote."""
 

@@ -1,6 +1,6 @@
 """Every report takes its rates from reports.metrics: the terminal table, the CSV, the HTML
-report's charts, the staff screens and the older per-variant names show a library the same
-figure for the same thing — a rate of mails delivered, of what members (not machines) did."""
+report's charts and the staff screens show a library the same figure for the same thing — a
+rate of mails delivered, of what members (not machines) did."""
 
 import csv
 import io
@@ -93,9 +93,30 @@ def test_the_terminal_table_csv_charts_and_staff_screens_agree(library, campaign
 def test_erasing_members_changes_no_count_and_no_rate(library, campaign, capsys):
     before = campaign_metrics()
 
-    for message in campaign[:3]:  # opened and clicked by their members, and by machines
+    # Opened and clicked by their members and by machines; opened by the member and clicked
+    # only by a scanner; opened only by an image proxy; and an uncertain mail.
+    uncertain = Message.objects.filter(status=Message.Status.UNCERTAIN).first()
+    erased = [*campaign[:4], campaign[5], uncertain]
+    for message in erased:
         external_id = message.enrolment.member.external_id
         call_command("member", "erase", external_id, "--library", "gent", "--by", "an")
 
-    assert Message.objects.count() == 9
+    assert Message.objects.count() == 12 - len(erased)
     assert campaign_metrics() == before
+
+
+def test_a_click_shows_the_mail_was_opened_even_when_only_a_proxy_loaded_the_pixel(library):
+    library.track_opens = True
+    library.save()
+    variant = library.journeys.get(key="dormant").current_version.steps.get(position=1).variants
+    read_in_gmail, read_with_images, _unread = mails(variant.get(segment="fiction_digital"), 3)
+    Event.objects.create(message=read_in_gmail, kind=Event.Kind.OPEN, machine="mail_proxy")
+    Event.objects.create(message=read_in_gmail, kind=Event.Kind.CLICK, link_index=0)
+    Event.objects.create(message=read_with_images, kind=Event.Kind.OPEN)
+    [row] = campaign_metrics()
+
+    assert (row.opened, row.member_opened, row.machine_opened) == (2, 2, 0)
+    assert row.click_to_open_rate == pytest.approx(1 / 2)
+
+    call_command("member", "erase", read_in_gmail.enrolment.member.external_id, "--library", "gent")
+    assert campaign_metrics() == [row]

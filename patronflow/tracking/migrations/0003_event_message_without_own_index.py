@@ -3,22 +3,38 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+# The index Django made for the foreign key (the same name on SQLite and PostgreSQL).
+INDEX = "tracking_event_message_id_24098001"
+
 
 class Migration(migrations.Migration):
+
     dependencies = [
         ("mail", "0005_outbox_indexes"),
         ("tracking", "0002_event_machine"),
     ]
 
+    # Only the index goes: Django's AlterField would copy the whole events table on SQLite,
+    # while the tracking server may be answering clicks.
     operations = [
-        migrations.AlterField(
-            model_name="event",
-            name="message",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="events",
-                to="mail.message",
-            ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="event",
+                    name="message",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="mail.message",
+                    ),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    f'DROP INDEX IF EXISTS "{INDEX}"',
+                    reverse_sql=f'CREATE INDEX "{INDEX}" ON "tracking_event" ("message_id")',
+                ),
+            ],
         ),
     ]
