@@ -8,23 +8,8 @@ from patronflow.mail.models import Message
 from patronflow.privacy.models import MailTally
 from patronflow.reports.metrics import CampaignMetrics, campaign_metrics, counted_filters, funnel
 from patronflow.tracking.models import Event, Feedback
-from tests.factories import MessageFactory, VariantFactory, at
-
-MONDAY = dt.date(2026, 5, 25)
-
-
-def mails(variant, count: int, day: dt.date = MONDAY, **fields) -> list[Message]:
-    step = variant.step
-    return [
-        MessageFactory(
-            enrolment__journey=step.version.journey,
-            step=step,
-            variant=variant,
-            sent_at=at(day),
-            **fields,
-        )
-        for _ in range(count)
-    ]
+from tests.factories import VariantFactory
+from tests.reports.helpers import MONDAY, mails
 
 
 @pytest.fixture

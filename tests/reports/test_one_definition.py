@@ -8,7 +8,6 @@ import io
 import pytest
 from django.core.management import call_command
 
-from patronflow.journeys.models import Variant
 from patronflow.mail.models import Message
 from patronflow.reports.exports import build_report
 from patronflow.reports.html import chart_data
@@ -16,21 +15,7 @@ from patronflow.reports.metrics import campaign_metrics
 from patronflow.staff.queries import dashboard
 from patronflow.staff.queries import report as staff_report
 from patronflow.tracking.models import Event
-from tests.factories import MessageFactory
-
-
-def mails(variant: Variant, count: int, **fields) -> list[Message]:
-    step = variant.step
-    return [
-        MessageFactory(
-            enrolment__journey=step.version.journey,
-            step=step,
-            variant=variant,
-            enrolment__segment=variant.segment,
-            **fields,
-        )
-        for _ in range(count)
-    ]
+from tests.reports.helpers import mails
 
 
 @pytest.fixture
