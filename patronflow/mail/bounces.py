@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from patronflow.mail import verp
 from patronflow.mail.models import Bounce, Message, Suppression
+from patronflow.mail.received import delivery_key, forget_old_keys, recorded_before
 from patronflow.members.models import Library
 from patronflow.privacy.rules import address_reference
 
@@ -269,7 +270,9 @@ def pause_if_unhealthy(library: Library, now: dt.datetime) -> str | None:
 
 def process_maildir(path: Path, now: dt.datetime | None = None) -> BounceSummary:
     """Read every new mail in a maildir; each is marked seen (flag S) once acted on, so a
-    second run does nothing twice."""
+    second run does not read it again. A reader stopped between the two finds the mail
+    unseen next time: its key (mail/received.py), recorded with what it caused, keeps it
+    from counting twice."""
     now = now or timezone.now()
     box = mailbox.Maildir(path, factory=None, create=False)
     summary = BounceSummary(read=Counter())
@@ -278,13 +281,17 @@ def process_maildir(path: Path, now: dt.datetime | None = None) -> BounceSummary
         entry = box.get_message(key)
         if "S" in entry.get_flags():
             continue
-        library_id = process_mail(entry.as_bytes(), summary, now)
+        raw = entry.as_bytes()
+        received = delivery_key(raw, ())
+        with transaction.atomic():
+            library_id = None if recorded_before(received, now) else process_mail(raw, summary, now)
         if library_id is not None:
             libraries.add(library_id)
         entry.set_subdir("cur")
         entry.add_flag("S")
         box[key] = entry
     summary.paused = pause_unhealthy(libraries, now)
+    forget_old_keys(now)
     return summary
 
 

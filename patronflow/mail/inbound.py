@@ -15,72 +15,23 @@ acting on it. Exactly once, for as long as an MTA keeps retrying (KEEP_DAYS).
 """
 
 import asyncio
-import datetime as dt
-import email.policy
-import hashlib
 import logging
 import signal
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from email.parser import BytesHeaderParser
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
-from patronflow.crypto import salted_hmac
 from patronflow.mail import verp
 from patronflow.mail.bounces import BounceSummary, pause_unhealthy, process_mail
-from patronflow.mail.models import ReceivedMail
+from patronflow.mail.received import delivery_key, forget_old_keys, recorded_before
 
 log = logging.getLogger(__name__)
 
 MAX_SIZE = 10 * 1024 * 1024  # bytes; a returned copy of one of our mails is far smaller
 SHUTDOWN_GRACE = 30  # seconds the mails being recorded get to finish when asked to stop
-# Days a received mail's key is kept: MTAs give up retrying after about 5 (Postfix's
-# maximal_queue_lifetime, Exim's and Sendmail's defaults are alike).
-KEEP_DAYS = 30
-_SALT = "patronflow.mail.inbound"
-
-
-def delivery_key(raw: bytes, recipients: Sequence[str]) -> str:
-    """The same key for every delivery of one mail: its Message-ID, which the reporting
-    server gave it when it wrote the report, with the envelope's recipients (our VERP
-    addresses); a mail without one, by its content. Keyed (patronflow.crypto.salted_hmac),
-    because both the id and the content can contain a member's address."""
-    try:
-        message_id = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)["Message-ID"]
-    except Exception:  # a mail whose headers cannot be read at all: its content says it
-        message_id = None
-    message_id = " ".join(str(message_id or "").split())
-    to = ",".join(sorted(address.strip().lower() for address in recipients))
-    if message_id:
-        basis = f"message-id {message_id} to {to}"
-    else:
-        basis = f"content {hashlib.sha256(raw).hexdigest()} to {to}"
-    return salted_hmac(_SALT, basis).hexdigest()
-
-
-def _recorded_before(key: str, now: dt.datetime) -> bool:
-    """Claim this mail's key, in the caller's transaction; True when it is there already.
-    A second delivery arriving while the first is being recorded waits on the unique key
-    (PostgreSQL) or the write lock (SQLite), then finds it, or takes over if the first one
-    failed."""
-    try:
-        with transaction.atomic():
-            ReceivedMail.objects.create(key=key, received_at=now)
-    except IntegrityError:
-        return True
-    return False
-
-
-def _forget_old_keys(now: dt.datetime) -> None:
-    """Housekeeping after a mail is recorded: keys older than KEEP_DAYS are of no more use.
-    A failure here changes nothing recorded, so it is logged, not raised."""
-    try:
-        ReceivedMail.objects.filter(received_at__lt=now - dt.timedelta(days=KEEP_DAYS)).delete()
-    except DatabaseError:
-        log.warning("could not remove old keys of received mails", exc_info=True)
 
 
 def record_mail(raw: bytes, recipients: Sequence[str]) -> BounceSummary:
@@ -94,12 +45,12 @@ def record_mail(raw: bytes, recipients: Sequence[str]) -> BounceSummary:
     key = delivery_key(raw, recipients)  # before the transaction: SQLite's write lock is taken
     try:
         with transaction.atomic():
-            if _recorded_before(key, now):
+            if recorded_before(key, now):
                 log.info("mail to %s: recorded before, delivered again: nothing done", to)
                 return summary
             library_id = process_mail(raw, summary, now, recipients)
             summary.paused = pause_unhealthy([library_id] if library_id else [], now)
-        _forget_old_keys(now)
+        forget_old_keys(now)
     finally:
         connections.close_all()
     log.info("mail to %s: %s", to, summary.describe())

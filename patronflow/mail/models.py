@@ -160,7 +160,7 @@ class ReceivedMail(models.Model):
     transaction as what the mail caused; the key says nothing without the mail itself."""
 
     key = models.CharField(max_length=64, unique=True)
-    # Kept for inbound.KEEP_DAYS, well past the days an MTA keeps trying.
+    # Kept for received.KEEP_DAYS, well past the days an MTA keeps trying.
     received_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:

@@ -3,6 +3,8 @@ read from the maildir that receives the return paths, and what they do to later 
 
 import datetime as dt
 import mailbox
+import re
+from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
@@ -49,8 +51,11 @@ def report_about(report: str, message: Message, recipient: str = "") -> bytes:
 
 
 def arrives(maildir: Path, report: str, message: Message, recipient: str = "") -> None:
-    """A report about `message`, as the mail server would deliver it to the maildir."""
-    mailbox.Maildir(maildir).add(report_about(report, message, recipient))
+    """A report about `message`, as the mail server would deliver it to the maildir: each
+    with a Message-ID of its own, as every report a server writes has."""
+    raw = report_about(report, message, recipient)
+    own_id = f"Message-ID: {make_msgid()}".encode()
+    mailbox.Maildir(maildir).add(re.sub(rb"(?im)^message-id: .*$", own_id, raw, count=1))
 
 
 def read_bounces(maildir: Path, capsys) -> str:
@@ -162,6 +167,25 @@ def test_reading_the_maildir_twice_acts_once(library, smtp_server, maildir, caps
     read_bounces(maildir, capsys)
 
     assert Bounce.objects.count() == 1
+
+
+def test_a_reader_stopped_before_marking_a_mail_seen_does_not_count_it_twice(
+    library, smtp_server, maildir, capsys
+):
+    _, message = welcomed(library, smtp_server)
+    arrives(maildir, "exchange_mailbox_timeout.eml", message)
+    read_bounces(maildir, capsys)
+    box = mailbox.Maildir(maildir)
+    for key in list(box.iterkeys()):  # as if the reader had stopped before flagging it
+        entry = box.get_message(key)
+        entry.set_subdir("new")
+        entry.set_flags("")
+        box[key] = entry
+
+    read_bounces(maildir, capsys)
+
+    assert Bounce.objects.count() == 1
+    assert all("S" in box.get_message(key).get_flags() for key in box.iterkeys())
 
 
 def test_staff_can_list_and_remove_a_suppressed_address(library, smtp_server, maildir, capsys):
