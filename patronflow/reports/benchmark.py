@@ -21,7 +21,7 @@ from patronflow.mail.models import Message
 from patronflow.members.models import Library
 from patronflow.reports.effect import outcomes_of
 from patronflow.reports.metrics import sent_statuses
-from patronflow.tracking.models import Event, Feedback
+from patronflow.tracking.models import SHOWS_OPENED, Event, Feedback
 
 SMALL_CELL = 10
 TOTAL = "total"
@@ -119,6 +119,9 @@ def suppress(table: Mapping[str, Mapping[str, int]], threshold: int = SMALL_CELL
     return Suppressed(rows, totals)
 
 
+BY_MEMBER = {"events__machine": ""}  # not an image proxy's or a link scanner's
+
+
 def _distinct_members(messages, condition: Q | None = None) -> dict[int, int]:
     if condition is not None:
         messages = messages.filter(condition)
@@ -129,13 +132,15 @@ def _distinct_members(messages, condition: Q | None = None) -> dict[int, int]:
 def benchmark_counts(as_of: dt.date | None = None) -> dict[str, dict[str, int]]:
     """Per library: members mailed and who opened, clicked, unsubscribed or voted; and for
     the dormant journeys, mailed and held-out members with a complete 30-day window and how
-    many of them came back. Members, not mails: a cell is about people."""
+    many of them came back. Members, not mails: a cell is about people — and opens and
+    clicks are the members' own, as in the campaign metrics: an image proxy or a link
+    scanner is not a reader, and one library's members use more of them than another's."""
     as_of = as_of or timezone.localdate()
     messages = Message.objects.filter(status__in=sent_statuses())
     per = {
         "mailed": _distinct_members(messages),
-        "opened": _distinct_members(messages, Q(events__kind=Event.Kind.OPEN)),
-        "clicked": _distinct_members(messages, Q(events__kind=Event.Kind.CLICK)),
+        "opened": _distinct_members(messages, Q(events__kind__in=SHOWS_OPENED, **BY_MEMBER)),
+        "clicked": _distinct_members(messages, Q(events__kind=Event.Kind.CLICK, **BY_MEMBER)),
         "unsubscribed": _distinct_members(messages, Q(events__kind=Event.Kind.UNSUBSCRIBE)),
         "thumbs_up": _distinct_members(messages, Q(feedback__vote=Feedback.Vote.UP)),
         "thumbs_down": _distinct_members(messages, Q(feedback__vote=Feedback.Vote.DOWN)),

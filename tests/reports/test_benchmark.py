@@ -15,6 +15,7 @@ from patronflow.reports.benchmark import (
     suppress,
     suppress_column,
 )
+from patronflow.tracking.models import Event
 from tests.factories import EnrolmentFactory, LibraryFactory, MessageFactory
 
 counts = st.one_of(st.integers(0, 12), st.integers(0, 400))
@@ -116,6 +117,19 @@ def test_a_library_sees_itself_against_the_rest_of_the_network():
     assert mine.rows["brugge"]["mailed"] is None
     assert mine.rows["rest"]["mailed"] is None
     assert suppressed.versus_rest("gent").rows["rest"]["mailed"] == 503
+
+
+def test_benchmark_counts_members_who_opened_or_clicked_themselves_not_their_machines(db):
+    gent = LibraryFactory(code="gent")
+    proxied, scanned, read = (MessageFactory(enrolment__journey__library=gent) for _ in range(3))
+    Event.objects.create(message=proxied, kind=Event.Kind.OPEN, machine="mail_proxy")
+    Event.objects.create(message=scanned, kind=Event.Kind.CLICK, link_index=0, machine="scanner")
+    Event.objects.create(message=read, kind=Event.Kind.OPEN, machine="mail_proxy")
+    Event.objects.create(message=read, kind=Event.Kind.CLICK, link_index=0)
+
+    counts = benchmark_counts(dt.date(2026, 6, 1))["gent"]
+
+    assert (counts["mailed"], counts["opened"], counts["clicked"]) == (3, 1, 1)
 
 
 def test_benchmark_counts_members_per_library_not_mails(db):
