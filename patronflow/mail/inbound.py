@@ -11,7 +11,7 @@ Nor counted twice: a mail recorded just before a crash, before the 250 went out,
 again. Each mail is recorded together with its key (a ReceivedMail: a keyed hash of its own
 Message-ID and envelope recipients, or of its content), in one transaction with all it
 caused; a mail whose key is there already was recorded, and is answered 250 again without
-acting on it. Exactly once, for as long as an MTA keeps retrying (KEEP_DAYS).
+acting on it. Exactly once, for as long as an MTA keeps retrying (mail/received.py).
 """
 
 import asyncio

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # Days a received mail's key is kept: MTAs give up retrying after about 5 (Postfix's
 # maximal_queue_lifetime, Exim's and Sendmail's defaults are alike).
 KEEP_DAYS = 30
-_SALT = "patronflow.mail.inbound"
+_SALT = "patronflow.mail.received"
 
 
 def delivery_key(raw: bytes, recipients: Sequence[str]) -> str:

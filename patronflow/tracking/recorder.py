@@ -6,8 +6,8 @@ multi-row INSERT in one transaction. Only when that has committed do the waiting
 answer — so a pixel's 200 or a click's 302 always means the event is in the database,
 whatever happens to the process afterwards (SIGTERM, SIGKILL; on PostgreSQL a power cut too,
 while SQLite's `synchronous=NORMAL` keeps it through a crash of the server, not of the
-machine: docs/tracking.md). Under load the
-batches grow by themselves; when idle a request waits for its own one-row INSERT only.
+machine: docs/tracking.md). Under load the batches grow by themselves; when idle a request
+waits for its own one-row INSERT only.
 
 The requests are coroutines on the server's event loop (waiting costs next to nothing). The
 writer is a thread of its own with its own database connection, kept open: it goes straight
