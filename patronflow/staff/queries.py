@@ -13,7 +13,7 @@ from patronflow.profiles.models import Segment
 from patronflow.reports.benchmark import cross_library_benchmark
 from patronflow.reports.exports import build_report
 from patronflow.reports.html import chart_data
-from patronflow.reports.metrics import CampaignMetrics, campaign_metrics
+from patronflow.reports.metrics import CampaignMetrics, campaign_metrics, combined
 from patronflow.staff.models import StaffProfile
 
 SAMPLES_PER_SEGMENT = 3
@@ -35,21 +35,24 @@ class JourneyCard:
 
 def dashboard(library: Library) -> list[JourneyCard]:
     ids = dict(library.journeys.values_list("key", "pk"))
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_journey: dict[str, list[CampaignMetrics]] = defaultdict(list)
     for figures in campaign_metrics(library):
-        counts = totals[figures.journey]
-        counts["sent"] += figures.sent
-        counts["opened"] += figures.member_opened
-        counts["clicked"] += figures.member_clicked
-        counts["unsubscribed"] += figures.unsubscribed
-    return [
-        JourneyCard(
-            pk=ids[row.key],
-            row=row,
-            **{n: totals[row.key][n] for n in ("sent", "opened", "clicked", "unsubscribed")},
+        by_journey[figures.journey].append(figures)
+    cards = []
+    for row in journeys_overview(library):
+        rows = by_journey.get(row.key)
+        total = combined(rows) if rows else None
+        cards.append(
+            JourneyCard(
+                pk=ids[row.key],
+                row=row,
+                sent=total.sent if total else 0,
+                opened=total.member_opened if total else 0,
+                clicked=total.member_clicked if total else 0,
+                unsubscribed=total.unsubscribed if total else 0,
+            )
         )
-        for row in journeys_overview(library)
-    ]
+    return cards
 
 
 def warnings(library: Library) -> list[str]:
