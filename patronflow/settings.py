@@ -133,8 +133,8 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-# Behind a reverse proxy, the tracking endpoints take the client address from the last
-# X-Forwarded-For entry (only to recognise mail providers' image proxies; never stored).
+# Behind a reverse proxy, the client address is the last X-Forwarded-For entry (clients.py):
+# to recognise mail providers' image proxies (never stored) and to lock out staff logins.
 TRACKING_BEHIND_PROXY = os.environ.get("PATRONFLOW_BEHIND_PROXY", "") == "1"
 
 # Staff web application (docs/staff.md). Cookies are Secure wherever patronflow is served
@@ -169,6 +169,8 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = 5  # wrong passwords in a row, per user name and address
 AXES_COOLOFF_TIME = 1  # hour
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind a reverse proxy, the address the proxy saw (clients.py), not the proxy's own.
+AXES_CLIENT_IP_CALLABLE = "patronflow.clients.request_client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "staff/locked_out.html"
 CONTENT_SECURITY_POLICY = (

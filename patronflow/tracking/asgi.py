@@ -24,6 +24,7 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.encoding import iri_to_uri  # noqa: E402
 
+from patronflow.clients import client_address  # noqa: E402
 from patronflow.processes import freeze_long_lived_objects  # noqa: E402
 from patronflow.tracking import hits, queries, services  # noqa: E402
 from patronflow.tracking.recorder import EventNotStored, EverySecond, GroupCommit  # noqa: E402
@@ -102,8 +103,8 @@ class TrackingApplication:
             await self._facts(data.message_id),
             method=scope["method"],
             user_agent=headers.get("user-agent", ""),
-            address=hits.client_address(
-                headers, (scope.get("client") or ("",))[0], forwarded=self.behind_proxy
+            address=client_address(
+                headers, (scope.get("client") or ("",))[0], behind_proxy=self.behind_proxy
             ),
             now=timezone.now(),
         )

@@ -143,13 +143,3 @@ class Hits:
         destination, row = found
         self._record(row)
         return destination
-
-
-def client_address(headers: dict, peer: str, *, forwarded: bool) -> str:
-    """The address a request came from; behind a reverse proxy, the one it saw (used only to
-    recognise mail proxies, never stored)."""
-    if forwarded:
-        header = headers.get("x-forwarded-for", "")
-        if header:
-            return header.rsplit(",", 1)[-1].strip()
-    return peer

@@ -19,8 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from patronflow.clients import client_address
 from patronflow.tracking import queries, services
-from patronflow.tracking.hits import PIXEL, Hits, client_address
+from patronflow.tracking.hits import PIXEL, Hits
 from patronflow.tracking.models import Feedback
 
 # Straight to the database (a failed write is a 500, never an acknowledgement). The server
@@ -98,7 +99,7 @@ def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
         address=client_address(
             request.headers,
             request.META.get("REMOTE_ADDR", ""),
-            forwarded=settings.TRACKING_BEHIND_PROXY,
+            behind_proxy=settings.TRACKING_BEHIND_PROXY,
         ),
     )
     if not ours:
