@@ -1,5 +1,6 @@
 """Telling machines from members: mail providers' image proxies, security gateways that open
-every mail on arrival, and link scanners that follow every link before the member sees it.
+every mail on arrival, and link scanners that follow every link before the member sees it (and
+some that press the buttons on the pages behind them).
 
 Only the verdict is stored on the Event (`Event.Machine`), never the address or user agent it
 came from. The lists below are data: extend them as providers change, with a source.
@@ -110,6 +111,16 @@ def classify_click(*, method: str, user_agent: str) -> str:
     """The Event.Machine reason a single click shows by itself; link sweeps need the others."""
     if method == "HEAD":
         return Event.Machine.HEAD
+    if _is_scanner_agent(user_agent):
+        return Event.Machine.SCANNER
+    return ""
+
+
+def classify_vote(*, user_agent: str) -> str:
+    """The Event.Machine reason for a press of the vote button, or "" for a member's: a
+    gateway that submits the forms it finds names itself (or nothing) in its user agent."""
+    if _is_proxy_agent(user_agent):
+        return Event.Machine.MAIL_PROXY
     if _is_scanner_agent(user_agent):
         return Event.Machine.SCANNER
     return ""

@@ -1,5 +1,6 @@
 """What members did with a mail. Events hold no address, name or IP: only message and kind,
-and — for opens and clicks — whether a machine rather than a member seems to have done it."""
+and — for opens, clicks and votes — whether a machine rather than a member seems to have done
+it."""
 
 from django.db import models
 from django.utils import timezone
@@ -15,7 +16,8 @@ class Event(models.Model):
         FEEDBACK = "feedback", "Gave feedback"
 
     class Machine(models.TextChoices):
-        """Why an open or click looks like a machine's (tracking/machines.py holds the data)."""
+        """Why an open, click or vote looks like a machine's (tracking/machines.py holds the
+        data)."""
 
         MAIL_PROXY = "mail_proxy", "Mail provider's image proxy"
         ON_DELIVERY = "on_delivery", "Within seconds of delivery"
@@ -47,7 +49,8 @@ SHOWS_OPENED = (Event.Kind.OPEN, Event.Kind.CLICK)
 
 
 class Feedback(models.Model):
-    """One vote per message; voting again replaces the earlier vote."""
+    """A member's vote, one per message; voting again replaces the earlier vote. A machine's
+    press of the vote button is only an Event (tracking/services.py: record_vote)."""
 
     class Vote(models.IntegerChoices):
         UP = 1, "👍"

@@ -181,20 +181,20 @@ def unsubscribe_member(message: Message, at: dt.datetime | None = None) -> bool:
     return first_time
 
 
-def record_feedback(message: Message, vote: Feedback.Vote) -> Feedback:
-    """One vote per message: voting again replaces the earlier vote and keeps any comment."""
-    with transaction.atomic():
-        feedback, _ = Feedback.objects.update_or_create(message=message, defaults={"vote": vote})
-        Event.objects.create(message=message, kind=Event.Kind.FEEDBACK)
-    return feedback
+def record_vote(
+    message: Message, vote: Feedback.Vote, comment: str = "", *, machine: str = ""
+) -> Feedback | None:
+    """Record a press of the vote button, each as an Event(feedback).
 
-
-def add_feedback_comment(message: Message, vote: Feedback.Vote, comment: str) -> Feedback:
-    """Save the comment that goes with a vote; the vote is (re)stated so it never goes missing."""
+    A member's vote replaces an earlier one, and a comment given with it the earlier comment
+    (a vote without one keeps it). A machine's (its Event.Machine reason, tracking/machines.py)
+    is only that event: Feedback holds members' votes, the ones every report counts, and a
+    scanner's press never replaces a member's.
+    """
     with transaction.atomic():
-        feedback, created = Feedback.objects.update_or_create(
-            message=message, defaults={"vote": vote, "comment": comment}
-        )
-        if created:
-            Event.objects.create(message=message, kind=Event.Kind.FEEDBACK)
+        Event.objects.create(message=message, kind=Event.Kind.FEEDBACK, machine=machine)
+        if machine:
+            return None
+        changes = {"vote": vote} | ({"comment": comment} if comment else {})
+        feedback, _ = Feedback.objects.update_or_create(message=message, defaults=changes)
     return feedback

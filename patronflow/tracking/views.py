@@ -7,7 +7,7 @@ Anything a token does not vouch for answers 404 and writes nothing.
 """
 
 import re
-from functools import wraps
+from functools import partial, wraps
 
 from django import forms
 from django.conf import settings
@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from patronflow.clients import client_address
-from patronflow.tracking import queries, services
+from patronflow.tracking import machines, queries, services
 from patronflow.tracking.hits import PIXEL, Hits
 from patronflow.tracking.models import Feedback
 
@@ -38,9 +38,15 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-class CommentForm(forms.Form):
+class VoteForm(forms.Form):
+    vote = forms.ChoiceField(
+        label=_("Je mening"),
+        choices=[("up", _("Goed")), ("down", _("Niet goed"))],
+        widget=forms.RadioSelect,
+    )
     comment = forms.CharField(
-        label=_("Wil je er nog iets over kwijt?"),
+        label=_("Wil je er nog iets over kwijt? (Dat hoeft niet.)"),
+        required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
@@ -141,28 +147,30 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @_member_facing
 def feedback(request: HttpRequest, token: str, vote: str) -> HttpResponse:
-    """GET casts the vote; POST to the same link adds the optional comment."""
+    """GET only asks, with the link's vote ticked (link scanners follow every link in a mail,
+    👍 and 👎 alike); the member's button press, a POST, votes."""
     message = queries.message_for_token("feedback", token)
     if message is None or vote not in VOTES:
         return _invalid_link(request)
-    comment_saved = False
-    if request.method == "POST":
-        form = CommentForm(request.POST)
-        if form.is_valid():
-            services.add_feedback_comment(message, VOTES[vote], form.cleaned_data["comment"])
-            comment_saved = True
-    else:
-        services.record_feedback(message, VOTES[vote])
-        form = CommentForm()
-    other_vote = "down" if vote == "up" else "up"
-    return _page(
-        request,
-        "tracking/feedback.html",
-        message.library,
-        language=message.step.version.language,
-        vote=vote,
-        form=form,
-        comment_saved=comment_saved,
+    page = partial(_page, request, library=message.library, language=message.step.version.language)
+    if request.method != "POST":
+        return page("tracking/feedback.html", form=VoteForm(initial={"vote": vote}))
+    # The ticked choice wins; a bare POST to the link (no form fields) votes as the link says.
+    form = VoteForm({"vote": vote} | request.POST.dict())
+    if not form.is_valid():
+        return page("tracking/feedback.html", form=form)
+    chosen, comment = form.cleaned_data["vote"], form.cleaned_data["comment"]
+    services.record_vote(
+        message,
+        VOTES[chosen],
+        comment,
+        machine=machines.classify_vote(user_agent=request.headers.get("User-Agent", "")),
+    )
+    other_vote = "down" if chosen == "up" else "up"
+    return page(
+        "tracking/feedback_thanks.html",
+        vote=chosen,
+        comment_saved=bool(comment),
         other_vote=other_vote,
         other_vote_url=reverse("tracking:feedback", args=[token, other_vote]),
     )

@@ -95,9 +95,9 @@ def test_a_colour_that_is_not_a_colour_never_reaches_the_page(client):
 
 
 @pytest.mark.django_db
-def test_the_feedback_page_links_out_to_the_librarys_survey(client):
+def test_the_thank_you_for_a_vote_links_out_to_the_librarys_survey(client):
     message = MessageFactory(enrolment__journey__library__survey_url="https://gent.be/enquete")
 
-    page = client.get(feedback_link(message.id, "down")).content.decode()
+    page = client.post(feedback_link(message.id, "down"), {"vote": "down"}).content.decode()
 
     assert '<a href="https://gent.be/enquete"' in page
