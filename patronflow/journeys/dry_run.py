@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
-from patronflow.journeys.models import DEFAULT_VARIANT, Enrolment, Journey
-from patronflow.journeys.services import HELD_UNTIL, advance_journey
+from patronflow.journeys.models import DEFAULT_VARIANT, HELD_UNTIL, Enrolment, Journey
+from patronflow.journeys.services import advance_journey
 from patronflow.mail.models import Message
 from patronflow.mail.services import claim_batch
 from patronflow.privacy.rules import why_not_mailable

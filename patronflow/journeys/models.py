@@ -6,12 +6,17 @@ version they entered, unless the marketer migrates them. Broadcasts are one-step
 whose members all enter at a set time.
 """
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from patronflow.members.models import Library, Member
 from patronflow.profiles.models import Segment
+
+# A paused journey's queued mails wait until this moment, i.e. until it is resumed.
+HELD_UNTIL = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 
 class Journey(models.Model):
@@ -30,6 +35,9 @@ class Journey(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.JOURNEY)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Why patronflow paused it on its own (e.g. most of a step's mails failed on their
+    # template); empty when staff paused it, and cleared when it is resumed.
+    pause_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

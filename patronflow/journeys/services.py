@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from patronflow.journeys import queries
 from patronflow.journeys.audiences import enters_on_registration
-from patronflow.journeys.models import Enrolment, Journey, Step, Variant, Version
+from patronflow.journeys.models import HELD_UNTIL, Enrolment, Journey, Step, Variant, Version
 from patronflow.mail.models import Message
 from patronflow.mail.services import SendSummary, send_due_messages
 from patronflow.members.models import Member
@@ -53,11 +53,6 @@ def is_held_out(library_code: str, journey_key: str, member_id: str, percent: in
         return False
     digest = hashlib.sha256(f"{library_code}:{journey_key}:{member_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % 10_000 < percent * 100
-
-
-# Queued mails of a paused journey wait until this moment, i.e. until it is resumed: the
-# outbox only claims messages whose next attempt has come.
-HELD_UNTIL = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 
 # Exits that leave the member mailable: their queued mails of the journey are withdrawn. The
@@ -356,7 +351,8 @@ def change_status(journey: Journey, status: str, today: dt.date) -> Journey:
     elif journey.status == Journey.Status.PAUSED:
         queued.filter(next_attempt_at=HELD_UNTIL).update(next_attempt_at=None)
     journey.status = status
-    journey.save(update_fields=["status"])
+    journey.pause_reason = ""  # a person decided now: any reason patronflow gave is past
+    journey.save(update_fields=["status", "pause_reason"])
     return journey
 
 

@@ -15,8 +15,8 @@ class Message(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed permanently"
         SUPPRESSED = "suppressed", "Not sent (member not mailable)"
-        # Claimed by a sender whose lease ran out before it recorded the SMTP outcome: the
-        # mail may or may not have left, so it is never resent automatically.
+        # Handed to the SMTP server by a sender that stopped before it recorded the outcome:
+        # the mail may or may not have left, so it is never resent automatically.
         UNCERTAIN = "uncertain", "Outcome unknown (sender stopped)"
 
     # No index of their own: (library, sent_at) and the unique (enrolment, step) lead with
@@ -45,6 +45,9 @@ class Message(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     # Wall-clock moment after which a sender that has not recorded an outcome is presumed dead.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Set, durably, just before the sender hands the mail to the SMTP server, a small group at
+    # a time: a dead sender's mails without it were never handed over and go back to the queue.
+    handed_over_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)

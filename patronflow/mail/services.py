@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from patronflow.journeys.models import Step, Variant
+from patronflow.journeys.models import HELD_UNTIL, Journey, Step, Variant
 from patronflow.mail import mime, verp
 from patronflow.mail.dkim import Signer, signer_for
 from patronflow.mail.models import Message, Suppression
@@ -49,6 +49,11 @@ log = logging.getLogger(__name__)
 
 
 RETRY_BASE_DELAY = dt.timedelta(minutes=5)
+# Mails handed to the SMTP server between two saves of the outbox: the most that a sender
+# killed at any moment can leave uncertain (docs/sending.md).
+HANDOVER_GROUP = 50
+# Template failures in one batch that pause a step's journey, when they are most of its mails.
+PAUSE_AFTER_FAILURES = 3
 # Due messages looked at per step of a claim: members at their cap are passed over.
 CLAIM_SCAN = 500
 MICROSECOND = dt.timedelta(microseconds=1)
@@ -164,6 +169,7 @@ def _claim_for_library(library_id: int, now: dt.datetime, size: int, claim: str)
                 status=Message.Status.SENDING,
                 claimed_by=claim,
                 claimed_at=now,
+                handed_over_at=None,
                 lease_expires_at=timezone.now() + dt.timedelta(seconds=settings.SEND_LEASE_SECONDS),
             )
             Message.objects.bulk_update(
@@ -231,20 +237,33 @@ class TipChooser:
 
 
 def reclaim_expired_leases() -> int:
-    """Messages whose sender's lease ran out before it recorded an outcome become uncertain.
+    """Settle the messages of senders whose lease ran out before they recorded an outcome;
+    returns how many became uncertain.
 
-    The sender may have died before SMTP, during it, or after the server said 250: we cannot
-    tell, and a second copy is worse than none, so they are not resent automatically. Leases
-    are on the wall clock (`tick --now` moves the journeys' clock, not the workers').
+    A mail that was never handed to the SMTP server goes back to the queue, without counting
+    an attempt. One that was (handed_over_at) may or may not have left: a second copy is
+    worse than none, so it becomes uncertain and is not resent automatically. Leases are on
+    the wall clock (`tick --now` moves the journeys' clock, not the workers').
     """
-    expired = Q(lease_expires_at__lt=timezone.now()) | Q(lease_expires_at__isnull=True)
-    count = Message.objects.filter(expired, status=Message.Status.SENDING).update(
+    expired = Message.objects.filter(
+        Q(lease_expires_at__lt=timezone.now()) | Q(lease_expires_at__isnull=True),
+        status=Message.Status.SENDING,
+    )
+    given_back = expired.filter(handed_over_at__isnull=True).update(
+        status=Message.Status.QUEUED,
+        claimed_by="",
+        next_attempt_at=None,
+        last_error="its sender stopped before handing it to the SMTP server: queued again",
+    )
+    uncertain = expired.filter(handed_over_at__isnull=False).update(
         status=Message.Status.UNCERTAIN,
         last_error="sender stopped before recording the SMTP outcome; not resent",
     )
-    if count:
-        log.warning("%d messages are uncertain: their sender stopped mid-batch", count)
-    return count
+    if given_back:
+        log.warning("%d messages are queued again: their sender stopped before SMTP", given_back)
+    if uncertain:
+        log.warning("%d messages are uncertain: their sender stopped mid-SMTP", uncertain)
+    return uncertain
 
 
 def compose(message: Message, rendered: RenderedMail, signer: Signer | None = None) -> bytes:
@@ -306,6 +325,7 @@ def _retry_later(message: Message, now: dt.datetime, error: Exception) -> bool:
     """Back to the queue with exponential backoff and jitter (so that mails deferred together
     do not all come back in the same second), or failed once attempts run out."""
     message.last_error = str(error)[:1000]
+    message.handed_over_at = None
     if message.attempts >= settings.SEND_MAX_ATTEMPTS:
         message.status = Message.Status.FAILED
         return False
@@ -317,7 +337,7 @@ def _retry_later(message: Message, now: dt.datetime, error: Exception) -> bool:
 
 _SAVED_FIELDS = [
     "status", "to_email", "subject", "links", "header_message_id", "attempts",
-    "next_attempt_at", "claimed_by", "last_error", "sent_at",
+    "next_attempt_at", "claimed_by", "last_error", "sent_at", "handed_over_at",
 ]  # fmt: skip
 
 
@@ -369,6 +389,7 @@ def _release(messages: list[Message], claim: str, now: dt.datetime, error: str) 
     ).update(
         status=Message.Status.QUEUED,
         claimed_by="",
+        handed_over_at=None,
         next_attempt_at=now + RETRY_BASE_DELAY,
         last_error=error[:1000],
     )
@@ -392,12 +413,36 @@ class SmtpOutage(Exception):
         self.summary = summary
 
 
+def _hand_over(messages: list[Message], claim: str) -> set[int]:
+    """Mark messages as handed to the SMTP server, for those this sender still holds; returns
+    their ids. A message whose lease ran out meanwhile was given back (or made uncertain) and
+    must not be sent by this sender any more."""
+    ids = [message.pk for message in messages]
+    held = Message.objects.filter(pk__in=ids, claimed_by=claim, status=Message.Status.SENDING)
+    moment = timezone.now()
+    if held.update(handed_over_at=moment) == len(ids):
+        marked = set(ids)
+    else:
+        marked = set(held.values_list("pk", flat=True))
+    for message in messages:
+        if message.pk in marked:
+            message.handed_over_at = moment
+    return marked
+
+
 class _BatchDelivery:
     """One claimed batch on its way: what its mails share (tips, skeletons, suppressions,
-    signing keys) and the outcomes so far."""
+    signing keys) and the outcomes so far.
 
-    def __init__(self, messages: list[Message], now: dt.datetime) -> None:
+    Mails go to the SMTP server in groups of at most HANDOVER_GROUP: before a group is handed
+    over, one transaction saves the outcomes known so far and marks the group as handed over.
+    A sender killed at any moment thus leaves at most one group in doubt; its other mails are
+    either recorded or were never handed over (and go back to the queue).
+    """
+
+    def __init__(self, messages: list[Message], now: dt.datetime, claim: str) -> None:
         self.now = now
+        self.claim = claim
         self.today = timezone.localdate(now)
         self.tips = TipChooser(messages, self.today)
         self.skeletons = SkeletonRenderer()
@@ -405,49 +450,109 @@ class _BatchDelivery:
         self.signers: dict[int, Signer | None] = {}
         self.summary = SendSummary()
         self.settled: list[Message] = []
+        self.unrecorded: list[Message] = []
         self.handed_over: list[Message] = []
+        self.answered = 0
+        # Per step: mails prepared, and mails that failed on their template.
+        self.prepared: dict[int, int] = defaultdict(int)
+        self.template_failures: dict[int, list[str]] = defaultdict(list)
 
     def outgoing(
         self, messages: list[Message], deadline: float
     ) -> Iterator[tuple[Message, Envelope]]:
-        """Each message that may go, rendered and signed, until the deadline; the others are
-        settled on the way (suppressed, or failed on their template)."""
-        for message in messages:
-            if time.monotonic() > deadline:
+        """Each message that may go, rendered and signed, until the deadline, a group at a
+        time; the others are settled on the way (suppressed, or failed on their template)."""
+        pending = iter(messages)
+        while True:
+            # The mail whose answer is still unread (pipelining) is in doubt too: it counts.
+            room = max(1, HANDOVER_GROUP - (len(self.handed_over) - self.answered))
+            group, more = self._prepare(pending, room, deadline)
+            handed: set[int] = set()
+            if group or self.unrecorded:
+                with transaction.atomic():
+                    self.record()
+                    handed = _hand_over([message for message, _ in group], self.claim)
+            for message, envelope in group:
+                if message.pk in handed:
+                    self.handed_over.append(message)
+                    yield message, envelope
+            if not more:
                 return
-            member = message.enrolment.member
-            on_list = (message.library_id, member.email.lower()) in self.suppressed
-            reason = why_not_mailable(member, self.today, suppressed=on_list)
-            if reason:
-                self._settle(message, Message.Status.SUPPRESSED, reason)
-                self.summary.suppressed += 1
-                continue
-            try:
-                rendered = _render(message, self.tips.for_message(message), self.skeletons)
-            except TemplateProblem as error:
-                self._settle(message, Message.Status.FAILED, f"template: {error}")
-                self.summary.failed += 1
-                continue
-            library = message.library
-            domain = library.sender_email.rpartition("@")[2]
+
+    def _prepare(
+        self, pending: Iterator[Message], room: int, deadline: float
+    ) -> tuple[list[tuple[Message, Envelope]], bool]:
+        """Up to `room` mails ready to go, and whether any message may follow them."""
+        group: list[tuple[Message, Envelope]] = []
+        while len(group) < room:
+            if time.monotonic() > deadline:
+                return group, False
+            message = next(pending, None)
+            if message is None:
+                return group, False
+            envelope = self._envelope(message)
+            if envelope is not None:
+                group.append((message, envelope))
+        return group, True
+
+    def _envelope(self, message: Message) -> Envelope | None:
+        """The message ready for SMTP, or None when it was settled here instead: its member
+        is not mailable, or it could not be rendered or signed. One mail's failure never
+        stops the others (they may be other libraries')."""
+        member = message.enrolment.member
+        on_list = (message.library_id, member.email.lower()) in self.suppressed
+        reason = why_not_mailable(member, self.today, suppressed=on_list)
+        if reason:
+            self._settle(message, Message.Status.SUPPRESSED, reason)
+            self.summary.suppressed += 1
+            return None
+        self.prepared[message.step_id] += 1
+        try:
+            rendered = _render(message, self.tips.for_message(message), self.skeletons)
+        except TemplateProblem as error:
+            self.template_failures[message.step_id].append(str(error))
+            self._settle(message, Message.Status.FAILED, f"template: {error}")
+            self.summary.failed += 1
+            return None
+        except Exception as error:
+            log.exception("message %s could not be rendered", message.pk)
+            self._not_now(message, f"rendering failed: {type(error).__name__}: {error}")
+            return None
+        library = message.library
+        domain = library.sender_email.rpartition("@")[2]
+        try:
             if library.pk not in self.signers:
                 self.signers[library.pk] = signer_for(domain, library.dkim_selector)
             raw = compose(message, rendered, self.signers[library.pk])
-            message.to_email = member.email
-            message.subject = rendered.subject
-            message.links = rendered.links
-            self.handed_over.append(message)
-            yield message, Envelope(verp.return_path(message.pk, domain), member.email, raw)
+        except Exception as error:  # e.g. a library's DKIM key that cannot be read
+            log.exception("message %s could not be composed and signed", message.pk)
+            self._not_now(message, f"could not be signed: {type(error).__name__}: {error}")
+            return None
+        message.to_email = member.email
+        message.subject = rendered.subject
+        message.links = rendered.links
+        return Envelope(verp.return_path(message.pk, domain), member.email, raw)
+
+    def _not_now(self, message: Message, reason: str) -> None:
+        """A fault of ours or of the library's set-up, not of the mail: try again later,
+        counting an attempt, so that it ends as failed if it never clears."""
+        message.attempts += 1
+        self._keep(message)
+        if _retry_later(message, self.now, RuntimeError(reason)):
+            self.summary.retrying += 1
+        else:
+            self.summary.failed += 1
 
     def delivered(self, message: Message, outcome: Exception | None) -> None:
         """Note the SMTP outcome of a message that was handed to the server."""
+        self.answered += 1
         message.attempts += 1
         if outcome is None:
             message.sent_at = self.now
             self._settle(message, Message.Status.SENT, "")
             self.summary.sent += 1
         elif isinstance(outcome, TemporaryFailure):
-            self.settled.append(message)
+            self._keep(message)
             if _retry_later(message, self.now, outcome):
                 self.summary.retrying += 1
             else:
@@ -469,14 +574,24 @@ class _BatchDelivery:
                 self._settle(message, Message.Status.UNCERTAIN, reason)
                 self.summary.uncertain += 1
 
+    def record(self) -> None:
+        """Save the outcomes settled since the last record."""
+        _record(self.unrecorded, self.claim)
+        self.unrecorded = []
+
     def _settle(self, message: Message, status: str, error: str) -> None:
         message.status = status
         message.last_error = error[:1000]
+        self._keep(message)
+
+    def _keep(self, message: Message) -> None:
+        message.claimed_by = ""
         self.settled.append(message)
+        self.unrecorded.append(message)
 
 
 def deliver_batch(messages: list[Message], now: dt.datetime, session: SmtpSession) -> SendSummary:
-    """Check, render, sign and send a claimed batch; outcomes are saved together at the end.
+    """Check, render, sign and send a claimed batch, saving outcomes a group at a time.
 
     Raises SmtpOutage (after saving what was done and releasing the rest) when no
     connection can be made.
@@ -484,7 +599,7 @@ def deliver_batch(messages: list[Message], now: dt.datetime, session: SmtpSessio
     if not messages:
         return SendSummary()
     claim = messages[0].claimed_by
-    batch = _BatchDelivery(messages, now)
+    batch = _BatchDelivery(messages, now, claim)
     # Stop well before the lease runs out, so that a slow server never makes a live sender's
     # messages look abandoned.
     deadline = time.monotonic() + settings.SEND_LEASE_SECONDS * 0.8
@@ -495,23 +610,49 @@ def deliver_batch(messages: list[Message], now: dt.datetime, session: SmtpSessio
             batch.delivered(message, outcome)
     except ServerUnavailable as error:
         outage = error
-    except Exception as error:  # e.g. a library's DKIM key that cannot be read
+    except Exception as error:  # a fault of ours: what was handed over is in doubt
         failure = error
         batch.in_doubt(f"the sender failed before the SMTP answer was read: {error}")
-    for message in batch.settled:
-        message.claimed_by = ""
-    _record(batch.settled, claim)
+    batch.record()
     settled = {id(message) for message in batch.settled}
     unsent = [message for message in messages if id(message) not in settled]
     if unsent:
         reason = str(outage or failure or "lease nearly over: back in the queue")
         _release(unsent, claim, now, reason)
         batch.summary.retrying += len(unsent)
+    _pause_journeys_failing_on_templates(batch.prepared, batch.template_failures)
     if outage:
         raise SmtpOutage(batch.summary, outage) from outage
     if failure:
         raise failure
     return batch.summary
+
+
+def _pause_journeys_failing_on_templates(
+    prepared: dict[int, int], failures: dict[int, list[str]]
+) -> None:
+    """A step whose mails mostly fail on their template (at least PAUSE_AFTER_FAILURES of
+    them, more than half of the step's mails in the batch) pauses its journey: the members
+    still to come keep their mail until staff mend the template and resume it."""
+    for step_id, reasons in failures.items():
+        if len(reasons) < PAUSE_AFTER_FAILURES or len(reasons) * 2 <= prepared[step_id]:
+            continue
+        step = Step.objects.select_related("version__journey").get(pk=step_id)
+        journey = step.version.journey
+        reason = (
+            f"{len(reasons)} of {prepared[step_id]} mails of step {step.position} "
+            f"({step.name}) failed on their template: {reasons[-1]}"
+        )[:2000]
+        with transaction.atomic():
+            paused = Journey.objects.filter(pk=journey.pk, status=Journey.Status.ACTIVE).update(
+                status=Journey.Status.PAUSED, pause_reason=reason
+            )
+            if paused:
+                Message.objects.filter(
+                    enrolment__journey=journey, status=Message.Status.QUEUED
+                ).update(next_attempt_at=HELD_UNTIL)
+        if paused:
+            log.warning("journey %s paused: %s", journey, reason)
 
 
 @cache

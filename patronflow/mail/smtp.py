@@ -133,6 +133,9 @@ class SmtpSession:
         self.connections = 0
         self._client: smtplib.SMTP | None = None
         self._pipelining = False
+        # The server refused a mail's text: some servers keep that transaction open and then
+        # refuse the next MAIL ("503 nested MAIL"), so an RSET goes first.
+        self._needs_reset = False
 
     def __enter__(self) -> "SmtpSession":
         self.connect()
@@ -185,6 +188,7 @@ class SmtpSession:
         client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._client = client
         self._pipelining = client.has_extn("pipelining")
+        self._needs_reset = False
         self.connections += 1
         return client
 
@@ -265,8 +269,9 @@ class SmtpSession:
             lost = OutcomeUnknown(f"connection lost after the message was sent: {error}")
             yield unanswered.pop(), lost
             return
-        # After the text's answer the transaction is over, delivered or not (RFC 5321 4.1.1.4):
-        # the next MAIL may follow at once.
+        # After the text's answer the transaction is over, delivered or not (RFC 5321 4.1.1.4),
+        # so the next MAIL may follow at once; after a refusal, not every server agrees.
+        self._needs_reset = code != 250
         yield unanswered.pop(), None if code == 250 else _classify(code, text)
 
     def _open_transaction(
@@ -279,6 +284,8 @@ class SmtpSession:
 
         A kept connection may have been closed by the server while idle: this mail has not
         been handed over before DATA is accepted, so one fresh connection is tried at once.
+        Likewise when the previous mail's text was refused and the server took this mail's
+        commands for part of that transaction: after an RSET this mail is tried once more.
         """
         answers: list[tuple[Item, Exception | None]] = []
         for attempt in (1, 2):
@@ -287,6 +294,9 @@ class SmtpSession:
             except ServerUnavailable as error:
                 return error, answers
             try:
+                if self._needs_reset and not unanswered:
+                    self._needs_reset = False
+                    client.rset()
                 if self._pipelining:
                     client.send(commands + b"DATA\r\n")
                     answers += self._answers(unanswered)
@@ -315,6 +325,10 @@ class SmtpSession:
                     self._reset(client)
                 except (smtplib.SMTPException, OSError):
                     self._drop()
+                if self._needs_reset and self._client is not None:
+                    self._needs_reset = False  # the RSET just sent ended that transaction
+                    again, _ = self._open_transaction(commands, [])
+                    return again, answers
                 return _classify(code, text), answers
         return None, answers
 

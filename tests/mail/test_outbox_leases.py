@@ -21,11 +21,13 @@ def new_members(library, count: int):
     return [MemberFactory(library=library, registered_on=TODAY) for _ in range(count)]
 
 
-def a_sender_claims_and_dies(count: int) -> list[Message]:
-    """What a worker leaves behind when it is killed between its claim and its record."""
+def a_sender_claims_and_dies(count: int, *, handed_over: bool) -> list[Message]:
+    """What a worker leaves behind when it is killed after its claim, before or after it
+    handed the mails to the SMTP server, and before it recorded an outcome."""
     claimed = claim_batch(at(TODAY), count)
     Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
-        lease_expires_at=timezone.now() - dt.timedelta(seconds=1)
+        lease_expires_at=timezone.now() - dt.timedelta(seconds=1),
+        handed_over_at=timezone.now() if handed_over else None,
     )
     return claimed
 
@@ -53,9 +55,11 @@ def test_a_claim_takes_a_lease_on_the_wall_clock(library, smtp_server, settings)
         assert message.lease_expires_at <= timezone.now() + dt.timedelta(seconds=300)
 
 
-def test_a_dead_senders_messages_become_uncertain_and_are_not_resent(library, smtp_server):
+def test_a_dead_senders_handed_over_messages_become_uncertain_and_are_not_resent(
+    library, smtp_server
+):
     members = queue_welcome_mails(library, 5)
-    abandoned = a_sender_claims_and_dies(2)
+    abandoned = a_sender_claims_and_dies(2, handed_over=True)
 
     summary = tick(at(TODAY, hour=11))
     tick(at(TODAY, hour=12))
@@ -68,6 +72,22 @@ def test_a_dead_senders_messages_become_uncertain_and_are_not_resent(library, sm
         Message.objects.filter(pk__in=[m.pk for m in abandoned]).values_list("status", flat=True)
     ) == {Message.Status.UNCERTAIN}
     assert uncertain_count(library) == 2
+
+
+def test_a_dead_senders_messages_it_never_handed_over_are_sent_by_the_next_tick(
+    library, smtp_server
+):
+    members = queue_welcome_mails(library, 5)
+    abandoned = a_sender_claims_and_dies(2, handed_over=False)
+
+    summary = tick(at(TODAY, hour=11))
+
+    delivered = [mail["To"].addresses[0].addr_spec for mail in smtp_server.messages]
+    assert sorted(delivered) == sorted(m.email for m in members)
+    assert summary.sending.sent == 5
+    abandoned_now = Message.objects.filter(pk__in=[m.pk for m in abandoned])
+    assert {(m.status, m.attempts) for m in abandoned_now} == {(Message.Status.SENT, 1)}
+    assert uncertain_count(library) == 0
 
 
 def test_a_live_senders_lease_is_left_alone(library, smtp_server):

@@ -90,16 +90,14 @@ def test_an_smtp_url_that_is_not_understood_is_a_clear_error(scheme):
         SmtpServer.from_url(f"{scheme}://mail.example.org")
 
 
-def test_a_sender_failing_mid_batch_leaves_the_mail_in_flight_uncertain(
+def test_a_mail_that_cannot_be_signed_waits_alone_while_the_rest_of_the_batch_goes(
     library, smtp_server, monkeypatch
 ):
-    """With PIPELINING a mail's answer is read with the next mail's envelope. When the sender
-    fails in between (here the next mail cannot be composed), the mail already handed over
-    is uncertain, the rest goes back to the queue, and the next batch's answers are its own
-    on a fresh connection: no refusal is pinned on a mail that did not earn it."""
+    """A fault in preparing one mail (here its library's key cannot be read) keeps that mail
+    back for a later attempt; every other mail of the batch is delivered."""
     from patronflow.mail import services
 
-    handed_over, broken, refused, fine = new_members(library, 4)
+    first, broken, last = new_members(library, 3)
     compose = services.compose
 
     def compose_or_fail(message, rendered, signer=None):
@@ -108,9 +106,43 @@ def test_a_sender_failing_mid_batch_leaves_the_mail_in_flight_uncertain(
         return compose(message, rendered, signer)
 
     monkeypatch.setattr(services, "compose", compose_or_fail)
-    with pytest.raises(RuntimeError, match="DKIM key"):
-        tick(at(TODAY))
+    summary = tick(at(TODAY))
+    waiting = Message.objects.get(enrolment__member=broken)
     monkeypatch.setattr(services, "compose", compose)
+    tick(at(TODAY, hour=15))
+
+    assert (summary.sending.sent, summary.sending.retrying) == (2, 1)
+    assert waiting.status == Message.Status.QUEUED
+    assert waiting.attempts == 1
+    assert "DKIM key cannot be read" in waiting.last_error
+    delivered = [mail["To"].addresses[0].addr_spec for mail in smtp_server.messages]
+    assert sorted(delivered) == sorted([first.email, broken.email, last.email])
+
+
+def test_a_sender_failing_mid_batch_leaves_the_mail_in_flight_uncertain(
+    library, smtp_server, monkeypatch
+):
+    """With PIPELINING a mail's answer is read with the next mail's envelope. When the sender
+    fails in between (here its database write before the next group), the mail already
+    handed over is uncertain, the rest goes back to the queue, and the next batch's answers
+    are its own on a fresh connection: no refusal is pinned on a mail that did not earn it."""
+    from patronflow.mail import services
+
+    handed_over, next_one, refused, fine = new_members(library, 4)
+    monkeypatch.setattr(services, "HANDOVER_GROUP", 1)
+    hand_over = services._hand_over
+    calls = []
+
+    def hand_over_or_fail(messages, claim):
+        calls.append(messages)
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return hand_over(messages, claim)
+
+    monkeypatch.setattr(services, "_hand_over", hand_over_or_fail)
+    with pytest.raises(RuntimeError, match="database went away"):
+        tick(at(TODAY))
+    monkeypatch.setattr(services, "_hand_over", hand_over)
     smtp_server.reject(refused.email, "550 5.1.1 No such user")
     tick(at(TODAY, hour=15))
 
@@ -120,12 +152,12 @@ def test_a_sender_failing_mid_batch_leaves_the_mail_in_flight_uncertain(
     }
     assert outcome == {
         handed_over.pk: Message.Status.UNCERTAIN,
-        broken.pk: Message.Status.SENT,
+        next_one.pk: Message.Status.SENT,
         refused.pk: Message.Status.FAILED,
         fine.pk: Message.Status.SENT,
     }
     delivered = [mail["To"].addresses[0].addr_spec for mail in smtp_server.messages]
-    assert sorted(delivered) == sorted([handed_over.email, broken.email, fine.email])
+    assert sorted(delivered) == sorted([handed_over.email, next_one.email, fine.email])
     assert (
         "before the SMTP answer was read"
         in Message.objects.get(enrolment__member=handed_over).last_error
