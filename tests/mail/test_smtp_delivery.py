@@ -201,3 +201,36 @@ def test_lines_that_start_with_a_dot_arrive_byte_for_byte():
             session.send(raw, "bounces+1@lib.example", "ok@example.org")
 
         assert server.handler.raw == [raw + b"\r\n"]
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
+def test_a_refused_text_does_not_poison_the_next_mail(pipelining):
+    """aiosmtpd in strict ASCII mode refuses an 8-bit text with a 500 and keeps that mail's
+    transaction open, so the next MAIL would be refused as nested: an RSET ends it, and the
+    next mail is delivered on the same connection."""
+    from patronflow.mail.smtp import Envelope, PermanentFailure, SmtpSession
+
+    handler = RecordingHandler()
+    handler.offers_pipelining = pipelining
+    eight_bit = "From: a@lib.example\r\nSubject: hi\r\n\r\nZoë\r\n".encode()
+    ascii_only = b"From: a@lib.example\r\nSubject: hi\r\n\r\nZoe\r\n"
+    mails = [
+        ("eight-bit", Envelope("b@lib.example", "one@example.org", eight_bit)),
+        ("next", Envelope("b@lib.example", "two@example.org", ascii_only)),
+        ("eight-bit again", Envelope("b@lib.example", "three@example.org", eight_bit)),
+        ("last", Envelope("b@lib.example", "four@example.org", ascii_only)),
+    ]
+    with (
+        running(handler, decode_data=True, enable_SMTPUTF8=False) as server,
+        SmtpSession(SmtpServer.from_url(server.url)) as session,
+    ):
+        outcomes = dict(session.send_all(mails))
+
+    assert isinstance(outcomes["eight-bit"], PermanentFailure)
+    assert isinstance(outcomes["eight-bit again"], PermanentFailure)
+    assert outcomes["next"] is outcomes["last"] is None
+    assert [recipients for _, recipients in handler.envelopes] == [
+        ["two@example.org"],
+        ["four@example.org"],
+    ]
+    assert handler.connections == 1
