@@ -76,6 +76,10 @@ def wait_until(condition, seconds: float = 60) -> None:
         time.sleep(0.02)
 
 
+def claimed_any() -> bool:
+    return Message.objects.filter(status=Message.Status.SENDING).exists()
+
+
 def settle_dead_senders() -> int:
     """What the next tick does first, once the dead sender's lease ran out."""
     time.sleep(LEASE_SECONDS + 0.2)
@@ -113,12 +117,7 @@ def test_senders_killed_at_random_moments_send_nothing_twice_and_lose_nothing(
             sender = start_sender(server, tmp_path, f"run{run}")
             # From its first claim, the sender renders, marks, sends and records: kill it at
             # any moment of that, or a little before.
-            wait_until(
-                lambda: (
-                    sender.poll() is not None
-                    or Message.objects.filter(status=Message.Status.SENDING).exists()
-                )
-            )
+            wait_until(lambda sender=sender: sender.poll() is not None or claimed_any())
             time.sleep(moments.uniform(0, 1.2))
             os.killpg(sender.pid, signal.SIGKILL)
             sender.wait()
