@@ -104,11 +104,13 @@ def _database() -> dict:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the tracking server read while the scheduler writes; IMMEDIATE transactions
         # make concurrent ticks queue for the write lock instead of failing half-way.
+        # synchronous=FULL: a commit is on disk before it returns, so what the outbox records
+        # about sending (and every tracked event) survives a power cut, as on PostgreSQL.
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             "timeout": 60,
             "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
         }
         # A file (not :memory:) so that tests can run `patronflow` in subprocesses against it.
         config["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}

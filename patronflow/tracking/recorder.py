@@ -4,9 +4,8 @@ A request hands its event to the recorder and waits; one writer per server proce
 everything that arrived while the previous batch was being written and stores it with one
 multi-row INSERT in one transaction. Only when that has committed do the waiting requests
 answer — so a pixel's 200 or a click's 302 always means the event is in the database,
-whatever happens to the process afterwards (SIGTERM, SIGKILL; on PostgreSQL a power cut too,
-while SQLite's `synchronous=NORMAL` keeps it through a crash of the server, not of the
-machine: docs/tracking.md). Under load the batches grow by themselves; when idle a request
+whatever happens to the process afterwards (SIGTERM, SIGKILL, a power cut: both databases
+flush each commit to disk, docs/tracking.md). Under load the batches grow by themselves; when idle a request
 waits for its own one-row INSERT only.
 
 The requests are coroutines on the server's event loop (waiting costs next to nothing). The
