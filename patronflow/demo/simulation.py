@@ -195,7 +195,7 @@ class SimulatedMembers:
             if self.random.random() < FEEDBACK_RATE_OF_OPENERS:
                 vote = "up" if self.random.random() < THUMBS_UP_SHARE else "down"
                 [feedback] = [link for link in links if link.endswith(f"/{vote}")]
-                _request(feedback)
+                _request(feedback, data=f"vote={vote}".encode())  # the page's button
                 self.outcome.interactions[f"thumbs {vote}"] += 1
         if "dormant." in mail["List-Id"]:
             chance = self.effect.chance(clicked=clicked, click_rate=CLICK_RATE)
