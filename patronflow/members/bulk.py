@@ -5,7 +5,8 @@
 set-based upsert) stores a chunk of valid rows, resolves a loan's member and item, and tells
 which ids this import has already written, so repeats are counted however far apart they are
 in the file — without holding a file's ids in memory: they go to a temporary table (on
-PostgreSQL only the unchanged ones; the rows it wrote carry its transaction ids).
+PostgreSQL only the unchanged ones; the rows it wrote carry its transaction ids). A
+snapshot's ids go to a temporary table of their own (LISTED) before anything is written.
 """
 
 import datetime as dt
@@ -13,6 +14,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.db import connection, models
+
+from patronflow.members.models import Member
+
+# The temporary table of the ids a snapshot lists, on either database.
+LISTED = "pf_import_listed"
 
 # A chunk row: the line it starts on, its values (the library's id first, then the columns
 # of Target.attnames; a loan's member and item still as the library's ids).
@@ -76,20 +82,56 @@ class Writer(Protocol):
     def write(self, rows: list[StagedRow]) -> Written: ...
 
     def list_ids(self, ids: list[str]) -> None:
-        """Ids of rejected rows of a snapshot: still members, so not to be ended."""
+        """Ids a snapshot lists (its rejected rows' too: still members, so not to be ended)."""
 
-    def end_absent_memberships(self, today: dt.date) -> int: ...
+    def end_absent_memberships(self, today: dt.date) -> int:
+        """Ends the running memberships of the members the snapshot did not list."""
 
     def close(self) -> None: ...
 
 
-def writer_for(target: Target, *, snapshot: bool = False) -> Writer:
-    """The fast path of the database in use; a snapshot's writer remembers every id it
-    writes, for end_absent_memberships."""
+def writer_for(target: Target) -> Writer:
+    """The fast path of the database in use."""
     if connection.vendor == "postgresql":
         from patronflow.members.copy_postgres import PostgresWriter
 
-        return PostgresWriter(target, remember_all=snapshot)
+        return PostgresWriter(target)
     from patronflow.members.bulk_sqlite import SqliteWriter
 
     return SqliteWriter(target)
+
+
+@dataclass(frozen=True)
+class SnapshotFigures:
+    """A snapshot's members against the library's, counted before anything is written."""
+
+    listed: int  # distinct member ids in the file, rejected rows' included
+    shared: int  # of those, the ids of members the library has
+    members: int  # the library's members, whether their membership runs or ended
+    running: int  # the library's running memberships
+    ending: int  # running memberships of members the file leaves out: what it would end
+
+    @property
+    def ended_share(self) -> float:
+        return self.ending / self.running if self.running else 0.0
+
+    @property
+    def shared_share(self) -> float:
+        return self.shared / self.listed if self.listed else 0.0
+
+
+def snapshot_figures(library_id: int, today: dt.date) -> SnapshotFigures:
+    """The ids listed so far (LISTED) against the library's members, running on `today` when
+    their membership has no end or ends after it — what end_absent_memberships would end."""
+    running = "(m.membership_ends_on IS NULL OR m.membership_ends_on > %s)"
+    day = connection.ops.adapt_datefield_value(today)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT count(*) FROM {LISTED}), count(l.external_id), count(*), "
+            f"coalesce(sum(CASE WHEN {running} THEN 1 ELSE 0 END), 0), "
+            f"coalesce(sum(CASE WHEN {running} AND l.external_id IS NULL THEN 1 ELSE 0 END), 0) "
+            f"FROM {Member._meta.db_table} m "
+            f"LEFT JOIN {LISTED} l ON l.external_id = m.external_id WHERE m.library_id = %s",
+            [day, day, library_id],
+        )
+        return SnapshotFigures(*cursor.fetchone())

@@ -12,11 +12,10 @@ import json
 from django.db import connection
 from django.utils import timezone
 
-from patronflow.members.bulk import StagedRow, Target, Written
+from patronflow.members.bulk import LISTED, StagedRow, Target, Written
 from patronflow.members.models import Member
 
 SEEN = "pf_import_seen"
-LISTED = "pf_import_listed"
 CACHE_KIB = -64 * 1024  # negative: in KiB
 # A chunk's ids as one JSON parameter: one prepared statement, whatever the chunk's size
 # (thousands of `?` would make a new, large statement for every size the cache then keeps).
@@ -157,7 +156,6 @@ class SqliteWriter:
                 f'UPDATE "{Member._meta.db_table}" SET membership_ends_on = %s, updated_at = %s '
                 "WHERE library_id = %s "
                 "AND (membership_ends_on IS NULL OR membership_ends_on > %s) "
-                f"AND external_id NOT IN (SELECT external_id FROM temp.{SEEN}) "
                 f"AND external_id NOT IN (SELECT external_id FROM temp.{LISTED})",
                 [today.isoformat(), stamp, self.target.library_id, today.isoformat()],
             )

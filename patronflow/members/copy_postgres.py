@@ -13,12 +13,11 @@ import datetime as dt
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from patronflow.members.bulk import StagedRow, Target, Written
+from patronflow.members.bulk import LISTED, StagedRow, Target, Written
 from patronflow.members.models import Member
 
 STAGE = "pf_import_stage"
 SEEN = "pf_import_seen"
-LISTED = "pf_import_listed"
 UNIQUE_VIOLATION = "23505"
 # The staging table holds one chunk, and every table it meets is larger and reached through
 # a unique index: looking each row up is the right plan whatever the statistics say (a table
@@ -36,9 +35,8 @@ class PostgresWriter:
     chunk_rows = 50_000
     chunks_per_transaction = 1
 
-    def __init__(self, target: Target, *, remember_all: bool = False) -> None:
+    def __init__(self, target: Target) -> None:
         self.target = target
-        self.remember_all = remember_all
         self.analyzed = False
         fields = {f.attname: f for f in target.model._meta.concrete_fields}
         staged = [
@@ -76,7 +74,7 @@ class PostgresWriter:
         Repeats of ids an earlier chunk had are found without keeping every id written in a
         table: an id only repeats when the target table already has it, and then either this
         import wrote that row (its xmin is one of the import's transactions or savepoints,
-        `ours`) or left it unchanged (then the id is in SEEN; a snapshot puts every id there).
+        `ours`) or left it unchanged (then the id is in SEEN).
         `plain` inserts the ids the table lacked without ON CONFLICT.
         """
         target = self.target
@@ -164,8 +162,6 @@ class PostgresWriter:
                     {upsert.format("NOT first")}
                     RETURNING (t.xmax = 0) AS inserted, false AS counted, {writer}
                 ), written AS (SELECT * FROM w UNION ALL SELECT * FROM again)"""
-        # A snapshot needs every id it listed; otherwise only unchanged rows are remembered.
-        remembered = "first" if self.remember_all else "first AND unchanged"
         return f"""
             WITH staged AS MATERIALIZED (
                 SELECT s.line, s.external_id, {", ".join(resolved)}
@@ -192,7 +188,8 @@ class PostgresWriter:
                 WHERE {known}
                 ORDER BY c.external_id, c.line DESC
             ), remembered AS (
-                INSERT INTO {SEEN} (external_id) SELECT external_id FROM chunk WHERE {remembered}
+                INSERT INTO {SEEN} (external_id)
+                SELECT external_id FROM chunk WHERE first AND unchanged
             ), {writes}
             SELECT
                 (SELECT count(*) FROM chunk WHERE first),
@@ -258,8 +255,8 @@ class PostgresWriter:
 
     def list_ids(self, ids: list[str]) -> None:
         with connection.cursor() as cursor:
-            cursor.cursor.executemany(
-                f"INSERT INTO {LISTED} VALUES (%s) ON CONFLICT DO NOTHING", [(i,) for i in ids]
+            cursor.execute(
+                f"INSERT INTO {LISTED} SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING", [ids]
             )
 
     def end_absent_memberships(self, today: dt.date) -> int:
@@ -268,7 +265,6 @@ class PostgresWriter:
                 f"UPDATE {Member._meta.db_table} m SET membership_ends_on = %s, updated_at = %s "
                 "WHERE m.library_id = %s "
                 "AND (m.membership_ends_on IS NULL OR m.membership_ends_on > %s) "
-                f"AND NOT EXISTS (SELECT 1 FROM {SEEN} s WHERE s.external_id = m.external_id) "
                 f"AND NOT EXISTS (SELECT 1 FROM {LISTED} l WHERE l.external_id = m.external_id)",
                 [today, timezone.now(), self.target.library_id, today],
             )

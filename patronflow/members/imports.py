@@ -18,26 +18,71 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TextIO
 
 from django.db import models, transaction
 from django.utils import timezone
 
-from patronflow.members.bulk import StagedRow, Target, Written, writer_for
+from patronflow.members.bulk import (
+    SnapshotFigures,
+    StagedRow,
+    Target,
+    Written,
+    snapshot_figures,
+    writer_for,
+)
 from patronflow.members.models import Item, Library, Loan, Member
 from patronflow.members.parsing import parse_boolean, parse_date, parse_email, parse_material
 from patronflow.members.presets import PresetError, load_preset
 from patronflow.privacy.services import ImportGate
 from patronflow.profiles.services import recount_at_next_refresh
+from patronflow.spreadsheets import SpreadsheetWriter
 
 KEPT_REJECTIONS = 1000
 PROGRESS_EVERY_ROWS = 10_000
+# The longest row a file may have, line breaks included (a quoted value may span lines): a
+# longer row is rejected, and only its beginning is ever held, so that reading takes bounded
+# memory however the file is made. Values are bounded by their columns' lengths as well.
+MAX_ROW_CHARS = 65_536
+# How much of a row too long to keep the rejects file and the summary show.
+SHOWN_CHARS = 1_000
+# A chunk ends at its writer's number of rows or at this much of the file's text.
+CHUNK_CHARS = 32 << 20
+# A snapshot refused unless forced: it would end more than this share of the library's
+# running memberships (by default; `max_ended`), or the library knows fewer than this
+# share of the ids it lists (a file of another library).
+MAX_ENDED_SHARE = 0.10
+MIN_SHARED_SHARE = 0.5
 
 ProgressCallback = Callable[[int, int], None]
 
 
 class ImportFileError(Exception):
     """The file as a whole cannot be imported (unreadable, no header, missing columns)."""
+
+
+class SnapshotRefused(ImportFileError):
+    """A snapshot that looks like the wrong file (another library's, or a partial export):
+    refused before anything is written. The figures say why."""
+
+    def __init__(self, source: str, figures: SnapshotFigures, max_ended: float) -> None:
+        self.figures = figures
+        self.max_ended = max_ended
+        f = figures
+        super().__init__(
+            f"{source} was not imported as a snapshot: of its {f.listed:,} member ids "
+            f"{f.shared:,} are members of the library ({percent(f.shared_share)}; at least "
+            f"{percent(MIN_SHARED_SHARE)} should be), and it would end {f.ending:,} of the "
+            f"library's {f.running:,} running memberships ({percent(f.ended_share)}; at most "
+            f"{percent(max_ended)} may end). Is it this library's complete membership? Nothing "
+            "was imported. If the file is right, import it again with --force-snapshot, or "
+            "allow a larger share with --max-ended"
+        )
+
+
+def percent(share: float) -> str:
+    """A share as people write it: 10%, 12.5%, 0.3%."""
+    return f"{share * 100:.1f}".removesuffix(".0") + "%"
 
 
 class ColumnMapping(Protocol):
@@ -201,6 +246,8 @@ def import_rows(
     preset: ColumnMapping | None = None,
     rejects: str | Path | None = None,
     snapshot: bool = False,
+    max_ended: float = MAX_ENDED_SHARE,
+    force_snapshot: bool = False,
     today: dt.date | None = None,
 ) -> ImportSummary:
     """Upsert rows of one kind ("members", "items" or "loans") into a library.
@@ -210,23 +257,35 @@ def import_rows(
     rows came from a file with a header (first row = line 2). `columns` is the header; by
     default the first row's keys. A column that is absent is left alone on existing rows.
     `rejects` names a CSV file for the rejected rows; `snapshot` (members only) ends the
-    membership of the library's members that the rows do not list.
+    membership of the library's members that the rows do not list — unless that would end
+    more than `max_ended` of them or the rows are not the library's (SnapshotFigures),
+    which `force_snapshot` overrides. A snapshot's rows are read twice, so they are kept
+    in a list.
 
-    Raises ImportFileError, before writing anything, when a required column is missing.
+    Raises ImportFileError, before writing anything, when a required column is missing, and
+    SnapshotRefused when a snapshot is refused.
     """
-    rows = iter(rows)
-    first = next(rows, None)
+    if snapshot:
+        rows = list(rows)
+        first = rows[0] if rows else None
+    else:
+        rows = iter(rows)
+        first = next(rows, None)
+        rows = () if first is None else itertools.chain([first], rows)
     if first is None and columns is None:
         _kind(kind)
         return ImportSummary(source=source, kind=kind, snapshot=snapshot)
     given = [name for name in (first if columns is None else columns) if name is not None]
     # A preset may rename the headers; the rows keep theirs, so they are read by position.
     header = preset.header_for(kind, given) if preset is not None else given
-    numbered = enumerate(() if first is None else itertools.chain([first], rows), start=2)
-    staged = (_dict_row(position, row, given) for position, row in numbered)
+    staged = (_dict_row(position, row, given) for position, row in enumerate(rows, start=2))
+    listing = (
+        (_dict_row(n, row, given) for n, row in enumerate(rows, start=2)) if snapshot else None
+    )
     return _import(
         library, kind, header, staged, source, preset=preset, rejects=rejects,
-        snapshot=snapshot, today=today,
+        snapshot=_Snapshot(listing, max_ended, force_snapshot) if snapshot else None,
+        today=today,
     )  # fmt: skip
 
 
@@ -240,19 +299,21 @@ def import_file(
     preset: ColumnMapping | str | None = None,
     rejects: str | Path | None = None,
     snapshot: bool = False,
+    max_ended: float = MAX_ENDED_SHARE,
+    force_snapshot: bool = False,
     today: dt.date | None = None,
     on_rows: Callable[[int], None] | None = None,
 ) -> ImportSummary:
-    """Import a CSV export: UTF-8 (with or without BOM), else Windows-1252/Latin-1, unless
-    `encoding` (or the preset) says which; comma, semicolon or tab separated, as the header
-    row shows (or the preset says).
+    """Import a CSV export: UTF-8 (with or without BOM) or UTF-16 (by its BOM), else
+    Windows-1252/Latin-1, unless `encoding` (or the preset) says which; comma, semicolon or
+    tab separated, as the header row shows (or the preset says).
 
     `preset` is a ColumnMapping or the name or path of a preset (presets.py). Rejected rows
     go to `rejects`, by default `FILE.rejects.csv` beside the file, written only when a row
     is rejected. `progress(bytes_read, bytes_total)` and `on_rows(rows_read)` are called
-    while reading, for a progress bar. Rows are committed per chunk: a broken CSV structure
-    half-way (an unclosed quote) raises ImportFileError when reading gets there, and importing
-    the corrected file again is safe.
+    while reading, for a progress bar. Rows are committed per chunk; a row longer than
+    MAX_ROW_CHARS is rejected like any other bad row. A snapshot is read twice: its ids are
+    counted against the library's before anything is written (see import_rows).
     """
     path = Path(path)
     source = str(path)
@@ -264,23 +325,16 @@ def import_file(
         total = path.stat().st_size
         encoding = _checked_encoding(encoding) if encoding else _encoding_of(path)
         _check_writable(rejects)
-        with path.open(encoding=encoding, newline="") as text:
-            first_line = text.readline()
-            delimiter = (preset.delimiter if preset else None) or _delimiter_of(first_line)
-            text.seek(0)
-            taken: list[str] = []
-            reader = csv.reader(_recording(text, taken), delimiter=delimiter)
-            header = next(reader, None)
-            if header is None:
-                raise ImportFileError(f"{source} is empty: a header row is expected")
-            taken.clear()
-            if preset is not None:
-                header = preset.header_for(kind, header)
-            rows = _file_rows(reader, taken, source, text, total, progress, on_rows)
-            summary = _import(
-                library, kind, header, rows, source, preset=preset, rejects=rejects,
-                snapshot=snapshot, today=today,
-            )  # fmt: skip
+        header, delimiter = _header_of(path, source, encoding, preset.delimiter if preset else None)
+        if preset is not None:
+            header = preset.header_for(kind, header)
+        rows = _file_rows(path, encoding, delimiter, total, progress, on_rows)
+        listing = _file_rows(path, encoding, delimiter, total, None, None) if snapshot else None
+        summary = _import(
+            library, kind, header, rows, source, preset=preset, rejects=rejects,
+            snapshot=_Snapshot(listing, max_ended, force_snapshot) if snapshot else None,
+            today=today,
+        )  # fmt: skip
     except OSError as error:
         raise ImportFileError(f"cannot read {source}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
@@ -296,7 +350,12 @@ def import_file(
     return summary
 
 
-ENCODING_NAMES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252", "latin-1": "Latin-1"}
+ENCODING_NAMES = {
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+    "cp1252": "Windows-1252",
+    "latin-1": "Latin-1",
+}
 
 
 def _kind(kind: str) -> Kind:
@@ -333,9 +392,13 @@ def _check_writable(rejects: Path) -> None:
 
 
 def _encoding_of(path: Path) -> str:
-    """UTF-8 when every byte decodes as UTF-8. Otherwise Windows-1252, which is what Windows
-    tools write as "Latin-1" (equal for every letter, plus € and curly quotes), and strict
-    Latin-1 for the few bytes that Windows-1252 leaves undefined."""
+    """UTF-16 when the file starts with its byte-order mark (what Excel saves as "Unicode
+    text"). Else UTF-8 when every byte decodes as UTF-8. Otherwise Windows-1252, which is
+    what Windows tools write as "Latin-1" (equal for every letter, plus € and curly quotes),
+    and strict Latin-1 for the few bytes that Windows-1252 leaves undefined."""
+    with path.open("rb") as raw:
+        if raw.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16"
     for encoding in ("utf-8-sig", "cp1252"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
@@ -349,55 +412,146 @@ def _encoding_of(path: Path) -> str:
     return "latin-1"
 
 
-def _delimiter_of(header_line: str) -> str:
-    return max([",", ";", "\t"], key=header_line.count)
+def _header_of(
+    path: Path, source: str, encoding: str, delimiter: str | None
+) -> tuple[list[str], str]:
+    """The header row and the separator: the one given, else the one the header line has
+    most of."""
+    with path.open(encoding=encoding, newline="") as text:
+        first_line = text.readline(MAX_ROW_CHARS + 1)
+        if not first_line:
+            raise ImportFileError(f"{source} is empty: a header row is expected")
+        if "\x00" in first_line:
+            raise ImportFileError(
+                f"{source}:1: the header holds NUL characters, as a UTF-16 file without a "
+                "byte-order mark does: name its encoding with --encoding utf-16-le (or "
+                "utf-16-be). Nothing was imported"
+            )
+        delimiter = delimiter or max([",", ";", "\t"], key=first_line.count)
+        text.seek(0)
+        try:
+            return next(csv.reader(_Lines(text), delimiter=delimiter)), delimiter
+        except (_RowTooLong, csv.Error):
+            raise ImportFileError(
+                f"{source}:1: the header is longer than {MAX_ROW_CHARS:,} characters: is it a "
+                "CSV export? Nothing was imported"
+            ) from None
 
 
-def _recording(lines: Iterable[str], taken: list[str]) -> Iterator[str]:
-    """The lines as csv.reader takes them, kept until the row they make up is read."""
-    for line in lines:
-        taken.append(line)
-        yield line
+class _RowTooLong(Exception):
+    """Raised by _Lines, through csv.reader, when a row grows past MAX_ROW_CHARS."""
+
+
+class _Lines:
+    """The physical lines of a file for csv.reader, and the text of the row being read.
+
+    Lines are read at most MAX_ROW_CHARS at a time: a row that grows past it raises
+    _RowTooLong, keeping its beginning, and the rest of its last line is read and dropped.
+    csv.reader starts afresh at its next call, on the next line.
+    """
+
+    def __init__(self, text: TextIO) -> None:
+        self.readline = text.readline
+        self.number = 0  # physical lines read
+        self.taken: list[str] = []  # the lines of the row being read
+        self.size = 0
+        self.beginning = ""  # of the row too long
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        room = MAX_ROW_CHARS - self.size
+        line = self.readline(room + 1)
+        if not line:
+            raise StopIteration
+        self.number += 1
+        if len(line) > room:
+            self.beginning = ("".join(self.taken) + line)[:SHOWN_CHARS]
+            self.taken.clear()
+            self.size = 0
+            while line and not line.endswith(("\n", "\r")):
+                line = self.readline(MAX_ROW_CHARS)  # the rest of the line, dropped
+            raise _RowTooLong
+        self.taken.append(line)
+        self.size += len(line)
+        return line
+
+    def row_text(self) -> str:
+        """The text of the row csv.reader just gave, line breaks inside it included."""
+        taken = self.taken
+        text = taken[0] if len(taken) == 1 else "".join(taken)
+        taken.clear()
+        self.size = 0
+        return text.rstrip("\r\n")
 
 
 # A row on its way in: the line it starts on, its fields in header order (None for a field
-# missing at the end, extra fields beyond the header), and its original text (None for rows
-# that did not come from a file).
+# missing at the end, extra fields beyond the header; _Unreadable for a row that could not be
+# read whole), and its original text (None for rows that did not come from a file).
 RawRow = tuple[int, list[str | None], str | None]
 
 
+class _Unreadable(list):
+    """The complete fields at the beginning of a row that could not be read whole (its id,
+    usually), and why."""
+
+    def __init__(self, fields: list[str], reason: str) -> None:
+        super().__init__(fields)
+        self.reason = reason
+
+
 def _file_rows(
-    reader,
-    taken: list[str],
-    source: str,
-    text,
+    path: Path,
+    encoding: str,
+    delimiter: str,
     total: int,
     progress: ProgressCallback | None,
     on_rows: Callable[[int], None] | None,
 ) -> Iterator[RawRow]:
-    """Rows with the line they start on (a quoted value may span lines); blank lines skipped."""
-    last_line = reader.line_num
-    for count in itertools.count(1):
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise ImportFileError(
-                f"{source}:{last_line + 1}: {error} (a quote that is never closed?). The import "
-                "stopped there; rows before it may have been loaded"
-            ) from None
-        start, last_line = last_line + 1, reader.line_num
-        original = taken[0] if len(taken) == 1 else "".join(taken)
-        taken.clear()
-        if count % PROGRESS_EVERY_ROWS == 0:
-            if progress:
-                progress(text.buffer.tell(), total)
-            if on_rows:
-                on_rows(count)
-        if not "".join(fields).strip():
-            continue
-        yield start, fields, original.rstrip("\r\n")
+    """The rows after the header with the line they start on (a quoted value may span
+    lines); blank lines skipped. Nothing is read until the first row is asked for."""
+    with path.open(encoding=encoding, newline="") as text:
+        lines = _Lines(text)
+        reader = csv.reader(lines, delimiter=delimiter)
+        next(reader)  # the header, read already
+        lines.row_text()
+        for count in itertools.count(1):
+            start = lines.number + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except _RowTooLong:
+                spans = f" (lines {start}-{lines.number}: a quote that is never closed?)"
+                reason = f"row is longer than {MAX_ROW_CHARS:,} characters" + (
+                    spans if lines.number > start else ""
+                )
+                beginning = lines.beginning
+                fields = _Unreadable(_fields_of_beginning(beginning, delimiter), reason)
+                original = f"{beginning}…"
+            except csv.Error as error:
+                original = lines.row_text()
+                fields = _Unreadable([], f"cannot be read as CSV: {error}")
+            else:
+                original = lines.row_text()
+                if not "".join(fields).strip():
+                    continue
+            if count % PROGRESS_EVERY_ROWS == 0:
+                if progress:
+                    progress(text.buffer.tell(), total)
+                if on_rows:
+                    on_rows(count)
+            yield start, fields, original
+
+
+def _fields_of_beginning(beginning: str, delimiter: str) -> list[str]:
+    """The fields the beginning of a row holds whole: all but its last."""
+    try:
+        fields = next(csv.reader(io.StringIO(beginning, newline=""), delimiter=delimiter), [])
+    except csv.Error:
+        return []
+    return fields[:-1]
 
 
 def _dict_row(position: int, row: Mapping, header: list[str]) -> RawRow:
@@ -465,6 +619,8 @@ def _cells(
 
 def _read_row(cells: list[_Cell], width: int, fields: list[str | None]) -> list[object]:
     """The row's values, the library's id first, or _RowError with every problem."""
+    if isinstance(fields, _Unreadable):
+        raise _RowError(fields.reason)
     if len(fields) != width or None in fields:
         given = sum(value is not None for value in fields)
         raise _RowError(
@@ -501,7 +657,8 @@ def _read_row(cells: list[_Cell], width: int, fields: list[str | None]) -> list[
 
 class _RejectsFile:
     """The rejected rows as CSV — line, reason, the row as the file had it — opened at the
-    first rejection, so a clean import leaves no file (and removes a stale one)."""
+    first rejection, so a clean import leaves no file (and removes a stale one). It is opened
+    in spreadsheets: a row that starts like a formula is written as text."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -516,7 +673,7 @@ class _RejectsFile:
         try:
             if self.writer is None:
                 self.file = self.path.open("w", encoding="utf-8", newline="")
-                self.writer = csv.writer(self.file)
+                self.writer = SpreadsheetWriter(self.file)
                 self.writer.writerow(["line", "reason", "row"])
             self.writer.writerows(rejected)
         except OSError as error:
@@ -530,6 +687,16 @@ class _RejectsFile:
             self.file.close()
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """A snapshot import: its rows, read once for their ids before anything is written, and
+    how it is checked."""
+
+    rows: Iterable[RawRow]
+    max_ended: float
+    force: bool
+
+
 def _import(
     library: Library,
     kind: str,
@@ -539,7 +706,7 @@ def _import(
     *,
     preset: ColumnMapping | None,
     rejects: str | Path | None,
-    snapshot: bool,
+    snapshot: _Snapshot | None,
     today: dt.date | None,
 ) -> ImportSummary:
     spec = _kind(kind)
@@ -548,7 +715,7 @@ def _import(
     header = [name.replace("\ufeff", "").strip().lower() for name in header]
     columns = _check_header(spec, kind, header)
     known = {column.name for column in spec.columns}
-    summary = ImportSummary(source=source, kind=kind, snapshot=snapshot)
+    summary = ImportSummary(source=source, kind=kind, snapshot=snapshot is not None)
     summary.ignored_columns = [name for name in header if name and name not in known]
     cells = _cells(spec, kind, columns, header, preset)
     target = Target(
@@ -557,13 +724,67 @@ def _import(
         attnames=tuple(c.attname for c in columns if c is not spec.key),
         references={c.attname: c.refers_to for c in columns if c.refers_to},
     )
+    today = today or timezone.localdate()
+    writer = writer_for(target)
+    try:
+        if snapshot:
+            _list_snapshot(library, snapshot, cells[0], writer, source, today)
+        _load(library, kind, cells, len(header), rows, writer, rejects, summary, today)
+        if snapshot:
+            with transaction.atomic():
+                summary.memberships_ended = writer.end_absent_memberships(today)
+    finally:
+        writer.close()
+    return summary
+
+
+def _list_snapshot(
+    library: Library, snapshot: _Snapshot, key: _Cell, writer, source: str, today: dt.date
+) -> None:
+    """Every id the snapshot lists, for end_absent_memberships; a snapshot that lists
+    nobody, or (unless forced) looks like the wrong file, is refused before anything is
+    written."""
+    ids = (their_id for _, fields, _ in snapshot.rows if (their_id := _id_of(fields, key)))
+    while batch := list(itertools.islice(ids, writer.chunk_rows)):
+        writer.list_ids(batch)
+    figures = snapshot_figures(library.pk, today)
+    if not figures.listed:
+        raise ImportFileError(
+            "a snapshot without members would end every membership; nothing was imported"
+        )
+    if not snapshot.force and _looks_wrong(figures, snapshot.max_ended):
+        raise SnapshotRefused(source, figures, snapshot.max_ended)
+
+
+def _looks_wrong(figures: SnapshotFigures, max_ended: float) -> bool:
+    """A library's first import is never refused: there is nothing to end or to match."""
+    if not figures.members:
+        return False
+    return figures.ended_share > max_ended or figures.shared_share < MIN_SHARED_SHARE
+
+
+def _id_of(fields: list[str | None], key: _Cell) -> str:
+    """The library's id in a row as it would be stored; '' when the row has none."""
+    text = fields[key.index] if key.index < len(fields) else None
+    if text is None:
+        return ""
+    return (key.translate(text) if key.translate else text).strip()
+
+
+def _load(
+    library: Library,
+    kind: str,
+    cells: list[_Cell],
+    width: int,
+    rows: Iterator[RawRow],
+    writer,
+    rejects: str | Path | None,
+    summary: ImportSummary,
+    today: dt.date,
+) -> None:
+    """Validates and writes the rows a chunk at a time, many chunks to a transaction."""
     rejects_file = _RejectsFile(Path(rejects) if rejects else None)
-    gate = (
-        _Gate(ImportGate(library, today or timezone.localdate()), kind, cells)
-        if kind in {"members", "loans"}
-        else None
-    )
-    writer = writer_for(target, snapshot=snapshot)
+    gate = _Gate(ImportGate(library, today), kind, cells) if kind in {"members", "loans"} else None
     try:
         chunks = iter(functools.partial(_take, rows, writer.chunk_rows), [])
         pending = True
@@ -574,28 +795,23 @@ def _import(
                     if chunk is None:
                         pending = False
                         break
-                    _import_chunk(
-                        library, cells, len(header), chunk, writer, rejects_file, summary, gate
-                    )
-        if snapshot:
-            if not summary.rows:
-                raise ImportFileError(
-                    "a snapshot without members would end every membership; nothing was ended"
-                )
-            with transaction.atomic():
-                summary.memberships_ended = writer.end_absent_memberships(
-                    today or timezone.localdate()
-                )
+                    _import_chunk(library, cells, width, chunk, writer, rejects_file, summary, gate)
     finally:
-        writer.close()
         rejects_file.close()
     if rejects_file.writer is not None:
         summary.rejects_file = rejects_file.path
-    return summary
 
 
 def _take(rows: Iterator[RawRow], size: int) -> list[RawRow]:
-    return list(itertools.islice(rows, size))
+    """The next chunk: `size` rows, or fewer when they hold CHUNK_CHARS of text."""
+    chunk: list[RawRow] = []
+    held = 0
+    for row in rows:
+        chunk.append(row)
+        held += len(row[2] or "")
+        if len(chunk) == size or held >= CHUNK_CHARS:
+            break
+    return chunk
 
 
 class _Gate:
@@ -650,15 +866,11 @@ def _import_chunk(
 ) -> None:
     staged: list[StagedRow] = []
     rejected: list[tuple[int, str, str]] = []
-    listed: list[str] = []
-    key = cells[0].index
     for line, fields, original in chunk:
         try:
             staged.append((line, _read_row(cells, width, fields)))
         except _RowError as error:
             rejected.append((line, str(error), original or _as_csv(fields)))
-            if summary.snapshot and key < len(fields) and (their_id := (fields[key] or "").strip()):
-                listed.append(their_id)
     summary.rows += len(chunk)
     members_of: dict[int, str] = {}
     if gate is not None:
@@ -678,8 +890,6 @@ def _import_chunk(
             original, fields = rows[line]
             rejected.append((line, reason, original or _as_csv(fields)))
         rejected.sort()
-    if listed:
-        writer.list_ids(listed)
     summary.inserted += written.inserted
     summary.updated += written.updated
     summary.unchanged += written.unchanged

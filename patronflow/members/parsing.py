@@ -16,6 +16,10 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2
 _DAY_FIRST_DATE = re.compile(r"(\d{1,2})([/-])(\d{1,2})\2(\d{4})")
 DATE_FORMS = "YYYY-MM-DD, DD/MM/YYYY or DD-MM-YYYY"
 
+# A value quoted in a rejection shows at most this much of itself: the reasons are listed
+# on screen and kept in the summary, and a cell may be tens of thousands of characters long.
+SHOWN_VALUE_CHARS = 60
+
 _TRUE = frozenset({"yes", "true", "1", "ja", "y", "j"})
 _FALSE = frozenset({"no", "false", "0", "nee", "n"})
 BOOLEAN_FORMS = "yes/no, true/false, 1/0 or ja/nee"
@@ -58,6 +62,13 @@ MATERIAL_WORDS: dict[str, str] = {
 _MATERIAL_NOISE = re.compile(r"[\s\-._]+")
 
 
+def shown(text: str) -> str:
+    """A value as a rejection quotes it: in quotes, and only its beginning when it is long."""
+    if len(text) <= SHOWN_VALUE_CHARS:
+        return repr(text)
+    return f"{text[:SHOWN_VALUE_CHARS]!r}… ({len(text):,} characters)"
+
+
 def parse_date(text: str) -> dt.date | None:
     """An empty cell is no date; a time after an ISO date (a datetime export) is ignored."""
     text = text.strip()
@@ -74,11 +85,11 @@ def parse_date(text: str) -> dt.date | None:
     elif match := _DAY_FIRST_DATE.fullmatch(text):
         day, _, month, year = match.groups()
     else:
-        raise ValueError(f"{text!r} is not a date (expected {DATE_FORMS})")
+        raise ValueError(f"{shown(text)} is not a date (expected {DATE_FORMS})")
     try:
         return dt.date(int(year), int(month), int(day))
     except ValueError:
-        raise ValueError(f"{text!r} is not a date on the calendar") from None
+        raise ValueError(f"{shown(text)} is not a date on the calendar") from None
 
 
 def parse_boolean(text: str) -> bool | None:
@@ -90,7 +101,7 @@ def parse_boolean(text: str) -> bool | None:
         return True
     if word in _FALSE:
         return False
-    raise ValueError(f"{text!r} is not a yes/no value (expected {BOOLEAN_FORMS})")
+    raise ValueError(f"{shown(text)} is not a yes/no value (expected {BOOLEAN_FORMS})")
 
 
 def parse_material(text: str) -> str:
@@ -111,4 +122,4 @@ def parse_email(text: str) -> str:
     try:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise ValueError(f"{text!r} is not a valid e-mail address: {error}") from None
+        raise ValueError(f"{shown(text)} is not a valid e-mail address: {error}") from None

@@ -1,7 +1,6 @@
 """The whole report as one value, and as JSON or CSV: what `patronflow report` writes and the
 HTML report draws. Aggregates only; the benchmark already suppressed."""
 
-import csv
 import datetime as dt
 import io
 import json
@@ -14,6 +13,7 @@ from patronflow.reports.baseline import MonthFigures, baseline
 from patronflow.reports.benchmark import Suppressed, cross_library_benchmark
 from patronflow.reports.effect import JourneyEffect, effect_by_journey
 from patronflow.reports.metrics import CampaignMetrics, campaign_metrics, funnel
+from patronflow.spreadsheets import SpreadsheetWriter
 
 TABLES = ("metrics", "weekly", "effect", "baseline", "benchmark")
 
@@ -116,12 +116,14 @@ def report_json(report: Report) -> str:
 
 def report_csv(report: Report, table: str = "metrics") -> str:
     """One table as CSV with a header row; empty cells where a figure is not recorded or is
-    suppressed."""
+    suppressed. Made to be opened in a spreadsheet: a name that starts like a formula is
+    written as text (patronflow.spreadsheets); numbers stay numbers."""
     rows = table_rows(report, table)
     output = io.StringIO()
     if not rows:
         return ""
-    writer = csv.DictWriter(output, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    columns = list(rows[0])
+    writer = SpreadsheetWriter(output, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([row[column] for column in columns] for row in rows)
     return output.getvalue()

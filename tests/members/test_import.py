@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import re
 import tempfile
 from itertools import count
 from pathlib import Path
@@ -14,7 +15,13 @@ from django.utils import timezone
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from patronflow.members.imports import ImportFileError, SourceRow, import_file, import_rows
+from patronflow.members.imports import (
+    MAX_ROW_CHARS,
+    ImportFileError,
+    SourceRow,
+    import_file,
+    import_rows,
+)
 from patronflow.members.models import Item, Loan, Member
 from tests.factories import ItemFactory, LibraryFactory, MemberFactory
 from tests.members.conftest import ITEMS_HEADER, LOANS_HEADER, MEMBERS_HEADER
@@ -297,16 +304,22 @@ def test_an_empty_or_unreadable_file_is_a_fatal_error(library, export, tmp_path)
         import_file(library, "members", tmp_path / "missing.csv")
 
 
-def test_a_quote_that_is_never_closed_stops_the_import_at_its_line(library, export):
-    path = export(
-        "items.csv",
-        ITEMS_HEADER,
-        'I1,"De titel,Auteur,,,,,,',
-        *[f"I{n},Titel,,,,,,," for n in range(2, 10_000)],
-    )
+def test_a_quote_that_is_never_closed_makes_one_row_too_long_and_the_rest_loads(library, export):
+    rows = [f"I{n},Titel,,,,,,," for n in range(2, 10_000)]
+    path = export("items.csv", ITEMS_HEADER, 'I1,"De titel,Auteur,,,,,,', *rows)
 
-    with pytest.raises(ImportFileError, match=r"items\.csv:2: field larger than field limit"):
-        import_file(library, "items", path)
+    summary = import_file(library, "items", path)
+
+    [rejection] = summary.rejections
+    spans = re.fullmatch(
+        rf"row is longer than {MAX_ROW_CHARS:,} characters "
+        r"\(lines 2-(\d+): a quote that is never closed\?\)",
+        rejection.reason,
+    )
+    assert spans and (rejection.line, summary.rejected) == (2, 1)
+    # Every line after the ones the open quote took in loads (line n holds item n - 1).
+    assert summary.inserted == 10_000 - int(spans[1])
+    assert Item.objects.filter(external_id="I9999").exists()
 
 
 def test_an_unknown_column_is_ignored_and_named(library, export):

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from patronflow.members.models import Member
 from tests.conftest import subprocess_environment
+from tests.factories import MemberFactory
 from tests.members.conftest import ITEMS_HEADER, LOANS_HEADER, MEMBERS_HEADER
 
 PATRONFLOW = str(Path(sys.executable).parent / "patronflow")
@@ -107,6 +108,55 @@ def test_the_cli_exits_1_for_an_unknown_library_and_names_the_known_ones(library
     assert not Member.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_cli_exits_4_for_another_librarys_snapshot_and_loads_it_only_when_forced(
+    library, export
+):
+    for n in range(1, 11):
+        MemberFactory(library=library, external_id=f"G{n}")
+    path = export("brugge.csv", MEMBERS_HEADER, *[f"B{n},Bram,,,,2021-03-15,,," for n in range(5)])
+    command = [PATRONFLOW, "import", "members", str(path), "--library", "gent", "--snapshot"]
+
+    def run(*options: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*command, *options],
+            env=subprocess_environment(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    refused = run()
+    assert refused.returncode == 4, refused.stderr
+    message = " ".join(refused.stderr.split())
+    assert "of its 5 member ids 0 are members of the library (0%" in message
+    assert "it would end 10 of the library's 10 running memberships (100%" in message
+    assert "--force-snapshot" in message
+    assert Member.objects.count() == 10 and not Member.objects.exclude(membership_ends_on=None)
+
+    forced = run("--force-snapshot")
+    assert forced.returncode == 0, forced.stderr
+    assert Member.objects.filter(membership_ends_on__isnull=False).count() == 10
+
+
+def test_max_ended_takes_a_percentage_and_goes_with_snapshot_only(library, export):
+    for n in range(1, 11):
+        MemberFactory(library=library, external_id=f"G{n}")
+    path = export(
+        "leden.csv", MEMBERS_HEADER, *[f"G{n},Greet,,,,2021-03-15,,," for n in range(3, 11)]
+    )
+
+    with pytest.raises(CommandError, match=r"would end 2 .* \(20%; at most 10% may end\)"):
+        call_command("import", "members", str(path), "--library", "gent", "--snapshot")
+    with pytest.raises(CommandError, match="go with --snapshot only"):
+        call_command("import", "members", str(path), "--library", "gent", "--max-ended", "25%")
+
+    status, out, _ = run_import(
+        "members", str(path), "--library", "gent", "--snapshot", "--max-ended", "25%"
+    )
+    assert status == 0 and Member.objects.exclude(membership_ends_on=None).count() == 2
+
+
 def test_the_summary_names_the_rejects_file_and_every_rejected_row_is_in_it(
     library, export, tmp_path
 ):
@@ -136,7 +186,13 @@ def test_a_snapshot_says_how_many_memberships_it_ended(library, export):
     )
 
     status, out, _ = run_import(
-        "members", str(export("now.csv", MEMBERS_HEADER, GOOD)), "--library", "gent", "--snapshot"
+        "members",
+        str(export("now.csv", MEMBERS_HEADER, GOOD)),
+        "--library",
+        "gent",
+        "--snapshot",
+        "--max-ended",
+        "50%",
     )
 
     assert status == 0

@@ -25,8 +25,32 @@ def test_a_utf16_export_loads_when_its_encoding_is_named(library, export):
 
     summary = import_file(library, "members", path, encoding="utf-16")
 
-    assert (summary.inserted, summary.encoding) == (1, "utf-16")
+    assert (summary.inserted, summary.encoding) == (1, "UTF-16")
     assert Member.objects.get(external_id="M1").last_name == "Ünal"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_export_is_recognised_by_its_byte_order_mark(library, export, tmp_path, encoding):
+    # What Excel saves as "Unicode text": UTF-16 with a byte-order mark, tab-separated.
+    lines = [MEMBERS_HEADER, "M1,Zoë,Ünal,,,2020-02-01,,,", "M2,Çelik,Şahin,,,2021-03-04,,,"]
+    text = "".join(f"{line}\r\n" for line in lines).replace(",", "\t")
+    path = tmp_path / "leden.txt"
+    path.write_bytes("\ufeff".encode(encoding) + text.encode(encoding))
+
+    summary = import_file(library, "members", path)
+
+    assert (summary.encoding, summary.delimiter, summary.inserted) == ("UTF-16", "\t", 2)
+    assert Member.objects.get(external_id="M2").last_name == "Şahin"
+
+
+def test_a_utf16_export_without_byte_order_mark_is_named_as_such(library, export):
+    path = export("leden.csv", MEMBERS_HEADER, "M1,Zoë,,,,2020-02-01,,,", encoding="utf-16-le")
+
+    with pytest.raises(
+        ImportFileError, match=r"UTF-16 .* name its encoding with --encoding utf-16-le"
+    ):
+        import_file(library, "members", path)
+    assert not Member.objects.exists()
 
 
 def test_a_named_encoding_the_file_does_not_match_is_a_fatal_error_naming_it(library, export):

@@ -4,12 +4,13 @@ loans. The last tests check the PostgreSQL COPY path against the real server."""
 
 import csv
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from patronflow.members.bulk import writer_for
-from patronflow.members.imports import ImportFileError, import_file, import_rows
+from patronflow.members.imports import ImportFileError, SnapshotRefused, import_file, import_rows
 from patronflow.members.models import Item, Loan, Member
 from tests.factories import ItemFactory, LibraryFactory, MemberFactory
 from tests.members.conftest import ITEMS_HEADER, LOANS_HEADER, MEMBERS_HEADER
@@ -178,6 +179,21 @@ def test_the_rejects_file_has_each_rejected_row_with_its_line_reason_and_text(li
     assert summary.rejected == 3
 
 
+def test_a_rejected_row_that_starts_like_a_formula_is_text_in_the_rejects_file(library, export):
+    formula = "=cmd|' /C calc'!A0,Eva,,,,gisteren,,,"
+    path = export("members.csv", MEMBERS_HEADER, formula, "@SUM(A1),Jan,,,,,,,")
+
+    summary = import_file(library, "members", path)
+
+    lines = summary.rejects_file.read_text(encoding="utf-8").splitlines()
+    assert lines[1].startswith("2,\"registered_on: 'gisteren' is not a date")
+    assert lines[1].endswith(f',"\'{formula}"')
+    assert [row["row"] for row in rejects_of(summary.rejects_file)] == [
+        f"'{formula}",
+        "'@SUM(A1),Jan,,,,,,,",
+    ]
+
+
 def test_a_clean_import_leaves_no_rejects_file_and_clears_a_stale_one(library, export):
     bad = export("members.csv", MEMBERS_HEADER, ",Zonder,Nummer,,,2021-03-15,,,")
     assert import_file(library, "members", bad).rejects_file.exists()
@@ -207,7 +223,7 @@ def test_a_snapshot_ends_the_memberships_of_members_absent_from_it(library, expo
     # M5's row is rejected, but the library still lists M5: not ended.
     path = export("members.csv", MEMBERS_HEADER, ANNA, "M5,,,,,2020-01-01,,,")
 
-    summary = import_file(library, "members", path, snapshot=True, today=TODAY)
+    summary = import_file(library, "members", path, snapshot=True, max_ended=0.5, today=TODAY)
 
     ends = dict(
         Member.objects.filter(library=library).values_list("external_id", "membership_ends_on")
@@ -241,6 +257,80 @@ def test_an_empty_snapshot_or_one_of_loans_is_refused(library, export):
     with pytest.raises(ImportFileError, match="only a members file can be a snapshot"):
         import_file(library, "loans", export("loans.csv", LOANS_HEADER), snapshot=True)
     assert Member.objects.get().membership_ends_on is None
+
+
+def members_file(export, name: str, ids) -> Path:
+    return export(name, MEMBERS_HEADER, *(f"{i},Lid,,,,2020-01-01,,," for i in ids))
+
+
+def running_memberships(library) -> int:
+    return library.members.filter(membership_ends_on__isnull=True).count()
+
+
+def test_another_librarys_snapshot_is_refused_with_its_figures_and_writes_nothing(library, export):
+    for n in range(20):
+        MemberFactory(library=library, external_id=f"G{n}")
+    brugge = members_file(export, "brugge.csv", [f"B{n}" for n in range(30)] + ["G0"])
+
+    with pytest.raises(SnapshotRefused) as refused:
+        import_file(library, "members", brugge, snapshot=True, today=TODAY)
+
+    figures = refused.value.figures
+    assert (figures.listed, figures.shared, figures.running, figures.ending) == (31, 1, 20, 19)
+    assert (
+        "of its 31 member ids 1 are members of the library (3.2%; at least 50% should be), "
+        "and it would end 19 of the library's 20 running memberships (95%; at most 10% may end)"
+    ) in str(refused.value)
+    assert library.members.count() == 20 and running_memberships(library) == 20
+
+
+def test_a_snapshot_ending_more_than_the_allowed_share_is_refused_unless_allowed_or_forced(
+    library, export
+):
+    for n in range(20):
+        MemberFactory(library=library, external_id=f"G{n}")
+    # Three members left (15%), one joined.
+    path = members_file(export, "leden.csv", [f"G{n}" for n in range(3, 20)] + ["G99"])
+
+    with pytest.raises(SnapshotRefused, match=r"would end 3 of the library's 20 .* \(15%;"):
+        import_file(library, "members", path, snapshot=True, today=TODAY)
+    assert library.members.count() == 20 and running_memberships(library) == 20
+
+    allowed = import_file(library, "members", path, snapshot=True, max_ended=0.2, today=TODAY)
+    assert (allowed.inserted, allowed.memberships_ended) == (1, 3)
+
+
+def test_a_forced_snapshot_loads_and_ends_what_it_leaves_out(library, export):
+    for n in range(10):
+        MemberFactory(library=library, external_id=f"G{n}")
+
+    summary = import_file(
+        library, "members", members_file(export, "b.csv", ["B1", "B2"]), snapshot=True,
+        force_snapshot=True, today=TODAY,
+    )  # fmt: skip
+
+    assert (summary.inserted, summary.memberships_ended) == (2, 10)
+
+
+def test_a_snapshot_of_mostly_unknown_ids_is_refused_though_it_ends_nothing(library, export):
+    for n in range(10):
+        MemberFactory(library=library, external_id=f"{n}")
+    # Another library numbering its members the same way, from 0 to 49.
+    path = members_file(export, "andere.csv", [f"{n}" for n in range(50)])
+
+    with pytest.raises(SnapshotRefused, match=r"of its 50 member ids 10 are .* \(20%;"):
+        import_file(library, "members", path, snapshot=True, today=TODAY)
+    assert library.members.count() == 10
+
+
+def test_the_first_snapshot_of_a_library_is_never_refused_and_then_guards_it(library, export):
+    gent = members_file(export, "gent.csv", [f"G{n}" for n in range(10)])
+    first = import_file(library, "members", gent, snapshot=True, today=TODAY)
+    assert (first.inserted, first.memberships_ended) == (10, 0)
+
+    with pytest.raises(SnapshotRefused):
+        import_file(library, "members", members_file(export, "b.csv", ["B1"]), snapshot=True)
+    assert running_memberships(library) == 10
 
 
 def test_the_summary_names_the_members_who_got_new_loans(library, export, small_chunks):

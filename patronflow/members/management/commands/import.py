@@ -1,9 +1,11 @@
 """`patronflow import {members,items,loans} FILE --library CODE`.
 
 Exit status: 0 every row loaded; 3 some rows rejected (the others loaded); 1 nothing loaded
-(unknown library, unreadable file, missing columns). See docs/import-format.md.
+(unknown library, unreadable file, missing columns); 4 a snapshot refused, nothing loaded.
+See docs/import-format.md.
 """
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -22,12 +24,21 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from patronflow.members.imports import KINDS, ImportFileError, ImportSummary, import_file
+from patronflow.members.imports import (
+    KINDS,
+    MAX_ENDED_SHARE,
+    ImportFileError,
+    ImportSummary,
+    SnapshotRefused,
+    import_file,
+    percent,
+)
 from patronflow.members.queries import library_for_command
 from patronflow.members.tables import import_counts_table
 from patronflow.profiles.services import reclassify_items, refresh_after_import
 
 EXIT_ROWS_REJECTED = 3
+EXIT_SNAPSHOT_REFUSED = 4
 SHOWN_REJECTIONS = 100
 PROGRESS_FROM_BYTES = 1 << 20
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -43,10 +54,22 @@ class RowsColumn(ProgressColumn):
         return Text(f"{rows:,} rows {rate}", style="progress.data.speed")
 
 
+def share(value: str) -> float:
+    """A percentage from 0 to 100, with or without its % sign: 25% is 0.25."""
+    try:
+        number = float(value.strip().removesuffix("%"))
+    except ValueError:
+        number = -1.0
+    if not 0 <= number <= 100:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a percentage from 0 to 100 (e.g. 25%)")
+    return number / 100
+
+
 class Command(BaseCommand):
     help = (
         "Import members, items or loans from a library-system CSV export (upsert on the "
-        "library's own ids). Exit status: 0 all rows loaded, 3 some rows rejected, 1 fatal."
+        "library's own ids). Exit status: 0 all rows loaded, 3 some rows rejected, 1 fatal, "
+        "4 snapshot refused."
     )
 
     def add_arguments(self, parser):
@@ -74,11 +97,31 @@ class Command(BaseCommand):
             help="Members only: the file is the complete membership; members absent from it "
             "get their membership ended today (never deleted). Default: the file is a delta.",
         )
+        parser.add_argument(
+            "--max-ended",
+            metavar="PERCENT",
+            type=share,
+            help="With --snapshot: refuse it (exit 4, nothing imported) when it would end more "
+            f"than this share of the library's running memberships (default "
+            f"{percent(MAX_ENDED_SHARE)}).",
+        )
+        parser.add_argument(
+            "--force-snapshot",
+            action="store_true",
+            help="With --snapshot: import it even when it would end more than --max-ended or "
+            "shares few ids with the library's members.",
+        )
 
     def handle(self, *args, kind: str, file: Path, library: str, **options):
         tenant = library_for_command(library)
+        max_ended = options["max_ended"]
+        if not options["snapshot"] and (options["force_snapshot"] or max_ended is not None):
+            raise CommandError("--max-ended and --force-snapshot go with --snapshot only.")
+        options["max_ended"] = MAX_ENDED_SHARE if max_ended is None else max_ended
         try:
             summary = self._import(tenant, kind, file, options)
+        except SnapshotRefused as refusal:
+            raise CommandError(f"{refusal}.", returncode=EXIT_SNAPSHOT_REFUSED) from None
         except ImportFileError as error:
             raise CommandError(f"{error}.") from None
         console = Console(file=self.stdout, width=max(Console().width, 80), highlight=False)
@@ -141,6 +184,8 @@ class Command(BaseCommand):
                 preset=options["preset"],
                 rejects=options["rejects"],
                 snapshot=options["snapshot"],
+                max_ended=options["max_ended"],
+                force_snapshot=options["force_snapshot"],
             )
 
 
