@@ -70,6 +70,15 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Files uploaded to the staff screens (the import screen's CSV): up to Django's 2.5 MB in
+# memory, larger ones to a temporary file, never more than this stored; the import form says
+# the file was too large (docs/import-format.md). Larger exports: `patronflow import`.
+STAFF_UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "patronflow.staff.uploads.BoundedUpload",
+]
+
 ROOT_URLCONF = "patronflow.urls"
 WSGI_APPLICATION = "patronflow.wsgi.application"
 

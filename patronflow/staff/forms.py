@@ -1,11 +1,14 @@
 """Forms of the staff screens; labels are translated, checks that matter live in services."""
 
 from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from patronflow.journeys.definitions import MAX_HOLDOUT_PERCENT
-from patronflow.members.imports import KINDS
+from patronflow.members.imports import KINDS, MAX_ENDED_SHARE, percent
 from patronflow.members.models import Library
 from patronflow.profiles.models import Segment
 from patronflow.staff.models import StaffProfile
@@ -67,6 +70,39 @@ class ImportForm(forms.Form):
         choices=[(kind, KIND_LABELS[kind]) for kind in KINDS],
     )
     file = forms.FileField(label=_("CSV file"))
+    snapshot = forms.BooleanField(label=_("The complete membership"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "At most %(size)s; larger exports are imported on the server with patronflow import."
+        ) % {"size": filesizeformat(settings.STAFF_UPLOAD_MAX_BYTES)}
+        self.fields["snapshot"].help_text = _(
+            "Members only. Members who are not in the file get their membership ended today. "
+            "Refused when that would end more than %(share)s of the running memberships, or "
+            "when most of the file's member ids are not this library's."
+        ) % {"share": percent(MAX_ENDED_SHARE)}
+
+    def clean_file(self) -> UploadedFile:
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.STAFF_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _(
+                    "This file is %(size)s; at most %(limit)s can be uploaded. Import larger "
+                    "exports on the server with patronflow import."
+                )
+                % {
+                    "size": filesizeformat(upload.size),
+                    "limit": filesizeformat(settings.STAFF_UPLOAD_MAX_BYTES),
+                }
+            )
+        return upload
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("snapshot") and cleaned.get("kind") != "members":
+            self.add_error("snapshot", _("Only a file of members can be the complete membership."))
+        return cleaned
 
 
 class LookupForm(forms.Form):

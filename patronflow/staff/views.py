@@ -14,6 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,7 +28,12 @@ from patronflow.journeys.models import Journey
 from patronflow.journeys.queries import segment_sizes
 from patronflow.mail.rendering import TemplateProblem
 from patronflow.members import services as member_services
-from patronflow.members.imports import ImportFileError, import_file
+from patronflow.members.imports import (
+    MIN_SHARED_SHARE,
+    ImportFileError,
+    SnapshotRefused,
+    import_file,
+)
 from patronflow.members.models import Library, Member
 from patronflow.privacy.services import erase_member, export_member, record
 from patronflow.profiles import tips
@@ -368,13 +374,47 @@ def imports(request: HttpRequest) -> HttpResponse:
                 for chunk in upload.chunks():
                     target.write(chunk)
             try:
-                summary = import_file(request.library, kind, path)
+                # The screen never forces a snapshot: a refused one goes to the operator.
+                summary = import_file(
+                    request.library, kind, path, snapshot=form.cleaned_data["snapshot"]
+                )
+            except SnapshotRefused as refusal:
+                form.add_error("snapshot", _snapshot_refused(refusal))
             except ImportFileError as problem:
                 form.add_error("file", str(problem).replace(str(path), upload.name))
             else:
                 summary.source = upload.name
                 _refresh_after(request.library, kind, summary)
     return render(request, "staff/imports.html", {"form": form, "summary": summary})
+
+
+def _snapshot_refused(refusal: SnapshotRefused) -> str:
+    """The refusal's figures in the user's language and number format."""
+    figures = refusal.figures
+    return _(
+        "Not imported: as the complete membership, this file would end %(ending)s of the "
+        "library's %(running)s running memberships (%(ended_share)s; at most %(max_ended)s may "
+        "end), and %(shared)s of its %(listed)s member ids are members of this library "
+        "(%(shared_share)s; at least %(min_shared)s should be). Is it this library's complete "
+        "export? Import it without “The complete membership” to add and update members without "
+        "ending any, or ask the operator to import it with patronflow import --snapshot "
+        "--force-snapshot."
+    ) % {
+        "ending": number_format(figures.ending, force_grouping=True),
+        "running": number_format(figures.running, force_grouping=True),
+        "ended_share": _share(figures.ended_share),
+        "max_ended": _share(refusal.max_ended),
+        "shared": number_format(figures.shared, force_grouping=True),
+        "listed": number_format(figures.listed, force_grouping=True),
+        "shared_share": _share(figures.shared_share),
+        "min_shared": _share(MIN_SHARED_SHARE),
+    }
+
+
+def _share(value: float) -> str:
+    """A share as a percentage in the user's number format: 10%, 12,5%."""
+    percent = round(value * 100, 1)
+    return f"{number_format(percent, decimal_pos=0 if percent.is_integer() else 1)}%"
 
 
 def _refresh_after(library: Library, kind: str, summary) -> None:
