@@ -241,7 +241,7 @@ def _normalise_variant(variant: Any, where: str) -> dict:
     }
     for name, html in (("subject", False), ("preheader", False), ("body", True)):
         try:
-            check_staff_template(normal[name], html=html)
+            check_staff_template(normal[name], html=html, field=name)
         except TemplateProblem as problem:
             raise InvalidJourney(f"{where}, {name}: {problem}") from problem
     return normal

@@ -18,11 +18,20 @@ import nh3
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from inscriptis import get_text
 from inscriptis.model.config import ParserConfig
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 
+from patronflow.mail.sandbox import (
+    StaffEnvironment,
+    TemplateProblem,
+    check_length,
+    render_budget,
+    staff_environment,
+)
 from patronflow.members.models import Library, Member
 from patronflow.profiles.tips import ReadingTip, catalogue_link
 from patronflow.tracking.tokens import make_token
@@ -48,10 +57,6 @@ class RenderedMail:
     # The MIME body of text and html, when a skeleton had it encoded already (the same
     # bytes once decoded as mime.body(text, html); not part of a comparison).
     mime_body: bytes | None = field(default=None, compare=False, repr=False)
-
-
-class TemplateProblem(ValueError):
-    """A staff template that cannot render; the message says where and why."""
 
 
 # Signed tokens (base 62 and URL-safe base 64, ':' between) and votes: characters that
@@ -115,8 +120,8 @@ class LinkTracker:
 
 
 @cache
-def _staff_environment(autoescape: bool) -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=autoescape, undefined=jinja2.StrictUndefined)
+def _staff_environment(autoescape: bool) -> StaffEnvironment:
+    return staff_environment(autoescape=autoescape)
 
 
 @cache
@@ -141,13 +146,70 @@ def _compiled(source: str, html: bool) -> jinja2.Template:
     return _staff_environment(html).from_string(source)
 
 
-def render_staff_text(source: str, context: dict, *, html: bool) -> str:
+def render_staff_text(source: str, context: dict, *, html: bool, field: str = "") -> str:
+    """Staff text rendered within the render budget (mail/sandbox.py). Whatever goes wrong
+    in it, it raises TemplateProblem, with the line and `field` (subject, preheader, body)."""
     try:
-        return _compiled(source, html).render(context)
+        with render_budget():
+            check_length(source)
+            return _compiled(source, html).render(context)
+    except TemplateProblem as problem:
+        raise problem.at(line=problem.line or _template_line(problem), field=field) from problem
     except jinja2.TemplateSyntaxError as error:
-        raise TemplateProblem(f"line {error.lineno}: {error.message}") from error
-    except (jinja2.UndefinedError, jinja2.sandbox.SecurityError, TypeError) as error:
-        raise TemplateProblem(str(error)) from error
+        raise TemplateProblem(error.message or "", line=error.lineno, field=field) from error
+    except Exception as error:  # any failure of a staff text is that text's problem
+        raise TemplateProblem(_reason(error), line=_template_line(error), field=field) from error
+
+
+def _template_line(error: BaseException) -> int | None:
+    """The template's line where it failed: Jinja2 rewrites the traceback so that the
+    template's frames carry the template's line numbers."""
+    line = None
+    frame = error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_filename == "<template>":
+            line = frame.tb_lineno
+        frame = frame.tb_next
+    return line
+
+
+# What a kind of failure means, for the person who wrote the text. The exception's own text
+# is left out: it can quote a value (`{{ {}[first_name] }}`: KeyError: 'Zoë'), and the
+# reason is kept with the mail and shown on the journey's page, where no member is named.
+_EXPLANATIONS: list[tuple[type[Exception], str]] = [
+    (SecurityError, gettext_lazy("dit mag niet in een mail")),
+    (jinja2.UndefinedError, gettext_lazy("een waarde heeft dat onderdeel niet")),
+    (RecursionError, gettext_lazy("een macro of blok roept zichzelf te vaak aan")),
+    (MemoryError, gettext_lazy("deze tekst vraagt te veel geheugen")),
+    (IndexError, gettext_lazy("een lijst of tekst heeft dat element niet")),
+    (KeyError, gettext_lazy("die sleutel bestaat niet")),
+    (ZeroDivisionError, gettext_lazy("delen door nul")),
+    (OverflowError, gettext_lazy("een getal wordt te groot")),
+    (AttributeError, gettext_lazy("een waarde heeft dat onderdeel niet")),
+    (TypeError, gettext_lazy("een bewerking met een waarde van de verkeerde soort")),
+    (ValueError, gettext_lazy("een waarde die niet past")),
+]
+_UNDEFINED_NAME = re.compile(r"'(\w+)' is undefined")
+
+
+def _reason(error: Exception) -> str:
+    """What went wrong, without the values involved (see _EXPLANATIONS)."""
+    if isinstance(error, jinja2.UndefinedError):
+        # A variable the template names that does not exist: its name is the template's own.
+        undefined = _UNDEFINED_NAME.fullmatch(error.message or "")
+        if undefined:
+            return _("%(name)s bestaat niet; een mail kent %(names)s") % {
+                "name": undefined[1],
+                "names": ", ".join(STAFF_VARIABLES),
+            }
+    kind = type(error).__name__
+    for error_class, explanation in _EXPLANATIONS:
+        if isinstance(error, error_class):
+            return _("de tekst loopt hier vast: %(explanation)s (%(kind)s)") % {
+                "explanation": explanation,
+                "kind": kind,
+            }
+    return _("de tekst loopt hier vast (%(kind)s)") % {"kind": kind}
 
 
 def sanitise(html: str, rewrite_link=None) -> str:
@@ -189,16 +251,47 @@ def staff_context(
     }
 
 
-def check_staff_template(source: str, *, html: bool) -> None:
-    """Render a template against a sample member so mistakes show when saved, not when sent."""
-    sample = dict.fromkeys(STAFF_VARIABLES, "https://example.org/")
-    sample |= {
-        "first_name": "An",
-        "library_name": "Bibliotheek",
-        "has_online_profile": False,
-        "has_reading_tips": True,
-    }
-    render_staff_text(source, sample, html=html)
+_SAMPLE = {
+    "first_name": "An",
+    "library_name": "Bibliotheek Gent",
+    "has_online_profile": False,
+    "has_reading_tips": True,
+    "profile_url": "https://gent.bibliotheek.be/mijn-bibliotheek",
+    "privacy_url": "https://gent.bibliotheek.be/privacy",
+    "survey_url": "https://gent.bibliotheek.be/enquete",
+    "unsubscribe_url": "https://patronflow.example/t/u/token",
+}
+# The members (and libraries) a staff text is tried on before it is saved: each differs from
+# the first in one of the ways members and libraries do. (A reading segment is no variable:
+# each segment's variant is a text of its own, checked on its own.)
+SAMPLE_MEMBERS = [
+    (gettext_lazy("een lid dat An heet"), {}),
+    (gettext_lazy("een lid dat Zoë heet, met een online profiel"),
+     {"first_name": "Zoë", "has_online_profile": True}),
+    (gettext_lazy("een lid dat Çelik heet, zonder leestips"),
+     {"first_name": "Çelik", "has_reading_tips": False}),
+    (gettext_lazy("een lid zonder voornaam"), {"first_name": ""}),
+    (gettext_lazy("een lid dat Anne-Marie d'Hondt-Ærø heet"),
+     {"first_name": "Anne-Marie d'Hondt-Ærø"}),
+    (gettext_lazy("een lid met een online profiel en zonder leestips"),
+     {"has_online_profile": True, "has_reading_tips": False}),
+    (gettext_lazy("een bibliotheek zonder vragenlijst"), {"survey_url": ""}),
+    (gettext_lazy("een bibliotheek zonder adres voor Mijn Bibliotheek"), {"profile_url": ""}),
+    (gettext_lazy("een bibliotheek zonder privacyverklaring"), {"privacy_url": ""}),
+]  # fmt: skip
+
+
+def check_staff_template(source: str, *, html: bool, field: str = "") -> None:
+    """Render a staff text for each of SAMPLE_MEMBERS, so that mistakes show when it is
+    saved, not when it is sent. A problem that only some members run into names the first
+    sample it failed for."""
+    for number, (description, values) in enumerate(SAMPLE_MEMBERS):
+        try:
+            render_staff_text(source, _SAMPLE | values, html=html, field=field)
+        except TemplateProblem as problem:
+            if number == 0:
+                raise
+            raise problem.at(sample=str(description)) from problem
 
 
 def plain_text(html: str) -> str:
@@ -322,8 +415,12 @@ def render_with_context(
     """The whole rendering for a given staff context and set of message addresses: what
     render_mail does per member, and what mail/skeletons.py does once with placeholders."""
     tracker = LinkTracker({urls.unsubscribe}, urls.click, track=library.track_clicks)
-    rendered_subject = " ".join(render_staff_text(subject, context, html=False).split())
-    body_html = sanitise(render_staff_text(body, context, html=True), rewrite_link=tracker)
+    with render_budget():  # one for the mail's three texts
+        staff_subject = render_staff_text(subject, context, html=False, field="subject")
+        staff_body = render_staff_text(body, context, html=True, field="body")
+        staff_preheader = render_staff_text(preheader, context, html=False, field="preheader")
+    rendered_subject = " ".join(staff_subject.split())
+    body_html = sanitise(staff_body, rewrite_link=tracker)
     tips = []
     for tip in reading_tips:
         link = catalogue_link(library.catalogue_url, tip)
@@ -335,7 +432,7 @@ def render_with_context(
             .render(
                 language=language,
                 subject=rendered_subject,
-                preheader=render_staff_text(preheader, context, html=False),
+                preheader=staff_preheader,
                 library=library,
                 brand=brand_for(library),
                 body=Markup(body_html),

@@ -20,6 +20,10 @@ is certain; otherwise the member's mail is rendered in full:
 - every new skeleton is checked once against a full rendering for a probe member whose name
   holds `<>"'` and non-ASCII letters; a skeleton that does not reproduce it is not used.
 
+A template that runs out of render time (mail/sandbox.py) building a skeleton would run out
+of it for every member with that key (what differs between them is only written out), so
+each of their mails fails with that problem at once instead of after the time limit each.
+
 `settings.MAIL_SKELETONS = False` turns the whole route off.
 """
 
@@ -45,6 +49,7 @@ from patronflow.mail.rendering import (
     render_with_context,
     staff_context,
 )
+from patronflow.mail.sandbox import RenderBudgetExceeded
 from patronflow.members.models import Library, Member
 from patronflow.profiles.tips import ReadingTip
 
@@ -137,7 +142,7 @@ class SkeletonRenderer:
     library is picked up by the next batch."""
 
     def __init__(self) -> None:
-        self._skeletons: dict[Hashable, Skeleton | None] = {}
+        self._skeletons: dict[Hashable, Skeleton | RenderBudgetExceeded | None] = {}
         self.fast = 0
         self.slow = 0
 
@@ -166,6 +171,8 @@ class SkeletonRenderer:
         urls = message_urls(message_id)
         context = staff_context(member, library, urls.unsubscribe, reading_tips)
         skeleton = self._skeleton(context, arguments) if enabled() else None
+        if isinstance(skeleton, RenderBudgetExceeded):
+            raise skeleton.at()
         if skeleton is not None:
             mail = _filled(skeleton, message_id, context, urls, library)
             if mail is not None:
@@ -174,7 +181,7 @@ class SkeletonRenderer:
         self.slow += 1
         return render_mail(message_id=message_id, **arguments)
 
-    def _skeleton(self, context: dict, arguments: dict) -> Skeleton | None:
+    def _skeleton(self, context: dict, arguments: dict) -> Skeleton | RenderBudgetExceeded | None:
         library: Library = arguments["library"]
         template = _analyse((arguments["subject"], arguments["preheader"], arguments["body"]))
         if template is None:
@@ -198,7 +205,10 @@ class SkeletonRenderer:
         except TypeError:
             return None
         if key not in self._skeletons:
-            self._skeletons[key] = _build(template, context, arguments)
+            try:
+                self._skeletons[key] = _build(template, context, arguments)
+            except RenderBudgetExceeded as problem:
+                self._skeletons[key] = problem
         return self._skeletons[key]
 
 
@@ -234,7 +244,8 @@ def _pattern() -> re.Pattern:
 
 def _build(template: _Template, context: dict, arguments: dict) -> Skeleton | None:
     """Render with placeholders, split the parts at them, and check the result against a
-    full rendering for the probe member; None when anything is off."""
+    full rendering for the probe member; None when anything is off. Raises
+    RenderBudgetExceeded when the texts ran out of time."""
     library: Library = arguments["library"]
     placeholders = {
         "unsubscribe": _slot_url("unsubscribe"),
@@ -253,7 +264,7 @@ def _build(template: _Template, context: dict, arguments: dict) -> Skeleton | No
     if "first_name" in template.substituted:
         context["first_name"] = _NAME_SLOT
     try:
-        if _name_unsafe_in(render_staff_text(arguments["body"], context, html=True)):
+        if _name_unsafe_in(render_staff_text(arguments["body"], context, html=True, field="body")):
             return None
         mail = render_with_context(
             message_id=0,
@@ -266,6 +277,10 @@ def _build(template: _Template, context: dict, arguments: dict) -> Skeleton | No
             reading_tips=arguments["reading_tips"],
             language=arguments["language"],
         )
+    except RenderBudgetExceeded as problem:
+        if problem.limit == "time":
+            raise
+        return None
     except Exception:  # the full rendering raises it again, per member
         return None
     if any(_MARK in link for link in mail.links):

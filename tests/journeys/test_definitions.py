@@ -4,6 +4,7 @@ import copy
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from patronflow.journeys.definitions import (
     STANDARD_JOURNEYS,
@@ -184,6 +185,51 @@ def test_a_broken_definition_is_refused_naming_field_and_step(library, change, m
 
     assert message in str(refused.value)
     assert not library.journeys.filter(key="nieuw").exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "sample"),
+    [
+        pytest.param(
+            "{% if first_name != 'An' %}{{ [].pop() }}{% endif %}",
+            "een lid dat Zoë heet, met een online profiel",
+            id="every name but one",
+        ),
+        pytest.param(
+            "<p>{{ first_name[0] }}.</p>", "een lid zonder voornaam", id="an empty first name"
+        ),
+        pytest.param(
+            "{% if has_reading_tips %}<p>Tips</p>{% else %}{{ 1 / 0 }}{% endif %}",
+            "een lid dat Çelik heet, zonder leestips",
+            id="no reading tips",
+        ),
+        pytest.param(
+            "<p>{{ (survey_url|list)[8] }}</p>",
+            "een bibliotheek zonder vragenlijst",
+            id="no survey",
+        ),
+    ],
+)
+def test_a_text_that_fails_for_some_members_only_is_refused_naming_one(library, body, sample):
+    with translation.override("nl"), pytest.raises(InvalidJourney) as refused:
+        install_journey(library, broken(lambda d: d["steps"][1]["variants"][0].update(body=body)))
+
+    assert str(refused.value).startswith("step 2, variant '', body: regel 1: ")
+    assert str(refused.value).endswith(f" (bij {sample})")
+    assert not library.journeys.filter(key="nieuw").exists()
+
+
+def test_a_text_over_the_render_budget_is_refused_when_imported(library):
+    greedy = "{{ 'x' * 10**8 }}"
+    with translation.override("en"), pytest.raises(InvalidJourney) as refused:
+        install_journey(
+            library, broken(lambda d: d["steps"][0]["variants"][0].update(subject=greedy))
+        )
+
+    assert str(refused.value) == (
+        "step 1, variant '', subject: line 1: this builds a value of more than 100,000 "
+        "characters or items; a mail never needs one: use smaller numbers or shorter texts"
+    )
 
 
 def test_a_broadcast_is_one_mail_sent_once(library):
