@@ -215,10 +215,12 @@ LOGGING = {
 # Mail-policy constants; the journeys and privacy rules read them from here.
 MINIMUM_MAILING_AGE = 16
 EX_MEMBER_RETENTION_DAYS = 2 * 365
-# Messages a sender claims at a time. Larger batches spread each batch's queries over more
-# mails (500 sent ~10% faster than 200 on two cores); a sender killed mid-batch leaves at most
-# this many mails uncertain (docs/sending.md).
+# Messages a sender claims at a time: larger batches spread each batch's queries over more
+# mails (docs/sending.md).
 SEND_BATCH_SIZE = int(os.environ.get("PATRONFLOW_SEND_BATCH_SIZE", "500"))
+# Mails handed to the SMTP server between two saves of the outbox: the most that a sender
+# killed at any moment leaves uncertain. Smaller costs a commit more often.
+SEND_HANDOVER_GROUP = max(1, int(os.environ.get("PATRONFLOW_SEND_HANDOVER_GROUP", "50")))
 SEND_MAX_ATTEMPTS = 5
 
 # Delivery at scale (docs/sending.md, docs/operations.md).
@@ -227,7 +229,8 @@ BROKER_URL = os.environ.get("PATRONFLOW_BROKER_URL", "")
 # Messages per second to the SMTP server, from all workers together when BROKER_URL is a
 # Redis (shared limit, mail/ratelimit.py), else from each process; 0: as fast as it takes them.
 SMTP_RATE = float(os.environ.get("PATRONFLOW_SMTP_RATE", "0") or 0)
-# A claimed batch not recorded within this many seconds is presumed abandoned (uncertain).
+# A claimed batch not recorded within this many seconds is presumed abandoned: what its
+# sender never handed over is queued again, what it did is uncertain.
 SEND_LEASE_SECONDS = int(os.environ.get("PATRONFLOW_SEND_LEASE_SECONDS", "600"))
 # Soft bounces that suppress an address: this many within this many days.
 SOFT_BOUNCE_LIMIT = 3

@@ -49,9 +49,6 @@ log = logging.getLogger(__name__)
 
 
 RETRY_BASE_DELAY = dt.timedelta(minutes=5)
-# Mails handed to the SMTP server between two saves of the outbox: the most that a sender
-# killed at any moment can leave uncertain (docs/sending.md).
-HANDOVER_GROUP = 50
 # Template failures in one batch that pause a step's journey, when they are most of its mails.
 PAUSE_AFTER_FAILURES = 3
 # Due messages looked at per step of a claim: members at their cap are passed over.
@@ -434,7 +431,7 @@ class _BatchDelivery:
     """One claimed batch on its way: what its mails share (tips, skeletons, suppressions,
     signing keys) and the outcomes so far.
 
-    Mails go to the SMTP server in groups of at most HANDOVER_GROUP: before a group is handed
+    Mails go to the SMTP server in groups (SEND_HANDOVER_GROUP): before a group is handed
     over, one transaction saves the outcomes known so far and marks the group as handed over.
     A sender killed at any moment thus leaves at most one group in doubt; its other mails are
     either recorded or were never handed over (and go back to the queue).
@@ -465,7 +462,7 @@ class _BatchDelivery:
         pending = iter(messages)
         while True:
             # The mail whose answer is still unread (pipelining) is in doubt too: it counts.
-            room = max(1, HANDOVER_GROUP - (len(self.handed_over) - self.answered))
+            room = max(1, settings.SEND_HANDOVER_GROUP - (len(self.handed_over) - self.answered))
             group, more = self._prepare(pending, room, deadline)
             handed: set[int] = set()
             if group or self.unrecorded:

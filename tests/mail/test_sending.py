@@ -120,7 +120,7 @@ def test_a_mail_that_cannot_be_signed_waits_alone_while_the_rest_of_the_batch_go
 
 
 def test_a_sender_failing_mid_batch_leaves_the_mail_in_flight_uncertain(
-    library, smtp_server, monkeypatch
+    library, smtp_server, monkeypatch, settings
 ):
     """With PIPELINING a mail's answer is read with the next mail's envelope. When the sender
     fails in between (here its database write before the next group), the mail already
@@ -129,7 +129,7 @@ def test_a_sender_failing_mid_batch_leaves_the_mail_in_flight_uncertain(
     from patronflow.mail import services
 
     handed_over, next_one, refused, fine = new_members(library, 4)
-    monkeypatch.setattr(services, "HANDOVER_GROUP", 1)
+    settings.SEND_HANDOVER_GROUP = 1
     hand_over = services._hand_over
     calls = []
 
