@@ -4,10 +4,11 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from patronflow.journeys.models import Journey, Step, Variant
 from patronflow.journeys.queries import JourneyRow, journeys_overview
+from patronflow.mail.models import Message
 from patronflow.members.models import Library, Member
 from patronflow.profiles.models import Segment
 from patronflow.reports.benchmark import cross_library_benchmark
@@ -67,15 +68,54 @@ def warnings(library: Library) -> list[str]:
         )
     if not library.sender_email:
         found.append(_("No sender address is set: no mail can leave."))
-    for name in library.journeys.filter(status=Journey.Status.PAUSED).values_list(
-        "name", flat=True
-    ):
-        found.append(_("The journey %(name)s is paused.") % {"name": name})
+    paused = library.journeys.filter(status=Journey.Status.PAUSED)
+    for name, reason in paused.values_list("name", "pause_reason"):
+        if reason:
+            found.append(
+                _("patronflow paused the journey %(name)s: %(reason)s")
+                % {"name": name, "reason": reason}
+            )
+        else:
+            found.append(_("The journey %(name)s is paused.") % {"name": name})
     return found
 
 
 def steps_of(journey: Journey) -> list[Step]:
     return list(journey.current_version.steps.order_by("position").prefetch_related("variants"))
+
+
+# How the sender records a mail that failed on its template (mail/services.py).
+TEMPLATE_FAILURE = "template: "
+
+
+@dataclass(frozen=True)
+class TemplateFailures:
+    """A step's mails that could not be made from their template: how many, and the latest
+    reason (which names no member: mail/rendering.py)."""
+
+    count: int
+    latest: str
+
+
+def template_failures(journey: Journey) -> dict[int, TemplateFailures]:
+    """Per step position, the journey's mails that failed on their template, over all its
+    versions (members finish the version they entered)."""
+    failed = Message.objects.filter(
+        step__version__journey=journey,
+        status=Message.Status.FAILED,
+        last_error__startswith=TEMPLATE_FAILURE,
+    )
+    counts = failed.values_list("step__position").annotate(count=Count("id")).order_by()
+    found = {}
+    for position, count in counts:
+        latest = (
+            failed.filter(step__position=position)
+            .order_by("-claimed_at", "-id")
+            .values_list("last_error", flat=True)
+            .first()
+        )
+        found[position] = TemplateFailures(count, latest.removeprefix(TEMPLATE_FAILURE))
+    return found
 
 
 def variant_of(journey: Journey, position: int, segment: str) -> Variant | None:

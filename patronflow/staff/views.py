@@ -4,6 +4,7 @@ and calls the apps' services and queries."""
 import json
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.contrib import messages
@@ -26,7 +27,7 @@ from patronflow.journeys import services as journey_services
 from patronflow.journeys.definitions import InvalidJourney
 from patronflow.journeys.models import Journey
 from patronflow.journeys.queries import segment_sizes
-from patronflow.mail.rendering import TemplateProblem
+from patronflow.mail.rendering import RenderedMail, TemplateProblem
 from patronflow.members import services as member_services
 from patronflow.members.imports import (
     MIN_SHARED_SHARE,
@@ -105,13 +106,14 @@ def _journey(request: HttpRequest, pk: int) -> Journey:
 def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
     journey = _journey(request, pk)
     version = journey.current_version
+    failures = queries.template_failures(journey)
     return render(
         request,
         "staff/journey.html",
         {
             "journey": journey,
             "version": version,
-            "steps": queries.steps_of(journey),
+            "steps": [(step, failures.get(step.position)) for step in queries.steps_of(journey)],
             "versions": journey.versions.order_by("-number"),
             "actions": _actions(journey),
             "default_segment": DEFAULT_SEGMENT,
@@ -191,7 +193,7 @@ def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> H
             try:
                 installed = services.save_variant(journey, position, variant.segment, _draft(form))
             except InvalidJourney as problem:
-                form.add_error(None, str(problem))
+                form.add_error(_field_of(problem, form), _problem_text(problem))
             else:
                 messages.success(request, _saved_message(installed))
                 return redirect(request.path)
@@ -230,14 +232,58 @@ def _saved_message(installed) -> str:
     return _("Saved (version %(number)d: nobody has entered it yet).") % {"number": number}
 
 
-def _preview(request: HttpRequest, pk: int, position: int, segment: str):
-    """The posted draft rendered as the chosen member: (form, member, rendered, problem)."""
+def _field_of(problem: InvalidJourney, form: MailForm) -> str | None:
+    """The form field a refused save is about: the text whose template failed."""
+    cause = problem.__cause__
+    if isinstance(cause, TemplateProblem) and cause.field in form.fields:
+        return cause.field
+    return None
+
+
+def _problem_text(problem: InvalidJourney) -> str:
+    """A template's problem as such (the field shows where); any other refusal whole."""
+    cause = problem.__cause__
+    return str(cause) if isinstance(cause, TemplateProblem) else str(problem)
+
+
+MAIL_FIELDS = ("subject", "preheader", "body")  # the staff texts, in a MailForm
+
+
+@dataclass
+class _Preview:
+    """The posted draft rendered as the chosen member, or what stands in its way: a problem,
+    and the field (subject, preheader, body) it is in when it is in one."""
+
+    member: Member | None = None
+    rendered: RenderedMail | None = None
+    problem: str = ""
+    field: str = ""
+
+    def context(self, form: PreviewForm) -> dict:
+        """What the preview and test fragments show: the problem in the preview or test area
+        (named by its field), and again, out of band, on the field itself."""
+        label = form.fields[self.field].label if self.field else ""
+        return {
+            "member": self.member,
+            "rendered": self.rendered,
+            "problem": f"{label}, {self.problem}" if label else self.problem,
+            "field_problems": [
+                (name, self.problem if name == self.field else "") for name in MAIL_FIELDS
+            ],
+        }
+
+
+def _preview(
+    request: HttpRequest, pk: int, position: int, segment: str
+) -> tuple[PreviewForm, _Preview]:
+    """(form, _Preview) for the posted draft. Rendering keeps to the render budget
+    (mail/sandbox.py), so no preview holds a server thread longer than its time limit."""
     journey = _journey(request, pk)
     if queries.variant_of(journey, position, _segment(segment)) is None:
         raise Http404
     form = PreviewForm(request.POST)
     if not form.is_valid():
-        return form, None, None, _("Fill in subject and body first.")
+        return form, _Preview(problem=_("Fill in subject and body first."))
     member = get_scoped(
         request, Member.objects.select_related("reading_profile"), pk=form.cleaned_data["member"]
     )
@@ -251,25 +297,21 @@ def _preview(request: HttpRequest, pk: int, position: int, segment: str):
             language=journey.current_version.language,
         )
     except TemplateProblem as problem:
-        return form, member, None, str(problem)
-    return form, member, rendered, ""
+        return form, _Preview(member, problem=str(problem), field=problem.field)
+    return form, _Preview(member, rendered)
 
 
 @staff_view
 @require_POST
 def mail_preview(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
     """The HTMX fragment: subject and an iframe with the mail, or the template's problem."""
-    _form, member, rendered, problem = _preview(request, pk, position, segment)
+    form, preview = _preview(request, pk, position, segment)
     frame_url = ""
-    if rendered is not None:
+    if preview.rendered is not None:
         key = f"{pk}/{position}/{segment}"
-        request.session[PREVIEW_SESSION] = {"key": key, "html": rendered.html}
+        request.session[PREVIEW_SESSION] = {"key": key, "html": preview.rendered.html}
         frame_url = reverse("staff:preview_frame", args=[pk, position, segment])
-    return render(
-        request,
-        "staff/_preview.html",
-        {"member": member, "rendered": rendered, "problem": problem, "frame_url": frame_url},
-    )
+    return render(request, "staff/_preview.html", preview.context(form) | {"frame_url": frame_url})
 
 
 @staff_view
@@ -287,16 +329,16 @@ def preview_frame(request: HttpRequest, pk: int, position: int, segment: str) ->
 @staff_view
 @require_POST
 def mail_test(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
-    _form, _member, rendered, problem = _preview(request, pk, position, segment)
-    if rendered is not None:
+    form, preview = _preview(request, pk, position, segment)
+    if preview.rendered is not None:
         try:
-            services.send_test_mail(request.library, rendered, request.user.email)
+            services.send_test_mail(request.library, preview.rendered, request.user.email)
         except services.StaffError as error:
-            problem = str(error)
+            preview.problem = str(error)
     return render(
         request,
         "staff/_test_sent.html",
-        {"problem": problem, "address": request.user.email},
+        preview.context(form) | {"address": request.user.email},
     )
 
 

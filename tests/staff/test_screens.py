@@ -1,6 +1,8 @@
 """The screens as a marketer uses them, through Django's test client (the browser tests
 walk the same way in chromium)."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -81,7 +83,10 @@ def test_a_template_mistake_is_shown_with_its_line_and_nothing_is_saved(staff_cl
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "body: line 2:" in page
+    body_field = re.search(
+        r'<div class="field has-error">\s*<label for="id_body">.*?</div>', page, re.S
+    )
+    assert body_field and "regel 2: " in body_field[0]
     assert journey.current_version.steps.get(position=2).variants.get().body == before
 
 
