@@ -3,7 +3,9 @@
 import email
 import email.policy
 import os
+import shutil
 import socket
+from collections.abc import Mapping
 from email.message import EmailMessage
 
 import pytest
@@ -122,6 +124,31 @@ def subprocess_environment(smtp_url: str = "") -> dict[str, str]:
         "PATRONFLOW_BASE_URL": settings.BASE_URL,
         "PATRONFLOW_SMTP_URL": smtp_url or settings.SMTP_URL,
     }
+
+
+def system_command(
+    name: str, path: str | None = None, environ: Mapping[str, str] = os.environ
+) -> str:
+    """Where a command from Debian's packages is (chromium, spamassassin), on `path` (default
+    PATH). Missing, it skips the test that needs it, saying how to install it, except in CI
+    (env CI set), where every test must run and it is an error."""
+    found = shutil.which(name, path=path)
+    if found:
+        return found
+    if environ.get("CI"):
+        pytest.fail(f"{name} is missing: scripts/system-packages.sh must install it in CI")
+    pytest.skip(f"{name} is missing: `sudo scripts/system-packages.sh` installs it")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's chromium, for Playwright (never `playwright install`)."""
+    return system_command("chromium")
+
+
+@pytest.fixture(scope="session")
+def spamassassin_path() -> str:
+    return system_command("spamassassin")
 
 
 @pytest.fixture

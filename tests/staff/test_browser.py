@@ -17,30 +17,24 @@ from patronflow.staff.services import add_staff
 from tests.factories import MemberFactory, MessageFactory
 from tests.staff.conftest import PASSWORD, make_marketer
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run", "--disable-sync",
 ]  # fmt: skip
 
-if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
-    pytest.skip(
-        f"{CHROMIUM} is missing (apt-get install -y chromium); CI runs these tests",
-        allow_module_level=True,
-    )
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def browser(settings):
+def browser(settings, chromium_path):
     # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
     # ordinary synchronous ones.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
