@@ -5,8 +5,8 @@ everything that arrived while the previous batch was being written and stores it
 multi-row INSERT in one transaction. Only when that has committed do the waiting requests
 answer — so a pixel's 200 or a click's 302 always means the event is in the database,
 whatever happens to the process afterwards (SIGTERM, SIGKILL, a power cut: both databases
-flush each commit to disk, docs/tracking.md). Under load the batches grow by themselves; when idle a request
-waits for its own one-row INSERT only.
+flush each commit to disk, docs/tracking.md). Under load the batches grow by themselves;
+when idle a request waits for its own one-row INSERT only.
 
 The requests are coroutines on the server's event loop (waiting costs next to nothing). The
 writer is a thread of its own with its own database connection, kept open: it goes straight

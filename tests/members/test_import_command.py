@@ -151,7 +151,7 @@ def test_max_ended_takes_a_percentage_and_goes_with_snapshot_only(library, expor
     with pytest.raises(CommandError, match="go with --snapshot only"):
         call_command("import", "members", str(path), "--library", "gent", "--max-ended", "25%")
 
-    status, out, _ = run_import(
+    status, _, _ = run_import(
         "members", str(path), "--library", "gent", "--snapshot", "--max-ended", "25%"
     )
     assert status == 0 and Member.objects.exclude(membership_ends_on=None).count() == 2
