@@ -21,9 +21,9 @@ from patronflow.mail.models import Message
 from patronflow.members.models import Library
 from patronflow.reports.effect import outcomes_of
 from patronflow.reports.metrics import sent_statuses
+from patronflow.reports.suppression import SMALL_CELL
 from patronflow.tracking.models import SHOWS_OPENED, Event, Feedback
 
-SMALL_CELL = 10
 TOTAL = "total"
 COUNTS = (
     "mailed",

@@ -69,6 +69,10 @@ class Comparison:
     high: float | None
     p_value: float | None
     enough_data: bool
+    # What the shares or the means are made of: the members who did it (a rate), or their
+    # loans (a mean). Not shown; reports/published.py withholds the figures made of a small one.
+    mailed_count: int
+    held_out_count: int
 
     @property
     def claimed(self) -> bool:
@@ -83,10 +87,7 @@ class Comparison:
     @property
     def verdict(self) -> str:
         if not self.enough_data:
-            return (
-                f"Not enough data yet ({self.mailed_n} mailed, {self.held_out_n} held out "
-                "with a complete window)."
-            )
+            return not_enough_data(self.mailed_n, self.held_out_n)
         size = _format_lift(self.lift, self.kind)
         interval = f"{_format_lift(self.low, self.kind)} to {_format_lift(self.high, self.kind)}"
         if self.claimed:
@@ -99,6 +100,11 @@ class Comparison:
             f"No effect shown: the difference of {size} could be chance "
             f"(p = {self.p_value:.2f}); the true effect lies somewhere between {interval}."
         )
+
+
+def not_enough_data(mailed_n: object, held_out_n: object) -> str:
+    """The verdict without one; the group sizes as the report shows them."""
+    return f"Not enough data yet ({mailed_n} mailed, {held_out_n} held out with a complete window)."
 
 
 def _format_lift(value: float, kind: str) -> str:
@@ -122,9 +128,9 @@ def compare_rates(
     pooled = (mailed_hits + held_hits) / (mailed_n + held_n) if mailed_n + held_n else 0.0
     expected = [n * share for n in (mailed_n, held_n) for share in (pooled, 1 - pooled)]
     enough = min(mailed_n, held_n) >= MIN_GROUP and min(expected) >= MIN_EXPECTED
+    groups = (measure, "rate", mailed_n, held_n, mailed, held_out)
     if not mailed_n or not held_n:
-        nothing = (None, None, None, None, False)
-        return Comparison(measure, "rate", mailed_n, held_n, mailed, held_out, *nothing)
+        return Comparison(*groups, None, None, None, None, False, mailed_hits, held_hits)
     lift = mailed - held_out
     mailed_low, mailed_high = _wilson(mailed_hits, mailed_n)
     held_low, held_high = _wilson(held_hits, held_n)
@@ -132,9 +138,7 @@ def compare_rates(
     high = lift + math.hypot(mailed_high - mailed, held_out - held_low)
     error = math.sqrt(pooled * (1 - pooled) * (1 / mailed_n + 1 / held_n))
     p_value = 2 * stats.norm.sf(abs(lift) / error) if error else 1.0
-    return Comparison(
-        measure, "rate", mailed_n, held_n, mailed, held_out, lift, low, high, p_value, enough
-    )
+    return Comparison(*groups, lift, low, high, p_value, enough, mailed_hits, held_hits)
 
 
 def compare_means(measure: str, mailed: Sequence[float], held_out: Sequence[float]) -> Comparison:
@@ -147,9 +151,10 @@ def compare_means(measure: str, mailed: Sequence[float], held_out: Sequence[floa
     # approximation fails, so enough members must be expected to have a non-zero value.
     acting = sum(1 for value in [*mailed, *held_out] if value) / ((mailed_n + held_n) or 1)
     enough = min(mailed_n, held_n) >= MIN_GROUP and min(mailed_n, held_n) * acting >= MIN_EXPECTED
+    groups = (measure, "mean", mailed_n, held_n, mailed_mean, held_mean)
+    totals = (sum(mailed), sum(held_out))
     if mailed_n < 2 or held_n < 2:
-        nothing = (None, None, None, None, False)
-        return Comparison(measure, "mean", mailed_n, held_n, mailed_mean, held_mean, *nothing)
+        return Comparison(*groups, None, None, None, None, False, *totals)
     lift = mailed_mean - held_mean
     if len(set(mailed)) == 1 and len(set(held_out)) == 1:  # no spread: no test to run
         p_value = 1.0 if lift == 0 else 0.0
@@ -158,9 +163,7 @@ def compare_means(measure: str, mailed: Sequence[float], held_out: Sequence[floa
         result = stats.ttest_ind(mailed, held_out, equal_var=False)
         interval = result.confidence_interval(CONFIDENCE)
         p_value, low, high = float(result.pvalue), float(interval.low), float(interval.high)
-    return Comparison(
-        measure, "mean", mailed_n, held_n, mailed_mean, held_mean, lift, low, high, p_value, enough
-    )
+    return Comparison(*groups, lift, low, high, p_value, enough, *totals)
 
 
 def effect_of(

@@ -1,5 +1,6 @@
 """The whole report as one value, and as JSON or CSV: what `patronflow report` writes and the
-HTML report draws. Aggregates only; the benchmark already suppressed."""
+HTML report draws. Aggregates only, as published (reports/published.py): no count from 1 to 9,
+nor a figure that gives one away."""
 
 import datetime as dt
 import io
@@ -9,10 +10,17 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from patronflow.members.models import Library
-from patronflow.reports.baseline import MonthFigures, baseline
+from patronflow.reports.baseline import baseline
 from patronflow.reports.benchmark import Suppressed, cross_library_benchmark
-from patronflow.reports.effect import JourneyEffect, effect_by_journey
-from patronflow.reports.metrics import CampaignMetrics, campaign_metrics, funnel
+from patronflow.reports.effect import effect_by_journey
+from patronflow.reports.published import (
+    PublishedEffect,
+    PublishedRow,
+    json_ready,
+    published_campaign,
+    published_effects,
+    published_months,
+)
 from patronflow.spreadsheets import SpreadsheetWriter
 
 TABLES = ("metrics", "weekly", "effect", "baseline", "benchmark")
@@ -22,11 +30,11 @@ TABLES = ("metrics", "weekly", "effect", "baseline", "benchmark")
 class Report:
     as_of: dt.date
     library: str | None
-    metrics: list[CampaignMetrics]
-    weekly: list[CampaignMetrics]
-    funnel: list[CampaignMetrics]
-    effects: list[JourneyEffect]
-    baselines: list[MonthFigures]
+    metrics: list[PublishedRow]
+    weekly: list[PublishedRow]
+    funnel: list[PublishedRow]
+    effects: list[PublishedEffect]
+    baselines: list[PublishedRow]
     benchmark: Suppressed | None
 
 
@@ -40,7 +48,7 @@ def build_report(
     """Everything the report shows, for one library or (None) the network. A library sees the
     benchmark as itself against the rest of the network."""
     as_of = as_of or timezone.localdate()
-    metrics = campaign_metrics(library)
+    campaign = published_campaign(library)
     libraries = [library] if library else list(Library.objects.order_by("code"))
     baselines = [
         month
@@ -53,34 +61,18 @@ def build_report(
     return Report(
         as_of=as_of,
         library=library.code if library else None,
-        metrics=metrics,
-        weekly=campaign_metrics(library, by_week=True),
-        funnel=funnel(metrics),
-        effects=effect_by_journey(library, as_of),
-        baselines=baselines,
+        metrics=campaign.variants,
+        weekly=campaign.weekly,
+        funnel=campaign.steps,
+        effects=published_effects(effect_by_journey(library, as_of)),
+        baselines=published_months(baselines),
         benchmark=benchmark,
     )
 
 
-def effect_rows(effects: list[JourneyEffect]) -> list[dict]:
+def effect_rows(effects: list[PublishedEffect]) -> list[dict]:
     return [
-        {
-            "library": effect.library,
-            "journey": effect.journey,
-            "measure": c.measure,
-            "kind": c.kind,
-            "mailed_n": c.mailed_n,
-            "held_out_n": c.held_out_n,
-            "mailed": c.mailed,
-            "held_out": c.held_out,
-            "lift": c.lift,
-            "low": c.low,
-            "high": c.high,
-            "p_value": c.p_value,
-            "enough_data": c.enough_data,
-            "claimed": c.claimed,
-            "verdict": c.verdict,
-        }
+        {"library": effect.library, "journey": effect.journey, **c.as_row()}
         for effect in effects
         for c in effect.comparisons
     ]
@@ -101,12 +93,17 @@ def table_rows(report: Report, table: str) -> list[dict]:
 
 
 def report_data(report: Report) -> dict:
-    """The report as plain JSON-ready data, one key per table."""
+    """The report as plain JSON-ready data, one key per table. A withheld figure is null and
+    named in its row's `suppressed` list."""
+    tables = {table: table_rows(report, table) for table in TABLES}
+    tables["funnel"] = [row.as_row() for row in report.funnel]
     return {
         "as_of": report.as_of.isoformat(),
         "library": report.library,
-        **{table: table_rows(report, table) for table in TABLES},
-        "funnel": [row.as_row() for row in report.funnel],
+        **{
+            table: rows if table == "benchmark" else [json_ready(row) for row in rows]
+            for table, rows in tables.items()
+        },
     }
 
 
@@ -115,9 +112,10 @@ def report_json(report: Report) -> str:
 
 
 def report_csv(report: Report, table: str = "metrics") -> str:
-    """One table as CSV with a header row; empty cells where a figure is not recorded or is
-    suppressed. Made to be opened in a spreadsheet: a name that starts like a formula is
-    written as text (patronflow.spreadsheets); numbers stay numbers."""
+    """One table as CSV with a header row; a withheld figure as its marker ("< 10", "·"), an
+    empty cell where a figure is not recorded or the benchmark hides it. Made to be opened in
+    a spreadsheet: a name that starts like a formula is written as text
+    (patronflow.spreadsheets); numbers stay numbers."""
     rows = table_rows(report, table)
     output = io.StringIO()
     if not rows:

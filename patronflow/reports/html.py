@@ -9,30 +9,30 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from patronflow.reports.exports import Report, effect_rows, report_data
-from patronflow.reports.metrics import CampaignMetrics, combined
+from patronflow.reports.published import PublishedRow, combined_click_rate, number
 
 CHART_JS = Path(__file__).parent / "static" / "reports" / "chart.umd.min.js"
 
 
 def chart_data(report: Report) -> dict:
-    """What each chart draws, already aggregated."""
+    """What each chart draws, already aggregated; a withheld figure is not drawn."""
     funnel = [
         {
             "label": f"{row.library} {row.journey} {row.step}. {row.step_name}",
-            "sent": row.sent,
-            "delivered": row.delivered,
-            "opened": row.member_opened if row.tracks_opens else None,
-            "clicked": row.member_clicked,
+            "sent": number(row.sent),
+            "delivered": number(row.delivered),
+            "opened": number(row.member_opened) if row.tracks_opens else None,
+            "clicked": number(row.member_clicked),
         }
         for row in report.funnel
     ]
-    weeks: dict[tuple, list[CampaignMetrics]] = defaultdict(list)
+    weeks: dict[tuple, list[PublishedRow]] = defaultdict(list)
     for row in report.weekly:
         if row.week is not None:
             weeks[(f"{row.library} {row.journey}", row.week)].append(row)
     over_time: dict[str, list] = defaultdict(list)
     for (series, week), rows in sorted(weeks.items(), key=lambda item: item[0][1]):
-        over_time[series].append({"x": week.isoformat(), "y": combined(rows).click_rate})
+        over_time[series].append({"x": week.isoformat(), "y": number(combined_click_rate(rows))})
     lift = [
         {
             "label": f"{row['library']} {row['journey']}: {row['measure']}",
@@ -48,8 +48,8 @@ def chart_data(report: Report) -> dict:
     baseline = [
         {
             "label": f"{row.library} {row.month:%Y-%m}",
-            "loans": row.loans,
-            "baseline": row.baseline_loans,
+            "loans": number(row.loans),
+            "baseline": number(row.baseline_loans),
         }
         for row in report.baselines
     ]

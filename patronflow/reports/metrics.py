@@ -186,6 +186,20 @@ class CampaignMetrics:
 
 DERIVED = ("delivered", "machine_opened", "machine_clicked")
 RATES = ("open_rate", "click_rate", "click_to_open_rate", "unsubscribe_rate", "net_score")
+# The two counts each rate is made of: reports/published.py shows a rate only where both are.
+RATE_COUNTS = {
+    "open_rate": ("member_opened", "delivered"),
+    "click_rate": ("member_clicked", "delivered"),
+    "click_to_open_rate": ("member_clicked", "member_opened"),
+    "unsubscribe_rate": ("unsubscribed", "delivered"),
+    "net_score": ("thumbs_up", "thumbs_down"),
+}
+# Counts that are the sum of others in every row (those recorded; see the properties above).
+PARTS = {
+    "sent": ("delivered", "bounced", "uncertain"),
+    "opened": ("human_opened", "machine_opened"),
+    "clicked": ("human_clicked", "machine_clicked"),
+}
 GROUPED_BY = (
     "library__code",
     "library__track_opens",

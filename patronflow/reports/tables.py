@@ -2,30 +2,29 @@
 
 from rich.table import Table
 
-from patronflow.reports.baseline import MonthFigures
-from patronflow.reports.benchmark import SMALL_CELL, Suppressed
-from patronflow.reports.effect import Comparison, JourneyEffect
-from patronflow.reports.metrics import CampaignMetrics
+from patronflow.reports.benchmark import Suppressed
+from patronflow.reports.published import PublishedEffect, PublishedRow, shown
+from patronflow.reports.suppression import SMALL_CELL, Figure, Withheld
 
 
-def _count_and_rate(count: int, rate: float | None) -> str:
-    return "–" if rate is None else f"{count} ({rate:.1%})"
+def _count_and_rate(count: Figure, rate: Figure) -> str:
+    if rate is None:
+        return "–"
+    if isinstance(count, Withheld):
+        return shown(count)
+    return f"{count} ({shown(rate, '.1%')})"
 
 
-def _count(value: int | None) -> str:
-    return "–" if value is None else str(value)
-
-
-def _machines(row: CampaignMetrics) -> str:
+def _machines(row: PublishedRow) -> str:
     opened = row.machine_opened if row.tracks_opens else None
     if opened is None and row.machine_clicked is None:
         return "–"
-    return f"{_count(opened)}/{_count(row.machine_clicked)}"
+    return f"{shown(opened)}/{shown(row.machine_clicked)}"
 
 
-def figures_table(figures: list[CampaignMetrics], title: str) -> Table:
-    """The short table `report` and the demo start with: campaign_metrics' counts and rates,
-    members' opens and clicks, machines' apart."""
+def figures_table(figures: list[PublishedRow], title: str) -> Table:
+    """The short table `report` and the demo start with: campaign_metrics' counts and rates
+    as published, members' opens and clicks, machines' apart."""
     table = Table(title=title, title_justify="left")
     for column in ("journey", "step", "variant"):
         table.add_column(column, overflow="fold")  # wrapped, never cut: variants differ at the end
@@ -36,12 +35,12 @@ def figures_table(figures: list[CampaignMetrics], title: str) -> Table:
             row.journey,
             f"{row.step}. {row.step_name}",
             row.segment,
-            str(row.sent),
-            str(row.delivered),
+            shown(row.sent),
+            shown(row.delivered),
             _count_and_rate(row.member_opened, row.open_rate),
             _count_and_rate(row.member_clicked, row.click_rate),
             _count_and_rate(row.unsubscribed, row.unsubscribe_rate),
-            f"{row.thumbs_up}/{row.thumbs_down}",
+            f"{shown(row.thumbs_up)}/{shown(row.thumbs_down)}",
             _machines(row),
         )
     return table
@@ -51,11 +50,13 @@ FOOTNOTE = (
     "Rates are of mails delivered (sent less hard bounces and uncertain mails). Opened and "
     "clicked: mails a member opened or clicked in, each once (– where the library has open "
     "tracking off). Mails opened or clicked only by machines (image proxies, link scanners) "
-    "are shown apart (machines: opened/clicked) and count in no rate."
+    "are shown apart (machines: opened/clicked) and count in no rate. "
+    f"{Withheld.SMALL}: a count from 1 to {SMALL_CELL - 1}, withheld; {Withheld.HIDDEN}: withheld "
+    f"so that such a count cannot be worked out from the others (docs/reports.md)."
 )
 
 
-def print_figures(console, figures: list[CampaignMetrics]) -> None:
+def print_figures(console, figures: list[PublishedRow]) -> None:
     if not figures:
         console.print("No mails sent yet.")
         return
@@ -65,13 +66,11 @@ def print_figures(console, figures: list[CampaignMetrics]) -> None:
     console.print(FOOTNOTE)
 
 
-def _value(comparison: Comparison, value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.1%}" if comparison.kind == "rate" else f"{value:.2f}"
+def _value(comparison: PublishedRow, value: Figure) -> str:
+    return shown(value, ".1%" if comparison.kind == "rate" else ".2f")
 
 
-def effect_table(effect: JourneyEffect) -> Table:
+def effect_table(effect: PublishedEffect) -> Table:
     table = Table(
         title=f"Effect of {effect.library}/{effect.journey}: mailed against held out "
         f"({effect.enrolments} enrolments, {effect.held_out} held out)",
@@ -80,8 +79,8 @@ def effect_table(effect: JourneyEffect) -> Table:
     for column in ("measure", "mailed", "held out", "lift", "95% interval", "p", "verdict"):
         table.add_column(column, justify="left" if column in {"measure", "verdict"} else "right")
     for c in effect.comparisons:
-        lift = interval = p_value = "–"
-        if c.lift is not None:
+        lift = interval = p_value = shown(c.lift)
+        if isinstance(c.lift, float):
             scale = 100 if c.kind == "rate" else 1
             unit = " pt" if c.kind == "rate" else ""
             lift = f"{c.lift * scale:+.2f}{unit}"
@@ -99,7 +98,7 @@ def effect_table(effect: JourneyEffect) -> Table:
     return table
 
 
-def baseline_table(months: list[MonthFigures]) -> Table:
+def baseline_table(months: list[PublishedRow]) -> Table:
     table = Table(
         title=f"Baseline for {months[0].library}: loans per month against the baseline period",
         title_justify="left",
@@ -112,12 +111,12 @@ def baseline_table(months: list[MonthFigures]) -> Table:
             label += f" (to day {month.partial_through})"
         table.add_row(
             label,
-            str(month.loans),
-            str(month.borrowers),
+            shown(month.loans),
+            shown(month.borrowers),
             f"{month.baseline_month:%Y-%m}",
-            str(month.baseline_loans),
-            str(month.baseline_borrowers),
-            "–" if month.loans_change is None else f"{month.loans_change:+.0%}",
+            shown(month.baseline_loans),
+            shown(month.baseline_borrowers),
+            shown(month.loans_change, "+.0%"),
         )
     return table
 

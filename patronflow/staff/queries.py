@@ -1,7 +1,6 @@
 """Reads of the staff application: what the screens show, always for one library."""
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from django.db.models import Count, Q, QuerySet
@@ -14,7 +13,8 @@ from patronflow.profiles.models import Segment
 from patronflow.reports.benchmark import cross_library_benchmark
 from patronflow.reports.exports import build_report
 from patronflow.reports.html import chart_data
-from patronflow.reports.metrics import CampaignMetrics, campaign_metrics, combined
+from patronflow.reports.published import PublishedRow, published_campaign
+from patronflow.reports.suppression import Figure
 from patronflow.staff.models import StaffProfile
 
 SAMPLES_PER_SEGMENT = 3
@@ -24,25 +24,23 @@ LOOKUP_LIMIT = 20
 @dataclass(frozen=True)
 class JourneyCard:
     """A journey on the dashboard: its overview row, its id and what its mails did — the
-    report's own counts (reports.metrics): members' opens and clicks."""
+    report's own counts as published (reports.published): members' opens and clicks, a count
+    under 10 withheld."""
 
     pk: int
     row: JourneyRow
-    sent: int
-    opened: int
-    clicked: int
-    unsubscribed: int
+    sent: Figure
+    opened: Figure
+    clicked: Figure
+    unsubscribed: Figure
 
 
 def dashboard(library: Library) -> list[JourneyCard]:
     ids = dict(library.journeys.values_list("key", "pk"))
-    by_journey: dict[str, list[CampaignMetrics]] = defaultdict(list)
-    for figures in campaign_metrics(library):
-        by_journey[figures.journey].append(figures)
+    totals = {total.journey: total for total in published_campaign(library).journeys}
     cards = []
     for row in journeys_overview(library):
-        rows = by_journey.get(row.key)
-        total = combined(rows) if rows else None
+        total = totals.get(row.key)
         cards.append(
             JourneyCard(
                 pk=ids[row.key],
@@ -152,9 +150,9 @@ def segment_of(member: Member) -> str:
     return profile.segment if profile is not None else Segment.UNKNOWN
 
 
-def report(library: Library) -> list[CampaignMetrics]:
-    """The report's table: the same counts and rates as `patronflow report` and its exports."""
-    return campaign_metrics(library)
+def report(library: Library) -> list[PublishedRow]:
+    """The report's table: the same figures as `patronflow report` and its exports."""
+    return published_campaign(library).variants
 
 
 def report_charts(library: Library, *, network: bool) -> dict:

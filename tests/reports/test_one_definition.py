@@ -20,37 +20,42 @@ from tests.reports.helpers import mails
 
 @pytest.fixture
 def campaign(library) -> list[Message]:
-    """Twelve mails of one variant: ten sent and two uncertain (the sender stopped before the
-    SMTP outcome). Members opened five and clicked in three; proxies alone opened two more
-    and a link scanner alone clicked in one; one member unsubscribed."""
+    """120 mails of one variant: 100 sent and 20 uncertain (the sender stopped before the
+    SMTP outcome). Members opened 50 and clicked in 30; proxies alone opened 20 more and a
+    link scanner alone clicked in 10; 10 members unsubscribed. No count under 10, so every
+    report shows them all."""
     library.track_opens = True
     library.save()
     step = library.journeys.get(key="dormant").current_version.steps.get(position=1)
-    sent = mails(step.variants.get(segment="fiction_digital"), 10)
-    mails(step.variants.get(segment="fiction_digital"), 2, status=Message.Status.UNCERTAIN)
-    for message in sent[:5]:
+    sent = mails(step.variants.get(segment="fiction_digital"), 100)
+    mails(step.variants.get(segment="fiction_digital"), 20, status=Message.Status.UNCERTAIN)
+    for message in sent[:50]:
         Event.objects.create(message=message, kind=Event.Kind.OPEN)
     Event.objects.create(message=sent[0], kind=Event.Kind.OPEN, machine="mail_proxy")
-    for message in sent[5:7]:
+    for message in sent[50:70]:
         Event.objects.create(message=message, kind=Event.Kind.OPEN, machine="mail_proxy")
-    for message in sent[:3]:
+    for message in sent[:30]:
         Event.objects.create(message=message, kind=Event.Kind.CLICK, link_index=0)
     Event.objects.create(message=sent[0], kind=Event.Kind.CLICK, link_index=0, machine="scanner")
-    Event.objects.create(message=sent[3], kind=Event.Kind.CLICK, link_index=0, machine="scanner")
-    Event.objects.create(message=sent[9], kind=Event.Kind.UNSUBSCRIBE)
+    for message in sent[30:40]:
+        Event.objects.create(
+            message=message, kind=Event.Kind.CLICK, link_index=0, machine="scanner"
+        )
+    for message in sent[90:]:
+        Event.objects.create(message=message, kind=Event.Kind.UNSUBSCRIBE)
     return sent
 
 
 def test_rates_are_members_opens_and_clicks_of_the_mails_delivered(campaign):
     [row] = campaign_metrics()
 
-    assert (row.sent, row.uncertain, row.delivered) == (12, 2, 10)
-    assert (row.opened, row.member_opened, row.machine_opened) == (7, 5, 2)
-    assert (row.clicked, row.member_clicked, row.machine_clicked) == (4, 3, 1)
-    assert row.open_rate == pytest.approx(5 / 10)
-    assert row.click_rate == pytest.approx(3 / 10)
-    assert row.click_to_open_rate == pytest.approx(3 / 5)
-    assert row.unsubscribe_rate == pytest.approx(1 / 10)
+    assert (row.sent, row.uncertain, row.delivered) == (120, 20, 100)
+    assert (row.opened, row.member_opened, row.machine_opened) == (70, 50, 20)
+    assert (row.clicked, row.member_clicked, row.machine_clicked) == (40, 30, 10)
+    assert row.open_rate == pytest.approx(50 / 100)
+    assert row.click_rate == pytest.approx(30 / 100)
+    assert row.click_to_open_rate == pytest.approx(30 / 50)
+    assert row.unsubscribe_rate == pytest.approx(10 / 100)
 
 
 def test_the_terminal_table_csv_charts_and_staff_screens_agree(library, campaign, capsys):
@@ -63,16 +68,16 @@ def test_the_terminal_table_csv_charts_and_staff_screens_agree(library, campaign
     [drawn] = chart_data(build_report(library)).get("funnel")
 
     # The default table: members' opens, clicks and unsubscribes, each with its rate.
-    assert "5 (50.0%)" in table
-    assert "3 (30.0%)" in table
-    assert "1 (10.0%)" in table
-    assert (exported["delivered"], exported["open_rate"]) == ("10", "0.5")
+    assert "50 (50.0%)" in table
+    assert "30 (30.0%)" in table
+    assert "10 (10.0%)" in table
+    assert (exported["delivered"], exported["open_rate"]) == ("100", "0.5")
     assert (exported["click_rate"], exported["unsubscribe_rate"]) == ("0.3", "0.1")
-    assert (on_screen.delivered, on_screen.member_clicked) == (10, 3)
+    assert (on_screen.delivered, on_screen.member_clicked) == (100, 30)
     assert (on_screen.open_rate, on_screen.click_rate) == (0.5, 0.3)
-    assert (card.sent, card.opened, card.clicked, card.unsubscribed) == (12, 5, 3, 1)
-    assert (drawn["delivered"], drawn["opened"], drawn["clicked"]) == (10, 5, 3)
-    assert (on_screen.member_clicked, on_screen.machine_clicked) == (3, 1)
+    assert (card.sent, card.opened, card.clicked, card.unsubscribed) == (120, 50, 30, 10)
+    assert (drawn["delivered"], drawn["opened"], drawn["clicked"]) == (100, 50, 30)
+    assert (on_screen.member_clicked, on_screen.machine_clicked) == (30, 10)
 
 
 def test_erasing_members_changes_no_count_and_no_rate(library, campaign, capsys):
@@ -86,7 +91,7 @@ def test_erasing_members_changes_no_count_and_no_rate(library, campaign, capsys)
         external_id = message.enrolment.member.external_id
         call_command("member", "erase", external_id, "--library", "gent", "--by", "an")
 
-    assert Message.objects.count() == 12 - len(erased)
+    assert Message.objects.count() == 120 - len(erased)
     assert campaign_metrics() == before
 
 

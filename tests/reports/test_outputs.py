@@ -18,7 +18,7 @@ def network(library):
     journey = library.journeys.get(key="dormant")
     step = journey.current_version.steps.get(position=1)
     variant = step.variants.get(segment="")
-    for number in range(12):
+    for number in range(48):
         enrolment = EnrolmentFactory(journey=journey, held_out=number % 4 == 0)
         if not enrolment.held_out:
             message = MessageFactory(enrolment=enrolment, step=step, variant=variant)
@@ -46,7 +46,7 @@ def test_csv_has_a_header_and_one_row_per_step_and_variant(network, capsys):
 
     [row] = rows
     assert (row["journey"], row["step"], row["segment"]) == ("dormant", "1", "default")
-    assert (row["sent"], row["clicked"], row["click_rate"]) == ("9", "9", "1.0")
+    assert (row["sent"], row["clicked"], row["click_rate"]) == ("36", "36", "1.0")
     assert {"delivered", "uncertain", "human_opened", "net_score", "survey_clicks"} <= set(row)
 
 
@@ -66,9 +66,9 @@ def test_json_holds_every_table(network, capsys):
 
     assert set(data) >= {"as_of", "metrics", "weekly", "effect", "baseline", "benchmark", "funnel"}
     assert data["library"] == "gent"
-    assert data["metrics"][0]["sent"] == 9
+    assert data["metrics"][0]["sent"] == 36
     assert [row["library"] for row in data["benchmark"]] == ["gent", "rest", "total"]
-    assert data["benchmark"][0]["mailed"] is None  # 9 members: under 10, hidden
+    assert data["benchmark"][1]["mailed"] is None  # no other library's members: under 10
 
 
 class Resources(HTMLParser):
@@ -110,7 +110,7 @@ def test_html_report_is_one_file_that_fetches_nothing(network, tmp_path, capsys)
     data = json.loads(
         page.split('<script id="chart-data" type="application/json">')[1].split("</script>")[0]
     )
-    assert data["funnel"][0]["sent"] == 9
+    assert data["funnel"][0]["sent"] == 36
 
 
 def test_csv_cells_that_start_like_a_formula_are_text_and_negative_figures_stay_numbers(

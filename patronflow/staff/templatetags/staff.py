@@ -3,6 +3,9 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from patronflow.reports.published import shown
+from patronflow.reports.suppression import Figure
+
 register = template.Library()
 
 SEGMENT_LABELS = {
@@ -34,5 +37,6 @@ def segment_label(segment: str) -> str:
 
 
 @register.filter
-def percent(rate: float | None) -> str:
-    return "–" if rate is None else f"{rate:.1%}"
+def percent(rate: Figure) -> str:
+    """A rate as a percentage; "–" where not recorded, "·" where withheld (reports/published.py)."""
+    return shown(rate, ".1%")

@@ -9,7 +9,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from patronflow.demo.simulation import run_demo
-from patronflow.reports.metrics import campaign_metrics
+from patronflow.reports.published import published_campaign
 from patronflow.reports.tables import print_figures
 
 
@@ -59,7 +59,7 @@ class Command(BaseCommand):
             for rejection in summary.rejections:
                 console.print(f"  rejected {rejection}", highlight=False)
 
-        print_figures(console, campaign_metrics())
+        print_figures(console, published_campaign().variants)
         interactions = ", ".join(f"{n} {what}" for what, n in sorted(outcome.interactions.items()))
         console.print(
             f"\n{outcome.mails} mails delivered; simulated members {interactions} "
