@@ -414,7 +414,10 @@ def render_with_context(
 ) -> RenderedMail:
     """The whole rendering for a given staff context and set of message addresses: what
     render_mail does per member, and what mail/skeletons.py does once with placeholders."""
-    tracker = LinkTracker({urls.unsubscribe}, urls.click, track=library.track_clicks)
+    # The privacy statement and the unsubscribe page are reached directly: they work while
+    # the tracking server is down, and nobody's reading of them is recorded.
+    untracked = {urls.unsubscribe, library.privacy_url} - {""}
+    tracker = LinkTracker(untracked, urls.click, track=library.track_clicks)
     with render_budget():  # one for the mail's three texts
         staff_subject = render_staff_text(subject, context, html=False, field="subject")
         staff_body = render_staff_text(body, context, html=True, field="body")
@@ -437,7 +440,7 @@ def render_with_context(
                 brand=brand_for(library),
                 body=Markup(body_html),
                 reading_tips=tips,
-                privacy_url=tracker(library.privacy_url) if library.privacy_url else "",
+                privacy_url=library.privacy_url,
                 survey_url=tracker(library.survey_url) if library.survey_url else "",
                 feedback_up_url=urls.feedback_up,
                 feedback_down_url=urls.feedback_down,

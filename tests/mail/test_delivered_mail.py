@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from patronflow.journeys.definitions import install_standard_journeys
-from patronflow.journeys.models import Version
+from patronflow.journeys.models import Variant, Version
 from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
 from patronflow.tracking.models import Event
@@ -81,13 +81,15 @@ def test_every_link_in_the_mail_leads_where_it_promises(welcome_mail, client):
     links = hrefs(mail.get_body(("html",)).get_content())
     destinations = []
     for link in links:
+        if link == library.privacy_url:
+            continue
         assert link.startswith(BASE), f"untracked or external link {link}"
         path = link.removeprefix(BASE)
         if "/t/c/" in path:
             response = client.get(path)
             assert response.status_code == 302
             destinations.append(response["Location"])
-    assert library.privacy_url in destinations
+    assert library.privacy_url in links
     assert library.profile_url in destinations
     assert library.survey_url in destinations
     assert any("/t/f/" in link and link.endswith("/up") for link in links)
@@ -135,4 +137,29 @@ def test_the_message_records_what_was_sent(welcome_mail):
     assert message.subject == mail["Subject"]
     assert message.header_message_id == mail["Message-ID"].strip()
     assert message.to_email == member.email
-    assert set(message.links) == {library.profile_url, library.privacy_url, library.survey_url}
+    assert set(message.links) == {library.profile_url, library.survey_url}
+
+
+def test_the_privacy_statement_is_linked_directly_and_never_tracked(welcome_mail):
+    """It must open while the tracking server is down, and nobody's reading of it is
+    recorded: in both parts, the library's own address, not a click link."""
+    mail, _, library = welcome_mail
+    html = mail.get_body(("html",)).get_content()
+    text = mail.get_body(("plain",)).get_content()
+    assert f'href="{library.privacy_url}"' in html
+    assert library.privacy_url in text
+    message = Message.objects.get(to_email=mail["To"].addresses[0].addr_spec)
+    assert library.privacy_url not in message.links
+
+
+def test_a_privacy_link_in_the_staff_text_is_not_tracked_either(library, smtp_server):
+    Variant.objects.filter(step__version__journey__key="welcome").update(
+        body='<p>Lees <a href="{{ privacy_url }}">hoe we je gegevens gebruiken</a>.</p>'
+    )
+    member = MemberFactory(library=library, registered_on=TODAY)
+    tick(at(TODAY))
+
+    [mail] = smtp_server.to(member.email)
+    html = mail.get_body(("html",)).get_content()
+    assert html.count(f'href="{library.privacy_url}"') == 2  # the text's and the footer's
+    assert Message.objects.get(enrolment__member=member).links == []
