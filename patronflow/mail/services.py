@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from patronflow.journeys.models import HELD_UNTIL, Journey, Step, Variant
 from patronflow.mail import mime, verp
@@ -458,51 +459,59 @@ class _BatchDelivery:
         self, messages: list[Message], deadline: float
     ) -> Iterator[tuple[Message, Envelope]]:
         """Each message that may go, rendered and signed, until the deadline, a group at a
-        time; the others are settled on the way (suppressed, or failed on their template)."""
+        time; the others are settled on the way (suppressed, or failed on their template).
+        A mail is rendered only when the SMTP session asks for it, so that rendering the next
+        one overlaps the server's answer to the last."""
         pending = iter(messages)
         while True:
             # The mail whose answer is still unread (pipelining) is in doubt too: it counts.
             room = max(1, settings.SEND_HANDOVER_GROUP - (len(self.handed_over) - self.answered))
-            group, more = self._prepare(pending, room, deadline)
+            group, more = self._next_group(pending, room, deadline)
             handed: set[int] = set()
             if group or self.unrecorded:
                 with transaction.atomic():
                     self.record()
-                    handed = _hand_over([message for message, _ in group], self.claim)
-            for message, envelope in group:
-                if message.pk in handed:
+                    handed = _hand_over(group, self.claim)
+            for message in group:
+                if message.pk not in handed:
+                    continue  # given back or settled meanwhile: no longer this sender's
+                envelope = self._envelope(message)
+                if envelope is not None:
                     self.handed_over.append(message)
                     yield message, envelope
             if not more:
                 return
 
-    def _prepare(
+    def _next_group(
         self, pending: Iterator[Message], room: int, deadline: float
-    ) -> tuple[list[tuple[Message, Envelope]], bool]:
-        """Up to `room` mails ready to go, and whether any message may follow them."""
-        group: list[tuple[Message, Envelope]] = []
+    ) -> tuple[list[Message], bool]:
+        """Up to `room` mailable messages, and whether any message may follow them."""
+        group: list[Message] = []
         while len(group) < room:
             if time.monotonic() > deadline:
                 return group, False
             message = next(pending, None)
             if message is None:
                 return group, False
-            envelope = self._envelope(message)
-            if envelope is not None:
-                group.append((message, envelope))
+            if self._mailable(message):
+                group.append(message)
         return group, True
 
-    def _envelope(self, message: Message) -> Envelope | None:
-        """The message ready for SMTP, or None when it was settled here instead: its member
-        is not mailable, or it could not be rendered or signed. One mail's failure never
-        stops the others (they may be other libraries')."""
+    def _mailable(self, message: Message) -> bool:
+        """Whether the member may still be mailed; if not, the message is settled here."""
         member = message.enrolment.member
         on_list = (message.library_id, member.email.lower()) in self.suppressed
         reason = why_not_mailable(member, self.today, suppressed=on_list)
         if reason:
             self._settle(message, Message.Status.SUPPRESSED, reason)
             self.summary.suppressed += 1
-            return None
+        return not reason
+
+    def _envelope(self, message: Message) -> Envelope | None:
+        """The message ready for SMTP, or None when it could not be rendered or signed (it
+        is settled here then). One mail's failure never stops the others (they may be other
+        libraries')."""
+        member = message.enrolment.member
         self.prepared[message.step_id] += 1
         try:
             rendered = _render(message, self.tips.for_message(message), self.skeletons)
@@ -636,9 +645,15 @@ def _pause_journeys_failing_on_templates(
             continue
         step = Step.objects.select_related("version__journey").get(pk=step_id)
         journey = step.version.journey
-        reason = (
-            f"{len(reasons)} of {prepared[step_id]} mails of step {step.position} "
-            f"({step.name}) failed on their template: {reasons[-1]}"
+        reason = _(
+            "{failed} van de {total} mails van stap {position} ({name}) liepen vast op hun "
+            "tekst: {problem}"
+        ).format(
+            failed=len(reasons),
+            total=prepared[step_id],
+            position=step.position,
+            name=step.name,
+            problem=reasons[-1],
         )[:2000]
         with transaction.atomic():
             paused = Journey.objects.filter(pk=journey.pk, status=Journey.Status.ACTIVE).update(

@@ -65,7 +65,7 @@ def test_a_poisoned_template_fails_its_own_mails_and_the_other_librarys_are_deli
     assert all(message.last_error.startswith("template: ") for message in failed)
     welcome = Journey.objects.get(library=gent, key="welcome")
     assert welcome.status == Journey.Status.PAUSED
-    assert "5 of 5 mails of step 1" in welcome.pause_reason
+    assert "5 van de 5 mails van stap 1" in welcome.pause_reason
     assert Journey.objects.get(library=brugge, key="welcome").status == Journey.Status.ACTIVE
 
 
