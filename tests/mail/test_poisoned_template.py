@@ -2,39 +2,25 @@
 fail alone with the reason, its journey is paused, and every other library's mail in the same
 tick (the same batch) is delivered. The scheduler itself keeps running."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from patronflow.journeys.models import Journey, Variant
+from patronflow.journeys.models import Journey
 from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
-from tests.conftest import subprocess_environment
-from tests.factories import TODAY, LibraryFactory, MemberFactory, at
+from tests.factories import TODAY, MemberFactory, at
+from tests.mail.helpers import new_members_in, run_tick, second_library, write_welcome_body
 
-PATRONFLOW = str(Path(sys.executable).parent / "patronflow")
 # Passes a check that renders the template for a member called An; fails for anyone else.
 POISON = "<p>Dag {{ first_name }}</p>{% if first_name != 'An' %}{{ [].pop() }}{% endif %}"
 
 
 def poison_the_welcome_mail(library) -> None:
-    """As if the check at saving had let it through: written to the database directly."""
-    Variant.objects.filter(
-        step__version__journey__library=library, step__version__journey__key="welcome"
-    ).update(body=POISON)
+    write_welcome_body(library, POISON)
 
 
 @pytest.fixture
 def two_libraries(library):
-    from patronflow.journeys.definitions import install_standard_journeys
-    from patronflow.journeys.models import Version
-
-    brugge = LibraryFactory(code="brugge", name="Bibliotheek Brugge")
-    install_standard_journeys(brugge)
-    Version.objects.filter(journey__library=brugge).update(holdout_percent=0)
-    return library, brugge
+    return library, second_library()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -43,17 +29,9 @@ def test_a_poisoned_template_fails_its_own_mails_and_the_other_librarys_are_deli
 ):
     gent, brugge = two_libraries
     poison_the_welcome_mail(gent)  # the first library a claim takes: its mails lead the batch
-    for library in (gent, brugge):
-        for n in range(5):
-            MemberFactory(library=library, registered_on=TODAY, first_name=f"Lid {n}")
+    new_members_in(gent, brugge)
 
-    run = subprocess.run(
-        [PATRONFLOW, "tick", "--now", at(TODAY).isoformat()],
-        env=subprocess_environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = run_tick()
 
     assert run.returncode == 0, run.stdout + run.stderr
     delivered = {mail["To"].addresses[0].addr_spec for mail in smtp_server.messages}
@@ -86,9 +64,9 @@ def test_a_journey_paused_on_its_template_holds_the_members_still_to_come(librar
 def test_one_members_failure_does_not_pause_the_journey(library, smtp_server):
     """Most of the step's mails went: the template is fine for most members, so the journey
     goes on; the one mail that failed says why."""
-    Variant.objects.filter(
-        step__version__journey__library=library, step__version__journey__key="welcome"
-    ).update(body="<p>Dag {{ first_name }}</p>{% if first_name == 'Zoë' %}{{ 1 // 0 }}{% endif %}")
+    write_welcome_body(
+        library, "<p>Dag {{ first_name }}</p>{% if first_name == 'Zoë' %}{{ 1 // 0 }}{% endif %}"
+    )
     MemberFactory(library=library, registered_on=TODAY, first_name="Zoë")
     MemberFactory.create_batch(4, library=library, registered_on=TODAY)
 

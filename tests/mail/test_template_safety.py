@@ -2,14 +2,9 @@
 text is a TemplateProblem that says where and why, and every rendering keeps to the render
 budget (mail/sandbox.py), so a hostile template is refused instead of holding the machine."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.utils import translation
 
-from patronflow.journeys.models import Variant, Version
 from patronflow.mail.models import Message
 from patronflow.mail.rendering import (
     STAFF_VARIABLES,
@@ -19,8 +14,8 @@ from patronflow.mail.rendering import (
 )
 from patronflow.mail.sandbox import RenderBudgetExceeded
 from patronflow.mail.skeletons import SkeletonRenderer
-from tests.conftest import subprocess_environment
-from tests.factories import TODAY, LibraryFactory, MemberFactory, at
+from tests.factories import LibraryFactory, MemberFactory
+from tests.mail.helpers import new_members_in, run_tick, second_library, write_welcome_body
 
 CONTEXT = dict.fromkeys(STAFF_VARIABLES, "https://gent.bibliotheek.be/") | {
     "first_name": "Zoë",
@@ -194,25 +189,11 @@ def test_lipsum_which_writes_any_amount_of_text_is_not_there():
 def test_a_greedy_template_in_sending_fails_its_own_mails_and_the_tick_goes_on(
     library, smtp_server, greedy, reason
 ):
-    from patronflow.journeys.definitions import install_standard_journeys
+    brugge = second_library()
+    write_welcome_body(library, f"<p>Dag {{{{ first_name }}}}</p>{greedy}")  # saved before
+    new_members_in(library, brugge)
 
-    brugge = LibraryFactory(code="brugge", name="Bibliotheek Brugge")
-    install_standard_journeys(brugge)
-    Version.objects.filter(journey__library=brugge).update(holdout_percent=0)
-    Variant.objects.filter(
-        step__version__journey__library=library, step__version__journey__key="welcome"
-    ).update(body=f"<p>Dag {{{{ first_name }}}}</p>{greedy}")  # as if saved before the budget
-    for each in (library, brugge):
-        for n in range(5):
-            MemberFactory(library=each, registered_on=TODAY, first_name=f"Lid {n}")
-
-    run = subprocess.run(
-        [str(Path(sys.executable).parent / "patronflow"), "tick", "--now", at(TODAY).isoformat()],
-        env=subprocess_environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = run_tick()
 
     assert run.returncode == 0, run.stdout + run.stderr
     delivered = {mail["To"].addresses[0].addr_spec for mail in smtp_server.messages}
