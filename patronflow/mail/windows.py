@@ -16,6 +16,18 @@ from dataclasses import dataclass
 from functools import cache
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # ISO weekday 1..7
+# The words for each day a window may be written with, per language: how a window is shown
+# first, then the full name. English is the command line's and is read in every language.
+DAY_WORDS = {
+    "en": (
+        ("mon", "monday"), ("tue", "tuesday"), ("wed", "wednesday"), ("thu", "thursday"),
+        ("fri", "friday"), ("sat", "saturday"), ("sun", "sunday"),
+    ),
+    "nl": (
+        ("ma", "maandag"), ("di", "dinsdag"), ("wo", "woensdag"), ("do", "donderdag"),
+        ("vr", "vrijdag"), ("za", "zaterdag"), ("zo", "zondag"),
+    ),
+}  # fmt: skip
 DEFAULT_TIME_ZONE = "Europe/Brussels"
 # Monday to Saturday, as most Flemish libraries open on Saturday and members read mail then;
 # never on Sunday, before 09:00 or in the late evening.
@@ -32,7 +44,15 @@ _WINDOW = re.compile(
 
 
 class WindowProblem(ValueError):
-    """A send window or time zone that cannot be used; the message says how to write it."""
+    """A send window or time zone that cannot be used; the message says how to write it (in
+    English, for the command line). `reason` names the mistake and `part` the text it is in,
+    for a screen to say it in its own language: 'unreadable', 'day', 'backwards', 'time'
+    (part: the text concerned) or 'order' (part: the hours)."""
+
+    def __init__(self, message: str, reason: str = "", part: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.part = part
 
 
 @cache
@@ -73,9 +93,12 @@ class SendWindow:
         if not self.days or not self.days <= set(range(1, 8)):
             raise WindowProblem("a send window needs at least one day, e.g. 'mon-fri'")
         if self.opens >= self.closes:
+            hours = f"{_clock(self.opens)}-{_clock(self.closes)}"
             raise WindowProblem(
                 f"the window opens at {_clock(self.opens)} but closes at {_clock(self.closes)}: "
-                "it must close later on the same day"
+                "it must close later on the same day",
+                reason="order",
+                part=hours,
             )
 
     def opening_and_closing(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
@@ -102,9 +125,10 @@ class SendWindow:
                 return max(moment, window[0])
         raise AssertionError("a window with days always opens within two weeks")
 
-    def describe(self) -> str:
-        """As `--send-window` takes it, e.g. 'mon-sat 09:00-20:00'."""
-        return f"{describe_days(self.days)} {_clock(self.opens)}-{_clock(self.closes)}"
+    def describe(self, language: str = "en") -> str:
+        """As `--send-window` takes it, e.g. 'mon-sat 09:00-20:00', or in the words of
+        `language` ('ma-za 09:00-20:00' in Dutch)."""
+        return describe_window(self.days, self.opens, self.closes, language)
 
 
 def wall_clock(day: dt.date, time: dt.time, zone: zoneinfo.ZoneInfo) -> dt.datetime:
@@ -137,42 +161,75 @@ def local_day(moment: dt.datetime, zone: zoneinfo.ZoneInfo) -> tuple[dt.datetime
     )
 
 
-def parse_window(text: str) -> tuple[str, dt.time, dt.time]:
+def parse_window(text: str, language: str = "en") -> tuple[str, dt.time, dt.time]:
     """'mon-fri 09:00-18:00' → ('12345', 09:00, 18:00); days may also be 'mon,wed,sat'
-    or 'mon-fri,sat'. Raises WindowProblem saying what is wrong."""
+    or 'mon-fri,sat', in full ('monday-friday'), or in the words of `language` as well
+    ('ma-vr', 'maandag-vrijdag'). Raises WindowProblem saying what is wrong."""
     match = _WINDOW.fullmatch(text.strip().lower())
     if not match:
         raise WindowProblem(
             f"{text!r} is not a send window: write the days and hours, "
-            "e.g. 'mon-fri 09:00-18:00' or 'mon,wed,sat 10:00-16:00'"
+            "e.g. 'mon-fri 09:00-18:00' or 'mon,wed,sat 10:00-16:00'",
+            reason="unreadable",
+            part=text.strip(),
         )
-    days = parse_days(match["days"])
+    days = parse_days(match["days"], language)
     opens, closes = _parse_time(match["opens"]), _parse_time(match["closes"], closing=True)
     SendWindow(frozenset(int(d) for d in days), opens, closes, zoneinfo.ZoneInfo("UTC"))
     return days, opens, closes
 
 
-def parse_days(text: str) -> str:
-    """'mon-fri,sun' → '123457' (ISO weekdays in order, as the Library stores them)."""
+def parse_days(text: str, language: str = "en") -> str:
+    """'mon-fri,sun' → '123457' (ISO weekdays in order, as the Library stores them); in
+    the words of `language` too ('ma-vr,zo')."""
+    weekdays = _weekdays(language)
     days: set[int] = set()
     for part in text.replace(" ", "").split(","):
         first, _, last = part.partition("-")
         try:
-            start = DAY_NAMES.index(first) + 1
-            end = DAY_NAMES.index(last) + 1 if last else start
-        except ValueError:
+            start = weekdays[first]
+            end = weekdays[last] if last else start
+        except KeyError:
             raise WindowProblem(
                 f"{part!r} is not a day or range of days: use {', '.join(DAY_NAMES)}, "
-                "e.g. 'mon-fri' or 'mon,wed,fri'"
+                "e.g. 'mon-fri' or 'mon,wed,fri'",
+                reason="day",
+                part=part,
             ) from None
         if end < start:
-            raise WindowProblem(f"{part!r} runs backwards: write the days from Monday on")
+            raise WindowProblem(
+                f"{part!r} runs backwards: write the days from Monday on",
+                reason="backwards",
+                part=part,
+            )
         days.update(range(start, end + 1))
     return "".join(str(day) for day in sorted(days))
 
 
-def describe_days(days: frozenset[int] | str) -> str:
-    """'123456' or {1, ..., 6} → 'mon-sat'; runs of days become ranges."""
+def _weekdays(language: str) -> dict[str, int]:
+    """Every word for a day that a window in `language` may use → its ISO weekday."""
+    words = {}
+    for names in {DAY_WORDS["en"], day_words(language)}:
+        for number, (short, full) in enumerate(names, start=1):
+            words[short] = words[full] = number
+    return words
+
+
+def day_words(language: str) -> tuple[tuple[str, str], ...]:
+    """The days' words in `language` ('nl', 'nl-be', 'en'), English for one we do not have."""
+    return DAY_WORDS.get(language.lower().split("-")[0], DAY_WORDS["en"])
+
+
+def describe_window(
+    days: frozenset[int] | str, opens: dt.time, closes: dt.time, language: str = "en"
+) -> str:
+    """The window as it is written: 'mon-sat 09:00-20:00', in Dutch 'ma-za 09:00-20:00'."""
+    return f"{describe_days(days, language)} {_clock(opens)}-{_clock(closes)}"
+
+
+def describe_days(days: frozenset[int] | str, language: str = "en") -> str:
+    """'123456' or {1, ..., 6} → 'mon-sat' (Dutch: 'ma-za'); runs of days become ranges."""
+    names = [short for short, _ in day_words(language)]
     numbers = sorted(int(day) for day in days)
     runs: list[list[int]] = []
     for day in numbers:
@@ -181,8 +238,7 @@ def describe_days(days: frozenset[int] | str) -> str:
         else:
             runs.append([day])
     return ",".join(
-        DAY_NAMES[run[0] - 1] + (f"-{DAY_NAMES[run[-1] - 1]}" if len(run) > 1 else "")
-        for run in runs
+        names[run[0] - 1] + (f"-{names[run[-1] - 1]}" if len(run) > 1 else "") for run in runs
     )
 
 
@@ -191,7 +247,9 @@ def _parse_time(text: str, closing: bool = False) -> dt.time:
     if closing and (hours, minutes) == (24, 0):
         return END_OF_DAY
     if hours > 23 or minutes > 59:
-        raise WindowProblem(f"{text!r} is not a time of day: use HH:MM, e.g. 09:00")
+        raise WindowProblem(
+            f"{text!r} is not a time of day: use HH:MM, e.g. 09:00", reason="time", part=text
+        )
     return dt.time(hours, minutes)
 
 

@@ -5,9 +5,11 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from patronflow.journeys.definitions import MAX_HOLDOUT_PERCENT
+from patronflow.mail.windows import WindowProblem, day_words, describe_window, parse_window
 from patronflow.members.imports import KINDS, MAX_ENDED_SHARE, percent
 from patronflow.members.models import Library
 from patronflow.profiles.models import Segment
@@ -136,6 +138,31 @@ def _https_by_default(field: models.Field, **kwargs) -> forms.Field | None:
     return field.formfield(**kwargs)
 
 
+# What is wrong with a send window (windows.WindowProblem.reason), in the interface's words.
+WINDOW_PROBLEMS = {
+    "unreadable": _(
+        "“%(part)s” is not a send window: write the days, then the hours, e.g. "
+        "mon-fri 09:00-18:00 or mon,wed,sat 10:00-16:00."
+    ),
+    "day": _(
+        "“%(part)s” is not a day or a range of days: write %(days)s or the days in full, "
+        "e.g. mon-fri or mon,wed,fri."
+    ),
+    "backwards": _("“%(part)s” runs backwards: write the days from Monday on."),
+    "time": _("“%(part)s” is not a time of day: write HH:MM, e.g. 09:00."),
+    "order": _("%(part)s closes before it opens: a window closes later on the same day."),
+}
+
+
+def _window_problem(problem: WindowProblem) -> str:
+    """The problem in the interface's language (the command line's message is English)."""
+    message = WINDOW_PROBLEMS.get(problem.reason)
+    if message is None:
+        return str(problem)
+    days = ", ".join(short for short, _full in day_words(get_language()))
+    return message % {"part": problem.part, "days": days}
+
+
 class LibrarySettingsForm(forms.ModelForm):
     """Every setting a marketer may change; members.services.change_library checks and saves
     them, so the screen and `patronflow library set` refuse the same things."""
@@ -144,7 +171,8 @@ class LibrarySettingsForm(forms.ModelForm):
         label=_("Send window"),
         max_length=100,
         help_text=_(
-            "Days and hours mails may leave, e.g. mon-fri 09:00-18:00 or mon,wed,sat 10:00-16:00."
+            "Days and hours mails may leave, e.g. mon-fri 09:00-18:00 or mon,wed,sat 10:00-16:00; "
+            "days may be written in full."
         ),
     )
 
@@ -197,7 +225,16 @@ class LibrarySettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["send_window"].initial = self.instance.send_window.describe()
+        self.fields["send_window"].initial = self.instance.send_window.describe(get_language())
+
+    def clean_send_window(self) -> str:
+        """A window in the interface's words ('ma-vr 09:00-18:00') or the command line's,
+        passed on in the command line's, which members.services.change_library reads."""
+        try:
+            days, opens, closes = parse_window(self.cleaned_data["send_window"], get_language())
+        except WindowProblem as problem:
+            raise forms.ValidationError(_window_problem(problem)) from None
+        return describe_window(days, opens, closes)
 
 
 class TokenForm(forms.Form):

@@ -26,6 +26,7 @@ urlpatterns = [
     path("journeys/<int:pk>/", views.journey_detail, name="journey"),
     path("journeys/<int:pk>/status/", views.journey_status, name="journey_status"),
     path("journeys/<int:pk>/holdout/", views.journey_holdout, name="journey_holdout"),
+    path("journeys/<int:pk>/archive/", views.journey_archive, name="journey_archive"),
     path(VARIANT, views.mail_editor, name="mail"),
     path(VARIANT + "preview/", views.mail_preview, name="preview"),
     path(VARIANT + "preview.html", views.preview_frame, name="preview_frame"),

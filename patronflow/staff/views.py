@@ -59,10 +59,11 @@ from patronflow.staff.templatetags.staff import segment_label, status_label
 
 DEFAULT_SEGMENT = "default"  # the fallback variant (segment '') in URLs
 PREVIEW_SESSION = "staff_preview"
-# A preview shows the mail with its own inline styles, inside our page and nothing else.
+# A preview shows the mail with its own inline styles, inside our page and nothing else. It
+# runs no script; same-origin only so that fit-frames.js can make the frame as tall as the mail.
 PREVIEW_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
-    "frame-ancestors 'self'; sandbox"
+    "frame-ancestors 'self'; sandbox allow-same-origin"
 )
 
 
@@ -116,6 +117,7 @@ def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "steps": [(step, failures.get(step.position)) for step in queries.steps_of(journey)],
             "versions": journey.versions.order_by("-number"),
             "actions": _actions(journey),
+            "may_archive": _may_archive(journey),
             "default_segment": DEFAULT_SEGMENT,
             "holdout_form": HoldoutForm(initial={"holdout_percent": version.holdout_percent}),
         },
@@ -141,15 +143,27 @@ def journey_holdout(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _actions(journey: Journey) -> list[tuple[str, str]]:
-    """The lifecycle buttons that make sense now (the service still decides)."""
-    labels = {"active": _("Activate"), "paused": _("Pause"), "archived": _("Archive")}
-    return [(status, labels[status]) for status in journey_services.allowed_transitions(journey)]
+    """The lifecycle buttons that make sense now (the service still decides); archiving is
+    a link to its confirmation page."""
+    labels = {"active": _("Activate"), "paused": _("Pause")}
+    return [
+        (status, labels[status])
+        for status in journey_services.allowed_transitions(journey)
+        if status != Journey.Status.ARCHIVED
+    ]
+
+
+def _may_archive(journey: Journey) -> bool:
+    return Journey.Status.ARCHIVED in journey_services.allowed_transitions(journey)
 
 
 @staff_view
 @require_POST
 def journey_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Activate or pause at a click; archiving, which cannot be undone, asks first."""
     journey = _journey(request, pk)
+    if request.POST.get("status") == Journey.Status.ARCHIVED:
+        return redirect("staff:journey_archive", pk=journey.pk)
     try:
         journey_services.change_status(journey, request.POST.get("status", ""), queries.today())
     except (journey_services.LifecycleError, ValueError) as problem:
@@ -161,6 +175,24 @@ def journey_status(request: HttpRequest, pk: int) -> HttpResponse:
             % {"name": journey.name, "status": status_label(journey.status)},
         )
     return redirect("staff:journey", pk=journey.pk)
+
+
+@staff_view
+def journey_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    """Archiving ends a journey for good (its members leave it, it cannot be activated
+    again): a page says so, and only its button archives."""
+    journey = _journey(request, pk)
+    if not _may_archive(journey):
+        return redirect("staff:journey", pk=journey.pk)
+    if request.method == "POST":
+        journey_services.change_status(journey, Journey.Status.ARCHIVED, queries.today())
+        messages.success(
+            request,
+            _("%(name)s is now %(status)s.")
+            % {"name": journey.name, "status": status_label(journey.status)},
+        )
+        return redirect("staff:journey", pk=journey.pk)
+    return render(request, "staff/journey_archive.html", {"journey": journey})
 
 
 def _segment(segment: str) -> str:

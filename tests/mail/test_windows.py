@@ -92,6 +92,41 @@ def test_days_are_described_as_ranges():
     assert describe_days("12367") == "mon-wed,sat-sun"
 
 
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("ma-vr 09:00-18:00", "12345"),
+        ("ma,wo,za 10:00-16:00", "136"),
+        ("Maandag-Vrijdag,zondag 09:00-18:00", "123457"),
+        ("di-do,za-zo 09:00-18:00", "23467"),
+        ("mon-fri 09:00-18:00", "12345"),  # the command line's words, in Dutch too
+    ],
+)
+def test_a_dutch_window_takes_dutch_days_short_or_in_full(text, days):
+    assert parse_window(text, "nl")[0] == days
+    assert parse_window(text, "nl-be")[0] == days
+
+
+def test_the_command_line_reads_english_days_short_or_in_full_and_not_dutch():
+    assert parse_window("monday-friday 09:00-18:00")[0] == "12345"
+    with pytest.raises(WindowProblem, match="'ma-vr' is not a day or range of days") as refused:
+        parse_window("ma-vr 09:00-18:00")
+    assert (refused.value.reason, refused.value.part) == ("day", "ma-vr")
+
+
+@given(st.sets(st.integers(1, 7), min_size=1))
+def test_dutch_days_read_back_as_they_are_described(days):
+    described = describe_days(frozenset(days), "nl")
+    assert parse_days(described, "nl") == "".join(map(str, sorted(days)))
+
+
+def test_a_window_is_described_in_dutch_for_a_dutch_reader():
+    assert describe_days("123456", "nl") == "ma-za"
+    assert describe_days("1357", "nl") == "ma,wo,vr,zo"
+    assert window("mon-sat 09:00-20:00").describe("nl") == "ma-za 09:00-20:00"
+    assert window("mon-sat 09:00-20:00").describe() == "mon-sat 09:00-20:00"
+
+
 # -- edges of a day and of a week --------------------------------------------------------------
 
 

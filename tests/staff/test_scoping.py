@@ -49,7 +49,8 @@ def urls_with_ids_of(library, other_user) -> dict[str, str]:
 def test_every_staff_url_with_ids_is_known_to_this_test():
     names = {p.name for p in staff_patterns()}
     assert names - WITHOUT_IDS == {
-        "journey", "journey_status", "journey_holdout", "mail", "preview", "preview_frame",
+        "journey", "journey_status", "journey_holdout", "journey_archive", "mail", "preview",
+        "preview_frame",
         "mail_test", "member", "member_export", "member_erase", "remove_account",
     }  # fmt: skip
 

@@ -2,6 +2,7 @@
 so the screen refuses what `patronflow library set` refuses."""
 
 import datetime as dt
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -24,10 +25,52 @@ def settings_form(**changes) -> dict:
     }  # fmt: skip
 
 
-def test_the_screen_shows_the_current_send_window_as_it_is_typed(staff_client):
+def test_the_screen_shows_the_current_send_window_in_the_interfaces_words(staff_client):
     page = staff_client.get(URL).content.decode()
-    assert 'value="mon-sat 09:00-20:00"' in page
+    assert 'value="ma-za 09:00-20:00"' in page
     assert "DKIM" in page and "Verzendvenster" in page
+
+    staff_client.cookies["django_language"] = "en"
+    assert 'value="mon-sat 09:00-20:00"' in staff_client.get(URL).content.decode()
+
+
+@pytest.mark.parametrize("window", ["ma-vr 10:00-16:00", "maandag-vrijdag 10:00-16:00"])
+def test_the_dutch_screen_takes_a_send_window_in_dutch(staff_client, library, window):
+    response = staff_client.post(URL, settings_form(send_window=window))
+
+    assert response.status_code == 302
+    library.refresh_from_db()
+    assert (library.send_days, library.send_opens_at, library.send_closes_at) == (
+        "12345", dt.time(10), dt.time(16),
+    )  # fmt: skip
+    assert 'value="ma-vr 10:00-16:00"' in staff_client.get(URL).content.decode()
+
+
+def test_the_english_screen_takes_days_in_full(staff_client, library):
+    staff_client.cookies["django_language"] = "en"
+
+    staff_client.post(URL, settings_form(send_window="monday-wednesday,saturday 10:00-16:00"))
+
+    library.refresh_from_db()
+    assert library.send_days == "1236"
+
+
+@pytest.mark.parametrize(
+    ("window", "says"),
+    [
+        ("ma-vrij 09:00-18:00", "“ma-vrij” is geen dag en geen periode van dagen: schrijf ma, di,"),
+        ("vr-ma 09:00-18:00", "“vr-ma” loopt achteruit: schrijf de dagen vanaf maandag."),
+        ("ma-vr 18:00-09:00", "18:00-09:00 sluit voor het opengaat"),
+        ("ma-vr 09:00-25:00", "“25:00” is geen tijdstip"),
+        ("werkdagen", "“werkdagen” is geen verzendvenster: schrijf de dagen en dan de uren"),
+    ],
+)
+def test_a_send_window_that_cannot_be_read_is_explained_in_dutch(staff_client, window, says):
+    page = staff_client.post(URL, settings_form(send_window=window)).content.decode()
+
+    field = page.split('class="field has-error"', 1)[1].split("</div>")[0]
+    assert 'name="send_window"' in field
+    assert says in unescape(field)
 
 
 def test_sending_branding_and_signing_settings_are_saved(staff_client, library):

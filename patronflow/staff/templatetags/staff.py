@@ -1,6 +1,7 @@
 """Labels the other apps keep in English, in the marketer's language."""
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from patronflow.reports.published import shown
@@ -16,6 +17,15 @@ SEGMENT_LABELS = {
     "nonfiction_digital": _("Non-fiction, digital"),
     "nonfiction_physical": _("Non-fiction, physical"),
     "unknown": _("Too little history"),
+}
+
+# Pages that belong under a menu item without being its page: a journey under "Journeys".
+MENU_SECTIONS = {
+    "journey": "journeys",
+    "journey_archive": "journeys",
+    "mail": "journeys",
+    "member": "members",
+    "member_erase": "members",
 }
 
 STATUS_LABELS = {
@@ -40,3 +50,17 @@ def segment_label(segment: str) -> str:
 def percent(rate: Figure) -> str:
     """A rate as a percentage; "–" where not recorded, "·" where withheld (reports/published.py)."""
     return shown(rate, ".1%")
+
+
+@register.simple_tag(takes_context=True)
+def current(context: template.Context, name: str) -> SafeString:
+    """The menu link's aria-current: "page" on the link to the page shown, "true" on its
+    section's link for a page within a section, so that a screen reader says where one is
+    (staff.css marks both)."""
+    match = context["request"].resolver_match
+    here = match.url_name if match else None
+    if here == name:
+        return mark_safe(' aria-current="page"')
+    if MENU_SECTIONS.get(here) == name:
+        return mark_safe(' aria-current="true"')
+    return mark_safe("")
