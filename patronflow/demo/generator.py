@@ -3,8 +3,16 @@
 The demo imports these files with the real importer, so they follow docs/import-format.md
 exactly: UTF-8, comma separated, a header row, ISO dates and ja/nee booleans.
 
-members.csv deliberately holds MALFORMED_ROWS bad rows, so that the demo shows how the importer
-reports them; the member on each has no loans, so no loan row is rejected in their wake:
+Members borrow at a rate of their own, before the start and through the simulated days alike:
+loans.csv holds the 13 months up to the start (the baseline compares each month since the
+launch with the same month a year earlier, which must be there whole), later_loans.csv the
+ordinary loans of the simulated days after it, which the demo imports night by night — those
+of the members already there, and of new members at the desk on the day they register. What
+the mails change (members who come back, new members who borrow again) the simulation adds.
+
+members.csv holds MALFORMED_ROWS bad rows unless told otherwise, so that the demo shows how the
+importer reports them; the member on each has no loans, so no loan row is rejected in their
+wake:
 - an e-mail address with a doubled `@` (`voornaam.naam@@example.com`),
 - an e-mail address without `@` (`voornaam.naam.example.org`),
 - a birth date that does not exist (`31/02/1987`),
@@ -21,8 +29,8 @@ import heapq
 import math
 import random
 import unicodedata
-from bisect import bisect
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect, bisect_left
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -36,6 +44,7 @@ from patronflow.profiles.rules import item_is_fiction
 MEMBER_COLUMNS = COLUMNS["members"]  # the members file of docs/import-format.md
 ITEM_COLUMNS = ("item_id", "title", "author", "isbn", "material", "siso", "nur", "genre", "fiction")
 LOAN_COLUMNS = ("loan_id", "member_id", "item_id", "loaned_on")
+HISTORY_DAYS = 396  # 13 months of loans before the start
 
 UNDER_16_SHARE = 0.10
 DORMANT_SHARE = 0.27
@@ -43,8 +52,12 @@ ONLINE_PROFILE_SHARE = 0.40
 ENDED_MEMBERSHIP_SHARE = 0.01
 NO_EMAIL_SHARE = 0.002
 LIGHT_BORROWER_SHARE = 0.12
+# Active members who stopped borrowing in the past year, about as many as joined in it: without
+# them the library would seem to grow by a fifth a year.
+LAPSING_SHARE = 0.15
 ARRIVALS_PER_60_DAYS = (0.045, 0.055)
 UNFLAGGED_ITEM_SHARE = 0.35
+DESK_LOAN_SHARE = 0.6  # new members who take something home on the day they register
 MALFORMED_ROWS = 4
 MINIMUM_MEMBERS = 50
 
@@ -84,10 +97,12 @@ class GeneratedLibrary:
     arrivals_csv: Path
     items_csv: Path
     loans_csv: Path
+    later_loans_csv: Path
     members: int
     arrivals: int
     items: int
     loans: int
+    later_loans: int
     malformed: tuple[MalformedRow, ...]
 
 
@@ -98,11 +113,15 @@ def generate_library(
     start: date,
     days: int = 60,
     seed: int = 2026,
+    malformed_rows: int = MALFORMED_ROWS,
 ) -> GeneratedLibrary:
     """Write members.csv (the library on `start`), arrivals.csv (who registers in the
-    `days` after it, in order of registration), items.csv and loans.csv (the year before)."""
+    `days` after it, in order of registration), items.csv, loans.csv (the 13 months up to
+    it) and later_loans.csv (the ordinary loans of the `days` after it, in date order)."""
     if members < MINIMUM_MEMBERS:
         raise ValueError(f"a demo library needs at least {MINIMUM_MEMBERS} members")
+    if not 0 <= malformed_rows <= MALFORMED_ROWS:
+        raise ValueError(f"a demo library has from 0 to {MALFORMED_ROWS} malformed rows")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -111,11 +130,12 @@ def generate_library(
     items_csv = directory / "items.csv"
     _write_rows(items_csv, ITEM_COLUMNS, shelves.rows())
 
-    circulation = _Circulation(rng, shelves, start, members)
-    population = _Population(rng, names, start, members)
+    most_arrivals = math.ceil(members * ARRIVALS_PER_60_DAYS[1] * days / 60)
+    circulation = _Circulation(rng, shelves, start, days, people=members + most_arrivals + 1)
+    population = _Population(rng, names, start, members, malformed_rows)
     patrons = [population.patron(index, circulation) for index in range(members)]
     _assign_online_profiles(rng, patrons, start)
-    _end_memberships(rng, patrons, start)
+    _end_memberships(rng, patrons, start, circulation.borrowing_on)
     without_email = max(1, round(members * NO_EMAIL_SHARE))
     for patron in rng.sample([p for p in patrons if not p.malformed], without_email):
         patron.email = ""
@@ -129,14 +149,20 @@ def generate_library(
         start + timedelta(days=rng.randint(1, days)) for _ in range(round(members * rate))
     )
     newcomers = [population.arrival(day) for day in arrival_days]
+    arrival_ids = [f"M{members + number:06d}" for number in range(1, len(newcomers) + 1)]
+    for number, patron in enumerate(newcomers, start=members):
+        circulation.lend_at_desk(number, patron)
     arrival_rows = (
-        _member_row(f"M{members + number:06d}", patron)
-        for number, patron in enumerate(newcomers, start=1)
+        _member_row(member_id, patron)
+        for member_id, patron in zip(arrival_ids, newcomers, strict=True)
     )
     _write_rows(arrivals_csv, MEMBER_COLUMNS, arrival_rows)
 
     loans_csv = directory / "loans.csv"
-    loans = _write_rows(loans_csv, LOAN_COLUMNS, circulation.rows(member_ids))
+    later_loans_csv = directory / "later_loans.csv"
+    history, later = circulation.rows([*member_ids, *arrival_ids])
+    loans = _write_rows(loans_csv, LOAN_COLUMNS, history)
+    later_loans = _write_rows(later_loans_csv, LOAN_COLUMNS, later)
 
     return GeneratedLibrary(
         directory=directory,
@@ -144,10 +170,12 @@ def generate_library(
         arrivals_csv=arrivals_csv,
         items_csv=items_csv,
         loans_csv=loans_csv,
+        later_loans_csv=later_loans_csv,
         members=members,
         arrivals=len(newcomers),
         items=len(shelves.editions),
         loans=loans,
+        later_loans=later_loans,
         malformed=malformed,
     )
 
@@ -361,7 +389,9 @@ class _Population:
     """Draws members against quotas, so that the shares of children, dormant members and bad
     rows hold exactly at any size rather than only on average."""
 
-    def __init__(self, rng: random.Random, names: _NameBook, start: date, size: int) -> None:
+    def __init__(
+        self, rng: random.Random, names: _NameBook, start: date, size: int, malformed: int
+    ) -> None:
         self.rng = rng
         self.names = names
         self.start = start
@@ -373,7 +403,7 @@ class _Population:
             for index in range(size)
             if index not in self.children and index not in self.dormant
         ]
-        self.malformed = set(rng.sample(active_adults, MALFORMED_ROWS))
+        self.malformed = set(rng.sample(active_adults, malformed))
 
     def patron(self, index: int, circulation: "_Circulation") -> _Patron:
         rng, start = self.rng, self.start
@@ -481,11 +511,16 @@ def _assign_online_profiles(rng: random.Random, patrons: Sequence[_Patron], star
         patrons[number].online_profile = True
 
 
-def _end_memberships(rng: random.Random, patrons: Sequence[_Patron], start: date) -> None:
+def _end_memberships(
+    rng: random.Random, patrons: Sequence[_Patron], start: date, borrowing_on: set[int]
+) -> None:
+    """Some who stopped coming also ended their membership; those who still borrow did not."""
     candidates = [
         patron
-        for patron in patrons
-        if not patron.malformed and patron.last_activity_on < start - timedelta(days=1)
+        for index, patron in enumerate(patrons)
+        if not patron.malformed
+        and patron.last_activity_on < start - timedelta(days=1)
+        and index not in borrowing_on
     ]
     for patron in rng.sample(candidates, max(1, round(len(patrons) * ENDED_MEMBERSHIP_SHARE))):
         room = (start - timedelta(days=1) - patron.last_activity_on).days
@@ -554,20 +589,25 @@ class _Taste:
 
 
 class _Circulation:
-    """Loans, packed as one integer each (day, member, item) so that a year of them sorts by
+    """Loans, packed as one integer each (day, member, item) so that months of them sort by
     date in little memory before they are written with ids in date order."""
 
-    def __init__(self, rng: random.Random, shelves: _Shelves, start: date, members: int) -> None:
+    def __init__(
+        self, rng: random.Random, shelves: _Shelves, start: date, days: int, people: int
+    ) -> None:
         self.rng = rng
         self.shelves = shelves
         self.start = start
-        self.members = members
+        self.last_day = start + timedelta(days=days)  # of the simulated days
+        self.people = people  # room for every member and arrival: the packing's radix
         self.items = len(shelves.editions)
         self.packed: list[int] = []
+        self.borrowing_on: set[int] = set()  # members who borrow through the simulated days
 
     def lend(self, index: int, patron: _Patron, *, child: bool) -> None:
-        """Give the member a borrowing history that fits their status and taste, and set their
-        last activity no earlier than their last loan."""
+        """Give the member loans that fit their status and taste — before the start and, for
+        one who still borrows, through the simulated days — and set their last activity on the
+        start no earlier than their last loan before it."""
         rng, start = self.rng, self.start
         taste = self.taste(child=child)
         if patron.dormant:
@@ -587,23 +627,50 @@ class _Circulation:
                 last_loan + timedelta(days=rng.randint(0, 20)), start - timedelta(days=366)
             )
             return
-        first_day = max(patron.registered_on, start - timedelta(days=365))
-        last_day = start - timedelta(days=1)
-        if patron.malformed or first_day > last_day:
-            count = 0
+        first_day = max(patron.registered_on, start - timedelta(days=HISTORY_DAYS))
+        within_year = max(first_day, start - timedelta(days=364))
+        if patron.malformed:
+            per_year = 0
         elif rng.random() < LIGHT_BORROWER_SHARE:
-            count = rng.choice((0, 1, 1, 2))
+            per_year = rng.choice((0, 1, 1, 2))
         else:
-            count = min(3 + int(rng.lognormvariate(2.45, 0.8)), 250)
-        last_loan = self.record(index, taste, first_day, last_day, count)
-        if first_day > last_day:
-            patron.last_activity_on = patron.registered_on
-        elif last_loan is None:
-            patron.last_activity_on = _day_between(rng, first_day, last_day)
+            per_year = min(3 + int(rng.lognormvariate(2.45, 0.8)), 250)
+        if first_day < start and rng.random() < LAPSING_SHARE:
+            # Stopped coming some time this year: not dormant yet, and borrows no more.
+            stopped = _day_between(rng, within_year, start - timedelta(days=1))
+        else:
+            # Borrows on through the simulated days at the same rate, on visits as before.
+            stopped = self.last_day
+            self.borrowing_on.add(index)
+        count = self.loans_between(per_year, first_day, stopped)
+        days = self.record(index, taste, first_day, stopped, count)
+        last_loan = max((day for day in days if day <= start), default=None)
+        last_seen = min(stopped, start)
+        # An active member came in within the year, if only to read or use a computer.
+        if last_loan is None or last_loan < within_year:
+            patron.last_activity_on = _day_between(rng, within_year, last_seen)
         elif rng.random() < 0.35:
-            patron.last_activity_on = _day_between(rng, last_loan, last_day)
+            patron.last_activity_on = _day_between(rng, last_loan, last_seen)
         else:
             patron.last_activity_on = last_loan
+
+    def lend_at_desk(self, index: int, patron: _Patron) -> None:
+        """A new member (`index` counts on from the members') often takes a book or two home
+        on the day they register."""
+        rng = self.rng
+        if rng.random() >= DESK_LOAN_SHARE:
+            return
+        taste = self.taste(child=patron.under_16_on(patron.registered_on))
+        for _ in range(rng.randint(1, 3)):
+            fiction = rng.random() < taste.fiction_share
+            item = self.shelves.pick(rng, taste.audience, fiction, False)
+            self.packed.append(self.pack(patron.registered_on, index, item))
+
+    def loans_between(self, per_year: int, first_day: date, last_day: date) -> int:
+        """The member's loans over these days, at their yearly rate (a fraction of a loan is
+        one with that chance)."""
+        expected = per_year * ((last_day - first_day).days + 1) / 365
+        return int(expected) + (self.rng.random() < expected % 1)
 
     def taste(self, *, child: bool) -> _Taste:
         rng = self.rng
@@ -628,14 +695,12 @@ class _Circulation:
         count: int,
         *,
         ends_on_last_day: bool = False,
-    ) -> date | None:
+    ) -> list[date]:
         """Physical loans cluster on a few visits; digital ones fall on any day. Returns the
-        date of the last loan."""
-        if count == 0:
-            return None
+        loans' days."""
         rng = self.rng
         visits = [_day_between(rng, first_day, last_day) for _ in range(math.ceil(count / 2.5))]
-        latest = None
+        days = []
         for number in range(count):
             digital = rng.random() < taste.digital_share
             item = self.shelves.pick(
@@ -647,17 +712,29 @@ class _Circulation:
                 day = _day_between(rng, first_day, last_day)
             else:
                 day = rng.choice(visits)
-            latest = day if latest is None else max(latest, day)
-            self.packed.append((day.toordinal() * self.members + index) * self.items + item)
-        return latest
+            days.append(day)
+            self.packed.append(self.pack(day, index, item))
+        return days
 
-    def rows(self, member_ids: Sequence[str]):
+    def pack(self, day: date, index: int, item: int) -> int:
+        return (day.toordinal() * self.people + index) * self.items + item
+
+    def rows(self, member_ids: Sequence[str]) -> tuple[Iterator[tuple], Iterator[tuple]]:
+        """The loans up to the start and those of the simulated days after it, each in date
+        order, their ids one series: `member_ids` name the members, then the arrivals."""
         self.packed.sort()
-        for number, packed in enumerate(self.packed, start=1):
-            rest, item = divmod(packed, self.items)
-            ordinal, member = divmod(rest, self.members)
+        boundary = bisect_left(self.packed, self.pack(self.start + timedelta(days=1), 0, 0))
+        return (
+            self._rows(member_ids, 0, boundary),
+            self._rows(member_ids, boundary, len(self.packed)),
+        )
+
+    def _rows(self, member_ids: Sequence[str], first: int, last: int) -> Iterator[tuple]:
+        for number in range(first, last):
+            rest, item = divmod(self.packed[number], self.items)
+            ordinal, member = divmod(rest, self.people)
             yield (
-                f"L{number:07d}",
+                f"L{number + 1:07d}",
                 member_ids[member],
                 _Shelves.item_id(item),
                 date.fromordinal(ordinal).isoformat(),

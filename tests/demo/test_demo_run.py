@@ -4,6 +4,7 @@ import email
 import email.policy
 import mailbox
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +18,7 @@ def demo_run(tmp_path_factory):
     environment = {**os.environ, "PATRONFLOW_VAR_DIR": str(var)}
     environment.pop("PATRONFLOW_DATABASE_URL", None)
     result = subprocess.run(
-        [sys.executable, "-m", "patronflow.cli", "demo", "--members", "300", "--days", "25"],
+        [sys.executable, "-m", "patronflow.cli", "demo", "--members", "1000", "--days", "10"],
         env=environment,
         capture_output=True,
         text=True,
@@ -30,18 +31,44 @@ def test_demo_finishes_and_prints_the_report(demo_run):
     result, _ = demo_run
     assert result.returncode == 0, result.stderr
     output = result.stdout
-    assert "Library zonnedorp" in output
-    for journey_step in ("1. Welkom", "2. Lezen zoals jij wil", "1. We missen je"):
+    for code in ("zonnedorp", "heidebeek", "molenaarde"):
+        assert f"Library {code}" in output
+    for journey_step in ("1. Welkom", "1. We missen je"):
         assert journey_step in output
     assert "mails delivered" in output
-    assert "came back and borrowed again" in output
+    assert "dormant members came back" in output
+
+
+def test_demo_prints_the_effect_the_baseline_and_the_benchmark_of_its_network(demo_run):
+    result, _ = demo_run
+    output = result.stdout
+    assert re.search(r"Effect of .* mailed against held out", output)
+    assert "Baseline for zonnedorp" in output
+    benchmark = output[output.index("Benchmark: members per library") :]
+    for library in ("zonnedorp", "heidebeek", "molenaarde", "total"):
+        assert re.search(rf"│ {library} +│", benchmark), library
+    assert "heidebeek 300 (does not run the dormant journey)" in output
+    assert re.search(r"new members without a profile who make one .*: 50% against 20%", output)
+
+
+def test_demo_writes_its_report_as_one_html_file(demo_run):
+    result, directory = demo_run
+    report = directory / "report.html"
+    assert str(report) in result.stdout.replace("\n", "")
+    html = report.read_text(encoding="utf-8")
+    sections = re.findall(r"<h2>([^<]+)</h2>", html)
+    for section in ("Effect", "Baseline", "Benchmark"):
+        assert any(heading.startswith(section) for heading in sections), section
+    benchmark = html[html.index("<h2>Benchmark") :]
+    for code in ("zonnedorp", "heidebeek", "molenaarde"):
+        assert code in benchmark
 
 
 def test_demo_shows_the_rows_its_importer_rejected(demo_run):
     result, directory = demo_run
     rejected = [line for line in result.stdout.splitlines() if line.strip().startswith("rejected")]
     assert len(rejected) == 4
-    assert all(f"{directory}/exports/members.csv:" in line for line in rejected)
+    assert all(f"{directory}/exports/zonnedorp/members.csv:" in line for line in rejected)
 
 
 def test_demo_leaves_real_mails_in_a_maildir_for_a_person_to_open(demo_run):
@@ -54,6 +81,8 @@ def test_demo_leaves_real_mails_in_a_maildir_for_a_person_to_open(demo_run):
     assert len(parsed) > 20
     assert f"{len(parsed)} mails delivered" in result.stdout
     assert {"welcome", "dormant"} <= {m["List-Id"].split("<")[1].split(".")[0] for m in parsed}
+    senders = {m["From"].addresses[0].domain for m in parsed}
+    assert {"zonnedorp.bibliotheek.example", "molenaarde.bibliotheek.example"} <= senders
     assert (directory / "examples" / "welcome.html").read_text().startswith("<!DOCTYPE html>")
     assert str(directory / "mail") in result.stdout.replace("\n", "")
 
@@ -69,3 +98,19 @@ def test_demo_members_acted_through_the_tracking_endpoints(demo_run):
     assert events.get("open", 0) > 0
     assert events.get("click", 0) > 0
     assert events.get("unsubscribe", 0) == unsubscribed
+
+
+def test_demo_prints_a_marketer_and_a_network_admin_login(demo_run):
+    result, directory = demo_run
+    output = result.stdout.replace("\n", "")
+    assert "user name demo (a marketer of Bibliotheek Zonnedorp)" in output
+    assert "netwerk (the network admin" in output
+    database = sqlite3.connect(directory / "patronflow.sqlite3")
+    roles = dict(
+        database.execute(
+            "SELECT auth_user.username, staff_staffprofile.role FROM auth_user "
+            "JOIN staff_staffprofile ON staff_staffprofile.user_id = auth_user.id"
+        )
+    )
+    database.close()
+    assert roles == {"demo": "marketer", "netwerk": "admin"}

@@ -56,6 +56,11 @@ def loans(library) -> list[dict[str, str]]:
     return read(library.loans_csv)
 
 
+@pytest.fixture(scope="module")
+def later_loans(library) -> list[dict[str, str]]:
+    return read(library.later_loans_csv)
+
+
 def day(text: str) -> date:
     return date.fromisoformat(text)
 
@@ -79,20 +84,22 @@ def test_files_have_exactly_the_import_format_headers(library):
         (library.arrivals_csv, MEMBER_HEADER),
         (library.items_csv, ITEM_HEADER),
         (library.loans_csv, LOAN_HEADER),
+        (library.later_loans_csv, LOAN_HEADER),
     ):
         assert path.read_text(encoding="utf-8").splitlines()[0] == header
 
 
-def test_counts_returned_match_the_rows_written(library, members, items, loans):
+def test_counts_returned_match_the_rows_written(library, members, items, loans, later_loans):
     assert (library.members, library.items, library.loans) == (len(members), len(items), len(loans))
     assert library.arrivals == len(read(library.arrivals_csv))
+    assert library.later_loans == len(later_loans)
 
 
 def test_same_seed_writes_identical_files_and_another_seed_different_ones(tmp_path):
     first = generate_library(tmp_path / "a", members=300, start=START, seed=7)
     again = generate_library(tmp_path / "b", members=300, start=START, seed=7)
     other = generate_library(tmp_path / "c", members=300, start=START, seed=8)
-    for name in ("members.csv", "arrivals.csv", "items.csv", "loans.csv"):
+    for name in ("members.csv", "arrivals.csv", "items.csv", "loans.csv", "later_loans.csv"):
         assert (first.directory / name).read_bytes() == (again.directory / name).read_bytes()
         assert (first.directory / name).read_bytes() != (other.directory / name).read_bytes()
 
@@ -159,7 +166,7 @@ def test_no_other_member_row_is_malformed(well_formed):
         assert day(member["birth_date"]) < day(member["registered_on"]) <= START
 
 
-def test_every_loan_refers_to_a_well_formed_member_and_an_item_and_predates_start(
+def test_every_loan_refers_to_a_well_formed_member_and_an_item_and_is_no_later_than_start(
     well_formed, items, loans
 ):
     member_ids = {member["member_id"] for member in well_formed}
@@ -167,7 +174,7 @@ def test_every_loan_refers_to_a_well_formed_member_and_an_item_and_predates_star
     for loan in loans:
         assert loan["member_id"] in member_ids
         assert loan["item_id"] in item_ids
-        assert day(loan["loaned_on"]) < START
+        assert day(loan["loaned_on"]) <= START
     assert len({loan["loan_id"] for loan in loans}) == len(loans)
 
 
@@ -176,6 +183,49 @@ def test_a_default_library_has_about_a_year_of_loans(loans, library):
     assert 10 <= per_member <= 18
     recent = sum(day(loan["loaned_on"]) >= START - timedelta(days=365) for loan in loans)
     assert recent / len(loans) > 0.8
+
+
+def loans_per_day(loans, first: date, last: date) -> float:
+    return sum(first <= day(loan["loaned_on"]) <= last for loan in loans) / (last - first).days
+
+
+def test_the_history_reaches_back_whole_to_the_month_a_year_before_the_launch(loans):
+    """The baseline sets the months since the launch against the same months a year earlier."""
+    year = loans_per_day(loans, START - timedelta(days=365), START - timedelta(days=1))
+    month_before = loans_per_day(loans, START - timedelta(days=395), START - timedelta(days=366))
+    assert month_before == pytest.approx(year, rel=0.2)
+
+
+def test_members_borrow_on_through_the_simulated_days_as_in_the_year_before(
+    library, loans, later_loans
+):
+    days = Counter(day(loan["loaned_on"]) for loan in later_loans)
+    assert sorted(days) == [START + timedelta(days=n) for n in range(1, DAYS + 1)]
+    year = loans_per_day(loans, START - timedelta(days=365), START - timedelta(days=1))
+    assert len(later_loans) / DAYS == pytest.approx(year, rel=0.15)
+    assert {loan["loan_id"] for loan in loans}.isdisjoint(loan["loan_id"] for loan in later_loans)
+
+
+def test_only_members_who_still_come_borrow_in_the_simulated_days(
+    library, well_formed, later_loans
+):
+    year_ago = START - timedelta(days=365)
+    stayed_away = {
+        member["member_id"]
+        for member in well_formed
+        if member["membership_ends_on"] or day(member["last_activity_on"]) < year_ago
+    }
+    arrivals = {arrival["member_id"] for arrival in read(library.arrivals_csv)}
+    borrowers = {loan["member_id"] for loan in later_loans}
+    assert borrowers <= {member["member_id"] for member in well_formed} | arrivals
+    assert borrowers.isdisjoint(stayed_away)
+
+
+def test_many_new_members_take_something_home_on_the_day_they_register(library, later_loans):
+    registered = {row["member_id"]: row["registered_on"] for row in read(library.arrivals_csv)}
+    theirs = [loan for loan in later_loans if loan["member_id"] in registered]
+    assert all(loan["loaned_on"] == registered[loan["member_id"]] for loan in theirs)
+    assert 0.45 <= len({loan["member_id"] for loan in theirs}) / len(registered) <= 0.75
 
 
 def test_last_activity_is_never_before_the_last_loan(well_formed, loans):
@@ -245,6 +295,16 @@ def test_arrivals_register_during_the_simulated_period_in_order(library, members
     assert all(arrival["last_activity_on"] == arrival["registered_on"] for arrival in arrivals)
     existing = {member["member_id"] for member in members}
     assert existing.isdisjoint(arrival["member_id"] for arrival in arrivals)
+
+
+def test_a_library_can_export_without_bad_rows(tmp_path):
+    generated = generate_library(tmp_path, members=300, start=START, malformed_rows=0)
+    assert generated.malformed == ()
+    for row in read(generated.members_csv):
+        if row["email"]:
+            validate_email(row["email"], check_deliverability=False)
+        for column in ("birth_date", "registered_on"):
+            date.fromisoformat(row[column])
 
 
 def test_a_library_too_small_to_show_its_shares_is_refused(tmp_path):
