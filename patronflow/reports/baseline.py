@@ -4,12 +4,16 @@ the season (summer lull, holiday peaks) is visible rather than mistaken for an e
 
 Visits are not imported as a history (a member row only carries its last activity day), so
 the second figure is borrowers: the members who borrowed at least once in the month.
+
+Loans arrive by import, so the data may end before the report day: a month after the last
+imported loan has no figures (not zero loans: "no loans imported after" that day), and the
+month it falls in is counted up to that day on both sides, as the current month is.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Min
+from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -22,17 +26,22 @@ from patronflow.members.models import Library, Loan
 class MonthFigures:
     library: str
     month: dt.date  # the first of the measured month
-    loans: int
-    borrowers: int
+    loans: int | None  # None: no loans imported for the month (see no_loans_after)
+    borrowers: int | None
     baseline_month: dt.date
     baseline_loans: int
     baseline_borrowers: int
-    partial_through: int | None = None  # day of month both months are counted up to
+    # The day of the month both months are counted up to: the report day in the current
+    # month, the last imported loan's day in the month the loan data ends.
+    partial_through: int | None = None
+    # Where no loan was imported for the month: the day of the last one (None: none at all).
+    no_loans_after: dt.date | None = None
 
     @property
     def loans_change(self) -> float | None:
-        """Relative change against the baseline month; None where the baseline had no loans."""
-        if not self.baseline_loans:
+        """Relative change against the baseline month; None where the baseline had no loans
+        or the month has none imported."""
+        if not self.baseline_loans or self.loans is None:
             return None
         return self.loans / self.baseline_loans - 1
 
@@ -47,6 +56,7 @@ class MonthFigures:
             "baseline_borrowers": self.baseline_borrowers,
             "loans_change": self.loans_change,
             "partial_through": self.partial_through,
+            "no_loans_after": self.no_loans_after.isoformat() if self.no_loans_after else None,
         }
 
 
@@ -69,6 +79,11 @@ def launch_day(library: Library) -> dt.date | None:
     return Enrolment.objects.filter(journey__library=library).aggregate(day=Min("entered_on"))[
         "day"
     ]
+
+
+def last_loan_day(library: Library) -> dt.date | None:
+    """The day of the latest loan imported: the library's loan data ends there."""
+    return Loan.objects.filter(library=library).aggregate(day=Max("loaned_on"))["day"]
 
 
 def _monthly(library: Library, first: dt.date, last: dt.date) -> dict[dt.date, tuple[int, int]]:
@@ -94,7 +109,8 @@ def baseline(
 ) -> list[MonthFigures]:
     """Every month from the launch (or `since`) to `as_of`, each against its baseline month:
     the same month a year earlier, or the month at the same distance from `baseline_from`.
-    The current month is compared up to the same day of the month on both sides."""
+    The current month, and the month the imported loans end in, are compared up to the same
+    day of the month on both sides; a month after the last imported loan has no figures."""
     as_of = as_of or timezone.localdate()
     since = since or launch_day(library)
     if since is None:
@@ -102,19 +118,27 @@ def baseline(
     first = since.replace(day=1)
     months = (as_of.year - first.year) * 12 + as_of.month - first.month + 1
     start = (baseline_from or add_months(first, -12)).replace(day=1)
+    last_loan = last_loan_day(library)
+    data_through = as_of if last_loan is None else min(as_of, last_loan)
     measured = _monthly(library, first, as_of)
     before = _monthly(library, start, add_months(start, months) - dt.timedelta(days=1))
     figures = []
     for offset in range(months):
         month = add_months(first, offset)
         baseline_month = add_months(start, offset)
-        partial = None
-        if month == as_of.replace(day=1):
-            partial = as_of.day
-            clipped = _clipped(library, baseline_month, partial)
-        else:
+        month_end = add_months(month, 1) - dt.timedelta(days=1)
+        partial = no_loans_after = None
+        if last_loan is None or last_loan < month:
+            loans = borrowers = None
+            no_loans_after = last_loan
             clipped = before.get(baseline_month, (0, 0))
-        loans, borrowers = measured.get(month, (0, 0))
+        else:
+            loans, borrowers = measured.get(month, (0, 0))
+            if data_through < month_end:
+                partial = data_through.day
+                clipped = _clipped(library, baseline_month, partial)
+            else:
+                clipped = before.get(baseline_month, (0, 0))
         figures.append(
             MonthFigures(
                 library=library.code,
@@ -125,6 +149,7 @@ def baseline(
                 baseline_loans=clipped[0],
                 baseline_borrowers=clipped[1],
                 partial_through=partial,
+                no_loans_after=no_loans_after,
             )
         )
     return figures

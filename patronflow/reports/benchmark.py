@@ -7,11 +7,15 @@ column, more cells are hidden (secondary, the smallest shown first) until no hid
 cell can be worked out from the network total — not by an outsider, and not by a library
 that knows its own figure. Where that cannot be reached the total is hidden. A rate is shown
 only where both its counts are, since a rate and one of its counts give away the other.
+
+A library that has mailed nothing (a new one, one without members yet) is a structural zero:
+its zeros say nothing about any member, so it is left out of the table and the suppression —
+as a row of hidden zeros it would make every other library's cell "give it away".
 """
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -52,6 +56,7 @@ class Suppressed:
 
     rows: dict[str, dict[str, int | None]]
     totals: dict[str, int | None]
+    unmailed: tuple[str, ...] = ()  # libraries left out: they have mailed nothing yet
 
     def rate(self, library: str, name: str) -> float | None:
         part, whole = RATES[name]
@@ -62,7 +67,14 @@ class Suppressed:
 
     def versus_rest(self, code: str) -> "Suppressed":
         """One library against the rest of the network: the rest is shown where the library's
-        own cell and the total are, and is not itself a small cell."""
+        own cell and the total are, and is not itself a small cell. A library that has mailed
+        nothing has no row; the rest is then the total."""
+        if code not in self.rows:
+            rest = {
+                column: total if total is not None and total >= SMALL_CELL else None
+                for column, total in self.totals.items()
+            }
+            return Suppressed({"rest": rest}, self.totals, unmailed=(code,))
         own = self.rows[code]
         rest: dict[str, int | None] = {}
         for column, total in self.totals.items():
@@ -168,5 +180,15 @@ def benchmark_counts(as_of: dt.date | None = None) -> dict[str, dict[str, int]]:
     return table
 
 
+def benchmark_of(table: Mapping[str, Mapping[str, int]]) -> Suppressed:
+    """The benchmark as published: libraries that mailed nothing left out, the rest
+    suppressed."""
+    mailed = {code: row for code, row in table.items() if row["mailed"]}
+    unmailed = tuple(code for code in table if code not in mailed)
+    if not mailed:  # nothing to show, but every column is there, hidden
+        return Suppressed({}, dict.fromkeys(next(iter(table.values()), {})), unmailed)
+    return replace(suppress(mailed), unmailed=unmailed)
+
+
 def cross_library_benchmark(as_of: dt.date | None = None) -> Suppressed:
-    return suppress(benchmark_counts(as_of))
+    return benchmark_of(benchmark_counts(as_of))

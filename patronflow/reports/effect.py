@@ -28,11 +28,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from scipy import stats
 
-from patronflow.journeys.models import Enrolment, Journey, Step
+from patronflow.journeys.models import Enrolment, Journey, Step, Version
 from patronflow.members.models import Library, Loan
 
 WINDOWS = (30, 60, 90)
@@ -54,9 +54,20 @@ class Outcome:
     has_profile: bool = False
 
 
+# What each comparison measures, by its key: the report's words for it; `window` fills in the days.
+OUTCOMES = {
+    "returned": "borrowed or visited within {window} days",
+    "loans": "loans per member in {window} days",
+    "profile": "has an online profile",
+}
+
+
 @dataclass(frozen=True)
 class Comparison:
-    """One measure, mailed against held out, with the lift and how sure we can be of it."""
+    """One measure, mailed against held out, with the lift and how sure we can be of it.
+
+    Every figure is a plain Python number (scipy hands back numpy ones): the report's JSON
+    and the staff page's chart data must hold nothing a JSON encoder cannot write."""
 
     measure: str
     kind: str  # "rate" (a share of members) or "mean" (per member)
@@ -73,11 +84,14 @@ class Comparison:
     # loans (a mean). Not shown; reports/published.py withholds the figures made of a small one.
     mailed_count: int
     held_out_count: int
+    # Which of OUTCOMES it measures, and over how many days: for words in other languages.
+    outcome: str = ""
+    window: int | None = None
 
     @property
     def claimed(self) -> bool:
         """An effect is claimed only when the test and the interval both exclude chance."""
-        return (
+        return bool(
             self.enough_data
             and self.p_value is not None
             and self.p_value < SIGNIFICANCE
@@ -107,6 +121,11 @@ def not_enough_data(mailed_n: object, held_out_n: object) -> str:
     return f"Not enough data yet ({mailed_n} mailed, {held_out_n} held out with a complete window)."
 
 
+def no_control_group() -> str:
+    """The verdict of a journey that holds no members out."""
+    return "No control group: the journey holds no members out, so its effect cannot be measured."
+
+
 def _format_lift(value: float, kind: str) -> str:
     if kind == "rate":
         return f"{value * 100:+.1f} points"
@@ -115,35 +134,45 @@ def _format_lift(value: float, kind: str) -> str:
 
 def _wilson(hits: int, n: int) -> tuple[float, float]:
     interval = stats.binomtest(hits, n).proportion_ci(CONFIDENCE, method="wilson")
-    return interval.low, interval.high
+    return float(interval.low), float(interval.high)
 
 
 def compare_rates(
-    measure: str, mailed_hits: int, mailed_n: int, held_hits: int, held_n: int
+    measure: str,
+    mailed_hits: int,
+    mailed_n: int,
+    held_hits: int,
+    held_n: int,
+    **about,
 ) -> Comparison:
     """Difference of two shares: Newcombe's hybrid score interval (method 10), which keeps its
-    coverage for small shares where the plain Wald interval does not, and the pooled z-test."""
+    coverage for small shares where the plain Wald interval does not, and the pooled z-test.
+    `about`: the comparison's outcome and window."""
     mailed = mailed_hits / mailed_n if mailed_n else None
     held_out = held_hits / held_n if held_n else None
     pooled = (mailed_hits + held_hits) / (mailed_n + held_n) if mailed_n + held_n else 0.0
     expected = [n * share for n in (mailed_n, held_n) for share in (pooled, 1 - pooled)]
     enough = min(mailed_n, held_n) >= MIN_GROUP and min(expected) >= MIN_EXPECTED
     groups = (measure, "rate", mailed_n, held_n, mailed, held_out)
+    counts = {"mailed_count": mailed_hits, "held_out_count": held_hits, **about}
     if not mailed_n or not held_n:
-        return Comparison(*groups, None, None, None, None, False, mailed_hits, held_hits)
+        return Comparison(*groups, None, None, None, None, False, **counts)
     lift = mailed - held_out
     mailed_low, mailed_high = _wilson(mailed_hits, mailed_n)
     held_low, held_high = _wilson(held_hits, held_n)
     low = lift - math.hypot(mailed - mailed_low, held_high - held_out)
     high = lift + math.hypot(mailed_high - mailed, held_out - held_low)
     error = math.sqrt(pooled * (1 - pooled) * (1 / mailed_n + 1 / held_n))
-    p_value = 2 * stats.norm.sf(abs(lift) / error) if error else 1.0
-    return Comparison(*groups, lift, low, high, p_value, enough, mailed_hits, held_hits)
+    p_value = float(2 * stats.norm.sf(abs(lift) / error)) if error else 1.0
+    return Comparison(*groups, lift, low, high, p_value, enough, **counts)
 
 
-def compare_means(measure: str, mailed: Sequence[float], held_out: Sequence[float]) -> Comparison:
+def compare_means(
+    measure: str, mailed: Sequence[float], held_out: Sequence[float], **about
+) -> Comparison:
     """Difference of two means with Welch's t-test: no equal variances assumed (a mail may
-    make some members borrow a lot and leave others as they were)."""
+    make some members borrow a lot and leave others as they were). `about`: the
+    comparison's outcome and window."""
     mailed_n, held_n = len(mailed), len(held_out)
     mailed_mean = sum(mailed) / mailed_n if mailed_n else None
     held_mean = sum(held_out) / held_n if held_n else None
@@ -152,9 +181,9 @@ def compare_means(measure: str, mailed: Sequence[float], held_out: Sequence[floa
     acting = sum(1 for value in [*mailed, *held_out] if value) / ((mailed_n + held_n) or 1)
     enough = min(mailed_n, held_n) >= MIN_GROUP and min(mailed_n, held_n) * acting >= MIN_EXPECTED
     groups = (measure, "mean", mailed_n, held_n, mailed_mean, held_mean)
-    totals = (sum(mailed), sum(held_out))
+    counts = {"mailed_count": sum(mailed), "held_out_count": sum(held_out), **about}
     if mailed_n < 2 or held_n < 2:
-        return Comparison(*groups, None, None, None, None, False, *totals)
+        return Comparison(*groups, None, None, None, None, False, **counts)
     lift = mailed_mean - held_mean
     if len(set(mailed)) == 1 and len(set(held_out)) == 1:  # no spread: no test to run
         p_value = 1.0 if lift == 0 else 0.0
@@ -163,7 +192,7 @@ def compare_means(measure: str, mailed: Sequence[float], held_out: Sequence[floa
         result = stats.ttest_ind(mailed, held_out, equal_var=False)
         interval = result.confidence_interval(CONFIDENCE)
         p_value, low, high = float(result.pvalue), float(interval.low), float(interval.high)
-    return Comparison(*groups, lift, low, high, p_value, enough, *totals)
+    return Comparison(*groups, lift, low, high, p_value, enough, **counts)
 
 
 def effect_of(
@@ -190,28 +219,37 @@ def effect_of(
         def loans(group: list[Outcome], window=window) -> list[int]:
             return [sum(day <= window for day in o.loan_days) for o in group]
 
+        returned = {"outcome": "returned", "window": window}
         comparisons.append(
             compare_rates(
-                f"borrowed or visited within {window} days",
+                OUTCOMES["returned"].format(window=window),
                 came_back(mailed),
                 len(mailed),
                 came_back(held),
                 len(held),
+                **returned,
             )
         )
         comparisons.append(
-            compare_means(f"loans per member in {window} days", loans(mailed), loans(held))
+            compare_means(
+                OUTCOMES["loans"].format(window=window),
+                loans(mailed),
+                loans(held),
+                outcome="loans",
+                window=window,
+            )
         )
     if profiles:
         mailed = [o for o in outcomes if not o.held_out]
         held = [o for o in outcomes if o.held_out]
         comparisons.append(
             compare_rates(
-                "has an online profile",
+                OUTCOMES["profile"],
                 sum(o.has_profile for o in mailed),
                 len(mailed),
                 sum(o.has_profile for o in held),
                 len(held),
+                outcome="profile",
             )
         )
     return comparisons
@@ -220,10 +258,18 @@ def effect_of(
 @dataclass(frozen=True)
 class JourneyEffect:
     library: str
-    journey: str
+    journey: str  # the key
     enrolments: int
     held_out: int
     comparisons: list[Comparison]
+    journey_name: str = ""
+    holdout_percent: int = 0  # of the journey's current version
+
+    @property
+    def has_control_group(self) -> bool:
+        """Whether the journey holds members out, or ever did: without them there is nothing
+        to compare the mailed members with, now or later."""
+        return bool(self.held_out or self.holdout_percent)
 
 
 def _sent_statuses() -> list[str]:
@@ -310,30 +356,34 @@ def outcomes_of(journey: Journey, longest: int = max(WINDOWS)) -> list[Outcome]:
     return outcomes
 
 
-def _aims_at_profiles(journey: Journey) -> bool:
+def _aims_at_profiles(version: Version | None) -> bool:
     """Journeys for new members (the welcome journey) aim at the online profile."""
-    version = journey.current_version
     return version is not None and "registered_within_days" in (version.entry or {})
 
 
 def effect_by_journey(
     library: Library | None = None, as_of: dt.date | None = None
 ) -> list[JourneyEffect]:
-    """Every journey that has a holdout group, mailed against held out."""
+    """Mailed against held out for every journey that runs or ever took in members — also one
+    without a holdout group, so that no report leaves a journey out without a word."""
     as_of = as_of or timezone.localdate()
-    journeys = Journey.objects.filter(enrolments__held_out=True).distinct()
+    running = (Journey.Status.ACTIVE, Journey.Status.PAUSED)
+    journeys = Journey.objects.filter(Q(status__in=running) | Q(enrolments__isnull=False))
     if library is not None:
         journeys = journeys.filter(library=library)
     effects = []
-    for journey in journeys.select_related("library").order_by("library__code", "key"):
+    for journey in journeys.distinct().select_related("library").order_by("library__code", "key"):
         outcomes = outcomes_of(journey)
+        version = journey.current_version
         effects.append(
             JourneyEffect(
                 library=journey.library.code,
                 journey=journey.key,
+                journey_name=journey.name,
                 enrolments=len(outcomes),
                 held_out=sum(o.held_out for o in outcomes),
-                comparisons=effect_of(outcomes, as_of, profiles=_aims_at_profiles(journey)),
+                holdout_percent=version.holdout_percent if version else 0,
+                comparisons=effect_of(outcomes, as_of, profiles=_aims_at_profiles(version)),
             )
         )
     return effects

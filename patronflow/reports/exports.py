@@ -72,7 +72,12 @@ def build_report(
 
 def effect_rows(effects: list[PublishedEffect]) -> list[dict]:
     return [
-        {"library": effect.library, "journey": effect.journey, **c.as_row()}
+        {
+            "library": effect.library,
+            "journey": effect.journey,
+            "journey_name": effect.journey_name,
+            **c.as_row(),
+        }
         for effect in effects
         for c in effect.comparisons
     ]
@@ -94,7 +99,8 @@ def table_rows(report: Report, table: str) -> list[dict]:
 
 def report_data(report: Report) -> dict:
     """The report as plain JSON-ready data, one key per table. A withheld figure is null and
-    named in its row's `suppressed` list."""
+    named in its row's `suppressed` list. `benchmark_unmailed`: the libraries left out of the
+    benchmark because they have mailed nothing yet."""
     tables = {table: table_rows(report, table) for table in TABLES}
     tables["funnel"] = [row.as_row() for row in report.funnel]
     return {
@@ -104,11 +110,13 @@ def report_data(report: Report) -> dict:
             table: rows if table == "benchmark" else [json_ready(row) for row in rows]
             for table, rows in tables.items()
         },
+        "benchmark_unmailed": list(report.benchmark.unmailed) if report.benchmark else [],
     }
 
 
 def report_json(report: Report) -> str:
-    return json.dumps(report_data(report), indent=2, ensure_ascii=False)
+    """Strict JSON (no NaN or Infinity, which many readers refuse)."""
+    return json.dumps(report_data(report), indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def report_csv(report: Report, table: str = "metrics") -> str:

@@ -15,10 +15,17 @@ CHART_JS = Path(__file__).parent / "static" / "reports" / "chart.umd.min.js"
 
 
 def chart_data(report: Report) -> dict:
-    """What each chart draws, already aggregated; a withheld figure is not drawn."""
+    """What each chart draws, already aggregated; a withheld figure is not drawn, and no rate
+    of fewer than 10 mails is (published.py withholds it). Labels name journeys by their
+    name, and the library too where the report is the network's."""
+
+    def named(library: str, name: str) -> str:
+        return name if report.library else f"{library} {name}"
+
     funnel = [
         {
-            "label": f"{row.library} {row.journey} {row.step}. {row.step_name}",
+            "label": named(row.library, f"{row.journey_name} {row.step}. {row.step_name}"),
+            "library": row.library,
             "sent": number(row.sent),
             "delivered": number(row.delivered),
             "opened": number(row.member_opened) if row.tracks_opens else None,
@@ -29,13 +36,17 @@ def chart_data(report: Report) -> dict:
     weeks: dict[tuple, list[PublishedRow]] = defaultdict(list)
     for row in report.weekly:
         if row.week is not None:
-            weeks[(f"{row.library} {row.journey}", row.week)].append(row)
+            weeks[(named(row.library, row.journey_name), row.week)].append(row)
     over_time: dict[str, list] = defaultdict(list)
     for (series, week), rows in sorted(weeks.items(), key=lambda item: item[0][1]):
         over_time[series].append({"x": week.isoformat(), "y": number(combined_click_rate(rows))})
     lift = [
         {
-            "label": f"{row['library']} {row['journey']}: {row['measure']}",
+            "label": named(row["library"], f"{row['journey_name']}: {row['measure']}"),
+            "library": row["library"],
+            "journey_name": row["journey_name"],
+            "outcome": row["outcome"],
+            "window": row["window"],
             "lift": row["lift"] * 100,
             "low": row["low"] * 100,
             "high": row["high"] * 100,
@@ -47,9 +58,12 @@ def chart_data(report: Report) -> dict:
     benchmark = report.benchmark.as_rows() if report.benchmark else []
     baseline = [
         {
-            "label": f"{row.library} {row.month:%Y-%m}",
+            "label": named(row.library, f"{row.month:%Y-%m}"),
+            "library": row.library,
             "loans": number(row.loans),
             "baseline": number(row.baseline_loans),
+            "partial_through": row.partial_through,
+            "no_loans_after": row.no_loans_after.isoformat() if row.no_loans_after else None,
         }
         for row in report.baselines
     ]

@@ -20,7 +20,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from patronflow.journeys.models import DEFAULT_VARIANT
-from patronflow.mail.models import Message
+from patronflow.mail.models import Bounce, Message
 from patronflow.members.models import Library
 from patronflow.privacy.models import MailTally
 from patronflow.tracking.models import SHOWS_OPENED, Event, Feedback
@@ -61,35 +61,34 @@ def _event(kind: str | tuple[str, ...], **more) -> Q:
     return Q(**lookup, **{f"events__{name}": value for name, value in more.items()})
 
 
+def _bounced(kind: str) -> Q:
+    """Mails a bounce of this kind came back for. `mail.Bounce` names its mail by id only (so
+    that it outlives an erased member's messages): matched on that id, as one uncorrelated
+    subquery rather than a lookup per mail."""
+    return Q(pk__in=Bounce.objects.filter(kind=kind, message_id__isnull=False).values("message_id"))
+
+
 def counted_filters() -> dict[str, Q | None]:
     """The filter over sent messages for each counted column; None where nothing records it
     yet. `opened` and `clicked` are mails opened or clicked by anyone — a click shows its mail
     was opened, also where the pixel was blocked (SHOWS_OPENED); where the tracking app
     classifies events (mail proxies, link scanners: tracking/machines.py), `human_opened` and
-    `human_clicked` are the mails a member opened or clicked — the counts rates are made of."""
+    `human_clicked` are the mails a member opened or clicked — the counts rates are made of.
+    `bounced` is a hard bounce (a soft one is temporary and the mail may still arrive); an
+    uncertain mail that bounced did leave, so it is bounced, not uncertain."""
     classified = _has_field(Event, "machine")
-    bounce_kinds = {}
-    if hasattr(Message, "bounces"):
-        bounce_model = Message.bounces.rel.related_model
-        bounce_kinds = {choice for choice, _ in bounce_model._meta.get_field("kind").choices}
-    if hasattr(Message.Status, "BOUNCED"):
-        bounced = Q(status=Message.Status.BOUNCED)
-    elif "hard" in bounce_kinds:
-        bounced = Q(bounces__kind="hard")
-    else:
-        bounced = None
+    bounced = _bounced(Bounce.Kind.HARD)
+    uncertain = Q(status=Message.Status.UNCERTAIN) & ~bounced
     return {
         "sent": Q(),
         "bounced": bounced,
-        "uncertain": (
-            Q(status=Message.Status.UNCERTAIN) if hasattr(Message.Status, "UNCERTAIN") else None
-        ),
+        "uncertain": uncertain,
         "opened": _event(SHOWS_OPENED),
         "human_opened": _event(SHOWS_OPENED, machine="") if classified else None,
         "clicked": _event(Event.Kind.CLICK),
         "human_clicked": _event(Event.Kind.CLICK, machine="") if classified else None,
         "unsubscribed": _event(Event.Kind.UNSUBSCRIBE),
-        "complaints": Q(bounces__kind="complaint") if "complaint" in bounce_kinds else None,
+        "complaints": _bounced(Bounce.Kind.COMPLAINT),
         "thumbs_up": Q(feedback__vote=Feedback.Vote.UP),
         "thumbs_down": Q(feedback__vote=Feedback.Vote.DOWN),
         "survey_clicks": None,  # counted apart: see _survey_clicks
@@ -99,7 +98,7 @@ def counted_filters() -> dict[str, Q | None]:
 @dataclass(frozen=True)
 class CampaignMetrics:
     library: str
-    journey: str
+    journey: str  # the key, which stays when staff rename the journey
     step: int
     step_name: str
     segment: str
@@ -117,6 +116,7 @@ class CampaignMetrics:
     thumbs_up: int
     thumbs_down: int
     survey_clicks: int
+    journey_name: str = ""  # what staff call it
 
     @staticmethod
     def _rate(part: int | None, whole: int | None) -> float | None:
@@ -177,7 +177,8 @@ class CampaignMetrics:
 
     def as_row(self) -> dict:
         """Every count and rate, for CSV, JSON and the HTML report."""
-        row = {field.name: getattr(self, field.name) for field in fields(self)}
+        row = {"library": self.library, "journey": self.journey, "journey_name": self.journey_name}
+        row |= {field.name: getattr(self, field.name) for field in fields(self)}
         row["week"] = self.week.isoformat() if self.week else None
         for name in (*DERIVED, *RATES):
             row[name] = getattr(self, name)
@@ -204,6 +205,7 @@ GROUPED_BY = (
     "library__code",
     "library__track_opens",
     "step__version__journey__key",
+    "step__version__journey__name",
     "step__position",
     "step__name",
     "variant__segment",
@@ -255,6 +257,7 @@ def campaign_metrics(
             CampaignMetrics(
                 library=named["library__code"],
                 journey=named["step__version__journey__key"],
+                journey_name=named["step__version__journey__name"],
                 step=named["step__position"],
                 step_name=named["step__name"],
                 segment=named["variant__segment"] or DEFAULT_VARIANT,

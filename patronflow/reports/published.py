@@ -16,7 +16,7 @@ from itertools import pairwise
 
 from patronflow.members.models import Library
 from patronflow.reports.baseline import MonthFigures
-from patronflow.reports.effect import JourneyEffect, not_enough_data
+from patronflow.reports.effect import JourneyEffect, no_control_group, not_enough_data
 from patronflow.reports.metrics import (
     COUNTS,
     DERIVED,
@@ -200,6 +200,8 @@ def combined_click_rate(rows: list[PublishedRow]) -> Figure:
 class PublishedEffect:
     library: str
     journey: str
+    journey_name: str
+    has_control_group: bool
     enrolments: Figure
     held_out: Figure
     comparisons: list[PublishedRow]
@@ -253,8 +255,8 @@ def published_effects(effects: list[JourneyEffect]) -> list[PublishedEffect]:
                 figure("count", *scope, c.measure, "mailed"),
                 figure("count", *scope, c.measure, "held_out"),
             ]
-            row = {"measure": c.measure, "kind": c.kind, "mailed_n": made_of[0]}
-            row["held_out_n"] = made_of[1]
+            row = {"measure": c.measure, "outcome": c.outcome, "window": c.window}
+            row |= {"kind": c.kind, "mailed_n": made_of[0], "held_out_n": made_of[1]}
             row |= {name: getattr(c, name) for name in COMPARISON_FIGURES}
             row |= {"enough_data": c.enough_data, "claimed": c.claimed, "verdict": c.verdict}
             if any(isinstance(value, Withheld) for value in made_of):
@@ -262,11 +264,15 @@ def published_effects(effects: list[JourneyEffect]) -> list[PublishedEffect]:
                     row[name] = None if row[name] is None else Withheld.HIDDEN
                 row |= {"enough_data": False, "claimed": False}
                 row["verdict"] = not_enough_data(made_of[0], made_of[1])
+            if not effect.has_control_group:
+                row["verdict"] = no_control_group()
             comparisons.append(PublishedRow(row))
         result.append(
             PublishedEffect(
                 library=effect.library,
                 journey=effect.journey,
+                journey_name=effect.journey_name,
+                has_control_group=effect.has_control_group,
                 enrolments=figure("group", *scope, "enrolments", effect.enrolments),
                 held_out=figure("group", *scope, "held_out", effect.held_out),
                 comparisons=comparisons,
@@ -280,12 +286,14 @@ MONTH_COUNTS = ("loans", "borrowers", "baseline_loans", "baseline_borrowers")
 
 def published_months(months: list[MonthFigures]) -> list[PublishedRow]:
     """The baseline as published: a month's loans or borrowers under 10 are withheld, and so
-    is its change against the baseline month. No total of them is shown."""
+    is its change against the baseline month. No total of them is shown. A month without
+    imported loans stays without figures (None), never a zero."""
     rows = []
     for month in months:
         values = {name: getattr(month, name) for name in month.as_row()}
         for name in MONTH_COUNTS:
-            values[name] = Withheld.SMALL if is_small(values[name]) else values[name]
+            if values[name] is not None and is_small(values[name]):
+                values[name] = Withheld.SMALL
         if values["loans_change"] is not None and (
             isinstance(values["loans"], Withheld) or isinstance(values["baseline_loans"], Withheld)
         ):

@@ -1,17 +1,22 @@
 """Reports as rich tables for the terminal."""
 
+from rich.console import RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from patronflow.reports.benchmark import Suppressed
+from patronflow.reports.effect import no_control_group
 from patronflow.reports.published import PublishedEffect, PublishedRow, shown
 from patronflow.reports.suppression import SMALL_CELL, Figure, Withheld
 
 
-def _count_and_rate(count: Figure, rate: Figure) -> str:
+def _count_and_rate(count: Figure, rate: Figure) -> str | Text:
+    """A count with its rate; where the rate is withheld (fewer than 10 mails, or a count that
+    would give one away) the count alone, greyed."""
     if rate is None:
         return "–"
-    if isinstance(count, Withheld):
-        return shown(count)
+    if isinstance(rate, Withheld):
+        return Text(shown(count), style="dim")
     return f"{count} ({shown(rate, '.1%')})"
 
 
@@ -28,18 +33,21 @@ def figures_table(figures: list[PublishedRow], title: str) -> Table:
     table = Table(title=title, title_justify="left")
     for column in ("journey", "step", "variant"):
         table.add_column(column, overflow="fold")  # wrapped, never cut: variants differ at the end
-    for column in ("sent", "delivered", "opened", "clicked", "unsub.", "👍/👎", "machines"):
+    columns = ("sent", "bounced", "delivered", "opened", "clicked", "unsub.", "compl.")
+    for column in (*columns, "👍/👎", "machines"):
         table.add_column(column, justify="right", no_wrap=True)
     for row in figures:
         table.add_row(
-            row.journey,
+            row.journey_name,
             f"{row.step}. {row.step_name}",
             row.segment,
             shown(row.sent),
+            shown(row.bounced),
             shown(row.delivered),
             _count_and_rate(row.member_opened, row.open_rate),
             _count_and_rate(row.member_clicked, row.click_rate),
             _count_and_rate(row.unsubscribed, row.unsubscribe_rate),
+            shown(row.complaints),
             f"{shown(row.thumbs_up)}/{shown(row.thumbs_down)}",
             _machines(row),
         )
@@ -50,9 +58,11 @@ FOOTNOTE = (
     "Rates are of mails delivered (sent less hard bounces and uncertain mails). Opened and "
     "clicked: mails a member opened or clicked in, each once (– where the library has open "
     "tracking off). Mails opened or clicked only by machines (image proxies, link scanners) "
-    "are shown apart (machines: opened/clicked) and count in no rate. "
+    "are shown apart (machines: opened/clicked) and count in no rate. Compl.: mails marked as "
+    "spam. "
     f"{Withheld.SMALL}: a count from 1 to {SMALL_CELL - 1}, withheld; {Withheld.HIDDEN}: withheld "
-    f"so that such a count cannot be worked out from the others (docs/reports.md)."
+    f"so that such a count cannot be worked out from the others (docs/reports.md). A count "
+    f"shown greyed, without its rate: too few mails for a rate."
 )
 
 
@@ -70,10 +80,14 @@ def _value(comparison: PublishedRow, value: Figure) -> str:
     return shown(value, ".1%" if comparison.kind == "rate" else ".2f")
 
 
-def effect_table(effect: PublishedEffect) -> Table:
+def effect_table(effect: PublishedEffect) -> RenderableType:
+    """The journey's comparisons; a journey without a control group says so in one line."""
+    title = f"Effect of {effect.journey_name} ({effect.library})"
+    if not effect.has_control_group:
+        return Text(f"{title}: {no_control_group()}")
     table = Table(
-        title=f"Effect of {effect.library}/{effect.journey}: mailed against held out "
-        f"({effect.enrolments} enrolments, {effect.held_out} held out)",
+        title=f"{title}: mailed against held out "
+        f"({shown(effect.enrolments)} enrolments, {shown(effect.held_out)} held out)",
         title_justify="left",
     )
     for column in ("measure", "mailed", "held out", "lift", "95% interval", "p", "verdict"):
@@ -108,7 +122,7 @@ def baseline_table(months: list[PublishedRow]) -> Table:
     for month in months:
         label = f"{month.month:%Y-%m}"
         if month.partial_through:
-            label += f" (to day {month.partial_through})"
+            label += f" (to day {month.partial_through}: partial)"
         table.add_row(
             label,
             shown(month.loans),
@@ -116,15 +130,25 @@ def baseline_table(months: list[PublishedRow]) -> Table:
             f"{month.baseline_month:%Y-%m}",
             shown(month.baseline_loans),
             shown(month.baseline_borrowers),
-            shown(month.loans_change, "+.0%"),
+            shown(month.loans_change, "+.0%") if month.loans is not None else no_loans(month),
         )
     return table
 
 
+def no_loans(month: PublishedRow) -> str:
+    """What a month without imported loans says instead of a change."""
+    if month.no_loans_after is None:
+        return "no loans imported"
+    return f"no loans imported after {month.no_loans_after:%Y-%m-%d}"
+
+
 def benchmark_table(benchmark: Suppressed) -> Table:
+    unmailed = ", ".join(benchmark.unmailed)
     table = Table(
         title=f"Benchmark: members per library (cells under {SMALL_CELL} hidden: ·)",
         title_justify="left",
+        caption=f"Not in the table, nothing mailed yet: {unmailed}" if unmailed else None,
+        caption_justify="left",
     )
     table.add_column("library")
     labels = {

@@ -11,9 +11,8 @@ from patronflow.mail.models import Message
 from patronflow.members.models import Library, Member
 from patronflow.profiles.models import Segment
 from patronflow.reports.benchmark import cross_library_benchmark
-from patronflow.reports.exports import build_report
-from patronflow.reports.html import chart_data
-from patronflow.reports.published import PublishedRow, published_campaign
+from patronflow.reports.exports import Report, build_report
+from patronflow.reports.published import published_campaign
 from patronflow.reports.suppression import Figure
 from patronflow.staff.models import StaffProfile
 
@@ -150,18 +149,12 @@ def segment_of(member: Member) -> str:
     return profile.segment if profile is not None else Segment.UNKNOWN
 
 
-def report(library: Library) -> list[PublishedRow]:
-    """The report's table: the same figures as `patronflow report` and its exports."""
-    return published_campaign(library).variants
-
-
-def report_charts(library: Library, *, network: bool) -> dict:
-    """What the report's charts draw for one library, as the HTML report builds it. The
-    benchmark of every library side by side is the network admin's (`network`); a
-    marketer's charts leave it out."""
+def report(library: Library, *, network: bool) -> Report:
+    """The library's report: the same figures as `patronflow report --library` and its
+    exports. The benchmark of every library side by side is the network admin's
+    (`network`); a marketer's report leaves it out."""
     built = build_report(library, as_of=today())
-    benchmark = cross_library_benchmark(built.as_of) if network else None
-    return chart_data(replace(built, benchmark=benchmark))
+    return replace(built, benchmark=cross_library_benchmark(built.as_of) if network else None)
 
 
 def find_members(library: Library, text: str) -> QuerySet[Member]:

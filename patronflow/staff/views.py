@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -40,7 +40,7 @@ from patronflow.privacy.services import erase_member, export_member, record
 from patronflow.profiles import tips
 from patronflow.profiles.models import Segment, TipChoice
 from patronflow.profiles.services import reclassify_items, refresh_after_import
-from patronflow.staff import queries, services
+from patronflow.staff import queries, report_page, services
 from patronflow.staff.access import SESSION_LIBRARY, get_scoped, staff_view
 from patronflow.staff.forms import (
     EraseForm,
@@ -502,12 +502,16 @@ def _refresh_after(library: Library, kind: str, summary) -> None:
 @staff_view
 def report(request: HttpRequest) -> HttpResponse:
     network = request.staff.is_admin
+    built = queries.report(request.library, network=network)
+    charts = report_page.charts(built)
     return render(
         request,
         "staff/report.html",
         {
-            "figures": queries.report(request.library),
-            "charts": queries.report_charts(request.library, network=network),
+            "report": built,
+            "effects": [report_page.effect_section(effect) for effect in built.effects],
+            "charts": charts,
+            "drawn": report_page.drawn(charts),
             "chart_labels": _chart_labels(),
             "network": network,
         },
@@ -525,9 +529,11 @@ def _chart_labels() -> dict[str, str]:
         "lift": _("Lift (percentage points)"),
         "loans": _("Loans"),
         "baseline": _("Loans in the baseline period"),
+        "partial": _("to day %(day)s: partial"),
         "click_rate": _("Click rate"),
         "dormant_mailed_rate": _("Dormant members back, mailed"),
         "dormant_held_out_rate": _("Dormant members back, held out"),
+        "total": pgettext("all libraries", "Network"),
     }
 
 

@@ -27,6 +27,7 @@ def test_each_month_since_launch_stands_against_the_same_month_a_year_earlier(db
     loans(reader, dt.date(2025, 4, 3), dt.date(2025, 5, 9), dt.date(2025, 5, 30))
     loans(other, dt.date(2025, 5, 2), dt.date(2025, 6, 29))  # June: after the 15th
     loans(reader, dt.date(2026, 4, 1), dt.date(2026, 5, 5), dt.date(2026, 6, 10))
+    loans(other, dt.date(2026, 6, 15))  # imported up to the report day
 
     months = baseline(journey.library, as_of=dt.date(2026, 6, 15))
 
@@ -35,7 +36,7 @@ def test_each_month_since_launch_stands_against_the_same_month_a_year_earlier(db
         (dt.date(2026, 5, 1), dt.date(2025, 5, 1)),
         (dt.date(2026, 6, 1), dt.date(2025, 6, 1)),
     ]
-    assert [(m.loans, m.baseline_loans) for m in months] == [(1, 1), (1, 3), (1, 0)]
+    assert [(m.loans, m.baseline_loans) for m in months] == [(1, 1), (1, 3), (2, 0)]
     assert months[1].baseline_borrowers == 2
     assert months[1].loans_change == pytest.approx(-2 / 3)
     assert months[2].partial_through == 15  # the current month, counted to the same day
@@ -72,3 +73,22 @@ def test_the_launch_is_the_first_mail_not_an_entry_dated_back(db):
     months = baseline(enrolment.journey.library, as_of=dt.date(2026, 3, 31))
 
     assert [m.month for m in months] == [dt.date(2026, 3, 1)]
+
+
+def test_a_month_after_the_last_imported_loan_has_no_figures_rather_than_a_collapse(db):
+    enrolment = EnrolmentFactory(entered_on=dt.date(2026, 3, 2))
+    MessageFactory(enrolment=enrolment, sent_at=at(dt.date(2026, 3, 2)))
+    reader = MemberFactory(library=enrolment.journey.library)
+    loans(reader, dt.date(2025, 3, 10), dt.date(2025, 4, 5), dt.date(2025, 4, 20))
+    loans(reader, dt.date(2025, 5, 10), dt.date(2025, 6, 10))
+    loans(reader, dt.date(2026, 3, 10), dt.date(2026, 4, 8))  # the last import: 8 April
+
+    march, april, may, june = baseline(enrolment.journey.library, as_of=dt.date(2026, 6, 20))
+
+    assert (march.loans, march.partial_through, march.no_loans_after) == (1, None, None)
+    # April is counted up to the 8th on both sides: the loan of 20 April 2025 is left out.
+    assert (april.loans, april.baseline_loans, april.partial_through) == (1, 1, 8)
+    for month in (may, june):
+        assert (month.loans, month.borrowers, month.loans_change) == (None, None, None)
+        assert month.no_loans_after == dt.date(2026, 4, 8)
+    assert may.baseline_loans == 1

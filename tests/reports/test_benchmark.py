@@ -11,6 +11,7 @@ from scipy.optimize import linprog
 from patronflow.reports.benchmark import (
     SMALL_CELL,
     benchmark_counts,
+    benchmark_of,
     cross_library_benchmark,
     suppress,
     suppress_column,
@@ -147,3 +148,35 @@ def test_benchmark_counts_members_per_library_not_mails(db):
     assert shown.rows["brugge"]["mailed"] is None
     assert shown.rows["gent"]["mailed"] is None  # else the total would give brugge away
     assert shown.totals["mailed"] is None
+
+
+@settings(max_examples=80, deadline=None)
+@given(tables)
+def test_a_library_that_mailed_nothing_hides_no_cell_that_was_shown(table):
+    before = benchmark_of(table)
+    after = benchmark_of(table | {"leeg": {"mailed": 0, "clicked": 0}})
+
+    assert "leeg" not in after.rows and "leeg" in after.unmailed
+    for code, row in before.rows.items():
+        assert {column: value for column, value in row.items() if value is not None} == {
+            column: value for column, value in after.rows[code].items() if value is not None
+        }
+    assert after.totals == before.totals
+
+
+def test_a_library_without_members_leaves_the_others_and_the_total_shown(db):
+    gent, brugge = LibraryFactory(code="gent"), LibraryFactory(code="brugge")
+    LibraryFactory(code="leeg")  # a new library: no members, nothing mailed
+    for library, members, clicked in ((gent, 60, 15), (brugge, 25, 10)):
+        for number in range(members):
+            message = MessageFactory(enrolment__journey__library=library)
+            if number < clicked:
+                Event.objects.create(message=message, kind=Event.Kind.CLICK, link_index=0)
+
+    shown = cross_library_benchmark(dt.date(2026, 6, 1))
+
+    assert set(shown.rows) == {"gent", "brugge"} and shown.unmailed == ("leeg",)
+    assert (shown.rows["gent"]["mailed"], shown.rows["brugge"]["mailed"]) == (60, 25)
+    assert (shown.totals["mailed"], shown.totals["clicked"]) == (85, 25)
+    assert shown.rate("gent", "click_rate") == pytest.approx(15 / 60)
+    assert shown.versus_rest("leeg").rows["rest"]["mailed"] == 85  # the rest is everyone

@@ -79,5 +79,5 @@ def test_report_for_one_library_leaves_out_the_others(dormant_variant, capsys):
     output = capsys.readouterr().out
     assert "Library brugge" in output
     assert "Library gent" not in output
-    assert "welcome" in output
+    assert "Welkom voor nieuwe leden" in output  # the journey's name, not its key
     assert "default" in output  # the variant everyone without a segment variant gets

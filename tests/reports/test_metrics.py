@@ -1,14 +1,16 @@
 """Campaign metrics count mails, each once per outcome, and derive the rates a marketer reads."""
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 
-from patronflow.mail.models import Message
+from patronflow.mail.bounces import BounceSummary, Report, record_report
+from patronflow.mail.models import Bounce, Message
 from patronflow.privacy.models import MailTally
 from patronflow.reports.metrics import CampaignMetrics, campaign_metrics, counted_filters, funnel
 from patronflow.tracking.models import Event, Feedback
-from tests.factories import VariantFactory
+from tests.factories import StepFactory, VariantFactory, at
 from tests.reports.helpers import MONDAY, mails
 
 
@@ -155,3 +157,32 @@ def test_the_funnel_adds_the_variants_of_a_step_together(variant):
     [step] = funnel(campaign_metrics())
 
     assert (step.segment, step.sent) == ("all", 5)
+
+
+def came_back(message: Message, kind: str) -> None:
+    """A delivery report or complaint for the mail, as `patronflow bounces` records it."""
+    record_report(Report(kind, message.pk, "5.1.1"), at(MONDAY), BounceSummary(Counter()))
+
+
+def test_bounces_and_complaints_count_per_step_and_variant(variant):
+    other = VariantFactory(step=variant.step, segment="fiction_digital")
+    second = VariantFactory(
+        step=StepFactory(journey=variant.step.version.journey, name="Herinnering")
+    )
+    sent, sent_other, sent_second = mails(variant, 6), mails(other, 4), mails(second, 3)
+    uncertain = mails(variant, 2, status=Message.Status.UNCERTAIN)
+    for message in (sent[0], sent[1], uncertain[0], sent_other[0], sent_second[0]):
+        came_back(message, Bounce.Kind.HARD)
+    came_back(sent[2], Bounce.Kind.SOFT)  # temporary: the mail may still arrive
+    for message in (sent[3], sent_other[1], sent_other[2]):
+        came_back(message, Bounce.Kind.COMPLAINT)
+
+    rows = {(row.step_name, row.segment): row for row in campaign_metrics()}
+
+    first = rows[variant.step.name, "default"]
+    # An uncertain mail that bounced did leave: bounced, not uncertain.
+    assert (first.sent, first.bounced, first.uncertain, first.delivered) == (8, 3, 1, 4)
+    assert first.complaints == 1
+    digital, reminder = rows[variant.step.name, "fiction_digital"], rows["Herinnering", "default"]
+    assert (digital.bounced, digital.complaints) == (1, 2)
+    assert (reminder.bounced, reminder.complaints) == (1, 0)

@@ -1,15 +1,33 @@
 """`patronflow report` as a terminal table, CSV, JSON and a self-contained HTML file."""
 
 import csv
+import datetime as dt
 import io
 import json
 from html.parser import HTMLParser
 
 import pytest
 from django.core.management import call_command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from patronflow.reports.baseline import MonthFigures
+from patronflow.reports.benchmark import COUNTS as BENCHMARK_COUNTS
+from patronflow.reports.benchmark import benchmark_of
+from patronflow.reports.effect import JourneyEffect, Outcome, effect_of
+from patronflow.reports.exports import Report, report_data, report_json
+from patronflow.reports.published import publish_campaign, published_effects, published_months
 from patronflow.tracking.models import Event, Feedback
-from tests.factories import EnrolmentFactory, LoanFactory, MessageFactory
+from tests.factories import EnrolmentFactory, LoanFactory, MemberFactory, MessageFactory, at
+from tests.reports.helpers import (
+    EFFECTS,
+    MONDAY,
+    WINDOWS_PASSED,
+    effect_campaign,
+    mails,
+    shape,
+    tallies,
+)
 
 
 @pytest.fixture
@@ -36,7 +54,7 @@ def report(*arguments: str, capsys) -> str:
 def test_the_terminal_report_still_opens_with_the_figures_per_step(network, capsys):
     output = report(capsys=capsys)
 
-    assert output.index("Library gent") < output.index("Effect of gent/dormant")
+    assert output.index("Library gent") < output.index("Effect of We missen je (gent)")
     assert "Not enough data yet" in output
     assert "Baseline for gent" in output
 
@@ -58,7 +76,11 @@ def test_csv_of_the_effect_table_gives_each_measure_its_verdict(network, capsys)
         "borrowed or visited within 30 days",
         "loans per member in 30 days",
     ]
-    assert all(row["verdict"].startswith("Not enough data yet") for row in rows)
+    verdicts = {(row["journey_name"], row["verdict"].split(" (")[0].split(":")[0]) for row in rows}
+    assert verdicts == {
+        ("We missen je", "Not enough data yet"),
+        ("Welkom voor nieuwe leden", "No control group"),
+    }
 
 
 def test_json_holds_every_table(network, capsys):
@@ -133,3 +155,208 @@ def test_csv_cells_that_start_like_a_formula_are_text_and_negative_figures_stay_
     [row] = csv.DictReader(io.StringIO(output))
     assert row["step_name"] == f"'{step.name}"
     assert row["net_score"] == str(-1 / 3)  # a number a spreadsheet sums, not text
+
+
+# What each output says of the 30-day comparison where the effect is clear, unclear, absent.
+VERDICTS = {
+    "clear": "Mailed members did more",
+    "unclear": "No effect shown",
+    "absent": "No effect shown",
+}
+
+
+@pytest.fixture(params=list(EFFECTS))
+def effect(request, library) -> str:
+    effect_campaign(library, request.param)
+    return request.param
+
+
+def on_report_day(*arguments: str, capsys) -> str:
+    return report("--as-of", WINDOWS_PASSED.isoformat(), *arguments, capsys=capsys)
+
+
+def test_the_terminal_report_gives_the_verdict_whatever_the_effect(effect, capsys):
+    output = on_report_day(capsys=capsys)
+
+    assert "Effect of We missen je (gent)" in output
+    assert VERDICTS[effect] in " ".join(output.split())  # verdicts wrap in the table
+
+
+def test_the_csv_effect_table_gives_the_verdict_whatever_the_effect(effect, capsys):
+    rows = csv.DictReader(
+        io.StringIO(on_report_day("--format", "csv", "--table", "effect", capsys=capsys))
+    )
+
+    [came_back] = [
+        row
+        for row in rows
+        if row["measure"] == "borrowed or visited within 30 days" and row["journey"] == "dormant"
+    ]
+    assert came_back["verdict"].startswith(VERDICTS[effect])
+    assert came_back["claimed"] == str(effect == "clear")
+
+
+def test_the_json_report_is_valid_whatever_the_effect(effect, capsys):
+    data = json.loads(on_report_day("--format", "json", capsys=capsys))
+
+    [came_back] = [
+        row
+        for row in data["effect"]
+        if row["outcome"] == "returned" and row["window"] == 30 and row["journey"] == "dormant"
+    ]
+    assert came_back["claimed"] is (effect == "clear")
+    assert came_back["verdict"].startswith(VERDICTS[effect])
+    assert isinstance(came_back["p_value"], float)
+
+
+def test_the_html_report_is_written_whatever_the_effect(effect, tmp_path, capsys):
+    path = tmp_path / "report.html"
+    on_report_day("--html", str(path), capsys=capsys)
+
+    page = path.read_text(encoding="utf-8")
+    assert VERDICTS[effect] in page
+    charts = json.loads(
+        page.split('<script id="chart-data" type="application/json">')[1].split("</script>")[0]
+    )
+    drawn = [row for row in charts["lift"] if row["outcome"] == "returned" and row["window"] == 30]
+    assert [row["claimed"] for row in drawn] == [effect == "clear"]
+
+
+AS_OF = dt.date(2026, 9, 1)
+
+
+@st.composite
+def outcomes(draw) -> list[Outcome]:
+    """A journey's members, mailed and held out, from none to enough for a verdict: some back
+    within the windows, with loans, some with a profile."""
+    rows = []
+    for held_out in (False, True):
+        members = draw(st.integers(0, 90))
+        came_back = draw(st.integers(0, members))
+        for number in range(members):
+            back = number < came_back
+            rows.append(
+                Outcome(
+                    held_out=held_out,
+                    start=MONDAY,
+                    returned_after=draw(st.integers(1, 90)) if back else None,
+                    loan_days=tuple(draw(st.lists(st.integers(1, 90), max_size=3))) if back else (),
+                    has_profile=draw(st.booleans()),
+                )
+            )
+    return rows
+
+
+count = st.integers(0, 400)
+months = st.lists(
+    st.builds(
+        MonthFigures,
+        library=st.just("gent"),
+        month=st.dates(dt.date(2026, 1, 1), AS_OF),
+        loans=st.none() | count,
+        borrowers=st.none() | count,
+        baseline_month=st.dates(dt.date(2025, 1, 1), dt.date(2025, 12, 1)),
+        baseline_loans=count,
+        baseline_borrowers=count,
+        partial_through=st.none() | st.integers(1, 28),
+        no_loans_after=st.none() | st.dates(dt.date(2026, 1, 1), AS_OF),
+    ),
+    max_size=4,
+)
+benchmark = st.dictionaries(
+    st.sampled_from(["gent", "brugge", "aalst", "leeg"]),
+    st.fixed_dictionaries({name: count for name in BENCHMARK_COUNTS}),
+)
+
+
+def plain(value) -> bool:
+    """Only what JSON itself holds: no numpy number or anything else a writer must convert."""
+    if isinstance(value, dict):
+        return all(type(key) is str and plain(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(plain(item) for item in value)
+    return type(value) in (str, int, float, bool, type(None))
+
+
+def refuse(constant: str):
+    raise ValueError(f"{constant} is not JSON")
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape, st.lists(outcomes(), min_size=1, max_size=2), months, benchmark)
+def test_the_json_report_is_valid_json_that_reads_back_as_written(steps, journeys, months, table):
+    campaign = publish_campaign(tallies(steps))
+    effects = [
+        JourneyEffect(
+            library="gent",
+            journey=f"journey-{number}",
+            journey_name="Welkom",
+            enrolments=len(rows),
+            held_out=sum(row.held_out for row in rows),
+            holdout_percent=10 * number,
+            comparisons=effect_of(rows, AS_OF, profiles=True),
+        )
+        for number, rows in enumerate(journeys)
+    ]
+    report = Report(
+        as_of=AS_OF,
+        library=None,
+        metrics=campaign.variants,
+        weekly=campaign.weekly,
+        funnel=campaign.steps,
+        effects=published_effects(effects),
+        baselines=published_months(months),
+        benchmark=benchmark_of(table) if table else None,
+    )
+
+    data = report_data(report)
+    assert plain(data)
+    assert json.loads(report_json(report), parse_constant=refuse) == data
+
+
+def test_months_after_the_last_imported_loan_say_so_in_the_table_and_the_html(
+    library, tmp_path, capsys
+):
+    journey = library.journeys.get(key="dormant")
+    step = journey.current_version.steps.get(position=1)
+    MessageFactory(enrolment__journey=journey, step=step, variant=step.variants.get(segment=""),
+                   sent_at=at(dt.date(2026, 3, 2)))  # fmt: skip
+    reader = MemberFactory(library=library)
+    for day in (dt.date(2025, 3, 3), dt.date(2025, 4, 3), dt.date(2025, 5, 4)):
+        LoanFactory.create_batch(12, member=reader, loaned_on=day)
+    for day in (dt.date(2026, 3, 3), dt.date(2026, 4, 8)):  # the last import: 8 April
+        LoanFactory.create_batch(12, member=reader, loaned_on=day)
+    path = tmp_path / "report.html"
+
+    table = report("--as-of", "2026-05-20", "--html", str(path), capsys=capsys)
+    table += report("--as-of", "2026-05-20", capsys=capsys)
+    page = path.read_text(encoding="utf-8")
+
+    for output in (table, page):
+        assert "2026-04 (to day 8: partial)" in output
+        assert "no loans imported after 2026-04-08" in output
+        assert "-100%" not in output
+    drawn = json.loads(page.split('type="application/json">')[1].split("</script>")[0])
+    assert [(month["loans"], month["partial_through"]) for month in drawn["baseline"]] == [
+        (12, None),
+        (12, 8),
+        (None, None),
+    ]
+
+
+def test_the_html_report_shows_a_week_of_a_few_mails_as_greyed_counts_not_a_rate(
+    library, tmp_path, capsys
+):
+    variant = library.journeys.get(key="dormant").current_version.steps.get(position=1)
+    variant = variant.variants.get(segment="")
+    for week, count in enumerate((4, 20, 6)):
+        for message in mails(variant, count, day=MONDAY + dt.timedelta(weeks=week))[: count // 2]:
+            Event.objects.create(message=message, kind=Event.Kind.CLICK, link_index=0)
+    path = tmp_path / "report.html"
+
+    report("--html", str(path), capsys=capsys)
+
+    page = path.read_text(encoding="utf-8")
+    assert page.count('<td class="num withheld">&lt; 10 / &lt; 10</td>') == 2
+    drawn = json.loads(page.split('type="application/json">')[1].split("</script>")[0])
+    assert [point["y"] for point in drawn["over_time"]["gent We missen je"]] == [None, 0.5, None]

@@ -4,30 +4,33 @@ all shown as they are; and over generated tallies, no withheld count can be deri
 published totals and parts (docs/reports.md: Small numbers)."""
 
 import csv
-import datetime as dt
 import io
 import json
 import math
 import re
+from collections import Counter
 from html.parser import HTMLParser
 
 import pytest
 from django.core.management import call_command
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from patronflow.reports.metrics import RATE_COUNTS, RATES, CampaignMetrics, campaign_metrics
+from patronflow.mail.bounces import BounceSummary, record_report
+from patronflow.mail.bounces import Report as BounceReport
+from patronflow.mail.models import Message
+from patronflow.reports.metrics import RATE_COUNTS, RATES, campaign_metrics
 from patronflow.reports.published import publish_campaign
 from patronflow.reports.suppression import SMALL_CELL, Withheld
 from patronflow.tracking.models import Event, Feedback
-from tests.reports.helpers import AFTER_THE_WINDOWS, MONDAY, mails, small_campaign
+from tests.factories import at
+from tests.reports.helpers import AFTER_THE_WINDOWS, MONDAY, mails, shape, small_campaign, tallies
 
 # A count from 1 to 9 as text: a lone digit, or the first digit of a rate such as "2.7%".
 SMALL = re.compile(r"(?<![\d.])[1-9](?!\d)")
 LABELS = {"library", "journey", "step", "step_name", "segment", "week", "tracks_opens"}
 LABELS |= {"measure", "kind", "verdict", "enough_data", "claimed", "month", "baseline_month"}
-LABELS |= {"partial_through", "variant", "baseline month", "suppressed"}
+LABELS |= {"partial_through", "variant", "baseline month", "suppressed", "window"}
 
 
 def report(*arguments: str, capsys) -> str:
@@ -94,8 +97,9 @@ def test_no_csv_table_has_a_count_under_10_nor_a_rate_of_one(small, capsys, tabl
         assert (row["unsubscribe_rate"], row["net_score"]) == ("·", "·")  # 1/37 and -1
         assert row["click_rate"] == "0.0"
     if table == "effect":
-        assert {row["held_out_n"] for row in rows} == {"< 10"}
-        assert {row["lift"] for row in rows} == {"·"}
+        dormant = [row for row in rows if row["journey"] == "dormant"]
+        assert {row["held_out_n"] for row in dormant} == {"< 10"}
+        assert {row["lift"] for row in dormant} == {"·"}
 
 
 def test_json_has_no_count_under_10_and_says_what_it_withheld(small, capsys):
@@ -109,9 +113,10 @@ def test_json_has_no_count_under_10_and_says_what_it_withheld(small, capsys):
         "unsubscribe_rate",
         "net_score",
     }
-    assert row["bounced"] is None and "bounced" not in row["suppressed"]  # not recorded
+    assert row["bounced"] == 0 and "bounced" not in row["suppressed"]
+    dormant = [comparison for comparison in data["effect"] if comparison["journey"] == "dormant"]
     assert all(comparison["p_value"] is None for comparison in data["effect"])
-    assert all("held_out_n" in comparison["suppressed"] for comparison in data["effect"])
+    assert dormant and all("held_out_n" in comparison["suppressed"] for comparison in dormant)
     assert data["baseline"][0]["loans"] is None and "loans" in data["baseline"][0]["suppressed"]
 
 
@@ -187,61 +192,11 @@ def test_a_library_with_large_numbers_shows_every_figure_as_before(library, caps
     assert "10 (16.7%)" in table and "12/10" in table
 
 
-# Generated tallies: every count of a week's mails from 0, 1–9 or more, over a journey of one
-# or two steps, one or two variants each and one to three weeks.
-count = st.one_of(st.just(0), st.integers(1, 9), st.integers(10, 40))
-leaf = st.fixed_dictionaries(
-    {
-        "delivered": count,
-        "uncertain": count,
-        "human_clicked": count,
-        "machine_clicked": count,
-        "unsubscribed": count,
-        "thumbs_down": count,
-    }
-)
-shape = st.lists(
-    st.lists(st.lists(leaf, min_size=1, max_size=3), min_size=1, max_size=2), min_size=1, max_size=2
-)
-
-
-def tallies(steps: list) -> list[CampaignMetrics]:
-    rows = []
-    for position, variants in enumerate(steps, start=1):
-        for segment, weeks in zip(
-            ("fiction_digital", "nonfiction_physical"), variants, strict=False
-        ):
-            for offset, week in enumerate(weeks):
-                rows.append(
-                    CampaignMetrics(
-                        library="gent",
-                        journey="dormant",
-                        step=position,
-                        step_name=f"Mail {position}",
-                        segment=segment,
-                        week=MONDAY + dt.timedelta(weeks=offset),
-                        tracks_opens=False,
-                        sent=week["delivered"] + week["uncertain"],
-                        bounced=None,
-                        uncertain=week["uncertain"],
-                        opened=0,
-                        human_opened=0,
-                        clicked=week["human_clicked"] + week["machine_clicked"],
-                        human_clicked=week["human_clicked"],
-                        unsubscribed=week["unsubscribed"],
-                        complaints=None,
-                        thumbs_up=0,
-                        thumbs_down=week["thumbs_down"],
-                        survey_clicks=0,
-                    )
-                )
-    return rows
-
-
 # The counts a reader can relate: each group adds up down the rows, and within a row the first
 # of a group is the sum of the others.
 GROUPS = [
-    ("sent", "delivered", "uncertain"),
+    ("sent", "delivered", "bounced", "uncertain"),
+    ("complaints",),
     ("clicked", "human_clicked", "machine_clicked"),
     ("unsubscribed",),
     ("thumbs_down",),
@@ -310,3 +265,20 @@ def test_no_published_count_is_under_10_nor_can_a_withheld_one_be_worked_out(ste
                 if 0 < true < SMALL_CELL:
                     low, high = derivable(rows, names, (key, name))
                     assert low < high, f"{name} of {key or 'the journey'} can be worked out"
+
+
+def test_bounces_and_complaints_under_10_are_withheld_like_every_count(small, capsys):
+    sent = Message.objects.order_by("pk")
+    summary = BounceSummary(Counter())
+    for message, kind in zip(sent, ("hard", "hard", "complaint"), strict=False):
+        record_report(BounceReport(kind, message.pk, "5.1.1"), at(MONDAY), summary)
+
+    data = json.loads(report("--format", "json", capsys=capsys))
+    [row] = data["metrics"]
+    [exported] = csv.DictReader(io.StringIO(report("--format", "csv", capsys=capsys)))
+    table = report(capsys=capsys)
+
+    assert (row["bounced"], row["complaints"], row["delivered"]) == (None, None, 35)
+    assert {"bounced", "complaints", "sent"} <= set(row["suppressed"])  # 37 − 35 gives 2 away
+    assert (exported["bounced"], exported["complaints"], exported["sent"]) == ("< 10", "< 10", "·")
+    assert [cell for cell in figure_cells(table) if SMALL.search(cell)] == []

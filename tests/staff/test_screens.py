@@ -168,7 +168,7 @@ def test_segments_show_their_sizes(staff_client, library):
 def test_the_report_shows_the_figures_per_mail(staff_client, library):
     sent_mail(welcome(library))
     page = staff_client.get(reverse("staff:report")).content.decode()
-    assert "welcome" in page and "Klikratio" in page
+    assert "Welkom voor nieuwe leden" in page and "Klikratio" in page
 
 
 def test_looking_up_a_member_is_audit_logged(staff_client, library):

@@ -44,7 +44,7 @@
               const point = points.find((p) => p.x === week);
               return point ? asPercent(point.y) : null;
             }),
-            spanGaps: true,
+            spanGaps: false, // a week without a rate (too few mails) is a gap, not a line
           })),
         },
         options: { scales: { y: percentTicks } },
@@ -71,12 +71,27 @@
       },
       options: { indexAxis: "y" },
     }),
+    // A partial month is named so and drawn hollow at the end of a dashed line; a month
+    // without imported loans has no point.
     baseline: () => ({
       type: "line",
       data: {
-        labels: data.baseline.map((row) => row.label),
+        labels: data.baseline.map((row) =>
+          row.partial_through
+            ? `${row.label} (${words.partial.replace("%(day)s", row.partial_through)})`
+            : row.label,
+        ),
         datasets: [
-          { label: words.loans, data: data.baseline.map((row) => row.loans) },
+          {
+            label: words.loans,
+            data: data.baseline.map((row) => row.loans),
+            pointBackgroundColor: (context) =>
+              data.baseline[context.dataIndex]?.partial_through ? "#ffffff" : undefined,
+            segment: {
+              borderDash: (context) =>
+                data.baseline[context.p1DataIndex].partial_through ? [3, 3] : undefined,
+            },
+          },
           {
             label: words.baseline,
             data: data.baseline.map((row) => row.baseline),
@@ -88,7 +103,7 @@
     benchmark: () => ({
       type: "bar",
       data: {
-        labels: data.benchmark.map((row) => row.library),
+        labels: data.benchmark.map((row) => (row.library === "total" ? words.total : row.library)),
         datasets: ["click_rate", "dormant_mailed_rate", "dormant_held_out_rate"].map((key) => ({
           label: words[key],
           data: data.benchmark.map((row) => asPercent(row[key])),
