@@ -65,10 +65,13 @@ _PLAIN_ARGUMENT = re.compile(r"[A-Za-z0-9:_.-]+")
 
 
 @lru_cache(maxsize=64)
-def _url_around(view: str, count: int, urlconf: str | None, prefix: str) -> tuple[str, ...]:
-    """The text of a tracking URL around its arguments, from one reverse() with markers."""
+def _url_around(
+    view: str, count: int, base_url: str, urlconf: str | None, prefix: str
+) -> tuple[str, ...]:
+    """The text of a tracking URL around its arguments, from one reverse() with markers
+    (the base URL is part of the key: a process may serve more than one, e.g. the demo)."""
     marks = [f"pfargument{index}x" for index in range(count)]
-    url = settings.BASE_URL + reverse(f"tracking:{view}", args=marks, urlconf=urlconf)
+    url = base_url + reverse(f"tracking:{view}", args=marks, urlconf=urlconf)
     parts = []
     for mark in marks:
         before, found, url = url.partition(mark)
@@ -89,7 +92,7 @@ def tracking_url(view: str, *args: str, routes: tuple[str | None, str] | None = 
     plain arguments tokens are made of: the same text, by tests/mail/test_fast_render.py.
     `routes`: current_routes(), when the caller already has them."""
     if all(_PLAIN_ARGUMENT.fullmatch(argument) for argument in args):
-        around = _url_around(view, len(args), *(routes or current_routes()))
+        around = _url_around(view, len(args), settings.BASE_URL, *(routes or current_routes()))
         if around:
             pairs = zip(around[:-1], args, strict=True)
             return "".join(part for pair in pairs for part in pair) + around[-1]

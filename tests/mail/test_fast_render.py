@@ -239,6 +239,19 @@ def test_tracking_urls_are_what_reverse_makes(view, arguments):
     assert tracking_url(name, *arguments) == expected
 
 
+def test_tracking_urls_follow_a_changed_base_url(settings):
+    """A process that serves another base URL (the demo's own server, a test's) gets links
+    to it, not to the one it rendered for before."""
+    token = make_token("open", 12)
+    before = tracking_url("open", token)
+    settings.BASE_URL = "http://127.0.0.1:8123"
+
+    assert tracking_url("open", token) == "http://127.0.0.1:8123" + reverse(
+        "tracking:open", args=[token]
+    )
+    assert before.startswith("https://mail.example-network.be/")
+
+
 def test_tracking_urls_follow_the_script_prefix():
     token = make_token("open", 12)
     try:
