@@ -21,6 +21,10 @@ root it needs `-u nobody`, which the bench adds). Measured, each `--repeat` time
 3. limit: one pre-rendered message pushed again and again through pipelined smtplib
    connections (the workers' SMTP session, one per process, 2 processes): what the sink and
    the loopback take at most.
+
+With --baseline DIR, the workers of another checkout (another version of patronflow) send
+the same mails in the same rounds, just before this version's: the ratio of the medians is
+the change, measured under the same load.
 """
 
 import argparse
@@ -149,19 +153,24 @@ def worker(arguments: argparse.Namespace) -> None:
 
 
 def patronflow_run(
-    arguments, processes: int, full_render: bool = False
+    arguments, processes: int, full_render: bool = False, tree: Path = ROOT
 ) -> tuple[int, float, float]:
-    """(sent, seconds from "go", seconds including the processes' start)."""
+    """(sent, seconds from "go", seconds including the processes' start); `tree`: the
+    checkout whose code the workers run (another version's, for --baseline)."""
     from django.db import connections
 
     count = requeue()
     connections.close_all()
-    command = [sys.executable, __file__, "--worker", "--var-dir", arguments.var_dir]
+    script = str(tree / "bench" / "send.py")
+    command = [sys.executable, script, "--worker", "--var-dir", arguments.var_dir]
     command += ["--smtp-url", arguments.smtp_url, "--database-url", arguments.database_url]
     command += ["--full-render"] if full_render else []
+    environment = {**os.environ, "PYTHONPATH": str(tree)}
     launched = time.perf_counter()
     runs = [
-        subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=environment
+        )
         for _ in range(processes)
     ]
     for run in runs:
@@ -254,6 +263,12 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--smtp-sink", type=Path, help="Path to Postfix's smtp-sink binary.")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="A checkout of another version (e.g. `git worktree add /tmp/before REF`): its "
+        "workers send the same mails in the same rounds, and the ratio is printed.",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--var-dir", help=argparse.SUPPRESS)
     parser.add_argument("--smtp-url", help=argparse.SUPPRESS)
@@ -275,12 +290,15 @@ def main() -> None:
 
         prepare(arguments.members)
         n = arguments.members
+        names = ["1", "2", "3", "1 cold", "2 cold", "1 full", "2 full", "naive", "limit"]
         figures: dict[str, list[float]] = {
-            name: []
-            for name in ("1", "2", "3", "1 cold", "2 cold", "1 full", "2 full", "naive", "limit")
+            name: [] for name in [*names, "1 baseline", "2 baseline"]
         }
         for _ in range(arguments.repeat):
             for processes in (1, 2):
+                if arguments.baseline:
+                    sent, elapsed, _ = patronflow_run(arguments, processes, tree=arguments.baseline)
+                    figures[f"{processes} baseline"].append(sent / elapsed)
                 sent, elapsed, cold = patronflow_run(arguments, processes)
                 figures[str(processes)].append(sent / elapsed)
                 figures[f"{processes} cold"].append(sent / cold)
@@ -291,6 +309,7 @@ def main() -> None:
             naive_n = min(n, 2000)
             figures["naive"].append(naive_n / naive_run(naive_n, arguments.smtp_url))
             figures["limit"].append(n / limit_run(n, port))
+        figures = {name: values for name, values in figures.items() if values}
         best = {name: max(values) for name, values in figures.items()}
         median = {name: statistics.median(values) for name, values in figures.items()}
         print(f"database: {connection.vendor}, mails per run: {n}, runs: {arguments.repeat}")
@@ -306,8 +325,14 @@ def main() -> None:
             "naive send_mail loop": "naive",
             "limit: pre-rendered, pipelined, 2 conn.": "limit",
         }
+        if arguments.baseline:
+            rows["baseline, 1 worker process"] = "1 baseline"
+            rows["baseline, 2 worker processes"] = "2 baseline"
         for label, name in rows.items():
             print(f"{label:38}{best[name]:>10,.0f}{median[name]:>10,.0f}")
+        if arguments.baseline:
+            ratios = [f"{median[str(n)] / median[f'{n} baseline']:.2f}" for n in (1, 2)]
+            print(f"this version vs {arguments.baseline}, 1 / 2 workers: {' / '.join(ratios)}")
         print(f"2 workers vs naive loop: {median['2'] / median['naive']:.1f}×")
         print(f"2 workers vs the limit:  {median['2'] / median['limit']:.0%}")
         print(
