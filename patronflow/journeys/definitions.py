@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from patronflow.audit import Actor, changed_values, record_change
 from patronflow.journeys.audiences import InvalidAudience, check_conditions
 from patronflow.journeys.models import Journey, SavedSegment, Step, Variant, Version
 from patronflow.mail.rendering import TemplateProblem, check_staff_template
@@ -323,8 +324,9 @@ def _in_use(version: Version) -> bool:
 
 
 @transaction.atomic
-def install_journey(library: Library, definition: dict) -> Installed:
-    """Create a journey, replace its unused current version, or add a version to it."""
+def install_journey(library: Library, definition: dict, *, actor: Actor = None) -> Installed:
+    """Create a journey, replace its unused current version, or add a version to it; what
+    changed is logged as the actor's change."""
     definition = normalise(definition)
     saved = definition["entry"].get("segment")
     if saved and not SavedSegment.objects.filter(library=library, key=saved).exists():
@@ -345,6 +347,7 @@ def install_journey(library: Library, definition: dict) -> Installed:
         )
         version = Version.objects.create(journey=journey, number=1)
         _write_version(version, definition)
+        _log(journey, {"journey": (None, journey.name), "status": (None, journey.status)}, actor)
         return Installed(journey, version, "created")
     if journey.status == Journey.Status.ARCHIVED:
         raise InvalidJourney(f"{journey} is archived; install it under another key")
@@ -352,17 +355,54 @@ def install_journey(library: Library, definition: dict) -> Installed:
         raise InvalidJourney(
             f"{journey} is a {journey.kind}, the definition a {definition['kind']}"
         )
+    before = export_definition(journey)
     journey.name = definition["name"]
     journey.save(update_fields=["name"])
     version = journey.current_version
-    if _content(export_definition(journey)) == _content(definition):
+    changes = changed_values(_described(before), _described(definition))
+    if _content(before) == _content(definition):
+        _log(journey, changes, actor)
         return Installed(journey, version, "unchanged")
     if not _in_use(version):
         _write_version(version, definition)
+        _log(journey, changes, actor)
         return Installed(journey, version, "replaced")
     version = Version.objects.create(journey=journey, number=version.number + 1)
     _write_version(version, definition)
+    _log(journey, {"version": (version.number - 1, version.number), **changes}, actor)
     return Installed(journey, version, "new version")
+
+
+def _described(definition: dict) -> dict[str, object]:
+    """A definition as the audit log names its parts: `holdout_percent`, `mail 2: wait_days`,
+    `mail 2, fiction-digital: body` (the fallback variant is `default`)."""
+    parts = {
+        name: _as_text(value)
+        for name, value in definition.items()
+        if name not in ("key", "status", "steps")
+    }
+    for step in definition["steps"]:
+        where = f"mail {step['position']}"
+        parts |= {f"{where}: {name}": step[name] for name in ("name", "wait_days", "wait_from")}
+        for variant in step["variants"]:
+            segment = variant["segment"] or "default"
+            parts |= {
+                f"{where}, {segment}: {name}": value
+                for name, value in variant.items()
+                if name != "segment"
+            }
+    return parts
+
+
+def _as_text(value: object) -> object:
+    """Conditions and lists as the text they compare by."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def _log(journey: Journey, changes: dict[str, tuple], actor: Actor) -> None:
+    record_change(f"journey {journey.key}", changes, actor=actor, library_code=journey.library.code)
 
 
 def standard_definition(key: str, language: str = "nl") -> dict:
@@ -373,22 +413,35 @@ def standard_definition(key: str, language: str = "nl") -> dict:
     return read_definition(Path(str(folder / f"{key}.yaml")))
 
 
-def install_standard_journeys(library: Library, language: str = "nl") -> list[Journey]:
+def install_standard_journeys(
+    library: Library, language: str = "nl", *, actor: Actor = None
+) -> list[Journey]:
     return [
-        install_journey(library, standard_definition(key, language)).journey
+        install_journey(library, standard_definition(key, language), actor=actor).journey
         for key in STANDARD_JOURNEYS
     ]
 
 
 @transaction.atomic
-def save_segment(library: Library, key: str, name: str, conditions: dict) -> SavedSegment:
-    """Create or change a saved segment; journeys that enter by it see the change at once."""
+def save_segment(
+    library: Library, key: str, name: str, conditions: dict, *, actor: Actor = None
+) -> SavedSegment:
+    """Create or change a saved segment, logged as the actor's change; journeys that enter
+    by it see the change at once."""
     _check_key(key)
     try:
         check_conditions(conditions, allow_saved_segment=False)
     except InvalidAudience as problem:
         raise InvalidJourney(f"segment {key}: {problem}") from None
+    stored = SavedSegment.objects.filter(library=library, key=key).values("name", "conditions")
+    was = {field: _as_text(value) for field, value in (stored.first() or {}).items()}
     segment, _ = SavedSegment.objects.update_or_create(
         library=library, key=key, defaults={"name": name, "conditions": conditions}
+    )
+    record_change(
+        f"segment {key}",
+        changed_values(was, {"name": name, "conditions": _as_text(conditions)}),
+        actor=actor,
+        library_code=library.code,
     )
     return segment

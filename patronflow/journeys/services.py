@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
+from patronflow.audit import Actor, record_change
 from patronflow.journeys import queries
 from patronflow.journeys.audiences import enters_on_registration
 from patronflow.journeys.models import HELD_UNTIL, Enrolment, Journey, Step, Variant, Version
@@ -331,9 +332,11 @@ def allowed_transitions(journey: Journey) -> tuple[str, ...]:
 
 
 @transaction.atomic
-def change_status(journey: Journey, status: str, today: dt.date) -> Journey:
-    """Move a journey through draft → active ⇄ paused → archived. Pausing stops entries and
-    new mails and holds queued ones; archiving ends every running enrolment."""
+@transaction.atomic
+def change_status(journey: Journey, status: str, today: dt.date, *, actor: Actor = None) -> Journey:
+    """Move a journey through draft → active ⇄ paused → archived, logged as the actor's
+    change. Pausing stops entries and new mails and holds queued ones; archiving ends every
+    running enrolment."""
     status = Journey.Status(status)
     if status not in allowed_transitions(journey):
         allowed = ", ".join(sorted(allowed_transitions(journey))) or "nothing, it is archived"
@@ -350,6 +353,12 @@ def change_status(journey: Journey, status: str, today: dt.date) -> Journey:
         queued.update(next_attempt_at=HELD_UNTIL)
     elif journey.status == Journey.Status.PAUSED:
         queued.filter(next_attempt_at=HELD_UNTIL).update(next_attempt_at=None)
+    record_change(
+        f"journey {journey.key}",
+        {"status": (journey.status, status)},
+        actor=actor,
+        library_code=journey.library.code,
+    )
     journey.status = status
     journey.pause_reason = ""  # a person decided now: any reason patronflow gave is past
     journey.save(update_fields=["status", "pause_reason"])

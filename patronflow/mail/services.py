@@ -25,6 +25,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from patronflow.audit import PATRONFLOW, record_change
 from patronflow.journeys.models import HELD_UNTIL, Journey, Step, Variant
 from patronflow.mail import mime, verp
 from patronflow.mail.dkim import Signer, signer_for
@@ -638,12 +639,13 @@ def _pause_journeys_failing_on_templates(
     prepared: dict[int, int], failures: dict[int, list[str]]
 ) -> None:
     """A step whose mails mostly fail on their template (at least PAUSE_AFTER_FAILURES of
-    them, more than half of the step's mails in the batch) pauses its journey: the members
-    still to come keep their mail until staff mend the template and resume it."""
+    them, more than half of the step's mails in the batch) pauses its journey, logged as
+    patronflow's own change: the members still to come keep their mail until staff mend the
+    template and resume it."""
     for step_id, reasons in failures.items():
         if len(reasons) < PAUSE_AFTER_FAILURES or len(reasons) * 2 <= prepared[step_id]:
             continue
-        step = Step.objects.select_related("version__journey").get(pk=step_id)
+        step = Step.objects.select_related("version__journey__library").get(pk=step_id)
         journey = step.version.journey
         reason = _(
             "{failed} van de {total} mails van stap {position} ({name}) liepen vast op hun "
@@ -663,6 +665,12 @@ def _pause_journeys_failing_on_templates(
                 Message.objects.filter(
                     enrolment__journey=journey, status=Message.Status.QUEUED
                 ).update(next_attempt_at=HELD_UNTIL)
+                record_change(
+                    f"journey {journey.key}",
+                    {"status": (Journey.Status.ACTIVE, Journey.Status.PAUSED)},
+                    actor=PATRONFLOW,
+                    library_code=journey.library.code,
+                )
         if paused:
             log.warning("journey %s paused: %s", journey, reason)
 

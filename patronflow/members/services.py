@@ -12,6 +12,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from email_validator import EmailNotValidError, validate_email
 
+from patronflow.audit import Actor, changed_values, record_change
 from patronflow.journeys.definitions import install_standard_journeys
 from patronflow.mail.windows import WindowProblem, parse_window
 from patronflow.members.models import Library
@@ -41,9 +42,11 @@ _web_address = URLValidator(schemes=["https", "http"])
 Detail = str | bool | int | None
 
 
-def add_library(code: str, name: str, language: str = "nl", **details: Detail) -> Library:
+def add_library(
+    code: str, name: str, language: str = "nl", *, actor: Actor = None, **details: Detail
+) -> Library:
     """Create a tenant with the standard journeys (welcome, dormant) in `language` (nl or
-    en), ready to import into.
+    en), ready to import into; logged as the actor's change.
 
     `details` are any of DETAILS (track_opens and track_clicks bools, a cap a number or None,
     the others text, e.g. send_window="mon-fri 09:00-18:00"); raises ValidationError with a
@@ -69,23 +72,44 @@ def add_library(code: str, name: str, language: str = "nl", **details: Detail) -
     try:
         with transaction.atomic():
             library.save()
-            install_standard_journeys(library, language)
+            record_change(
+                f"library {code}", {"name": (None, library.name)}, actor=actor, library_code=code
+            )
+            install_standard_journeys(library, language, actor=actor)
     except IntegrityError:
         raise ValidationError({"code": [_code_taken(code)]}) from None
     return library
 
 
-def change_library(library: Library, **changes: Detail) -> Library:
+def change_library(library: Library, *, actor: Actor = None, **changes: Detail) -> Library:
     """Change some of a library's CHANGEABLE details (DETAILS, brand colour, logo, DKIM
-    selector); an empty string clears an optional one (for a cap: no cap). Raises
-    ValidationError with a message per detail and then saves nothing."""
+    selector), logged as the actor's change; an empty string clears an optional one (for a
+    cap: no cap). Raises ValidationError with a message per detail and then saves nothing."""
     errors: dict[str, list[str]] = {}
     cleaned = _clean_details(changes, errors, allowed=CHANGEABLE)
+    before = _settings_of(library)
     for name, value in cleaned.items():
         setattr(library, name, value)
     _full_clean(library, errors)
-    library.save(update_fields=list(cleaned))
+    with transaction.atomic():
+        library.save(update_fields=list(cleaned))
+        record_change(
+            f"library {library.code}",
+            changed_values(before, _settings_of(library)),
+            actor=actor,
+            library_code=library.code,
+        )
     return library
+
+
+def _settings_of(library: Library) -> dict[str, object]:
+    """What change_library can change, as the audit log shows it (the send window as the
+    command line writes it)."""
+    values: dict[str, object] = {
+        name: getattr(library, name) for name in CHANGEABLE if name != "send_window"
+    }
+    values["send_window"] = library.send_window.describe()
+    return values
 
 
 def _code_taken(code: str) -> str:

@@ -12,10 +12,17 @@ class RetentionPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "operator", "action", "library_code", "member_ref", "counts"]
+    list_display = [
+        "at", "operator", "action", "library_code", "member_ref", "counts", "subject",
+        "described_changes",
+    ]  # fmt: skip
     list_filter = ["action", "library_code"]
-    search_fields = ["=member_ref", "operator"]
+    search_fields = ["=member_ref", "operator", "subject"]
     date_hierarchy = "at"
+
+    @admin.display(description="changes")
+    def described_changes(self, entry: AuditEntry) -> str:
+        return entry.described_changes()
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -143,9 +143,16 @@ class AuditQuerySet(models.QuerySet):
         return deleted
 
 
+def _described(value: object) -> str:
+    return "–" if value is None or value == "" else str(value)
+
+
 class AuditEntry(models.Model):
     """Who did what to which member's data, and when. The member is named by a keyed hash
-    of the library's code and member id (privacy.queries.member_reference), not in clear."""
+    of the library's code and member id (privacy.queries.member_reference), not in clear.
+
+    A `changed` entry is about a library's set-up, not a member (patronflow/audit.py): what
+    was changed (`subject`) and, per name, what it was and what it became (`changes`)."""
 
     class Action(models.TextChoices):
         VIEWED = "viewed", "Viewed"
@@ -163,6 +170,12 @@ class AuditEntry(models.Model):
         "member reference", max_length=64, blank=True, help_text="Empty: library-wide."
     )
     counts = models.JSONField(default=dict, blank=True, help_text="Rows per table.")
+    subject = models.CharField(
+        max_length=200, blank=True, help_text="What was changed, e.g. journey welcome."
+    )
+    changes = models.JSONField(
+        default=dict, blank=True, help_text="Per name changed: [what it was, what it became]."
+    )
 
     objects = AuditQuerySet.as_manager()
 
@@ -181,3 +194,11 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnly("audit entries cannot be deleted")
+
+    def described_changes(self) -> str:
+        """The changes as a person reads them: `status: active → paused; body: (1,204
+        characters) → (1,310 characters)`; – where a value did not exist."""
+        return "; ".join(
+            f"{name}: {_described(before)} → {_described(after)}"
+            for name, (before, after) in self.changes.items()
+        )

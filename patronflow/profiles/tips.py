@@ -10,8 +10,10 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from django.db import transaction
 from django.db.models import Count, Q
 
+from patronflow.audit import Actor, operator_of, record_change
 from patronflow.members.models import Item, Library, Loan
 from patronflow.profiles.classification import ITEM_FIELDS, ItemFacts, digital_materials
 from patronflow.profiles.models import Segment, TipChoice
@@ -179,33 +181,68 @@ def borrowed_works(member_ids: list[int], works: set[tuple[str, str]]) -> set[tu
     )
 
 
+@transaction.atomic
 def choose(
     library: Library,
     title: str,
     author: str,
     action: str,
     segment: str = "",
-    chosen_by: str = "",
+    *,
+    actor: Actor = None,
 ) -> TipChoice:
-    """Pin or exclude a title (for one segment, or '' for all); choosing again replaces."""
+    """Pin or exclude a title (for one segment, or '' for all); choosing again replaces.
+    Logged as the actor's change."""
+    earlier = TipChoice.objects.filter(
+        library=library, segment=segment, title=title, author=author
+    ).first()
     choice, _ = TipChoice.objects.update_or_create(
         library=library,
         segment=segment,
         title=title,
         author=author,
-        defaults={"action": action, "chosen_by": chosen_by},
+        defaults={"action": action, "chosen_by": operator_of(actor)},
     )
+    _log_choice(choice, earlier.action if earlier else None, choice.action, actor)
     return choice
 
 
-def forget(library: Library, title: str, author: str | None = None, segment: str = "") -> int:
+@transaction.atomic
+def forget(
+    library: Library,
+    title: str,
+    author: str | None = None,
+    segment: str = "",
+    *,
+    actor: Actor = None,
+) -> int:
     """Undo the pins or exclusions of a title (any author when None) as they were stored,
-    whatever the catalogue calls it now; returns how many went."""
+    whatever the catalogue calls it now; returns how many went. Logged as the actor's
+    change."""
     choices = TipChoice.objects.filter(library=library, segment=segment, title__iexact=title)
     if author is not None:
         choices = choices.filter(author__iexact=author)
-    deleted, _ = choices.delete()
-    return deleted
+    for choice in choices:
+        forget_choice(choice, actor=actor)
+    return len(choices)
+
+
+@transaction.atomic
+def forget_choice(choice: TipChoice, *, actor: Actor = None) -> None:
+    """Undo one stored pin or exclusion; logged as the actor's change."""
+    choice.delete()
+    _log_choice(choice, choice.action, None, actor)
+
+
+def _log_choice(choice: TipChoice, before: str | None, after: str | None, actor: Actor) -> None:
+    """One entry per title: what it is for which segments, before and after."""
+    segment = choice.segment or "every segment"
+    record_change(
+        f"reading tip “{choice.title}” ({choice.author or 'no author'})",
+        {segment: (before, after)} if before != after else {},
+        actor=actor,
+        library_code=choice.library.code,
+    )
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from patronflow.audit import Actor, record_change
 from patronflow.journeys.definitions import Installed, export_definition, install_journey
 from patronflow.journeys.models import Journey
 from patronflow.mail.rendering import RenderedMail, render_mail
@@ -48,9 +49,11 @@ def add_staff(
     password: str,
     role: str,
     library: Library | None = None,
+    actor: Actor = None,
 ) -> AbstractBaseUser:
-    """Create a staff login. Marketers take one of their library's two seats; the seat's
-    unique constraint refuses a third even when two requests race."""
+    """Create a staff login, logged as the actor's change. Marketers take one of their
+    library's two seats; the seat's unique constraint refuses a third even when two
+    requests race."""
     user_model = get_user_model()
     if role not in StaffProfile.Role.values:
         raise StaffError(_("Unknown role %(role)s.") % {"role": role})
@@ -78,15 +81,29 @@ def add_staff(
                     raise StaffError(seats_full_message(library))
                 seat = free[0]
             user = user_model.objects.create_user(username=username, email=email, password=password)
-            StaffProfile.objects.create(user=user, role=role, library=library, seat=seat)
+            profile = StaffProfile.objects.create(user=user, role=role, library=library, seat=seat)
+            _log_account(profile, {"role": (None, role)}, actor)
     except IntegrityError:
         raise StaffError(seats_full_message(library) if library else _("Try again.")) from None
     return user
 
 
-def remove_staff(user: AbstractBaseUser) -> None:
-    """Delete a staff login, which frees its seat."""
+@transaction.atomic
+def remove_staff(user: AbstractBaseUser, *, actor: Actor = None) -> None:
+    """Delete a staff login, which frees its seat; logged as the actor's change."""
+    profile = StaffProfile.objects.select_related("library").get(user=user)
+    _log_account(profile, {"role": (profile.role, None)}, actor)
     user.delete()
+
+
+def _log_account(profile: StaffProfile, changes: dict[str, tuple], actor: Actor) -> None:
+    """A login is its library's (a network admin's: the network's, no library code)."""
+    record_change(
+        f"staff account {profile.user.get_username()}",
+        changes,
+        actor=actor,
+        library_code=profile.library.code if profile.library else "",
+    )
 
 
 @dataclass(frozen=True)
@@ -97,10 +114,13 @@ class MailDraft:
     with_reading_tips: bool
 
 
-def save_variant(journey: Journey, position: int, segment: str, draft: MailDraft) -> Installed:
-    """Save one mail through the journey's definition, so it is checked like any import and
-    a journey that members are already in gets a new version instead of changing under them.
-    Raises InvalidJourney with the step, field, line and message."""
+def save_variant(
+    journey: Journey, position: int, segment: str, draft: MailDraft, *, actor: Actor
+) -> Installed:
+    """Save one mail through the journey's definition, so it is checked like any import,
+    logged like any change, and a journey that members are already in gets a new version
+    instead of changing under them. Raises InvalidJourney with the step, field, line and
+    message."""
     definition = export_definition(journey)
     step = next(s for s in definition["steps"] if s["position"] == position)
     variant = next(v for v in step["variants"] if v["segment"] == segment)
@@ -110,16 +130,16 @@ def save_variant(journey: Journey, position: int, segment: str, draft: MailDraft
         body=draft.body,
         with_reading_tips=draft.with_reading_tips,
     )
-    return install_journey(journey.library, definition)
+    return install_journey(journey.library, definition, actor=actor)
 
 
-def change_holdout(journey: Journey, percent: int) -> Installed:
+def change_holdout(journey: Journey, percent: int, *, actor: Actor) -> Installed:
     """A new holdout share, through the journey's definition like a mail edit: members already
     in the journey keep the share they were drawn with (a new version if any are in)."""
     definition = export_definition(journey)
     definition["holdout_percent"] = percent
     with transaction.atomic():
-        return install_journey(journey.library, definition)
+        return install_journey(journey.library, definition, actor=actor)
 
 
 def render_preview(
@@ -212,9 +232,10 @@ def confirm_second_factor(user: AbstractBaseUser, token: str) -> TOTPDevice | No
     if device is None or not device.verify_token(token):
         return None
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+        replaced = TOTPDevice.objects.filter(user=user, confirmed=True).delete()[0]
         device.confirmed = True
         device.save(update_fields=["confirmed"])
+        _log_second_factor(user, ("on", "on, a new key") if replaced else ("off", "on"))
     return device
 
 
@@ -231,5 +252,13 @@ def stop_second_factor(user: AbstractBaseUser, token: str) -> bool:
     """Turn the second factor off; only with a current code, so a left-open session cannot."""
     if verified_device(user, token) is None:
         return False
-    TOTPDevice.objects.filter(user=user).delete()
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        _log_second_factor(user, ("on", "off"))
     return True
+
+
+def _log_second_factor(user: AbstractBaseUser, change: tuple[str, str]) -> None:
+    """Only the user turns their own second factor on or off (with a code from their app)."""
+    profile = StaffProfile.objects.select_related("library").get(user=user)
+    _log_account(profile, {"second factor": change}, user)

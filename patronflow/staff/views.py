@@ -134,7 +134,9 @@ def journey_holdout(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, " ".join(problems))
         return redirect("staff:journey", pk=journey.pk)
     try:
-        installed = services.change_holdout(journey, form.cleaned_data["holdout_percent"])
+        installed = services.change_holdout(
+            journey, form.cleaned_data["holdout_percent"], actor=request.user
+        )
     except InvalidJourney as problem:
         messages.error(request, str(problem))
     else:
@@ -165,7 +167,9 @@ def journey_status(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("status") == Journey.Status.ARCHIVED:
         return redirect("staff:journey_archive", pk=journey.pk)
     try:
-        journey_services.change_status(journey, request.POST.get("status", ""), queries.today())
+        journey_services.change_status(
+            journey, request.POST.get("status", ""), queries.today(), actor=request.user
+        )
     except (journey_services.LifecycleError, ValueError) as problem:
         messages.error(request, str(problem))
     else:
@@ -185,7 +189,9 @@ def journey_archive(request: HttpRequest, pk: int) -> HttpResponse:
     if not _may_archive(journey):
         return redirect("staff:journey", pk=journey.pk)
     if request.method == "POST":
-        journey_services.change_status(journey, Journey.Status.ARCHIVED, queries.today())
+        journey_services.change_status(
+            journey, Journey.Status.ARCHIVED, queries.today(), actor=request.user
+        )
         messages.success(
             request,
             _("%(name)s is now %(status)s.")
@@ -223,7 +229,9 @@ def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> H
         form = MailForm(request.POST)
         if form.is_valid():
             try:
-                installed = services.save_variant(journey, position, variant.segment, _draft(form))
+                installed = services.save_variant(
+                    journey, position, variant.segment, _draft(form), actor=request.user
+                )
             except InvalidJourney as problem:
                 form.add_error(_field_of(problem, form), _problem_text(problem))
             else:
@@ -416,7 +424,7 @@ def _apply_tip_choice(request: HttpRequest, data: dict) -> None:
         if choice is None:
             messages.error(request, _("That choice was already undone."))
             return
-        choice.delete()
+        tips.forget_choice(choice, actor=request.user)
         messages.success(
             request, _("“%(title)s” is back in its usual place.") % {"title": choice.title}
         )
@@ -428,7 +436,7 @@ def _apply_tip_choice(request: HttpRequest, data: dict) -> None:
             request, _("“%(title)s” is not in this library's catalogue.") % {"title": data["title"]}
         )
         return
-    tips.choose(library, title, author, data["action"], data["segment"], request.user.username)
+    tips.choose(library, title, author, data["action"], data["segment"], actor=request.user)
     if data["action"] == TipChoice.Action.PIN:
         messages.success(request, _("“%(title)s” is pinned.") % {"title": title})
     else:
@@ -611,7 +619,7 @@ def library_settings(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         changes = {n: data[n] for n in member_services.CHANGEABLE if n in data}
         try:
-            member_services.change_library(library, **changes)
+            member_services.change_library(library, actor=request.user, **changes)
         except ValidationError as error:
             for field, problems in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, problems)
@@ -629,7 +637,7 @@ def accounts(request: HttpRequest) -> HttpResponse:
         try:
             services.add_staff(
                 data["username"], email=data["email"], password=data["password"],
-                role=data["role"], library=data["library"],
+                role=data["role"], library=data["library"], actor=request.user,
             )  # fmt: skip
         except services.StaffError as problem:
             form.add_error(None, str(problem))
@@ -647,7 +655,7 @@ def remove_account(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     if user == request.user:
         raise PermissionDenied
-    services.remove_staff(user)
+    services.remove_staff(user, actor=request.user)
     messages.success(request, _("%(username)s is removed.") % {"username": user.username})
     return redirect("staff:accounts")
 

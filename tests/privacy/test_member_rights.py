@@ -66,7 +66,7 @@ def test_an_export_to_a_file_is_private_and_audit_logged(library, tmp_path):
 
     assert json.loads(output.read_text("utf-8"))["member"]["external_id"] == member.external_id
     assert stat.S_IMODE(output.stat().st_mode) == 0o600
-    entry = AuditEntry.objects.get()
+    entry = AuditEntry.objects.exclude(action="changed").get()
     assert (entry.action, entry.operator, entry.library_code) == ("exported", "an", "gent")
     assert entry.member_ref == member_reference("gent", member.external_id)
     assert entry.counts["mail.message"] == 2
@@ -92,7 +92,7 @@ def test_erasure_is_logged_without_the_member_id_in_clear(library):
 
     call_command("member", "erase", member.external_id, "--library", "gent", "--by", "an")
 
-    entry = AuditEntry.objects.get()
+    entry = AuditEntry.objects.exclude(action="changed").get()
     assert (entry.action, entry.operator) == ("erased", "an")
     assert entry.member_ref == member_reference("gent", member.external_id)
     assert member.external_id not in json.dumps(list(AuditEntry.objects.values()), default=str)
@@ -105,7 +105,7 @@ def test_an_unknown_member_is_an_error_that_changes_nothing(library, action):
     with pytest.raises(CommandError, match="holds no member 'M404'"):
         call_command("member", action, "M404", "--library", "gent")
 
-    assert not AuditEntry.objects.exists()
+    assert not AuditEntry.objects.exclude(action="changed").exists()
 
 
 def test_a_member_of_another_library_cannot_be_reached(library):

@@ -106,7 +106,7 @@ def test_the_purge_is_idempotent_and_logs_only_what_it_removed(library):
     purge(TODAY, operator="cron")
     purge(TODAY, operator="cron")
 
-    entry = AuditEntry.objects.get()
+    entry = AuditEntry.objects.exclude(action="changed").get()  # set-up changes are the fixture's
     assert (entry.action, entry.operator, entry.library_code) == ("purged", "cron", "gent")
     assert entry.member_ref == ""  # one entry per library and run, naming nobody
     assert entry.counts["members.member"] == 1
@@ -124,7 +124,7 @@ def test_a_dry_run_shows_what_would_go_and_changes_nothing(library, capsys):
     assert "tracking.event" in output
     assert Member.objects.count() == 1
     assert not MailTally.objects.exists()
-    assert not AuditEntry.objects.exists()
+    assert not AuditEntry.objects.exclude(action="changed").exists()
 
 
 def test_purge_for_one_library_leaves_the_others(library, capsys):
@@ -136,7 +136,7 @@ def test_purge_for_one_library_leaves_the_others(library, capsys):
 
     assert list(Member.objects.values_list("library__code", flat=True)) == ["brugge"]
     assert "Removed 1 ex-members" in capsys.readouterr().out
-    assert AuditEntry.objects.get().operator == "an"
+    assert AuditEntry.objects.get(action="purged").operator == "an"
 
 
 def test_audit_entries_expire_after_five_years(library):
@@ -157,7 +157,7 @@ def test_audit_entries_expire_after_five_years(library):
 
     purge(TODAY, operator="cron")
 
-    remaining = set(AuditEntry.objects.exclude(action="purged"))
+    remaining = set(AuditEntry.objects.exclude(action__in=["purged", "changed"]))
     assert remaining == {recent}
     logged = {e.library_code: e.counts for e in AuditEntry.objects.filter(action="purged")}
     assert logged == {"gent": {"privacy.auditentry": 1}, "closed": {"privacy.auditentry": 1}}

@@ -124,7 +124,7 @@ def test_pinned_titles_come_first_and_excluded_titles_never_appear():
     ItemFactory(library=library, title="Stille parel", author="C", isbn="9789000000001")
     _borrowed(popular, 5)
     _borrowed(dull, 4)
-    choose(library, "Saai", "B", TipChoice.Action.EXCLUDE, chosen_by="marketer")
+    choose(library, "Saai", "B", TipChoice.Action.EXCLUDE)
     choose(library, "Stille parel", "C", TipChoice.Action.PIN, Segment.FICTION_PHYSICAL)
 
     tips = tips_for_segment(library, Segment.FICTION_PHYSICAL, TODAY)
@@ -229,7 +229,7 @@ def test_pins_come_in_the_order_first_chosen_even_when_chosen_again():
     for title in ("Eerste", "Tweede"):
         ItemFactory(library=library, title=title, author="X")
         choose(library, title, "X", TipChoice.Action.PIN)
-    choose(library, "Eerste", "X", TipChoice.Action.PIN, chosen_by="again")
+    choose(library, "Eerste", "X", TipChoice.Action.PIN)
 
     titles = [tip.title for tip in tips_for_segment(library, Segment.UNKNOWN, TODAY)]
     assert titles == ["Eerste", "Tweede"]

@@ -39,7 +39,11 @@ def test_a_marketer_finds_a_title_and_pins_it_for_one_segment(staff_client, cata
                             "segment": "fiction_physical"})  # fmt: skip
 
     choice = TipChoice.objects.get()
-    assert (choice.action, choice.segment, choice.chosen_by) == ("pin", "fiction_physical", "an")
+    assert (choice.action, choice.segment, choice.chosen_by) == (
+        "pin",
+        "fiction_physical",
+        "staff:an",
+    )
     page = staff_client.get(URL).content.decode()
     assert page.index("Stille parel") < page.index("Het smelt")
 

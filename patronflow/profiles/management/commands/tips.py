@@ -65,7 +65,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{title!r} was neither pinned nor excluded {where}.")
             self.stdout.write(f"{title!r}: no longer pinned or excluded {where}.")
             return
-        choose(library, title, author, action, segment, chosen_by="command line")
+        choose(library, title, author, action, segment)
         verb = "pinned" if action == TipChoice.Action.PIN else "excluded"
         self.stdout.write(f"{title!r} by {author or 'unknown author'}: {verb} {where}.")
 
