@@ -3,6 +3,7 @@ reports/static, MIT licence beside it) and the data are inlined, so the file ope
 and makes no request of its own — a report may be mailed around or archived."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from django.template.loader import render_to_string
@@ -56,17 +57,7 @@ def chart_data(report: Report) -> dict:
         if row["kind"] == "rate" and row["enough_data"] and row["lift"] is not None
     ]
     benchmark = report.benchmark.as_rows() if report.benchmark else []
-    baseline = [
-        {
-            "label": named(row.library, f"{row.month:%Y-%m}"),
-            "library": row.library,
-            "loans": number(row.loans),
-            "baseline": number(row.baseline_loans),
-            "partial_through": row.partial_through,
-            "no_loans_after": row.no_loans_after.isoformat() if row.no_loans_after else None,
-        }
-        for row in report.baselines
-    ]
+    baseline = baseline_points(report.baselines, named)
     return {
         "funnel": funnel,
         "over_time": over_time,
@@ -74,6 +65,27 @@ def chart_data(report: Report) -> dict:
         "benchmark": benchmark,
         "baseline": baseline,
     }
+
+
+def baseline_points(months: list, named: Callable[[str, str], str]) -> list[dict]:
+    """The baseline chart's points, library after library, with an empty point between two
+    libraries: a line is not drawn from one library's last month to another's first, which
+    would read as a rise or a fall."""
+    points: list[dict] = []
+    for row in months:
+        if points and points[-1]["library"] != row.library:
+            points.append(dict.fromkeys(points[-1]) | {"label": ""})
+        points.append(
+            {
+                "label": named(row.library, f"{row.month:%Y-%m}"),
+                "library": row.library,
+                "loans": number(row.loans),
+                "baseline": number(row.baseline_loans),
+                "partial_through": row.partial_through,
+                "no_loans_after": row.no_loans_after.isoformat() if row.no_loans_after else None,
+            }
+        )
+    return points
 
 
 def render_html(report: Report) -> str:

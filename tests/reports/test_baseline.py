@@ -92,3 +92,24 @@ def test_a_month_after_the_last_imported_loan_has_no_figures_rather_than_a_colla
         assert (month.loans, month.borrowers, month.loans_change) == (None, None, None)
         assert month.no_loans_after == dt.date(2026, 4, 8)
     assert may.baseline_loans == 1
+
+
+def test_the_chart_draws_no_line_from_one_librarys_last_month_to_the_next_librarys_first():
+    from patronflow.reports.baseline import MonthFigures
+    from patronflow.reports.html import baseline_points
+
+    def month(library: str, number: int, loans: int) -> MonthFigures:
+        first = dt.date(2026, number, 1)
+        return MonthFigures(library, first, loans, 40, add_months(first, -12), loans, 40)
+
+    points = baseline_points(
+        [month("gent", 4, 900), month("gent", 5, 910), month("brugge", 4, 120)],
+        lambda library, label: f"{library} {label}",
+    )
+
+    assert [(point["label"], point["loans"]) for point in points] == [
+        ("gent 2026-04", 900),
+        ("gent 2026-05", 910),
+        ("", None),  # a gap: Chart.js does not join a line across it
+        ("brugge 2026-04", 120),
+    ]
