@@ -1,9 +1,11 @@
 """Reads of the staff application: what the screens show, always for one library."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass, replace
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from patronflow.journeys.models import Journey, Step, Variant
 from patronflow.journeys.queries import JourneyRow, journeys_overview
@@ -13,8 +15,9 @@ from patronflow.profiles.models import Segment
 from patronflow.reports.benchmark import cross_library_benchmark
 from patronflow.reports.exports import Report, build_report
 from patronflow.reports.published import published_campaign
-from patronflow.reports.suppression import Figure
+from patronflow.reports.suppression import Figure, Withheld, is_small
 from patronflow.staff.models import StaffProfile
+from patronflow.tracking.models import Feedback
 
 SAMPLES_PER_SEGMENT = 3
 LOOKUP_LIMIT = 20
@@ -113,6 +116,76 @@ def template_failures(journey: Journey) -> dict[int, TemplateFailures]:
         )
         found[position] = TemplateFailures(count, latest.removeprefix(TEMPLATE_FAILURE))
     return found
+
+
+# A comment shown to staff keeps what the member wrote, but not an e-mail address in it.
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+COMMENTS_PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment a member left with their vote, as staff read it: the vote, the text (with
+    any e-mail address in it blanked), the day and the mail's version. Nothing that leads to
+    the member or the message."""
+
+    vote: int
+    text: str
+    on: dt.date
+    version: int
+
+
+def comment_counts(journey: Journey) -> dict[tuple[int, str], Figure]:
+    """Per (step position, variant segment), how many members left a comment with their
+    vote, a count from 1 to 9 withheld (reports/suppression.py)."""
+    counts = (
+        Feedback.objects.filter(message__step__version__journey=journey)
+        .exclude(comment="")
+        .values_list("message__step__position", "message__variant__segment")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return {
+        (position, segment): Withheld.SMALL if is_small(count) else count
+        for position, segment, count in counts
+    }
+
+
+def mails_sent(journey: Journey, position: int, segment: str) -> int:
+    """The mails of one journey mail (position, segment) that went out, over all versions."""
+    return Message.objects.filter(
+        step__version__journey=journey,
+        step__position=position,
+        variant__segment=segment,
+        status__in=(Message.Status.SENT, Message.Status.UNCERTAIN),
+    ).count()
+
+
+def mail_comments(journey: Journey, position: int, segment: str) -> QuerySet:
+    """The comments members left with their vote on one journey mail (step position and
+    variant segment, over all versions: members finish the version they entered), newest
+    first, as rows of vote, text, time and version (read them with `comment_of`): no id of
+    a vote, message or member is selected."""
+    return (
+        Feedback.objects.filter(
+            message__step__version__journey=journey,
+            message__step__position=position,
+            message__variant__segment=segment,
+        )
+        .exclude(comment="")
+        .order_by("-updated_at", "-pk")
+        .values_list("vote", "comment", "updated_at", "message__step__version__number")
+    )
+
+
+def comment_of(row: tuple) -> Comment:
+    vote, text, updated_at, version = row
+    return Comment(
+        vote=vote,
+        text=_ADDRESS.sub("[…]", text),
+        on=timezone.localdate(updated_at),
+        version=version,
+    )
 
 
 def variant_of(journey: Journey, position: int, segment: str) -> Variant | None:

@@ -31,6 +31,7 @@ urlpatterns = [
     path(VARIANT + "preview/", views.mail_preview, name="preview"),
     path(VARIANT + "preview.html", views.preview_frame, name="preview_frame"),
     path(VARIANT + "test/", views.mail_test, name="mail_test"),
+    path(VARIANT + "comments/", views.mail_comments, name="comments"),
     path("segments/", views.segment_list, name="segments"),
     path("tips/", views.reading_tips, name="tips"),
     path("imports/", views.imports, name="imports"),

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -40,6 +41,7 @@ from patronflow.privacy.services import erase_member, export_member, record
 from patronflow.profiles import tips
 from patronflow.profiles.models import Segment, TipChoice
 from patronflow.profiles.services import reclassify_items, refresh_after_import
+from patronflow.reports.suppression import SMALL_CELL
 from patronflow.staff import queries, report_page, services
 from patronflow.staff.access import SESSION_LIBRARY, get_scoped, staff_view
 from patronflow.staff.forms import (
@@ -108,13 +110,22 @@ def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
     journey = _journey(request, pk)
     version = journey.current_version
     failures = queries.template_failures(journey)
+    comments = queries.comment_counts(journey)
+    steps = [
+        (
+            step,
+            failures.get(step.position),
+            [(v, comments.get((step.position, v.segment), 0)) for v in step.variants.all()],
+        )
+        for step in queries.steps_of(journey)
+    ]
     return render(
         request,
         "staff/journey.html",
         {
             "journey": journey,
             "version": version,
-            "steps": [(step, failures.get(step.position)) for step in queries.steps_of(journey)],
+            "steps": steps,
             "versions": journey.versions.order_by("-number"),
             "actions": _actions(journey),
             "may_archive": _may_archive(journey),
@@ -379,6 +390,34 @@ def mail_test(request: HttpRequest, pk: int, position: int, segment: str) -> Htt
         request,
         "staff/_test_sent.html",
         preview.context(form) | {"address": request.user.email},
+    )
+
+
+@staff_view
+def mail_comments(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
+    """What members wrote with their 👍 or 👎 on one mail, newest first, with nothing that
+    leads to them; shown once SMALL_CELL of its mails went out, so that a comment cannot be
+    traced to one of the few members who got it (docs/privacy.md, Feedback comments)."""
+    journey = _journey(request, pk)
+    variant = queries.variant_of(journey, position, _segment(segment))
+    if variant is None:
+        raise Http404
+    sent = queries.mails_sent(journey, position, variant.segment)
+    page = None
+    if sent >= SMALL_CELL:
+        rows = queries.mail_comments(journey, position, variant.segment)
+        page = Paginator(rows, queries.COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "staff/comments.html",
+        {
+            "journey": journey,
+            "step": variant.step,
+            "segment": segment,
+            "page": page,
+            "comments": [queries.comment_of(row) for row in page or []],
+            "threshold": SMALL_CELL,
+        },
     )
 
 

@@ -46,6 +46,7 @@ SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clie
 PAGES = {
     "login": None, "verify": None, "second_factor": None, "dashboard": None,
     "journeys": None, "journey": "journey", "journey_archive": "journey", "mail": "variant",
+    "comments": "variant",
     "segments": None, "tips": None, "imports": None, "report": None, "members": None,
     "member": "member", "member_erase": "member", "settings": None, "accounts": None,
 }  # fmt: skip
@@ -109,8 +110,10 @@ def a_library_at_work(library):
         Event.objects.create(message=message, kind=Event.Kind.OPEN)
     for message in sent[:20]:
         Event.objects.create(message=message, kind=Event.Kind.CLICK, link_index=0)
-    for message in sent[20:30]:
-        Feedback.objects.create(message=message, vote=Feedback.Vote.UP)
+    for number, message in enumerate(sent[20:30]):
+        Feedback.objects.create(
+            message=message, vote=Feedback.Vote.UP, comment="Fijn! " * number * 20
+        )
     for message in sent[30:]:
         Event.objects.create(message=message, kind=Event.Kind.UNSUBSCRIBE)
     dormant = library.journeys.get(key="dormant")
