@@ -10,7 +10,9 @@ only where both its counts are, since a rate and one of its counts give away the
 
 A library that has mailed nothing (a new one, one without members yet) is a structural zero:
 its zeros say nothing about any member, so it is left out of the table and the suppression —
-as a row of hidden zeros it would make every other library's cell "give it away".
+as a row of hidden zeros it would make every other library's cell "give it away". Likewise a
+library that runs no dormant journey (nobody mailed or held out in it) shows its dormant
+columns as the zeros they are, outside those columns' suppression.
 """
 
 import datetime as dt
@@ -48,6 +50,7 @@ RATES = {
     "dormant_held_out_rate": ("dormant_held_out_back", "dormant_held_out"),
 }
 RETURN_WINDOW = 30
+DORMANT = ("dormant_mailed", "dormant_mailed_back", "dormant_held_out", "dormant_held_out_back")
 
 
 @dataclass(frozen=True)
@@ -117,13 +120,20 @@ def suppress_column(
     return hidden, False
 
 
-def suppress(table: Mapping[str, Mapping[str, int]], threshold: int = SMALL_CELL) -> Suppressed:
-    """Suppress every column of a table of counts: {library: {column: count}}."""
+def suppress(
+    table: Mapping[str, Mapping[str, int]],
+    threshold: int = SMALL_CELL,
+    structural: Mapping[str, set[str]] | None = None,
+) -> Suppressed:
+    """Suppress every column of a table of counts: {library: {column: count}}. `structural`:
+    per column, the libraries whose zero there is structural (shown, and outside the
+    column's suppression)."""
     rows: dict[str, dict[str, int | None]] = {code: dict(row) for code, row in table.items()}
     columns = list(next(iter(table.values()), {}))
     totals: dict[str, int | None] = {}
     for column in columns:
-        values = {code: row[column] for code, row in table.items()}
+        left_out = (structural or {}).get(column, set())
+        values = {code: row[column] for code, row in table.items() if code not in left_out}
         hidden, hide_total = suppress_column(values, threshold)
         for code in hidden:
             rows[code][column] = None
@@ -187,7 +197,13 @@ def benchmark_of(table: Mapping[str, Mapping[str, int]]) -> Suppressed:
     unmailed = tuple(code for code in table if code not in mailed)
     if not mailed:  # nothing to show, but every column is there, hidden
         return Suppressed({}, dict.fromkeys(next(iter(table.values()), {})), unmailed)
-    return replace(suppress(mailed), unmailed=unmailed)
+    without_dormant = {
+        code
+        for code, row in mailed.items()
+        if not row.get("dormant_mailed") and not row.get("dormant_held_out")
+    }
+    structural = {column: without_dormant for column in DORMANT}
+    return replace(suppress(mailed, structural=structural), unmailed=unmailed)
 
 
 def cross_library_benchmark(as_of: dt.date | None = None) -> Suppressed:

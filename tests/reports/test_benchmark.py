@@ -180,3 +180,38 @@ def test_a_library_without_members_leaves_the_others_and_the_total_shown(db):
     assert (shown.totals["mailed"], shown.totals["clicked"]) == (85, 25)
     assert shown.rate("gent", "click_rate") == pytest.approx(15 / 60)
     assert shown.versus_rest("leeg").rows["rest"]["mailed"] == 85  # the rest is everyone
+
+
+dormant_tables = st.integers(1, 6).flatmap(
+    lambda libraries: st.dictionaries(
+        st.sampled_from([f"lib{n}" for n in range(libraries)]),
+        st.fixed_dictionaries(
+            {
+                "mailed": st.integers(10, 400),
+                "dormant_mailed": counts,
+                "dormant_mailed_back": counts,
+                "dormant_held_out": counts,
+                "dormant_held_out_back": counts,
+            }
+        ),
+        min_size=libraries,
+        max_size=libraries,
+    )
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(dormant_tables)
+def test_a_library_without_a_dormant_journey_hides_no_dormant_cell_that_was_shown(table):
+    """Its dormant zeros are structural: shown as the zeros they are, and no reason to hide
+    another library's cell (before, one such library blanked every dormant column)."""
+    no_journey = dict.fromkeys(("dormant_mailed", "dormant_mailed_back"), 0)
+    no_journey |= dict.fromkeys(("dormant_held_out", "dormant_held_out_back"), 0)
+    before = benchmark_of(table)
+    after = benchmark_of(table | {"heidebeek": {"mailed": 200, **no_journey}})
+
+    assert {column: after.rows["heidebeek"][column] for column in no_journey} == no_journey
+    for code, row in before.rows.items():
+        for column in no_journey:
+            if row[column] is not None:
+                assert after.rows[code][column] == row[column], (code, column)
