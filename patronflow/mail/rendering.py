@@ -7,9 +7,11 @@ can only ever lead to a destination that was in the mail.
 """
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import css_inline
@@ -159,9 +161,18 @@ def render_staff_text(source: str, context: dict, *, html: bool, field: str = ""
     except TemplateProblem as problem:
         raise problem.at(line=problem.line or _template_line(problem), field=field) from problem
     except jinja2.TemplateSyntaxError as error:
-        raise TemplateProblem(error.message or "", line=error.lineno, field=field) from error
+        raise TemplateProblem(_syntax_reason(error), line=error.lineno, field=field) from error
     except Exception as error:  # any failure of a staff text is that text's problem
         raise TemplateProblem(_reason(error), line=_template_line(error), field=field) from error
+
+
+def _syntax_reason(error: jinja2.TemplateSyntaxError) -> str:
+    """What is wrong with how a text is written, in the marketer's language; Jinja2's own
+    words, which only it has, follow in English (they quote the template, never a value)."""
+    return _(
+        "de tekst klopt niet: een {{ … }} of {%% … %%} is niet af of bevat iets wat een mail "
+        "niet kent (Jinja zegt, in het Engels: %(message)s)"
+    ) % {"message": error.message or type(error).__name__}
 
 
 def _template_line(error: BaseException) -> int | None:
@@ -295,6 +306,69 @@ def check_staff_template(source: str, *, html: bool, field: str = "") -> None:
             if number == 0:
                 raise
             raise problem.at(sample=str(description)) from problem
+
+
+@dataclass(frozen=True)
+class Stripped:
+    """What the sanitiser takes out of a staff body: tags (their text stays, but not a
+    script's or style's), attributes as (tag, attribute), and the addresses of links
+    (<a href>) it drops, which leaves their text without a link."""
+
+    tags: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, str], ...] = ()
+    links: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.tags or self.attributes or self.links)
+
+
+class _Inventory(HTMLParser):
+    """The tags, attributes and links of some HTML, counted."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: Counter[str] = Counter()
+        self.attributes: Counter[tuple[str, str]] = Counter()
+        self.links: Counter[str] = Counter()
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags[tag] += 1
+        for name, value in attrs:
+            if tag == "a" and name == "href":
+                self.links[value or ""] += 1
+            else:
+                self.attributes[(tag, name)] += 1
+
+    handle_startendtag = handle_starttag
+
+
+def stripped_from(body: str) -> Stripped:
+    """What the sanitiser would take out of a staff body, comparing its HTML before and
+    after, as rendered for each of SAMPLE_MEMBERS (a link or tag may show for some members
+    only) within one render budget. A rendering that fails ends the search: its problem is
+    reported by the rendering itself."""
+    tags: set[str] = set()
+    attributes: set[tuple[str, str]] = set()
+    links: set[str] = set()
+    with render_budget():
+        for _description, values in SAMPLE_MEMBERS:
+            try:
+                html = render_staff_text(body, _SAMPLE | values, html=True)
+            except TemplateProblem:
+                break
+            before, after = _Inventory(html), _Inventory(sanitise(html))
+            tags |= {tag for tag, count in before.tags.items() if count > after.tags[tag]}
+            attributes |= {
+                pair for pair, count in before.attributes.items() if count > after.attributes[pair]
+            }
+            links |= {
+                link for link, count in before.links.items() if link and count > after.links[link]
+            }
+    # An attribute of a tag that goes is not named apart: it goes with the tag.
+    attributes = {(tag, name) for tag, name in attributes if tag not in tags}
+    return Stripped(tuple(sorted(tags)), tuple(sorted(attributes)), tuple(sorted(links)))
 
 
 def plain_text(html: str) -> str:

@@ -5,15 +5,32 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from patronflow.journeys.definitions import MAX_HOLDOUT_PERCENT
+from patronflow.mail.sandbox import MAX_SOURCE
 from patronflow.mail.windows import WindowProblem, day_words, describe_window, parse_window
 from patronflow.members.imports import KINDS, MAX_ENDED_SHARE, percent
 from patronflow.members.models import Library
 from patronflow.profiles.models import Segment
 from patronflow.staff.models import StaffProfile
+
+
+def body_too_long(length: int | None = None) -> str:
+    """A body over the render budget's text limit (mail/sandbox.py MAX_SOURCE), how long it
+    is when known (a post too large to read is not counted)."""
+    limit = number_format(MAX_SOURCE, force_grouping=True)
+    if length is None:
+        return _(
+            "This text is far longer than a mail's body may be: it may have at most "
+            "%(limit)s characters. Make it shorter."
+        ) % {"limit": limit}
+    return _(
+        "This text is %(length)s characters long; a mail's body may have at most %(limit)s. "
+        "Make it shorter."
+    ) % {"length": number_format(length, force_grouping=True), "limit": limit}
 
 
 class MailForm(forms.Form):
@@ -24,19 +41,31 @@ class MailForm(forms.Form):
         required=False,
         help_text=_("The line mail programs show after the subject."),
     )
+    # No max_length: a browser would cut a longer paste off without a word; clean_body says
+    # how long it is instead.
     body = forms.CharField(
         label=_("Body"),
         widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "true"}),
-        help_text=_(
-            "A little HTML (p, a, strong, em, ul, li, h2, h3) and placeholders such as "
-            "{{ first_name }}."
-        ),
     )
     with_reading_tips = forms.BooleanField(label=_("Add reading tips"), required=False)
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["body"].help_text = _(
+            "A little HTML (p, a, strong, em, ul, li, h2, h3) and placeholders such as "
+            "{{ first_name }}; at most %(limit)s characters."
+        ) % {"limit": number_format(MAX_SOURCE, force_grouping=True)}
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        if len(body) > MAX_SOURCE:
+            raise forms.ValidationError(body_too_long(len(body)))
+        return body
+
 
 class PreviewForm(MailForm):
-    member = forms.IntegerField(label=_("Preview as"))
+    # Empty in a library without members: the preview is then a made-up member's.
+    member = forms.IntegerField(label=_("Preview as"), required=False)
 
 
 class TipChoiceForm(forms.Form):

@@ -30,6 +30,8 @@ from patronflow.members.models import Library, Member
 from patronflow.profiles.tips import TIPS_PER_MAIL, borrowed_works, tips_for_segment
 from patronflow.staff.models import MARKETER_SEATS, StaffProfile
 
+MADE_UP_FIRST_NAME = "An"  # whom a preview is for in a library without members yet
+
 
 class StaffError(ValueError):
     """A staff change that is refused; the message is meant for the person who asked."""
@@ -142,6 +144,11 @@ def change_holdout(journey: Journey, percent: int, *, actor: Actor) -> Installed
         return install_journey(journey.library, definition, actor=actor)
 
 
+def made_up_member(library: Library) -> Member:
+    """Someone to preview a mail as in a library without members yet; never saved."""
+    return Member(library=library, external_id="", first_name=MADE_UP_FIRST_NAME)
+
+
 def render_preview(
     library: Library,
     member: Member,
@@ -150,12 +157,12 @@ def render_preview(
     today: dt.date,
     language: str = settings.LANGUAGE_CODE,
 ) -> RenderedMail:
-    """The mail as this member would get it (links point at message 0, which does not exist,
-    so nothing in a preview can be tracked). Raises TemplateProblem."""
+    """The mail as this member (or a made-up one) would get it (links point at message 0,
+    which does not exist, so nothing in a preview can be tracked). Raises TemplateProblem."""
     tips = []
     if draft.with_reading_tips:
         chosen = tips_for_segment(library, segment, today)
-        borrowed = borrowed_works([member.pk], {tip.work for tip in chosen})
+        borrowed = borrowed_works([member.pk], {tip.work for tip in chosen}) if member.pk else set()
         tips = [tip for tip in chosen if (member.pk, *tip.work) not in borrowed]
     return render_mail(
         message_id=0,

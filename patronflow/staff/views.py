@@ -4,9 +4,12 @@ and calls the apps' services and queries."""
 import json
 import re
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
@@ -18,9 +21,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -28,7 +33,7 @@ from patronflow.journeys import services as journey_services
 from patronflow.journeys.definitions import InvalidJourney
 from patronflow.journeys.models import Journey
 from patronflow.journeys.queries import segment_sizes
-from patronflow.mail.rendering import RenderedMail, TemplateProblem
+from patronflow.mail.rendering import ALLOWED_TAGS, RenderedMail, TemplateProblem, stripped_from
 from patronflow.members import services as member_services
 from patronflow.members.imports import (
     MIN_SHARED_SHARE,
@@ -56,6 +61,7 @@ from patronflow.staff.forms import (
     TipChoiceForm,
     TipSearchForm,
     TokenForm,
+    body_too_long,
 )
 from patronflow.staff.templatetags.staff import segment_label, status_label
 
@@ -230,13 +236,50 @@ def _draft(form: MailForm) -> services.MailDraft:
     )
 
 
+def _oversized(request: HttpRequest) -> bool:
+    """A post larger than Django reads (DATA_UPLOAD_MAX_MEMORY_SIZE): reading its form would
+    fail. Only a mail's body can make an editor's post that large."""
+    if request.method != "POST":
+        return False
+    return int(request.META.get("CONTENT_LENGTH") or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def _mail_form_view(view: Callable) -> Callable:
+    """The mail editor's posts (save, preview, test) carry a body a marketer may have pasted
+    anything into. The CSRF middleware reads a post's form first, and one too large to read
+    would end there as a bare 400. So these views check CSRF themselves, after the size: an
+    oversized post reaches the view unread, which answers it on the body field and changes
+    nothing (so it needs no token); every other post is checked as the middleware would."""
+    protected = csrf_protect(view)
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if _oversized(request):
+            return view(request, *args, **kwargs)
+        return protected(request, *args, **kwargs)
+
+    return csrf_exempt(checked)
+
+
 @staff_view
+@_mail_form_view
 def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
     journey = _journey(request, pk)
     variant = queries.variant_of(journey, position, _segment(segment))
     if variant is None:
         raise Http404
-    if request.method == "POST":
+    saved = {
+        "subject": variant.subject,
+        "preheader": variant.preheader,
+        "body": variant.body,
+        "with_reading_tips": variant.with_reading_tips,
+    }
+    if _oversized(request):
+        form = MailForm(saved)
+        form.is_valid()
+        unsaved = _("Nothing is saved: the field shows the saved text again.")
+        form.add_error("body", f"{body_too_long()} {unsaved}")
+    elif request.method == "POST":
         form = MailForm(request.POST)
         if form.is_valid():
             try:
@@ -249,14 +292,8 @@ def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> H
                 messages.success(request, _saved_message(installed))
                 return redirect(request.path)
     else:
-        form = MailForm(
-            initial={
-                "subject": variant.subject,
-                "preheader": variant.preheader,
-                "body": variant.body,
-                "with_reading_tips": variant.with_reading_tips,
-            }
-        )
+        form = MailForm(initial=saved)
+    body = form.cleaned_data.get("body") if form.is_bound else variant.body
     return render(
         request,
         "staff/mail_editor.html",
@@ -266,6 +303,7 @@ def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> H
             "step": variant.step,
             "segment": segment,
             "form": form,
+            "field_notes": [("body", _stripped_note(body))] if body else [],
             "samples": queries.sample_members(request.library),
         },
     )
@@ -302,24 +340,31 @@ MAIL_FIELDS = ("subject", "preheader", "body")  # the staff texts, in a MailForm
 
 @dataclass
 class _Preview:
-    """The posted draft rendered as the chosen member, or what stands in its way: a problem,
-    and the field (subject, preheader, body) it is in when it is in one."""
+    """The posted draft rendered as the chosen member (or a made-up one), or what stands in
+    its way: problems, each under the field (subject, preheader, body) it is in, or '' when
+    in none; and notes on fields (what the sanitiser leaves out of the body)."""
 
     member: Member | None = None
     rendered: RenderedMail | None = None
-    problem: str = ""
-    field: str = ""
+    problems: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    made_up: bool = False
 
     def context(self, form: PreviewForm) -> dict:
-        """What the preview and test fragments show: the problem in the preview or test area
-        (named by its field), and again, out of band, on the field itself."""
-        label = form.fields[self.field].label if self.field else ""
+        """What the preview and test fragments show: the problems in the preview or test area
+        (named by their field), and again, out of band, on the field itself, with its note."""
+        named = [
+            f"{form.fields[name].label}, {problem}" if name else problem
+            for name, problem in self.problems.items()
+        ]
         return {
             "member": self.member,
+            "made_up": self.made_up,
             "rendered": self.rendered,
-            "problem": f"{label}, {self.problem}" if label else self.problem,
+            "problem": " ".join(named),
             "field_problems": [
-                (name, self.problem if name == self.field else "") for name in MAIL_FIELDS
+                (name, self.problems.get(name, ""), self.notes.get(name, ""))
+                for name in MAIL_FIELDS
             ],
         }
 
@@ -332,12 +377,21 @@ def _preview(
     journey = _journey(request, pk)
     if queries.variant_of(journey, position, _segment(segment)) is None:
         raise Http404
+    if _oversized(request):
+        return PreviewForm(), _Preview(problems={"body": body_too_long()})
     form = PreviewForm(request.POST)
     if not form.is_valid():
-        return form, _Preview(problem=_("Fill in subject and body first."))
-    member = get_scoped(
-        request, Member.objects.select_related("reading_profile"), pk=form.cleaned_data["member"]
-    )
+        return form, _Preview(problems={name: errors[0] for name, errors in form.errors.items()})
+    made_up = form.cleaned_data["member"] is None
+    if made_up:
+        member = services.made_up_member(request.library)
+    else:
+        member = get_scoped(
+            request,
+            Member.objects.select_related("reading_profile"),
+            pk=form.cleaned_data["member"],
+        )
+    notes = {"body": _stripped_note(form.cleaned_data["body"])}
     try:
         rendered = services.render_preview(
             request.library,
@@ -348,11 +402,35 @@ def _preview(
             language=journey.current_version.language,
         )
     except TemplateProblem as problem:
-        return form, _Preview(member, problem=str(problem), field=problem.field)
-    return form, _Preview(member, rendered)
+        return form, _Preview(member, problems={problem.field: str(problem)}, notes=notes)
+    return form, _Preview(member, rendered, notes=notes, made_up=made_up)
+
+
+def _stripped_note(body: str) -> str:
+    """What the sanitiser will leave out of a body when the mail is sent, in the marketer's
+    words; '' when nothing. Saving is not refused for it: the mail is safe either way."""
+    stripped = stripped_from(body)
+    if not stripped:
+        return ""
+    parts = []
+    if stripped.tags:
+        tags = ", ".join(f"<{tag}>" for tag in stripped.tags)
+        parts.append(_("the tags %(tags)s") % {"tags": tags})
+    if stripped.attributes:
+        attributes = ", ".join(f"{name} (<{tag}>)" for tag, name in stripped.attributes)
+        parts.append(_("the attributes %(attributes)s") % {"attributes": attributes})
+    if stripped.links:
+        links = ", ".join(Truncator(link).chars(60) for link in stripped.links)
+        parts.append(_("the links to %(links)s (their text stays)") % {"links": links})
+    return _(
+        "Left out of the mail when it is sent: %(parts)s. A mail keeps only the tags "
+        "%(allowed)s, no attribute but a link's href and title, and only links to https:// "
+        "and mailto: addresses."
+    ) % {"parts": "; ".join(parts), "allowed": ", ".join(sorted(ALLOWED_TAGS))}
 
 
 @staff_view
+@_mail_form_view
 @require_POST
 def mail_preview(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
     """The HTMX fragment: subject and an iframe with the mail, or the template's problem."""
@@ -378,6 +456,7 @@ def preview_frame(request: HttpRequest, pk: int, position: int, segment: str) ->
 
 
 @staff_view
+@_mail_form_view
 @require_POST
 def mail_test(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
     form, preview = _preview(request, pk, position, segment)
@@ -385,7 +464,7 @@ def mail_test(request: HttpRequest, pk: int, position: int, segment: str) -> Htt
         try:
             services.send_test_mail(request.library, preview.rendered, request.user.email)
         except services.StaffError as error:
-            preview.problem = str(error)
+            preview.problems[""] = str(error)
     return render(
         request,
         "staff/_test_sent.html",

@@ -1,0 +1,200 @@
+"""The mail editor says, on the field concerned and in the marketer's language, what stands
+in a text's way or what the mail will lose: a body over its stated size (also one too large
+for the server to read), what the sanitiser leaves out, a text Jinja cannot read; and in a
+library without members it previews the mail as a made-up member."""
+
+import re
+from html import unescape
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from patronflow.journeys.models import Journey
+from tests.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+# A body far over the limit: 2 MB of text, over 2.5 MB as the browser posts it.
+HUGE_BODY = "<p>Dag</p>" * 200_000
+STRIPPED_BODY = (
+    '<p style="color: red">Dag {{ first_name }},</p><script>alert("x")</script>'
+    '<img src="https://gent.be/foto.jpg"><table><tr><td>Open</td></tr></table>'
+    '<p><a href="javascript:alert(1)">Klik</a> of <a href="{{ profile_url }}">je profiel</a></p>'
+)
+
+
+def welcome(library) -> Journey:
+    return Journey.objects.get(library=library, key="welcome")
+
+
+def url(journey, name="mail", position=2):
+    return reverse(f"staff:{name}", args=[journey.pk, position, "default"])
+
+
+def text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def field_slot(page: str, field: str) -> str:
+    """What the editor shows under a field: its error, or the preview's out-of-band slot."""
+    slot = re.search(rf'<div id="id_{field}_problem"[^>]*>(.*?)</div>', page, re.S)
+    assert slot, f"no slot for {field}"
+    return text(slot[1])
+
+
+def body_field(page: str) -> str:
+    found = re.search(
+        r'<div class="field[^"]*">\s*<label for="id_body">.*?</div>\s*</div>', page, re.S
+    )
+    assert found, "no body field"
+    return text(found[0])
+
+
+def as_htmx(client, address: str, data: dict):
+    """As htmx posts the editor's form: url-encoded, with its header."""
+    return client.post(
+        address,
+        urlencode(data),
+        content_type="application/x-www-form-urlencoded",
+        headers={"HX-Request": "true"},
+    )
+
+
+def test_the_body_field_states_its_limit(staff_client, library):
+    page = staff_client.get(url(welcome(library))).content.decode()
+
+    assert "hooguit 100.000 tekens" in body_field(page)
+
+
+def test_a_preview_of_a_body_too_large_to_read_says_so_on_the_body(staff_client, library):
+    member = MemberFactory(library=library)
+    response = as_htmx(
+        staff_client,
+        url(welcome(library), "preview"),
+        {"subject": "Hallo", "body": HUGE_BODY, "member": member.pk},
+    )
+
+    assert response.status_code == 200
+    assert field_slot(response.content.decode(), "body") == (
+        "Deze tekst is veel langer dan de tekst van een mail mag zijn: hooguit 100.000 tekens. "
+        "Maak hem korter."
+    )
+
+
+def test_saving_a_body_too_large_to_read_says_so_keeps_the_saved_text_and_needs_no_token(
+    marketer, library
+):
+    """Refusing it changes nothing, so the CSRF check may wait until after the size; a post
+    of ordinary size is still refused without its token."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(marketer)
+    journey = welcome(library)
+    before = journey.current_version.steps.get(position=2).variants.get().body
+    response = client.post(
+        url(journey),
+        urlencode({"subject": "Hallo", "body": HUGE_BODY}),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    assert "Er is niets bewaard: het veld toont weer de bewaarde tekst." in body_field(
+        response.content.decode()
+    )
+    assert journey.current_version.steps.get(position=2).variants.get().body == before
+    assert welcome(library).versions.count() == 1
+    assert client.post(url(journey), {"subject": "Hallo", "body": "<p>Dag</p>"}).status_code == 403
+    assert (
+        as_htmx(client, url(journey, "preview"), {"subject": "x", "body": "y"}).status_code == 403
+    )
+
+
+def test_a_body_over_the_limit_says_how_long_it_is(staff_client, library):
+    response = staff_client.post(url(welcome(library)), {"subject": "Hallo", "body": "x" * 100_001})
+
+    assert (
+        "Deze tekst is 100.001 tekens lang; de tekst van een mail mag er hooguit 100.000 "
+        "hebben. Maak hem korter."
+    ) in body_field(response.content.decode())
+
+
+LEFT_OUT = (
+    "Valt weg uit de mail bij het verzenden: de tags <img>, <script>, <table>, <td>, <tr>; "
+    "de attributen style (<p>); de links naar javascript:alert(1) (hun tekst blijft staan). "
+    "Een mail houdt alleen de tags a, b, blockquote, br, em, h2, h3, i, li, ol, p, span, "
+    "strong, u, ul over, geen attributen behalve href en title van een link, en alleen links "
+    "naar https://- en mailto:-adressen."
+)
+
+
+def test_the_preview_lists_what_the_sanitiser_leaves_out_on_the_body(staff_client, library):
+    member = MemberFactory(library=library)
+    response = staff_client.post(
+        url(welcome(library), "preview"),
+        {"subject": "Hallo", "body": STRIPPED_BODY, "member": member.pk},
+    )
+    page = response.content.decode()
+
+    assert field_slot(page, "body") == LEFT_OUT
+    assert 'data-testid="preview-subject"' in page  # the mail is shown all the same
+
+
+def test_saving_what_the_sanitiser_shortens_is_allowed_with_the_list_on_the_body(
+    staff_client, library
+):
+    journey = welcome(library)
+    response = staff_client.post(
+        url(journey), {"subject": "Hallo", "body": STRIPPED_BODY}, follow=True
+    )
+    page = response.content.decode()
+
+    assert journey.current_version.steps.get(position=2).variants.get().body == STRIPPED_BODY
+    assert "Bewaard" in page
+    assert field_slot(page, "body") == LEFT_OUT
+
+
+def test_the_list_is_in_english_in_the_english_interface(staff_client, library):
+    staff_client.post(reverse("staff:language"), {"language": "en", "next": "/staff/"})
+    body = '<p onclick="x()">Hi</p><a href="http://insecure.example/">link</a>'
+    response = staff_client.post(
+        url(welcome(library)), {"subject": "Hi", "body": body}, follow=True
+    )
+
+    assert field_slot(response.content.decode(), "body").startswith(
+        "Left out of the mail when it is sent: the attributes onclick (<p>); the links to "
+        "http://insecure.example/ (their text stays). A mail keeps only the tags a, b,"
+    )
+
+
+@pytest.mark.parametrize(
+    "language, says",
+    [
+        ("nl", "regel 1: de tekst klopt niet: een {{ … }} of {% … %} is niet af of bevat iets "
+               "wat een mail niet kent (Jinja zegt, in het Engels: unexpected '/')"),
+        ("en", "line 1: the text is not right: a {{ … }} or {% … %} is unfinished or holds "
+               "something a mail does not know (Jinja's own words: unexpected '/')"),
+    ],
+)  # fmt: skip
+def test_a_text_jinja_cannot_read_is_explained_on_its_field(staff_client, library, language, says):
+    staff_client.post(reverse("staff:language"), {"language": language, "next": "/staff/"})
+    response = staff_client.post(
+        url(welcome(library)), {"subject": "Hallo", "body": "<p>Dag {{ first_name </p>"}
+    )
+
+    assert says in body_field(response.content.decode())
+
+
+def test_in_a_library_without_members_the_preview_is_a_made_up_members(staff_client, library):
+    journey = welcome(library)
+    editor = staff_client.get(url(journey)).content.decode()
+    assert "Een verzonnen lid (deze bibliotheek heeft nog geen leden)" in editor
+
+    response = staff_client.post(
+        url(journey, "preview"),
+        {"subject": "Dag {{ first_name }}", "body": "<p>Welkom</p>", "member": ""},
+    )
+    page = response.content.decode()
+
+    assert "Zoals een verzonnen lid dat An heet hem zou krijgen" in page
+    assert re.search(r'data-testid="preview-subject">Dag An<', page)
