@@ -366,7 +366,9 @@ def change_status(journey: Journey, status: str, today: dt.date, *, actor: Actor
 
 
 @transaction.atomic
-def migrate_enrolments(journey: Journey, today: dt.date, from_number: int | None = None) -> int:
+def migrate_enrolments(
+    journey: Journey, today: dt.date, from_number: int | None = None, *, actor: Actor = None
+) -> int:
     """Move running enrolments of older versions onto the current one, keeping where they are:
     the next step is the current version's step at the same position (or the one after), due
     by the new version's timing. Mails already sent stay sent; none is repeated."""
@@ -387,4 +389,11 @@ def migrate_enrolments(journey: Journey, today: dt.date, from_number: int | None
             enrolment.next_due_on = None
         moved.append(enrolment)
     Enrolment.objects.bulk_update(moved, ["version", "next_position", "next_due_on"], 1000)
+    if moved:
+        record_change(
+            f"journey {journey.key}",
+            {"members on version": (from_number or "older", f"{target.number} ({len(moved)})")},
+            actor=actor,
+            library_code=journey.library.code,
+        )
     return len(moved)

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from patronflow.journeys.models import Enrolment
 from patronflow.journeys.services import migrate_enrolments, tick
-from patronflow.privacy.models import MailTally
+from patronflow.privacy.models import AuditEntry, MailTally
 from tests.factories import TODAY, MemberFactory, at
 from tests.journeys.helpers import definition, install, only, step, subjects_to
 
@@ -93,6 +93,10 @@ def test_the_migrate_command_says_how_many_members_moved(library, smtp_server, c
 
     assert "Moved 2 members of gent/test onto version 2." in capsys.readouterr().out
     assert set(Enrolment.objects.values_list("version__number", flat=True)) == {2}
+    logged = AuditEntry.objects.filter(action="changed", subject="journey test")
+    [moved] = [entry for entry in logged if "members on version" in entry.changes]
+    assert moved.operator == "command line"
+    assert moved.changes == {"members on version": ["older", "2 (2)"]}
 
 
 def test_importing_the_same_definition_again_changes_nothing(library, smtp_server, tmp_path):
