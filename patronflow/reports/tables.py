@@ -4,7 +4,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from patronflow.reports.benchmark import Suppressed
+from patronflow.reports.benchmark import RATES, Suppressed
 from patronflow.reports.effect import no_control_group
 from patronflow.reports.published import PublishedEffect, PublishedRow, shown
 from patronflow.reports.suppression import SMALL_CELL, Figure, Withheld
@@ -145,7 +145,7 @@ def no_loans(month: PublishedRow) -> str:
 def benchmark_table(benchmark: Suppressed) -> Table:
     unmailed = ", ".join(benchmark.unmailed)
     table = Table(
-        title=f"Benchmark: members per library (cells under {SMALL_CELL} hidden: ·)",
+        title=f"Benchmark: members per library (cells under {SMALL_CELL} hidden: ·; none: –)",
         title_justify="left",
         caption=f"Not in the table, nothing mailed yet: {unmailed}" if unmailed else None,
         caption_justify="left",
@@ -168,7 +168,9 @@ def benchmark_table(benchmark: Suppressed) -> Table:
         cells = []
         for name in labels:
             value = row[name]
-            if value is None:
+            if name in RATES and row[RATES[name][1]] == 0:
+                cells.append("–")  # a rate of nobody: the library does not run that journey
+            elif value is None:
                 cells.append("·")
             elif isinstance(value, float):
                 cells.append(f"{value:.1%}")

@@ -215,3 +215,26 @@ def test_a_library_without_a_dormant_journey_hides_no_dormant_cell_that_was_show
         for column in no_journey:
             if row[column] is not None:
                 assert after.rows[code][column] == row[column], (code, column)
+
+
+def test_the_table_shows_a_rate_of_nobody_as_none_not_as_hidden():
+    from rich.console import Console
+
+    from patronflow.reports.tables import benchmark_table
+
+    dormant = {"dormant_mailed": 40, "dormant_mailed_back": 12}
+    dormant |= {"dormant_held_out": 20, "dormant_held_out_back": 10}
+    none = dict.fromkeys(dormant, 0)
+    plain = {"opened": 30, "clicked": 20, "unsubscribed": 10, "thumbs_up": 10, "thumbs_down": 10}
+    table = {
+        "gent": {"mailed": 300, **plain, **dormant},
+        "brugge": {"mailed": 200, **plain, **dormant},
+        "heidebeek": {"mailed": 100, **plain, **none},
+    }
+    console = Console(width=240, record=True)
+    console.print(benchmark_table(benchmark_of(table)))
+    [heidebeek] = [line for line in console.export_text().splitlines() if "heidebeek" in line]
+
+    cells = [cell.strip() for cell in heidebeek.split("│")[1:-1]]
+    assert cells[-2:] == ["–", "–"]  # its dormant rates: nobody to count, nothing hidden
+    assert "·" not in cells
