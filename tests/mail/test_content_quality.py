@@ -34,6 +34,7 @@ from patronflow.mail.services import compose
 from patronflow.members.models import Library, Member
 from patronflow.profiles.tips import ReadingTip
 from tests.accessibility import axe_violations
+from tests.browsers import chromium
 
 BASE = "https://mail.example-network.be"
 GMAIL_CLIPS_AT = 102 * 1024
@@ -43,10 +44,6 @@ TIPS = [
     ReadingTip("Het smelt", "Lize Spit", "9789023499517"),
     ReadingTip("Wil", "Jeroen Olyslaegers", ""),
 ]
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
-]  # fmt: skip
 
 
 @dataclass
@@ -454,9 +451,7 @@ LOGO_SVG = (
 
 @pytest.fixture(scope="module")
 def page(chromium_path):
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+    with chromium(chromium_path) as browser:
         page = browser.new_page()
 
         def serve(route) -> None:
@@ -469,7 +464,6 @@ def page(chromium_path):
 
         page.route("**/*", serve)
         yield page
-        browser.close()
 
 
 @pytest.mark.slow

@@ -4,7 +4,6 @@ a live server: what a marketer does in a morning, checked with axe-core on every
 Screenshots of the main screens land in var/artefacts/staff/.
 """
 
-import os
 import shutil
 from pathlib import Path
 
@@ -15,30 +14,18 @@ from patronflow.journeys.models import Journey
 from patronflow.profiles.models import ReadingProfile
 from patronflow.staff.services import add_staff
 from tests.accessibility import axe_violations
+from tests.browsers import chromium
 from tests.factories import MemberFactory, MessageFactory
 from tests.staff.conftest import PASSWORD, make_marketer
-
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
-]  # fmt: skip
-
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def browser(settings, chromium_path):
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
-    # ordinary synchronous ones.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+    with chromium(chromium_path) as browser:
         yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

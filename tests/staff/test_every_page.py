@@ -12,7 +12,6 @@ case at the narrow width.
 Screenshots at 375 px of each page land in var/artefacts/staff-pages/.
 """
 
-import os
 import shutil
 from pathlib import Path
 
@@ -27,18 +26,13 @@ from patronflow.profiles.models import ReadingProfile, Segment
 from patronflow.staff.services import add_staff
 from patronflow.tracking.models import Event, Feedback
 from tests.accessibility import axe_violations
+from tests.browsers import chromium
 from tests.factories import EnrolmentFactory, ItemFactory, LoanFactory, MemberFactory
 from tests.reports.helpers import MONDAY, mails
 from tests.staff.conftest import PASSWORD, make_marketer
 from tests.staff.test_scoping import staff_patterns
 from tests.staff.test_second_factor import current_code
 
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
-]  # fmt: skip
 PHONE, DESKTOP = 375, 1280
 SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
@@ -65,14 +59,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(scope="module")
 def browser(chromium_path):
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
-    # ordinary synchronous ones.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+    with chromium(chromium_path) as browser:
         yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
