@@ -43,15 +43,17 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",  # the optional second factor of staff logins (TOTP)
     "django_otp.plugins.otp_totp",
+    # The pipeline's stages in their order: each imports only those above it here.
     "patronflow.members",
+    "patronflow.privacy",
     "patronflow.profiles",
     "patronflow.journeys",
     "patronflow.mail",
     "patronflow.tracking",
     "patronflow.reports",
-    "patronflow.privacy",
-    "patronflow.demo",
+    "patronflow.operations",
     "patronflow.staff",
+    "patronflow.demo",
 ]
 
 MIDDLEWARE = [
