@@ -2,20 +2,21 @@
 figures; asserts nothing.
 
     .venv/bin/python bench/send.py --smtp-sink /tmp/postfix/usr/sbin/smtp-sink \
-        [--members 5000] [--database-url postgresql://...] [--repeat 3]
+        [--members 5000] [--database-url postgresql://...] [--repeat 3] [--baseline DIR]
 
 smtp-sink is a C sink from Debian's `postfix` package: `apt-get download postfix`, then
 `dpkg -x postfix_*.deb DIR`; the bench runs it with LD_LIBRARY_PATH=DIR/usr/lib/postfix (as
-root it needs `-u nobody`, which the bench adds). Measured, each `--repeat` times:
+root it needs `-u nobody`, which the bench adds). A --database-url must name an empty
+database: the bench migrates it and neither creates nor drops it. Measured, each `--repeat`
+times:
 
 1. patronflow: the welcome mail for N new members, queued, then claimed, rendered, signed
    and sent by 1 and by 2 worker processes (send_due_messages, as `tick` or a worker runs it),
-   and by 3 (one more than this machine's cores: it works while the others wait for the
-   database or the SMTP server),
+   and by 3 (one can work while the others wait for the database or the SMTP server),
    rendered from per-batch skeletons (mail/skeletons.py) as shipped, and again with every
-   mail rendered in full (settings.MAIL_SKELETONS = False), the way it was before. Timed
-   from the moment the workers, Django and the URLconf loaded, are told to start; the rows
-   "incl. starting the process" time from launching them (what earlier figures measured);
+   mail rendered in full (settings.MAIL_SKELETONS = False). Timed from the moment the
+   workers, Django and the URLconf loaded, are told to start; the rows "incl. starting the
+   process" time from launching them;
 2. naive: the same personalised mails (up to 2,000), each rendered in full and handed to
    Django's send_mail(), which opens a new connection per mail; no signature;
 3. limit: one pre-rendered message pushed again and again through pipelined smtplib
