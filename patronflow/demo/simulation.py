@@ -35,9 +35,11 @@ from patronflow.demo.servers import MaildirSmtpServer, TrackingServer
 from patronflow.journeys.definitions import install_journey, standard_definition
 from patronflow.journeys.models import Enrolment, Journey
 from patronflow.journeys.services import change_status, tick
-from patronflow.members.imports import ImportSummary, import_file, import_rows
+from patronflow.members.import_summary import ImportSummary
 from patronflow.members.models import Item, Library, Member
 from patronflow.members.services import add_library
+from patronflow.operations.imports import import_file, import_rows
+from patronflow.reports.effect import Outcome
 
 # How simulated members behave; chosen to look like a library's real figures.
 OPEN_RATE = 0.45
@@ -103,12 +105,10 @@ def simulate_holdout_outcomes(
     holdout_share: float = 0.10,
     start: dt.date = dt.date(2026, 1, 5),
     loans_when_back: float = 2.5,
-) -> list:
+) -> list[Outcome]:
     """Dormant members who entered over four weeks, their group drawn as the journey draws it,
     and whether and when they came back, with the loans they took: the rows the report's
     statistics read, without sending any mail. Loans of those who come back are 1 + Poisson."""
-    from patronflow.reports.effect import Outcome
-
     rng = random.Random(seed)
     outcomes = []
     for _ in range(members):

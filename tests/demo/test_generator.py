@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from patronflow.demo.catalogue import WORKS
+from patronflow.demo.catalogue import works
 from patronflow.demo.generator import GeneratedLibrary, generate_library
 from patronflow.profiles.models import Segment
 from patronflow.profiles.rules import item_is_fiction, segment_for
@@ -246,7 +246,7 @@ def test_dormant_members_last_borrowed_13_to_30_months_ago(well_formed, loans):
 
 
 def test_items_without_fiction_flag_are_classified_by_nur_siso_or_genre(items):
-    kind_of = {(work.title, work.author): work.fiction for work in WORKS}
+    kind_of = {(work.title, work.author): work.fiction for work in works()}
     unflagged = [item for item in items if item["fiction"] == ""]
     assert 0.25 <= len(unflagged) / len(items) <= 0.42
     for item in unflagged:
@@ -260,7 +260,7 @@ def test_catalogue_holds_every_material_fiction_and_non_fiction(items):
     materials = Counter(item["material"] for item in items)
     assert set(materials) == {"book", "ebook", "eaudiobook", "audiobook", "comic", "film"}
     assert Counter(item["fiction"] for item in items).keys() == {"ja", "nee", ""}
-    assert len({(work.title, work.author) for work in WORKS}) == len(WORKS) >= 200
+    assert len({(work.title, work.author) for work in works()}) == len(works()) >= 200
 
 
 def test_reading_profiles_form_four_segments_of_different_sizes_and_an_unknown_one(

@@ -1,3 +1,6 @@
+"""`patronflow demo`: the demo network run from scratch in its own database, and its report."""
+
+import shutil
 import time
 
 from django.conf import settings
@@ -17,6 +20,7 @@ from patronflow.demo.simulation import (
     network_sizes,
     run_demo,
 )
+from patronflow.members.models import Library
 from patronflow.reports.exports import Report, build_report
 from patronflow.reports.html import render_html
 from patronflow.reports.tables import (
@@ -25,6 +29,7 @@ from patronflow.reports.tables import (
     effect_table,
     print_figures,
 )
+from patronflow.staff.services import add_staff
 
 
 class Command(BaseCommand):
@@ -163,9 +168,6 @@ DEMO_ADMIN = "netwerk"
 def _staff_hint(console: Console, database) -> None:
     """A marketer login on the largest library, a network admin login, and how to open the
     staff web application."""
-    from patronflow.members.models import Library
-    from patronflow.staff.services import add_staff
-
     library = Library.objects.get(code=NETWORK[0].code)
     add_staff(
         DEMO_MARKETER,
@@ -188,8 +190,6 @@ def _staff_hint(console: Console, database) -> None:
 
 
 def _remove_earlier_run(directory) -> None:
-    import shutil
-
     connection.close()
     for name in ("patronflow.sqlite3", "patronflow.sqlite3-wal", "patronflow.sqlite3-shm"):
         (directory / name).unlink(missing_ok=True)
