@@ -22,10 +22,9 @@ from django.utils.dateparse import parse_datetime
 
 from patronflow.audit import Actor, changed_values, record_change
 from patronflow.journeys.audiences import InvalidAudience, check_conditions
-from patronflow.journeys.models import Journey, SavedSegment, Step, Variant, Version
+from patronflow.journeys.models import Journey, MailTally, SavedSegment, Step, Variant, Version
 from patronflow.mail.rendering import TemplateProblem, check_staff_template
 from patronflow.members.models import Library
-from patronflow.privacy.models import MailTally
 from patronflow.profiles.models import Segment
 
 STANDARD_JOURNEYS = ("welcome", "dormant")

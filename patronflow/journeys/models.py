@@ -215,3 +215,39 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} in {self.journey} ({self.status})"
+
+
+class MailTally(models.Model):
+    """What the mails of erased members did, counted per library, step, variant and week.
+
+    Erasing a member deletes their messages, but last year's report must not change: their
+    outcomes are added here first. No row names a member or a message.
+    """
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="mail_tallies")
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="tallies")
+    variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="tallies")
+    week = models.DateField(help_text="The Monday of the week the mails were sent.")
+    sent = models.PositiveIntegerField(default=0)
+    # Of `sent`: the sender stopped before recording the SMTP outcome (reports/metrics.py).
+    uncertain = models.PositiveIntegerField(default=0)
+    # Opened and clicked by anyone; human_*: by the member, not an image proxy or link
+    # scanner (tracking/machines.py) — the counts every rate is made of.
+    opened = models.PositiveIntegerField(default=0)
+    human_opened = models.PositiveIntegerField(default=0)
+    clicked = models.PositiveIntegerField(default=0)
+    human_clicked = models.PositiveIntegerField(default=0)
+    unsubscribed = models.PositiveIntegerField(default=0)
+    thumbs_up = models.PositiveIntegerField(default=0)
+    thumbs_down = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "privacy_mailtally"  # the table it had when privacy kept it
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "step", "variant", "week"], name="tally_once_per_week"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant} week of {self.week}: {self.sent} sent"

@@ -29,10 +29,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from patronflow.mail import verp
-from patronflow.mail.models import Bounce, Message, Suppression
+from patronflow.mail.models import Bounce, Message
 from patronflow.mail.received import delivery_key, forget_old_keys, recorded_before
 from patronflow.members.models import Library
-from patronflow.privacy.rules import address_reference
+from patronflow.privacy.models import Suppression
+from patronflow.privacy.references import address_reference
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The outbox: one Message per (enrolment, step), enforced by the database; and what came
-back: bounces, complaints and the suppression list they feed, and the mails the bounce
-listener has recorded (so that one delivered again is not counted again)."""
+back: bounces and complaints (which feed privacy's suppression list), and the mails the
+bounce listener has recorded (so that one delivered again is not counted again)."""
 
 from django.db import models
 
@@ -109,50 +109,6 @@ class Bounce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} bounce for {self.email}"
-
-
-class Suppression(models.Model):
-    """An address this library never mails again (until staff remove it from the list)."""
-
-    class Reason(models.TextChoices):
-        HARD_BOUNCE = "hard_bounce", "Hard bounce"
-        SOFT_BOUNCES = "soft_bounces", "Repeated soft bounces"
-        COMPLAINT = "complaint", "Spam complaint"
-        MANUAL = "manual", "Added by staff"
-
-    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="suppressions")
-    # Lower case: addresses are compared without regard to case. Empty once the member who had
-    # the address was erased or purged: `address_ref` still stops mail to it, and an import
-    # that brings the address back puts it here again (docs/privacy.md).
-    email = models.CharField(max_length=254, blank=True)
-    # The address as a keyed hash (privacy.rules.address_reference), set on every row.
-    address_ref = models.CharField("address reference", max_length=64)
-    reason = models.CharField(max_length=16, choices=Reason.choices)
-    # The message whose bounce or complaint put it here (an id: see Bounce.message_id).
-    source_message_id = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["library", "address_ref"], name="suppressed_once_per_library"
-            ),
-            models.UniqueConstraint(
-                fields=["library", "email"],
-                condition=~models.Q(email=""),
-                name="suppressed_address_once_per_library",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.library_id}:{self.email or '(erased address)'} ({self.reason})"
-
-    def save(self, *args, **kwargs) -> None:
-        from patronflow.privacy.rules import address_reference
-
-        if self.email and not self.address_ref:
-            self.address_ref = address_reference(self.email)
-        super().save(*args, **kwargs)
 
 
 class ReceivedMail(models.Model):

@@ -29,7 +29,7 @@ from patronflow.audit import PATRONFLOW, record_change
 from patronflow.journeys.models import HELD_UNTIL, Journey, Step, Variant
 from patronflow.mail import mime, verp
 from patronflow.mail.dkim import Signer, signer_for
-from patronflow.mail.models import Message, Suppression
+from patronflow.mail.models import Message
 from patronflow.mail.rendering import RenderedMail, TemplateProblem, render_mail
 from patronflow.mail.skeletons import SkeletonRenderer
 from patronflow.mail.smtp import (
@@ -43,6 +43,7 @@ from patronflow.mail.smtp import (
 )
 from patronflow.mail.windows import WEEK, local_day
 from patronflow.members.models import Library
+from patronflow.privacy.models import Suppression
 from patronflow.privacy.rules import why_not_mailable
 from patronflow.processes import freeze_long_lived_objects
 from patronflow.profiles.tips import TIPS_PER_MAIL, ReadingTip, borrowed_works, tips_for_segment

@@ -1,13 +1,9 @@
-"""The network admin's view of retention policies and the audit log (read-only: append-only)."""
+"""The network admin's view of the audit log (read-only: append-only). Retention policies are
+set beside the classification policy (profiles/admin.py), whose window they must cover."""
 
 from django.contrib import admin
 
-from patronflow.privacy.models import AuditEntry, RetentionPolicy
-
-
-@admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(admin.ModelAdmin):
-    list_display = ["library", "ex_member_days", "loan_history_months", "audit_days"]
+from patronflow.privacy.models import AuditEntry
 
 
 @admin.register(AuditEntry)

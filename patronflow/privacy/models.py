@@ -1,18 +1,20 @@
-"""What privacy keeps: each library's retention periods, the figures of erased members' mails,
-the register of erased members, and the audit log of every access to and removal of a
-member's data (docs/privacy.md)."""
+"""What privacy keeps: each library's retention periods, its suppression list (addresses never
+mailed again), the register of erased members, and the audit log of every access to and
+removal of a member's data and of every change to a library's set-up (docs/privacy.md)."""
 
-from django.core.exceptions import ValidationError
-from django.db import models
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from patronflow.journeys.models import Step, Variant
+from django.db import connection, models, transaction
+
 from patronflow.members.models import Library
-from patronflow.profiles.models import DEFAULT_WINDOW_MONTHS
+from patronflow.privacy.references import address_reference
 
 EX_MEMBER_DAYS = 730  # 2 years after a membership ended
 AUDIT_DAYS = 1827  # 5 years: outlives the member data it is about, then goes too
-# Loans older than this go, for current members too: as long as the reading profile looks back.
-LOAN_HISTORY_MONTHS = DEFAULT_WINDOW_MONTHS
+# Loans older than this go, for current members too. The reading profile looks back as far by
+# default (profiles.models.DEFAULT_WINDOW_MONTHS), and never further (profiles/policies.py).
+LOAN_HISTORY_MONTHS = 36
 
 
 class RetentionPolicy(models.Model):
@@ -41,53 +43,54 @@ class RetentionPolicy(models.Model):
     def __str__(self) -> str:
         return f"{self.library.code}: ex-members {self.ex_member_days} days"
 
-    def clean(self) -> None:
-        from patronflow.privacy.rules import loan_history_problem
 
-        problem = loan_history_problem(self.library_id, self.loan_history_months)
-        if problem:
-            raise ValidationError({"loan_history_months": problem})
+class Suppression(models.Model):
+    """An address this library never mails again (until staff remove it from the list)."""
 
+    class Reason(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+        SOFT_BOUNCES = "soft_bounces", "Repeated soft bounces"
+        COMPLAINT = "complaint", "Spam complaint"
+        MANUAL = "manual", "Added by staff"
 
-class MailTally(models.Model):
-    """What the mails of erased members did, counted per library, step, variant and week.
-
-    Erasing a member deletes their messages, but last year's report must not change: their
-    outcomes are added here first. No row names a member or a message.
-    """
-
-    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="mail_tallies")
-    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="tallies")
-    variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="tallies")
-    week = models.DateField(help_text="The Monday of the week the mails were sent.")
-    sent = models.PositiveIntegerField(default=0)
-    # Of `sent`: the sender stopped before recording the SMTP outcome (reports/metrics.py).
-    uncertain = models.PositiveIntegerField(default=0)
-    # Opened and clicked by anyone; human_*: by the member, not an image proxy or link
-    # scanner (tracking/machines.py) — the counts every rate is made of.
-    opened = models.PositiveIntegerField(default=0)
-    human_opened = models.PositiveIntegerField(default=0)
-    clicked = models.PositiveIntegerField(default=0)
-    human_clicked = models.PositiveIntegerField(default=0)
-    unsubscribed = models.PositiveIntegerField(default=0)
-    thumbs_up = models.PositiveIntegerField(default=0)
-    thumbs_down = models.PositiveIntegerField(default=0)
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="suppressions")
+    # Lower case: addresses are compared without regard to case. Empty once the member who had
+    # the address was erased or purged: `address_ref` still stops mail to it, and an import
+    # that brings the address back puts it here again (docs/privacy.md).
+    email = models.CharField(max_length=254, blank=True)
+    # The address as a keyed hash (privacy.references.address_reference), set on every row.
+    address_ref = models.CharField("address reference", max_length=64)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    # The message whose bounce or complaint put it here (an id: see Bounce.message_id).
+    source_message_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "mail_suppression"  # the table it had when the mail stage kept it
         constraints = [
             models.UniqueConstraint(
-                fields=["library", "step", "variant", "week"], name="tally_once_per_week"
-            )
+                fields=["library", "address_ref"], name="suppressed_once_per_library"
+            ),
+            models.UniqueConstraint(
+                fields=["library", "email"],
+                condition=~models.Q(email=""),
+                name="suppressed_address_once_per_library",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.variant} week of {self.week}: {self.sent} sent"
+        return f"{self.library_id}:{self.email or '(erased address)'} ({self.reason})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.email and not self.address_ref:
+            self.address_ref = address_reference(self.email)
+        super().save(*args, **kwargs)
 
 
 class ErasedMember(models.Model):
     """A member erased at their request, so that the library system's next export does not
     bring them back. Holds no personal data: the member is a keyed hash of library and
-    member id (privacy.rules.erasure_reference), and the day of the erasure."""
+    member id (privacy.references.erasure_reference), and the day of the erasure."""
 
     library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="erased_members")
     member_ref = models.CharField("member reference", max_length=64)
@@ -118,6 +121,21 @@ class AuditMaintenance(models.Model):
         return f"audit maintenance opened at {self.opened_at}"
 
 
+@contextmanager
+def audit_maintenance() -> Iterator[None]:
+    """Let the database delete audit entries, for the rest of this block and transaction only
+    (migration 0002 of privacy): the retention's expiry is the one caller."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config('patronflow.audit_maintenance', 'on', true)")
+            yield
+            cursor.execute("SELECT set_config('patronflow.audit_maintenance', 'off', true)")
+        else:
+            opened = AuditMaintenance.objects.create()
+            yield
+            AuditMaintenance.objects.filter(pk=opened.pk).delete()
+
+
 class AppendOnly(Exception):
     """The audit log is written once and never edited; only its retention removes entries."""
 
@@ -136,8 +154,6 @@ class AuditQuerySet(models.QuerySet):
         """The one way entries leave: older than their retention period (`purge` calls it).
         The database refuses the deletion unless it is told, in this transaction, that it is
         the retention's (migration 0002 of privacy)."""
-        from patronflow.privacy.services import audit_maintenance
-
         with audit_maintenance():
             deleted, _ = models.QuerySet.delete(self.filter(at__lt=moment))
         return deleted
@@ -149,9 +165,9 @@ def _described(value: object) -> str:
 
 class AuditEntry(models.Model):
     """Who did what to which member's data, and when. The member is named by a keyed hash
-    of the library's code and member id (privacy.queries.member_reference), not in clear.
+    of the library's code and member id (privacy.references.member_reference), not in clear.
 
-    A `changed` entry is about a library's set-up, not a member (patronflow/audit.py): what
+    A `changed` entry is about a library's set-up, not a member (privacy/audit.py): what
     was changed (`subject`) and, per name, what it was and what it became (`changes`)."""
 
     class Action(models.TextChoices):

@@ -11,7 +11,7 @@ from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from patronflow.crypto import salted_hmac
-from patronflow.mail.models import Bounce, Message, Suppression
+from patronflow.mail.models import Bounce, Message
 from patronflow.members.models import Library, Member
 from patronflow.privacy.models import (
     AUDIT_DAYS,
@@ -20,8 +20,9 @@ from patronflow.privacy.models import (
     AuditEntry,
     ErasedMember,
     RetentionPolicy,
+    Suppression,
 )
-from patronflow.privacy.rules import address_reference
+from patronflow.privacy.references import address_reference
 from patronflow.profiles.queries import policy_for, window_start
 
 AUDIT_KEY_SALT = "patronflow.privacy.audit.member"

@@ -12,26 +12,25 @@ the library system no longer lists, and expired audit entries.
 import datetime as dt
 import getpass
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 
-from patronflow.mail.models import Bounce, Message, Suppression
+from patronflow.journeys.models import MailTally
+from patronflow.mail.models import Bounce, Message
 from patronflow.members.models import Library, Loan, Member
 from patronflow.privacy import queries
 from patronflow.privacy.models import (
     AUDIT_DAYS,
     AuditEntry,
-    AuditMaintenance,
     ErasedMember,
-    MailTally,
+    Suppression,
 )
-from patronflow.privacy.rules import address_reference, erasure_reference
+from patronflow.privacy.references import address_reference, erasure_reference
 from patronflow.tracking.models import SHOWS_OPENED, Event, Feedback
 
 LOAN_HISTORY = "members.loan (history)"
@@ -137,21 +136,6 @@ def _add_to_tally(key: dict, counts: dict[str, int]) -> None:
             MailTally.objects.create(**key, **counts)
     except IntegrityError:  # another removal created this week's row first
         MailTally.objects.filter(**key).update(**increments)
-
-
-@contextmanager
-def audit_maintenance() -> Iterator[None]:
-    """Let the database delete audit entries, for the rest of this block and transaction only
-    (migration 0002 of privacy): the retention's expiry is the one caller."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT set_config('patronflow.audit_maintenance', 'on', true)")
-            yield
-            cursor.execute("SELECT set_config('patronflow.audit_maintenance', 'off', true)")
-        else:
-            opened = AuditMaintenance.objects.create()
-            yield
-            AuditMaintenance.objects.filter(pk=opened.pk).delete()
 
 
 def _forget_addresses(member_ids: list[int], *, dry_run: bool = False) -> Counter:

@@ -2,9 +2,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from patronflow.members.models import Item, Library, Member
+from patronflow.privacy.models import LOAN_HISTORY_MONTHS, RetentionPolicy
 from patronflow.profiles.classification import DEFAULT_ORDER, SOURCES, Classifier, check_order
 
-DEFAULT_WINDOW_MONTHS = 36
+# A profile looks back as far as a library keeps loans by default, and never further.
+DEFAULT_WINDOW_MONTHS = LOAN_HISTORY_MONTHS
 
 
 class Segment(models.TextChoices):
@@ -55,10 +57,22 @@ class ClassificationPolicy(models.Model):
             raise ValidationError({"source_order": str(error)}) from None
         if not self.window_months:
             raise ValidationError({"window_months": "A profile needs at least one month."})
-        from patronflow.privacy.rules import profile_window_problem
-
-        if problem := profile_window_problem(self.library_id, self.window_months):
+        if problem := self._beyond_loan_history():
             raise ValidationError({"window_months": problem})
+
+    def _beyond_loan_history(self) -> str | None:
+        """Why the profile may not look this far back, or None: not beyond the loans the
+        library keeps (its retention policy; see profiles/policies.py for the other side)."""
+        kept = RetentionPolicy.objects.filter(library_id=self.library_id).values_list(
+            "loan_history_months", flat=True
+        )
+        months = kept.first() or LOAN_HISTORY_MONTHS
+        if self.library_id is None or self.window_months <= months:
+            return None
+        return (
+            f"The library keeps {months} months of loan history (its retention policy): "
+            f"a profile cannot count {self.window_months} months."
+        )
 
     @property
     def classifier(self) -> Classifier:

@@ -7,7 +7,7 @@ Each count is of mails, each mail counted once per kind of outcome, however ofte
 opened or clicked. Columns come from what the mail and tracking apps record; a column whose
 source does not exist yet (an older database, a feature still being built) is None —
 "not recorded" — never a misleading zero. Erased and purged members' mails are folded in
-from privacy.MailTally, for the columns a tally keeps.
+from journeys.MailTally, for the columns a tally keeps.
 """
 
 import datetime as dt
@@ -19,10 +19,9 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from patronflow.journeys.models import DEFAULT_VARIANT
+from patronflow.journeys.models import DEFAULT_VARIANT, MailTally
 from patronflow.mail.models import Bounce, Message
 from patronflow.members.models import Library
-from patronflow.privacy.models import MailTally
 from patronflow.tracking.models import SHOWS_OPENED, Event, Feedback
 
 COUNTS = (

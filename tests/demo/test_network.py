@@ -40,7 +40,7 @@ def _empty_database() -> None:
     """As the suite's transactional tests end (tests/conftest.py): on SQLite the audit log's
     guard wants its entries expired the purge's way before the flush."""
     from patronflow.privacy.models import AuditEntry
-    from patronflow.privacy.services import audit_maintenance
+    from patronflow.privacy.models import audit_maintenance
 
     if connection.vendor == "sqlite":
         with audit_maintenance():

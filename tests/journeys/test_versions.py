@@ -5,9 +5,9 @@ import datetime as dt
 
 from django.core.management import call_command
 
-from patronflow.journeys.models import Enrolment
+from patronflow.journeys.models import Enrolment, MailTally
 from patronflow.journeys.services import migrate_enrolments, tick
-from patronflow.privacy.models import AuditEntry, MailTally
+from patronflow.privacy.models import AuditEntry
 from tests.factories import TODAY, MemberFactory, at
 from tests.journeys.helpers import definition, install, only, step, subjects_to
 

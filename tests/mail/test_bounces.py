@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from patronflow.journeys.services import tick
 from patronflow.mail import verp
-from patronflow.mail.models import Bounce, Message, Suppression
+from patronflow.mail.models import Bounce, Message
+from patronflow.privacy.models import Suppression
 from tests.factories import TODAY, MemberFactory, MessageFactory, at
 
 REPORTS = Path(__file__).parent / "reports"

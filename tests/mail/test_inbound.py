@@ -18,7 +18,8 @@ from django.core.management.base import CommandError
 
 from patronflow.mail import verp
 from patronflow.mail.inbound import BounceInbox, record_mail
-from patronflow.mail.models import Bounce, Message, ReceivedMail, Suppression
+from patronflow.mail.models import Bounce, Message, ReceivedMail
+from patronflow.privacy.models import Suppression
 from tests.conftest import _free_port, subprocess_environment
 from tests.factories import MessageFactory
 from tests.mail.test_bounces import report_about

@@ -8,10 +8,12 @@ import pytest
 from django.core.management import call_command
 
 from patronflow.mail.bounces import suppress
-from patronflow.mail.models import Bounce, Message, Suppression
+from patronflow.mail.models import Bounce, Message
 from patronflow.members.imports import import_rows
 from patronflow.members.models import Member
-from patronflow.privacy.rules import address_reference, is_suppressed, mailable_members
+from patronflow.privacy.models import Suppression
+from patronflow.privacy.references import address_reference
+from patronflow.privacy.rules import is_suppressed, mailable_condition
 from patronflow.privacy.services import ADDRESS_HASHED, erase_member, purge
 from tests.factories import TODAY, MemberFactory, at
 from tests.privacy.history import member_with_history
@@ -83,7 +85,7 @@ def test_an_erased_address_that_comes_back_is_still_not_mailed(library, bounced)
 
     back = Member.objects.get(external_id="M77")
     assert is_suppressed(back)
-    assert not mailable_members(Member.objects.filter(pk=back.pk), TODAY).exists()
+    assert not Member.objects.filter(mailable_condition(TODAY), pk=back.pk).exists()
     assert Suppression.objects.get().email == ADDRESS  # held in clear again: in use again
 
 

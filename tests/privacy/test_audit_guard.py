@@ -7,8 +7,8 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from patronflow.members.models import Member
-from patronflow.privacy.models import AuditEntry, AuditMaintenance
-from patronflow.privacy.services import audit_maintenance, erase_member, purge, record
+from patronflow.privacy.models import AuditEntry, AuditMaintenance, audit_maintenance
+from patronflow.privacy.services import erase_member, purge, record
 from tests.factories import TODAY, MemberFactory
 
 TABLE = AuditEntry._meta.db_table

@@ -8,7 +8,7 @@ import pytest
 from patronflow.members.imports import import_file, import_rows
 from patronflow.members.models import Loan, Member
 from patronflow.privacy.models import ErasedMember, RetentionPolicy
-from patronflow.privacy.rules import erasure_reference
+from patronflow.privacy.references import erasure_reference
 from patronflow.privacy.services import SKIPPED_ERASED, erase_member, purge
 from tests.factories import TODAY, ItemFactory, LoanFactory, MemberFactory
 

@@ -12,6 +12,7 @@ from patronflow.members.imports import import_rows
 from patronflow.members.models import Item, Loan, Member
 from patronflow.privacy.models import RetentionPolicy
 from patronflow.privacy.services import LOAN_HISTORY, SKIPPED_OLD, purge
+from patronflow.profiles.admin import RetentionPolicyForm
 from patronflow.profiles.models import ClassificationPolicy
 from patronflow.profiles.queries import window_start
 from patronflow.profiles.services import rebuild_profiles, refresh_after_import
@@ -121,8 +122,14 @@ def test_loans_a_later_refresh_still_subtracts_are_kept(library):
 
 
 def test_a_loan_history_shorter_than_the_profile_window_is_refused(library):
-    with pytest.raises(ValidationError, match="reading profile's window of 36 months"):
-        RetentionPolicy(library=library, loan_history_months=24).full_clean()
+    shorter = RetentionPolicyForm(
+        data={"library": library.pk, "ex_member_days": 730, "audit_days": 1827}
+        | {"loan_history_months": 24}
+    )
+    assert shorter.errors["loan_history_months"] == [
+        "The loan history must cover the reading profile's window of 36 months: "
+        "24 months is shorter."
+    ]
     RetentionPolicy.objects.create(library=library, loan_history_months=36)
     with pytest.raises(ValidationError, match="keeps 36 months of loan history"):
         ClassificationPolicy(library=library, window_months=48).full_clean()

@@ -6,8 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from patronflow.journeys.models import MailTally
 from patronflow.members.models import Member
-from patronflow.privacy.models import AuditEntry, MailTally, RetentionPolicy
+from patronflow.privacy.models import AuditEntry, RetentionPolicy
 from patronflow.privacy.queries import personal_tables, rows_per_table
 from patronflow.privacy.services import purge
 from patronflow.reports.metrics import campaign_metrics

@@ -5,9 +5,9 @@ from collections import Counter
 
 import pytest
 
+from patronflow.journeys.models import MailTally
 from patronflow.mail.bounces import BounceSummary, Report, record_report
 from patronflow.mail.models import Bounce, Message
-from patronflow.privacy.models import MailTally
 from patronflow.reports.metrics import CampaignMetrics, campaign_metrics, counted_filters, funnel
 from patronflow.tracking.models import Event, Feedback
 from tests.factories import StepFactory, VariantFactory, at

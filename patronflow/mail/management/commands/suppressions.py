@@ -3,9 +3,9 @@ from rich.console import Console
 from rich.table import Table
 
 from patronflow.mail.bounces import suppress
-from patronflow.mail.models import Suppression
 from patronflow.members.models import Library
-from patronflow.privacy.rules import address_reference
+from patronflow.privacy.models import Suppression
+from patronflow.privacy.references import address_reference
 
 
 class Command(BaseCommand):
