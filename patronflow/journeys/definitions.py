@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from patronflow.audit import Actor, changed_values, record_change
+from patronflow.privacy.audit import Actor, changed_values, record_change
 from patronflow.journeys.audiences import InvalidAudience, check_conditions
 from patronflow.journeys.models import Journey, MailTally, SavedSegment, Step, Variant, Version
 from patronflow.mail.rendering import TemplateProblem, check_staff_template

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from patronflow.audit import Actor, record_change
+from patronflow.privacy.audit import Actor, record_change
 from patronflow.journeys import queries
 from patronflow.journeys.audiences import enters_on_registration
 from patronflow.journeys.models import HELD_UNTIL, Enrolment, Journey, Step, Variant, Version

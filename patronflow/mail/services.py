@@ -25,7 +25,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from patronflow.audit import PATRONFLOW, record_change
+from patronflow.privacy.audit import PATRONFLOW, record_change
 from patronflow.journeys.models import HELD_UNTIL, Journey, Step, Variant
 from patronflow.mail import mime, verp
 from patronflow.mail.dkim import Signer, signer_for

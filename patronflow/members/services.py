@@ -12,7 +12,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from email_validator import EmailNotValidError, validate_email
 
-from patronflow.audit import Actor, changed_values, record_change
+from patronflow.privacy.audit import Actor, changed_values, record_change
 from patronflow.journeys.definitions import install_standard_journeys
 from patronflow.mail.windows import WindowProblem, parse_window
 from patronflow.members.models import Library

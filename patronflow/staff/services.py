@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from patronflow.audit import Actor, record_change
+from patronflow.privacy.audit import Actor, record_change
 from patronflow.journeys.definitions import Installed, export_definition, install_journey
 from patronflow.journeys.models import Journey
 from patronflow.mail.rendering import RenderedMail, render_mail

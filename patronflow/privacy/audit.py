@@ -1,29 +1,28 @@
-"""Who changed a library's set-up, what and when: the audit log's `changed` entries.
+"""The audit log's `changed` entries: who changed a library's set-up, what and when.
 
 Every service that changes a journey, a mail's text, a library's settings, a reading-tip
 choice or a staff account writes one entry here, inside the change's own transaction, naming
 the actor it was given: a staff user, None for the command line, or PATRONFLOW when patronflow
 itself acted (pausing a journey whose mails fail on their text). An entry names no member.
-
-The log's table belongs to privacy (privacy.AuditEntry), which sits above the stages that
-make these changes; they reach it through Django's app registry, so that no stage imports
-a later one.
+Every stage after privacy may write here; members' own changes are logged by the flows that
+make them (patronflow/operations).
 """
 
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.apps import apps
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
+
+from patronflow.privacy.models import AuditEntry
 
 COMMAND_LINE = "command line"
 PATRONFLOW = "patronflow"
 # Values up to this long are logged as they were and became; a longer one (a mail's body)
 # as its length, which says that it changed without copying a text into the log.
 SHOWN_UP_TO = 120
-SUBJECT_LENGTH = 200  # privacy.AuditEntry.subject
+SUBJECT_LENGTH = AuditEntry._meta.get_field("subject").max_length
 
 Actor = AbstractBaseUser | str | None
 
@@ -62,7 +61,7 @@ def record_change(
     admin's login)."""
     if not changes:
         return
-    apps.get_model("privacy", "AuditEntry").objects.create(
+    AuditEntry.objects.create(
         at=at or timezone.now(),
         operator=operator_of(actor),
         action="changed",
