@@ -41,7 +41,7 @@ from patronflow.mail.smtp import (
     TemporaryFailure,
     persistent_session,
 )
-from patronflow.mail.windows import WEEK, local_day
+from patronflow.members.windows import WEEK, local_day
 from patronflow.members.models import Library
 from patronflow.privacy.models import Suppression
 from patronflow.privacy.rules import why_not_mailable

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
-from patronflow.mail import windows
+from patronflow.members import windows
 
 
 class Library(models.Model):

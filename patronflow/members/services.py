@@ -14,7 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from patronflow.privacy.audit import Actor, changed_values, record_change
 from patronflow.journeys.definitions import install_standard_journeys
-from patronflow.mail.windows import WindowProblem, parse_window
+from patronflow.members.windows import WindowProblem, parse_window
 from patronflow.members.models import Library
 
 TEXT_DETAILS = (

@@ -5,7 +5,7 @@ import datetime
 import django.core.validators
 from django.db import migrations, models
 
-import patronflow.mail.windows
+import patronflow.members.windows
 
 
 class Migration(migrations.Migration):
@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 default="Europe/Brussels",
                 max_length=64,
-                validators=[patronflow.mail.windows.validate_time_zone],
+                validators=[patronflow.members.windows.validate_time_zone],
             ),
         ),
     ]

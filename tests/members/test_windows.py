@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from patronflow.mail.windows import (
+from patronflow.members.windows import (
     END_OF_DAY,
     SendWindow,
     WindowProblem,
