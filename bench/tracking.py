@@ -148,7 +148,7 @@ def build_mails(count: int) -> dict[str, list[str]]:
     from django.utils import timezone
 
     from patronflow.mail.models import Message
-    from patronflow.tracking.tokens import make_token
+    from patronflow.mail.tokens import make_token
     from tests.factories import LibraryFactory, MessageFactory
 
     library = LibraryFactory(code="bench", track_opens=True)

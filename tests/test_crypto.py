@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from patronflow import crypto
+from patronflow.mail.tokens import TokenData, make_token, read_token
 
 salts = st.sampled_from(["patronflow.tracking.open", "patronflow.mail.verp", "ünïcode salt"])
 
@@ -57,8 +58,6 @@ def test_a_new_secret_key_makes_other_signatures(settings):
     link=st.none() | st.integers(min_value=0, max_value=500),
 )
 def test_a_mails_token_reads_back_for_its_own_purpose_only(message_id, link):
-    from patronflow.tracking.tokens import TokenData, make_token, read_token
-
     token = make_token("click", message_id, link)
     assert read_token("click", token) == TokenData(message_id, link)
     assert read_token("open", token) is None

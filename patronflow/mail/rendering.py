@@ -36,7 +36,7 @@ from patronflow.mail.sandbox import (
 )
 from patronflow.members.models import Library, Member
 from patronflow.profiles.tips import ReadingTip, catalogue_link
-from patronflow.tracking.tokens import make_token
+from patronflow.mail.tokens import make_token
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "a", "ul", "ol", "li", "h2", "h3",
                 "blockquote", "span"}  # fmt: skip

@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
+from patronflow.mail.tokens import TokenData, read_token
 from patronflow.tracking import machines, queries, services
 from patronflow.tracking.models import Event
 from patronflow.tracking.services import EventRow
-from patronflow.tracking.tokens import TokenData, read_token
 
 # A 1×1 transparent GIF (43 bytes).
 PIXEL = (

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from patronflow.mail.models import Message
-from patronflow.tracking.tokens import read_token
+from patronflow.mail.tokens import read_token
 
 # Open, click and feedback links stop working this long after the mail was sent: a pixel
 # loaded or a vote cast years later says nothing about the mail. Unsubscribe links keep
@@ -65,18 +65,3 @@ def message_for_token(purpose: str, token: str) -> Message | None:
     if purpose in EXPIRING_PURPOSES and sent_at and timezone.now() - sent_at > LINK_LIFETIME:
         return None
     return message
-
-
-def click_for_token(token: str) -> tuple[Message, int] | None:
-    """The message and link index a click names, only when the mail itself held that web link.
-
-    The destination always comes from the message, never from the request, so a click link
-    cannot be turned into an open redirect.
-    """
-    data = read_token("click", token)
-    if data is None or data.link_index is None:
-        return None
-    facts = message_facts(data.message_id)
-    if facts is None or facts.expired(timezone.now()) or facts.web_link(data.link_index) is None:
-        return None
-    return Message.objects.only("id", "links").get(pk=data.message_id), data.link_index

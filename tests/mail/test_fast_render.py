@@ -22,9 +22,9 @@ from patronflow.journeys.definitions import STANDARD_JOURNEYS, read_definition, 
 from patronflow.mail import mime, skeletons
 from patronflow.mail.rendering import RenderedMail, TemplateProblem, render_mail, tracking_url
 from patronflow.mail.skeletons import SkeletonRenderer, substitutable_name
+from patronflow.mail.tokens import make_token
 from patronflow.members.models import Library, Member
 from patronflow.profiles.tips import ReadingTip
-from patronflow.tracking.tokens import make_token
 
 ENGLISH = Path(__file__).parents[2] / "patronflow/journeys/standard/en"
 

@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from patronflow.tracking.tokens import make_token
+from patronflow.mail.tokens import make_token
 
 
 def open_link(message_id: int) -> str:

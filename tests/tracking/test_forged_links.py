@@ -5,8 +5,8 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
+from patronflow.mail.tokens import make_token
 from patronflow.tracking.models import Event, Feedback
-from patronflow.tracking.tokens import make_token
 from tests.factories import MessageFactory
 
 ENDPOINTS = [

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from patronflow.tracking.tokens import make_token
+from patronflow.mail.tokens import make_token
 from tests.factories import MessageFactory
 from tests.tracking.links import click_link, feedback_link, unsubscribe_link
 

@@ -1,7 +1,9 @@
-"""Signed, opaque tokens for the links in a mail.
+"""Signed, opaque tokens for the links in a mail: the mail stage puts them in the links it
+renders, the tracking endpoints read them back.
 
 A token names a message (and for clicks a link index) and nothing else: no address or name.
-Each purpose has its own salt, so an open token cannot be replayed as an unsubscribe.
+Each purpose has its own salt, so an open token cannot be replayed as an unsubscribe. The
+salts keep the name they had when tracking made the tokens: mails already sent hold them.
 """
 
 from dataclasses import dataclass
@@ -11,7 +13,6 @@ from django.core import signing
 from patronflow.crypto import signed, unsigned
 
 _SALT = "patronflow.tracking.{purpose}"
-PURPOSES = ("open", "click", "unsubscribe", "feedback")
 
 
 @dataclass(frozen=True)
