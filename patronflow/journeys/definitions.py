@@ -20,12 +20,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from patronflow.privacy.audit import Actor, changed_values, record_change
 from patronflow.journeys.audiences import InvalidAudience, check_conditions
 from patronflow.journeys.models import Journey, MailTally, SavedSegment, Step, Variant, Version
-from patronflow.mail.rendering import TemplateProblem, check_staff_template
 from patronflow.members.models import Library
+from patronflow.privacy.audit import Actor, changed_values, record_change
 from patronflow.profiles.models import Segment
+from patronflow.templating.sandbox import TemplateProblem
+from patronflow.templating.staff_text import check_staff_template
 
 STANDARD_JOURNEYS = ("welcome", "dormant")
 MAX_HOLDOUT_PERCENT = 50

@@ -20,7 +20,7 @@ is certain; otherwise the member's mail is rendered in full:
 - every new skeleton is checked once against a full rendering for a probe member whose name
   holds `<>"'` and non-ASCII letters; a skeleton that does not reproduce it is not used.
 
-A template that runs out of render time (mail/sandbox.py) building a skeleton would run out
+A template that runs out of render time (templating/sandbox.py) building a skeleton would run out
 of it for every member with that key (what differs between them is only written out), so
 each of their mails fails with that problem at once instead of after the time limit each.
 
@@ -42,16 +42,15 @@ from patronflow.mail.mime import QuotedPrintableSkeleton
 from patronflow.mail.rendering import (
     MessageUrls,
     RenderedMail,
-    _staff_environment,
     message_urls,
     render_mail,
-    render_staff_text,
     render_with_context,
     staff_context,
 )
-from patronflow.mail.sandbox import RenderBudgetExceeded
 from patronflow.members.models import Library, Member
 from patronflow.profiles.tips import ReadingTip
+from patronflow.templating.sandbox import RenderBudgetExceeded
+from patronflow.templating.staff_text import environment, render_staff_text
 
 # Staff variables whose value is put in per message by substitution, when used plainly.
 SUBSTITUTED = ("first_name", "unsubscribe_url")
@@ -88,7 +87,7 @@ def substitutable_name(value: str) -> bool:
 
 def _plain_uses(source: str, names: tuple[str, ...]) -> set[str]:
     """Those of `names` that the template only ever writes out unchanged ({{ name }})."""
-    tree = _staff_environment(True).parse(source)
+    tree = environment(True).parse(source)
     plain = set(names)
 
     def walk(node: nodes.Node, parent: nodes.Node | None) -> None:
@@ -223,7 +222,7 @@ def _analyse(sources: tuple[str, str, str]) -> _Template | None:
         read: set[str] = set()
         substituted = set(SUBSTITUTED)
         for source in sources:
-            read |= meta.find_undeclared_variables(_staff_environment(True).parse(source))
+            read |= meta.find_undeclared_variables(environment(True).parse(source))
             substituted &= _plain_uses(source, SUBSTITUTED)
     except jinja2.TemplateSyntaxError:
         return None

@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from patronflow.journeys.definitions import MAX_HOLDOUT_PERCENT
-from patronflow.mail.sandbox import MAX_SOURCE
+from patronflow.templating.sandbox import MAX_SOURCE
 from patronflow.members.windows import WindowProblem, day_words, describe_window, parse_window
 from patronflow.members.imports import KINDS, MAX_ENDED_SHARE, percent
 from patronflow.members.models import Library
@@ -19,7 +19,7 @@ from patronflow.staff.models import StaffProfile
 
 
 def body_too_long(length: int | None = None) -> str:
-    """A body over the render budget's text limit (mail/sandbox.py MAX_SOURCE), how long it
+    """A body over the render budget's text limit (templating/sandbox.py MAX_SOURCE), how long it
     is when known (a post too large to read is not counted)."""
     limit = number_format(MAX_SOURCE, force_grouping=True)
     if length is None:

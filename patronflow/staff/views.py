@@ -33,7 +33,8 @@ from patronflow.journeys import services as journey_services
 from patronflow.journeys.definitions import InvalidJourney
 from patronflow.journeys.models import Journey
 from patronflow.journeys.queries import segment_sizes
-from patronflow.mail.rendering import ALLOWED_TAGS, RenderedMail, TemplateProblem, stripped_from
+from patronflow.mail.rendering import ALLOWED_TAGS, RenderedMail, stripped_from
+from patronflow.templating.sandbox import TemplateProblem
 from patronflow.members import services as member_services
 from patronflow.members.imports import (
     MIN_SHARED_SHARE,
@@ -373,7 +374,7 @@ def _preview(
     request: HttpRequest, pk: int, position: int, segment: str
 ) -> tuple[PreviewForm, _Preview]:
     """(form, _Preview) for the posted draft. Rendering keeps to the render budget
-    (mail/sandbox.py), so no preview holds a server thread longer than its time limit."""
+    (templating/sandbox.py), so no preview holds a server thread longer than its time limit."""
     journey = _journey(request, pk)
     if queries.variant_of(journey, position, _segment(segment)) is None:
         raise Http404

@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 
 from patronflow.journeys.definitions import STANDARD_JOURNEYS, read_definition, standard_definition
 from patronflow.mail import mime, skeletons
-from patronflow.mail.rendering import RenderedMail, TemplateProblem, render_mail, tracking_url
+from patronflow.mail.rendering import RenderedMail, render_mail, tracking_url
 from patronflow.mail.skeletons import SkeletonRenderer, substitutable_name
 from patronflow.mail.tokens import make_token
 from patronflow.members.models import Library, Member
 from patronflow.profiles.tips import ReadingTip
+from patronflow.templating.sandbox import TemplateProblem
 
 ENGLISH = Path(__file__).parents[2] / "patronflow/journeys/standard/en"
 

@@ -7,13 +7,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from patronflow.mail.rendering import (
-    ALLOWED_TAGS,
-    RenderedMail,
-    TemplateProblem,
-    check_staff_template,
-    render_mail,
-)
+from patronflow.mail.rendering import ALLOWED_TAGS, RenderedMail, render_mail
+from patronflow.templating.sandbox import TemplateProblem
+from patronflow.templating.staff_text import check_staff_template
 from tests.factories import LibraryFactory, MemberFactory
 
 BASE = "https://mail.example-network.be"

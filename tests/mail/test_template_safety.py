@@ -1,19 +1,15 @@
 """A staff template can fail or be greedy without stopping anything: every failure of a staff
 text is a TemplateProblem that says where and why, and every rendering keeps to the render
-budget (mail/sandbox.py), so a hostile template is refused instead of holding the machine."""
+budget (templating/sandbox.py), so a hostile template is refused instead of holding the machine."""
 
 import pytest
 from django.utils import translation
 
 from patronflow.mail.models import Message
-from patronflow.mail.rendering import (
-    STAFF_VARIABLES,
-    TemplateProblem,
-    render_mail,
-    render_staff_text,
-)
-from patronflow.mail.sandbox import RenderBudgetExceeded
+from patronflow.mail.rendering import render_mail
 from patronflow.mail.skeletons import SkeletonRenderer
+from patronflow.templating.sandbox import RenderBudgetExceeded, TemplateProblem
+from patronflow.templating.staff_text import STAFF_VARIABLES, render_staff_text
 from tests.factories import LibraryFactory, MemberFactory
 from tests.mail.helpers import new_members_in, run_tick, second_library, write_welcome_body
 
