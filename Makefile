@@ -40,14 +40,14 @@ test: lint system-packages
 		echo "== PostgreSQL is not reachable at $(PG_TEST_URL): skipping the PostgreSQL pass"; \
 	fi
 
-# The newest versions that pyproject.toml allows (with the test and bench extras), resolved
+# The newest versions that pyproject.toml allows (with the demo, test and bench extras), resolved
 # for every platform, into $(LOCK): run `make test` and commit both.
 lock:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet uv
 	printf 'pip\nsetuptools>=69\n' | $(BIN)/uv pip compile --quiet --universal --upgrade \
-		--extra test --extra bench --annotation-style line --custom-compile-command 'make lock' \
-		pyproject.toml - -o $(LOCK)
+		--extra demo --extra test --extra bench --annotation-style line \
+		--custom-compile-command 'make lock' pyproject.toml - -o $(LOCK)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

@@ -3,6 +3,8 @@
 import os
 import sys
 
+from django.apps import apps
+
 COMMANDS = {
     "demo": "Build a synthetic library in ./var and run both journeys over 60 simulated days",
     "migrate": "Create or upgrade the database tables",
@@ -71,6 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import ManagementUtility
 
     django.setup()
+    if name == "demo" and not apps.is_installed("patronflow.demo"):
+        sys.exit("patronflow: the demo needs its extra: pip install 'patronflow[demo]'")
     asking_help = any(arg in {"-h", "--help"} for arg in rest)
     if name not in NEEDS_NO_DATABASE and not asking_help and not _database_is_ready():
         from django.db import connection

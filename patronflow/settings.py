@@ -3,6 +3,7 @@
 Unset, patronflow runs on the embedded default: SQLite under ./var/, inline sending.
 """
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
@@ -53,7 +54,8 @@ INSTALLED_APPS = [
     "patronflow.reports",
     "patronflow.operations",
     "patronflow.staff",
-    "patronflow.demo",
+    # `patronflow demo`, only where its extra is installed (pip install 'patronflow[demo]').
+    *(["patronflow.demo"] if importlib.util.find_spec("faker") else []),
 ]
 
 MIDDLEWARE = [
