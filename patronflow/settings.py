@@ -135,8 +135,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
-# The staff application's catalogue first: its words win over Django's admin ("Save").
-LOCALE_PATHS = [Path(__file__).parent / "staff" / "locale", Path(__file__).parent / "locale"]
+# The staff application's catalogue before the apps' own: its words win over the admin's ("Save").
+LOCALE_PATHS = [Path(__file__).parent / "staff" / "locale"]
 USE_I18N = True
 TIME_ZONE = "Europe/Brussels"
 USE_TZ = True
@@ -216,9 +216,8 @@ LOGGING = {
     },
 }
 
-# Mail-policy constants; the journeys and privacy rules read them from here.
+# Who may be mailed: the privacy rules read it from here.
 MINIMUM_MAILING_AGE = 16
-EX_MEMBER_RETENTION_DAYS = 2 * 365
 # Messages a sender claims at a time: larger batches spread each batch's queries over more
 # mails (docs/sending.md).
 SEND_BATCH_SIZE = int(os.environ.get("PATRONFLOW_SEND_BATCH_SIZE", "500"))
@@ -226,6 +225,10 @@ SEND_BATCH_SIZE = int(os.environ.get("PATRONFLOW_SEND_BATCH_SIZE", "500"))
 # killed at any moment leaves uncertain. Smaller costs a commit more often.
 SEND_HANDOVER_GROUP = max(1, int(os.environ.get("PATRONFLOW_SEND_HANDOVER_GROUP", "50")))
 SEND_MAX_ATTEMPTS = 5
+# A batch's mails are filled in from one rendering per kind of member (mail/skeletons.py);
+# False renders every mail in full, the same mails slower: for bench/send.py --full-render
+# and the tests that compare the two (docs/performance.md), not an operator's choice.
+MAIL_SKELETONS = True
 
 # Delivery at scale (docs/sending.md, docs/operations.md).
 # Celery broker for send workers, e.g. redis://127.0.0.1:6379/0; unset: `tick` sends inline.

@@ -63,7 +63,7 @@ PROBE_MESSAGE_ID = 918_273_645
 
 
 def enabled() -> bool:
-    return getattr(settings, "MAIL_SKELETONS", True)
+    return settings.MAIL_SKELETONS
 
 
 def escape_text(value: str) -> str:
