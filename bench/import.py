@@ -184,9 +184,9 @@ def step(name: str, args: list[str]) -> None:
     django.setup()
     from django.core.management import call_command
 
-    from patronflow.members.imports import import_file
     from patronflow.members.models import Library
     from patronflow.members.services import add_library
+    from patronflow.operations.imports import import_file
 
     if name == "setup":
         call_command("migrate", verbosity=0)

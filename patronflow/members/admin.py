@@ -7,7 +7,7 @@ any edit, so they are read-only here; the one thing staff may set is a member's 
 
 from django.contrib import admin
 
-from patronflow.members.imports import KINDS
+from patronflow.members.import_columns import KINDS
 from patronflow.members.models import Item, Library, Loan, Member
 
 

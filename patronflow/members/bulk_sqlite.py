@@ -12,7 +12,7 @@ import json
 from django.db import connection
 from django.utils import timezone
 
-from patronflow.members.bulk import LISTED, StagedRow, Target, Written
+from patronflow.members.bulk_types import LISTED, StagedRow, Target, Written
 from patronflow.members.models import Member
 
 SEEN = "pf_import_seen"

@@ -13,7 +13,7 @@ import datetime as dt
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from patronflow.members.bulk import LISTED, StagedRow, Target, Written
+from patronflow.members.bulk_types import LISTED, StagedRow, Target, Written
 from patronflow.members.models import Member
 
 STAGE = "pf_import_stage"

@@ -1,7 +1,8 @@
 """Writes about libraries (the tenants): adding one and changing its details.
 
 The imports of members, items and loans are writes too; they live in imports.py
-(`import_rows`, `import_file`) because reading a library-system export is a subject of its own.
+(`import_rows`, `import_file`, and the import_*.py modules it uses) because reading a
+library-system export is a subject of its own.
 """
 
 import re

@@ -2,7 +2,7 @@
 
 from rich.table import Table
 
-from patronflow.members.imports import ImportSummary
+from patronflow.members.import_summary import ImportSummary
 
 
 def import_counts_table(summary: ImportSummary, read: str = "rows read") -> Table:

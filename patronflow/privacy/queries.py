@@ -18,12 +18,10 @@ from patronflow.privacy.models import (
     EX_MEMBER_DAYS,
     LOAN_HISTORY_MONTHS,
     AuditEntry,
-    ErasedMember,
     RetentionPolicy,
     Suppression,
 )
 from patronflow.privacy.references import address_reference
-from patronflow.profiles.queries import policy_for, window_start
 
 AUDIT_KEY_SALT = "patronflow.privacy.audit.member"
 
@@ -82,22 +80,6 @@ def retention_of(library: Library) -> RetentionPolicy:
             loan_history_months=LOAN_HISTORY_MONTHS,
         )
     return policy
-
-
-def loan_history_start(library: Library, today: dt.date) -> dt.date:
-    """The first day of the loans the library keeps: its loan history back from today, never
-    less than the reading profile's window, and back from the profiles' reference date when
-    that is earlier. A loan before it counts in no stored profile and in no refresh or
-    rebuild as of today or later (profiles/services.py), so removing it changes none."""
-    policy = policy_for(library)
-    months = max(retention_of(library).loan_history_months, policy.window_months)
-    as_of = policy.profiles_as_of
-    return window_start(min(today, as_of) if as_of else today, months)
-
-
-def erasures_of(library: Library) -> dict[str, dt.date]:
-    """The library's erasure register: member reference → the day of the erasure."""
-    return dict(ErasedMember.objects.filter(library=library).values_list("member_ref", "erased_on"))
 
 
 def expired_members(library: Library, today: dt.date) -> QuerySet[Member]:

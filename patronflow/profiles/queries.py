@@ -4,6 +4,7 @@ import calendar
 import datetime as dt
 
 from patronflow.members.models import Library, Member
+from patronflow.privacy.queries import retention_of
 from patronflow.profiles.classification import Classifier
 from patronflow.profiles.models import ClassificationPolicy
 
@@ -40,3 +41,14 @@ def stale_member_ids(library: Library, today: dt.date) -> set[int]:
     if changing is None:
         return set(Member.objects.filter(library=library).values_list("pk", flat=True))
     return changing
+
+
+def loan_history_start(library: Library, today: dt.date) -> dt.date:
+    """The first day of the loans the library keeps: its loan history back from today, never
+    less than the reading profile's window, and back from the profiles' reference date when
+    that is earlier. A loan before it counts in no stored profile and in no refresh or
+    rebuild as of today or later (profiles/services.py), so removing it changes none."""
+    policy = policy_for(library)
+    months = max(retention_of(library).loan_history_months, policy.window_months)
+    as_of = policy.profiles_as_of
+    return window_start(min(today, as_of) if as_of else today, months)

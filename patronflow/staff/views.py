@@ -36,17 +36,13 @@ from patronflow.journeys.queries import segment_sizes
 from patronflow.mail.rendering import ALLOWED_TAGS, RenderedMail, stripped_from
 from patronflow.templating.sandbox import TemplateProblem
 from patronflow.members import services as member_services
-from patronflow.members.imports import (
-    MIN_SHARED_SHARE,
-    ImportFileError,
-    SnapshotRefused,
-    import_file,
-)
+from patronflow.members.import_snapshots import MIN_SHARED_SHARE, SnapshotRefused
+from patronflow.members.import_summary import ImportFileError
 from patronflow.members.models import Library, Member
+from patronflow.operations.imports import import_and_refresh
 from patronflow.privacy.services import erase_member, export_member, record
 from patronflow.profiles import tips
 from patronflow.profiles.models import Segment, TipChoice
-from patronflow.profiles.services import reclassify_items, refresh_after_import
 from patronflow.reports.suppression import SMALL_CELL
 from patronflow.staff import queries, report_page, services
 from patronflow.staff.access import SESSION_LIBRARY, get_scoped, staff_view
@@ -576,16 +572,15 @@ def imports(request: HttpRequest) -> HttpResponse:
                     target.write(chunk)
             try:
                 # The screen never forces a snapshot: a refused one goes to the operator.
-                summary = import_file(
+                summary = import_and_refresh(
                     request.library, kind, path, snapshot=form.cleaned_data["snapshot"]
-                )
+                ).summary
             except SnapshotRefused as refusal:
                 form.add_error("snapshot", _snapshot_refused(refusal))
             except ImportFileError as problem:
                 form.add_error("file", str(problem).replace(str(path), upload.name))
             else:
                 summary.source = upload.name
-                _refresh_after(request.library, kind, summary)
     return render(request, "staff/imports.html", {"form": form, "summary": summary})
 
 
@@ -616,14 +611,6 @@ def _share(value: float) -> str:
     """A share as a percentage in the user's number format: 10%, 12,5%."""
     percent = round(value * 100, 1)
     return f"{number_format(percent, decimal_pos=0 if percent.is_integer() else 1)}%"
-
-
-def _refresh_after(library: Library, kind: str, summary) -> None:
-    """What `patronflow import` does after loading: keep the reading profiles current."""
-    if kind == "loans":
-        refresh_after_import(library, summary.members_with_new_loans, queries.today())
-    elif kind == "items":
-        reclassify_items(library, queries.today())
 
 
 @staff_view

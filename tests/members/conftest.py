@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.members.library_systems import drop, wise_server  # noqa: F401
+
 MEMBERS_HEADER = (
     "member_id,first_name,last_name,email,birth_date,registered_on,last_activity_on,"
     "online_profile,membership_ends_on"

@@ -15,16 +15,13 @@ from django.utils import timezone
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from patronflow.members.imports import (
-    MAX_ROW_CHARS,
-    ImportFileError,
-    SourceRow,
-    import_file,
-    import_rows,
-)
+from patronflow.members.import_files import MAX_ROW_CHARS
+from patronflow.members.import_summary import ImportFileError
+from patronflow.members.imports import SourceRow
 from patronflow.members.models import Item, Loan, Member
 from tests.factories import ItemFactory, LibraryFactory, MemberFactory
 from tests.members.conftest import ITEMS_HEADER, LOANS_HEADER, MEMBERS_HEADER
+from tests.members.importer import import_file, import_rows
 
 ANNA = "M1,Anna,Peeters,anna@example.org,1980-05-17,2020-02-01,2026-05-01,ja,"
 BART = "M2,Bart,Claes,,17/05/1975,15/03/2021,,nee,31-12-2027"

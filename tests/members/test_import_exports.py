@@ -5,9 +5,10 @@ import datetime as dt
 
 import pytest
 
-from patronflow.members.imports import ImportFileError, import_file
+from patronflow.members.import_summary import ImportFileError
 from patronflow.members.models import Item, Loan, Member
 from tests.members.conftest import ITEMS_HEADER, LOANS_HEADER, MEMBERS_HEADER
+from tests.members.importer import import_file
 
 
 def test_an_encoding_named_by_hand_overrides_detection(library, export):

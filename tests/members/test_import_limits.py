@@ -6,14 +6,11 @@ import tracemalloc
 
 import pytest
 
-from patronflow.members.imports import (
-    MAX_ROW_CHARS,
-    SHOWN_CHARS,
-    ImportFileError,
-    import_file,
-)
+from patronflow.members.import_files import MAX_ROW_CHARS, SHOWN_CHARS
+from patronflow.members.import_summary import ImportFileError
 from patronflow.members.models import Member
 from tests.members.conftest import MEMBERS_HEADER
+from tests.members.importer import import_file
 
 ANNA = "M1,Anna,Peeters,anna@example.org,1980-05-17,2020-02-01,2026-05-01,ja,"
 BART = "M3,Bart,Claes,,,2021-03-15,,,"

@@ -10,10 +10,13 @@ import pytest
 from django.db import connection
 
 from patronflow.members.bulk import writer_for
-from patronflow.members.imports import ImportFileError, SnapshotRefused, import_file, import_rows
+from patronflow.members.bulk_types import Target
+from patronflow.members.import_snapshots import SnapshotRefused
+from patronflow.members.import_summary import ImportFileError
 from patronflow.members.models import Item, Loan, Member
 from tests.factories import ItemFactory, LibraryFactory, MemberFactory
 from tests.members.conftest import ITEMS_HEADER, LOANS_HEADER, MEMBERS_HEADER
+from tests.members.importer import import_file, import_rows
 
 ANNA = "M1,Anna,Peeters,anna@example.org,1980-05-17,2020-02-01,2026-05-01,ja,"
 BART = "M2,Bart,Claes,,17/05/1975,15/03/2021,,nee,31-12-2027"
@@ -451,8 +454,6 @@ def test_sqlite_loads_through_batched_executemany(library):
 
 
 def writer_for_library(library):
-    from patronflow.members.bulk import Target
-
     writer = writer_for(Target(library.pk, Member, ("first_name",)))
     writer.close()
     return writer

@@ -2,9 +2,9 @@
 
 import pytest
 
-from patronflow.members.imports import import_rows
 from patronflow.members.models import Member
 from patronflow.members.presets import COLUMNS, PresetError, load_preset, shipped_presets
+from tests.members.importer import import_rows
 
 WISE_MEMBERS_HEADER = [
     "Lenersnummer",

@@ -9,8 +9,8 @@ from django.core.management import call_command
 
 from patronflow.mail.bounces import suppress
 from patronflow.mail.models import Bounce, Message
-from patronflow.members.imports import import_rows
 from patronflow.members.models import Member
+from patronflow.operations.imports import import_rows
 from patronflow.privacy.models import Suppression
 from patronflow.privacy.references import address_reference
 from patronflow.privacy.rules import is_suppressed, mailable_condition

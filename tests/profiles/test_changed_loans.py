@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from patronflow.members.imports import ImportSummary, import_file
+from patronflow.members.import_summary import ImportSummary
 from patronflow.members.models import Item
+from patronflow.operations.imports import import_file
 from patronflow.profiles import services
 from patronflow.profiles.models import ClassificationPolicy, ReadingProfile
 from patronflow.profiles.queries import stale_member_ids

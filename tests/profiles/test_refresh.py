@@ -9,8 +9,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from patronflow.members.imports import import_rows
 from patronflow.members.models import Item, Loan
+from patronflow.operations.imports import import_rows
 from patronflow.profiles import rules
 from patronflow.profiles.models import ClassificationPolicy, ReadingProfile, Segment
 from patronflow.profiles.queries import stale_member_ids, window_start

@@ -15,11 +15,11 @@ from rich.table import Table
 
 from patronflow.members.connectors.base import ConnectorError
 from patronflow.members.connectors.config import config_path, library_connector
-from patronflow.members.connectors.services import SyncSummary, sync_members
-from patronflow.members.imports import ImportFileError
+from patronflow.members.import_summary import ImportFileError
 from patronflow.members.parsing import DATE_FORMS, parse_date
 from patronflow.members.queries import library_for_command
 from patronflow.members.tables import import_counts_table
+from patronflow.operations.sync import SyncSummary, sync_members
 
 EXIT_ROWS_REJECTED = 3
 SHOWN_REJECTIONS = 100

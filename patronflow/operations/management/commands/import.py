@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -24,18 +23,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from patronflow.members.imports import (
-    KINDS,
-    MAX_ENDED_SHARE,
-    ImportFileError,
-    ImportSummary,
-    SnapshotRefused,
-    import_file,
-    percent,
-)
+from patronflow.members.import_columns import KINDS
+from patronflow.members.import_snapshots import MAX_ENDED_SHARE, SnapshotRefused, percent
+from patronflow.members.import_summary import ImportFileError, ImportSummary
 from patronflow.members.queries import library_for_command
 from patronflow.members.tables import import_counts_table
-from patronflow.profiles.services import reclassify_items, refresh_after_import
+from patronflow.operations.imports import Imported, import_and_refresh
 
 EXIT_ROWS_REJECTED = 3
 EXIT_SNAPSHOT_REFUSED = 4
@@ -119,11 +112,12 @@ class Command(BaseCommand):
             raise CommandError("--max-ended and --force-snapshot go with --snapshot only.")
         options["max_ended"] = MAX_ENDED_SHARE if max_ended is None else max_ended
         try:
-            summary = self._import(tenant, kind, file, options)
+            imported = self._import(tenant, kind, file, options)
         except SnapshotRefused as refusal:
             raise CommandError(f"{refusal}.", returncode=EXIT_SNAPSHOT_REFUSED) from None
         except ImportFileError as error:
             raise CommandError(f"{error}.") from None
+        summary = imported.summary
         console = Console(file=self.stdout, width=max(Console().width, 80), highlight=False)
         delimiter = DELIMITER_NAMES.get(summary.delimiter, repr(summary.delimiter))
         what = "snapshot of members" if summary.snapshot else kind
@@ -138,16 +132,8 @@ class Command(BaseCommand):
             console.print(f"Ignored columns (not in the format): {ignored}", soft_wrap=True)
         if summary.rejects_file:
             console.print(f"Rejected rows, with their text: {summary.rejects_file}", soft_wrap=True)
-        # New loans, or items that changed kind, change what members read: keep the profiles
-        # the journeys use current.
-        if kind == "loans":
-            refreshed = refresh_after_import(
-                tenant, summary.members_with_new_loans, timezone.localdate()
-            )
-            console.print(f"Reading profiles recomputed: {refreshed:,}")
-        elif kind == "items":
-            refreshed = reclassify_items(tenant, timezone.localdate())
-            console.print(f"Reading profiles recomputed: {refreshed:,}")
+        if imported.profiles_recomputed is not None:
+            console.print(f"Reading profiles recomputed: {imported.profiles_recomputed:,}")
         for rejection in summary.rejections[:SHOWN_REJECTIONS]:
             self.stderr.write(str(rejection))
         if summary.rejected > SHOWN_REJECTIONS:
@@ -161,7 +147,7 @@ class Command(BaseCommand):
             )
             sys.exit(EXIT_ROWS_REJECTED)
 
-    def _import(self, tenant, kind: str, file: Path, options: dict) -> ImportSummary:
+    def _import(self, tenant, kind: str, file: Path, options: dict) -> Imported:
         large = file.is_file() and file.stat().st_size >= PROGRESS_FROM_BYTES
         columns = (
             TextColumn(f"importing {kind}"),
@@ -174,7 +160,7 @@ class Command(BaseCommand):
             *columns, console=Console(stderr=True), transient=True, disable=not large
         ) as bar:
             task = bar.add_task(kind, total=None, rows=0)
-            return import_file(
+            return import_and_refresh(
                 tenant,
                 kind,
                 file,

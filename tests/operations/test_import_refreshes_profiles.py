@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from patronflow.profiles.models import ReadingProfile, Segment
 from tests.factories import ItemFactory, MemberFactory
-from tests.members.conftest import LOANS_HEADER
+from tests.members.conftest import ITEMS_HEADER, LOANS_HEADER
 
 
 def test_importing_loans_recomputes_the_profiles_of_the_members_who_borrowed(library, export):
@@ -30,8 +30,6 @@ def test_importing_loans_recomputes_the_profiles_of_the_members_who_borrowed(lib
 
 
 def test_an_items_import_that_changes_an_items_kind_recomputes_its_borrowers(library, export):
-    from tests.members.conftest import ITEMS_HEADER
-
     reader = MemberFactory(library=library, external_id="M1")
     day = library.created_at.date().isoformat()
     items = export("items.csv", ITEMS_HEADER, *(f"B{n},Boek {n},,,boek,,,,ja" for n in range(3)))

@@ -1,6 +1,7 @@
-"""The sync as plain functions: upsert the members a connector reports changed, end the
-memberships it reports ended. Members are never deleted: an ended membership keeps the member
-out of every journey, and the privacy purge removes the data after the retention period.
+"""The sync: upsert the members a library system's connector reports changed (through the
+import flow, operations/imports.py) and end the memberships it reports ended. Members are never
+deleted: an ended membership keeps the member out of every journey, and the privacy purge
+removes the data after the retention period.
 """
 
 import itertools
@@ -12,8 +13,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from patronflow.members.connectors.base import Connector
-from patronflow.members.imports import ImportSummary, SourceRow, import_rows
+from patronflow.members.import_summary import ImportSummary
+from patronflow.members.imports import SourceRow
 from patronflow.members.models import Library, Member
+from patronflow.operations.imports import import_and_refresh
 
 BATCH_SIZE = 1000
 
@@ -40,7 +43,9 @@ def sync_members(library: Library, connector: Connector, since: date, today: dat
         SourceRow(row, position)
         for position, row in enumerate(connector.changed_members(since), start=1)
     )
-    members = import_rows(library, "members", rows, source=connector.source)
+    members = import_and_refresh(
+        library, "members", rows, source=connector.source, today=today
+    ).summary
     ended = end_memberships(library, connector.ended_members(since), today)
     return SyncSummary(connector.source, since, members, ended)
 
