@@ -25,9 +25,12 @@ system-packages:
 demo: install
 	$(BIN)/patronflow demo
 
+# Style, and the floor plan: each stage imports only the stages before it, and no module
+# imports itself back (the contracts in .importlinter).
 lint: install
 	$(BIN)/ruff check patronflow tests bench
 	$(BIN)/ruff format --check patronflow tests bench
+	$(BIN)/lint-imports
 
 # The suite runs on the embedded SQLite default, then again on PostgreSQL where one is
 # reachable (always in CI, where its absence is an error rather than a skip).
