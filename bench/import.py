@@ -185,7 +185,7 @@ def step(name: str, args: list[str]) -> None:
     from django.core.management import call_command
 
     from patronflow.members.models import Library
-    from patronflow.members.services import add_library
+    from patronflow.operations.libraries import add_library
     from patronflow.operations.imports import import_file
 
     if name == "setup":

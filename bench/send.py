@@ -90,7 +90,7 @@ def prepare(members: int) -> None:
     from patronflow.journeys.models import Journey
     from patronflow.journeys.services import advance_journey
     from patronflow.members.models import Member
-    from patronflow.members.services import add_library
+    from patronflow.operations.libraries import add_library
 
     call_command("migrate", verbosity=0)
     library = add_library(

@@ -37,7 +37,7 @@ from patronflow.journeys.models import Enrolment, Journey
 from patronflow.journeys.services import change_status, tick
 from patronflow.members.import_summary import ImportSummary
 from patronflow.members.models import Item, Library, Member
-from patronflow.members.services import add_library
+from patronflow.operations.libraries import add_library
 from patronflow.operations.imports import import_file, import_rows
 from patronflow.reports.effect import Outcome
 

@@ -194,7 +194,7 @@ def _window_problem(problem: WindowProblem) -> str:
 
 
 class LibrarySettingsForm(forms.ModelForm):
-    """Every setting a marketer may change; members.services.change_library checks and saves
+    """Every setting a marketer may change; operations.libraries.change_library checks and saves
     them, so the screen and `patronflow library set` refuse the same things."""
 
     send_window = forms.CharField(
@@ -259,7 +259,7 @@ class LibrarySettingsForm(forms.ModelForm):
 
     def clean_send_window(self) -> str:
         """A window in the interface's words ('ma-vr 09:00-18:00') or the command line's,
-        passed on in the command line's, which members.services.change_library reads."""
+        passed on in the command line's, which members.details.apply_changes reads."""
         try:
             days, opens, closes = parse_window(self.cleaned_data["send_window"], get_language())
         except WindowProblem as problem:

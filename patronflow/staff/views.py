@@ -34,8 +34,9 @@ from patronflow.journeys.definitions import InvalidJourney
 from patronflow.journeys.models import Journey
 from patronflow.journeys.queries import segment_sizes
 from patronflow.mail.rendering import ALLOWED_TAGS, RenderedMail, stripped_from
+from patronflow.operations.libraries import change_library
 from patronflow.templating.sandbox import TemplateProblem
-from patronflow.members import services as member_services
+from patronflow.members.details import CHANGEABLE
 from patronflow.members.import_snapshots import MIN_SHARED_SHARE, SnapshotRefused
 from patronflow.members.import_summary import ImportFileError
 from patronflow.members.models import Library, Member
@@ -723,9 +724,9 @@ def library_settings(request: HttpRequest) -> HttpResponse:
     form = LibrarySettingsForm(request.POST or None, instance=Library.objects.get(pk=library.pk))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        changes = {n: data[n] for n in member_services.CHANGEABLE if n in data}
+        changes = {n: data[n] for n in CHANGEABLE if n in data}
         try:
-            member_services.change_library(library, actor=request.user, **changes)
+            change_library(library, actor=request.user, **changes)
         except ValidationError as error:
             for field, problems in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, problems)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
-from patronflow.members.services import change_library
+from patronflow.operations.libraries import change_library
 from tests.factories import TODAY, MemberFactory, at
 
 BRUSSELS = ZoneInfo("Europe/Brussels")

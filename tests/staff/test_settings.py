@@ -1,4 +1,4 @@
-"""The library settings screen: every setting goes through members.services.change_library,
+"""The library settings screen: every setting goes through operations.libraries.change_library,
 so the screen refuses what `patronflow library set` refuses."""
 
 import datetime as dt

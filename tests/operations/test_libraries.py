@@ -3,11 +3,13 @@
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from patronflow.journeys.models import Journey
 from patronflow.members.models import Library
 from patronflow.members.queries import library_for_command
+from patronflow.operations.libraries import change_library
 from tests.factories import LibraryFactory, MemberFactory
 
 
@@ -146,8 +148,6 @@ def test_a_known_library_code_gives_that_library():
 
 @pytest.mark.django_db
 def test_change_library_sets_the_brand_logo_and_dkim_selector_the_cli_does_not_offer():
-    from patronflow.members.services import change_library
-
     gent = LibraryFactory(code="gent")
 
     change_library(
@@ -164,9 +164,6 @@ def test_change_library_sets_the_brand_logo_and_dkim_selector_the_cli_does_not_o
 
 @pytest.mark.django_db
 def test_change_library_refuses_a_bad_colour_logo_or_selector_and_saves_none_of_them():
-    from django.core.exceptions import ValidationError
-
-    from patronflow.members.services import change_library
 
     gent = LibraryFactory(code="gent", brand_colour="#1f5f8b")
 

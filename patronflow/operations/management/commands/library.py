@@ -5,14 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.table import Table
 
+from patronflow.members.details import DETAILS, SENDING_DETAILS, TEXT_DETAILS
 from patronflow.members.queries import libraries_overview, library_for_command
-from patronflow.members.services import (
-    DETAILS,
-    SENDING_DETAILS,
-    TEXT_DETAILS,
-    add_library,
-    change_library,
-)
+from patronflow.operations.libraries import add_library, change_library
 
 HELP = {
     "name": "The library's name, e.g. 'Bibliotheek Gent'.",

@@ -1,8 +1,7 @@
-"""Writes about libraries (the tenants): adding one and changing its details.
-
-The imports of members, items and loans are writes too; they live in imports.py
-(`import_rows`, `import_file`, and the import_*.py modules it uses) because reading a
-library-system export is a subject of its own.
+"""A library's details (the tenant's name, sender, links, sending and look) as the command
+line and the settings screen give them: checked, each problem named on its detail, and set
+on the library. Saving them, with the audit entry and (for a new library) its standard
+journeys, is the flow's: patronflow/operations/libraries.py.
 """
 
 import re
@@ -10,13 +9,10 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
 from email_validator import EmailNotValidError, validate_email
 
-from patronflow.privacy.audit import Actor, changed_values, record_change
-from patronflow.journeys.definitions import install_standard_journeys
-from patronflow.members.windows import WindowProblem, parse_window
 from patronflow.members.models import Library
+from patronflow.members.windows import WindowProblem, parse_window
 
 TEXT_DETAILS = (
     "name", "sender_name", "sender_email", "privacy_url", "profile_url", "survey_url",
@@ -43,11 +39,9 @@ _web_address = URLValidator(schemes=["https", "http"])
 Detail = str | bool | int | None
 
 
-def add_library(
-    code: str, name: str, language: str = "nl", *, actor: Actor = None, **details: Detail
-) -> Library:
-    """Create a tenant with the standard journeys (welcome, dormant) in `language` (nl or
-    en), ready to import into; logged as the actor's change.
+def new_library(code: str, name: str, language: str = "nl", **details: Detail) -> Library:
+    """A library (not saved yet) with these details, ready for its standard journeys in
+    `language` (nl or en).
 
     `details` are any of DETAILS (track_opens and track_clicks bools, a cap a number or None,
     the others text, e.g. send_window="mon-fri 09:00-18:00"); raises ValidationError with a
@@ -61,7 +55,7 @@ def add_library(
             "(at most 32), e.g. 'gent' or 'bib-leuven'"
         ]
     elif Library.objects.filter(code=code).exists():
-        errors["code"] = [_code_taken(code)]
+        errors["code"] = [code_taken(code)]
     if language not in dict(settings.LANGUAGES):
         languages = ", ".join(dict(settings.LANGUAGES))
         errors["language"] = [
@@ -70,41 +64,23 @@ def add_library(
     cleaned = _clean_details({"name": name, **details}, errors)
     library = Library(code=code, **cleaned)
     _full_clean(library, errors)
-    try:
-        with transaction.atomic():
-            library.save()
-            record_change(
-                f"library {code}", {"name": (None, library.name)}, actor=actor, library_code=code
-            )
-            install_standard_journeys(library, language, actor=actor)
-    except IntegrityError:
-        raise ValidationError({"code": [_code_taken(code)]}) from None
     return library
 
 
-def change_library(library: Library, *, actor: Actor = None, **changes: Detail) -> Library:
-    """Change some of a library's CHANGEABLE details (DETAILS, brand colour, logo, DKIM
-    selector), logged as the actor's change; an empty string clears an optional one (for a
-    cap: no cap). Raises ValidationError with a message per detail and then saves nothing."""
+def apply_changes(library: Library, **changes: Detail) -> list[str]:
+    """Set some of a library's CHANGEABLE details (DETAILS, brand colour, logo, DKIM selector)
+    on it, unsaved; an empty string clears an optional one (for a cap: no cap). Returns the
+    fields to save; raises ValidationError with a message per detail."""
     errors: dict[str, list[str]] = {}
     cleaned = _clean_details(changes, errors, allowed=CHANGEABLE)
-    before = _settings_of(library)
     for name, value in cleaned.items():
         setattr(library, name, value)
     _full_clean(library, errors)
-    with transaction.atomic():
-        library.save(update_fields=list(cleaned))
-        record_change(
-            f"library {library.code}",
-            changed_values(before, _settings_of(library)),
-            actor=actor,
-            library_code=library.code,
-        )
-    return library
+    return list(cleaned)
 
 
-def _settings_of(library: Library) -> dict[str, object]:
-    """What change_library can change, as the audit log shows it (the send window as the
+def settings_of(library: Library) -> dict[str, object]:
+    """What apply_changes can change, as the audit log shows it (the send window as the
     command line writes it)."""
     values: dict[str, object] = {
         name: getattr(library, name) for name in CHANGEABLE if name != "send_window"
@@ -113,7 +89,7 @@ def _settings_of(library: Library) -> dict[str, object]:
     return values
 
 
-def _code_taken(code: str) -> str:
+def code_taken(code: str) -> str:
     return f"a library with code {code!r} already exists (see: patronflow library list)"
 
 
