@@ -1,4 +1,5 @@
-"""The audit log's `changed` entries: who changed a library's set-up, what and when.
+"""The audit log: who accessed or removed which member's data (`record`), and who changed a
+library's set-up, what and when (`record_change`).
 
 Every service that changes a journey, a mail's text, a library's settings, a reading-tip
 choice or a staff account writes one entry here, inside the change's own transaction, naming
@@ -9,13 +10,16 @@ make them (patronflow/operations).
 """
 
 import datetime as dt
+import getpass
 from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
+from patronflow.members.models import Library
 from patronflow.privacy.models import AuditEntry
+from patronflow.privacy.references import member_reference
 
 COMMAND_LINE = "command line"
 PATRONFLOW = "patronflow"
@@ -79,3 +83,33 @@ def changed_values(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[
         for name in dict.fromkeys([*before, *after])
         if before.get(name) != after.get(name)
     }
+
+
+def default_operator() -> str:
+    """Who runs a command: the operating-system user, unless `--by` says otherwise."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def record(
+    action: str,
+    *,
+    operator: str,
+    library: Library | str,
+    external_id: str = "",
+    counts: dict[str, int] | None = None,
+    at: dt.datetime | None = None,
+) -> AuditEntry:
+    """Write one audit entry. `external_id` is the library's member id; only its keyed hash
+    is stored. Staff views call this with "viewed" or "changed" too."""
+    code = library if isinstance(library, str) else library.code
+    return AuditEntry.objects.create(
+        at=at or timezone.now(),
+        operator=operator,
+        action=action,
+        library_code=code,
+        member_ref=member_reference(code, external_id) if external_id else "",
+        counts=counts or {},
+    )

@@ -1,17 +1,11 @@
-"""Reads for privacy: which tables hold a member's data, who is due for removal, and everything
-held about one member (the export a member is entitled to)."""
+"""Reads for privacy: each library's retention policy and erasure register, who is due for
+removal, and the audit log's entries about a member."""
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import cache
 
 from django.core.management.base import CommandError
-from django.db.models import Model, Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
-from patronflow.crypto import salted_hmac
-from patronflow.mail.models import Bounce, Message
 from patronflow.members.models import Library, Member
 from patronflow.privacy.models import (
     AUDIT_DAYS,
@@ -19,53 +13,8 @@ from patronflow.privacy.models import (
     LOAN_HISTORY_MONTHS,
     AuditEntry,
     RetentionPolicy,
-    Suppression,
 )
-from patronflow.privacy.references import address_reference
-
-AUDIT_KEY_SALT = "patronflow.privacy.audit.member"
-
-
-@cache
-def personal_tables() -> dict[type[Model], str]:
-    """Every model holding rows about a member, with its lookup to the member's id.
-
-    Found by walking Django's model graph from Member along every foreign key that points
-    towards it (Member ← Loan, Member ← Enrolment ← Message ← Event, …), so a table added
-    later is exported, counted and erased without anyone having to remember it here.
-    """
-    paths: dict[type[Model], str] = {Member: "pk"}
-    waiting = [Member]
-    while waiting:
-        model = waiting.pop(0)
-        # Hidden relations too (related_name="+"): a table is personal however it is named.
-        for relation in model._meta.get_fields(include_hidden=True):
-            if not (relation.is_relation and relation.auto_created and not relation.concrete):
-                continue
-            related = relation.related_model
-            if related in paths:
-                continue
-            name = relation.field.name
-            paths[related] = name if model is Member else f"{name}__{paths[model]}"
-            waiting.append(related)
-    return paths
-
-
-def removal_order() -> list[tuple[type[Model], str]]:
-    """The personal tables, furthest from Member first: deleting in this order leaves no
-    cascade for the database to discover halfway."""
-    return sorted(personal_tables().items(), key=lambda pair: -pair[1].count("__"))
-
-
-def rows_per_table(member_ids: QuerySet | Iterable[int]) -> dict[str, int]:
-    """How many rows each personal table holds about these members (zero tables left out)."""
-    counts = {}
-    for model, path in removal_order():
-        lookup = f"{path}__in" if path != "pk" else "pk__in"
-        found = model._default_manager.filter(**{lookup: member_ids}).count()
-        if found:
-            counts[model._meta.label_lower] = found
-    return counts
+from patronflow.privacy.references import member_reference
 
 
 def retention_of(library: Library) -> RetentionPolicy:
@@ -99,17 +48,6 @@ def member_for_command(library: Library, external_id: str) -> Member:
         ) from None
 
 
-def member_reference(library_code: str, external_id: str) -> str:
-    """How the audit log names a member: a keyed hash of library and member id.
-
-    The same member always gets the same reference, so "who looked at my data?" can be
-    answered by computing it again; without the instance's secret key it cannot be
-    turned back into a member id.
-    """
-    value = f"{library_code}:{external_id}"
-    return salted_hmac(AUDIT_KEY_SALT, value).hexdigest()
-
-
 def audit_entries_about(library: Library, external_id: str) -> QuerySet[AuditEntry]:
     """The log's entries about one member, found by computing their reference again."""
     reference = member_reference(library.code, external_id.strip())
@@ -117,152 +55,3 @@ def audit_entries_about(library: Library, external_id: str) -> QuerySet[AuditEnt
 
 
 # The export --------------------------------------------------------------------------------
-
-
-def fields_of(row: Model, leave_out: Iterable[str] = ()) -> dict:
-    """Every stored column of a row (foreign keys as ids), so a new column is exported too."""
-    skipped = set(leave_out)
-    return {
-        field.attname: field.value_from_object(row)
-        for field in row._meta.concrete_fields
-        if field.attname not in skipped
-    }
-
-
-@dataclass(frozen=True)
-class Section:
-    """How the export shows one personal table: readable names next to the stored columns."""
-
-    name: str
-    describe: Callable[[Model], dict] = fields_of
-    related: tuple[str, ...] = ()
-    single: bool = False
-
-
-def _member(member) -> dict:
-    return fields_of(member, leave_out={"id", "library_id"})
-
-
-def _profile(profile) -> dict:
-    return fields_of(profile, leave_out={"member_id"})
-
-
-def _loan(loan) -> dict:
-    item = loan.item
-    return {
-        **fields_of(loan, leave_out={"id", "library_id", "member_id", "item_id"}),
-        "item": {
-            "external_id": item.external_id,
-            "title": item.title,
-            "author": item.author,
-            "isbn": item.isbn,
-            "material": item.material,
-        },
-    }
-
-
-def _enrolment(enrolment) -> dict:
-    return {
-        **fields_of(enrolment, leave_out={"member_id", "journey_id", "version_id"}),
-        "journey": enrolment.journey.key,
-        "journey_name": enrolment.journey.name,
-        "version": enrolment.version.number,
-    }
-
-
-def _message(message) -> dict:
-    return {
-        **fields_of(message, leave_out={"library_id", "step_id", "variant_id"}),
-        "journey": message.step.version.journey.key,
-        "step": message.step.position,
-        "step_name": message.step.name,
-    }
-
-
-def _event(event) -> dict:
-    links = event.message.links
-    index = event.link_index
-    link = links[index] if index is not None and 0 <= index < len(links) else None
-    return {**fields_of(event), "link": link}
-
-
-SECTIONS = {
-    "members.member": Section("member", _member, single=True),
-    "profiles.readingprofile": Section("reading_profile", _profile, single=True),
-    "members.loan": Section("loans", _loan, related=("item",)),
-    "journeys.enrolment": Section("enrolments", _enrolment, related=("journey", "version")),
-    "mail.message": Section("messages", _message, related=("step__version__journey",)),
-    "tracking.event": Section("events", _event, related=("message",)),
-    "tracking.feedback": Section("feedback"),
-}
-
-
-def _addresses_of(member: Member) -> tuple[set[str], QuerySet]:
-    """The addresses a member had (their own and those their mails went to) and their mails."""
-    sent = Message.objects.filter(enrolment__member=member)
-    addresses = {member.email, *sent.values_list("to_email", flat=True)}
-    return {a.strip().lower() for a in addresses if a.strip()}, sent
-
-
-def bounces_of(member: Member) -> QuerySet[Bounce]:
-    """What came back for the member's mails or addresses: held by address, not by member."""
-    addresses, sent = _addresses_of(member)
-    return Bounce.objects.filter(library_id=member.library_id).filter(
-        Q(message_id__in=sent.values("pk")) | Q(email__in=addresses)
-    )
-
-
-def suppressions_of(member: Member) -> QuerySet[Suppression]:
-    """The member's addresses on the library's suppression list."""
-    addresses, _ = _addresses_of(member)
-    return Suppression.objects.filter(
-        library_id=member.library_id, address_ref__in=[address_reference(a) for a in addresses]
-    )
-
-
-# Held by address rather than by a foreign key to the member, so outside personal_tables().
-BY_ADDRESS = {
-    "bounces": (Bounce, bounces_of),
-    "suppressions": (Suppression, suppressions_of),
-}
-
-
-def section_for(model: type[Model]) -> Section:
-    """A table without a section of its own is still exported, under its model's name."""
-    label = model._meta.label_lower
-    return SECTIONS.get(label, Section(label))
-
-
-def member_export(member: Member, now: dt.datetime | None = None) -> dict:
-    """Everything held about one member, table by table: the answer to a right-of-access
-    request. Serialise with DjangoJSONEncoder (dates and times as ISO strings)."""
-    export: dict = {
-        "exported_at": now or timezone.now(),
-        "library": {"code": member.library.code, "name": member.library.name},
-    }
-    for model, path in personal_tables().items():
-        section = section_for(model)
-        rows = model._default_manager.filter(**{path: member.pk}).order_by("pk")
-        if section.related:
-            rows = rows.select_related(*section.related)
-        described = [section.describe(row) for row in rows]
-        if section.single:
-            export[section.name] = described[0] if described else None
-        else:
-            export[section.name] = described
-    for name, (_, rows_of) in BY_ADDRESS.items():
-        export[name] = [fields_of(row, leave_out={"library_id"}) for row in rows_of(member)]
-    return export
-
-
-def export_counts(export: dict) -> dict[str, int]:
-    """Rows per section of an export, for the audit log."""
-    counts = {}
-    for model in personal_tables():
-        value = export[section_for(model).name]
-        counts[model._meta.label_lower] = (
-            len(value) if isinstance(value, list) else int(value is not None)
-        )
-    for name, (model, _) in BY_ADDRESS.items():
-        counts[model._meta.label_lower] = len(export[name])
-    return counts

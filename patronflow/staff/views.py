@@ -41,7 +41,8 @@ from patronflow.members.import_snapshots import MIN_SHARED_SHARE, SnapshotRefuse
 from patronflow.members.import_summary import ImportFileError
 from patronflow.members.models import Library, Member
 from patronflow.operations.imports import import_and_refresh
-from patronflow.privacy.services import erase_member, export_member, record
+from patronflow.operations.erasure import erase_member, export_member
+from patronflow.privacy.audit import record
 from patronflow.profiles import tips
 from patronflow.profiles.models import Segment, TipChoice
 from patronflow.reports.suppression import SMALL_CELL
@@ -686,7 +687,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def member_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The right of access, for the network admin: everything held about the member as the
-    JSON `patronflow member export` writes; privacy.services logs it. A POST, so that no
+    JSON `patronflow member export` writes; operations.erasure logs it. A POST, so that no
     prefetching browser writes an audit entry nobody asked for."""
     member = get_scoped(request, Member.objects.select_related("library"), pk=pk)
     text = json.dumps(
@@ -704,7 +705,7 @@ def member_export(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_view(admin=True)
 def member_erase(request: HttpRequest, pk: int) -> HttpResponse:
     """The right to erasure, for the network admin: a page that asks to type the member id,
-    then privacy.services.erase_member (which logs it)."""
+    then operations.erasure.erase_member (which logs it)."""
     member = get_scoped(request, Member.objects.select_related("library"), pk=pk)
     form = EraseForm(member.external_id, request.POST or None)
     if request.method == "POST" and form.is_valid():

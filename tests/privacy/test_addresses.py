@@ -10,11 +10,12 @@ from django.core.management import call_command
 from patronflow.mail.bounces import suppress
 from patronflow.mail.models import Bounce, Message
 from patronflow.members.models import Member
+from patronflow.operations.erasure import ADDRESS_HASHED, erase_member
 from patronflow.operations.imports import import_rows
+from patronflow.operations.purge import purge
 from patronflow.privacy.models import Suppression
 from patronflow.privacy.references import address_reference
 from patronflow.privacy.rules import is_suppressed, mailable_condition
-from patronflow.privacy.services import ADDRESS_HASHED, erase_member, purge
 from tests.factories import TODAY, MemberFactory, at
 from tests.privacy.history import member_with_history
 

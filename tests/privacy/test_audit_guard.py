@@ -7,8 +7,10 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from patronflow.members.models import Member
+from patronflow.operations.erasure import erase_member
+from patronflow.operations.purge import purge
+from patronflow.privacy.audit import record
 from patronflow.privacy.models import AuditEntry, AuditMaintenance, audit_maintenance
-from patronflow.privacy.services import erase_member, purge, record
 from tests.factories import TODAY, MemberFactory
 
 TABLE = AuditEntry._meta.db_table

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.admin.sites import site
 from django.test import RequestFactory
 
+from patronflow.privacy.audit import record
 from patronflow.privacy.models import AppendOnly, AuditEntry
-from patronflow.privacy.queries import member_reference
-from patronflow.privacy.services import record
+from patronflow.privacy.references import member_reference
 
 
 @pytest.fixture

@@ -6,11 +6,12 @@ import datetime as dt
 import pytest
 
 from patronflow.members.models import Loan, Member
+from patronflow.operations.erasure import erase_member
 from patronflow.operations.imports import import_file, import_rows
+from patronflow.operations.purge import purge
 from patronflow.privacy.gate import SKIPPED_ERASED
 from patronflow.privacy.models import ErasedMember, RetentionPolicy
 from patronflow.privacy.references import erasure_reference
-from patronflow.privacy.services import erase_member, purge
 from tests.factories import TODAY, ItemFactory, LoanFactory, MemberFactory
 
 ERASED_ON = TODAY

@@ -10,9 +10,9 @@ from django.db import transaction
 from patronflow.journeys.audiences import audience
 from patronflow.members.models import Item, Loan, Member
 from patronflow.operations.imports import import_rows
+from patronflow.operations.purge import LOAN_HISTORY, purge
 from patronflow.privacy.gate import SKIPPED_OLD
 from patronflow.privacy.models import RetentionPolicy
-from patronflow.privacy.services import LOAN_HISTORY, purge
 from patronflow.profiles.admin import RetentionPolicyForm
 from patronflow.profiles.models import ClassificationPolicy
 from patronflow.profiles.queries import window_start

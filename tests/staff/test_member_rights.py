@@ -1,6 +1,6 @@
 """The member's rights from the staff application: the network admin downloads a member's
 export and erases a member (after typing the member id), both written to the audit log by
-privacy.services; a marketer may do neither."""
+operations.erasure; a marketer may do neither."""
 
 import json
 

@@ -1,6 +1,6 @@
 """The erasure register, a per-library loan history, and the audit log guarded by the
 database itself: UPDATE is always refused, DELETE only passes inside the retention purge
-(privacy.services.audit_maintenance). PostgreSQL: a trigger that reads the transaction-local
+(privacy.models.audit_maintenance). PostgreSQL: a trigger that reads the transaction-local
 setting patronflow.audit_maintenance. SQLite, which has no such setting: triggers that read
 privacy_auditmaintenance, a table that holds a row only inside the purge's transaction.
 

@@ -6,7 +6,8 @@ from rich.table import Table
 
 from patronflow.arguments import iso_date
 from patronflow.members.queries import library_for_command
-from patronflow.privacy.services import LOAN_HISTORY, PurgeSummary, default_operator, purge
+from patronflow.operations.purge import LOAN_HISTORY, PurgeSummary, purge
+from patronflow.privacy.audit import default_operator
 
 
 class Command(BaseCommand):

@@ -8,9 +8,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from patronflow.members.models import Member
+from patronflow.operations.personal_data import personal_tables, section_for
 from patronflow.privacy.models import AuditEntry
-from patronflow.privacy.queries import member_reference, personal_tables, section_for
+from patronflow.privacy.references import member_reference
 from patronflow.reports.metrics import campaign_metrics
+from tests.factories import LibraryFactory, MemberFactory
 from tests.privacy.history import member_with_history
 
 
@@ -109,8 +111,6 @@ def test_an_unknown_member_is_an_error_that_changes_nothing(library, action):
 
 
 def test_a_member_of_another_library_cannot_be_reached(library):
-    from tests.factories import LibraryFactory, MemberFactory
-
     brugge_member = MemberFactory(library=LibraryFactory(code="brugge"))
 
     with pytest.raises(CommandError, match="holds no member"):

@@ -9,8 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from patronflow.members.queries import library_for_command
+from patronflow.operations.erasure import erase_member, export_member
+from patronflow.privacy.audit import default_operator
 from patronflow.privacy.queries import audit_entries_about, member_for_command
-from patronflow.privacy.services import default_operator, erase_member, export_member
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from patronflow.privacy.queries import rows_per_table
-from patronflow.privacy.services import purge
+from patronflow.operations.personal_data import rows_per_table
+from patronflow.operations.purge import purge
 from tests.factories import TODAY
 from tests.privacy.history import member_with_history
 

@@ -8,9 +8,9 @@ from django.test import Client
 
 from patronflow.journeys.models import MailTally
 from patronflow.members.models import Member
+from patronflow.operations.personal_data import personal_tables, rows_per_table
+from patronflow.operations.purge import purge
 from patronflow.privacy.models import AuditEntry, RetentionPolicy
-from patronflow.privacy.queries import personal_tables, rows_per_table
-from patronflow.privacy.services import purge
 from patronflow.reports.metrics import campaign_metrics
 from tests.factories import TODAY, LibraryFactory, MemberFactory
 from tests.privacy.history import member_with_history

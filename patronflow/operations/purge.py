@@ -1,0 +1,156 @@
+"""The daily purge: ex-members past their library's retention period, loans older than its
+loan history, erasure-register entries the library system no longer lists, and audit entries
+past their period (docs/privacy.md). Safe to run daily, twice, or twice at once."""
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Exists, F, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from patronflow.members.models import Library, Loan, Member
+from patronflow.operations.erasure import forget_addresses, remove_members
+from patronflow.operations.personal_data import rows_per_table
+from patronflow.privacy import queries
+from patronflow.privacy.audit import record
+from patronflow.privacy.models import AUDIT_DAYS, AuditEntry, ErasedMember
+from patronflow.profiles.queries import loan_history_start
+
+LOAN_HISTORY = "members.loan (history)"
+CHUNK = 500
+
+
+@dataclass
+class PurgeSummary:
+    """What a purge removed (or, in a dry run, would remove), per library and table."""
+
+    dry_run: bool
+    libraries: dict[str, Counter] = field(default_factory=dict)
+
+    def rows(self, code: str) -> Counter:
+        return self.libraries.setdefault(code, Counter())
+
+    @property
+    def total(self) -> Counter:
+        total: Counter = Counter()
+        for counts in self.libraries.values():
+            total.update(counts)
+        return total
+
+
+def purge(
+    today: dt.date,
+    *,
+    operator: str,
+    library: Library | None = None,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> PurgeSummary:
+    """Remove ex-members past their library's retention period, loans older than its loan
+    history, erasure-register entries no longer listed, and audit entries past their period.
+    Safe to run daily, twice, or twice at once: what is gone is not found again.
+    `on_progress(done, total)` follows the members removed."""
+    now = now or timezone.now()
+    libraries = [library] if library else list(Library.objects.order_by("code"))
+    summary = PurgeSummary(dry_run=dry_run)
+    due = {lib.code: queries.expired_members(lib, today) for lib in libraries}
+    total = sum(members.count() for members in due.values())
+    done = 0
+    if on_progress:
+        on_progress(done, total)
+    for lib in libraries:
+        counts = summary.rows(lib.code)
+        members = due[lib.code]
+        if dry_run:
+            counts.update(rows_per_table(members.values("pk")))
+            counts.update(
+                forget_addresses(list(members.values_list("pk", flat=True)), dry_run=True)
+            )
+        else:
+            ids = list(members.order_by("pk").values_list("pk", flat=True))
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start : start + CHUNK]
+                counts.update(remove_members(chunk))
+                done += len(chunk)
+                if on_progress:
+                    on_progress(done, total)
+        counts[LOAN_HISTORY] += remove_loan_history(lib, today, dry_run=dry_run)
+        counts["privacy.erasedmember"] += _expire_erasures(lib, today, dry_run)
+        cutoff = _start_of(today - dt.timedelta(days=queries.retention_of(lib).audit_days))
+        counts["privacy.auditentry"] += _expire_audit(lib.code, cutoff, dry_run)
+    if library is None:
+        # Entries about libraries that no longer exist expire after the default period.
+        cutoff = _start_of(today - dt.timedelta(days=AUDIT_DAYS))
+        orphans = (
+            AuditEntry.objects.filter(at__lt=cutoff)
+            .exclude(library_code__in=[lib.code for lib in libraries])
+            .order_by()
+            .values_list("library_code", flat=True)
+            .distinct()
+        )
+        for code in list(orphans):
+            summary.rows(code)["privacy.auditentry"] += _expire_audit(code, cutoff, dry_run)
+    if not dry_run:
+        for code, counts in summary.libraries.items():
+            if +counts:
+                record(
+                    AuditEntry.Action.PURGED,
+                    operator=operator,
+                    library=code,
+                    counts=dict(+counts),
+                    at=now,
+                )
+    return summary
+
+
+def remove_loan_history(library: Library, today: dt.date, *, dry_run: bool = False) -> int:
+    """Delete the library's loans dated before its loan history
+    (profiles.queries.loan_history_start); returns how many. Each member keeps only the day
+    of their latest removed loan, so that "no loan for N days" reads the same as before.
+    Nothing a reading profile counts, or a later refresh would count, is removed."""
+    start = loan_history_start(library, today)
+    old = Loan.objects.filter(library=library, loaned_on__lt=start)
+    if dry_run:
+        return old.count()
+    with transaction.atomic():
+        latest = Subquery(
+            old.filter(member=OuterRef("pk"))
+            .order_by()
+            .values("member")
+            .annotate(latest=Max("loaned_on"))
+            .values("latest")
+        )
+        Member.objects.filter(library=library).filter(
+            Exists(old.filter(member=OuterRef("pk")))
+        ).update(
+            loans_removed_through=Greatest(Coalesce(F("loans_removed_through"), latest), latest)
+        )
+        removed, _ = old.delete()
+    return removed
+
+
+def _expire_erasures(library: Library, today: dt.date, dry_run: bool) -> int:
+    """Register entries of members the library system has not listed for the ex-member
+    retention period: their membership has ended there too, so nothing can bring them back."""
+    cutoff = today - dt.timedelta(days=queries.retention_of(library).ex_member_days)
+    expired = ErasedMember.objects.filter(library=library, last_listed_on__lt=cutoff)
+    if dry_run:
+        return expired.count()
+    removed, _ = expired.delete()
+    return removed
+
+
+def _expire_audit(library_code: str, cutoff: dt.datetime, dry_run: bool) -> int:
+    entries = AuditEntry.objects.filter(library_code=library_code)
+    if dry_run:
+        return entries.filter(at__lt=cutoff).count()
+    return entries.expire_before(cutoff)
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
