@@ -12,7 +12,6 @@ from patronflow.crypto import salted_hmac
 
 _SALT = "patronflow.mail.verp"
 _TOKEN = re.compile(r"([0-9a-z]+)-([0-9a-f]{16})")
-_ADDRESS = re.compile(r"(?:bounces|unsubscribe)\+([0-9a-z]+-[0-9a-f]{16})@", re.IGNORECASE)
 _WHOLE_ADDRESS = re.compile(
     r"(?:bounces|unsubscribe)\+([0-9a-z]+-[0-9a-f]{16})@[^@\s]+", re.IGNORECASE
 )
@@ -53,15 +52,6 @@ def return_path(message_id: int, domain: str) -> str:
 
 def unsubscribe_address(message_id: int, domain: str) -> str:
     return f"unsubscribe+{message_token(message_id)}@{domain}"
-
-
-def message_in_address(text: str) -> int | None:
-    """The message named by a bounces+/unsubscribe+ address anywhere in `text`."""
-    for match in _ADDRESS.finditer(text):
-        found = read_message_token(match[1])
-        if found is not None:
-            return found
-    return None
 
 
 def is_return_address(address: str) -> bool:

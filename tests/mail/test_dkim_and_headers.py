@@ -106,7 +106,7 @@ def test_headers_are_present_and_well_formed(library, smtp_server):
     [(envelope_from, recipients)] = smtp_server.handler.envelopes
     assert envelope_from == f"bounces+{token}@gent.bibliotheek.be"
     assert recipients == [member.email]
-    assert verp.message_in_address(envelope_from) == message.pk
+    assert verp.read_message_token(token) == message.pk
 
 
 def test_a_forged_return_path_names_no_message():
