@@ -16,6 +16,7 @@ from rich.progress import Progress
 from patronflow.demo.simulation import NETWORK, TrueEffects, run_demo
 from patronflow.journeys.models import Journey
 from patronflow.members.models import Library, Loan
+from patronflow.privacy.models import AuditEntry, audit_maintenance
 from patronflow.reports.baseline import baseline
 from patronflow.reports.benchmark import cross_library_benchmark
 from patronflow.reports.effect import effect_of, outcomes_of
@@ -39,9 +40,6 @@ def today(django_db_setup, django_db_blocker, tmp_path_factory):
 def _empty_database() -> None:
     """As the suite's transactional tests end (tests/conftest.py): on SQLite the audit log's
     guard wants its entries expired the purge's way before the flush."""
-    from patronflow.privacy.models import AuditEntry
-    from patronflow.privacy.models import audit_maintenance
-
     if connection.vendor == "sqlite":
         with audit_maintenance():
             QuerySet.delete(AuditEntry.objects.all())
