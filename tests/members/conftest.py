@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from patronflow.members.bulk_sqlite import SqliteWriter
+from patronflow.members.copy_postgres import PostgresWriter
 from tests.members.library_systems import drop, wise_server  # noqa: F401
 
 MEMBERS_HEADER = (
@@ -31,9 +33,6 @@ def export(tmp_path):
 def small_chunks(monkeypatch):
     """Chunks of two rows, a few per transaction, on either database's fast path: what a
     20-million-row file does at chunk boundaries, with a handful of rows."""
-    from patronflow.members.bulk_sqlite import SqliteWriter
-    from patronflow.members.copy_postgres import PostgresWriter
-
     for writer in (SqliteWriter, PostgresWriter):
         monkeypatch.setattr(writer, "chunk_rows", 2)
     monkeypatch.setattr(SqliteWriter, "chunks_per_transaction", 2)

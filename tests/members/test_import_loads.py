@@ -10,7 +10,9 @@ import pytest
 from django.db import connection
 
 from patronflow.members.bulk import writer_for
+from patronflow.members.bulk_sqlite import SqliteWriter
 from patronflow.members.bulk_types import Target
+from patronflow.members.copy_postgres import PostgresWriter
 from patronflow.members.import_snapshots import SnapshotRefused
 from patronflow.members.import_summary import ImportFileError
 from patronflow.members.models import Item, Loan, Member
@@ -363,8 +365,6 @@ def test_the_summary_names_the_members_who_got_new_loans(library, export, small_
 
 @on_postgresql
 def test_postgresql_loads_through_copy_and_leaves_no_staging_tables(library, export, small_chunks):
-    from patronflow.members.copy_postgres import PostgresWriter
-
     files = a_catalogue(library, export, loans=7)
     assert isinstance(writer_for_library(library), PostgresWriter)
 
@@ -427,8 +427,6 @@ def test_postgresql_falls_back_to_on_conflict_when_a_new_id_appeared_meanwhile(
     library, export, monkeypatch
 ):
     # As if another import inserted the rows between this chunk's look and its INSERT.
-    from patronflow.members.copy_postgres import PostgresWriter
-
     query = PostgresWriter._upsert_query
 
     def blind(self, *, plain: bool) -> str:
@@ -448,8 +446,6 @@ def test_postgresql_falls_back_to_on_conflict_when_a_new_id_appeared_meanwhile(
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite fast path needs SQLite")
 def test_sqlite_loads_through_batched_executemany(library):
-    from patronflow.members.bulk_sqlite import SqliteWriter
-
     assert isinstance(writer_for_library(library), SqliteWriter)
 
 
