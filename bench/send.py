@@ -196,8 +196,8 @@ def naive_run(count: int, smtp_url: str) -> float:
     from django.core.mail import send_mail
     from django.utils import timezone
 
+    from patronflow.mail.compose import TipChooser, render_message
     from patronflow.mail.models import Message
-    from patronflow.mail.services import TipChooser, _render
 
     host, port = smtp_url.removeprefix("smtp://").split(":")
     settings.EMAIL_HOST, settings.EMAIL_PORT = host, int(port)
@@ -207,7 +207,7 @@ def naive_run(count: int, smtp_url: str) -> float:
         "library", "variant", "step__version__journey", "enrolment__member"
     ).order_by("id")[:count]
     for message in queued:
-        rendered = _render(
+        rendered = render_message(
             message, TipChooser([message], timezone.localdate()).for_message(message)
         )
         send_mail(
@@ -236,14 +236,14 @@ def limit_run(count: int, port: int, processes: int = 2) -> float:
     SMTP session the workers use, nothing rendered, signed or recorded): the sink's ceiling."""
     from django.utils import timezone
 
+    from patronflow.mail.compose import TipChooser, compose, render_message
     from patronflow.mail.models import Message
-    from patronflow.mail.services import TipChooser, _render, compose
 
     message = Message.objects.select_related(
         "library", "variant", "step__version__journey", "enrolment__member"
     ).first()
     tips = TipChooser([message], timezone.localdate())
-    raw = compose(message, _render(message, tips.for_message(message)))
+    raw = compose(message, render_message(message, tips.for_message(message)))
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r}); from bench.send import _pipelined; "
         f"_pipelined({port}, {count // processes}, sys.stdin.buffer.read())"

@@ -7,6 +7,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from patronflow.celery import configure
 from patronflow.mail.models import Bounce, Message
 from patronflow.mail.queries import outbox_figures
 
@@ -22,8 +23,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["database"] = f"failing: {error.__class__.__name__}"
     if settings.BROKER_URL:
         try:
-            from patronflow.celery import configure
-
             with configure().connection_for_read() as broker:
                 broker.ensure_connection(max_retries=1, timeout=2)
             checks["broker"] = "ok"

@@ -1,7 +1,7 @@
 """Reading tips: titles a library's members of one segment borrow most, in the format that
 segment reads, with what staff pinned first and what they excluded left out.
 
-Chosen once per send batch and segment (mail/services.py TipChooser), then thinned per member
+Chosen once per send batch and segment (mail/compose.py TipChooser), then thinned per member
 to titles they have not borrowed. A title is its title and author: editions and copies of one
 work count together, and a tip links to the catalogue by the ISBN of the edition that fits.
 """

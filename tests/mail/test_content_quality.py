@@ -28,9 +28,9 @@ from patronflow.journeys.definitions import (
     standard_definition,
 )
 from patronflow.journeys.models import Enrolment, Journey, Step, Version
+from patronflow.mail.compose import compose
 from patronflow.mail.models import Message
 from patronflow.mail.rendering import RenderedMail, render_mail
-from patronflow.mail.services import compose
 from patronflow.members.models import Library, Member
 from patronflow.profiles.tips import ReadingTip
 from tests.accessibility import axe_violations
@@ -114,7 +114,7 @@ def brand_library(**overrides) -> Library:
 
 
 def send(case: Case, library: Library, message_id: int, tips: list | None = None) -> Sent:
-    """What mail/services.py does for one message, minus the database and the SMTP server."""
+    """What mail/compose.py does for one message, minus the database and the SMTP server."""
     member = Member(
         library=library,
         first_name="Amélie",

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
-from patronflow.mail.services import reclaim_expired_leases
+from patronflow.mail.records import reclaim_expired_leases
 from patronflow.members.models import Member
 from tests.conftest import RecordingHandler, subprocess_environment
 from tests.factories import TODAY, MemberFactory, at

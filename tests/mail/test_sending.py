@@ -130,7 +130,7 @@ def test_a_sender_failing_mid_batch_leaves_the_mail_in_flight_uncertain(
 
     handed_over, next_one, refused, fine = new_members(library, 4)
     settings.SEND_HANDOVER_GROUP = 1
-    hand_over = services._hand_over
+    hand_over = services.hand_over
     calls = []
 
     def hand_over_or_fail(messages, claim):
@@ -139,10 +139,10 @@ def test_a_sender_failing_mid_batch_leaves_the_mail_in_flight_uncertain(
             raise RuntimeError("the database went away")
         return hand_over(messages, claim)
 
-    monkeypatch.setattr(services, "_hand_over", hand_over_or_fail)
+    monkeypatch.setattr(services, "hand_over", hand_over_or_fail)
     with pytest.raises(RuntimeError, match="database went away"):
         tick(at(TODAY))
-    monkeypatch.setattr(services, "_hand_over", hand_over)
+    monkeypatch.setattr(services, "hand_over", hand_over)
     smtp_server.reject(refused.email, "550 5.1.1 No such user")
     tick(at(TODAY, hour=15))
 

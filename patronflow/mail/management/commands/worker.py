@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from patronflow.celery import configure
+
 
 class Command(BaseCommand):
     help = "Run a Celery send worker: it takes the send batches that `tick` dispatches."
@@ -18,8 +20,6 @@ class Command(BaseCommand):
                 "PATRONFLOW_BROKER_URL is not set (e.g. redis://127.0.0.1:6379/0): without a "
                 "broker `tick` sends inline and needs no worker."
             )
-        from patronflow.celery import configure
-
         connections.close_all()  # forked worker processes open their own
         configure().worker_main(
             [
