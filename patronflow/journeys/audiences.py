@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from patronflow.journeys.models import SavedSegment
 from patronflow.members.models import Library, Loan, Member
 from patronflow.privacy.rules import latest_birth_date
 from patronflow.profiles.models import Segment
@@ -120,8 +121,6 @@ def check_conditions(conditions: Any, allow_saved_segment: bool = True) -> None:
 
 def audience_condition(library: Library, conditions: dict, today: dt.date) -> Q:
     """The conditions as one filter on Member; a saved segment is looked up in the library."""
-    from patronflow.journeys.models import SavedSegment
-
     check_conditions(conditions)
     combined = Q()
     for name, value in conditions.items():

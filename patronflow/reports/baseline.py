@@ -20,6 +20,7 @@ from django.utils import timezone
 from patronflow.journeys.models import Enrolment
 from patronflow.mail.models import Message
 from patronflow.members.models import Library, Loan
+from patronflow.reports.metrics import sent_statuses
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,6 @@ def launch_day(library: Library) -> dt.date | None:
     """The day the library's first mail left; before any has, the day its journeys took in
     their first member. (Not the first entry day alone: the welcome journey dates entries back
     to the registration day.)"""
-    from patronflow.reports.metrics import sent_statuses
-
     first = Message.objects.filter(library=library, status__in=sent_statuses()).aggregate(
         at=Min("sent_at")
     )["at"]

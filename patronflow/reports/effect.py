@@ -33,7 +33,9 @@ from django.utils import timezone
 from scipy import stats
 
 from patronflow.journeys.models import Enrolment, Journey, Step, Version
+from patronflow.mail.models import Message
 from patronflow.members.models import Library, Loan
+from patronflow.reports.metrics import sent_statuses
 
 WINDOWS = (30, 60, 90)
 MIN_GROUP = 30
@@ -272,23 +274,12 @@ class JourneyEffect:
         return bool(self.held_out or self.holdout_percent)
 
 
-def _sent_statuses() -> list[str]:
-    """Statuses of mails that left the outbox; bounced and uncertain ones are sent mails too
-    (the mail app adds them; used when present)."""
-    from patronflow.mail.models import Message
-
-    names = ("SENT", "DELIVERED", "BOUNCED", "UNCERTAIN")
-    return [getattr(Message.Status, name) for name in names if hasattr(Message.Status, name)]
-
-
 def outcomes_of(journey: Journey, longest: int = max(WINDOWS)) -> list[Outcome]:
     """The journey's enrolments as Outcome rows: each one's start, and the member's loans and
     last visit after it (visits are only known as the member's last activity day, so a visit
     followed by a later one is only seen through the later one)."""
-    from patronflow.mail.models import Message
-
     first_sent = (
-        Message.objects.filter(enrolment=OuterRef("pk"), status__in=_sent_statuses())
+        Message.objects.filter(enrolment=OuterRef("pk"), status__in=sent_statuses())
         .exclude(sent_at=None)
         .order_by("sent_at")
         .values("sent_at")[:1]
