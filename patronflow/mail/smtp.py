@@ -104,7 +104,7 @@ class Envelope:
 
 def dot_stuffed(raw: bytes) -> bytes:
     """The message as DATA carries it (RFC 5321 4.5.2): a dot that starts a line doubled,
-    ending in CRLF. bytes.replace, not a multi-line regex: ten times faster on a mail."""
+    ending in CRLF. bytes.replace, not a multi-line regex, which is far slower on a mail."""
     stuffed = raw.replace(b"\n.", b"\n..")
     if stuffed.startswith(b"."):
         stuffed = b"." + stuffed

@@ -151,7 +151,7 @@ def mark_link_sweeps(rows: list[EventRow]) -> int:
     found = list(clicks.filter(message_id__in=swept, machine="").values_list("pk", flat=True))
     marked = 0
     # A few hundred at a time: on SQLite an UPDATE holds the one write lock, and the event
-    # writers wait for it — one UPDATE of a busy second's clicks held them up for 15–50 ms.
+    # writers wait for it: one UPDATE of a busy second's clicks would hold them up.
     for start in range(0, len(found), SWEEP_UPDATE_ROWS):
         with _writing():
             marked += Event.objects.filter(
