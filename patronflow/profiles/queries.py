@@ -1,9 +1,9 @@
-"""Reads over reading profiles: a library's policy and which profiles are stale."""
+"""Reads over reading profiles: a library's policy, its window, and the loans it keeps."""
 
 import calendar
 import datetime as dt
 
-from patronflow.members.models import Library, Member
+from patronflow.members.models import Library
 from patronflow.privacy.queries import retention_of
 from patronflow.profiles.classification import Classifier
 from patronflow.profiles.models import ClassificationPolicy
@@ -28,19 +28,6 @@ def window_start(today: dt.date, months: int) -> dt.date:
     year, month = divmod(index, 12)
     month += 1
     return dt.date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
-
-
-def stale_member_ids(library: Library, today: dt.date) -> set[int]:
-    """Members whose stored profile no longer holds as of `today`: a counted loan left the
-    window, a loan came into it (dated after the last library-wide refresh, or imported
-    since), or the profile was recounted outside a refresh. Never refreshed (or a refresh
-    that would rebuild): every member of the library."""
-    from patronflow.profiles.services import difference_member_ids
-
-    changing = difference_member_ids(library, today)
-    if changing is None:
-        return set(Member.objects.filter(library=library).values_list("pk", flat=True))
-    return changing
 
 
 def loan_history_start(library: Library, today: dt.date) -> dt.date:

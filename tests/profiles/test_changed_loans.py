@@ -13,7 +13,7 @@ from patronflow.members.models import Item
 from patronflow.operations.imports import import_file
 from patronflow.profiles import services
 from patronflow.profiles.models import ClassificationPolicy, ReadingProfile
-from patronflow.profiles.queries import stale_member_ids
+from patronflow.profiles.refresh import stale_member_ids
 from patronflow.profiles.services import rebuild_profiles, refresh_after_import
 from tests.factories import TODAY, ItemFactory, LibraryFactory, MemberFactory
 from tests.profiles.snapshots import stored_profiles

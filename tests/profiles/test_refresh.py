@@ -13,7 +13,8 @@ from patronflow.members.models import Item, Loan
 from patronflow.operations.imports import import_rows
 from patronflow.profiles import rules
 from patronflow.profiles.models import ClassificationPolicy, ReadingProfile, Segment
-from patronflow.profiles.queries import stale_member_ids, window_start
+from patronflow.profiles.queries import window_start
+from patronflow.profiles.refresh import stale_member_ids
 from patronflow.profiles.services import (
     rebuild_profiles,
     reclassify_items,

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from patronflow.profiles.models import ReadingProfile, Segment
-from patronflow.profiles.queries import stale_member_ids
+from patronflow.profiles.refresh import stale_member_ids
 from patronflow.profiles.services import rebuild_profiles, refresh_after_import, refresh_profiles
 from tests.factories import TODAY, LibraryFactory, LoanFactory, MemberFactory
 
