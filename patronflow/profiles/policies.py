@@ -1,5 +1,5 @@
 """The loan history a library keeps, held against its reading profile's window: the profile
-counts the loans of its window and is carried on by difference (profiles/services.py), so a
+counts the loans of its window and is carried on by difference (profiles/refresh.py), so a
 loan removed while inside the window would change a stored profile or a later refresh."""
 
 from patronflow.profiles.models import DEFAULT_WINDOW_MONTHS, ClassificationPolicy
