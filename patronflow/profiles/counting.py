@@ -31,9 +31,9 @@ CLASSIFIED = ClassifiedItem._meta.db_table
 COUNTS = "profiles_counts"  # temporary: one transaction's counts, per member
 
 # PostgreSQL, for the statements that aggregate a library's loans: one member per hash entry
-# fits in memory (the default 4 MB of work_mem spilled the aggregate of 100,000 members to
-# disk), and JIT compiling costs more than it saves on these simple expressions. The profiles
-# are recomputed from the loans, so a crash losing the last commit loses nothing
+# fits in memory (the default work_mem spills a large library's aggregate to disk), and JIT
+# compiling costs more than it saves on these simple expressions. The profiles are
+# recomputed from the loans, so a crash losing the last commit loses nothing
 # (synchronous_commit only delays the flush; it never risks consistency).
 _PG_SETTINGS = {"work_mem": "512MB", "jit": "off", "synchronous_commit": "off"}
 _PG_FEW = {"enable_hashjoin": "off", "enable_mergejoin": "off", "enable_seqscan": "off"}
@@ -44,10 +44,9 @@ def _count_sql(scope: str, *, everyone: bool = False) -> str:
     %(through)s: one pass, four aggregates (non-fiction and physical are the remainders).
 
     `everyone`: all the library's members. SQLite then reads the loans table in its own
-    order (NOT INDEXED) instead of through the (library, date) index: 3.5-4 s against 5-6 s
-    for 2,000,000 loans, the rest being its sort for the GROUP BY. Counting a few members,
-    SQLite took that index too and read the library's whole window (0.56 s for 10 members
-    among 200,000 loans); the unary + leaves it their (member, date) index (0.02 s)."""
+    order (NOT INDEXED) instead of through the (library, date) index, which is slower for a
+    whole library. Counting a few members, SQLite took that index too and read the
+    library's whole window; the unary + leaves it their (member, date) index."""
     sqlite = connection.vendor == "sqlite"
     loans = f"{LOAN} l NOT INDEXED" if everyone and sqlite else f"{LOAN} l"
     library = "+l.library_id" if sqlite and not everyone else "l.library_id"
@@ -123,7 +122,7 @@ def apply_settings(cursor: CursorWrapper, *, few: bool = False) -> None:
     """Per-transaction planner and commit settings (PostgreSQL). `few`: the statements touch
     a few profiles among many, each found through its primary key; the planner, which
     cannot know how few before it sees the temporary table, otherwise reads every profile
-    of the table into a hash (30 ms per 100,000 profiles)."""
+    of the table into a hash."""
     if connection.vendor == "postgresql":
         few_or_not = _PG_FEW if few else dict.fromkeys(_PG_FEW, "on")
         settings = {**_PG_SETTINGS, **few_or_not}

@@ -48,8 +48,8 @@ def _come_of_age_sql() -> str:
 
 def _outside_refresh_sql() -> str:
     """The library's profiles recounted outside a refresh, driven by their partial index (a
-    materialized CTE keeps both databases from starting at the library's members instead:
-    15-45 ms per 100,000 members)."""
+    materialized CTE keeps both databases from starting at the library's members instead,
+    which costs time in proportion to the library's size)."""
     return f"""
         WITH f AS MATERIALIZED (SELECT member_id FROM {PROFILE} WHERE outside_refresh)
         SELECT f.member_id FROM f
@@ -63,7 +63,7 @@ def _difference_sql() -> str:
     %(since)s), each with its sign: three index range scans, no member's history. The new
     loans are found by their ids (the primary key); `+library_id` keeps the planner off the
     (library, date) index, which before the table's first ANALYZE looked cheaper and read
-    every loan of the window (60 ms for 400,000 loans)."""
+    every loan of the window."""
     return f"""
         SELECT l.member_id, l.item_id, l.loaned_on, -1 AS sign FROM {LOAN} l
         WHERE l.library_id = %(library)s AND l.loaned_on >= %(old_since)s
@@ -134,8 +134,8 @@ def apply_difference(
     physical = "(p.physical_loans + d.counted - d.digital)"
     # Once a member's oldest counted loan has left, the new oldest is looked up by walking
     # the loans' (member, date) index from the window's start to the first counted loan.
-    # (A MIN() over the join read each such member's whole window: 26 s for the 51,000
-    # members of a day at full size, against 2,000,000 loans for a heavy borrower's history.)
+    # (A MIN() over the join read each such member's whole window: far too slow for a day's
+    # members at full size.)
     oldest_left = f"""(
         SELECT o.loaned_on FROM {LOAN} o
         JOIN {CLASSIFIED} oc ON oc.item_id = o.item_id AND oc.is_fiction IS NOT NULL

@@ -13,8 +13,8 @@ from urllib.parse import quote
 from django.db import transaction
 from django.db.models import Count, Q
 
-from patronflow.privacy.audit import Actor, operator_of, record_change
 from patronflow.members.models import Item, Library, Loan
+from patronflow.privacy.audit import Actor, operator_of, record_change
 from patronflow.profiles.classification import ITEM_FIELDS, ItemFacts, digital_materials
 from patronflow.profiles.models import Segment, TipChoice
 from patronflow.profiles.queries import classifier_for
