@@ -9,6 +9,8 @@ a forged report cannot suppress someone else. A hard bounce suppresses the addre
 soft bounces after settings.SOFT_BOUNCE_LIMIT within SOFT_BOUNCE_DAYS; a complaint suppresses
 and unsubscribes. After each report the library's rates are checked and, past the limits,
 its sending is paused (docs/operations.md).
+
+Unsubscribing is tracking's, a later stage: the caller gives it (operations/bounces.py).
 """
 
 import datetime as dt
@@ -18,7 +20,7 @@ import logging
 import mailbox
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -44,6 +46,10 @@ _STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
 # Where the address a mail was delivered to shows up in a mailbox.
 _RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To")
 MINIMUM_SAMPLE = 100
+
+# Stops all mail to the member a message went to, at the given time; True only for the call
+# that did it, so a member counts as unsubscribed once.
+Unsubscribe = Callable[[Message, dt.datetime], bool]
 
 
 @dataclass(frozen=True)
@@ -167,11 +173,11 @@ def suppress(library: Library, address: str, reason: str, message_id: int | None
     return created
 
 
-def record_report(report: Report, now: dt.datetime, summary: BounceSummary) -> int | None:
+def record_report(
+    report: Report, now: dt.datetime, summary: BounceSummary, *, unsubscribe: Unsubscribe
+) -> int | None:
     """Act on one report: record it, suppress or unsubscribe as it calls for. Returns the
     library of the message it is about (None: no such message)."""
-    from patronflow.tracking.services import unsubscribe_member
-
     message = (
         Message.objects.select_related("library", "enrolment__member")
         .filter(pk=report.message_id)
@@ -182,7 +188,7 @@ def record_report(report: Report, now: dt.datetime, summary: BounceSummary) -> i
         return None
     summary.read[report.kind] += 1
     if report.kind == "unsubscribe":
-        summary.unsubscribed += unsubscribe_member(message, now)
+        summary.unsubscribed += unsubscribe(message, now)
         return message.library_id
     address = (message.to_email or message.enrolment.member.email).lower()
     with transaction.atomic():
@@ -213,12 +219,17 @@ def record_report(report: Report, now: dt.datetime, summary: BounceSummary) -> i
         if reason:
             summary.suppressed += suppress(message.library, address, reason, message.pk)
     if report.kind == Bounce.Kind.COMPLAINT:
-        summary.unsubscribed += unsubscribe_member(message, now)
+        summary.unsubscribed += unsubscribe(message, now)
     return message.library_id
 
 
 def process_mail(
-    raw: bytes, summary: BounceSummary, now: dt.datetime, recipients: Sequence[str] = ()
+    raw: bytes,
+    summary: BounceSummary,
+    now: dt.datetime,
+    recipients: Sequence[str] = (),
+    *,
+    unsubscribe: Unsubscribe,
 ) -> int | None:
     """Read one mail that came back and act on it, whether it came from the maildir or the
     inbound SMTP listener. Returns the library it concerned, None when it was ignored.
@@ -235,7 +246,7 @@ def process_mail(
     if report is None:
         summary.ignored += 1
         return None
-    return record_report(report, now, summary)
+    return record_report(report, now, summary, unsubscribe=unsubscribe)
 
 
 def pause_if_unhealthy(library: Library, now: dt.datetime) -> str | None:
@@ -269,7 +280,9 @@ def pause_if_unhealthy(library: Library, now: dt.datetime) -> str | None:
     return reason
 
 
-def process_maildir(path: Path, now: dt.datetime | None = None) -> BounceSummary:
+def process_maildir(
+    path: Path, now: dt.datetime | None = None, *, unsubscribe: Unsubscribe
+) -> BounceSummary:
     """Read every new mail in a maildir; each is marked seen (flag S) once acted on, so a
     second run does not read it again. A reader stopped between the two finds the mail
     unseen next time: its key (mail/received.py), recorded with what it caused, keeps it
@@ -285,7 +298,11 @@ def process_maildir(path: Path, now: dt.datetime | None = None) -> BounceSummary
         raw = entry.as_bytes()
         received = delivery_key(raw, ())
         with transaction.atomic():
-            library_id = None if recorded_before(received, now) else process_mail(raw, summary, now)
+            library_id = (
+                None
+                if recorded_before(received, now)
+                else process_mail(raw, summary, now, unsubscribe=unsubscribe)
+            )
         if library_id is not None:
             libraries.add(library_id)
         entry.set_subdir("cur")

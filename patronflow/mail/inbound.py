@@ -25,7 +25,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from patronflow.mail import verp
-from patronflow.mail.bounces import BounceSummary, pause_unhealthy, process_mail
+from patronflow.mail.bounces import BounceSummary, Unsubscribe, pause_unhealthy, process_mail
 from patronflow.mail.received import delivery_key, forget_old_keys, recorded_before
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,9 @@ MAX_SIZE = 10 * 1024 * 1024  # bytes; a returned copy of one of our mails is far
 SHUTDOWN_GRACE = 30  # seconds the mails being recorded get to finish when asked to stop
 
 
-def record_mail(raw: bytes, recipients: Sequence[str]) -> BounceSummary:
+def record_mail(
+    raw: bytes, recipients: Sequence[str], *, unsubscribe: Unsubscribe
+) -> BounceSummary:
     """Act on one received mail and check its library's health, once: a mail delivered
     again (the sending MTA did not get our 250) is answered without acting on it again. The
     database connection is let go afterwards: the listener may wait long for the next
@@ -48,7 +50,7 @@ def record_mail(raw: bytes, recipients: Sequence[str]) -> BounceSummary:
             if recorded_before(key, now):
                 log.info("mail to %s: recorded before, delivered again: nothing done", to)
                 return summary
-            library_id = process_mail(raw, summary, now, recipients)
+            library_id = process_mail(raw, summary, now, recipients, unsubscribe=unsubscribe)
             summary.paused = pause_unhealthy([library_id] if library_id else [], now)
         forget_old_keys(now)
     finally:
@@ -58,13 +60,15 @@ def record_mail(raw: bytes, recipients: Sequence[str]) -> BounceSummary:
 
 
 class BounceInbox:
-    """The aiosmtpd handler. `record` acts on one mail (bytes, envelope recipients) and
-    raises when it could not: the mail is then refused for now (451)."""
+    """The aiosmtpd handler. `record` acts on one mail (bytes, envelope recipients), as
+    record_mail does with an unsubscribe given, and raises when it could not: the mail is
+    then refused for now (451)."""
 
     def __init__(
         self,
         feedback_addresses: Iterable[str] = (),
-        record: Callable[[bytes, Sequence[str]], object] = record_mail,
+        *,
+        record: Callable[[bytes, Sequence[str]], object],
     ) -> None:
         self.feedback_addresses = {address.strip().lower() for address in feedback_addresses}
         self.record = record

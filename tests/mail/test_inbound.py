@@ -17,8 +17,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from patronflow.mail import verp
-from patronflow.mail.inbound import BounceInbox, record_mail
+from patronflow.mail.inbound import BounceInbox
 from patronflow.mail.models import Bounce, Message, ReceivedMail
+from patronflow.operations.bounces import bounce_inbox, record_mail
 from patronflow.privacy.models import Suppression
 from tests.conftest import _free_port, subprocess_environment
 from tests.factories import MessageFactory
@@ -46,7 +47,7 @@ def listening(inbox: BounceInbox, max_size: int = 1_000_000) -> Iterator[tuple[s
 @pytest.fixture
 def listener() -> Iterator[tuple[str, int]]:
     """The listener as `bounces --listen` runs it, taking the feedback-loop address too."""
-    with listening(BounceInbox([FEEDBACK])) as listener:
+    with listening(bounce_inbox([FEEDBACK])) as listener:
         yield listener
 
 
@@ -215,7 +216,7 @@ def test_a_mail_over_the_size_limit_is_refused():
     huge = report_about("postfix_hard_bounce.eml", message) + b"x" * 30_000 + b"\r\n"
 
     with (
-        listening(BounceInbox(), max_size=20_000) as listener,
+        listening(bounce_inbox(), max_size=20_000) as listener,
         pytest.raises(smtplib.SMTPResponseException) as refused,
     ):
         deliver(listener, message_return_path(message), huge)

@@ -6,8 +6,9 @@ from collections import Counter
 import pytest
 
 from patronflow.journeys.models import MailTally
-from patronflow.mail.bounces import BounceSummary, Report, record_report
+from patronflow.mail.bounces import BounceSummary, Report
 from patronflow.mail.models import Bounce, Message
+from patronflow.operations.bounces import record_report
 from patronflow.reports.metrics import CampaignMetrics, campaign_metrics, counted_filters, funnel
 from patronflow.tracking.models import Event, Feedback
 from tests.factories import StepFactory, VariantFactory, at

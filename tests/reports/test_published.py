@@ -16,9 +16,10 @@ from django.core.management import call_command
 from hypothesis import given, settings
 from scipy.optimize import linprog
 
-from patronflow.mail.bounces import BounceSummary, record_report
+from patronflow.mail.bounces import BounceSummary
 from patronflow.mail.bounces import Report as BounceReport
 from patronflow.mail.models import Message
+from patronflow.operations.bounces import record_report
 from patronflow.reports.metrics import RATE_COUNTS, RATES, campaign_metrics
 from patronflow.reports.published import publish_campaign
 from patronflow.reports.suppression import SMALL_CELL, Withheld

@@ -13,7 +13,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from patronflow.mail.bounces import BounceSummary, Report, record_report
+from patronflow.mail.bounces import BounceSummary, Report
+from patronflow.operations.bounces import record_report
 from patronflow.reports.baseline import add_months
 from patronflow.staff.services import add_staff
 from patronflow.tracking.models import Event

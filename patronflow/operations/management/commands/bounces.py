@@ -1,10 +1,15 @@
+"""`patronflow bounces --maildir DIR | --listen HOST:PORT [--feedback-address ADDRESS …]`.
+
+See docs/sending.md (bounces, complaints and the suppression list).
+"""
+
 import argparse
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from patronflow.mail.bounces import process_maildir
-from patronflow.mail.inbound import MAX_SIZE, BounceInbox, serve
+from patronflow.mail.inbound import MAX_SIZE, serve
+from patronflow.operations.bounces import bounce_inbox, read_maildir
 
 
 def host_and_port(value: str) -> tuple[str, int]:
@@ -52,11 +57,11 @@ class Command(BaseCommand):
             raise CommandError("--feedback-address is for --listen; a maildir takes any address")
         if listen:
             host, port = listen
-            serve(host, port, BounceInbox(feedback_address), max_size)
+            serve(host, port, bounce_inbox(feedback_address), max_size)
             return
         if not (maildir / "new").is_dir():
             raise CommandError(f"{maildir} is not a maildir (it has no new/ folder)")
-        summary = process_maildir(maildir)
+        summary = read_maildir(maildir)
         self.stdout.write(summary.describe())
         for paused in summary.paused or []:
             self.stdout.write(self.style.WARNING(f"Sending paused for {paused}"))
