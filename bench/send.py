@@ -88,9 +88,9 @@ def prepare(members: int) -> None:
     from django.utils import timezone
 
     from patronflow.journeys.models import Journey
-    from patronflow.journeys.services import advance_journey
     from patronflow.members.models import Member
     from patronflow.operations.libraries import add_library
+    from patronflow.operations.tick import advance_journey
 
     call_command("migrate", verbosity=0)
     library = add_library(

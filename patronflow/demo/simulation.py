@@ -34,11 +34,12 @@ from patronflow.demo.generator import MALFORMED_ROWS, MINIMUM_MEMBERS, generate_
 from patronflow.demo.servers import MaildirSmtpServer, TrackingServer
 from patronflow.journeys.definitions import install_journey, standard_definition
 from patronflow.journeys.models import Enrolment, Journey
-from patronflow.journeys.services import change_status, tick
 from patronflow.members.import_summary import ImportSummary
 from patronflow.members.models import Item, Library, Member
-from patronflow.operations.libraries import add_library
 from patronflow.operations.imports import import_file, import_rows
+from patronflow.operations.libraries import add_library
+from patronflow.operations.lifecycle import change_status
+from patronflow.operations.tick import tick
 from patronflow.reports.effect import Outcome
 
 # How simulated members behave; chosen to look like a library's real figures.

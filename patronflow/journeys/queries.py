@@ -1,4 +1,4 @@
-"""Reads of the journey engine: who may enter, who should leave, whose next step is due."""
+"""Reads of the journey engine: who may enter, who should leave, each version's plan."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -7,8 +7,7 @@ from django.core.management.base import CommandError
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from patronflow.journeys.audiences import audience, audience_condition
-from patronflow.journeys.models import Enrolment, Journey, Version
-from patronflow.mail.models import Message
+from patronflow.journeys.models import Enrolment, Journey, Step, Variant, Version
 from patronflow.members.models import Library, Loan, Member
 from patronflow.privacy.rules import mailable_condition
 
@@ -32,21 +31,12 @@ def entry_candidates(version: Version, today: dt.date) -> QuerySet[Member]:
     return members.exclude(Exists(earlier))
 
 
-def bounced_condition(member: str = "pk", email: str = "email") -> Q:
-    """The member's current address failed for good: a mail to it was refused (5xx) or
-    every retry ran out. `member` and `email` name the fields from the query's own model."""
-    failed = Message.objects.filter(
-        enrolment__member=OuterRef(member),
-        status=Message.Status.FAILED,
-        attempts__gt=0,
-        to_email=OuterRef(email),
-    )
-    return Q(Exists(failed))
-
-
-def enrolments_to_exit(journey: Journey, today: dt.date) -> dict[str, QuerySet[Enrolment]]:
+def enrolments_to_exit(
+    journey: Journey, today: dt.date, bounced: Q
+) -> dict[str, QuerySet[Enrolment]]:
     """Active enrolments that must end now, by exit reason (the first matching reason wins,
-    so the caller applies them in this order)."""
+    so the caller applies them in this order). `bounced` is the outbox's condition, over
+    enrolments, that the member's current address failed for good (the BOUNCED exit)."""
     active = journey.enrolments.filter(status=Enrolment.Status.ACTIVE)
     always = {
         Enrolment.ExitReason.UNSUBSCRIBED: Q(member__unsubscribed_at__isnull=False),
@@ -60,7 +50,7 @@ def enrolments_to_exit(journey: Journey, today: dt.date) -> dict[str, QuerySet[E
         Version.Exit.CAME_BACK: Q(member__last_activity_on__gt=F("entered_on"))
         | Q(Exists(loan_since_entry)),
         Version.Exit.ONLINE_PROFILE: Q(member__has_online_profile=True),
-        Version.Exit.BOUNCED: bounced_condition(member="member", email="member__email"),
+        Version.Exit.BOUNCED: bounced,
     }
     reasons = dict(always)
     for version in journey.versions.all():
@@ -71,16 +61,34 @@ def enrolments_to_exit(journey: Journey, today: dt.date) -> dict[str, QuerySet[E
     return {reason: active.filter(condition) for reason, condition in reasons.items()}
 
 
-def due_enrolments(journey: Journey, today: dt.date) -> QuerySet[Enrolment]:
-    """Active enrolments whose next step is due and whose previous mail has left the outbox."""
-    waiting = Message.objects.filter(
-        enrolment=OuterRef("pk"), status__in=[Message.Status.QUEUED, Message.Status.SENDING]
-    )
-    return (
-        journey.enrolments.filter(status=Enrolment.Status.ACTIVE)
-        .filter(Q(next_due_on__lte=today) | Q(next_position__isnull=True))
-        .exclude(Exists(waiting))
-    )
+@dataclass(frozen=True)
+class Plan:
+    """A version's steps in order, and its variants by (step, segment)."""
+
+    steps: list[Step]
+    variants: dict[tuple[int, str], Variant]
+
+    def step_at(self, position: int) -> Step | None:
+        return next((step for step in self.steps if step.position >= position), None)
+
+    def after(self, step: Step) -> Step | None:
+        return next((s for s in self.steps if s.position > step.position), None)
+
+    def before(self, step: Step) -> Step | None:
+        return next((s for s in reversed(self.steps) if s.position < step.position), None)
+
+    def variant(self, step: Step, segment: str) -> Variant:
+        return self.variants.get((step.pk, segment)) or self.variants[(step.pk, "")]
+
+
+def version_plans(journey: Journey) -> dict[int, Plan]:
+    """Each of the journey's versions' plan, by version id."""
+    plans = {}
+    for version in journey.versions.all():
+        steps = list(version.steps.order_by("position"))
+        variants = {(v.step_id, v.segment): v for v in Variant.objects.filter(step__in=steps)}
+        plans[version.pk] = Plan(steps=steps, variants=variants)
+    return plans
 
 
 def journey_for_command(library: Library, key: str) -> Journey:

@@ -40,6 +40,7 @@ from patronflow.members.details import CHANGEABLE
 from patronflow.members.import_snapshots import MIN_SHARED_SHARE, SnapshotRefused
 from patronflow.members.import_summary import ImportFileError
 from patronflow.members.models import Library, Member
+from patronflow.operations import lifecycle
 from patronflow.operations.imports import import_and_refresh
 from patronflow.operations.erasure import erase_member, export_member
 from patronflow.privacy.audit import record
@@ -183,7 +184,7 @@ def journey_status(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("status") == Journey.Status.ARCHIVED:
         return redirect("staff:journey_archive", pk=journey.pk)
     try:
-        journey_services.change_status(
+        lifecycle.change_status(
             journey, request.POST.get("status", ""), queries.today(), actor=request.user
         )
     except (journey_services.LifecycleError, ValueError) as problem:
@@ -205,7 +206,7 @@ def journey_archive(request: HttpRequest, pk: int) -> HttpResponse:
     if not _may_archive(journey):
         return redirect("staff:journey", pk=journey.pk)
     if request.method == "POST":
-        journey_services.change_status(
+        lifecycle.change_status(
             journey, Journey.Status.ARCHIVED, queries.today(), actor=request.user
         )
         messages.success(

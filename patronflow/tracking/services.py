@@ -18,8 +18,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from patronflow.journeys.models import Enrolment
-from patronflow.journeys.services import exit_enrolments
 from patronflow.mail.models import Message
+from patronflow.mail.outbox import exit_enrolments
 from patronflow.members.models import Member
 from patronflow.tracking import machines
 from patronflow.tracking.models import Event, Feedback

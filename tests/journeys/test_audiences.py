@@ -9,7 +9,7 @@ from django.utils import timezone
 from patronflow.journeys.audiences import InvalidAudience, audience
 from patronflow.journeys.definitions import InvalidJourney, save_segment
 from patronflow.journeys.models import Enrolment
-from patronflow.journeys.services import tick
+from patronflow.operations.tick import tick
 from patronflow.profiles.models import ReadingProfile
 from tests.factories import TODAY, LibraryFactory, LoanFactory, MemberFactory, at
 from tests.journeys.helpers import addresses, install, only

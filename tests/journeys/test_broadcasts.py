@@ -7,8 +7,9 @@ import pytest
 
 from patronflow.journeys.definitions import install_journey, save_segment
 from patronflow.journeys.models import Enrolment
-from patronflow.journeys.services import tick
+from patronflow.journeys.services import is_held_out
 from patronflow.mail.models import Message
+from patronflow.operations.tick import tick
 from tests.conftest import subprocess_environment
 from tests.factories import TODAY, LibraryFactory, MemberFactory, at
 from tests.journeys.helpers import addresses, only, run_racing_ticks, step
@@ -73,8 +74,6 @@ def test_a_late_scheduler_still_sends_the_broadcast_once(library, smtp_server):
 
 
 def test_a_broadcast_holds_out_its_control_group(library, smtp_server):
-    from patronflow.journeys.services import is_held_out
-
     only(library)
     boekenweek(library, holdout=20)
     audience = readers(library, 40)

@@ -16,7 +16,7 @@ from patronflow.journeys.definitions import (
     parse_definition,
     standard_definition,
 )
-from patronflow.journeys.services import change_status
+from patronflow.operations.lifecycle import change_status
 from tests.factories import TODAY
 from tests.journeys.helpers import definition, install, step
 

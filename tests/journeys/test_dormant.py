@@ -2,9 +2,9 @@ import datetime as dt
 
 from patronflow.journeys.definitions import install_journey, standard_definition
 from patronflow.journeys.models import Enrolment
-from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
 from patronflow.members.models import Item
+from patronflow.operations.tick import tick
 from patronflow.profiles.models import Segment, TipChoice
 from patronflow.profiles.tips import choose
 from tests.factories import TODAY, ItemFactory, LoanFactory, MemberFactory, at

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
-from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
-from tests.factories import TODAY, MemberFactory, at
+from patronflow.operations.tick import tick
+from tests.factories import TODAY, LibraryFactory, MemberFactory, at
 
 
 def mailed_addresses(smtp_server) -> set[str]:
@@ -65,8 +65,6 @@ def test_a_member_who_turns_ineligible_before_sending_is_not_mailed(library, smt
 
 
 def test_libraries_only_mail_their_own_members(library, smtp_server):
-    from tests.factories import LibraryFactory
-
     other_library = LibraryFactory(code="brugge")  # no journeys installed there
     MemberFactory(library=other_library, registered_on=TODAY)
     own = MemberFactory(library=library, registered_on=TODAY)

@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 
 from patronflow.journeys.models import Enrolment
-from patronflow.journeys.services import exit_enrolments, tick
 from patronflow.mail.models import Message
+from patronflow.mail.outbox import exit_enrolments
+from patronflow.operations.tick import tick
 from tests.factories import (
     TODAY,
     EnrolmentFactory,

@@ -7,9 +7,10 @@ import re
 from django.core.management import call_command
 
 from patronflow.journeys.models import Enrolment, Journey, Version
-from patronflow.journeys.services import enrol_eligible, is_held_out, tick
+from patronflow.journeys.services import enrol_eligible, is_held_out
 from patronflow.mail.models import Message
 from patronflow.members.models import Member
+from patronflow.operations.tick import tick
 from tests.factories import TODAY, MemberFactory, at
 from tests.journeys.helpers import addresses, only
 

@@ -7,9 +7,10 @@ from collections import Counter
 
 import pytest
 
+from patronflow.journeys.definitions import install_standard_journeys
 from patronflow.journeys.models import Enrolment, Version
-from patronflow.journeys.services import advance_journey, tick
 from patronflow.mail.models import Message
+from patronflow.operations.tick import advance_journey, tick
 from tests.conftest import subprocess_environment
 from tests.factories import TODAY, LibraryFactory, MemberFactory, at
 from tests.journeys.helpers import run_racing_ticks
@@ -28,9 +29,6 @@ def test_running_tick_twice_sends_nothing_twice(library, smtp_server):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_ticks_in_separate_processes_never_double_mail(smtp_server):
-    from patronflow.journeys.definitions import install_standard_journeys
-    from tests.factories import LibraryFactory
-
     library = LibraryFactory(code="antwerpen")
     install_standard_journeys(library)
     members = [MemberFactory(library=library, registered_on=TODAY) for _ in range(60)]
@@ -107,8 +105,6 @@ def summary_counts(outputs: list[str], key: str) -> tuple[int, int, int]:
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_ticks_with_a_control_group_in_two_journeys_mail_each_member_once(smtp_server):
-    from patronflow.journeys.definitions import install_standard_journeys
-
     library = LibraryFactory(code="mechelen")
     install_standard_journeys(library)
     Version.objects.filter(journey__library=library).update(holdout_percent=20)

@@ -6,6 +6,7 @@ import datetime as dt
 from django.utils import timezone
 
 from patronflow.mail.models import Message
+from patronflow.operations.tick import tick
 from tests.factories import TODAY, MemberFactory, at
 from tests.journeys.helpers import install, only, step
 
@@ -18,8 +19,6 @@ def days_sent_after(member, start: dt.date) -> list[int]:
 
 
 def tick_daily(first: dt.date, days: int) -> None:
-    from patronflow.journeys.services import tick
-
     for offset in range(days):
         tick(at(first + dt.timedelta(days=offset)))
 

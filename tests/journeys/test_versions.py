@@ -5,8 +5,10 @@ import datetime as dt
 
 from django.core.management import call_command
 
+from patronflow.journeys.definitions import dump_definition
 from patronflow.journeys.models import Enrolment, MailTally
-from patronflow.journeys.services import migrate_enrolments, tick
+from patronflow.journeys.services import migrate_enrolments
+from patronflow.operations.tick import tick
 from patronflow.privacy.models import AuditEntry
 from tests.factories import TODAY, MemberFactory, at
 from tests.journeys.helpers import definition, install, only, step, subjects_to
@@ -118,7 +120,6 @@ def test_the_import_command_tells_a_new_version_from_a_replacement(
     library, tmp_path, capsys, smtp_server
 ):
     only(library)
-    from patronflow.journeys.definitions import dump_definition
 
     path = tmp_path / "test.yaml"
     path.write_text(dump_definition(definition(steps=v1_steps(), entry=NEW_MEMBERS)))

@@ -2,8 +2,8 @@ import datetime as dt
 import re
 
 from patronflow.journeys.models import Enrolment
-from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
+from patronflow.operations.tick import tick
 from tests.factories import TODAY, MemberFactory, at
 
 

@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from patronflow.journeys.services import tick
 from patronflow.mail import verp
 from patronflow.mail.models import Bounce, Message
+from patronflow.operations.tick import tick
 from patronflow.privacy.models import Suppression
 from tests.factories import TODAY, MemberFactory, MessageFactory, at
 

@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
-from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
 from patronflow.mail.tasks import send_batch
+from patronflow.operations.tick import tick
 from tests.factories import TODAY, MemberFactory, at
 from tests.mail.workers import start_worker, stop, wait_for
 

@@ -13,8 +13,8 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
+from patronflow.operations.tick import tick
 from tests.factories import TODAY, MemberFactory, at
 from tests.mail.workers import start_worker, stop, wait_for
 

@@ -7,8 +7,8 @@ import pytest
 
 from patronflow.journeys.definitions import install_standard_journeys
 from patronflow.journeys.models import Variant, Version
-from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
+from patronflow.operations.tick import tick
 from patronflow.tracking.models import Event
 from tests.factories import TODAY, LibraryFactory, MemberFactory, at
 

@@ -12,10 +12,10 @@ from dkim.canonicalization import Relaxed
 from hypothesis import given
 from hypothesis import strategies as st
 
-from patronflow.journeys.services import tick
 from patronflow.mail import verp
 from patronflow.mail.dkim import relaxed_body, relaxed_header
 from patronflow.mail.models import Message
+from patronflow.operations.tick import tick
 from tests.factories import TODAY, MemberFactory, at
 from tests.mail.servers import KeepsRawBytes, running
 

@@ -5,8 +5,8 @@ import re
 
 from django.utils import timezone
 
-from patronflow.journeys.services import tick
 from patronflow.mail.models import Bounce, Message
+from patronflow.operations.tick import tick
 from tests.factories import TODAY, LibraryFactory, MemberFactory, at
 
 

@@ -9,10 +9,10 @@ import datetime as dt
 
 from django.utils import timezone
 
-from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
 from patronflow.mail.records import reclaim_expired_leases
 from patronflow.mail.services import claim_batch
+from patronflow.operations.tick import tick
 from tests.factories import TODAY, MemberFactory, at
 from tests.mail.servers import DropsAfterData, running
 

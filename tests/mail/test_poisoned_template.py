@@ -5,8 +5,8 @@ tick (the same batch) is delivered. The scheduler itself keeps running."""
 import pytest
 
 from patronflow.journeys.models import Journey
-from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
+from patronflow.operations.tick import tick
 from tests.factories import TODAY, MemberFactory, at
 from tests.mail.helpers import new_members_in, run_tick, second_library, write_welcome_body
 

@@ -9,11 +9,13 @@ import pytest
 import redis
 
 from patronflow.mail.ratelimit import SharedThrottle, throttle_for
+from patronflow.mail.services import send_one_batch
 from patronflow.mail.smtp import SmtpServer, SmtpSession
+from patronflow.operations.tick import tick
 from tests.conftest import RecordingHandler, _free_port
+from tests.factories import TODAY, MemberFactory, at
 from tests.mail.servers import running
-
-RAW = b"From: nieuws@gent.bibliotheek.be\r\nTo: lezer@example.org\r\nSubject: hi\r\n\r\nhallo\r\n"
+from tests.mail.workers import RAW, send_as_fast_as_allowed
 
 
 class Arrivals(RecordingHandler):
@@ -26,15 +28,6 @@ class Arrivals(RecordingHandler):
     async def handle_DATA(self, server, session, envelope):
         self.arrivals.append((time.time(), envelope.mail_from))
         return await super().handle_DATA(server, session, envelope)
-
-
-def send_as_fast_as_allowed(url: str, redis_url: str, rate: float, start: float, until: float):
-    """One worker process: connect, then from `start` send until `until` as the limit lets."""
-    sender = f"bounces+{multiprocessing.current_process().name}@gent.bibliotheek.be"
-    with SmtpSession(SmtpServer.from_url(url), rate=rate, rate_redis_url=redis_url) as session:
-        time.sleep(max(0.0, start - time.time()))
-        while time.time() < until:
-            session.send(RAW, sender, "lezer@example.org")
 
 
 def test_two_processes_together_keep_to_the_rate(redis_url):
@@ -70,10 +63,6 @@ def test_two_processes_together_keep_to_the_rate(redis_url):
 def test_a_batch_waits_for_the_turns_other_workers_took(library, smtp_server, broker):
     """Through the outbox: with the broker's Redis configured, the batch takes its turns
     from the shared schedule, here 2 seconds' worth taken by other workers."""
-    from patronflow.journeys.services import tick
-    from patronflow.mail.services import send_one_batch
-    from tests.factories import TODAY, MemberFactory, at
-
     broker.SMTP_RATE = 10
     MemberFactory.create_batch(2, library=library, registered_on=TODAY)
     tick(at(TODAY))  # enrols and queues; with a broker, sending is left to the workers

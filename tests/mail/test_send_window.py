@@ -3,9 +3,9 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
 from patronflow.operations.libraries import change_library
+from patronflow.operations.tick import tick
 from tests.factories import TODAY, MemberFactory, at
 
 BRUSSELS = ZoneInfo("Europe/Brussels")

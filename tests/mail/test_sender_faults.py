@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
 from patronflow.mail.records import reclaim_expired_leases
 from patronflow.members.models import Member
+from patronflow.operations.tick import tick
 from tests.conftest import RecordingHandler, subprocess_environment
 from tests.factories import TODAY, MemberFactory, at
 from tests.mail.servers import running

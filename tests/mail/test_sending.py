@@ -4,8 +4,10 @@ import datetime as dt
 
 import pytest
 
-from patronflow.journeys.services import tick
+from patronflow.mail import services
 from patronflow.mail.models import Message
+from patronflow.mail.smtp import SmtpServer
+from patronflow.operations.tick import tick
 from tests.factories import TODAY, MemberFactory, at
 
 
@@ -84,8 +86,6 @@ def test_mails_wait_while_the_smtp_server_is_down(library, smtp_server, settings
 
 @pytest.mark.parametrize("scheme", ["http", "ftp"])
 def test_an_smtp_url_that_is_not_understood_is_a_clear_error(scheme):
-    from patronflow.mail.smtp import SmtpServer
-
     with pytest.raises(ValueError, match="PATRONFLOW_SMTP_URL"):
         SmtpServer.from_url(f"{scheme}://mail.example.org")
 
@@ -95,8 +95,6 @@ def test_a_mail_that_cannot_be_signed_waits_alone_while_the_rest_of_the_batch_go
 ):
     """A fault in preparing one mail (here its library's key cannot be read) keeps that mail
     back for a later attempt; every other mail of the batch is delivered."""
-    from patronflow.mail import services
-
     first, broken, last = new_members(library, 3)
     compose = services.compose
 
@@ -126,8 +124,6 @@ def test_a_sender_failing_mid_batch_leaves_the_mail_in_flight_uncertain(
     fails in between (here its database write before the next group), the mail already
     handed over is uncertain, the rest goes back to the queue, and the next batch's answers
     are its own on a fresh connection: no refusal is pinned on a mail that did not earn it."""
-    from patronflow.mail import services
-
     handed_over, next_one, refused, fine = new_members(library, 4)
     settings.SEND_HANDOVER_GROUP = 1
     hand_over = services.hand_over

@@ -6,9 +6,16 @@ import time
 
 import pytest
 
-from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
-from patronflow.mail.smtp import SmtpServer
+from patronflow.mail.smtp import (
+    Envelope,
+    OutcomeUnknown,
+    PermanentFailure,
+    SmtpServer,
+    SmtpSession,
+    TemporaryFailure,
+)
+from patronflow.operations.tick import tick
 from tests.conftest import RecordingHandler
 from tests.factories import TODAY, MemberFactory, at
 from tests.mail.servers import DropsAfterData, KeepsRawBytes, password_check, running
@@ -125,8 +132,6 @@ def test_each_recipient_keeps_its_own_outcome_on_one_connection(pipelining):
     """With PIPELINING (RFC 2920) MAIL, RCPT and DATA go in one write, and a mail's answer is
     read with the next mail's; without it, one command at a time. Either way a refused
     recipient fails alone and the connection carries on."""
-    from patronflow.mail.smtp import Envelope, PermanentFailure, SmtpSession, TemporaryFailure
-
     handler = RecordingHandler()
     handler.offers_pipelining = pipelining
     handler.rejections["gone@example.org"] = "550 5.1.1 No such user"
@@ -161,7 +166,6 @@ def test_a_refused_text_or_a_lost_connection_mid_batch_touches_that_mail_only():
     """The answer to a mail's text arrives with the next mail's envelope: a 554 for one text,
     or a connection that drops once a text is in, is that mail's outcome, never its
     neighbour's; the mails after it go on a fresh connection, each once."""
-    from patronflow.mail.smtp import Envelope, OutcomeUnknown, PermanentFailure, SmtpSession
 
     class RefusesOneDropsOne(DropsAfterData):
         async def handle_DATA(self, server, session, envelope):
@@ -193,8 +197,6 @@ def test_a_refused_text_or_a_lost_connection_mid_batch_touches_that_mail_only():
 def test_lines_that_start_with_a_dot_arrive_byte_for_byte():
     """A lone '.' line would end the mail early; every line starting with a dot is doubled on
     the wire and undoubled by the server (RFC 5321 4.5.2)."""
-    from patronflow.mail.smtp import SmtpSession
-
     raw = b".first\r\nFrom: a@lib.example\r\n\r\n.\r\n..two\r\nend ."
     with running(KeepsRawBytes()) as server:
         with SmtpSession(SmtpServer.from_url(server.url)) as session:
@@ -208,8 +210,6 @@ def test_a_refused_text_does_not_poison_the_next_mail(pipelining):
     """aiosmtpd in strict ASCII mode refuses an 8-bit text with a 500 and keeps that mail's
     transaction open, so the next MAIL would be refused as nested: an RSET ends it, and the
     next mail is delivered on the same connection."""
-    from patronflow.mail.smtp import Envelope, PermanentFailure, SmtpSession
-
     handler = RecordingHandler()
     handler.offers_pipelining = pipelining
     eight_bit = "From: a@lib.example\r\nSubject: hi\r\n\r\nZoë\r\n".encode()

@@ -8,14 +8,15 @@ import ssl
 from pathlib import Path
 
 import pytest
+from aiosmtpd.smtp import AuthResult
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from patronflow.journeys.services import tick
 from patronflow.mail.models import Message
 from patronflow.mail.smtp import ServerUnavailable, SmtpServer, SmtpSession
+from patronflow.operations.tick import tick
 from tests.conftest import RecordingHandler
 from tests.factories import TODAY, MemberFactory, at
 from tests.mail.servers import running
@@ -119,8 +120,6 @@ class TlsLogins(RecordingHandler):
         self.logins: list[str] = []
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
-        from aiosmtpd.smtp import AuthResult
-
         encrypted = server.transport.get_extra_info("ssl_object") is not None
         ok = encrypted and (auth_data.login, auth_data.password) == (b"patronflow", b"s3cret")
         if ok:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from patronflow.journeys.definitions import dump_definition, export_definition
 from patronflow.journeys.models import Journey
-from patronflow.journeys.services import tick
+from patronflow.operations.tick import tick
 from patronflow.privacy.models import AuditEntry
 from tests.factories import TODAY, ItemFactory, MemberFactory, at
 from tests.mail.test_poisoned_template import poison_the_welcome_mail

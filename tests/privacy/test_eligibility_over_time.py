@@ -3,7 +3,7 @@
 import datetime as dt
 
 from patronflow.journeys.models import Enrolment
-from patronflow.journeys.services import tick
+from patronflow.operations.tick import tick
 from tests.factories import TODAY, MemberFactory, at
 
 BIRTHDAY = TODAY + dt.timedelta(days=3)  # a Thursday, inside the send window

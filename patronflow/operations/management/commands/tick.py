@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from patronflow.journeys.services import tick
 from patronflow.mail.services import SendSummary
+from patronflow.operations.tick import tick
 
 
 def parse_now(value: str) -> dt.datetime:

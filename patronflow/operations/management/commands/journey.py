@@ -13,8 +13,9 @@ from patronflow.journeys.definitions import (
     read_definition,
 )
 from patronflow.journeys.queries import journey_for_command, journeys_overview
-from patronflow.journeys.services import LifecycleError, change_status, migrate_enrolments
+from patronflow.journeys.services import LifecycleError, migrate_enrolments
 from patronflow.members.queries import library_for_command
+from patronflow.operations.lifecycle import change_status
 
 STATUS_ACTIONS = {
     "activate": "active",

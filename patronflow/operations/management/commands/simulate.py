@@ -5,9 +5,9 @@ from rich.console import Console
 from rich.table import Table
 
 from patronflow.arguments import iso_date
-from patronflow.journeys.dry_run import simulate
 from patronflow.journeys.queries import journey_for_command
 from patronflow.members.queries import library_for_command
+from patronflow.operations.dry_run import simulate
 
 
 def _time(value: str) -> dt.time:

@@ -6,8 +6,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from patronflow.journeys.models import Enrolment, Journey
-from patronflow.journeys.services import LifecycleError, change_status, tick
+from patronflow.journeys.services import LifecycleError
 from patronflow.mail.models import Message
+from patronflow.operations.lifecycle import change_status
+from patronflow.operations.tick import tick
 from tests.factories import TODAY, JourneyFactory, MemberFactory, StepFactory, VariantFactory, at
 from tests.journeys.helpers import addresses, install, only, step, subjects_to
 

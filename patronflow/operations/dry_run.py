@@ -16,10 +16,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
-from patronflow.journeys.models import DEFAULT_VARIANT, HELD_UNTIL, Enrolment, Journey
-from patronflow.journeys.services import advance_journey
+from patronflow.journeys.models import DEFAULT_VARIANT, Enrolment, Journey
 from patronflow.mail.models import Message
+from patronflow.mail.outbox import release_held
 from patronflow.mail.services import claim_batch
+from patronflow.operations.tick import advance_journey
 from patronflow.privacy.rules import why_not_mailable
 
 
@@ -71,11 +72,7 @@ def simulate(
         with transaction.atomic():
             # A draft or paused journey runs as if switched on: a paused one's held mails too.
             Journey.objects.filter(pk=journey.pk).update(status=Journey.Status.ACTIVE)
-            Message.objects.filter(
-                enrolment__journey=journey,
-                status=Message.Status.QUEUED,
-                next_attempt_at=HELD_UNTIL,
-            ).update(next_attempt_at=None)
+            release_held(journey)
             running = list(
                 Journey.objects.filter(library=journey.library, status=Journey.Status.ACTIVE)
                 .select_related("library")

@@ -7,11 +7,13 @@ from collections import Counter
 import pytest
 from django.core.management import CommandError, call_command
 
-from patronflow.journeys.dry_run import simulate, variant_label
+from patronflow.journeys.definitions import install_journey, save_segment
 from patronflow.journeys.models import Enrolment, Journey, Version
-from patronflow.journeys.services import change_status, tick
 from patronflow.mail.models import Message
 from patronflow.members.models import Item
+from patronflow.operations.dry_run import simulate, variant_label
+from patronflow.operations.lifecycle import change_status
+from patronflow.operations.tick import tick
 from patronflow.profiles.models import ReadingProfile
 from tests.factories import TODAY, ItemFactory, LoanFactory, MemberFactory, at
 from tests.journeys.helpers import install, only, step
@@ -183,8 +185,6 @@ def test_the_simulate_command_refuses_a_period_that_runs_backwards(library):
 
 
 def test_a_broadcast_is_simulated_on_its_day_and_stays_unsent(library, smtp_server):
-    from patronflow.journeys.definitions import install_journey, save_segment
-
     only(library)
     save_segment(library, "lezers", "Lezers", {"active_within_days": 30})
     broadcast = install_journey(
