@@ -185,8 +185,8 @@ def step(name: str, args: list[str]) -> None:
     from django.core.management import call_command
 
     from patronflow.members.models import Library
-    from patronflow.operations.libraries import add_library
     from patronflow.operations.imports import import_file
+    from patronflow.operations.libraries import add_library
 
     if name == "setup":
         call_command("migrate", verbosity=0)

@@ -185,8 +185,7 @@ def _audit_log_flushable(request):
     from django.db import connection
     from django.db.models import QuerySet
 
-    from patronflow.privacy.models import AuditEntry
-    from patronflow.privacy.models import audit_maintenance
+    from patronflow.privacy.models import AuditEntry, audit_maintenance
 
     if connection.vendor == "sqlite":
         with audit_maintenance():

@@ -10,13 +10,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from patronflow.journeys.definitions import MAX_HOLDOUT_PERCENT
-from patronflow.templating.sandbox import MAX_SOURCE
-from patronflow.members.windows import WindowProblem, day_words, describe_window, parse_window
 from patronflow.members.import_columns import KINDS
 from patronflow.members.import_snapshots import MAX_ENDED_SHARE, percent
 from patronflow.members.models import Library
+from patronflow.members.windows import WindowProblem, day_words, describe_window, parse_window
 from patronflow.profiles.models import Segment
 from patronflow.staff.models import StaffProfile
+from patronflow.templating.sandbox import MAX_SOURCE
 
 
 def body_too_long(length: int | None = None) -> str:

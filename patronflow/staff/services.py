@@ -21,12 +21,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from patronflow.privacy.audit import Actor, record_change
 from patronflow.journeys.definitions import Installed, export_definition, install_journey
 from patronflow.journeys.models import Journey
 from patronflow.mail.rendering import RenderedMail, render_mail
 from patronflow.mail.smtp import SmtpServer, SmtpSession
 from patronflow.members.models import Library, Member
+from patronflow.privacy.audit import Actor, record_change
 from patronflow.profiles.tips import TIPS_PER_MAIL, borrowed_works, tips_for_segment
 from patronflow.staff.models import MARKETER_SEATS, StaffProfile
 

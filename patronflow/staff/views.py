@@ -34,15 +34,14 @@ from patronflow.journeys.definitions import InvalidJourney
 from patronflow.journeys.models import Journey
 from patronflow.journeys.queries import segment_sizes
 from patronflow.mail.rendering import ALLOWED_TAGS, RenderedMail, stripped_from
-from patronflow.operations.libraries import change_library
-from patronflow.templating.sandbox import TemplateProblem
 from patronflow.members.details import CHANGEABLE
 from patronflow.members.import_snapshots import MIN_SHARED_SHARE, SnapshotRefused
 from patronflow.members.import_summary import ImportFileError
 from patronflow.members.models import Library, Member
 from patronflow.operations import lifecycle
-from patronflow.operations.imports import import_and_refresh
 from patronflow.operations.erasure import erase_member, export_member
+from patronflow.operations.imports import import_and_refresh
+from patronflow.operations.libraries import change_library
 from patronflow.privacy.audit import record
 from patronflow.profiles import tips
 from patronflow.profiles.models import Segment, TipChoice
@@ -64,6 +63,7 @@ from patronflow.staff.forms import (
     body_too_long,
 )
 from patronflow.staff.templatetags.staff import segment_label, status_label
+from patronflow.templating.sandbox import TemplateProblem
 
 DEFAULT_SEGMENT = "default"  # the fallback variant (segment '') in URLs
 PREVIEW_SESSION = "staff_preview"
