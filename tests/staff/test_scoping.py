@@ -6,7 +6,7 @@ import pytest
 from django.urls import URLPattern, get_resolver, reverse
 
 from patronflow.journeys.models import Journey
-from patronflow.staff.views import DEFAULT_SEGMENT
+from patronflow.staff.views.journeys import DEFAULT_SEGMENT
 from tests.factories import MemberFactory
 from tests.staff.conftest import make_marketer
 

@@ -1,0 +1,313 @@
+"""The mail editor of one step and variant: editing, the live preview, a test send, and
+the comments members left on the mail."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from patronflow.journeys.definitions import InvalidJourney
+from patronflow.mail.rendering import ALLOWED_TAGS, RenderedMail, stripped_from
+from patronflow.members.models import Member
+from patronflow.profiles.models import Segment
+from patronflow.reports.suppression import SMALL_CELL
+from patronflow.staff import queries, services
+from patronflow.staff.access import get_scoped, staff_view
+from patronflow.staff.forms import (
+    MailForm,
+    PreviewForm,
+    body_too_long,
+)
+from patronflow.staff.views.journeys import DEFAULT_SEGMENT, saved_message, scoped_journey
+from patronflow.templating.sandbox import TemplateProblem
+
+PREVIEW_SESSION = "staff_preview"
+
+
+# A preview shows the mail with its own inline styles, inside our page and nothing else. It
+# runs no script; same-origin only so that fit-frames.js can make the frame as tall as the mail.
+PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "frame-ancestors 'self'; sandbox allow-same-origin"
+)
+
+
+def _segment(segment: str) -> str:
+    if segment == DEFAULT_SEGMENT:
+        return ""
+    if segment not in Segment.values:
+        raise Http404
+    return segment
+
+
+def _draft(form: MailForm) -> services.MailDraft:
+    data = form.cleaned_data
+    return services.MailDraft(
+        subject=data["subject"],
+        preheader=data["preheader"],
+        body=data["body"],
+        with_reading_tips=data["with_reading_tips"],
+    )
+
+
+def _oversized(request: HttpRequest) -> bool:
+    """A post larger than Django reads (DATA_UPLOAD_MAX_MEMORY_SIZE): reading its form would
+    fail. Only a mail's body can make an editor's post that large."""
+    if request.method != "POST":
+        return False
+    return int(request.META.get("CONTENT_LENGTH") or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def _mail_form_view(view: Callable) -> Callable:
+    """The mail editor's posts (save, preview, test) carry a body a marketer may have pasted
+    anything into. The CSRF middleware reads a post's form first, and one too large to read
+    would end there as a bare 400. So these views check CSRF themselves, after the size: an
+    oversized post reaches the view unread, which answers it on the body field and changes
+    nothing (so it needs no token); every other post is checked as the middleware would."""
+    protected = csrf_protect(view)
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if _oversized(request):
+            return view(request, *args, **kwargs)
+        return protected(request, *args, **kwargs)
+
+    return csrf_exempt(checked)
+
+
+@staff_view
+@_mail_form_view
+def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
+    journey = scoped_journey(request, pk)
+    variant = queries.variant_of(journey, position, _segment(segment))
+    if variant is None:
+        raise Http404
+    saved = {
+        "subject": variant.subject,
+        "preheader": variant.preheader,
+        "body": variant.body,
+        "with_reading_tips": variant.with_reading_tips,
+    }
+    if _oversized(request):
+        form = MailForm(saved)
+        form.is_valid()
+        unsaved = _("Nothing is saved: the field shows the saved text again.")
+        form.add_error("body", f"{body_too_long()} {unsaved}")
+    elif request.method == "POST":
+        form = MailForm(request.POST)
+        if form.is_valid():
+            try:
+                installed = services.save_variant(
+                    journey, position, variant.segment, _draft(form), actor=request.user
+                )
+            except InvalidJourney as problem:
+                form.add_error(_field_of(problem, form), _problem_text(problem))
+            else:
+                messages.success(request, saved_message(installed))
+                return redirect(request.path)
+    else:
+        form = MailForm(initial=saved)
+    body = form.cleaned_data.get("body") if form.is_bound else variant.body
+    return render(
+        request,
+        "staff/mail_editor.html",
+        {
+            "journey": journey,
+            "variant": variant,
+            "step": variant.step,
+            "segment": segment,
+            "form": form,
+            "field_notes": [("body", _stripped_note(body))] if body else [],
+            "samples": queries.sample_members(request.library),
+        },
+    )
+
+
+def _field_of(problem: InvalidJourney, form: MailForm) -> str | None:
+    """The form field a refused save is about: the text whose template failed."""
+    cause = problem.__cause__
+    if isinstance(cause, TemplateProblem) and cause.field in form.fields:
+        return cause.field
+    return None
+
+
+def _problem_text(problem: InvalidJourney) -> str:
+    """A template's problem as such (the field shows where); any other refusal whole."""
+    cause = problem.__cause__
+    return str(cause) if isinstance(cause, TemplateProblem) else str(problem)
+
+
+MAIL_FIELDS = ("subject", "preheader", "body")  # the staff texts, in a MailForm
+
+
+@dataclass
+class _Preview:
+    """The posted draft rendered as the chosen member (or a made-up one), or what stands in
+    its way: problems, each under the field (subject, preheader, body) it is in, or '' when
+    in none; and notes on fields (what the sanitiser leaves out of the body)."""
+
+    member: Member | None = None
+    rendered: RenderedMail | None = None
+    problems: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    made_up: bool = False
+
+    def context(self, form: PreviewForm) -> dict:
+        """What the preview and test fragments show: the problems in the preview or test area
+        (named by their field), and again, out of band, on the field itself, with its note."""
+        named = [
+            f"{form.fields[name].label}, {problem}" if name else problem
+            for name, problem in self.problems.items()
+        ]
+        return {
+            "member": self.member,
+            "made_up": self.made_up,
+            "rendered": self.rendered,
+            "problem": " ".join(named),
+            "field_problems": [
+                (name, self.problems.get(name, ""), self.notes.get(name, ""))
+                for name in MAIL_FIELDS
+            ],
+        }
+
+
+def _preview(
+    request: HttpRequest, pk: int, position: int, segment: str
+) -> tuple[PreviewForm, _Preview]:
+    """(form, _Preview) for the posted draft. Rendering keeps to the render budget
+    (templating/sandbox.py), so no preview holds a server thread longer than its time limit."""
+    journey = scoped_journey(request, pk)
+    if queries.variant_of(journey, position, _segment(segment)) is None:
+        raise Http404
+    if _oversized(request):
+        return PreviewForm(), _Preview(problems={"body": body_too_long()})
+    form = PreviewForm(request.POST)
+    if not form.is_valid():
+        return form, _Preview(problems={name: errors[0] for name, errors in form.errors.items()})
+    made_up = form.cleaned_data["member"] is None
+    if made_up:
+        member = services.made_up_member(request.library)
+    else:
+        member = get_scoped(
+            request,
+            Member.objects.select_related("reading_profile"),
+            pk=form.cleaned_data["member"],
+        )
+    notes = {"body": _stripped_note(form.cleaned_data["body"])}
+    try:
+        rendered = services.render_preview(
+            request.library,
+            member,
+            queries.segment_of(member),
+            _draft(form),
+            queries.today(),
+            language=journey.current_version.language,
+        )
+    except TemplateProblem as problem:
+        return form, _Preview(member, problems={problem.field: str(problem)}, notes=notes)
+    return form, _Preview(member, rendered, notes=notes, made_up=made_up)
+
+
+def _stripped_note(body: str) -> str:
+    """What the sanitiser will leave out of a body when the mail is sent, in the marketer's
+    words; '' when nothing. Saving is not refused for it: the mail is safe either way."""
+    stripped = stripped_from(body)
+    if not stripped:
+        return ""
+    parts = []
+    if stripped.tags:
+        tags = ", ".join(f"<{tag}>" for tag in stripped.tags)
+        parts.append(_("the tags %(tags)s") % {"tags": tags})
+    if stripped.attributes:
+        attributes = ", ".join(f"{name} (<{tag}>)" for tag, name in stripped.attributes)
+        parts.append(_("the attributes %(attributes)s") % {"attributes": attributes})
+    if stripped.links:
+        links = ", ".join(Truncator(link).chars(60) for link in stripped.links)
+        parts.append(_("the links to %(links)s (their text stays)") % {"links": links})
+    return _(
+        "Left out of the mail when it is sent: %(parts)s. A mail keeps only the tags "
+        "%(allowed)s, no attribute but a link's href and title, and only links to https:// "
+        "and mailto: addresses."
+    ) % {"parts": "; ".join(parts), "allowed": ", ".join(sorted(ALLOWED_TAGS))}
+
+
+@staff_view
+@_mail_form_view
+@require_POST
+def mail_preview(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
+    """The HTMX fragment: subject and an iframe with the mail, or the template's problem."""
+    form, preview = _preview(request, pk, position, segment)
+    frame_url = ""
+    if preview.rendered is not None:
+        key = f"{pk}/{position}/{segment}"
+        request.session[PREVIEW_SESSION] = {"key": key, "html": preview.rendered.html}
+        frame_url = reverse("staff:preview_frame", args=[pk, position, segment])
+    return render(request, "staff/_preview.html", preview.context(form) | {"frame_url": frame_url})
+
+
+@staff_view
+@xframe_options_sameorigin
+def preview_frame(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
+    scoped_journey(request, pk)
+    stored = request.session.get(PREVIEW_SESSION) or {}
+    if stored.get("key") != f"{pk}/{position}/{segment}":
+        raise Http404
+    response = HttpResponse(stored["html"])
+    response.headers["Content-Security-Policy"] = PREVIEW_POLICY
+    return response
+
+
+@staff_view
+@_mail_form_view
+@require_POST
+def mail_test(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
+    form, preview = _preview(request, pk, position, segment)
+    if preview.rendered is not None:
+        try:
+            services.send_test_mail(request.library, preview.rendered, request.user.email)
+        except services.StaffError as error:
+            preview.problems[""] = str(error)
+    return render(
+        request,
+        "staff/_test_sent.html",
+        preview.context(form) | {"address": request.user.email},
+    )
+
+
+@staff_view
+def mail_comments(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
+    """What members wrote with their 👍 or 👎 on one mail, newest first, with nothing that
+    leads to them; shown once SMALL_CELL of its mails went out, so that a comment cannot be
+    traced to one of the few members who got it (docs/privacy.md, Feedback comments)."""
+    journey = scoped_journey(request, pk)
+    variant = queries.variant_of(journey, position, _segment(segment))
+    if variant is None:
+        raise Http404
+    sent = queries.mails_sent(journey, position, variant.segment)
+    page = None
+    if sent >= SMALL_CELL:
+        rows = queries.mail_comments(journey, position, variant.segment)
+        page = Paginator(rows, queries.COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "staff/comments.html",
+        {
+            "journey": journey,
+            "step": variant.step,
+            "segment": segment,
+            "page": page,
+            "comments": [queries.comment_of(row) for row in page or []],
+            "threshold": SMALL_CELL,
+        },
+    )
