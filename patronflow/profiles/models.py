@@ -63,11 +63,13 @@ class ClassificationPolicy(models.Model):
     def _beyond_loan_history(self) -> str | None:
         """Why the profile may not look this far back, or None: not beyond the loans the
         library keeps (its retention policy; see profiles/policies.py for the other side)."""
+        if self.library_id is None:
+            return None
         kept = RetentionPolicy.objects.filter(library_id=self.library_id).values_list(
             "loan_history_months", flat=True
         )
         months = kept.first() or LOAN_HISTORY_MONTHS
-        if self.library_id is None or self.window_months <= months:
+        if self.window_months <= months:
             return None
         return (
             f"The library keeps {months} months of loan history (its retention policy): "
