@@ -66,6 +66,9 @@ class Library(models.Model):
         blank=True,
         help_text="At most this many mails from the library per day; empty or 0: no cap.",
     )
+    # Four eyes: a broadcast or a new journey version made by one staff member goes active
+    # only once the library's other staff member approves it (docs/staff.md).
+    four_eyes = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

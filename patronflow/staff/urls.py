@@ -2,7 +2,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.i18n import set_language
 
-from patronflow.staff.views import accounts, home, journeys, library, mail_editor, members, reports
+from patronflow.staff.views import (
+    accounts,
+    home,
+    journeys,
+    library,
+    lifecycle,
+    mail_editor,
+    members,
+    reports,
+)
 
 app_name = "staff"
 
@@ -24,9 +33,9 @@ urlpatterns = [
     path("library/", home.choose_library, name="choose_library"),
     path("journeys/", journeys.journey_list, name="journeys"),
     path("journeys/<int:pk>/", journeys.journey_detail, name="journey"),
-    path("journeys/<int:pk>/status/", journeys.journey_status, name="journey_status"),
-    path("journeys/<int:pk>/holdout/", journeys.journey_holdout, name="journey_holdout"),
-    path("journeys/<int:pk>/archive/", journeys.journey_archive, name="journey_archive"),
+    path("journeys/<int:pk>/status/", lifecycle.journey_status, name="journey_status"),
+    path("journeys/<int:pk>/holdout/", lifecycle.journey_holdout, name="journey_holdout"),
+    path("journeys/<int:pk>/archive/", lifecycle.journey_archive, name="journey_archive"),
     path(VARIANT, mail_editor.mail_editor, name="mail"),
     path(VARIANT + "preview/", mail_editor.mail_preview, name="preview"),
     path(VARIANT + "preview.html", mail_editor.preview_frame, name="preview_frame"),
