@@ -251,3 +251,109 @@ class MailTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant} week of {self.week}: {self.sent} sent"
+
+
+class ApprovalRequest(models.Model):
+    """Four eyes: a change one staff member made to a journey or broadcast that waits for the
+    library's other staff member before it goes active (operations/approvals.py).
+
+    `base` is the journey's definition when the change was asked for: what the diff is
+    shown against, and what the journey must still be when the change is approved — a
+    journey that changed meanwhile makes the request stale rather than overwritten."""
+
+    class Change(models.TextChoices):
+        VERSION = "version", "New version"
+        ACTIVATION = "activation", "Activation"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        STALE = "stale", "Stale"
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="approvals")
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="approvals")
+    change = models.CharField(max_length=10, choices=Change.choices)
+    # A new version: the definition to install; an activation: empty.
+    definition = models.JSONField(default=dict, blank=True)
+    move_members = models.BooleanField(
+        default=False, help_text="A new version: move members on their way onto it."
+    )
+    base = models.JSONField(help_text="The journey's definition when the change was asked for.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["library", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.journey} {self.change} ({self.state})"
+
+
+class NetworkTemplate(models.Model):
+    """A journey or broadcast the network admin offers to all or chosen libraries, which
+    adopt it as their own copy (Adoption); its content lives in its versions."""
+
+    key = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Journey.Kind.choices)
+    offered_to_all = models.BooleanField(default=True)
+    libraries = models.ManyToManyField(Library, blank=True, related_name="offered_templates")
+    # The journey the admin builds it in; a new version is taken from it.
+    source = models.ForeignKey(
+        Journey, on_delete=models.SET_NULL, null=True, blank=True, related_name="templates"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def latest(self) -> "TemplateVersion":
+        return self.versions.order_by("-number").first()
+
+
+class TemplateVersion(models.Model):
+    template = models.ForeignKey(NetworkTemplate, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    definition = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "number"], name="template_version_number_unique"
+            )
+        ]
+        ordering = ["template", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.template} v{self.number}"
+
+
+class Adoption(models.Model):
+    """A library's journey that is its own copy of a network template: which template
+    version it was made from or last took over, and the newest version it chose to leave."""
+
+    template = models.ForeignKey(
+        NetworkTemplate, on_delete=models.CASCADE, related_name="adoptions"
+    )
+    journey = models.OneToOneField(Journey, on_delete=models.CASCADE, related_name="adoption")
+    version_number = models.PositiveIntegerField()
+    left_number = models.PositiveIntegerField(null=True, blank=True)
+    adopted_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.journey} from {self.template} v{self.version_number}"

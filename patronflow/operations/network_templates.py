@@ -1,0 +1,183 @@
+"""Network templates: a journey or broadcast the network admin builds once, in any library's
+editor, and offers to all or chosen libraries. A library adopts it as its own copy (a draft
+under a free key, which remembers the template and its version), changes what it likes, and
+when the template has a newer version takes it over as a new version of its copy, or leaves
+it (no notice again until a newer one).
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from patronflow.journeys.definitions import (
+    Installed,
+    export_definition,
+    install_journey,
+)
+from patronflow.journeys.models import Adoption, Journey, NetworkTemplate, TemplateVersion
+from patronflow.journeys.services import migrate_enrolments
+from patronflow.members.models import Library
+from patronflow.privacy.audit import Actor, record_change
+
+MAX_KEY = Journey._meta.get_field("key").max_length
+
+
+def _as_template(journey: Journey) -> dict:
+    """The journey's current definition as a template holds it: a draft, whatever the
+    source's status (an adopting library activates its copy itself)."""
+    return {**export_definition(journey), "status": Journey.Status.DRAFT}
+
+
+def _free_key(taken: set[str], key: str) -> str:
+    """`key`, or `key-2`, `key-3`, … : the first one not taken."""
+    number = 1
+    candidate = key
+    while candidate in taken:
+        number += 1
+        suffix = f"-{number}"
+        candidate = key[: MAX_KEY - len(suffix)] + suffix
+    return candidate
+
+
+@transaction.atomic
+def offer_journey(journey: Journey, *, actor: Actor) -> TemplateVersion:
+    """Make the journey a network template (version 1), or add its current definition as
+    the template's next version when it already is one; the same content adds nothing."""
+    template = NetworkTemplate.objects.select_for_update().filter(source=journey).first()
+    definition = _as_template(journey)
+    if template is None:
+        taken = set(NetworkTemplate.objects.values_list("key", flat=True))
+        template = NetworkTemplate.objects.create(
+            key=_free_key(taken, journey.key),
+            name=journey.name,
+            kind=journey.kind,
+            source=journey,
+        )
+        latest = None
+    else:
+        latest = template.latest
+        if latest.definition == definition:
+            return latest
+    number = latest.number + 1 if latest else 1
+    version = TemplateVersion.objects.create(
+        template=template, number=number, definition=definition
+    )
+    template.name = journey.name
+    template.save(update_fields=["name"])
+    record_change(
+        f"template {template.key}",
+        {"version": (latest.number if latest else None, number)},
+        actor=actor,
+    )
+    return version
+
+
+@transaction.atomic
+def set_offer(
+    template: NetworkTemplate, *, to_all: bool, libraries: list[Library], actor: Actor
+) -> NetworkTemplate:
+    """Offer the template to every library, or to the ones chosen."""
+    before = _offered_text(template)
+    template.offered_to_all = to_all
+    template.save(update_fields=["offered_to_all"])
+    template.libraries.set([] if to_all else libraries)
+    after = _offered_text(template)
+    if before != after:
+        record_change(f"template {template.key}", {"offered to": (before, after)}, actor=actor)
+    return template
+
+
+def _offered_text(template: NetworkTemplate) -> str:
+    if template.offered_to_all:
+        return "all libraries"
+    return ", ".join(template.libraries.order_by("code").values_list("code", flat=True)) or "none"
+
+
+def offered_templates(library: Library) -> QuerySet[NetworkTemplate]:
+    """The templates a library may adopt: offered to all, or to it."""
+    return (
+        NetworkTemplate.objects.filter(versions__isnull=False)
+        .filter(Q(offered_to_all=True) | Q(libraries=library))
+        .distinct()
+    )
+
+
+@transaction.atomic
+def adopt(template: NetworkTemplate, library: Library, *, actor: Actor) -> Adoption:
+    """Install the template's latest version in the library as a draft of its own, under
+    the template's key or the first free one after it; the copy remembers where it came from."""
+    latest = template.latest
+    taken = set(library.journeys.values_list("key", flat=True))
+    key = _free_key(taken, template.key)
+    installed = install_journey(library, {**latest.definition, "key": key}, actor=actor)
+    adoption = Adoption.objects.create(
+        template=template, journey=installed.journey, version_number=latest.number
+    )
+    record_change(
+        f"journey {key}",
+        {"template": (None, f"{template.key} version {latest.number}")},
+        actor=actor,
+        library_code=library.code,
+    )
+    return adoption
+
+
+def newer_version(adoption: Adoption) -> TemplateVersion | None:
+    """The template's latest version when the library has neither taken it over nor left it."""
+    latest = adoption.template.latest
+    if latest.number <= adoption.version_number:
+        return None
+    if adoption.left_number is not None and latest.number <= adoption.left_number:
+        return None
+    return latest
+
+
+def template_definition_for(adoption: Adoption, version: TemplateVersion) -> dict:
+    """A template version as a definition of the library's copy: its key and status kept."""
+    journey = adoption.journey
+    return {**version.definition, "key": journey.key, "status": journey.status}
+
+
+@transaction.atomic
+def take_over(
+    adoption: Adoption,
+    version: TemplateVersion,
+    *,
+    actor: Actor,
+    move_members: bool,
+    today: dt.date,
+) -> Installed:
+    """Install a template version into the library's copy, as the editor saves (a new
+    version when members are on their way, who move onto it if asked); the library's own
+    changes to the copy are replaced."""
+    journey = adoption.journey
+    installed = install_journey(
+        journey.library, template_definition_for(adoption, version), actor=actor
+    )
+    if move_members and installed.outcome == "new version":
+        migrate_enrolments(journey, today, actor=actor)
+    before = adoption.version_number
+    adoption.version_number = version.number
+    adoption.save(update_fields=["version_number"])
+    record_change(
+        f"journey {journey.key}",
+        {f"template {adoption.template.key}": (f"version {before}", f"version {version.number}")},
+        actor=actor,
+        library_code=journey.library.code,
+    )
+    return installed
+
+
+@transaction.atomic
+def leave(adoption: Adoption, version: TemplateVersion, *, actor: Actor) -> Adoption:
+    """Keep the library's copy as it is: no notice of this version (or an older) again."""
+    adoption.left_number = version.number
+    adoption.save(update_fields=["left_number"])
+    record_change(
+        f"journey {adoption.journey.key}",
+        {"template version left": (None, f"{adoption.template.key} version {version.number}")},
+        actor=actor,
+        library_code=adoption.journey.library.code,
+    )
+    return adoption
