@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 
 from patronflow.staff.views import (
     accounts,
+    calendar,
     home,
     journeys,
     library,
@@ -36,6 +37,7 @@ urlpatterns = [
     path("journeys/<int:pk>/status/", lifecycle.journey_status, name="journey_status"),
     path("journeys/<int:pk>/holdout/", lifecycle.journey_holdout, name="journey_holdout"),
     path("journeys/<int:pk>/archive/", lifecycle.journey_archive, name="journey_archive"),
+    path("journeys/<int:pk>/calendar/", calendar.journey_calendar, name="journey_calendar"),
     path(VARIANT, mail_editor.mail_editor, name="mail"),
     path(VARIANT + "preview/", mail_editor.mail_preview, name="preview"),
     path(VARIANT + "preview.html", mail_editor.preview_frame, name="preview_frame"),

@@ -40,6 +40,7 @@ SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clie
 PAGES = {
     "login": None, "verify": None, "second_factor": None, "dashboard": None,
     "journeys": None, "journey": "journey", "journey_archive": "journey", "mail": "variant",
+    "journey_calendar": "journey",
     "comments": "variant",
     "segments": None, "tips": None, "imports": None, "report": None, "members": None,
     "member": "member", "member_erase": "member", "settings": None, "accounts": None,
@@ -52,7 +53,7 @@ ACTIONS = {
 }  # fmt: skip
 ADMIN_ONLY = {"accounts", "member_erase"}
 # A search result shows more than the empty form.
-QUERIES = {"tips": "?q=smelt", "members": "?q={member}"}
+QUERIES = {"tips": "?q=smelt", "members": "?q={member}", "journey_calendar": "?days=7"}
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -51,6 +51,7 @@ def test_every_staff_url_with_ids_is_known_to_this_test():
     assert names - WITHOUT_IDS == {
         "journey", "journey_status", "journey_holdout", "journey_archive", "mail", "preview",
         "preview_frame",
+        "journey_calendar",
         "mail_test", "comments", "member", "member_export", "member_erase", "remove_account",
     }  # fmt: skip
 

@@ -23,6 +23,7 @@ SEGMENT_LABELS = {
 MENU_SECTIONS = {
     "journey": "journeys",
     "journey_archive": "journeys",
+    "journey_calendar": "journeys",
     "mail": "journeys",
     "member": "members",
     "member_erase": "members",

@@ -1,0 +1,68 @@
+"""The calendar in chromium: asked for by htmx while the page says it is calculating; a week
+per row at a desktop's width, one day under the other at a phone's, nothing scrolling
+sideways, axe-core clean. Screenshots in var/artefacts/calendar/."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from tests.accessibility import axe_violations
+from tests.browsers import chromium
+from tests.factories import MemberFactory
+from tests.journeys.helpers import install, only, step
+from tests.staff.conftest import make_marketer
+from tests.staff.test_every_page import DESKTOP, PHONE, SIDEWAYS, log_in
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def server(live_server, settings):
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    return live_server
+
+
+def test_the_calendar_is_a_grid_on_a_desktop_and_a_list_on_a_phone(chromium_path, server, library):
+    only(library)
+    journey = install(library, steps=[step("Welkom", 0), step("Tweede mail", 2)]).journey
+    for _ in range(4):
+        MemberFactory(library=library)
+    make_marketer(library, "an")
+    screens = Path(django_settings.VAR_DIR) / "artefacts" / "calendar"
+    shutil.rmtree(screens, ignore_errors=True)
+    screens.mkdir(parents=True)
+
+    with chromium(chromium_path) as browser:
+        page = browser.new_page(locale="nl-BE")
+        log_in(page, server.url, "an")
+        page.wait_for_url(f"{server.url}/staff/")
+        page.goto(server.url + reverse("staff:journey", args=[journey.pk]))
+        page.get_by_role("link", name="Kalender", exact=False).click()
+        days = page.locator("li.calendar-day")
+        days.first.wait_for()  # htmx filled in the calendar (30 days by default)
+        assert days.count() == 30
+        assert page.get_by_text("Mail 1 · Alle anderen").first.is_visible()
+
+        page.set_viewport_size({"width": DESKTOP, "height": 900})
+        boxes = [days.nth(n).bounding_box() for n in range(8)]
+        assert page.evaluate(SIDEWAYS) <= 0
+        assert len({round(box["y"]) for box in boxes}) == 2  # eight days: two week rows
+        assert all(box["width"] < DESKTOP / 7 for box in boxes)
+        page.screenshot(path=screens / "calendar-1280.png", full_page=True)
+
+        page.set_viewport_size({"width": PHONE, "height": 800})
+        boxes = [days.nth(n).bounding_box() for n in range(3)]
+        assert boxes[0]["x"] == boxes[1]["x"] == boxes[2]["x"]
+        assert boxes[0]["y"] < boxes[1]["y"] < boxes[2]["y"]
+        assert page.evaluate(SIDEWAYS) <= 0
+        assert axe_violations(page) == []
+        page.screenshot(path=screens / "calendar-375.png", full_page=True)
+
+        page.set_viewport_size({"width": DESKTOP, "height": 900})
+        page.get_by_label("Aantal dagen vooruit").select_option("7")
+        page.get_by_role("button", name="Toon").click()
+        expect(days).to_have_count(7)
