@@ -1,0 +1,78 @@
+"""Staff switching a journey or broadcast on (for a broadcast: scheduling it), behind guard
+rails: a privacy link and a sender to mail with, someone in reach, and a confirmation for an
+audience of everyone.
+
+Only the staff screens come this way. `patronflow library add` installs the standard
+journeys active for a library that has no members yet, and the YAML import and the command
+line's `journey activate` keep the journey's own lifecycle rules (journeys/services.py).
+"""
+
+import datetime as dt
+from enum import StrEnum
+
+from django.utils import timezone
+
+from patronflow.journeys.models import Enrolment, Journey
+from patronflow.journeys.services import LifecycleError, check_transition
+from patronflow.operations.lifecycle import change_status
+from patronflow.operations.reach import estimate
+from patronflow.privacy.audit import Actor
+
+
+class Missing(StrEnum):
+    """What a journey needs before staff may switch it on."""
+
+    PRIVACY_LINK = "privacy_link"  # every mail links to the library's privacy statement
+    SENDER = "sender"  # the address mails leave from
+    REACH = "reach"  # a mailable member of its audience, not held out, or one on their way
+
+
+class ActivationRefused(LifecycleError):
+    """The journey lacks what `missing` names; a screen says each in the user's words."""
+
+    def __init__(self, journey: Journey, missing: tuple[Missing, ...]) -> None:
+        super().__init__(f"{journey} cannot be activated: missing {', '.join(missing)}")
+        self.missing = missing
+
+
+class ConfirmationNeeded(LifecycleError):
+    """Activating a journey whose audience is everyone mailable waits for a confirmation."""
+
+
+def missing(journey: Journey, *, now: dt.datetime) -> tuple[Missing, ...]:
+    """What keeps staff from activating `journey` at `now`, in the order a screen lists it."""
+    library = journey.library
+    found = []
+    if not library.privacy_url:
+        found.append(Missing.PRIVACY_LINK)
+    if not library.sender_email:
+        found.append(Missing.SENDER)
+    if not _in_reach(journey, now=now):
+        found.append(Missing.REACH)
+    return tuple(found)
+
+
+def _in_reach(journey: Journey, *, now: dt.datetime) -> bool:
+    """Whether it would mail anyone: a member about to enter who is not held out, or a
+    member on their way in it (a paused journey being resumed)."""
+    on_their_way = journey.enrolments.filter(status=Enrolment.Status.ACTIVE, held_out=False)
+    return on_their_way.exists() or estimate(journey, now=now).mailed > 0
+
+
+def sends_to_everyone(journey: Journey) -> bool:
+    """An empty entry rule: every mailable member of the library enters."""
+    return not journey.current_version.entry
+
+
+def activate(
+    journey: Journey, *, now: dt.datetime, actor: Actor, confirmed: bool = False
+) -> Journey:
+    """Switch the journey on (a broadcast: schedule it) for a staff member, logged as their
+    change: refused with ActivationRefused when something it needs is missing, and with
+    ConfirmationNeeded for an audience of everyone unless `confirmed`."""
+    check_transition(journey, Journey.Status.ACTIVE)
+    if found := missing(journey, now=now):
+        raise ActivationRefused(journey, found)
+    if sends_to_everyone(journey) and not confirmed:
+        raise ConfirmationNeeded(f"{journey} mails every mailable member: confirm first")
+    return change_status(journey, Journey.Status.ACTIVE, timezone.localdate(now), actor=actor)
