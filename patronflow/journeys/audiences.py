@@ -1,7 +1,8 @@
 """Who a journey or broadcast is for, written as data a marketer can read.
 
 An audience is a small mapping of conditions, all of which must hold, e.g.
-``{"inactive_for_days": 365, "reading_segments": ["fiction_digital"]}``. Journeys keep theirs in
+``{"inactive_for_days": 365, "reading_segments": ["fiction_digital"]}``; groups combine them
+with OR and NOT: ``{"any": [{...}, {...}]}``, ``{"not": {...}}``. Journeys keep theirs in
 `Version.entry`; a `SavedSegment` names one for reuse, and an entry may refer to it by key.
 The conditions are documented in docs/journeys.md.
 """
@@ -87,52 +88,112 @@ CONDITIONS: dict[str, Condition] = {
 }
 SAVED_SEGMENT = "segment"
 
+# Groups nest conditions: `all` and `any` hold a list of mappings (all of them hold / at least
+# one holds), `not` one mapping (it does not hold). Beside plain conditions in a mapping, a group
+# is one more condition that must hold too.
+ALL, ANY, NOT = "all", "any", "not"
+GROUPS = (ALL, ANY, NOT)
+# A saved segment without conditions holds everyone; an empty Q would vanish from an OR.
+EVERYONE = Q(pk__isnull=False)
+
 
 def check_conditions(conditions: Any, allow_saved_segment: bool = True) -> None:
-    """Refuse conditions that would fail or mean nothing, before they are stored."""
+    """Refuse conditions that would fail or mean nothing, before they are stored; the message
+    starts with where in the tree the problem is (e.g. ``any[2].min_age``, counting from 1)."""
     if not isinstance(conditions, dict):
         raise InvalidAudience("conditions must be a mapping of name to value")
-    known = sorted([*CONDITIONS, *([SAVED_SEGMENT] if allow_saved_segment else [])])
+    _check_mapping(conditions, "", allow_saved_segment)
+
+
+def _check_mapping(conditions: dict, where: str, allow_saved_segment: bool) -> None:
+    known = sorted([*CONDITIONS, *GROUPS, *([SAVED_SEGMENT] if allow_saved_segment else [])])
     for name, value in conditions.items():
-        if name == SAVED_SEGMENT and allow_saved_segment:
+        here = f"{where}{name}"
+        if name in (ALL, ANY):
+            if not isinstance(value, list) or not value:
+                raise InvalidAudience(f"{here}: a list of one or more mappings of conditions")
+            for number, item in enumerate(value, 1):
+                _check_part(item, f"{here}[{number}]", allow_saved_segment)
+        elif name == NOT:
+            _check_part(value, here, allow_saved_segment)
+        elif name == SAVED_SEGMENT and allow_saved_segment:
             if not isinstance(value, str) or not value:
-                raise InvalidAudience("segment: the key of a saved segment")
-            continue
-        if name not in CONDITIONS:
-            raise InvalidAudience(f"unknown condition {name!r}; known: {', '.join(known)}")
-        condition = CONDITIONS[name]
-        if condition.kind is int and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 0
-        ):
-            raise InvalidAudience(f"{name}: a whole number of 0 or more, not {value!r}")
-        if condition.kind is bool and not isinstance(value, bool):
-            raise InvalidAudience(f"{name}: true or false, not {value!r}")
-        if condition.kind is list:
-            unknown = (
-                [v for v in value if v not in Segment.values]
-                if isinstance(value, list)
-                else [value]
+                raise InvalidAudience(f"{here}: the key of a saved segment")
+        elif name not in CONDITIONS:
+            place = f"{where.removesuffix('.')}: " if where else ""
+            raise InvalidAudience(f"{place}unknown condition {name!r}; known: {', '.join(known)}")
+        else:
+            _check_value(CONDITIONS[name], value, here)
+
+
+def _check_part(part: Any, where: str, allow_saved_segment: bool) -> None:
+    if not isinstance(part, dict) or not part:
+        raise InvalidAudience(f"{where}: a mapping of one or more conditions")
+    _check_mapping(part, f"{where}.", allow_saved_segment)
+
+
+def _check_value(condition: Condition, value: Any, where: str) -> None:
+    if condition.kind is int and (
+        isinstance(value, bool) or not isinstance(value, int) or value < 0
+    ):
+        raise InvalidAudience(f"{where}: a whole number of 0 or more, not {value!r}")
+    if condition.kind is bool and not isinstance(value, bool):
+        raise InvalidAudience(f"{where}: true or false, not {value!r}")
+    if condition.kind is list:
+        unknown = (
+            [v for v in value if v not in Segment.values] if isinstance(value, list) else [value]
+        )
+        if unknown or not value:
+            raise InvalidAudience(
+                f"{where}: a list of reading segments out of {', '.join(Segment.values)}"
             )
-            if unknown or not value:
-                raise InvalidAudience(
-                    f"{name}: a list of reading segments out of {', '.join(Segment.values)}"
-                )
+
+
+def saved_segments_named(conditions: dict) -> set[str]:
+    """The keys of the saved segments the conditions use, at any depth (checked conditions)."""
+    keys = set()
+    for name, value in conditions.items():
+        if name == SAVED_SEGMENT:
+            keys.add(value)
+        elif name in (ALL, ANY):
+            keys.update(*(saved_segments_named(item) for item in value))
+        elif name == NOT:
+            keys.update(saved_segments_named(value))
+    return keys
 
 
 def audience_condition(library: Library, conditions: dict, today: dt.date) -> Q:
-    """The conditions as one filter on Member; a saved segment is looked up in the library."""
+    """The conditions as one filter on Member; a saved segment is looked up in the library.
+    A saved segment holds no saved segment itself (save_segment refuses it), so no lookup
+    goes round in a circle."""
     check_conditions(conditions)
+    saved = {
+        segment.key: segment.conditions
+        for segment in SavedSegment.objects.filter(
+            library=library, key__in=saved_segments_named(conditions)
+        )
+    }
+    return _mapping_q(library, conditions, today, saved)
+
+
+def _mapping_q(library: Library, conditions: dict, today: dt.date, saved: dict) -> Q:
     combined = Q()
     for name, value in conditions.items():
         if name == SAVED_SEGMENT:
-            try:
-                saved = SavedSegment.objects.get(library=library, key=value)
-            except SavedSegment.DoesNotExist:
-                raise InvalidAudience(
-                    f"segment: {library.code} has no saved segment {value!r}"
-                ) from None
-            check_conditions(saved.conditions, allow_saved_segment=False)
-            combined &= audience_condition(library, saved.conditions, today)
+            if value not in saved:
+                raise InvalidAudience(f"segment: {library.code} has no saved segment {value!r}")
+            check_conditions(saved[value], allow_saved_segment=False)
+            combined &= _mapping_q(library, saved[value], today, saved)
+        elif name == ALL:
+            for item in value:
+                combined &= _mapping_q(library, item, today, saved)
+        elif name == ANY:
+            either = Q()
+            for item in value:
+                either |= _mapping_q(library, item, today, saved) or EVERYONE
+            combined &= either
+        elif name == NOT:
+            combined &= ~(_mapping_q(library, value, today, saved) or EVERYONE)
         else:
             combined &= CONDITIONS[name].to_q(value, today)
     return combined

@@ -297,3 +297,19 @@ class StaffAccountForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["library"].label_from_instance = lambda library: library.name
+
+
+class SegmentForm(forms.Form):
+    """A saved segment's name and key; its conditions come from the audience builder."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    key = forms.RegexField(
+        label=_("Key"),
+        max_length=50,
+        regex=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        error_messages={"invalid": _("Lowercase letters, digits and hyphens only.")},
+        help_text=_(
+            "How journey and broadcast definitions name the segment, e.g. ebook-readers. "
+            "It cannot be changed later."
+        ),
+    )

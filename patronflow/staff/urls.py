@@ -12,6 +12,7 @@ from patronflow.staff.views import (
     mail_editor,
     members,
     reports,
+    segments,
 )
 
 app_name = "staff"
@@ -43,7 +44,10 @@ urlpatterns = [
     path(VARIANT + "preview.html", mail_editor.preview_frame, name="preview_frame"),
     path(VARIANT + "test/", mail_editor.mail_test, name="mail_test"),
     path(VARIANT + "comments/", mail_editor.mail_comments, name="comments"),
-    path("segments/", library.segment_list, name="segments"),
+    path("segments/", segments.segment_list, name="segments"),
+    path("segments/new/", segments.segment_new, name="segment_new"),
+    path("segments/<int:pk>/", segments.segment_edit, name="segment"),
+    path("audience/count/", segments.audience_count, name="audience_count"),
     path("tips/", library.reading_tips, name="tips"),
     path("imports/", library.imports, name="imports"),
     path("reports/", reports.report, name="report"),

@@ -42,6 +42,7 @@ PAGES = {
     "journeys": None, "journey": "journey", "journey_archive": "journey", "mail": "variant",
     "journey_calendar": "journey",
     "comments": "variant",
+    "segment": "segment", "segment_new": None,
     "segments": None, "tips": None, "imports": None, "report": None, "members": None,
     "member": "member", "member_erase": "member", "settings": None, "accounts": None,
 }  # fmt: skip
@@ -50,6 +51,7 @@ PAGES = {
 ACTIONS = {
     "logout", "language", "choose_library", "journey_status", "journey_holdout", "preview",
     "preview_frame", "mail_test", "member_export", "remove_account",
+    "audience_count",
 }  # fmt: skip
 ADMIN_ONLY = {"accounts", "member_erase"}
 # A search result shows more than the empty form.
@@ -119,6 +121,7 @@ def page_urls(library, member, *, admin: bool) -> dict[str, str]:
         "journey": {"pk": journey.pk},
         "variant": {"pk": journey.pk, "position": 1, "segment": "default"},
         "member": {"pk": member.pk},
+        "segment": {"pk": library.segments.get(key="jong").pk},
     }
     urls = {}
     for pattern in staff_patterns():

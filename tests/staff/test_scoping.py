@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import URLPattern, get_resolver, reverse
 
+from patronflow.journeys.definitions import save_segment
 from patronflow.journeys.models import Journey
 from patronflow.staff.views.journeys import DEFAULT_SEGMENT
 from tests.factories import MemberFactory
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.django_db
 WITHOUT_IDS = {
     "login", "verify", "second_factor", "logout", "language", "dashboard", "choose_library",
     "journeys", "segments", "tips", "imports", "report", "members", "settings", "accounts",
+    "segment_new", "audience_count",
 }  # fmt: skip
 
 
@@ -35,6 +37,7 @@ def urls_with_ids_of(library, other_user) -> dict[str, str]:
         "member_export": {"pk": member.pk},
         "member_erase": {"pk": member.pk},
         "remove_account": {"pk": other_user.pk},
+        "segment": {"pk": save_segment(library, "scoping", "Scoping", {"max_age": 30}).pk},
     }
     urls = {}
     for pattern in staff_patterns():
@@ -53,6 +56,7 @@ def test_every_staff_url_with_ids_is_known_to_this_test():
         "preview_frame",
         "journey_calendar",
         "mail_test", "comments", "member", "member_export", "member_erase", "remove_account",
+        "segment",
     }  # fmt: skip
 
 

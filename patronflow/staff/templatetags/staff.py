@@ -27,6 +27,8 @@ MENU_SECTIONS = {
     "mail": "journeys",
     "member": "members",
     "member_erase": "members",
+    "segment": "segments",
+    "segment_new": "segments",
 }
 
 STATUS_LABELS = {

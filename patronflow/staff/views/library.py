@@ -1,4 +1,4 @@
-"""A library's own set-up: its segments, reading tips, imports and settings."""
+"""A library's own set-up: its reading tips, imports and settings (segments: segments.py)."""
 
 import tempfile
 from pathlib import Path
@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from patronflow.journeys.queries import segment_sizes
 from patronflow.members.details import CHANGEABLE
 from patronflow.members.import_snapshots import MIN_SHARED_SHARE, SnapshotRefused
 from patronflow.members.import_summary import ImportFileError
@@ -28,12 +27,6 @@ from patronflow.staff.forms import (
     TipSearchForm,
 )
 from patronflow.staff.templatetags.staff import segment_label
-
-
-@staff_view
-def segment_list(request: HttpRequest) -> HttpResponse:
-    sizes = segment_sizes(request.library, queries.today())
-    return render(request, "staff/segments.html", {"sizes": sizes})
 
 
 @staff_view
