@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from django.utils import timezone
 
-from patronflow.journeys.models import Enrolment, Journey
+from patronflow.journeys.models import Journey
 from patronflow.journeys.services import LifecycleError, check_transition
 from patronflow.operations.lifecycle import change_status
 from patronflow.operations.reach import estimate
@@ -24,7 +24,7 @@ class Missing(StrEnum):
 
     PRIVACY_LINK = "privacy_link"  # every mail links to the library's privacy statement
     SENDER = "sender"  # the address mails leave from
-    REACH = "reach"  # a mailable member of its audience, not held out, or one on their way
+    REACH = "reach"  # a mailable member of its audience who is not held out
 
 
 class ActivationRefused(LifecycleError):
@@ -40,23 +40,18 @@ class ConfirmationNeeded(LifecycleError):
 
 
 def missing(journey: Journey, *, now: dt.datetime) -> tuple[Missing, ...]:
-    """What keeps staff from activating `journey` at `now`, in the order a screen lists it."""
+    """What keeps staff from activating `journey` at `now`, in the order a screen lists it.
+    Someone in reach is asked of a draft being switched on for the first time: a paused
+    journey was in reach when it started, and members may be on their way in it."""
     library = journey.library
     found = []
     if not library.privacy_url:
         found.append(Missing.PRIVACY_LINK)
     if not library.sender_email:
         found.append(Missing.SENDER)
-    if not _in_reach(journey, now=now):
+    if journey.status == Journey.Status.DRAFT and not estimate(journey, now=now).mailed:
         found.append(Missing.REACH)
     return tuple(found)
-
-
-def _in_reach(journey: Journey, *, now: dt.datetime) -> bool:
-    """Whether it would mail anyone: a member about to enter who is not held out, or a
-    member on their way in it (a paused journey being resumed)."""
-    on_their_way = journey.enrolments.filter(status=Enrolment.Status.ACTIVE, held_out=False)
-    return on_their_way.exists() or estimate(journey, now=now).mailed > 0
 
 
 def sends_to_everyone(journey: Journey) -> bool:

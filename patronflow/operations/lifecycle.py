@@ -67,13 +67,20 @@ def cancel_broadcast(journey: Journey, *, today: dt.date, actor: Actor = None) -
         journey.pause_reason = ""
         journey.save(update_fields=["status", "pause_reason"])
         return Cancelled(entered=False)
+    if not mails_to_come(journey):
+        raise LifecycleError(f"{journey}: its mails have all left")
     messages = Message.objects.filter(enrolment__journey=journey)
     waiting = messages.filter(status=Message.Status.QUEUED).count()
-    to_come = journey.enrolments.filter(
-        status=Enrolment.Status.ACTIVE, held_out=False, next_position__isnull=False
-    )
-    if not waiting and not to_come.exists():
-        raise LifecycleError(f"{journey}: its mails have all left")
     gone = messages.filter(status__in=LEFT).count()
     change_status(journey, Journey.Status.ARCHIVED, today, actor=actor)
     return Cancelled(entered=True, withdrawn=waiting, gone=gone)
+
+
+def mails_to_come(journey: Journey) -> bool:
+    """Whether any of the journey's mails has yet to leave: queued, or a step still to come
+    for a member who is not held out."""
+    waiting = Message.objects.filter(enrolment__journey=journey, status=Message.Status.QUEUED)
+    to_come = journey.enrolments.filter(
+        status=Enrolment.Status.ACTIVE, held_out=False, next_position__isnull=False
+    )
+    return waiting.exists() or to_come.exists()

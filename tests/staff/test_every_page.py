@@ -41,6 +41,7 @@ PAGES = {
     "login": None, "verify": None, "second_factor": None, "dashboard": None,
     "journeys": None, "journey": "journey", "journey_archive": "journey", "mail": "variant",
     "journey_calendar": "journey",
+    "journey_activate": "journey", "journey_reach": "journey", "broadcast_cancel": "journey",
     "comments": "variant",
     "segment": "segment", "segment_new": None,
     "segments": None, "tips": None, "imports": None, "report": None, "members": None,

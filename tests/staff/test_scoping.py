@@ -55,6 +55,7 @@ def test_every_staff_url_with_ids_is_known_to_this_test():
         "journey", "journey_status", "journey_holdout", "journey_archive", "mail", "preview",
         "preview_frame",
         "journey_calendar",
+        "journey_activate", "journey_reach", "broadcast_cancel",
         "mail_test", "comments", "member", "member_export", "member_erase", "remove_account",
         "segment",
     }  # fmt: skip
