@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_noop as _noop
 
 from patronflow.journeys.audiences import InvalidAudience, check_conditions
 from patronflow.journeys.models import Journey, MailTally, SavedSegment, Step, Variant, Version
@@ -32,8 +33,21 @@ STANDARD_JOURNEYS = ("welcome", "dormant")
 MAX_HOLDOUT_PERCENT = 50
 
 
+Field = tuple[str | int, ...]
+
+
 class InvalidJourney(ValueError):
-    """A definition that would fail at send time; the message names the step and the field."""
+    """A definition that would fail at send time; the message names the step and the field.
+    `field` is the path to that part of the definition, list indexes counted from 0 in the
+    order given, e.g. ("steps", 1, "variants", 0, "subject"); () for the whole definition.
+    The staff editor shows `reason` (an entry of the staff catalogue, filled in with `params`)
+    on that field; the message stays the command line's."""
+
+    def __init__(self, message: str, field: Field = (), reason: str = "", **params: object) -> None:
+        super().__init__(message)
+        self.field = field
+        self.reason = reason
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -78,22 +92,25 @@ def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _LiteralDumper.add_representer(str, _represent_text)
 
 
-def _text(value: Any, where: str, required: bool = True) -> str:
+def _text(value: Any, where: str, field: Field, required: bool = True) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise InvalidJourney(f"{where}: text is required")
+        raise InvalidJourney(f"{where}: text is required", field, _noop("Fill this in."))
     return value
 
 
-def _refuse_unknown(mapping: dict, known: set[str], where: str = "") -> None:
+def _refuse_unknown(mapping: dict, known: set[str], where: str = "", field: Field = ()) -> None:
     """A misspelt field would otherwise be dropped silently and its default used instead
     (e.g. `wait_day: 14` sending the mail on day 0)."""
     unknown = sorted(set(mapping) - known)
     if unknown:
         raise InvalidJourney(
             f"{where}{': ' if where else ''}unknown field(s) {', '.join(map(str, unknown))}; "
-            f"known: {', '.join(sorted(known))}"
+            f"known: {', '.join(sorted(known))}",
+            field,
+            _noop("Unknown field(s) %(unknown)s."),
+            unknown=", ".join(map(str, unknown)),
         )
 
 
@@ -104,22 +121,42 @@ def _check_key(key: str) -> str:
     """Keys appear in commands, file names and the List-Id header: kept to what the docs
     promise (slugify alone would also let underscores through)."""
     if not _KEY.fullmatch(key):
-        raise InvalidJourney(f"key: lowercase letters, digits and hyphens only, not {key!r}")
+        raise InvalidJourney(
+            f"key: lowercase letters, digits and hyphens only, not {key!r}",
+            ("key",),
+            _noop("Lowercase letters, digits and hyphens only."),
+        )
     return key
 
 
-def _flag(value: Any, where: str) -> bool:
+def _flag(value: Any, where: str, field: Field) -> bool:
     """Strictly true or false: a quoted "false" must not read as true."""
     if not isinstance(value, bool):
-        raise InvalidJourney(f"{where}, with_reading_tips: true or false, not {value!r}")
+        raise InvalidJourney(
+            f"{where}, with_reading_tips: true or false, not {value!r}",
+            field,
+            _noop("Yes or no."),
+        )
     return value
 
 
-def _whole(value: Any, where: str, lowest: int = 0, highest: int | None = None) -> int:
+def _whole(
+    value: Any, where: str, field: Field, lowest: int = 0, highest: int | None = None
+) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
-        raise InvalidJourney(f"{where}: a whole number of {lowest} or more, not {value!r}")
+        raise InvalidJourney(
+            f"{where}: a whole number of {lowest} or more, not {value!r}",
+            field,
+            _noop("A whole number of %(lowest)s or more."),
+            lowest=lowest,
+        )
     if highest is not None and value > highest:
-        raise InvalidJourney(f"{where}: at most {highest}, not {value}")
+        raise InvalidJourney(
+            f"{where}: at most {highest}, not {value}",
+            field,
+            _noop("At most %(highest)s."),
+            highest=highest,
+        )
     return value
 
 
@@ -131,62 +168,127 @@ def normalise(definition: dict) -> dict:
         "reentry_after_days", "holdout_percent", "send_at", "steps",
     }  # fmt: skip
     _refuse_unknown(definition, known)
-    key = _check_key(_text(definition.get("key"), "key"))
+    key = _check_key(_text(definition.get("key"), "key", ("key",)))
     kind = definition.get("kind", Journey.Kind.JOURNEY)
     if kind not in Journey.Kind.values:
-        raise InvalidJourney(f"kind: one of {', '.join(Journey.Kind.values)}, not {kind!r}")
+        raise InvalidJourney(
+            f"kind: one of {', '.join(Journey.Kind.values)}, not {kind!r}",
+            ("kind",),
+            _noop("A journey or a broadcast."),
+        )
     status = definition.get("status", Journey.Status.DRAFT)
     if status not in (Journey.Status.DRAFT, Journey.Status.ACTIVE, Journey.Status.PAUSED):
-        raise InvalidJourney(f"status: draft, active or paused, not {status!r}")
+        raise InvalidJourney(
+            f"status: draft, active or paused, not {status!r}",
+            ("status",),
+            _noop("Draft, active or paused."),
+        )
     language = definition.get("language", settings.LANGUAGE_CODE)
     if not isinstance(language, str) or language not in dict(settings.LANGUAGES):
         languages = ", ".join(code for code, _ in settings.LANGUAGES)
-        raise InvalidJourney(f"language: one of {languages}, not {language!r}")
+        raise InvalidJourney(
+            f"language: one of {languages}, not {language!r}",
+            ("language",),
+            _noop("One of %(languages)s."),
+            languages=languages,
+        )
     entry = definition.get("entry") or {}
     try:
         check_conditions(entry)
     except InvalidAudience as problem:
-        raise InvalidJourney(f"entry: {problem}") from None
+        raise InvalidJourney(
+            f"entry: {problem}",
+            ("entry",),
+            _noop("This audience cannot be used: %(problem)s"),
+            problem=problem,
+        ) from None
     exit_when = definition.get("exit_when") or []
     if not isinstance(exit_when, list) or any(e not in Version.Exit.values for e in exit_when):
         raise InvalidJourney(
             f"exit_when: a list out of {', '.join(Version.Exit.values)} (unsubscribing, an "
-            f"ended membership and no longer being mailable always end a journey)"
+            f"ended membership and no longer being mailable always end a journey)",
+            ("exit_when",),
+            _noop("Choose out of the reasons to leave listed."),
         )
     reentry = definition.get("reentry_after_days")
     if reentry is not None:
-        _whole(reentry, "reentry_after_days", lowest=1)
+        _whole(reentry, "reentry_after_days", ("reentry_after_days",), lowest=1)
     holdout = _whole(
-        definition.get("holdout_percent", 0), "holdout_percent", highest=MAX_HOLDOUT_PERCENT
+        definition.get("holdout_percent", 0),
+        "holdout_percent",
+        ("holdout_percent",),
+        highest=MAX_HOLDOUT_PERCENT,
     )
     send_at = definition.get("send_at")
     if isinstance(send_at, str):
         parsed = parse_datetime(send_at)
         if parsed is None:
-            raise InvalidJourney(f"send_at: an ISO date-time, not {send_at!r}")
+            raise InvalidJourney(
+                f"send_at: an ISO date-time, not {send_at!r}",
+                ("send_at",),
+                _noop("A date and a time."),
+            )
         send_at = parsed
     if send_at is not None and not isinstance(send_at, dt.datetime):
-        raise InvalidJourney(f"send_at: an ISO date-time with its time zone, not {send_at!r}")
+        raise InvalidJourney(
+            f"send_at: an ISO date-time with its time zone, not {send_at!r}",
+            ("send_at",),
+            _noop("A date and a time."),
+        )
     if send_at is not None and send_at.tzinfo is None:
-        raise InvalidJourney("send_at: give the time zone, e.g. 2026-12-01T10:00:00+01:00")
+        raise InvalidJourney(
+            "send_at: give the time zone, e.g. 2026-12-01T10:00:00+01:00",
+            ("send_at",),
+            _noop("Give the time zone."),
+        )
     steps = [_normalise_step(step, n) for n, step in enumerate(definition.get("steps") or [], 1)]
     if not steps:
-        raise InvalidJourney("steps: a journey needs at least one step")
+        raise InvalidJourney(
+            "steps: a journey needs at least one step",
+            ("steps",),
+            _noop("A journey needs at least one mail."),
+        )
     if kind == Journey.Kind.BROADCAST:
         if send_at is None:
-            raise InvalidJourney("send_at: a broadcast needs the moment it goes out")
-        if len(steps) != 1 or steps[0]["wait_days"] != 0:
-            raise InvalidJourney("steps: a broadcast is one mail, with wait_days 0")
+            raise InvalidJourney(
+                "send_at: a broadcast needs the moment it goes out",
+                ("send_at",),
+                _noop("A broadcast needs the moment it goes out."),
+            )
+        if len(steps) != 1:
+            raise InvalidJourney(
+                "steps: a broadcast is one mail, with wait_days 0",
+                ("steps",),
+                _noop("A broadcast is one mail."),
+            )
+        if steps[0]["wait_days"] != 0:
+            raise InvalidJourney(
+                "steps: a broadcast is one mail, with wait_days 0",
+                ("steps", 0, "wait_days"),
+                _noop("A broadcast's mail goes out at its moment: wait 0 days."),
+            )
         if reentry is not None:
-            raise InvalidJourney("reentry_after_days: a broadcast is sent once")
+            raise InvalidJourney(
+                "reentry_after_days: a broadcast is sent once",
+                ("reentry_after_days",),
+                _noop("A broadcast is sent once: nobody enters it again."),
+            )
     elif send_at is not None:
-        raise InvalidJourney("send_at: only broadcasts have one; a journey runs every day")
+        raise InvalidJourney(
+            "send_at: only broadcasts have one; a journey runs every day",
+            ("send_at",),
+            _noop("Only a broadcast has a moment; a journey runs every day."),
+        )
     positions = [step["position"] for step in steps]
     if len(set(positions)) != len(positions):
-        raise InvalidJourney("steps: two steps have the same position")
+        raise InvalidJourney(
+            "steps: two steps have the same position",
+            ("steps",),
+            _noop("Two mails have the same position."),
+        )
     return {
         "key": key,
-        "name": _text(definition.get("name"), "name"),
+        "name": _text(definition.get("name"), "name", ("name",)),
         "kind": kind,
         "status": status,
         "language": language,
@@ -201,50 +303,87 @@ def normalise(definition: dict) -> dict:
 
 def _normalise_step(step: Any, number: int) -> dict:
     where = f"step {number}"
+    field = ("steps", number - 1)
     if not isinstance(step, dict):
-        raise InvalidJourney(f"{where}: a mapping with name, wait_days, variants")
-    _refuse_unknown(step, {"position", "name", "wait_days", "wait_from", "variants"}, where)
-    position = _whole(step.get("position", number), f"{where}, position", lowest=1)
+        raise InvalidJourney(
+            f"{where}: a mapping with name, wait_days, variants",
+            field,
+            _noop("A mail has a name, a wait and variants."),
+        )
+    _refuse_unknown(step, {"position", "name", "wait_days", "wait_from", "variants"}, where, field)
+    position = _whole(
+        step.get("position", number), f"{where}, position", (*field, "position"), lowest=1
+    )
     wait_from = step.get("wait_from", Step.WaitFrom.ENTRY)
     if wait_from not in Step.WaitFrom.values:
-        raise InvalidJourney(f"{where}, wait_from: entry or previous, not {wait_from!r}")
-    variants = [_normalise_variant(v, f"{where}, variant") for v in step.get("variants") or []]
+        raise InvalidJourney(
+            f"{where}, wait_from: entry or previous, not {wait_from!r}",
+            (*field, "wait_from"),
+            _noop("Counted from entering or from the previous mail."),
+        )
+    variants = [
+        _normalise_variant(variant, f"{where}, variant", (*field, "variants", index))
+        for index, variant in enumerate(step.get("variants") or [])
+    ]
     segments = [variant["segment"] for variant in variants]
     if "" not in segments:
-        raise InvalidJourney(f"{where} has no fallback variant (segment '')")
+        raise InvalidJourney(
+            f"{where} has no fallback variant (segment '')",
+            (*field, "variants"),
+            _noop("Every mail needs a variant for everyone else."),
+        )
     if len(set(segments)) != len(segments):
-        raise InvalidJourney(f"{where} has two variants for the same segment")
+        repeated = next(i for i, segment in enumerate(segments) if segments[:i].count(segment))
+        raise InvalidJourney(
+            f"{where} has two variants for the same segment",
+            (*field, "variants", repeated, "segment"),
+            _noop("This mail already has a variant for this reading segment."),
+        )
     return {
         "position": position,
-        "name": _text(step.get("name"), f"{where}, name"),
-        "wait_days": _whole(step.get("wait_days", 0), f"{where}, wait_days"),
+        "name": _text(step.get("name"), f"{where}, name", (*field, "name")),
+        "wait_days": _whole(step.get("wait_days", 0), f"{where}, wait_days", (*field, "wait_days")),
         "wait_from": wait_from,
         "variants": sorted(variants, key=lambda variant: variant["segment"]),
     }
 
 
-def _normalise_variant(variant: Any, where: str) -> dict:
+def _normalise_variant(variant: Any, where: str, field: Field) -> dict:
     if not isinstance(variant, dict):
-        raise InvalidJourney(f"{where}: a mapping with segment, subject, body")
+        raise InvalidJourney(
+            f"{where}: a mapping with segment, subject, body",
+            field,
+            _noop("A variant has a segment, a subject and a body."),
+        )
     segment = variant.get("segment") or ""
     if segment and segment not in Segment.values:
-        raise InvalidJourney(f"{where}: segment one of {', '.join(Segment.values)} or ''")
+        raise InvalidJourney(
+            f"{where}: segment one of {', '.join(Segment.values)} or ''",
+            (*field, "segment"),
+            _noop("One of the reading segments, or everyone else."),
+        )
     where = f"{where} '{segment}'"
     _refuse_unknown(
-        variant, {"segment", "subject", "preheader", "with_reading_tips", "body"}, where
+        variant, {"segment", "subject", "preheader", "with_reading_tips", "body"}, where, field
     )
     normal = {
         "segment": segment,
-        "subject": _text(variant.get("subject"), f"{where}, subject"),
-        "preheader": _text(variant.get("preheader"), f"{where}, preheader", required=False),
-        "with_reading_tips": _flag(variant.get("with_reading_tips", False), where),
-        "body": _text(variant.get("body"), f"{where}, body").strip(),
+        "subject": _text(variant.get("subject"), f"{where}, subject", (*field, "subject")),
+        "preheader": _text(
+            variant.get("preheader"), f"{where}, preheader", (*field, "preheader"), required=False
+        ),
+        "with_reading_tips": _flag(
+            variant.get("with_reading_tips", False), where, (*field, "with_reading_tips")
+        ),
+        "body": _text(variant.get("body"), f"{where}, body", (*field, "body")).strip(),
     }
     for name, html in (("subject", False), ("preheader", False), ("body", True)):
         try:
             check_staff_template(normal[name], html=html, field=name)
         except TemplateProblem as problem:
-            raise InvalidJourney(f"{where}, {name}: {problem}") from problem
+            raise InvalidJourney(
+                f"{where}, {name}: {problem}", (*field, name), "%(problem)s", problem=problem
+            ) from problem
     return normal
 
 
@@ -330,7 +469,12 @@ def install_journey(library: Library, definition: dict, *, actor: Actor = None) 
     definition = normalise(definition)
     saved = definition["entry"].get("segment")
     if saved and not SavedSegment.objects.filter(library=library, key=saved).exists():
-        raise InvalidJourney(f"entry: {library.code} has no saved segment {saved!r}")
+        raise InvalidJourney(
+            f"entry: {library.code} has no saved segment {saved!r}",
+            ("entry", "segment"),
+            _noop("The library has no saved segment %(segment)s."),
+            segment=saved,
+        )
     # The journey's row only: the model's ordering joins its library, whose row FOR UPDATE
     # would lock too, holding up every import and send of the library (journeys/services.py).
     journey = Journey.objects.select_for_update(of=("self",)).filter(
@@ -350,10 +494,16 @@ def install_journey(library: Library, definition: dict, *, actor: Actor = None) 
         _log(journey, {"journey": (None, journey.name), "status": (None, journey.status)}, actor)
         return Installed(journey, version, "created")
     if journey.status == Journey.Status.ARCHIVED:
-        raise InvalidJourney(f"{journey} is archived; install it under another key")
+        raise InvalidJourney(
+            f"{journey} is archived; install it under another key",
+            (),
+            _noop("This journey is archived; save it under another key."),
+        )
     if journey.kind != definition["kind"]:
         raise InvalidJourney(
-            f"{journey} is a {journey.kind}, the definition a {definition['kind']}"
+            f"{journey} is a {journey.kind}, the definition a {definition['kind']}",
+            ("kind",),
+            _noop("A journey cannot become a broadcast, nor a broadcast a journey."),
         )
     before = export_definition(journey)
     journey.name = definition["name"]
