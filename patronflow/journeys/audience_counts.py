@@ -9,7 +9,7 @@ privacy/rules.py as a filtered count beside the plain one.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Value
+from django.db.models import Count, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from patronflow.journeys.audiences import audience
@@ -32,17 +32,22 @@ class AudienceCount:
     by_segment: list[SegmentCount]
 
 
-def audience_count(library: Library, conditions: dict, today: dt.date) -> AudienceCount:
-    """Members of the library who meet the conditions today, of whom mailable, and both per
-    reading segment in the segments' own order (every segment listed, also with none)."""
-    rows = (
+def counts_per_segment(library: Library, conditions: dict, today: dt.date) -> QuerySet:
+    """The one query: rows of reading segment, members and mailable (segments with none
+    left out)."""
+    return (
         audience(library, conditions, today)
         .annotate(reading=Coalesce("reading_profile__segment", Value(Segment.UNKNOWN)))
         .values("reading")
         .annotate(members=Count("pk"), mailable=Count("pk", filter=mailable_condition(today)))
         .order_by()
     )
-    found = {row["reading"]: row for row in rows}
+
+
+def audience_count(library: Library, conditions: dict, today: dt.date) -> AudienceCount:
+    """Members of the library who meet the conditions today, of whom mailable, and both per
+    reading segment in the segments' own order (every segment listed, also with none)."""
+    found = {row["reading"]: row for row in counts_per_segment(library, conditions, today)}
     by_segment = [
         SegmentCount(
             segment=segment,
