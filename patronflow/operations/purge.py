@@ -1,6 +1,7 @@
 """The daily purge: ex-members past their library's retention period, loans older than its
-loan history, erasure-register entries the library system no longer lists, and audit entries
-past their period (docs/privacy.md). Safe to run daily, twice, or twice at once."""
+loan history, erasure-register entries the library system no longer lists, audit entries
+past their period, and imports' rejected rows after their 30 days (docs/privacy.md). Safe to
+run daily, twice, or twice at once."""
 
 import datetime as dt
 from collections import Counter
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from patronflow.members.models import Library, Loan, Member
 from patronflow.operations.erasure import forget_addresses, remove_members
+from patronflow.operations.import_history import REJECTS_TABLE, expire_rejects, rejects_cutoff
 from patronflow.operations.personal_data import rows_per_table
 from patronflow.privacy import queries
 from patronflow.privacy.audit import record
@@ -81,6 +83,8 @@ def purge(
                     on_progress(done, total)
         counts[LOAN_HISTORY] += remove_loan_history(lib, today, dry_run=dry_run)
         counts["privacy.erasedmember"] += _expire_erasures(lib, today, dry_run)
+        kept_from = _start_of(rejects_cutoff(today))
+        counts[REJECTS_TABLE] += expire_rejects(lib, kept_from, dry_run=dry_run)
         cutoff = _start_of(today - dt.timedelta(days=queries.retention_of(lib).audit_days))
         counts["privacy.auditentry"] += _expire_audit(lib.code, cutoff, dry_run)
     if library is None:

@@ -44,7 +44,12 @@ def sync_members(library: Library, connector: Connector, since: date, today: dat
         for position, row in enumerate(connector.changed_members(since), start=1)
     )
     members = import_and_refresh(
-        library, "members", rows, source=connector.source, today=today
+        library,
+        "members",
+        rows,
+        source=connector.source,
+        today=today,
+        actor=f"connector:{connector.source}",
     ).summary
     ended = end_memberships(library, connector.ended_members(since), today)
     return SyncSummary(connector.source, since, members, ended)

@@ -6,11 +6,19 @@ from dataclasses import dataclass, replace
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from patronflow.journeys.models import Journey, Step, Variant
 from patronflow.journeys.queries import JourneyRow, journeys_overview
 from patronflow.mail.models import Message
 from patronflow.members.models import Library, Member
+from patronflow.operations.import_history import (
+    LATEST_LOAN_STALE_DAYS,
+    LOANS_IMPORT_STALE_DAYS,
+    LoansFreshness,
+    loans_freshness,
+)
 from patronflow.profiles.models import Segment
 from patronflow.reports.benchmark import cross_library_benchmark
 from patronflow.reports.exports import Report, build_report
@@ -77,6 +85,35 @@ def warnings(library: Library) -> list[str]:
             )
         else:
             found.append(_("The journey %(name)s is paused.") % {"name": name})
+    return found + loans_warnings(loans_of(library))
+
+
+def loans_of(library: Library) -> LoansFreshness:
+    """The latest loans import and the newest loan, as the dashboard shows them."""
+    return loans_freshness(library, today())
+
+
+def loans_warnings(loans: LoansFreshness) -> list[str]:
+    """Journeys decide on who borrowed: loans that stopped coming are worth a warning."""
+    if loans.latest_import is None and loans.latest_loan_on is None:
+        return [gettext("No loans are imported yet: the journeys cannot see who borrows.")]
+    found = []
+    if loans.import_stale:
+        found.append(
+            gettext(
+                "The loans look stale: no loans were imported in the last %(days)s days. "
+                "Check the nightly loans import."
+            )
+            % {"days": LOANS_IMPORT_STALE_DAYS}
+        )
+    if loans.loans_stale and loans.latest_loan_on is not None:
+        found.append(
+            gettext(
+                "The loans look stale: the newest loan is of %(day)s, more than %(days)s days "
+                "ago. Check that the loans export of the library system is complete."
+            )
+            % {"day": date_format(loans.latest_loan_on), "days": LATEST_LOAN_STALE_DAYS}
+        )
     return found
 
 

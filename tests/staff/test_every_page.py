@@ -52,6 +52,7 @@ PAGES = {
 ACTIONS = {
     "logout", "language", "choose_library", "journey_status", "journey_holdout", "preview",
     "preview_frame", "mail_test", "member_export", "remove_account",
+    "import_rejects",
     "audience_count",
 }  # fmt: skip
 ADMIN_ONLY = {"accounts", "member_erase"}

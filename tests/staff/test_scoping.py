@@ -7,6 +7,7 @@ from django.urls import URLPattern, get_resolver, reverse
 
 from patronflow.journeys.definitions import save_segment
 from patronflow.journeys.models import Journey
+from patronflow.operations.models import ImportRecord
 from patronflow.staff.views.journeys import DEFAULT_SEGMENT
 from tests.factories import MemberFactory
 from tests.staff.conftest import make_marketer
@@ -37,6 +38,11 @@ def urls_with_ids_of(library, other_user) -> dict[str, str]:
         "member_export": {"pk": member.pk},
         "member_erase": {"pk": member.pk},
         "remove_account": {"pk": other_user.pk},
+        "import_rejects": {
+            "pk": ImportRecord.objects.create(
+                library=library, kind="members", rejected=1, rejects="line,reason,row\n"
+            ).pk
+        },
         "segment": {"pk": save_segment(library, "scoping", "Scoping", {"max_age": 30}).pk},
     }
     urls = {}
@@ -55,6 +61,7 @@ def test_every_staff_url_with_ids_is_known_to_this_test():
         "journey", "journey_status", "journey_holdout", "journey_archive", "mail", "preview",
         "preview_frame",
         "journey_calendar",
+        "import_rejects",
         "journey_activate", "journey_reach", "broadcast_cancel",
         "mail_test", "comments", "member", "member_export", "member_erase", "remove_account",
         "segment",

@@ -17,6 +17,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "cards": queries.dashboard(request.library),
             "warnings": queries.warnings(request.library),
+            "loans": queries.loans_of(request.library),
             "libraries": Library.objects.order_by("code") if request.staff.is_admin else [],
         },
     )

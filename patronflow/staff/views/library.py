@@ -14,8 +14,10 @@ from patronflow.members.details import CHANGEABLE
 from patronflow.members.import_snapshots import MIN_SHARED_SHARE, SnapshotRefused
 from patronflow.members.import_summary import ImportFileError
 from patronflow.members.models import Library
+from patronflow.operations.import_history import recent_imports
 from patronflow.operations.imports import import_and_refresh
 from patronflow.operations.libraries import change_library
+from patronflow.operations.models import REJECTS_DAYS
 from patronflow.profiles import tips
 from patronflow.profiles.models import Segment, TipChoice
 from patronflow.staff import queries
@@ -99,7 +101,11 @@ def imports(request: HttpRequest) -> HttpResponse:
             try:
                 # The screen never forces a snapshot: a refused one goes to the operator.
                 summary = import_and_refresh(
-                    request.library, kind, path, snapshot=form.cleaned_data["snapshot"]
+                    request.library,
+                    kind,
+                    path,
+                    snapshot=form.cleaned_data["snapshot"],
+                    actor=request.user,
                 ).summary
             except SnapshotRefused as refusal:
                 form.add_error("snapshot", _snapshot_refused(refusal))
@@ -107,7 +113,16 @@ def imports(request: HttpRequest) -> HttpResponse:
                 form.add_error("file", str(problem).replace(str(path), upload.name))
             else:
                 summary.source = upload.name
-    return render(request, "staff/imports.html", {"form": form, "summary": summary})
+    return render(
+        request,
+        "staff/imports.html",
+        {
+            "form": form,
+            "summary": summary,
+            "history": recent_imports(request.library),
+            "rejects_days": REJECTS_DAYS,
+        },
+    )
 
 
 def _snapshot_refused(refusal: SnapshotRefused) -> str:
