@@ -67,7 +67,7 @@ def test_the_reach_says_how_many_get_it_and_when(staff_client, library):
 
     assert "<html" not in partial and "<html" in full
     assert "Horen bij de doelgroep</dt><dd>4" in partial
-    assert "Van wie gemaild mogen worden</dt><dd>3" in partial
+    assert "Van wie mag gemaild worden</dt><dd>3" in partial
     assert 'data-testid="reach-mailed">3<' in partial
     assert "De eerste mails vertrekken op" in partial
     assert "Ze vertrekken allemaal die dag." in partial
