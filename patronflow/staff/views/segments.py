@@ -40,10 +40,16 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _edit(request: HttpRequest, segment: SavedSegment | None) -> HttpResponse:
     """One screen for a new segment and a changed one; the key stays what it was."""
     data = request.POST if request.method == "POST" else None
-    initial = {"name": segment.name, "key": segment.key} if segment else None
-    form = SegmentForm(data, initial=initial)
+    initial = {"name": segment.name, "key": segment.key} if segment else {}
+    building = data is not None and bool(data.get(f"{PREFIX}-action"))
+    if building:
+        # A builder's button: the page comes back as typed, without "this field is required".
+        form = SegmentForm(initial={**initial, **{n: data.get(n, "") for n in ("name", "key")}})
+    else:
+        form = SegmentForm(data, initial=initial)
     if segment is not None:
         form.fields["key"].disabled = True
+        form.initial["key"] = segment.key
     builder = AudienceBuilder(
         data=data,
         prefix=PREFIX,
