@@ -26,7 +26,10 @@ CAPS = ("member_weekly_cap", "daily_cap")
 # How mails look and are signed: set on the staff settings screen (the command line does not
 # offer them), checked here all the same so that every caller gets the same checks.
 LOOK_DETAILS = ("brand_colour", "logo_url", "dkim_selector")
-CHANGEABLE = (*DETAILS, *LOOK_DETAILS)
+# Whether a broadcast or a new journey version waits for the other staff member's approval
+# (four eyes, journeys/approvals.py): the settings screen's switch.
+STUDIO_DETAILS = ("four_eyes",)
+CHANGEABLE = (*DETAILS, *LOOK_DETAILS, *STUDIO_DETAILS)
 URL_DETAILS = ("privacy_url", "profile_url", "survey_url", "logo_url")
 # A DKIM selector is one or more DNS labels, e.g. 'pf2026' or 'mail.gent'.
 _DNS_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -100,7 +103,7 @@ def _clean_details(
     unknown = set(details) - set(allowed)
     if unknown:
         raise TypeError(f"not a library detail: {', '.join(sorted(unknown))}")
-    for switch in ("track_opens", "track_clicks"):
+    for switch in ("track_opens", "track_clicks", *STUDIO_DETAILS):
         if not isinstance(details.get(switch, False), bool):
             raise TypeError(f"{switch} is a bool")
     cleaned: dict[str, object] = {

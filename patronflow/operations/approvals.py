@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from patronflow.journeys.approvals import changed_since
 from patronflow.journeys.definitions import Installed, InvalidJourney, install_journey
-from patronflow.journeys.models import ApprovalRequest, Journey
+from patronflow.journeys.models import ApprovalRequest
 from patronflow.journeys.services import LifecycleError, migrate_enrolments
-from patronflow.operations.lifecycle import change_status
+from patronflow.operations.activation import activate
 from patronflow.privacy.audit import operator_of, record_change
 
 APPLIED, STALE, REFUSED = "applied", "stale", "refused"
@@ -71,7 +71,7 @@ def approved_by(request: ApprovalRequest, actor: AbstractBaseUser) -> str:
 
 @transaction.atomic
 def approve(
-    request: ApprovalRequest, *, actor: AbstractBaseUser, today: dt.date, note: str = ""
+    request: ApprovalRequest, *, actor: AbstractBaseUser, now: dt.datetime, note: str = ""
 ) -> Decision:
     """Apply a waiting change: install the new version (moving members on their way if that
     was asked) or activate the journey. Not when the journey changed since it was asked for
@@ -86,21 +86,23 @@ def approve(
     by = approved_by(request, actor)
     try:
         with transaction.atomic():
-            installed = _apply(request, by, today)
+            installed = _apply(request, by, now)
     except (InvalidJourney, LifecycleError) as problem:
         return Decision(request, REFUSED, problem=str(problem))
     _close(request, ApprovalRequest.State.APPROVED, actor, note)
     return Decision(request, APPLIED, installed)
 
 
-def _apply(request: ApprovalRequest, by: str, today: dt.date) -> Installed | None:
+def _apply(request: ApprovalRequest, by: str, now: dt.datetime) -> Installed | None:
+    """The change as the requester's screen would have made it: an activation behind the same
+    guard rails (the requester confirmed an audience of everyone already)."""
     journey = request.journey
     if request.change == ApprovalRequest.Change.ACTIVATION:
-        change_status(journey, Journey.Status.ACTIVE, today, actor=by)
+        activate(journey, now=now, actor=by, confirmed=True)
         return None
     installed = install_journey(journey.library, request.definition, actor=by)
     if request.move_members and installed.outcome == "new version":
-        migrate_enrolments(journey, today, actor=by)
+        migrate_enrolments(journey, timezone.localdate(now), actor=by)
     return installed
 
 

@@ -212,7 +212,7 @@ class LibrarySettingsForm(forms.ModelForm):
         fields = [
             "sender_name", "sender_email", "privacy_url", "profile_url", "survey_url",
             "catalogue_url", "track_opens", "track_clicks", "brand_colour", "logo_url",
-            "dkim_selector", "time_zone", "member_weekly_cap", "daily_cap",
+            "dkim_selector", "time_zone", "member_weekly_cap", "daily_cap", "four_eyes",
         ]  # fmt: skip
         labels = {
             "sender_name": _("Sender name"),
@@ -229,6 +229,7 @@ class LibrarySettingsForm(forms.ModelForm):
             "time_zone": _("Time zone of the send window"),
             "member_weekly_cap": _("Mails per member in any 7 days, at most"),
             "daily_cap": _("Mails from the library per day, at most"),
+            "four_eyes": _("Four eyes: changes wait for the other staff member's approval"),
         }
         help_texts = {
             "track_clicks": _("Off: links in mails go straight to their destination."),
@@ -246,6 +247,11 @@ class LibrarySettingsForm(forms.ModelForm):
             "time_zone": _("An IANA name, like Europe/Brussels."),
             "member_weekly_cap": _("Empty or 0: no cap."),
             "daily_cap": _("Empty or 0: no cap; the rest wait for the next day."),
+            "four_eyes": _(
+                "A broadcast being scheduled, a journey being activated and a change to a "
+                "running journey go active only once the library's other marketer (or a "
+                "network admin) approves them."
+            ),
         }
         widgets = {
             "brand_colour": forms.TextInput(attrs={"type": "color"}),

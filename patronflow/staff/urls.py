@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 
 from patronflow.staff.views import (
     accounts,
+    approvals,
     calendar,
     home,
     import_history,
@@ -14,6 +15,7 @@ from patronflow.staff.views import (
     members,
     reports,
     segments,
+    templates,
 )
 
 app_name = "staff"
@@ -63,4 +65,11 @@ urlpatterns = [
     path("settings/", library.library_settings, name="settings"),
     path("accounts/", accounts.accounts, name="accounts"),
     path("accounts/<int:pk>/remove/", accounts.remove_account, name="remove_account"),
+    path("approvals/", approvals.approval_list, name="approvals"),
+    path("approvals/<int:pk>/", approvals.approval_detail, name="approval"),
+    path("templates/", templates.template_list, name="templates"),
+    path("templates/<int:pk>/", templates.template_detail, name="template"),
+    path("templates/<int:pk>/adopt/", templates.template_adopt, name="template_adopt"),
+    path("journeys/<int:pk>/offer/", templates.journey_offer, name="journey_offer"),
+    path("journeys/<int:pk>/template/", templates.journey_template, name="journey_template"),
 ]

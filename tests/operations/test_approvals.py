@@ -76,7 +76,7 @@ def test_a_broadcast_goes_out_only_after_the_other_marketer_approves(
     assert smtp_server.messages == []
     assert list(pending(four_eyes)) == [request]
 
-    decision = approve(request, actor=bert, today=WEDNESDAY, note="Mooi zo")
+    decision = approve(request, actor=bert, now=at(WEDNESDAY, 11), note="Mooi zo")
     assert decision.outcome == APPLIED
     tick(at(WEDNESDAY, 12))
 
@@ -90,7 +90,7 @@ def test_the_one_who_asked_cannot_approve_or_decline_it(four_eyes, an):
     request = ask_for_activation(broadcast(four_eyes), actor=an)
 
     with pytest.raises(NotYours):
-        approve(request, actor=an, today=TODAY)
+        approve(request, actor=an, now=at(TODAY))
     with pytest.raises(NotYours):
         decline(request, actor=an)
     request.refresh_from_db()
@@ -109,7 +109,7 @@ def test_an_approved_version_is_installed_and_moves_members_when_asked(four_eyes
     request = ask_for_version(welcome, changed, actor=an, move_members=True)
     assert welcome.current_version.steps.count() == 3  # nothing installed yet
 
-    decision = approve(request, actor=bert, today=TODAY)
+    decision = approve(request, actor=bert, now=at(TODAY))
 
     assert decision.outcome == APPLIED and decision.installed.outcome == "new version"
     assert welcome.current_version.number == 2
@@ -126,7 +126,7 @@ def test_a_request_over_a_journey_changed_since_is_stale_and_changes_nothing(fou
     theirs["holdout_percent"] = 5
     install_journey(four_eyes, theirs)  # e.g. from the command line, meanwhile
 
-    decision = approve(request, actor=bert, today=TODAY)
+    decision = approve(request, actor=bert, now=at(TODAY))
 
     assert decision.outcome == STALE
     assert welcome.current_version.holdout_percent == 5
@@ -140,7 +140,7 @@ def test_an_activation_that_fails_its_checks_keeps_waiting(four_eyes, an, bert):
     journey = four_eyes.journeys.get(pk=journey.pk)
     request = ask_for_activation(journey, actor=an)
 
-    decision = approve(request, actor=bert, today=TODAY)
+    decision = approve(request, actor=bert, now=at(TODAY))
 
     assert decision.outcome == REFUSED and "no steps" in decision.problem
     request.refresh_from_db()
@@ -169,9 +169,10 @@ def test_declining_leaves_the_journey_as_it_was_and_the_log_names_both(four_eyes
 
 
 def test_the_installation_an_approval_makes_is_logged_as_both_peoples(four_eyes, an, bert):
+    MemberFactory(library=four_eyes)
     request = ask_for_activation(broadcast(four_eyes), actor=an)
 
-    approve(request, actor=bert, today=TODAY)
+    approve(request, actor=bert, now=at(TODAY))
 
     status = AuditEntry.objects.get(operator="staff:bert, approving staff:an")
     assert status.changes == {"status": ["draft", "active"]}

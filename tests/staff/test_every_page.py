@@ -30,6 +30,7 @@ from tests.browsers import chromium
 from tests.factories import EnrolmentFactory, ItemFactory, LoanFactory, MemberFactory
 from tests.reports.helpers import MONDAY, mails
 from tests.staff.conftest import PASSWORD, make_marketer
+from tests.staff.review_data import review_data
 from tests.staff.test_scoping import staff_patterns
 from tests.staff.test_second_factor import current_code
 
@@ -38,6 +39,8 @@ SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clie
 
 # What each page of the staff URL patterns is filled in with; None: no ids.
 PAGES = {
+    "templates": None, "template": "template", "journey_template": "adopted",
+    "approvals": None, "approval": "approval",
     "login": None, "verify": None, "second_factor": None, "dashboard": None,
     "journeys": None, "journey": "journey", "journey_archive": "journey", "mail": "variant",
     "journey_calendar": "journey",
@@ -50,6 +53,7 @@ PAGES = {
 # Patterns that answer a form or a script, not a page to look at (the preview's frame is
 # the mail itself: tests/mail/test_content_quality.py checks that at these widths).
 ACTIONS = {
+    "template_adopt", "journey_offer",
     "logout", "language", "choose_library", "journey_status", "journey_holdout", "preview",
     "preview_frame", "mail_test", "member_export", "remove_account",
     "import_rejects",
@@ -123,6 +127,7 @@ def page_urls(library, member, *, admin: bool) -> dict[str, str]:
         "journey": {"pk": journey.pk},
         "variant": {"pk": journey.pk, "position": 1, "segment": "default"},
         "member": {"pk": member.pk},
+        **review_data(library),
         "segment": {"pk": library.segments.get(key="jong").pk},
     }
     urls = {}

@@ -11,11 +11,13 @@ from patronflow.operations.models import ImportRecord
 from patronflow.staff.views.journeys import DEFAULT_SEGMENT
 from tests.factories import MemberFactory
 from tests.staff.conftest import make_marketer
+from tests.staff.review_data import scoping_ids
 
 pytestmark = pytest.mark.django_db
 
 # Patterns without ids work on the user's own library (or on no data at all).
 WITHOUT_IDS = {
+    "templates", "approvals",
     "login", "verify", "second_factor", "logout", "language", "dashboard", "choose_library",
     "journeys", "segments", "tips", "imports", "report", "members", "settings", "accounts",
     "segment_new", "audience_count",
@@ -38,6 +40,7 @@ def urls_with_ids_of(library, other_user) -> dict[str, str]:
         "member_export": {"pk": member.pk},
         "member_erase": {"pk": member.pk},
         "remove_account": {"pk": other_user.pk},
+        **scoping_ids(library),
         "import_rejects": {
             "pk": ImportRecord.objects.create(
                 library=library, kind="members", rejected=1, rejects="line,reason,row\n"
@@ -58,6 +61,7 @@ def urls_with_ids_of(library, other_user) -> dict[str, str]:
 def test_every_staff_url_with_ids_is_known_to_this_test():
     names = {p.name for p in staff_patterns()}
     assert names - WITHOUT_IDS == {
+        "template", "template_adopt", "approval", "journey_template", "journey_offer",
         "journey", "journey_status", "journey_holdout", "journey_archive", "mail", "preview",
         "preview_frame",
         "journey_calendar",
