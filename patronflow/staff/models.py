@@ -45,3 +45,28 @@ class StaffProfile(models.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
+
+
+SEED_LIMIT = 20  # a test goes to a few colleagues; more would be a mailing without its rules
+
+
+class SeedAddress(models.Model):
+    """One of a library's own staff addresses that a mail's test is sent to (the seed list).
+    Stored in lower case, so that one address is listed once."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="seed_addresses")
+    address = models.EmailField()
+    label = models.CharField(max_length=100, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["address"]
+        constraints = [
+            models.UniqueConstraint(fields=["library", "address"], name="seed_address_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.library_id})"

@@ -6,6 +6,7 @@ this module only turns form input into their calls.
 
 import base64
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -28,7 +29,7 @@ from patronflow.mail.smtp import SmtpServer, SmtpSession
 from patronflow.members.models import Library, Member
 from patronflow.privacy.audit import Actor, record_change
 from patronflow.profiles.tips import TIPS_PER_MAIL, borrowed_works, tips_for_segment
-from patronflow.staff.models import MARKETER_SEATS, StaffProfile
+from patronflow.staff.models import MARKETER_SEATS, SEED_LIMIT, SeedAddress, StaffProfile
 
 MADE_UP_FIRST_NAME = "An"  # whom a preview is for in a library without members yet
 
@@ -176,13 +177,25 @@ def render_preview(
     )
 
 
-def send_test_mail(library: Library, rendered: RenderedMail, to_email: str) -> None:
-    """Send a preview to a staff member over the same SMTP server the journeys use
+def send_test_mail(library: Library, rendered: RenderedMail, to: Sequence[str]) -> None:
+    """Send a preview to staff addresses (the library's seed list, or the staff member's
+    own), one mail each in one session over the same SMTP server the journeys use
     (settings.SMTP_URL). Raises StaffError when it cannot."""
     if not library.sender_email:
         raise StaffError(_("Set the sender address in the library settings first."))
-    if not to_email:
+    if not to:
         raise StaffError(_("Your account has no e-mail address."))
+    try:
+        with SmtpSession(SmtpServer.from_url(settings.SMTP_URL), timeout=15) as session:
+            for address in to:
+                session.send(_test_mail(library, rendered, address), library.sender_email, address)
+    except Exception as error:  # any SMTP or URL problem is the marketer's message to read
+        raise StaffError(
+            _("The test mail could not be sent: %(error)s") % {"error": error}
+        ) from None
+
+
+def _test_mail(library: Library, rendered: RenderedMail, to_email: str) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = library.from_address
     mail["To"] = Address(addr_spec=to_email)
@@ -191,13 +204,47 @@ def send_test_mail(library: Library, rendered: RenderedMail, to_email: str) -> N
     mail["Message-ID"] = make_msgid(domain=library.sender_email.rpartition("@")[2])
     mail.set_content(rendered.text)
     mail.add_alternative(rendered.html, subtype="html")
-    try:
-        with SmtpSession(SmtpServer.from_url(settings.SMTP_URL), timeout=15) as session:
-            session.send(mail, library.sender_email, to_email)
-    except Exception as error:  # any SMTP or URL problem is the marketer's message to read
-        raise StaffError(
-            _("The test mail could not be sent: %(error)s") % {"error": error}
-        ) from None
+    return mail
+
+
+def add_seed(library: Library, *, address: str, label: str, actor: Actor) -> SeedAddress:
+    """Put a staff address on the library's seed list, logged as the actor's change.
+    Refused (StaffError) when it is listed already or the list is full."""
+    address = address.strip().lower()
+    with transaction.atomic():
+        Library.objects.select_for_update().get(pk=library.pk)
+        seeds = SeedAddress.objects.filter(library=library)
+        if seeds.filter(address=address).exists():
+            raise StaffError(_("%(address)s is on the list already.") % {"address": address})
+        if seeds.count() >= SEED_LIMIT:
+            raise StaffError(
+                _("The list holds %(limit)s addresses, the most it may. Remove one first.")
+                % {"limit": SEED_LIMIT}
+            )
+        seed = SeedAddress.objects.create(
+            library=library,
+            address=address,
+            label=label.strip(),
+            added_by=actor if isinstance(actor, AbstractBaseUser) else None,
+        )
+        _log_seed(seed, {"address": (None, seed.address), "label": (None, seed.label)}, actor)
+    return seed
+
+
+@transaction.atomic
+def remove_seed(seed: SeedAddress, *, actor: Actor) -> None:
+    """Take an address off the seed list, logged as the actor's change."""
+    _log_seed(seed, {"address": (seed.address, None), "label": (seed.label, None)}, actor)
+    seed.delete()
+
+
+def _log_seed(seed: SeedAddress, changes: dict[str, tuple], actor: Actor) -> None:
+    record_change(
+        f"seed address {seed.address}",
+        {name: values for name, values in changes.items() if values != (None, None)},
+        actor=actor,
+        library_code=seed.library.code,
+    )
 
 
 # The second factor (TOTP, django-otp): opt-in per user; once confirmed, login asks for it.

@@ -14,6 +14,7 @@ from patronflow.staff.views import (
     mail_editor,
     members,
     reports,
+    seeds,
     segments,
     templates,
 )
@@ -63,6 +64,8 @@ urlpatterns = [
     path("members/<int:pk>/export/", members.member_export, name="member_export"),
     path("members/<int:pk>/erase/", members.member_erase, name="member_erase"),
     path("settings/", library.library_settings, name="settings"),
+    path("seeds/", seeds.seed_list, name="seeds"),
+    path("seeds/<int:pk>/remove/", seeds.seed_remove, name="seed_remove"),
     path("accounts/", accounts.accounts, name="accounts"),
     path("accounts/<int:pk>/remove/", accounts.remove_account, name="remove_account"),
     path("approvals/", approvals.approval_list, name="approvals"),

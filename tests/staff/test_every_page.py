@@ -44,6 +44,7 @@ PAGES = {
     "login": None, "verify": None, "second_factor": None, "dashboard": None,
     "journeys": None, "journey": "journey", "journey_archive": "journey", "mail": "variant",
     "journey_calendar": "journey",
+    "seeds": None,
     "journey_activate": "journey", "journey_reach": "journey", "broadcast_cancel": "journey",
     "comments": "variant",
     "segment": "segment", "segment_new": None,
@@ -57,6 +58,7 @@ ACTIONS = {
     "logout", "language", "choose_library", "journey_status", "journey_holdout", "preview",
     "preview_frame", "mail_test", "member_export", "remove_account",
     "import_rejects",
+    "seed_remove",
     "audience_count",
 }  # fmt: skip
 ADMIN_ONLY = {"accounts", "member_erase"}

@@ -1,7 +1,9 @@
 """The mail editor says, on the field concerned and in the marketer's language, what stands
 in a text's way or what the mail will lose: a body over its stated size (also one too large
 for the server to read), what the sanitiser leaves out, a text Jinja cannot read; and in a
-library without members it previews the mail as a made-up member."""
+library without members it previews the mail as a made-up member. A test goes to the
+library's seed list (the ticked addresses), rendered for the chosen member, or to the staff
+member when there is no list."""
 
 import re
 from html import unescape
@@ -12,6 +14,8 @@ from django.test import Client
 from django.urls import reverse
 
 from patronflow.journeys.models import Journey
+from patronflow.profiles.models import ReadingProfile
+from patronflow.staff.services import add_seed
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -198,3 +202,91 @@ def test_in_a_library_without_members_the_preview_is_a_made_up_members(staff_cli
 
     assert "Zoals een verzonnen lid dat An heet hem zou krijgen" in page
     assert re.search(r'data-testid="preview-subject">Dag An<', page)
+
+
+# Test sends to the seed list (a real SMTP server: the smtp_server fixture)
+
+TEST_MAIL = {"subject": "Hallo {{ first_name }}", "body": "<p>Dag {{ first_name }}</p>"}
+
+
+def test_a_test_goes_to_every_seed_address_rendered_for_the_chosen_member(
+    staff_client, marketer, library, smtp_server
+):
+    member = MemberFactory(library=library, first_name="Fatima")
+    seeds = [
+        add_seed(library, address=address, label="", actor=marketer)
+        for address in ("jan@gent.be", "els@gent.be")
+    ]
+    data = TEST_MAIL | {"member": member.pk, "seed": [seed.pk for seed in seeds]}
+
+    page = text(staff_client.post(url(welcome(library), "mail_test"), data).content.decode())
+
+    assert "Er is een test verzonden naar els@gent.be, jan@gent.be." in page
+    for address in ("jan@gent.be", "els@gent.be"):
+        (mail,) = smtp_server.to(address)
+        assert mail["Subject"] == "[TEST] Hallo Fatima"
+    assert not smtp_server.to(marketer.email) and not smtp_server.to(member.email)
+
+
+def test_a_test_goes_only_to_the_ticked_seed_addresses(
+    staff_client, marketer, library, smtp_server
+):
+    member = MemberFactory(library=library)
+    jan = add_seed(library, address="jan@gent.be", label="", actor=marketer)
+    add_seed(library, address="els@gent.be", label="", actor=marketer)
+
+    ticked = staff_client.post(
+        url(welcome(library), "mail_test"), TEST_MAIL | {"member": member.pk, "seed": [jan.pk]}
+    )
+    none = staff_client.post(url(welcome(library), "mail_test"), TEST_MAIL | {"member": member.pk})
+
+    assert "Er is een test verzonden naar jan@gent.be." in text(ticked.content.decode())
+    assert "Vink minstens één adres van de testlijst aan." in text(none.content.decode())
+    assert [m["To"].addresses[0].addr_spec for m in smtp_server.messages] == ["jan@gent.be"]
+
+
+def test_another_librarys_seed_addresses_are_never_mailed(
+    staff_client, marketer, library, other_library, smtp_server
+):
+    member = MemberFactory(library=library)
+    add_seed(library, address="jan@gent.be", label="", actor=marketer)
+    theirs = add_seed(other_library, address="dirk@brugge.be", label="", actor=None)
+
+    staff_client.post(
+        url(welcome(library), "mail_test"), TEST_MAIL | {"member": member.pk, "seed": [theirs.pk]}
+    )
+
+    assert smtp_server.messages == []
+
+
+def test_without_a_seed_list_the_test_goes_to_the_staff_member(
+    staff_client, marketer, library, smtp_server
+):
+    member = MemberFactory(library=library, first_name="Fatima")
+    editor = staff_client.get(url(welcome(library))).content.decode()
+
+    page = staff_client.post(url(welcome(library), "mail_test"), TEST_MAIL | {"member": member.pk})
+
+    assert "Stuur mij een test" in editor
+    assert f"Er is een test verzonden naar {marketer.email}." in text(page.content.decode())
+    (mail,) = smtp_server.to(marketer.email)
+    assert mail["Subject"] == "[TEST] Hallo Fatima"
+
+
+def test_the_editor_lists_the_seed_addresses_ticked_and_previews_a_member_of_the_variant(
+    staff_client, marketer, library
+):
+    digital = MemberFactory(library=library, external_id="Z9")
+    ReadingProfile.objects.create(member=digital, segment="fiction_digital")
+    MemberFactory(library=library, external_id="A1")
+    add_seed(library, address="jan@gent.be", label="Jan", actor=marketer)
+    dormant = Journey.objects.get(library=library, key="dormant")
+
+    page = staff_client.get(
+        reverse("staff:mail", args=[dormant.pk, 1, "fiction_digital"])
+    ).content.decode()
+
+    assert re.search(r'<input type="checkbox" name="seed" value="\d+" id="seed-\d+" checked>', page)
+    assert "jan@gent.be (Jan)" in page
+    assert "Stuur een test naar de testlijst" in page
+    assert re.search(rf'<option value="{digital.pk}" selected>', page)

@@ -8,6 +8,7 @@ from django.urls import URLPattern, get_resolver, reverse
 from patronflow.journeys.definitions import save_segment
 from patronflow.journeys.models import Journey
 from patronflow.operations.models import ImportRecord
+from patronflow.staff.services import add_seed
 from patronflow.staff.views.journeys import DEFAULT_SEGMENT
 from tests.factories import MemberFactory
 from tests.staff.conftest import make_marketer
@@ -20,6 +21,7 @@ WITHOUT_IDS = {
     "templates", "approvals",
     "login", "verify", "second_factor", "logout", "language", "dashboard", "choose_library",
     "journeys", "segments", "tips", "imports", "report", "members", "settings", "accounts",
+    "seeds",
     "segment_new", "audience_count",
 }  # fmt: skip
 
@@ -41,6 +43,9 @@ def urls_with_ids_of(library, other_user) -> dict[str, str]:
         "member_erase": {"pk": member.pk},
         "remove_account": {"pk": other_user.pk},
         **scoping_ids(library),
+        "seed_remove": {
+            "pk": add_seed(library, address="seed@example.org", label="", actor=None).pk
+        },
         "import_rejects": {
             "pk": ImportRecord.objects.create(
                 library=library, kind="members", rejected=1, rejects="line,reason,row\n"
@@ -66,6 +71,7 @@ def test_every_staff_url_with_ids_is_known_to_this_test():
         "preview_frame",
         "journey_calendar",
         "import_rejects",
+        "seed_remove",
         "journey_activate", "journey_reach", "broadcast_cancel",
         "mail_test", "comments", "member", "member_export", "member_erase", "remove_account",
         "segment",

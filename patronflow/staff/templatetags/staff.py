@@ -24,6 +24,7 @@ MENU_SECTIONS = {
     "journey": "journeys",
     "journey_archive": "journeys",
     "journey_calendar": "journeys",
+    "seeds": "settings",
     "mail": "journeys",
     "member": "members",
     "approval": "approvals",

@@ -23,12 +23,13 @@ from patronflow.members.models import Member
 from patronflow.profiles.models import Segment
 from patronflow.reports.suppression import SMALL_CELL
 from patronflow.staff import queries, services
-from patronflow.staff.access import get_scoped, staff_view
+from patronflow.staff.access import get_scoped, scoped, staff_view
 from patronflow.staff.forms import (
     MailForm,
     PreviewForm,
     body_too_long,
 )
+from patronflow.staff.models import SeedAddress
 from patronflow.staff.views.journeys import DEFAULT_SEGMENT, saved_message, scoped_journey
 from patronflow.templating.sandbox import TemplateProblem
 
@@ -119,6 +120,7 @@ def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> H
     else:
         form = MailForm(initial=saved)
     body = form.cleaned_data.get("body") if form.is_bound else variant.body
+    samples = queries.sample_members(request.library)
     return render(
         request,
         "staff/mail_editor.html",
@@ -129,9 +131,21 @@ def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> H
             "segment": segment,
             "form": form,
             "field_notes": [("body", _stripped_note(body))] if body else [],
-            "samples": queries.sample_members(request.library),
+            "samples": samples,
+            "sample": _sample_of(samples, variant.segment),
+            "seeds": scoped(request, SeedAddress.objects.all()),
         },
     )
+
+
+def _sample_of(samples: list[tuple[str, list[Member]]], segment: str) -> int | None:
+    """The member a variant is previewed and tested as at first: one of its own segment
+    (the fallback variant's: the first sample of any)."""
+    label = dict(Segment.choices).get(segment)
+    for group, members in samples:
+        if label is not None and group == str(label):
+            return members[0].pk
+    return None
 
 
 def _field_of(problem: InvalidJourney, form: MailForm) -> str | None:
@@ -272,17 +286,33 @@ def preview_frame(request: HttpRequest, pk: int, position: int, segment: str) ->
 @_mail_form_view
 @require_POST
 def mail_test(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
+    """The preview, as rendered for the chosen member, to the seed list's addresses that
+    are ticked (all of them, as the editor shows them), or to the staff member's own when
+    the library has no seed list."""
     form, preview = _preview(request, pk, position, segment)
+    to = []
     if preview.rendered is not None:
-        try:
-            services.send_test_mail(request.library, preview.rendered, request.user.email)
-        except services.StaffError as error:
-            preview.problems[""] = str(error)
+        to = _test_addresses(request)
+        if not to and scoped(request, SeedAddress.objects.all()).exists():
+            preview.problems[""] = _("Tick at least one address of the seed list.")
+        else:
+            try:
+                services.send_test_mail(request.library, preview.rendered, to)
+            except services.StaffError as error:
+                preview.problems[""] = str(error)
     return render(
         request,
         "staff/_test_sent.html",
-        preview.context(form) | {"address": request.user.email},
+        preview.context(form) | {"address": ", ".join(to)},
     )
+
+
+def _test_addresses(request: HttpRequest) -> list[str]:
+    seeds = scoped(request, SeedAddress.objects.all())
+    if not seeds.exists():
+        return [request.user.email] if request.user.email else []
+    ticked = [value for value in request.POST.getlist("seed") if value.isdigit()]
+    return list(seeds.filter(pk__in=ticked).values_list("address", flat=True))
 
 
 @staff_view
