@@ -12,7 +12,8 @@ from enum import StrEnum
 
 from django.utils import timezone
 
-from patronflow.journeys.models import Journey
+from patronflow.journeys.approvals import ask_for_activation, waits_for_approval
+from patronflow.journeys.models import ApprovalRequest, Journey
 from patronflow.journeys.services import LifecycleError, check_transition
 from patronflow.operations.lifecycle import change_status
 from patronflow.operations.reach import estimate
@@ -61,13 +62,16 @@ def sends_to_everyone(journey: Journey) -> bool:
 
 def activate(
     journey: Journey, *, now: dt.datetime, actor: Actor, confirmed: bool = False
-) -> Journey:
+) -> Journey | ApprovalRequest:
     """Switch the journey on (a broadcast: schedule it) for a staff member, logged as their
     change: refused with ActivationRefused when something it needs is missing, and with
-    ConfirmationNeeded for an audience of everyone unless `confirmed`."""
+    ConfirmationNeeded for an audience of everyone unless `confirmed`. In a four-eyes
+    library it is asked for instead, as the ApprovalRequest returned (journeys/approvals.py)."""
     check_transition(journey, Journey.Status.ACTIVE)
     if found := missing(journey, now=now):
         raise ActivationRefused(journey, found)
     if sends_to_everyone(journey) and not confirmed:
         raise ConfirmationNeeded(f"{journey} mails every mailable member: confirm first")
+    if waits_for_approval(journey.library, actor=actor):
+        return ask_for_activation(journey, actor=actor)
     return change_status(journey, Journey.Status.ACTIVE, timezone.localdate(now), actor=actor)

@@ -12,10 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from patronflow.journeys.approvals import changed_since
-from patronflow.journeys.definitions import Installed, InvalidJourney, install_journey
+from patronflow.journeys.definitions import Installed, InvalidJourney
 from patronflow.journeys.models import ApprovalRequest
-from patronflow.journeys.services import LifecycleError, migrate_enrolments
+from patronflow.journeys.services import LifecycleError
 from patronflow.operations.activation import activate
+from patronflow.operations.publishing import save_definition
 from patronflow.privacy.audit import operator_of, record_change
 
 APPLIED, STALE, REFUSED = "applied", "stale", "refused"
@@ -100,10 +101,14 @@ def _apply(request: ApprovalRequest, by: str, now: dt.datetime) -> Installed | N
     if request.change == ApprovalRequest.Change.ACTIVATION:
         activate(journey, now=now, actor=by, confirmed=True)
         return None
-    installed = install_journey(journey.library, request.definition, actor=by)
-    if request.move_members and installed.outcome == "new version":
-        migrate_enrolments(journey, timezone.localdate(now), actor=by)
-    return installed
+    published = save_definition(
+        journey.library,
+        request.definition,
+        actor=by,
+        move_members=request.move_members,
+        today=timezone.localdate(now),
+    )
+    return published.installed
 
 
 @transaction.atomic

@@ -10,14 +10,16 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from patronflow.journeys.definitions import (
-    Installed,
-    export_definition,
-    install_journey,
+from patronflow.journeys.definitions import export_definition, install_journey
+from patronflow.journeys.models import (
+    Adoption,
+    ApprovalRequest,
+    Journey,
+    NetworkTemplate,
+    TemplateVersion,
 )
-from patronflow.journeys.models import Adoption, Journey, NetworkTemplate, TemplateVersion
-from patronflow.journeys.services import migrate_enrolments
 from patronflow.members.models import Library
+from patronflow.operations.publishing import Published, save_definition
 from patronflow.privacy.audit import Actor, record_change
 
 MAX_KEY = Journey._meta.get_field("key").max_length
@@ -147,26 +149,36 @@ def take_over(
     actor: Actor,
     move_members: bool,
     today: dt.date,
-) -> Installed:
-    """Install a template version into the library's copy, as the editor saves (a new
-    version when members are on their way, who move onto it if asked); the library's own
-    changes to the copy are replaced."""
+) -> Published | ApprovalRequest:
+    """Install a template version into the library's copy through the editor's save
+    (operations/publishing.py): a new version when members are on their way, who move onto
+    it if asked; the library's own changes to the copy are replaced. Over a running copy in a
+    four-eyes library the save waits for approval (the request is returned) and the version
+    counts as answered: it is not offered again."""
     journey = adoption.journey
-    installed = install_journey(
-        journey.library, template_definition_for(adoption, version), actor=actor
+    saved = save_definition(
+        journey.library,
+        template_definition_for(adoption, version),
+        actor=actor,
+        move_members=move_members,
+        today=today,
     )
-    if move_members and installed.outcome == "new version":
-        migrate_enrolments(journey, today, actor=actor)
-    before = adoption.version_number
-    adoption.version_number = version.number
-    adoption.save(update_fields=["version_number"])
+    if isinstance(saved, ApprovalRequest):
+        field, before = "left_number", adoption.left_number
+        adoption.left_number = version.number
+        change = "template version asked for"
+    else:
+        field, before = "version_number", adoption.version_number
+        adoption.version_number = version.number
+        change = f"template {adoption.template.key}"
+    adoption.save(update_fields=[field])
     record_change(
         f"journey {journey.key}",
-        {f"template {adoption.template.key}": (f"version {before}", f"version {version.number}")},
+        {change: (before and f"version {before}", f"version {version.number}")},
         actor=actor,
         library_code=journey.library.code,
     )
-    return installed
+    return saved
 
 
 @transaction.atomic

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from patronflow.journeys.approvals import ask_for_version, version_waits
 from patronflow.journeys.definitions import Installed, install_journey
+from patronflow.journeys.models import ApprovalRequest
 from patronflow.journeys.services import migrate_enrolments
 from patronflow.members.models import Library
 from patronflow.privacy.audit import Actor
@@ -34,10 +36,15 @@ def save_definition(
     actor: Actor,
     move_members: bool,
     today: dt.date | None = None,
-) -> Published:
+) -> Published | ApprovalRequest:
     """Install `definition` for the library (refused with InvalidJourney as the import is);
     when that made a new version and `move_members` is set, move every member still on an
-    older version onto it, as `patronflow journey migrate` does: no mail is repeated."""
+    older version onto it, as `patronflow journey migrate` does: no mail is repeated. Over
+    a running journey of a four-eyes library it is asked for instead, as the ApprovalRequest
+    returned (journeys/approvals.py)."""
+    journey = library.journeys.filter(key=definition.get("key")).first()
+    if journey is not None and version_waits(journey, actor=actor):
+        return ask_for_version(journey, definition, actor=actor, move_members=move_members)
     installed = install_journey(library, definition, actor=actor)
     moved = 0
     if move_members and installed.outcome == "new version":

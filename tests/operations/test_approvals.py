@@ -14,7 +14,10 @@ from patronflow.journeys.approvals import (
 )
 from patronflow.journeys.definitions import export_definition, install_journey
 from patronflow.journeys.models import ApprovalRequest, Enrolment
+from patronflow.operations.activation import activate
 from patronflow.operations.approvals import APPLIED, REFUSED, STALE, NotYours, approve, decline
+from patronflow.operations.network_templates import adopt, newer_version, offer_journey, take_over
+from patronflow.operations.publishing import save_definition
 from patronflow.operations.tick import tick
 from patronflow.privacy.models import AuditEntry
 from tests.factories import TODAY, MemberFactory, at
@@ -177,3 +180,49 @@ def test_the_installation_an_approval_makes_is_logged_as_both_peoples(four_eyes,
     status = AuditEntry.objects.get(operator="staff:bert, approving staff:an")
     assert status.changes == {"status": ["draft", "active"]}
     assert ApprovalRequest.objects.get().state == "approved"
+
+
+def test_the_staff_activation_and_the_editors_save_ask_instead_of_acting(four_eyes, an, bert):
+    MemberFactory(library=four_eyes)
+    journey = broadcast(four_eyes)
+    asked = activate(journey, now=at(TODAY), actor=an, confirmed=True)
+    assert isinstance(asked, ApprovalRequest) and asked.change == "activation"
+    journey.refresh_from_db()
+    assert journey.status == "draft"
+
+    draft_save = save_definition(
+        four_eyes, export_definition(journey) | {"holdout_percent": 5}, actor=an, move_members=False
+    )
+    assert draft_save.installed.outcome == "replaced"  # a draft is not running: saved at once
+
+    welcome = four_eyes.journeys.get(key="welcome")
+    running = export_definition(welcome) | {"holdout_percent": 30}
+    waiting = save_definition(four_eyes, running, actor=an, move_members=True)
+    assert isinstance(waiting, ApprovalRequest) and waiting.move_members
+    assert welcome.current_version.holdout_percent == 0
+
+    approve(waiting, actor=bert, now=at(TODAY))
+    assert welcome.current_version.holdout_percent == 30
+    command_line = save_definition(
+        four_eyes, running | {"holdout_percent": 20}, actor=None, move_members=False
+    )
+    assert command_line.installed.version.holdout_percent == 20
+
+
+def test_taking_over_a_template_into_a_running_copy_waits_for_approval(four_eyes, an, bert):
+    source = four_eyes.journeys.get(key="dormant")
+    adoption = adopt(offer_journey(source, actor=None).template, four_eyes, actor=None)
+    copy = adoption.journey
+    install_journey(four_eyes, export_definition(copy) | {"status": "active"})
+    copy.status = "active"
+    copy.save()
+    install_journey(four_eyes, export_definition(source) | {"holdout_percent": 40})
+    newer = offer_journey(source, actor=None)
+
+    asked = take_over(adoption, newer, actor=an, move_members=False, today=TODAY)
+
+    assert isinstance(asked, ApprovalRequest)
+    assert newer_version(adoption) is None  # answered: not offered again
+    assert copy.current_version.holdout_percent == 0
+    approve(asked, actor=bert, now=at(TODAY))
+    assert copy.current_version.holdout_percent == 40

@@ -63,7 +63,7 @@ def test_two_libraries_adopt_one_changes_its_copy_and_both_are_offered_the_new_v
     in_brugge.refresh_from_db()
     assert newer_version(in_gent) == second and newer_version(in_brugge) == second
 
-    installed = take_over(in_gent, second, actor=None, move_members=False, today=TODAY)
+    installed = take_over(in_gent, second, actor=None, move_members=False, today=TODAY).installed
     leave(in_brugge, second, actor=None)
 
     assert installed.journey.key == "e-boeken-2"

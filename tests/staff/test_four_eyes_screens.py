@@ -4,6 +4,7 @@ and one change approved or declined by the library's other marketer, never its r
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from patronflow.journeys.approvals import ask_for_activation, ask_for_version
 from patronflow.journeys.definitions import export_definition, install_journey
@@ -141,3 +142,20 @@ def test_declining_keeps_the_journey_and_lists_the_decision(bert_client, four_ey
     assert journey.status == "draft"
     listed = bert_client.get(reverse("staff:approvals")).content.decode()
     assert "geweigerd" in listed and "bert" in listed
+
+
+def test_activating_on_screen_asks_the_colleague_instead(staff_client, four_eyes, marketer):
+    MemberFactory(library=four_eyes, registered_on=timezone.localdate())  # a new member
+    welcome = four_eyes.journeys.get(key="welcome")
+    welcome.status = "paused"
+    welcome.save()
+
+    response = staff_client.post(
+        reverse("staff:journey_status", args=[welcome.pk]), {"status": "active"}, follow=True
+    )
+
+    assert "Goedkeuring gevraagd" in response.content.decode()
+    welcome.refresh_from_db()
+    assert welcome.status == "paused"
+    asked = ApprovalRequest.objects.get()
+    assert (asked.change, asked.requested_by) == ("activation", marketer)

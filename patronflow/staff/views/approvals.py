@@ -97,3 +97,17 @@ def _decide(request: HttpRequest, approval: ApprovalRequest, note: str) -> HttpR
             % {"problem": decision.problem},
         )
     return redirect("staff:approval", pk=approval.pk)
+
+
+def asked_for_approval(request: HttpRequest, approval: ApprovalRequest) -> HttpResponse:
+    """Where a change that waits for four eyes leaves its requester: the journey's page,
+    saying who decides now."""
+    messages.success(
+        request,
+        _(
+            "Asked for approval: %(name)s changes only when the library's other staff member "
+            "(or a network admin) approves it."
+        )
+        % {"name": approval.journey.name},
+    )
+    return redirect("staff:journey", pk=approval.journey.pk)

@@ -15,13 +15,14 @@ from django.views.decorators.http import require_POST
 
 from patronflow.journeys import services as journey_services
 from patronflow.journeys.definitions import InvalidJourney
-from patronflow.journeys.models import Journey
+from patronflow.journeys.models import ApprovalRequest, Journey
 from patronflow.operations import activation, lifecycle, reach
 from patronflow.operations.activation import Missing
 from patronflow.staff import queries, services
 from patronflow.staff.access import staff_view
 from patronflow.staff.forms import HoldoutForm
 from patronflow.staff.templatetags.staff import status_label
+from patronflow.staff.views.approvals import asked_for_approval
 from patronflow.staff.views.journeys import may_archive, saved_message, scoped_journey
 
 
@@ -59,7 +60,9 @@ def journey_status(request: HttpRequest, pk: int) -> HttpResponse:
         if status == Journey.Status.ACTIVE:
             if journey.kind == Journey.Kind.BROADCAST:
                 return redirect("staff:journey_activate", pk=journey.pk)
-            activation.activate(journey, now=timezone.now(), actor=request.user)
+            activated = activation.activate(journey, now=timezone.now(), actor=request.user)
+            if isinstance(activated, ApprovalRequest):
+                return asked_for_approval(request, activated)
         else:
             lifecycle.change_status(journey, status, queries.today(), actor=request.user)
     except (activation.ActivationRefused, activation.ConfirmationNeeded):
@@ -150,7 +153,9 @@ def journey_activate(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     if request.method == "POST":
         try:
-            activation.activate(journey, now=now, actor=request.user, confirmed=True)
+            activated = activation.activate(journey, now=now, actor=request.user, confirmed=True)
+            if isinstance(activated, ApprovalRequest):
+                return asked_for_approval(request, activated)
         except activation.ActivationRefused:
             pass  # the page below says what is missing
         except journey_services.LifecycleError as problem:

@@ -11,11 +11,12 @@ from django.views.decorators.http import require_POST
 
 from patronflow.journeys.definitions import InvalidJourney, export_definition
 from patronflow.journeys.diffs import definition_changes
-from patronflow.journeys.models import Adoption, NetworkTemplate
+from patronflow.journeys.models import Adoption, ApprovalRequest, NetworkTemplate
 from patronflow.operations import network_templates as service
 from patronflow.staff import queries
 from patronflow.staff.access import staff_view
 from patronflow.staff.review_forms import OfferForm, TakeOverForm
+from patronflow.staff.views.approvals import asked_for_approval
 from patronflow.staff.views.journeys import saved_message, scoped_journey
 
 
@@ -152,7 +153,7 @@ def journey_template(request: HttpRequest, pk: int) -> HttpResponse:
 def _take_over(request: HttpRequest, adoption: Adoption, newer, move_members: bool):
     journey = adoption.journey
     try:
-        installed = service.take_over(
+        saved = service.take_over(
             adoption,
             newer,
             actor=request.user,
@@ -162,5 +163,7 @@ def _take_over(request: HttpRequest, adoption: Adoption, newer, move_members: bo
     except InvalidJourney as problem:
         messages.error(request, _("Not taken over: %(problem)s") % {"problem": problem})
         return redirect("staff:journey_template", pk=journey.pk)
-    messages.success(request, saved_message(installed))
+    if isinstance(saved, ApprovalRequest):
+        return asked_for_approval(request, saved)
+    messages.success(request, saved_message(saved.installed))
     return redirect("staff:journey", pk=journey.pk)
