@@ -16,6 +16,7 @@ from patronflow.staff.views import (
     reports,
     seeds,
     segments,
+    studio,
     templates,
 )
 
@@ -39,6 +40,10 @@ urlpatterns = [
     path("library/", home.choose_library, name="choose_library"),
     path("journeys/", journeys.journey_list, name="journeys"),
     path("journeys/<int:pk>/", journeys.journey_detail, name="journey"),
+    path("journeys/new/", studio.studio_new, name="studio_new"),
+    path("journeys/new/from/", studio.studio_start, name="studio_start"),
+    path("journeys/<int:pk>/edit/", studio.studio_edit, name="studio_edit"),
+    path("journeys/<int:pk>/copy/", studio.studio_copy, name="studio_copy"),
     path("journeys/<int:pk>/status/", lifecycle.journey_status, name="journey_status"),
     path("journeys/<int:pk>/holdout/", lifecycle.journey_holdout, name="journey_holdout"),
     path("journeys/<int:pk>/archive/", lifecycle.journey_archive, name="journey_archive"),

@@ -44,6 +44,7 @@ PAGES = {
     "login": None, "verify": None, "second_factor": None, "dashboard": None,
     "journeys": None, "journey": "journey", "journey_archive": "journey", "mail": "variant",
     "journey_calendar": "journey",
+    "studio_new": None, "studio_start": None, "studio_edit": "journey", "studio_copy": "journey",
     "seeds": None,
     "journey_activate": "journey", "journey_reach": "journey", "broadcast_cancel": "journey",
     "comments": "variant",

@@ -23,6 +23,7 @@ WITHOUT_IDS = {
     "journeys", "segments", "tips", "imports", "report", "members", "settings", "accounts",
     "seeds",
     "segment_new", "audience_count",
+    "studio_new", "studio_start",
 }  # fmt: skip
 
 
@@ -70,6 +71,7 @@ def test_every_staff_url_with_ids_is_known_to_this_test():
         "journey", "journey_status", "journey_holdout", "journey_archive", "mail", "preview",
         "preview_frame",
         "journey_calendar",
+        "studio_edit", "studio_copy",
         "import_rejects",
         "seed_remove",
         "journey_activate", "journey_reach", "broadcast_cancel",

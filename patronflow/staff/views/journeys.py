@@ -5,12 +5,14 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from patronflow.journeys import services as journey_services
+from patronflow.journeys.diffs import version_changes
 from patronflow.journeys.models import Journey
 from patronflow.staff import queries
 from patronflow.staff.access import get_scoped, staff_view
 from patronflow.staff.forms import (
     HoldoutForm,
 )
+from patronflow.staff.journey_forms import EXIT_LABELS, describe_audience
 
 
 @staff_view
@@ -46,7 +48,14 @@ def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "journey": journey,
             "version": version,
             "steps": steps,
-            "versions": journey.versions.order_by("-number"),
+            "versions": [
+                (v, version_changes(journey, v.number))
+                for v in journey.versions.order_by("-number")
+            ],
+            "entry_text": describe_audience(
+                version.entry, dict(request.library.segments.values_list("key", "name"))
+            ),
+            "exit_labels": [EXIT_LABELS.get(reason, reason) for reason in version.exit_when],
             "actions": lifecycle_actions(journey),
             "may_archive": may_archive(journey),
             "default_segment": DEFAULT_SEGMENT,
