@@ -1,6 +1,7 @@
 """The dry run's calendar: the figures of `patronflow simulate` for the same days, in words,
 day by day; mails that wait for a closed send window show as waiting on the weekend and as
-sent on Monday; the period is bounded; htmx gets the calendar alone."""
+sent on Monday; a broadcast's mail on its day; the period is bounded; htmx gets the calendar
+alone."""
 
 import datetime as dt
 import re
@@ -15,6 +16,7 @@ from patronflow.operations.dry_run import simulate
 from patronflow.operations.libraries import change_library
 from tests.factories import TODAY, MemberFactory, at
 from tests.journeys.helpers import install, only, step
+from tests.journeys.test_broadcasts import WEDNESDAY, boekenweek, readers
 from tests.operations.test_dry_run import a_library_month
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +134,18 @@ def test_the_journey_page_links_to_its_calendar(staff_client, library):
     journey = library.journeys.get(key="welcome")
     page = staff_client.get(reverse("staff:journey", args=[journey.pk])).content.decode()
     assert f'href="{calendar_url(journey)}"' in page
+
+
+def test_a_broadcasts_calendar_shows_its_mail_on_its_day_only(staff_client, library):
+    only(library)
+    broadcast = boekenweek(library)
+    readers(library, 4)
+
+    with time_machine.travel(at(TODAY, 8), tick=False):
+        page = staff_client.get(calendar_url(broadcast, 7)).content.decode()
+
+    days = calendar_days(page)
+    wednesday = days[WEDNESDAY.isoformat()]
+    assert wednesday["Mail 1 · Alle anderen"] == "4 verzonden"
+    assert wednesday["Ingetreden"] == "4"
+    assert all(not figures for day, figures in days.items() if day < WEDNESDAY.isoformat())
