@@ -1,0 +1,82 @@
+"""In Chromium, as a marketer with no terminal: add a fourth step to the welcome journey as a
+new version and move the members on their way onto it; the journey page then shows the new
+step and what the version changed. On the way, a mail left without a subject is refused on
+its field, and the editor passes axe-core and fits a phone at every step.
+
+Screenshots land in var/artefacts/studio/ (the journey outline among them)."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from patronflow.journeys.models import Enrolment, Journey
+from tests.accessibility import axe_violations
+from tests.browsers import chromium
+from tests.factories import EnrolmentFactory
+from tests.staff.conftest import make_marketer
+from tests.staff.test_every_page import SIDEWAYS, log_in
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+PHONE = 375
+
+
+@pytest.fixture
+def screens() -> Path:
+    folder = Path(django_settings.VAR_DIR) / "artefacts" / "studio"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def fits_and_passes_axe(page) -> None:
+    assert page.evaluate(SIDEWAYS) == 0
+    assert axe_violations(page) == []
+
+
+def test_a_fourth_mail_as_a_new_version_with_the_members_moved_onto_it(
+    chromium_path, live_server, settings, library, screens
+):
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    make_marketer(library, "an")
+    welcome = Journey.objects.get(library=library, key="welcome")
+    on_the_way = EnrolmentFactory(journey=welcome, next_position=2)
+    with chromium(chromium_path) as browser:
+        page = browser.new_page(locale="nl-BE")
+        page.set_viewport_size({"width": PHONE, "height": 800})
+        log_in(page, live_server.url, "an")
+        page.wait_for_url(f"{live_server.url}/staff/")
+        page.goto(f"{live_server.url}/staff/journeys/{welcome.pk}/")
+
+        page.get_by_role("link", name="Deze reeks wijzigen").click()
+        page.get_by_role("button", name="Een mail toevoegen").click()
+        fourth = page.locator("#step-3")
+        fourth.get_by_label("Naam van de mail").fill("Nog één tip")
+        fourth.get_by_label("Wachttijd (dagen)").fill("35")
+        page.get_by_role("button", name="Bewaren").first.click()
+
+        subject = fourth.get_by_label("Onderwerp")
+        assert subject.get_attribute("aria-invalid") == "true"
+        assert "Vul dit in." in fourth.locator(".has-error").first.inner_text()
+        fits_and_passes_axe(page)
+        page.screenshot(path=screens / "editor-refused.png", full_page=True)
+
+        subject.fill("{{ first_name }}, nog één tip")
+        fourth.get_by_label("Tekst").fill("<p>Dag {{ first_name }}, kom eens langs.</p>")
+        page.get_by_label("gaan nu over naar de nieuwe versie").check()
+        page.get_by_role("button", name="Bewaren").first.click()
+
+        page.wait_for_url(f"{live_server.url}/staff/journeys/{welcome.pk}/")
+        outline = page.locator("section.outline")
+        assert "Mail 4: Nog één tip" in outline.inner_text()
+        assert "overgezet" in page.locator(".message").first.inner_text()
+        page.get_by_text("Wat versie 2 veranderde").click()
+        assert page.get_by_text("Mail 4 toegevoegd: Nog één tip").is_visible()
+        fits_and_passes_axe(page)
+        outline.screenshot(path=screens / "journey-outline.png")
+        page.screenshot(path=screens / "journey.png", full_page=True)
+
+    assert welcome.versions.count() == 2
+    assert Enrolment.objects.get(pk=on_the_way.pk).version.number == 2
