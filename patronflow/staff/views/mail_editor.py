@@ -8,6 +8,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -292,8 +293,9 @@ def mail_test(request: HttpRequest, pk: int, position: int, segment: str) -> Htt
     form, preview = _preview(request, pk, position, segment)
     to = []
     if preview.rendered is not None:
-        to = _test_addresses(request)
-        if not to and scoped(request, SeedAddress.objects.all()).exists():
+        seeds = scoped(request, SeedAddress.objects.all())
+        to = _test_addresses(request, seeds)
+        if not to and seeds.exists():
             preview.problems[""] = _("Tick at least one address of the seed list.")
         else:
             try:
@@ -307,8 +309,7 @@ def mail_test(request: HttpRequest, pk: int, position: int, segment: str) -> Htt
     )
 
 
-def _test_addresses(request: HttpRequest) -> list[str]:
-    seeds = scoped(request, SeedAddress.objects.all())
+def _test_addresses(request: HttpRequest, seeds: QuerySet[SeedAddress]) -> list[str]:
     if not seeds.exists():
         return [request.user.email] if request.user.email else []
     ticked = [value for value in request.POST.getlist("seed") if value.isdigit()]
