@@ -13,6 +13,7 @@ from patronflow.privacy.models import AuditEntry
 from tests.factories import MemberFactory
 from tests.journeys.helpers import step
 from tests.staff.conftest import make_marketer
+from tests.staff.studio_forms import Editor, editor_url
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +160,22 @@ def test_activating_on_screen_asks_the_colleague_instead(staff_client, four_eyes
     assert welcome.status == "paused"
     asked = ApprovalRequest.objects.get()
     assert (asked.change, asked.requested_by) == ("activation", marketer)
+
+
+def test_saving_a_running_journey_in_the_editor_asks_the_colleague(
+    staff_client, bert_client, four_eyes, marketer
+):
+    welcome = four_eyes.journeys.get(key="welcome")
+    editor = Editor(staff_client, editor_url("studio_edit", welcome.pk))
+    editor.set(step0_variant0_subject="Welkom bij ons, {{ first_name }}")
+
+    editor.press("save")
+
+    assert "Goedkeuring gevraagd" in editor.page
+    asked = ApprovalRequest.objects.get()
+    assert (asked.change, asked.requested_by) == ("version", marketer)
+    assert "Welkom bij ons" not in export_definition(welcome)["steps"][0]["variants"][0]["subject"]
+    page = bert_client.get(reverse("staff:approval", args=[asked.pk])).content.decode()
+    assert "Mail 1, Alle anderen: onderwerp" in page
+    bert_client.post(reverse("staff:approval", args=[asked.pk]), {"decision": "approve"})
+    assert "Welkom bij ons" in export_definition(welcome)["steps"][0]["variants"][0]["subject"]

@@ -11,13 +11,14 @@ from django.utils.translation import ngettext
 
 from patronflow.journeys.definitions import InvalidJourney, export_definition, normalise
 from patronflow.journeys.diffs import definition_changes
-from patronflow.journeys.models import Enrolment, Journey
+from patronflow.journeys.models import ApprovalRequest, Enrolment, Journey
 from patronflow.members.models import Library
 from patronflow.operations.publishing import Published, save_definition
 from patronflow.staff import queries
 from patronflow.staff.access import scoped, staff_view
 from patronflow.staff.journey_forms import REVIEW, JourneyEditor, blank_definition
 from patronflow.staff.journey_presets import PRESETS, preset_definition
+from patronflow.staff.views.approvals import asked_for_approval
 from patronflow.staff.views.journeys import saved_message, scoped_journey
 
 
@@ -109,6 +110,8 @@ def _edit(
                 changes = _review(editor, definition, initial)
             else:
                 published = _save(request, editor, definition)
+                if isinstance(published, ApprovalRequest):
+                    return asked_for_approval(request, published)
                 if published is not None:
                     return redirect("staff:journey", pk=published.installed.journey.pk)
     return render(
@@ -141,7 +144,9 @@ def _review(editor: JourneyEditor, definition: dict, initial: dict) -> list | No
         return None
 
 
-def _save(request: HttpRequest, editor: JourneyEditor, definition: dict) -> Published | None:
+def _save(
+    request: HttpRequest, editor: JourneyEditor, definition: dict
+) -> Published | ApprovalRequest | None:
     try:
         published = save_definition(
             request.library,
@@ -153,6 +158,8 @@ def _save(request: HttpRequest, editor: JourneyEditor, definition: dict) -> Publ
     except InvalidJourney as problem:
         editor.refuse(problem)
         return None
+    if isinstance(published, ApprovalRequest):
+        return published
     installed = published.installed
     if installed.outcome == "created":
         messages.success(
