@@ -23,6 +23,10 @@ SEGMENT_LABELS = {
 MENU_SECTIONS = {
     "journey": "journeys",
     "journey_archive": "journeys",
+    "studio_new": "journeys",
+    "studio_start": "journeys",
+    "studio_edit": "journeys",
+    "studio_copy": "journeys",
     "journey_calendar": "journeys",
     "seeds": "settings",
     "mail": "journeys",
