@@ -22,8 +22,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from patronflow.journeys.approvals import ask_for_version, version_waits
 from patronflow.journeys.definitions import Installed, export_definition, install_journey
-from patronflow.journeys.models import Journey
+from patronflow.journeys.models import ApprovalRequest, Journey
 from patronflow.mail.rendering import RenderedMail, render_mail
 from patronflow.mail.smtp import SmtpServer, SmtpSession
 from patronflow.members.models import Library, Member
@@ -119,11 +120,11 @@ class MailDraft:
 
 def save_variant(
     journey: Journey, position: int, segment: str, draft: MailDraft, *, actor: Actor
-) -> Installed:
+) -> Installed | ApprovalRequest:
     """Save one mail through the journey's definition, so it is checked like any import,
     logged like any change, and a journey that members are already in gets a new version
     instead of changing under them. Raises InvalidJourney with the step, field, line and
-    message."""
+    message. A running journey of a four-eyes library gets an ApprovalRequest instead."""
     definition = export_definition(journey)
     step = next(s for s in definition["steps"] if s["position"] == position)
     variant = next(v for v in step["variants"] if v["segment"] == segment)
@@ -133,14 +134,19 @@ def save_variant(
         body=draft.body,
         with_reading_tips=draft.with_reading_tips,
     )
+    if version_waits(journey, actor=actor):
+        return ask_for_version(journey, definition, actor=actor, move_members=False)
     return install_journey(journey.library, definition, actor=actor)
 
 
-def change_holdout(journey: Journey, percent: int, *, actor: Actor) -> Installed:
+def change_holdout(journey: Journey, percent: int, *, actor: Actor) -> Installed | ApprovalRequest:
     """A new holdout share, through the journey's definition like a mail edit: members already
-    in the journey keep the share they were drawn with (a new version if any are in)."""
+    in the journey keep the share they were drawn with (a new version if any are in). A
+    running journey of a four-eyes library gets an ApprovalRequest instead."""
     definition = export_definition(journey)
     definition["holdout_percent"] = percent
+    if version_waits(journey, actor=actor):
+        return ask_for_version(journey, definition, actor=actor, move_members=False)
     with transaction.atomic():
         return install_journey(journey.library, definition, actor=actor)
 

@@ -179,3 +179,20 @@ def test_saving_a_running_journey_in_the_editor_asks_the_colleague(
     assert "Mail 1, Alle anderen: onderwerp" in page
     bert_client.post(reverse("staff:approval", args=[asked.pk]), {"decision": "approve"})
     assert "Welkom bij ons" in export_definition(welcome)["steps"][0]["variants"][0]["subject"]
+
+
+def test_a_mail_or_holdout_saved_on_a_running_journey_asks_the_colleague(staff_client, four_eyes):
+    welcome = four_eyes.journeys.get(key="welcome")
+    mail = staff_client.post(
+        reverse("staff:mail", args=[welcome.pk, 1, "default"]),
+        {"subject": "Welkom, {{ first_name }}", "body": "<p>Dag</p>"},
+        follow=True,
+    )
+    holdout = staff_client.post(
+        reverse("staff:journey_holdout", args=[welcome.pk]), {"holdout_percent": 20}, follow=True
+    )
+
+    assert "Goedkeuring gevraagd" in mail.content.decode()
+    assert "Goedkeuring gevraagd" in holdout.content.decode()
+    assert ApprovalRequest.objects.filter(journey=welcome, change="version").count() == 2
+    assert export_definition(welcome)["holdout_percent"] == 0

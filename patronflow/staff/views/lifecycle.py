@@ -42,6 +42,8 @@ def journey_holdout(request: HttpRequest, pk: int) -> HttpResponse:
     except InvalidJourney as problem:
         messages.error(request, str(problem))
     else:
+        if isinstance(installed, ApprovalRequest):
+            return asked_for_approval(request, installed)
         messages.success(request, saved_message(installed))
     return redirect("staff:journey", pk=journey.pk)
 

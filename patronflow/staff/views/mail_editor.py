@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from patronflow.journeys.definitions import InvalidJourney
+from patronflow.journeys.models import ApprovalRequest
 from patronflow.mail.rendering import ALLOWED_TAGS, RenderedMail, stripped_from
 from patronflow.members.models import Member
 from patronflow.profiles.models import Segment
@@ -31,6 +32,7 @@ from patronflow.staff.forms import (
     body_too_long,
 )
 from patronflow.staff.models import SeedAddress
+from patronflow.staff.views.approvals import asked_for_approval
 from patronflow.staff.views.journeys import DEFAULT_SEGMENT, saved_message, scoped_journey
 from patronflow.templating.sandbox import TemplateProblem
 
@@ -116,6 +118,8 @@ def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> H
             except InvalidJourney as problem:
                 form.add_error(_field_of(problem, form), _problem_text(problem))
             else:
+                if isinstance(installed, ApprovalRequest):
+                    return asked_for_approval(request, installed)
                 messages.success(request, saved_message(installed))
                 return redirect(request.path)
     else:
