@@ -15,7 +15,7 @@ from patronflow.journeys.approvals import changed_since
 from patronflow.journeys.definitions import Installed, InvalidJourney
 from patronflow.journeys.models import ApprovalRequest
 from patronflow.journeys.services import LifecycleError
-from patronflow.operations.activation import activate
+from patronflow.operations.activation import ActivationRefused, Missing, activate
 from patronflow.operations.publishing import save_definition
 from patronflow.privacy.audit import operator_of, record_change
 
@@ -30,12 +30,14 @@ class NotYours(PermissionError):
 class Decision:
     """What an approval did: `outcome` APPLIED (with `installed` for a new version), STALE
     (the journey changed since; nothing applied, the request closed) or REFUSED (`problem`:
-    the change does not pass its checks now, e.g. an activation's guard rails; it waits on)."""
+    the change does not pass its checks now, e.g. an activation's guard rails, `missing`
+    naming what it lacks; it waits on)."""
 
     request: ApprovalRequest
     outcome: str
     installed: Installed | None = None
     problem: str = ""
+    missing: tuple[Missing, ...] = ()
 
 
 def _locked(request: ApprovalRequest, actor: AbstractBaseUser) -> ApprovalRequest:
@@ -88,6 +90,8 @@ def approve(
     try:
         with transaction.atomic():
             installed = _apply(request, by, now)
+    except ActivationRefused as refused:
+        return Decision(request, REFUSED, problem=str(refused), missing=refused.missing)
     except (InvalidJourney, LifecycleError) as problem:
         return Decision(request, REFUSED, problem=str(problem))
     _close(request, ApprovalRequest.State.APPROVED, actor, note)

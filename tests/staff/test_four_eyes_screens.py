@@ -196,3 +196,22 @@ def test_a_mail_or_holdout_saved_on_a_running_journey_asks_the_colleague(staff_c
     assert "Goedkeuring gevraagd" in holdout.content.decode()
     assert ApprovalRequest.objects.filter(journey=welcome, change="version").count() == 2
     assert export_definition(welcome)["holdout_percent"] == 0
+
+
+def test_an_approval_the_guard_rails_refuse_says_what_is_missing_and_waits(
+    bert_client, four_eyes, marketer
+):
+    MemberFactory(library=four_eyes)
+    approval = ask_for_activation(broadcast(four_eyes), actor=marketer)
+    page = bert_client.get(reverse("staff:approval", args=[approval.pk])).content.decode()
+    assert "de mailing vertrekt op woensdag 3 juni 2026, 10:00" in page
+    four_eyes.sender_email = ""
+    four_eyes.save()
+
+    response = bert_client.post(
+        reverse("staff:approval", args=[approval.pk]), {"decision": "approve"}, follow=True
+    )
+
+    assert "het traject heeft eerst een afzenderadres" in response.content.decode()
+    approval.refresh_from_db()
+    assert approval.state == "pending"

@@ -5,18 +5,27 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from patronflow.journeys.approvals import changed_since, pending
 from patronflow.journeys.diffs import definition_changes
 from patronflow.journeys.models import ApprovalRequest
 from patronflow.journeys.services import LifecycleError
+from patronflow.operations.activation import Missing
 from patronflow.operations.approvals import APPLIED, STALE, NotYours, approve, decline
 from patronflow.staff.access import get_scoped, scoped, staff_view
 from patronflow.staff.review_forms import DecisionForm
 from patronflow.staff.templatetags.staff import status_label
 
 RECENT = 20
+# What an activation that is approved but refused by its guard rails lacks, in words.
+MISSING = {
+    Missing.PRIVACY_LINK: _lazy("a link to the privacy statement (library settings)"),
+    Missing.SENDER: _lazy("a sender address (library settings)"),
+    Missing.REACH: _lazy("a member in reach"),
+}
 
 
 @staff_view
@@ -58,6 +67,7 @@ def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "stale": pending_now and changed_since(approval),
             "may_decide": pending_now and approval.requested_by_id != request.user.pk,
             "was_status": status_label(approval.base.get("status", "")),
+            "moment": parse_datetime(approval.base.get("send_at") or ""),
             "form": form,
         },
     )
@@ -89,6 +99,13 @@ def _decide(request: HttpRequest, approval: ApprovalRequest, note: str) -> HttpR
                 "it would undo that. Ask your colleague to make the change again."
             )
             % {"name": name},
+        )
+    elif decision.missing:
+        lacking = ", ".join(str(MISSING[reason]) for reason in decision.missing)
+        messages.error(
+            request,
+            _("Not applied yet: the journey needs %(missing)s first. The change keeps waiting.")
+            % {"missing": lacking},
         )
     else:
         messages.error(
