@@ -14,7 +14,7 @@ from django.utils import timezone
 from patronflow.journeys.approvals import changed_since
 from patronflow.journeys.definitions import Installed, InvalidJourney
 from patronflow.journeys.models import ApprovalRequest
-from patronflow.journeys.services import LifecycleError
+from patronflow.journeys.services import LifecycleError, lock_journey
 from patronflow.operations.activation import ActivationRefused, Missing, activate
 from patronflow.operations.publishing import save_definition
 from patronflow.privacy.audit import operator_of, record_change
@@ -41,12 +41,15 @@ class Decision:
 
 
 def _locked(request: ApprovalRequest, actor: AbstractBaseUser) -> ApprovalRequest:
-    locked = ApprovalRequest.objects.select_for_update().select_related(
+    """The request's row, and its journey's, locked until the decision is written: two people
+    deciding at once, or two requests for one journey, go one after the other."""
+    locked = ApprovalRequest.objects.select_for_update(of=("self",)).select_related(
         "journey__library", "requested_by"
     )
     request = locked.get(pk=request.pk)
     if request.requested_by_id == actor.pk:
         raise NotYours(request)
+    lock_journey(request.journey)
     return request
 
 
