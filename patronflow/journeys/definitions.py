@@ -92,12 +92,27 @@ def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _LiteralDumper.add_representer(str, _represent_text)
 
 
-def _text(value: Any, where: str, field: Field, required: bool = True) -> str:
+def _text(
+    value: Any, where: str, field: Field, required: bool = True, longest: int | None = None
+) -> str:
+    """A text; `longest` is its column's length, which PostgreSQL would refuse past."""
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
         raise InvalidJourney(f"{where}: text is required", field, _noop("Fill this in."))
+    if longest is not None and len(value) > longest:
+        raise InvalidJourney(
+            f"{where}: at most {longest} characters, not {len(value)}",
+            field,
+            _noop("At most %(longest)s characters; this is %(length)s."),
+            longest=longest,
+            length=len(value),
+        )
     return value
+
+
+def _longest(model: type, name: str) -> int:
+    return model._meta.get_field(name).max_length
 
 
 def _refuse_unknown(mapping: dict, known: set[str], where: str = "", field: Field = ()) -> None:
@@ -126,7 +141,7 @@ def _check_key(key: str) -> str:
             ("key",),
             _noop("Lowercase letters, digits and hyphens only."),
         )
-    return key
+    return _text(key, "key", ("key",), longest=_longest(Journey, "key"))
 
 
 def _flag(value: Any, where: str, field: Field) -> bool:
@@ -288,7 +303,7 @@ def normalise(definition: dict) -> dict:
         )
     return {
         "key": key,
-        "name": _text(definition.get("name"), "name", ("name",)),
+        "name": _text(definition.get("name"), "name", ("name",), longest=_longest(Journey, "name")),
         "kind": kind,
         "status": status,
         "language": language,
@@ -341,7 +356,9 @@ def _normalise_step(step: Any, number: int) -> dict:
         )
     return {
         "position": position,
-        "name": _text(step.get("name"), f"{where}, name", (*field, "name")),
+        "name": _text(
+            step.get("name"), f"{where}, name", (*field, "name"), longest=_longest(Step, "name")
+        ),
         "wait_days": _whole(step.get("wait_days", 0), f"{where}, wait_days", (*field, "wait_days")),
         "wait_from": wait_from,
         "variants": sorted(variants, key=lambda variant: variant["segment"]),
@@ -368,9 +385,18 @@ def _normalise_variant(variant: Any, where: str, field: Field) -> dict:
     )
     normal = {
         "segment": segment,
-        "subject": _text(variant.get("subject"), f"{where}, subject", (*field, "subject")),
+        "subject": _text(
+            variant.get("subject"),
+            f"{where}, subject",
+            (*field, "subject"),
+            longest=_longest(Variant, "subject"),
+        ),
         "preheader": _text(
-            variant.get("preheader"), f"{where}, preheader", (*field, "preheader"), required=False
+            variant.get("preheader"),
+            f"{where}, preheader",
+            (*field, "preheader"),
+            required=False,
+            longest=_longest(Variant, "preheader"),
         ),
         "with_reading_tips": _flag(
             variant.get("with_reading_tips", False), where, (*field, "with_reading_tips")

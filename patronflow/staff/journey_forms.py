@@ -41,20 +41,23 @@ EXIT_LABELS = {
 }
 
 
+# No max_length on the texts: a browser would cut a longer paste off without a word; the
+# definition's own check says how long it may be, on the field.
+
+
 class SettingsForm(forms.Form):
     """The journey as a whole: its key (new journeys only), name, language, who leaves,
     re-entry, holdout and, for a broadcast, its moment."""
 
     key = forms.CharField(
         label=gettext_lazy("Key"),
-        max_length=50,
         required=False,
         help_text=gettext_lazy(
             "Lowercase letters, digits and hyphens; made from the name when left empty. It "
             "cannot be changed afterwards."
         ),
     )
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=200, required=False)
+    name = forms.CharField(label=gettext_lazy("Name"), required=False)
     language = forms.ChoiceField(
         label=gettext_lazy("Language of the mails"), choices=settings.LANGUAGES
     )
@@ -98,7 +101,7 @@ class SettingsForm(forms.Form):
 
 
 class StepForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name of the mail"), max_length=200, required=False)
+    name = forms.CharField(label=gettext_lazy("Name of the mail"), required=False)
     wait_days = forms.IntegerField(label=gettext_lazy("Wait (days)"), required=False)
     wait_from = forms.ChoiceField(
         label=gettext_lazy("Counted from"),
@@ -113,10 +116,9 @@ class StepForm(forms.Form):
 
 class VariantForm(forms.Form):
     segment = forms.CharField(widget=forms.HiddenInput, required=False)
-    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=300, required=False)
+    subject = forms.CharField(label=gettext_lazy("Subject"), required=False)
     preheader = forms.CharField(
         label=gettext_lazy("Preheader"),
-        max_length=300,
         required=False,
         help_text=gettext_lazy("The line mail programs show after the subject."),
     )
@@ -330,8 +332,10 @@ def draft_from_definition(definition: dict, library: Library) -> dict:
 
 
 def key_from_name(name: str) -> str:
-    """A key as definitions accept it: slugify keeps underscores and repeated hyphens."""
-    return re.sub(r"-+", "-", slugify(name).replace("_", "-")).strip("-")
+    """A key as definitions accept it: slugify keeps underscores and repeated hyphens, and
+    a long name makes a key longer than a key may be."""
+    key = re.sub(r"-+", "-", slugify(name).replace("_", "-")).strip("-")
+    return key[: Journey._meta.get_field("key").max_length].rstrip("-")
 
 
 def describe_audience(conditions: dict, segments: dict[str, str]) -> str:

@@ -88,6 +88,19 @@ CASES = [
         ("steps", 1, "variants", 0, "preheader"),
     ),
     Case(
+        "a subject longer than its column",
+        _set(("steps", 0, "variants", 0, "subject"), "Dag!" * 100),
+        {"step0_variant0_subject": "Dag!" * 100},
+        ("steps", 0, "variants", 0, "subject"),
+    ),
+    Case(
+        "a key longer than a key may be",
+        _set(("key",), "een-" * 20 + "reeks"),
+        {"key": "een-" * 20 + "reeks"},
+        ("key",),
+        editor="studio_copy",
+    ),
+    Case(
         "a negative wait",
         _set(("steps", 1, "wait_days"), -3),
         {"step1_wait_days": -3},
