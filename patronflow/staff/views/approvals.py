@@ -42,8 +42,8 @@ def approval_list(request: HttpRequest) -> HttpResponse:
 
 
 def what_changes(approval: ApprovalRequest) -> list:
-    """What approving does, in the diff's words: the new version against the journey as it
-    was when asked; an activation, as the status it changes."""
+    """What approving a new version does, in the diff's words: the definition against the
+    journey as it was when asked (an activation's page says the status it changes)."""
     if approval.change == ApprovalRequest.Change.VERSION:
         return definition_changes(approval.base, approval.definition)
     return []
@@ -75,8 +75,11 @@ def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _decide(request: HttpRequest, approval: ApprovalRequest, note: str) -> HttpResponse:
     name = approval.journey.name
+    choice = request.POST.get("decision")
+    if choice not in ("approve", "decline"):
+        return redirect("staff:approval", pk=approval.pk)
     try:
-        if request.POST.get("decision") == "approve":
+        if choice == "approve":
             decision = approve(approval, actor=request.user, now=timezone.now(), note=note)
         else:
             decline(approval, actor=request.user, note=note)

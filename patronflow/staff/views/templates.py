@@ -4,6 +4,7 @@ a newer version of it, having seen what changed."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -20,7 +21,7 @@ from patronflow.staff.views.approvals import asked_for_approval
 from patronflow.staff.views.journeys import saved_message, scoped_journey
 
 
-def visible_templates(request: HttpRequest):
+def visible_templates(request: HttpRequest) -> QuerySet[NetworkTemplate]:
     """All templates for the network admin; a library's marketer only those offered to it."""
     if request.staff.is_admin:
         return NetworkTemplate.objects.filter(versions__isnull=False).distinct()
