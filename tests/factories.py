@@ -6,6 +6,7 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from patronflow.members.latest_loans import note_latest_loans
 from patronflow.members.models import Item, Library, Loan, Member
 
 TODAY = dt.date(2026, 6, 1)
@@ -63,12 +64,20 @@ class ItemFactory(DjangoModelFactory):
 class LoanFactory(DjangoModelFactory):
     class Meta:
         model = Loan
+        skip_postgeneration_save = True
 
     member = factory.SubFactory(MemberFactory)
     library = factory.SelfAttribute("member.library")
     item = factory.SubFactory(ItemFactory, library=factory.SelfAttribute("..library"))
     external_id = factory.Sequence(lambda n: f"L{n:07d}")
     loaned_on = factory.LazyFunction(lambda: TODAY - dt.timedelta(days=30))
+
+    @factory.post_generation
+    def latest(loan, create, extracted, **kwargs):
+        """The member's latest loan day, as the loans import keeps it."""
+        if create:
+            note_latest_loans([loan.member_id])
+            loan.member.refresh_from_db(fields=["last_loan_on"])
 
 
 class JourneyFactory(DjangoModelFactory):

@@ -3,12 +3,18 @@ reading segment: the figures a marketer watches while building an audience.
 
 One grouped query answers all of it: the audience's filter once, grouped by the member's
 reading segment (none yet counts as `unknown`, as the entry does), with the mailable rule of
-privacy/rules.py as a filtered count beside the plain one.
+privacy/rules.py as a filtered count beside the plain one. The rule is given the library, so
+that its suppression list is read once rather than looked up per member, and the database
+can count in parallel; "a loan since …" reads the member's own latest loan day
+(members/latest_loans.py).
 """
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.db import connection, transaction
 from django.db.models import Count, QuerySet, Value
 from django.db.models.functions import Coalesce
 
@@ -39,15 +45,36 @@ def counts_per_segment(library: Library, conditions: dict, today: dt.date) -> Qu
         audience(library, conditions, today)
         .annotate(reading=Coalesce("reading_profile__segment", Value(Segment.UNKNOWN)))
         .values("reading")
-        .annotate(members=Count("pk"), mailable=Count("pk", filter=mailable_condition(today)))
+        .annotate(
+            members=Count("pk"),
+            mailable=Count("pk", filter=mailable_condition(today, library=library)),
+        )
         .order_by()
     )
+
+
+@contextmanager
+def _without_jit() -> Iterator[None]:
+    """PostgreSQL compiles a query it expects to be costly (JIT), which takes longer than the
+    one pass over the library's members that a count is; not for this query, within the
+    transaction the caller opened."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        try:
+            yield
+        finally:
+            cursor.execute("SET LOCAL jit TO DEFAULT")
 
 
 def audience_count(library: Library, conditions: dict, today: dt.date) -> AudienceCount:
     """Members of the library who meet the conditions today, of whom mailable, and both per
     reading segment in the segments' own order (every segment listed, also with none)."""
-    found = {row["reading"]: row for row in counts_per_segment(library, conditions, today)}
+    query = counts_per_segment(library, conditions, today)
+    with transaction.atomic(), _without_jit():
+        found = {row["reading"]: row for row in query}
     by_segment = [
         SegmentCount(
             segment=segment,

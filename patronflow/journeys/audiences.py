@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from patronflow.journeys.models import SavedSegment
-from patronflow.members.models import Library, Loan, Member
+from patronflow.members.models import Library, Member
 from patronflow.privacy.rules import latest_birth_date
 from patronflow.profiles.models import Segment
 
@@ -29,10 +29,10 @@ def _registered_within(days: int, today: dt.date) -> Q:
 
 
 def _borrowed_since(cutoff: dt.date) -> Q:
-    """A loan on or after `cutoff`: one still held, or one the loan-history retention
-    removed (Member.loans_removed_through keeps the latest day of those)."""
-    recent_loan = Loan.objects.filter(member=OuterRef("pk"), loaned_on__gte=cutoff)
-    return Exists(recent_loan) | Q(loans_removed_through__gte=cutoff)
+    """A loan on or after `cutoff`: one still held (Member.last_loan_on, kept by the loans
+    import: members/latest_loans.py), or one the loan-history retention removed
+    (Member.loans_removed_through keeps the latest day of those)."""
+    return Q(last_loan_on__gte=cutoff) | Q(loans_removed_through__gte=cutoff)
 
 
 def _inactive_for(days: int, today: dt.date) -> Q:

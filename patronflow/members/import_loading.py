@@ -13,6 +13,7 @@ from patronflow.members.bulk_types import StagedRow, Writer, Written
 from patronflow.members.import_columns import Cell, RowError, read_row
 from patronflow.members.import_files import RawRow, RejectsFile, as_csv
 from patronflow.members.import_summary import KEPT_REJECTIONS, ImportSummary, Rejection
+from patronflow.members.latest_loans import note_latest_loans
 from patronflow.members.models import Library
 
 # A chunk ends at its writer's number of rows or at this much of the file's text.
@@ -157,6 +158,8 @@ def _import_chunk(
         staged = gate.admit(staged, summary)
         members_of = gate.members_of(staged)
     written = writer.write(staged) if staged else Written()
+    if written.members_with_new_loans or written.members_with_changed_loans:
+        note_latest_loans(written.members_with_new_loans | written.members_with_changed_loans)
     if written.members_with_changed_loans:
         # In the chunk's transaction: a recount is due exactly when the change is committed.
         loans_changed(library, written.members_with_changed_loans)

@@ -129,6 +129,9 @@ class Member(models.Model):
     # The day of the latest loan the loan-history retention removed (or an import skipped
     # as older than it): "no loan since" still sees the loans that are gone. Only a date.
     loans_removed_through = models.DateField(null=True, blank=True, editable=False)
+    # The day of the latest loan the member holds, kept by the loans import
+    # (members/latest_loans.py): audiences compare it instead of looking up loans.
+    last_loan_on = models.DateField(null=True, blank=True, editable=False)
     has_online_profile = models.BooleanField(default=False)
     membership_ends_on = models.DateField(null=True, blank=True)
     # Set by the member (unsubscribe link), never by an import.

@@ -135,10 +135,17 @@ def _condition_node(name: str, value: Any) -> Node:
     return Node(condition=name, value=shown)
 
 
+def _shown_order(item: tuple[str, Any]) -> int:
+    """Conditions in the builder's own order, then groups: the same rows whatever order the
+    database gives a mapping's keys back in (PostgreSQL's jsonb has its own)."""
+    order = [*LABELS, ALL, ANY, NOT]
+    return order.index(item[0]) if item[0] in order else len(order)
+
+
 def _group_from_mapping(mapping: dict, mode: str = ALL) -> Node:
     """A mapping's conditions as the parts of a group (a mapping means: all of them)."""
     children = []
-    for name, value in mapping.items():
+    for name, value in sorted(mapping.items(), key=_shown_order):
         if name in (ALL, ANY):
             children.append(Node(mode=name, children=[_node_from_mapping(m) for m in value]))
         elif name == NOT:

@@ -178,11 +178,16 @@ def test_rows_and_stored_conditions_turn_into_each_other():
         "all": [{"any": [{"max_age": 20}]}, {"any": [{"min_age": 80}]}],
     }
     root = tree_from_conditions(stored)
+    # Conditions first, then groups, whatever order the database keeps the keys in.
     assert [child.mode or child.condition for child in root.children] == [
         "inactive_for_days",
+        "all",
         "any",
         "none",
-        "all",
+    ]
+    assert [child.condition for child in root.children[3].children] == [
+        "has_online_profile",
+        "segment",
     ]
 
 
