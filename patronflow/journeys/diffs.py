@@ -23,13 +23,16 @@ ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 @dataclass(frozen=True)
 class Change:
     """One difference: the part it is in ("Journey", "Mail 2", "Mail 2, Fiction, digital"),
-    added, removed or changed, a sentence saying it, and what it was and became."""
+    added, removed or changed, a sentence saying it, and what it was and became; `field`
+    names what changed as the format does ("entry", "holdout_percent", "wait_days", "body",
+    "step" for a mail, "variant" for a variant)."""
 
     part: str
     kind: str
     text: str
     before: Any = None
     after: Any = None
+    field: str = ""
 
 
 def definition_changes(before: dict, after: dict) -> list[Change]:
@@ -74,10 +77,10 @@ def _journey_changes(before: dict, after: dict) -> list[Change]:
         was, becomes = before.get(name), after.get(name)
         if was != becomes:
             words = text % {"before": shown(was), "after": shown(becomes)}
-            changes.append(Change(part, CHANGED, words, was, becomes))
+            changes.append(Change(part, CHANGED, words, was, becomes, name))
     was, becomes = audience_text(before.get("entry")), audience_text(after.get("entry"))
     if was != becomes:
-        changes.append(Change(part, CHANGED, _("Entry audience changed"), was, becomes))
+        changes.append(Change(part, CHANGED, _("Entry audience changed"), was, becomes, "entry"))
     return changes + _exit_changes(
         part, before.get("exit_when") or [], after.get("exit_when") or []
     )
@@ -88,11 +91,11 @@ def _exit_changes(part: str, before: list[str], after: list[str]) -> list[Change
     for reason in after:
         if reason not in before:
             text = _("Leaves when: %(reason)s added") % {"reason": _exit_name(reason)}
-            changes.append(Change(part, ADDED, text, None, reason))
+            changes.append(Change(part, ADDED, text, None, reason, "exit_when"))
     for reason in before:
         if reason not in after:
             text = _("Leaves when: %(reason)s removed") % {"reason": _exit_name(reason)}
-            changes.append(Change(part, REMOVED, text, reason, None))
+            changes.append(Change(part, REMOVED, text, reason, None, "exit_when"))
     return changes
 
 
@@ -121,13 +124,13 @@ def _step_changes(before: list[dict], after: list[dict]) -> list[Change]:
                 "position": position,
                 "name": new[position]["name"],
             }
-            changes.append(Change(part, ADDED, text, None, new[position]["name"]))
+            changes.append(Change(part, ADDED, text, None, new[position]["name"], "step"))
         elif position not in new:
             text = _("Mail %(position)s removed: %(name)s") % {
                 "position": position,
                 "name": old[position]["name"],
             }
-            changes.append(Change(part, REMOVED, text, old[position]["name"], None))
+            changes.append(Change(part, REMOVED, text, old[position]["name"], None, "step"))
         else:
             changes += _one_step_changes(part, old[position], new[position])
     return changes
@@ -150,6 +153,7 @@ def _one_step_changes(part: str, before: dict, after: dict) -> list[Change]:
                 text % {"part": part, "before": before["name"], "after": after["name"]},
                 before["name"],
                 after["name"],
+                "name",
             )
         )
     if (before["wait_days"], before["wait_from"]) != (after["wait_days"], after["wait_from"]):
@@ -161,6 +165,7 @@ def _one_step_changes(part: str, before: dict, after: dict) -> list[Change]:
                 text % {"part": part, "before": _wait(before), "after": _wait(after)},
                 (before["wait_days"], before["wait_from"]),
                 (after["wait_days"], after["wait_from"]),
+                "wait_days",
             )
         )
     old = {variant["segment"]: variant for variant in before["variants"]}
@@ -169,10 +174,10 @@ def _one_step_changes(part: str, before: dict, after: dict) -> list[Change]:
         names = {"part": part, "segment": segment_name(segment)}
         if segment not in old:
             text = _("%(part)s: variant for %(segment)s added") % names
-            changes.append(Change(part, ADDED, text, None, new[segment]["subject"]))
+            changes.append(Change(part, ADDED, text, None, new[segment]["subject"], "variant"))
         elif segment not in new:
             text = _("%(part)s: variant for %(segment)s removed") % names
-            changes.append(Change(part, REMOVED, text, old[segment]["subject"], None))
+            changes.append(Change(part, REMOVED, text, old[segment]["subject"], None, "variant"))
         else:
             changes += _variant_changes(part, segment, old[segment], new[segment])
     return changes
@@ -200,5 +205,5 @@ def _variant_changes(part: str, segment: str, before: dict, after: dict) -> list
                 "before": before.get(name) or "–",
                 "after": after.get(name) or "–",
             }
-        changes.append(Change(where, CHANGED, text, before.get(name), after.get(name)))
+        changes.append(Change(where, CHANGED, text, before.get(name), after.get(name), name))
     return changes

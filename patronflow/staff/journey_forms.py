@@ -9,6 +9,7 @@ changed as asked, and saves nothing — so the editor works without JavaScript.
 """
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from patronflow.journeys.audiences import ALL, ANY, NOT, SAVED_SEGMENT
 from patronflow.journeys.definitions import InvalidJourney
+from patronflow.journeys.diffs import Change
 from patronflow.journeys.models import Journey, Step, Version
 from patronflow.members import windows
 from patronflow.members.models import Library
@@ -361,6 +363,21 @@ def describe_audience(conditions: dict, segments: dict[str, str]) -> str:
                 shown = str(value)
             parts.append(str(LABELS.get(name, name)).replace("…", shown))
     return "; ".join(parts)
+
+
+def change_lines(changes: list[Change], segments: dict[str, str]) -> list[tuple[str, str]]:
+    """Each change's sentence, and for the entry audience what it was and became in words."""
+    lines = []
+    for change in changes:
+        detail = ""
+        if change.field == "entry":
+            before, after = json.loads(change.before), json.loads(change.after)
+            detail = _("%(before)s → %(after)s") % {
+                "before": describe_audience(before, segments),
+                "after": describe_audience(after, segments),
+            }
+        lines.append((change.text, detail))
+    return lines
 
 
 def field_name(path: tuple) -> str:

@@ -190,12 +190,16 @@ def test_show_what_changes_lists_the_changes_and_saves_nothing(staff_client, lib
     journey = welcome(library)
     holdout = journey.current_version.holdout_percent
     editor = Editor(staff_client, editor_url("studio_edit", journey.pk))
-    editor.set(holdout_percent=holdout + 20, step1_wait_days=14)
+    editor.set(holdout_percent=holdout + 20, step1_wait_days=14, **{"entry-r.0-value": "30"})
 
     editor.press("review")
 
     assert f"Controlegroep: {holdout}% → {holdout + 20}%" in editor.page
     assert "Mail 2: wachttijd dag 7 na instap → dag 14 na instap" in editor.page
+    assert "Doelgroep bij instap gewijzigd" in editor.page
+    assert (
+        "Lid geworden in de laatste 14 dagen → Lid geworden in de laatste 30 dagen" in editor.page
+    )
     assert journey.current_version.holdout_percent == holdout
 
 

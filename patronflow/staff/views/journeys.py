@@ -12,7 +12,7 @@ from patronflow.staff.access import get_scoped, staff_view
 from patronflow.staff.forms import (
     HoldoutForm,
 )
-from patronflow.staff.journey_forms import EXIT_LABELS, describe_audience
+from patronflow.staff.journey_forms import EXIT_LABELS, change_lines, describe_audience
 
 
 @staff_view
@@ -33,6 +33,7 @@ def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
     version = journey.current_version
     failures = queries.template_failures(journey)
     comments = queries.comment_counts(journey)
+    segments = dict(request.library.segments.values_list("key", "name"))
     steps = [
         (
             step,
@@ -49,12 +50,10 @@ def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "version": version,
             "steps": steps,
             "versions": [
-                (v, version_changes(journey, v.number))
+                (v, change_lines(version_changes(journey, v.number), segments))
                 for v in journey.versions.order_by("-number")
             ],
-            "entry_text": describe_audience(
-                version.entry, dict(request.library.segments.values_list("key", "name"))
-            ),
+            "entry_text": describe_audience(version.entry, segments),
             "exit_labels": [EXIT_LABELS.get(reason, reason) for reason in version.exit_when],
             "actions": lifecycle_actions(journey),
             "may_archive": may_archive(journey),

@@ -16,7 +16,12 @@ from patronflow.members.models import Library
 from patronflow.operations.publishing import Published, save_definition
 from patronflow.staff import queries
 from patronflow.staff.access import scoped, staff_view
-from patronflow.staff.journey_forms import REVIEW, JourneyEditor, blank_definition
+from patronflow.staff.journey_forms import (
+    REVIEW,
+    JourneyEditor,
+    blank_definition,
+    change_lines,
+)
 from patronflow.staff.journey_presets import PRESETS, preset_definition
 from patronflow.staff.views.approvals import asked_for_approval
 from patronflow.staff.views.journeys import saved_message, scoped_journey
@@ -135,13 +140,14 @@ def _key_is_free(request: HttpRequest, editor: JourneyEditor, definition: dict) 
     return False
 
 
-def _review(editor: JourneyEditor, definition: dict, initial: dict) -> list | None:
+def _review(editor: JourneyEditor, definition: dict, initial: dict) -> list[tuple[str, str]] | None:
     """What saving would change, or None when the definition is refused (on its field)."""
     try:
-        return definition_changes(normalise(initial), normalise(definition))
+        changes = definition_changes(normalise(initial), normalise(definition))
     except InvalidJourney as problem:
         editor.refuse(problem)
         return None
+    return change_lines(changes, dict(editor.library.segments.values_list("key", "name")))
 
 
 def _save(
