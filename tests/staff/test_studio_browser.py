@@ -83,3 +83,22 @@ def test_a_fourth_mail_as_a_new_version_with_the_members_moved_onto_it(
 
     assert welcome.versions.count() == 2
     assert Enrolment.objects.get(pk=on_the_way.pk).version.number == 2
+
+
+def test_a_new_journey_key_follows_its_name_until_one_is_typed(
+    chromium_path, live_server, settings, library
+):
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    make_marketer(library, "an")
+    with chromium(chromium_path) as browser:
+        page = browser.new_page(locale="nl-BE")
+        log_in(page, live_server.url, "an")
+        page.wait_for_url(f"{live_server.url}/staff/")
+        page.goto(f"{live_server.url}/staff/journeys/")
+        page.get_by_role("link", name="Nieuwe reeks").click()
+
+        page.get_by_label("Naam", exact=True).fill("Zomer in de bib: lezen & luisteren")
+
+        assert page.get_by_label("Sleutel").get_attribute("placeholder") == (
+            "zomer-in-de-bib-lezen-luisteren"
+        )
