@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_noop as _noop
 
-from patronflow.journeys.audiences import InvalidAudience, check_conditions
+from patronflow.journeys.audiences import InvalidAudience, check_conditions, saved_segments_named
 from patronflow.journeys.models import Journey, MailTally, SavedSegment, Step, Variant, Version
 from patronflow.members.models import Library
 from patronflow.privacy.audit import Actor, changed_values, record_change
@@ -493,8 +493,10 @@ def install_journey(library: Library, definition: dict, *, actor: Actor = None) 
     """Create a journey, replace its unused current version, or add a version to it; what
     changed is logged as the actor's change."""
     definition = normalise(definition)
-    saved = definition["entry"].get("segment")
-    if saved and not SavedSegment.objects.filter(library=library, key=saved).exists():
+    known = set(SavedSegment.objects.filter(library=library).values_list("key", flat=True))
+    missing = sorted(saved_segments_named(definition["entry"]) - known)
+    if missing:
+        saved = missing[0]
         raise InvalidJourney(
             f"entry: {library.code} has no saved segment {saved!r}",
             ("entry", "segment"),

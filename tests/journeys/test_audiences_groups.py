@@ -19,6 +19,7 @@ from patronflow.privacy.models import Suppression
 from patronflow.privacy.rules import why_not_mailable
 from patronflow.profiles.models import ReadingProfile, Segment
 from tests.factories import TODAY, LibraryFactory, LoanFactory, MemberFactory
+from tests.journeys.helpers import install
 
 
 def days_ago(days: int) -> dt.date:
@@ -223,3 +224,11 @@ def test_the_saved_segments_a_tree_names_are_found_at_any_depth():
         "min_age": 3,
     }
     assert saved_segments_named(conditions) == {"a", "b", "c"}
+
+
+def test_a_journey_entering_by_an_unknown_segment_inside_a_group_is_refused(library):
+    entry = {"any": [{"min_age": 65}, {"not": {"segment": "lezers"}}]}
+    with pytest.raises(InvalidJourney, match="entry: gent has no saved segment 'lezers'"):
+        install(library, entry=entry)
+    save_segment(library, "lezers", "Lezers", {"active_within_days": 365})
+    assert install(library, entry=entry).journey.current_version.entry == entry
