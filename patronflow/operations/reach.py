@@ -13,8 +13,9 @@ not foreseen: the dry-run calendar runs the whole engine for that.
 
 import datetime as dt
 import heapq
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 
 from django.db.models import Q
 from django.utils import timezone
@@ -169,9 +170,13 @@ def _entered_broadcast(journey: Journey, library: Library, now: dt.datetime) -> 
     )
 
 
+@cache
 def _start_of(day: dt.date) -> dt.datetime:
-    """The first moment of `day` on the clock the outbox dates its mails by."""
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    """The first moment of `day` on the clock the outbox dates its mails by (the same for
+    many members: kept)."""
+    return timezone.make_aware(
+        dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone()
+    )
 
 
 def _earliest(
@@ -199,6 +204,8 @@ def _timing(
     if not ours:
         return {"sending_paused": library.sending_paused_at is not None}
     window = library.send_window
+    # Many mails share a moment: each moment's next opening is worked out once.
+    opening = cache(window.next_opening)
     others = (
         Message.objects.filter(library=library, status=Message.Status.QUEUED)
         .exclude(enrolment__journey=journey)
@@ -208,24 +215,25 @@ def _timing(
     )
     # (moment, order, member, ours): the claim takes due mails in id order; ours come last.
     pending = [
-        (window.next_opening(_earliest(now, due_on, attempt)), order, member, False)
+        (opening(_earliest(now, due_on, attempt)), order, member, False)
         for order, (member, due_on, attempt) in enumerate(others)
     ]
     offset = len(pending)
     pending += [
-        (window.next_opening(moment), offset + order, member, True)
+        (opening(moment), offset + order, member, True)
         for order, (member, moment) in enumerate(ours)
     ]
     heapq.heapify(pending)
-    sent_on: Counter[dt.date] = Counter()
-    history: dict[int, list[dt.datetime]] = defaultdict(list)
+    cap = library.member_weekly_cap
+    sent_on: Counter[dt.date] = Counter()  # mails per local day, ours and the others
+    history: dict[int, list[dt.datetime]] = {}  # each member's mails, for the cap
     counted = Message.objects.filter(_counted(now - WEEK), library=library).values_list(
         "enrolment__member_id", "status", "sent_at", "claimed_at"
     )
     for member, status, sent_at, claimed_at in counted:
         moment = sent_at if status == Message.Status.SENT else claimed_at
-        history[member].append(moment)
-        sent_on[local_day(moment, window.zone)[0].date()] += 1
+        history.setdefault(member, []).append(moment)
+        sent_on[moment.astimezone(window.zone).date()] += 1
     ours_on: Counter[dt.date] = Counter()
     horizon = now + dt.timedelta(days=HORIZON_DAYS)
     first_send = None
@@ -235,20 +243,20 @@ def _timing(
         while pending and pending[0][0] <= moment:
             due.append(heapq.heappop(pending))
         due.sort(key=lambda item: item[1])
-        day_starts, next_day = local_day(moment, window.zone)
-        room = library.daily_cap - sent_on[day_starts.date()] if library.daily_cap else len(due)
-        tomorrow = window.next_opening(next_day)
-        for item in due:
-            _, order, member, mine = item
-            later = _member_room(library, history[member], moment)
+        day = moment.astimezone(window.zone).date()
+        room = library.daily_cap - sent_on[day] if library.daily_cap else len(due)
+        tomorrow = opening(local_day(moment, window.zone)[1])
+        for _, order, member, mine in due:
+            later = _member_room(cap, history.get(member), moment)
             if later is not None:
-                heapq.heappush(pending, (window.next_opening(later), order, member, mine))
+                heapq.heappush(pending, (opening(later), order, member, mine))
             elif room > 0:
                 room -= 1
-                sent_on[day_starts.date()] += 1
-                history[member].append(moment)
+                sent_on[day] += 1
+                if cap:
+                    history.setdefault(member, []).append(moment)
                 if mine:
-                    ours_on[moment.astimezone(window.zone).date()] += 1
+                    ours_on[day] += 1
                     first_send = first_send or moment
             else:
                 heapq.heappush(pending, (tomorrow, order, member, mine))
@@ -261,12 +269,13 @@ def _timing(
 
 
 def _member_room(
-    library: Library, mails: list[dt.datetime], moment: dt.datetime
+    cap: int | None, mails: list[dt.datetime] | None, moment: dt.datetime
 ) -> dt.datetime | None:
     """None when the member may get a mail at `moment`, else when they have room again:
     when the oldest of their last `cap` mails turns 7 days old."""
-    cap = library.member_weekly_cap
+    if not cap or not mails or len(mails) < cap:
+        return None
     recent = sorted(mail for mail in mails if mail > moment - WEEK)
-    if not cap or len(recent) < cap:
+    if len(recent) < cap:
         return None
     return recent[len(recent) - cap] + WEEK
