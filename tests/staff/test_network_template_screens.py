@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from patronflow.journeys.definitions import export_definition, install_journey
+from patronflow.journeys.definitions import export_definition, install_journey, save_segment
 from patronflow.journeys.models import Adoption, NetworkTemplate
 from patronflow.operations.network_templates import adopt, offer_journey
 from patronflow.staff.services import add_staff
@@ -101,3 +101,20 @@ def test_leaving_a_version_hides_the_notice_until_the_next(staff_client, library
     assert "Het netwerksjabloon heeft versie" not in page.content.decode()
     adoption.refresh_from_db()
     assert (adoption.version_number, adoption.left_number) == (1, 2)
+
+
+def test_a_template_entering_by_a_saved_segment_the_library_lacks_is_not_adopted(
+    staff_client, library, other_library
+):
+    save_segment(other_library, "lezers", "Lezers", {"active_within_days": 30})
+    source = install_journey(
+        other_library,
+        export_definition(other_library.journeys.get(key="dormant"))
+        | {"key": "lezers", "status": "draft", "entry": {"segment": "lezers"}},
+    ).journey
+    template = offer_journey(source, actor=None).template
+
+    response = staff_client.post(reverse("staff:template_adopt", args=[template.pk]), follow=True)
+
+    assert "De bibliotheek heeft geen bewaard segment lezers" in response.content.decode()
+    assert not Adoption.objects.exists()

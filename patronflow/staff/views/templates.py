@@ -16,6 +16,7 @@ from patronflow.journeys.models import Adoption, ApprovalRequest, NetworkTemplat
 from patronflow.operations import network_templates as service
 from patronflow.staff import queries
 from patronflow.staff.access import staff_view
+from patronflow.staff.journey_forms import problem_text
 from patronflow.staff.review_forms import OfferForm, TakeOverForm
 from patronflow.staff.views.approvals import asked_for_approval
 from patronflow.staff.views.journeys import saved_message, scoped_journey
@@ -86,7 +87,7 @@ def template_adopt(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         adoption = service.adopt(template, request.library, actor=request.user)
     except InvalidJourney as problem:
-        messages.error(request, _("Not adopted: %(problem)s") % {"problem": problem})
+        messages.error(request, _("Not adopted: %(problem)s") % {"problem": problem_text(problem)})
         return redirect("staff:template", pk=template.pk)
     messages.success(
         request,
@@ -162,7 +163,8 @@ def _take_over(request: HttpRequest, adoption: Adoption, newer, move_members: bo
             today=queries.today(),
         )
     except InvalidJourney as problem:
-        messages.error(request, _("Not taken over: %(problem)s") % {"problem": problem})
+        text = problem_text(problem)
+        messages.error(request, _("Not taken over: %(problem)s") % {"problem": text})
         return redirect("staff:journey_template", pk=journey.pk)
     if isinstance(saved, ApprovalRequest):
         return asked_for_approval(request, saved)
