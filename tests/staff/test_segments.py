@@ -227,3 +227,29 @@ def _as_post(node, prefix: str) -> QueryDict:
 
     add(node)
     return data
+
+
+def test_an_empty_group_is_refused_on_the_group(staff_client, library):
+    data = {
+        "name": "Leeg",
+        "key": "leeg",
+        **rows(r="group:all", r_0=("min_age", "18"), r_1="group:any"),
+    }
+    page = staff_client.post(reverse("staff:segment_new"), data).content.decode()
+
+    assert 'id="audience-r.1-mode-error"' in page
+    assert "Voeg een voorwaarde toe aan deze groep, of verwijder de groep." in page
+    assert not SavedSegment.objects.exists()
+
+
+def test_none_of_these_at_the_top_is_a_not(staff_client, library):
+    data = {
+        "name": "Geen jongeren",
+        "key": "geen-jongeren",
+        **rows(r="group:none", r_0=("max_age", "25"), r_1=("has_online_profile", "yes")),
+    }
+    staff_client.post(reverse("staff:segment_new"), data)
+
+    assert SavedSegment.objects.get(key="geen-jongeren").conditions == {
+        "not": {"any": [{"max_age": 25}, {"has_online_profile": True}]}
+    }
