@@ -16,7 +16,7 @@ from patronflow.journeys.approvals import ask_for_activation, waits_for_approval
 from patronflow.journeys.models import ApprovalRequest, Journey
 from patronflow.journeys.services import LifecycleError, check_transition
 from patronflow.operations.lifecycle import change_status
-from patronflow.operations.reach import estimate
+from patronflow.operations.reach import anyone_mailed
 from patronflow.privacy.audit import Actor
 
 
@@ -50,7 +50,7 @@ def missing(journey: Journey, *, now: dt.datetime) -> tuple[Missing, ...]:
         found.append(Missing.PRIVACY_LINK)
     if not library.sender_email:
         found.append(Missing.SENDER)
-    if journey.status == Journey.Status.DRAFT and not estimate(journey, now=now).mailed:
+    if journey.status == Journey.Status.DRAFT and not anyone_mailed(journey, now=now):
         found.append(Missing.REACH)
     return tuple(found)
 

@@ -113,6 +113,22 @@ def estimate(journey: Journey, *, now: dt.datetime) -> Estimate:
     )
 
 
+def anyone_mailed(journey: Journey, *, now: dt.datetime) -> bool:
+    """Whether `estimate` would find a member to mail: the first candidate who is not held
+    out answers it, without counting them all."""
+    version = journey.current_version
+    try:
+        candidates = entry_candidates(version, timezone.localdate(now)).values_list(
+            "external_id", flat=True
+        )
+        return any(
+            not is_held_out(journey.library.code, journey.key, member, version.holdout_percent)
+            for member in candidates.iterator(chunk_size=2000)
+        )
+    except InvalidAudience:
+        return False
+
+
 def _start(journey: Journey, version: Version, now: dt.datetime) -> dt.datetime:
     """When the members enter: a broadcast at its moment (or at the next tick when that has
     passed), a journey at the next tick."""

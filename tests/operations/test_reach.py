@@ -10,7 +10,7 @@ from django.utils import timezone
 from patronflow.journeys.definitions import install_journey, save_segment
 from patronflow.journeys.services import is_held_out
 from patronflow.mail.models import Message
-from patronflow.operations.reach import estimate
+from patronflow.operations.reach import anyone_mailed, estimate
 from patronflow.operations.tick import tick
 from patronflow.privacy.models import Suppression
 from tests.factories import TODAY, EnrolmentFactory, MemberFactory, MessageFactory, at
@@ -73,6 +73,7 @@ def test_the_count_goes_from_the_audience_through_the_privacy_rules_and_the_hold
     assert (reach.held_out, reach.mailed) == (len(held), 40 - len(held))
     assert reach.first_send == at(WEDNESDAY, 10)
     assert reach.per_day == ((WEDNESDAY, 40 - len(held)),)
+    assert anyone_mailed(journey, now=at(TODAY, 15))
 
     tick(reach.first_send)
 
