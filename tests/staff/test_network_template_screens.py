@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from patronflow.journeys.definitions import export_definition, install_journey, save_segment
 from patronflow.journeys.models import Adoption, NetworkTemplate
-from patronflow.operations.network_templates import adopt, offer_journey
+from patronflow.operations.network_templates import adopt, offer_journey, set_offer
 from patronflow.staff.services import add_staff
 from tests.staff.conftest import PASSWORD
 
@@ -118,3 +118,16 @@ def test_a_template_entering_by_a_saved_segment_the_library_lacks_is_not_adopted
 
     assert "De bibliotheek heeft geen bewaard segment lezers" in response.content.decode()
     assert not Adoption.objects.exists()
+
+
+def test_the_admin_is_told_where_a_template_is_built_when_another_library_is_chosen(
+    admin_client, library, other_library
+):
+    template = offer_journey(library.journeys.get(key="welcome"), actor=None).template
+    set_offer(template, to_all=False, libraries=[other_library], actor=None)
+
+    listed = admin_client.get(reverse("staff:templates")).content.decode()
+    page = admin_client.get(reverse("staff:template", args=[template.pk])).content.decode()
+
+    assert "aangeboden aan Bibliotheek Brugge" in listed
+    assert "Gebouwd in Welkom voor nieuwe leden van Bibliotheek Gent" in page
