@@ -101,3 +101,27 @@ def test_a_marketer_builds_reads_e_books_and_watches_the_count(chromium_path, se
             {"active_within_days": 730},
         ]
     }
+
+
+def test_a_row_left_half_done_says_so_on_its_field(chromium_path, server, library):
+    make_marketer(library, "an")
+    with chromium(chromium_path) as browser:
+        page = browser.new_page(locale="nl-BE")
+        log_in(page, server.url, "an")
+        page.wait_for_url(f"{server.url}/staff/")
+        page.goto(server.url + reverse("staff:segment_new"))
+        page.get_by_label("Naam").fill("Senioren")
+        page.get_by_label("Sleutel").fill("senioren")
+        page.get_by_role("button", name="Voorwaarde toevoegen").click()
+        page.get_by_label("Voorwaarde", exact=True).select_option("min_age")
+        expect(page.get_by_label("Leeftijd in jaren")).to_be_focused()
+
+        page.get_by_role("button", name="Segment bewaren").click()
+
+        age = page.get_by_label("Leeftijd in jaren")
+        expect(age).to_have_attribute("aria-invalid", "true")
+        expect(age).to_have_accessible_description("Geef een geheel getal van 0 of meer.")
+        page.set_viewport_size({"width": PHONE, "height": 900})
+        assert page.evaluate(SIDEWAYS) <= 0
+        assert axe_violations(page) == []
+    assert not SavedSegment.objects.exists()
