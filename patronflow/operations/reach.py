@@ -146,14 +146,11 @@ def _first_mails(
     first = version.steps.order_by("position").first()
     if first is None:
         return []
-    entered_today = timezone.localdate(start)
-    by_registration = enters_on_registration(version.entry)
     wait = dt.timedelta(days=first.wait_days)
-    ours = []
-    for pk, registered_on in mailed:
-        due_on = (registered_on if by_registration else entered_today) + wait
-        ours.append((pk, max(start, _start_of(due_on))))
-    return ours
+    if not enters_on_registration(version.entry):
+        moment = max(start, _start_of(timezone.localdate(start) + wait))
+        return [(pk, moment) for pk, _ in mailed]
+    return [(pk, max(start, _start_of(registered_on + wait))) for pk, registered_on in mailed]
 
 
 def _entered_broadcast(journey: Journey, library: Library, now: dt.datetime) -> Estimate:
@@ -222,24 +219,34 @@ def _timing(
     window = library.send_window
     # Many mails share a moment: each moment's next opening is worked out once.
     opening = cache(window.next_opening)
-    others = (
+    others = list(
         Message.objects.filter(library=library, status=Message.Status.QUEUED)
         .exclude(enrolment__journey=journey)
         .exclude(next_attempt_at=HELD_UNTIL)
         .order_by("id")
         .values_list("enrolment__member_id", "due_on", "next_attempt_at")
     )
-    # (moment, order, member, ours): the claim takes due mails in id order; ours come last.
-    pending = [
-        (opening(_earliest(now, due_on, attempt)), order, member, False)
-        for order, (member, due_on, attempt) in enumerate(others)
-    ]
-    offset = len(pending)
-    pending += [
-        (opening(moment), offset + order, member, True)
-        for order, (member, moment) in enumerate(ours)
-    ]
-    heapq.heapify(pending)
+    # The mails waiting, by the moment they may next be claimed: (order, member, ours). The
+    # claim takes due mails in id order, and ours come after the others' (higher ids).
+    waiting: dict[dt.datetime, list[tuple[int, int, bool]]] = {}
+    moments: list[dt.datetime] = []
+    shuffled: set[dt.datetime] = set()  # moments whose mails are no longer in id order
+
+    def wait(moment: dt.datetime, mails: list[tuple[int, int, bool]]) -> None:
+        if moment not in waiting:
+            waiting[moment] = []
+            heapq.heappush(moments, moment)
+        elif waiting[moment] and mails and mails[0][0] < waiting[moment][-1][0]:
+            shuffled.add(moment)
+        waiting[moment].extend(mails)
+
+    for order, (member, due_on, attempt) in enumerate(others):
+        wait(opening(_earliest(now, due_on, attempt)), [(order, member, False)])
+    by_moment: dict[dt.datetime, list[tuple[int, int, bool]]] = {}
+    for order, (member, moment) in enumerate(ours, start=len(others)):
+        by_moment.setdefault(moment, []).append((order, member, True))
+    for moment, mails in by_moment.items():
+        wait(opening(moment), mails)
     cap = library.member_weekly_cap
     sent_on: Counter[dt.date] = Counter()  # mails per local day, ours and the others
     history: dict[int, list[dt.datetime]] = {}  # each member's mails, for the cap
@@ -253,33 +260,35 @@ def _timing(
     ours_on: Counter[dt.date] = Counter()
     horizon = now + dt.timedelta(days=HORIZON_DAYS)
     first_send = None
-    while pending and pending[0][0] <= horizon:
-        moment = pending[0][0]
-        due = []
-        while pending and pending[0][0] <= moment:
-            due.append(heapq.heappop(pending))
-        due.sort(key=lambda item: item[1])
+    while moments and moments[0] <= horizon:
+        moment = heapq.heappop(moments)
+        due = waiting.pop(moment)
+        if moment in shuffled:
+            due.sort()
         day = moment.astimezone(window.zone).date()
         room = library.daily_cap - sent_on[day] if library.daily_cap else len(due)
-        tomorrow = opening(local_day(moment, window.zone)[1])
-        for _, order, member, mine in due:
-            later = _member_room(cap, history.get(member), moment)
+        position = 0
+        while position < len(due) and room > 0:
+            order, member, mine = due[position]
+            position += 1
+            mails = history.get(member) if cap else None
+            later = _member_room(cap, mails, moment) if mails else None
             if later is not None:
-                heapq.heappush(pending, (opening(later), order, member, mine))
-            elif room > 0:
-                room -= 1
-                sent_on[day] += 1
-                if cap:
-                    history.setdefault(member, []).append(moment)
-                if mine:
-                    ours_on[day] += 1
-                    first_send = first_send or moment
-            else:
-                heapq.heappush(pending, (tomorrow, order, member, mine))
+                wait(opening(later), [(order, member, mine)])
+                continue
+            room -= 1
+            sent_on[day] += 1
+            if cap:
+                history.setdefault(member, []).append(moment)
+            if mine:
+                ours_on[day] += 1
+                first_send = first_send or moment
+        if position < len(due):  # the day's cap is reached: the rest wait for the next day
+            wait(opening(local_day(moment, window.zone)[1]), due[position:])
     return {
         "first_send": first_send,
         "per_day": tuple(sorted(ours_on.items())),
-        "beyond_horizon": sum(1 for item in pending if item[3]),
+        "beyond_horizon": sum(mine for mails in waiting.values() for _, _, mine in mails),
         "sending_paused": library.sending_paused_at is not None,
     }
 

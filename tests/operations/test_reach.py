@@ -20,6 +20,7 @@ WEDNESDAY = TODAY + dt.timedelta(days=2)  # TODAY is Monday 1 June 2026
 SATURDAY = TODAY + dt.timedelta(days=5)
 MONDAY = TODAY + dt.timedelta(days=7)
 TUESDAY = TODAY + dt.timedelta(days=8)
+DAY = dt.timedelta(days=1)
 
 
 def broadcast(library, send_at: dt.datetime, holdout: int = 0, entry: dict | None = None):
@@ -217,3 +218,48 @@ def test_a_library_whose_sending_is_paused_is_said_so(library, paused):
     library.save()
 
     assert estimate(journey, now=at(TODAY)).sending_paused is paused
+
+
+def test_both_caps_and_waiting_mails_together_leave_on_the_days_said(library, smtp_server):
+    only(library)
+    library.daily_cap = 3
+    library.member_weekly_cap = 1
+    library.save()
+    other = install(library, "andere", status="paused").journey
+    mail = other.current_version.steps.get()
+    audience = readers(library, 8)
+    for member in audience[:3]:  # mailed last Thursday: room again this Thursday at 11:00
+        MessageFactory(
+            enrolment=EnrolmentFactory(journey=other, member=member),
+            step=mail,
+            variant=mail.variants.get(),
+            sent_at=at(TODAY - dt.timedelta(days=4), 11),
+        )
+    for member in audience[5:7]:  # waiting for Wednesday, ahead of the broadcast
+        MessageFactory(
+            enrolment=EnrolmentFactory(journey=other, member=member),
+            step=mail,
+            variant=mail.variants.get(),
+            status="queued",
+            due_on=WEDNESDAY,
+            to_email="",
+            subject="",
+            links=[],
+        )
+    journey = broadcast(library, at(WEDNESDAY, 10))
+
+    reach = estimate(journey, now=at(TODAY, 12))
+
+    # Wednesday: the two waiting mails first, one of the broadcast's in the cap's room; the
+    # two members who got those wait a week; Thursday and Friday: the rest, three a day.
+    week_later = WEDNESDAY + dt.timedelta(days=7)
+    assert reach.per_day == (
+        (WEDNESDAY, 1),
+        (WEDNESDAY + DAY, 3),
+        (WEDNESDAY + 2 * DAY, 2),
+        (week_later, 2),
+    )
+    for offset in range(2, 10):  # a tick every hour of the window, as cron would
+        for hour in range(9, 20):
+            tick(at(TODAY + dt.timedelta(days=offset), hour))
+    assert sent_per_day(journey) == Counter(dict(reach.per_day))
