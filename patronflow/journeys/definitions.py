@@ -184,14 +184,16 @@ def normalise(definition: dict) -> dict:
     }  # fmt: skip
     _refuse_unknown(definition, known)
     key = _check_key(_text(definition.get("key"), "key", ("key",)))
-    kind = definition.get("kind", Journey.Kind.JOURNEY)
+    # Defaults as plain text, not the choices' enum members: YAML cannot write those, and a
+    # journey created from this definition keeps them until it is read back.
+    kind = definition.get("kind", Journey.Kind.JOURNEY.value)
     if kind not in Journey.Kind.values:
         raise InvalidJourney(
             f"kind: one of {', '.join(Journey.Kind.values)}, not {kind!r}",
             ("kind",),
             _noop("A journey or a broadcast."),
         )
-    status = definition.get("status", Journey.Status.DRAFT)
+    status = definition.get("status", Journey.Status.DRAFT.value)
     if status not in (Journey.Status.DRAFT, Journey.Status.ACTIVE, Journey.Status.PAUSED):
         raise InvalidJourney(
             f"status: draft, active or paused, not {status!r}",
@@ -329,7 +331,7 @@ def _normalise_step(step: Any, number: int) -> dict:
     position = _whole(
         step.get("position", number), f"{where}, position", (*field, "position"), lowest=1
     )
-    wait_from = step.get("wait_from", Step.WaitFrom.ENTRY)
+    wait_from = step.get("wait_from", Step.WaitFrom.ENTRY.value)
     if wait_from not in Step.WaitFrom.values:
         raise InvalidJourney(
             f"{where}, wait_from: entry or previous, not {wait_from!r}",

@@ -8,9 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from patronflow.journeys.definitions import InvalidJourney, export_definition, install_journey
+from patronflow.journeys.definitions import (
+    InvalidJourney,
+    dump_definition,
+    export_definition,
+    install_journey,
+    parse_definition,
+)
 from patronflow.journeys.models import Journey
 from patronflow.staff.journey_forms import field_name, problem_text
 from tests.journeys.helpers import definition, step
@@ -216,25 +223,34 @@ def installed(library) -> dict[bool, Journey]:
     return {False: journey, True: broadcast}
 
 
-def imported(library, case: Case, journey: Journey) -> InvalidJourney:
+def bad_yaml(case: Case, journey: Journey) -> str:
+    """The journey's definition as `patronflow journey export` writes it, edited badly."""
     bad = copy.deepcopy(export_definition(journey))
     if case.editor == "studio_copy":
         bad["status"] = "draft"
     case.change(bad)
+    return dump_definition(bad)
+
+
+def imported(library, case: Case, journey: Journey) -> InvalidJourney:
     with pytest.raises(InvalidJourney) as refused:
-        install_journey(library, bad)
+        install_journey(library, parse_definition(bad_yaml(case, journey)))
     return refused.value
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_a_bad_definition_is_refused_on_its_field_when_imported(library, installed, case):
+def test_a_bad_definition_is_refused_on_its_field_when_imported(library, installed, case, tmp_path):
     journey = installed[case.broadcast]
     before = export_definition(journey)
+    path = tmp_path / "bad.yaml"
+    path.write_text(bad_yaml(case, journey), "utf-8")
 
     problem = imported(library, case, journey)
+    with pytest.raises(CommandError) as command:
+        call_command("journey", "import", str(path), "--library", library.code)
 
     assert problem.field == case.field
-    assert str(problem)  # the command line's message, unchanged
+    assert str(command.value) == str(problem)  # the command line says what it always said
     assert export_definition(journey) == before
 
 
