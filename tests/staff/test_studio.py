@@ -4,8 +4,9 @@ moved and removed; saved through the same install as a YAML import."""
 import pytest
 
 from patronflow.journeys.definitions import export_definition
-from patronflow.journeys.models import Journey
+from patronflow.journeys.models import Journey, Version
 from patronflow.privacy.models import AuditEntry
+from tests.factories import TODAY, at
 from tests.staff.studio_forms import Editor, editor_url
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +211,18 @@ def test_an_archived_journey_is_not_edited(staff_client, library):
     response = staff_client.get(editor_url("studio_edit", journey.pk), follow=True)
 
     assert response.redirect_chain[-1][0] == editor_url("journey", journey.pk)
+
+
+def test_a_broadcast_that_went_out_is_copied_rather_than_changed(staff_client, library):
+    editor = Editor(staff_client, editor_url("studio_new", query="preset=newsletter"))
+    editor.set(send_at="2026-12-03T10:00").press("save")
+    broadcast = Journey.objects.get(library=library, key="nieuwsbrief")
+    Version.objects.filter(journey=broadcast).update(entry_closed_at=at(TODAY))
+
+    response = staff_client.get(editor_url("studio_edit", broadcast.pk), follow=True)
+
+    assert response.redirect_chain[-1][0] == editor_url("journey", broadcast.pk)
+    page = response.content.decode()
+    assert "Deze verzending is al vertrokken" in page
+    assert editor_url("studio_edit", broadcast.pk) not in page
+    assert editor_url("studio_copy", broadcast.pk) in page

@@ -79,6 +79,11 @@ def studio_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if journey.status == Journey.Status.ARCHIVED:
         messages.error(request, _("An archived journey cannot be changed; copy it instead."))
         return redirect("staff:journey", pk=journey.pk)
+    if journey.current_version.entry_closed_at is not None:
+        # A new version of a broadcast that went out would go out again to whoever joined
+        # its audience since.
+        messages.error(request, _("This broadcast has gone out; copy it for a new one."))
+        return redirect("staff:journey", pk=journey.pk)
     heading = _("Change %(name)s") % {"name": journey.name}
     return _edit(request, initial=export_definition(journey), journey=journey, heading=heading)
 
