@@ -83,7 +83,7 @@ def test_a_marketers_morning(browser, live_server, library, smtp_server, artefac
         "N1;Noor;noor@example.org;2026-05-01\n"
         "N2;;bart@example.org;2026-05-02\n"
     )
-    page.get_by_role("link", name="Imports").click()
+    page.get_by_role("navigation").get_by_role("link", name="Imports").click()
     page.get_by_label("Wat het bestand bevat").select_option("members")
     page.get_by_label("CSV-bestand").set_input_files(export)
     page.get_by_role("button", name="Importeren").click()
