@@ -6,6 +6,7 @@ step) and created with ignore_conflicts, and each chunk commits with the pointer
 """
 
 import datetime as dt
+from collections import defaultdict
 
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
@@ -97,6 +98,17 @@ def due_enrolments(journey: Journey, today: dt.date) -> QuerySet[Enrolment]:
     )
 
 
+def _move_pointers(enrolments: list[Enrolment]) -> None:
+    """Save the enrolments' next step and day, one update per distinct (step, day): a chunk's
+    enrolments share a few, and a row-by-row CASE (bulk_update) costs far more to build and
+    to run than these few plain updates."""
+    groups: dict[tuple[int | None, dt.date | None], list[int]] = defaultdict(list)
+    for enrolment in enrolments:
+        groups[enrolment.next_position, enrolment.next_due_on].append(enrolment.pk)
+    for (position, due_on), pks in groups.items():
+        Enrolment.objects.filter(pk__in=pks).update(next_position=position, next_due_on=due_on)
+
+
 def queue_due_messages(journey: Journey, today: dt.date) -> tuple[int, int]:
     """Queue the message of each enrolment's due step and move its pointer on; complete the
     enrolments that have nothing left. Returns (messages queued, enrolments completed).
@@ -157,7 +169,7 @@ def queue_due_messages(journey: Journey, today: dt.date) -> tuple[int, int]:
             )
             advanced.append(enrolment)
         Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000)
-        Enrolment.objects.bulk_update(advanced, ["next_position", "next_due_on"], batch_size=1000)
+        _move_pointers(advanced)
         done = Enrolment.objects.filter(pk__in=finished, status=Enrolment.Status.ACTIVE).update(
             status=Enrolment.Status.COMPLETED, ended_on=today
         )
