@@ -1,4 +1,4 @@
-""""A loan since …" reads the member's latest loan day, which the loans import keeps: new
+"""“A loan since …” reads the member's latest loan day, which the loans import keeps: new
 loans move it on, a loan moved to another member takes it along, and the audiences see it
 the moment the import is done."""
 
