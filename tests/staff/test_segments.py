@@ -8,11 +8,12 @@ import time_machine
 from django.http import QueryDict
 from django.urls import reverse
 
+from patronflow.journeys.audiences import CONDITIONS, SAVED_SEGMENT
 from patronflow.journeys.definitions import save_segment
 from patronflow.journeys.models import SavedSegment
 from patronflow.privacy.models import AuditEntry
 from patronflow.profiles.models import ReadingProfile
-from patronflow.staff.audience_builder import AudienceBuilder, tree_from_conditions
+from patronflow.staff.audience_builder import VALUE_LABELS, AudienceBuilder, tree_from_conditions
 from tests.factories import TODAY, MemberFactory, at
 
 
@@ -253,3 +254,10 @@ def test_none_of_these_at_the_top_is_a_not(staff_client, library):
     assert SavedSegment.objects.get(key="geen-jongeren").conditions == {
         "not": {"any": [{"max_age": 25}, {"has_online_profile": True}]}
     }
+
+
+def test_every_condition_of_the_format_can_be_chosen_in_the_builder(library):
+    builder = AudienceBuilder(prefix="entry", library=library)
+
+    assert {name for name, _label in builder.condition_choices} == {*CONDITIONS, SAVED_SEGMENT}
+    assert all(VALUE_LABELS[name] for name in (*CONDITIONS, SAVED_SEGMENT))
