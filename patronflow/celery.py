@@ -8,7 +8,7 @@ from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "patronflow.settings")
 
-app = Celery("patronflow", include=["patronflow.mail.tasks"])
+app = Celery("patronflow", include=["patronflow.mail.tasks", "patronflow.operations.tasks"])
 app.conf.update(
     # A task is acknowledged when it has finished, so a worker that dies mid-batch gives its
     # task back; the outbox's claim and lease decide what is safe to send again.

@@ -233,6 +233,16 @@ MAIL_SKELETONS = True
 # Delivery at scale (docs/sending.md, docs/operations.md).
 # Celery broker for send workers, e.g. redis://127.0.0.1:6379/0; unset: `tick` sends inline.
 BROKER_URL = os.environ.get("PATRONFLOW_BROKER_URL", "")
+# The cache carries what a process running a calendar's dry run tells the web about its
+# progress (operations/calendar_runs.py): the broker's Redis, shared by workers and web; without
+# a broker the run is a thread of the web process, whose own memory suffices.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": BROKER_URL}
+        if BROKER_URL.startswith(("redis://", "rediss://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 # Messages per second to the SMTP server, from all workers together when BROKER_URL is a
 # Redis (shared limit, mail/ratelimit.py), else from each process; 0: as fast as it takes them.
 SMTP_RATE = float(os.environ.get("PATRONFLOW_SMTP_RATE", "0") or 0)

@@ -45,3 +45,33 @@ class ImportRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.library_id} {self.kind} {self.source} {self.at:%Y-%m-%d %H:%M}"
+
+
+class CalendarRun(models.Model):
+    """One dry run of a journey's calendar for the staff screen, computed outside the web
+    request (operations/calendar_runs.py) and kept, so that reopening the page shows it at
+    once. It holds for the journey's version, the period and the first day, which is the day
+    it was computed; its result names no member (counts per day only)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    journey = models.ForeignKey(
+        "journeys.Journey", on_delete=models.CASCADE, related_name="calendar_runs"
+    )
+    version = models.PositiveIntegerField(help_text="The journey's current version's number.")
+    first_day = models.DateField(help_text="The calendar's first day: the day it was computed.")
+    days = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True, help_text="The simulated days, when done.")
+    error = models.TextField(blank=True, help_text="Why it failed.")
+
+    class Meta:
+        indexes = [models.Index(fields=["journey", "first_day", "version", "days"])]
+
+    def __str__(self) -> str:
+        return f"{self.journey_id} v{self.version} {self.first_day} +{self.days} {self.status}"

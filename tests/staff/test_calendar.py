@@ -1,7 +1,8 @@
 """The dry run's calendar: the figures of `patronflow simulate` for the same days, in words,
 day by day; mails that wait for a closed send window show as waiting on the weekend and as
-sent on Monday; a broadcast's mail on its day; the period is bounded; htmx gets the calendar
-alone."""
+sent on Monday; a broadcast's mail on its day; the period is bounded. It is calculated away
+from the request: the page shows day k of N (htmx polls a small part of it), then the
+calendar, kept so that opening the page again shows it at once; a failure says so."""
 
 import datetime as dt
 import re
@@ -9,11 +10,15 @@ from html import unescape
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.urls import reverse
 
 from patronflow.journeys.models import Journey
+from patronflow.operations import calendar_runs
+from patronflow.operations.calendar_runs import progress_key, run_calendar
 from patronflow.operations.dry_run import simulate
 from patronflow.operations.libraries import change_library
+from patronflow.operations.models import CalendarRun
 from tests.factories import TODAY, MemberFactory, at
 from tests.journeys.helpers import install, only, step
 from tests.journeys.test_broadcasts import WEDNESDAY, boekenweek, readers
@@ -44,6 +49,14 @@ def calendar_url(journey: Journey, days: int | None = None) -> str:
     return f"{url}?days={days}" if days else url
 
 
+def calculated(client, journey: Journey, days: int) -> str:
+    """Ask for the calendar, run what a worker would, and open the page again."""
+    response = client.post(calendar_url(journey), {"days": days})
+    assert response.status_code == 302 and response.url == calendar_url(journey, days)
+    run_calendar(run_id=CalendarRun.objects.get(journey=journey, days=days, status="running").pk)
+    return client.get(response.url).content.decode()
+
+
 def test_the_calendar_shows_what_simulate_finds_for_the_same_days(staff_client, library):
     a_library_month(library)
     dormant = library.journeys.get(key="dormant")
@@ -51,7 +64,7 @@ def test_the_calendar_shows_what_simulate_finds_for_the_same_days(staff_client, 
 
     with time_machine.travel(at(TODAY, 8), tick=False):
         expected = simulate(dormant, TODAY, last)
-        page = staff_client.get(calendar_url(dormant, 7)).content.decode()
+        page = calculated(staff_client, dormant, 7)
 
     shown = calendar_days(page)
     assert list(shown) == [day.day.isoformat() for day in expected]
@@ -82,7 +95,7 @@ def test_mails_due_on_a_weekend_wait_until_monday_when_the_window_is_closed(staf
         MemberFactory(library=library)
 
     with time_machine.travel(at(THURSDAY, 8), tick=False):
-        page = staff_client.get(calendar_url(journey, 7)).content.decode()
+        page = calculated(staff_client, journey, 7)
 
     days = calendar_days(page)
     thursday, saturday, sunday, monday = (
@@ -100,34 +113,93 @@ def test_a_day_with_nothing_is_greyed_and_says_so(staff_client, library):
     journey = install(library, steps=[step("Welkom", 0)]).journey
 
     with time_machine.travel(at(THURSDAY, 8), tick=False):
-        page = staff_client.get(calendar_url(journey, 7)).content.decode()
+        page = calculated(staff_client, journey, 7)
 
     assert page.count('class="calendar-day quiet"') == 7
     assert "Niets" in page
 
 
-def test_the_page_asks_for_the_calendar_with_htmx_and_shows_it_is_calculating(
-    staff_client, library
-):
+def test_the_page_shows_how_far_the_calculation_is_then_the_calendar(staff_client, library):
     journey = library.journeys.get(key="welcome")
 
-    page = staff_client.get(calendar_url(journey)).content.decode()
-    fragment = staff_client.get(calendar_url(journey, 14), HTTP_HX_REQUEST="true")
+    first = staff_client.get(calendar_url(journey)).content.decode()
+    asked = staff_client.post(calendar_url(journey), {"days": 14})
+    page = staff_client.get(asked.url).content.decode()
+    run = CalendarRun.objects.get(journey=journey)
+    cache.set(progress_key(run.pk), 3)
+    polled = staff_client.get(asked.url, HTTP_HX_REQUEST="true").content.decode()
+    run_calendar(run_id=run.pk)
+    finished = staff_client.get(asked.url, HTTP_HX_REQUEST="true").content.decode()
 
-    assert f'hx-get="{calendar_url(journey, 30)}"' in page and 'hx-trigger="load"' in page
-    assert "Bezig met berekenen" in page
-    assert "data-day=" not in page  # nothing calculated before it is asked for
-    body = fragment.content.decode()
-    assert "<html" not in body and body.count("data-day=") == 14
+    assert "nog geen kalender berekend" in first and "data-day=" not in first
+    assert "0 van 14 klaar" in text(page) and "data-day=" not in page
+    assert f'hx-get="{calendar_url(journey, 14)}" hx-trigger="every 1s"' in page
+    assert "<html" not in polled and "3 van 14 klaar" in text(polled)
+    assert 'hx-trigger="every 1s"' in polled
+    assert "<html" not in finished and finished.count("data-day=") == 14
+    assert "hx-trigger" not in finished  # the polling stops
+    assert "Berekend op" in finished
+
+
+def test_opening_the_page_again_shows_the_kept_calendar_at_once(staff_client, library):
+    journey = library.journeys.get(key="welcome")
+    calculated(staff_client, journey, 7)
+
+    again = staff_client.get(calendar_url(journey)).content.decode()
+
+    assert again.count("data-day=") == 7
+    assert "Berekend op" in again and "versie 1" in again
+    assert CalendarRun.objects.count() == 1  # nothing calculated again
+    assert '<option value="7" selected>' in again
+    assert staff_client.get(calendar_url(journey, 30)).content.decode().count("data-day=") == 0
+
+
+def test_asking_twice_while_it_runs_starts_one_calculation(staff_client, library):
+    journey = library.journeys.get(key="welcome")
+
+    staff_client.post(calendar_url(journey), {"days": 7})
+    fragment = staff_client.post(calendar_url(journey), {"days": 7}, HTTP_HX_REQUEST="true")
+
+    assert CalendarRun.objects.filter(journey=journey).count() == 1
+    assert "0 van 7 klaar" in text(fragment.content.decode())
+
+
+def test_a_failed_calculation_says_so_and_can_be_tried_again(staff_client, library, monkeypatch):
+    journey = library.journeys.get(key="welcome")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("de databank antwoordt niet")
+
+    monkeypatch.setattr(calendar_runs, "simulate", broken)
+    staff_client.post(calendar_url(journey), {"days": 7})
+    run_calendar(run_id=CalendarRun.objects.get().pk)
+    page = staff_client.get(calendar_url(journey, 7)).content.decode()
+
+    assert "De berekening is mislukt: RuntimeError: de databank antwoordt niet" in text(page)
+    assert "Druk op Bereken om het opnieuw te proberen" in page
+    assert "hx-trigger" not in page
+    monkeypatch.undo()
+    assert calculated(staff_client, journey, 7).count("data-day=") == 7
+
+
+def test_a_calculation_whose_process_stopped_says_so(staff_client, library):
+    journey = library.journeys.get(key="welcome")
+    staff_client.post(calendar_url(journey), {"days": 7})
+    CalendarRun.objects.update(started_at=at(TODAY - dt.timedelta(days=1)))
+
+    page = staff_client.get(calendar_url(journey, 7)).content.decode()
+
+    assert "De berekening is gestopt zonder af te ronden." in page
 
 
 def test_the_period_is_bounded(staff_client, library):
     journey = library.journeys.get(key="welcome")
 
-    page = staff_client.get(calendar_url(journey, 365)).content.decode()
+    page = staff_client.post(calendar_url(journey), {"days": 365}).content.decode()
 
     assert "data-day=" not in page
     assert 'id="id_days_problem"' in page
+    assert not CalendarRun.objects.exists()
 
 
 def test_the_journey_page_links_to_its_calendar(staff_client, library):
@@ -142,7 +214,7 @@ def test_a_broadcasts_calendar_shows_its_mail_on_its_day_only(staff_client, libr
     readers(library, 4)
 
     with time_machine.travel(at(TODAY, 8), tick=False):
-        page = staff_client.get(calendar_url(broadcast, 7)).content.decode()
+        page = calculated(staff_client, broadcast, 7)
 
     days = calendar_days(page)
     wednesday = days[WEDNESDAY.isoformat()]

@@ -2,9 +2,10 @@
 
 The figures are `operations.dry_run.simulate`'s, the engine `patronflow simulate` runs, so
 the calendar cannot disagree with what `tick` will do. A dry run ticks the library's every
-journey once a day, which takes a while at a large library: the page asks for it with htmx
-and shows that it is calculating (a plain GET of the form computes it in the page), and the
-period is one of a few bounded choices.
+journey once a day, which takes a while at a large library: the page only asks for it
+(operations/calendar_runs.py runs it away from the web request and keeps it), shows day k of
+N while it runs (htmx polls; without script, a reload does), and then the calendar, kept for
+the journey's version, the period and the day.
 """
 
 import datetime as dt
@@ -12,19 +13,29 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from patronflow.journeys.models import DEFAULT_VARIANT, Enrolment
-from patronflow.operations.dry_run import SimulatedDay, simulate
+from patronflow.operations.calendar_runs import (
+    days_done,
+    is_lost,
+    latest_run,
+    simulated_days,
+    start_run,
+)
+from patronflow.operations.dry_run import SimulatedDay
+from patronflow.operations.models import CalendarRun
 from patronflow.staff import queries
 from patronflow.staff.access import staff_view
 from patronflow.staff.templatetags.staff import segment_label
 from patronflow.staff.views.journeys import scoped_journey
 
-PERIODS = (7, 14, 30, 60)  # days; the longest keeps one request within a few minutes
+PERIODS = (7, 14, 30, 60)  # days
 DEFAULT_PERIOD = 30
 
 EXIT_LABELS = {
@@ -147,23 +158,57 @@ def calendar_of(simulated: list[SimulatedDay]) -> Calendar:
     )
 
 
+@dataclass
+class RunState:
+    """A requested calendar as the page shows it: not asked for yet, being calculated (day k
+    of N), failed (why, in words), or done."""
+
+    run: CalendarRun | None
+    done: int = 0
+    problem: str = ""
+    calendar: Calendar | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.run is not None and not self.problem and self.calendar is None
+
+
+def run_state(run: CalendarRun | None) -> RunState:
+    if run is None:
+        return RunState(run=None)
+    if run.status == CalendarRun.Status.DONE:
+        return RunState(run=run, done=run.days, calendar=calendar_of(simulated_days(run)))
+    if run.status == CalendarRun.Status.FAILED:
+        problem = _("The calculation failed: %(error)s") % {"error": run.error}
+        return RunState(run=run, problem=problem)
+    if is_lost(run, timezone.now()):
+        return RunState(run=run, problem=_("The calculation stopped without finishing."))
+    return RunState(run=run, done=days_done(run))
+
+
 @staff_view
 def journey_calendar(request: HttpRequest, pk: int) -> HttpResponse:
-    """The form and, once a period is asked for, the calendar: the whole page for a plain
-    GET, only the calendar for htmx's request."""
+    """GET: the page with the calendar kept for today's version (of the period in ?days=,
+    else the latest asked for), or how far its calculation is; htmx's polling gets that
+    part alone. POST: ask for the calendar to be calculated, away from this request
+    (operations/calendar_runs.py)."""
     journey = scoped_journey(request, pk)
-    form = PeriodForm(request.GET or None)
-    calendar = None
-    if form.is_valid():
-        first = queries.today()
-        last = first + dt.timedelta(days=form.cleaned_data["days"] - 1)
-        calendar = calendar_of(simulate(journey, first, last))
-    context = {
-        "journey": journey,
-        "form": form if form.is_bound else PeriodForm(initial={"days": DEFAULT_PERIOD}),
-        "calendar": calendar,
-        "default_period": DEFAULT_PERIOD,
-    }
-    if request.headers.get("HX-Request") and calendar is not None:
-        return render(request, "staff/_calendar.html", context)
+    today = queries.today()
+    form = PeriodForm(request.POST if request.method == "POST" else request.GET or None)
+    valid = form.is_valid()
+    days = form.cleaned_data["days"] if valid else None
+    if request.method == "POST" and valid:
+        run = start_run(journey=journey, days=days, today=today)
+        if not request.headers.get("HX-Request"):
+            url = reverse("staff:journey_calendar", args=[journey.pk])
+            return redirect(f"{url}?days={days}")
+    elif form.errors:
+        run = None
+    else:
+        run = latest_run(journey=journey, today=today, days=days)
+    if not form.errors:
+        form = PeriodForm(initial={"days": run.days if run else DEFAULT_PERIOD})
+    context = {"journey": journey, "form": form, "state": run_state(run)}
+    if request.headers.get("HX-Request"):
+        return render(request, "staff/_calendar_run.html", context)
     return render(request, "staff/calendar.html", context)
