@@ -122,19 +122,12 @@ def run_calendar(*, run_id: int) -> None:
         )
     except Exception as error:
         log.exception("the calendar run %s failed", run.pk)
-        CalendarRun.objects.filter(pk=run.pk).update(
-            status=CalendarRun.Status.FAILED,
-            error=f"{type(error).__name__}: {error}"[:2000],
-            finished_at=timezone.now(),
-        )
-        return
-    finally:
-        cache.delete(key)
-    CalendarRun.objects.filter(pk=run.pk).update(
-        status=CalendarRun.Status.DONE,
-        result=[_day_as_json(day) for day in simulated],
-        finished_at=timezone.now(),
-    )
+        outcome = {"status": CalendarRun.Status.FAILED, "error": f"{type(error).__name__}: {error}"}
+    else:
+        days = [_day_as_json(day) for day in simulated]
+        outcome = {"status": CalendarRun.Status.DONE, "result": days}
+    CalendarRun.objects.filter(pk=run.pk).update(**outcome, finished_at=timezone.now())
+    cache.delete(key)
 
 
 def _day_as_json(day: SimulatedDay) -> dict:
