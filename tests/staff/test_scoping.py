@@ -7,7 +7,7 @@ from django.urls import URLPattern, get_resolver, reverse
 
 from patronflow.journeys.definitions import save_segment
 from patronflow.journeys.models import Journey
-from patronflow.operations.models import ImportRecord
+from patronflow.operations.models import CalendarRun, ImportRecord
 from patronflow.staff.services import add_seed
 from patronflow.staff.views.journeys import DEFAULT_SEGMENT
 from tests.factories import MemberFactory
@@ -88,12 +88,13 @@ def test_a_marketer_of_library_a_reaches_nothing_of_library_b(staff_client, libr
         for method in ("get", "post"):
             data = {
                 "status": "paused", "subject": "x", "body": "y", "member": member_id,
-                "holdout_percent": 20,
+                "holdout_percent": 20, "days": 7,
             }  # fmt: skip
             response = getattr(staff_client, method)(url, data)
             assert response.status_code in (403, 404, 405), (name, method, response.status_code)
             assert response.status_code != 405 or method == "get", (name, method)
     assert Journey.objects.get(library=other_library, key="welcome").status == "active"
+    assert not CalendarRun.objects.exists()  # no dry run of the other library's journey
 
 
 def test_previewing_as_a_member_of_another_library_is_not_found(
