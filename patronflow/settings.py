@@ -235,12 +235,15 @@ MAIL_SKELETONS = True
 BROKER_URL = os.environ.get("PATRONFLOW_BROKER_URL", "")
 # The cache carries what a process running a calendar's dry run tells the web about its
 # progress (operations/calendar_runs.py): the broker's Redis, shared by workers and web; without
-# a broker the run is a thread of the web process, whose own memory suffices.
+# a broker the run is a thread of one web process, and files under VAR_DIR reach the others.
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": BROKER_URL}
         if BROKER_URL.startswith(("redis://", "rediss://"))
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
     )
 }
 # Messages per second to the SMTP server, from all workers together when BROKER_URL is a

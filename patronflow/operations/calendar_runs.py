@@ -3,16 +3,16 @@
 A dry run of a large library takes a while, longer than a web request should wait (proxies
 give up; on SQLite it holds the write lock all along). So the page only asks for one: a
 CalendarRun row is written and committed, and the run itself goes to a Celery worker when
-PATRONFLOW_BROKER_URL is set, else to a thread of the web process (the demo, a single
-server), as sending goes inline without a broker. The page polls the row and shows the
-result, kept for the journey's version, the period and the day, so reopening is instant.
+PATRONFLOW_BROKER_URL is set, else to a thread of the web process that was asked (where
+sending would go inline). The page polls the row and shows the result, kept for the
+journey's version, the period and the day, so reopening is instant.
 
 Progress (day k of N) cannot be written to the database: `simulate` works inside one
 transaction it rolls back, which nobody else sees, and on SQLite that transaction holds the
 only write lock, so a second connection could not write either. It goes to Django's cache
 instead, which is the broker's Redis when there is one (shared by the workers and the web)
-and the web process's own memory otherwise (where the thread runs). The outcome, done or
-failed, is written to the row after the rollback, on the run's own connection.
+and files under VAR_DIR otherwise (shared by the web's processes, one of which runs the
+thread). The outcome, done or failed, is written to the row after the rollback.
 """
 
 import datetime as dt
@@ -23,7 +23,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from patronflow.celery import configure
@@ -40,7 +40,9 @@ RUN_LIMIT = dt.timedelta(hours=1)
 
 
 def progress_key(run_id: int) -> str:
-    return f"patronflow:calendar-run:{run_id}"
+    """The run's key in the cache, which installations (and test runs) may share: a run's id
+    is unique in its own database only."""
+    return f"patronflow:calendar-run:{connection.settings_dict['NAME']}:{run_id}"
 
 
 def days_done(run: CalendarRun) -> int:
