@@ -1,16 +1,20 @@
 """In Chromium, as a marketer with no terminal: add a fourth step to the welcome journey as a
 new version and move the members on their way onto it; the journey page then shows the new
-step and what the version changed. On the way, a mail left without a subject is refused on
-its field, and the editor passes axe-core and fits a phone at every step.
+step and what the version changed, and the calendar the new mail on its day. On the way, a
+mail left without a subject is refused on its field, and the editor passes axe-core and fits
+a phone at every step.
 
 Screenshots land in var/artefacts/studio/ (the journey outline among them)."""
 
+import datetime as dt
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import timezone
+from playwright.sync_api import expect
 
 from patronflow.journeys.models import Enrolment, Journey
 from tests.accessibility import axe_violations
@@ -43,7 +47,8 @@ def test_a_fourth_mail_as_a_new_version_with_the_members_moved_onto_it(
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     make_marketer(library, "an")
     welcome = Journey.objects.get(library=library, key="welcome")
-    on_the_way = EnrolmentFactory(journey=welcome, next_position=2)
+    entered = timezone.localdate() - dt.timedelta(days=8)
+    on_the_way = EnrolmentFactory(journey=welcome, next_position=2, entered_on=entered)
     with chromium(chromium_path) as browser:
         page = browser.new_page(locale="nl-BE")
         page.set_viewport_size({"width": PHONE, "height": 800})
@@ -80,6 +85,18 @@ def test_a_fourth_mail_as_a_new_version_with_the_members_moved_onto_it(
         fits_and_passes_axe(page)
         outline.screenshot(path=screens / "journey-outline.png")
         page.screenshot(path=screens / "journey.png", full_page=True)
+
+        # The calendar, calculated away from the request, has the moved member's fourth mail
+        # from day 35 after entering.
+        page.get_by_role("link", name="Kalender", exact=False).click()
+        page.get_by_label("Aantal dagen vooruit").select_option("60")
+        page.get_by_role("button", name="Bereken").click()
+        page.locator("li.calendar-day").first.wait_for()
+        day = page.locator("li.calendar-day", has_text="Mail 4 · Alle anderen")
+        expect(day).to_have_count(1)
+        sent_on = dt.date.fromisoformat(day.get_attribute("data-day"))
+        assert sent_on >= entered + dt.timedelta(days=35)  # later only for the send window
+        page.screenshot(path=screens / "calendar.png", full_page=True)
 
     assert welcome.versions.count() == 2
     assert Enrolment.objects.get(pk=on_the_way.pk).version.number == 2
