@@ -82,8 +82,8 @@ def test_the_broadcast_goes_out_only_after_the_second_marketer_approves(
 
     bert = marketer_page(browser, live_server, "bert")
     waiting = bert.get_by_role("region", name="Wacht op jouw goedkeuring")
-    waiting.get_by_role("link", name="Boekenweek: de mailing inplannen").click()
-    assert bert.get_by_text("de mailing vertrekt op").is_visible()
+    waiting.get_by_role("link", name="Boekenweek: de verzending inplannen").click()
+    assert bert.get_by_text("de verzending vertrekt op").is_visible()
     fits_and_passes(bert)
     bert.get_by_label("Opmerking (niet verplicht)").fill("Ziet er goed uit")
     bert.get_by_role("button", name="Goedkeuren").click()

@@ -204,7 +204,7 @@ def test_an_approval_the_guard_rails_refuse_says_what_is_missing_and_waits(
     MemberFactory(library=four_eyes)
     approval = ask_for_activation(broadcast(four_eyes), actor=marketer)
     page = bert_client.get(reverse("staff:approval", args=[approval.pk])).content.decode()
-    assert "de mailing vertrekt op woensdag 3 juni 2026, 10:00" in page
+    assert "de verzending vertrekt op woensdag 3 juni 2026, 10:00" in page
     four_eyes.sender_email = ""
     four_eyes.save()
 
@@ -212,6 +212,6 @@ def test_an_approval_the_guard_rails_refuse_says_what_is_missing_and_waits(
         reverse("staff:approval", args=[approval.pk]), {"decision": "approve"}, follow=True
     )
 
-    assert "het traject heeft eerst een afzenderadres" in response.content.decode()
+    assert "de reeks heeft eerst een afzenderadres" in response.content.decode()
     approval.refresh_from_db()
     assert approval.state == "pending"
