@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from django.core.management.base import CommandError
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
-from patronflow.journeys.audiences import audience, audience_condition
+from patronflow.journeys.audience_counts import audience_count
+from patronflow.journeys.audiences import audience_condition
 from patronflow.journeys.models import Enrolment, Journey, Step, Variant, Version
 from patronflow.members.models import Library, Loan, Member
 from patronflow.privacy.rules import mailable_condition
@@ -17,7 +18,7 @@ def entry_candidates(version: Version, today: dt.date) -> QuerySet[Member]:
     journey = version.journey
     members = (
         Member.objects.filter(library_id=journey.library_id)
-        .filter(mailable_condition(today))
+        .filter(mailable_condition(today, library=journey.library))
         .filter(audience_condition(journey.library, version.entry, today))
     )
     earlier = Enrolment.objects.filter(journey=journey, member=OuterRef("pk"))
@@ -144,16 +145,17 @@ class SegmentSize:
 
 
 def segment_sizes(library: Library, today: dt.date) -> list[SegmentSize]:
-    """How many members each saved segment holds today, and how many of them may be mailed."""
+    """How many members each saved segment holds today, and how many of them may be mailed:
+    the audience builder's own count."""
     sizes = []
     for segment in library.segments.order_by("key"):
-        members = audience(library, segment.conditions, today)
+        counted = audience_count(library, segment.conditions, today)
         sizes.append(
             SegmentSize(
                 key=segment.key,
                 name=segment.name,
-                members=members.count(),
-                mailable=members.filter(mailable_condition(today)).count(),
+                members=counted.members,
+                mailable=counted.mailable,
             )
         )
     return sizes
