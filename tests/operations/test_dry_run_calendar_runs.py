@@ -93,3 +93,23 @@ def test_asking_on_a_later_day_drops_the_earlier_days_calendars(journey):
     assert list(CalendarRun.objects.values_list("first_day", flat=True)) == [
         TODAY + dt.timedelta(days=1)
     ]
+
+
+def test_a_second_request_waiting_for_the_first_reuses_its_run(journey, monkeypatch):
+    """Two "Calculate" clicks at once: the second request waits on the journey's lock while
+    the first creates its run and commits, then finds that run instead of starting one."""
+    first = []
+    real_lock = calendar_runs.lock_journey
+
+    def lock_after_the_first_request(locked):
+        first.append(
+            CalendarRun.objects.create(journey=journey, version=1, first_day=TODAY, days=5)
+        )
+        real_lock(locked)
+
+    monkeypatch.setattr(calendar_runs, "lock_journey", lock_after_the_first_request)
+
+    run = start_run(journey=journey, days=5, today=TODAY)
+
+    assert run == first[0]
+    assert CalendarRun.objects.count() == 1
