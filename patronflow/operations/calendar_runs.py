@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from patronflow.celery import configure
 from patronflow.journeys.models import Journey
+from patronflow.journeys.services import lock_journey
 from patronflow.operations.dry_run import SimulatedDay, simulate
 from patronflow.operations.models import CalendarRun
 
@@ -74,20 +75,29 @@ def latest_run(*, journey: Journey, today: dt.date, days: int | None = None) -> 
 def start_run(*, journey: Journey, days: int, today: dt.date) -> CalendarRun:
     """Ask for the journey's calendar of `days` days from today: a run that is going already
     for the same is reused, else a new one starts once this transaction commits. Calendars of
-    earlier days are dropped: they no longer say anything."""
-    now = timezone.now()
-    going = latest_run(journey=journey, today=today, days=days)
-    if going is not None and going.status == CalendarRun.Status.RUNNING and not is_lost(going, now):
-        return going
-    CalendarRun.objects.filter(journey=journey, first_day__lt=today).delete()
-    run = CalendarRun.objects.create(
-        journey=journey,
-        version=_version_number(journey),
-        first_day=today,
-        days=days,
-        started_at=now,
-    )
-    transaction.on_commit(partial(_dispatch, run.pk))
+    earlier days are dropped: they no longer say anything.
+
+    The journey's row is locked before looking for a going run, so that of two requests at
+    once the second waits for the first to commit and then finds its run."""
+    with transaction.atomic():
+        lock_journey(journey)
+        now = timezone.now()
+        going = latest_run(journey=journey, today=today, days=days)
+        if (
+            going is not None
+            and going.status == CalendarRun.Status.RUNNING
+            and not is_lost(going, now)
+        ):
+            return going
+        CalendarRun.objects.filter(journey=journey, first_day__lt=today).delete()
+        run = CalendarRun.objects.create(
+            journey=journey,
+            version=_version_number(journey),
+            first_day=today,
+            days=days,
+            started_at=now,
+        )
+        transaction.on_commit(partial(_dispatch, run.pk))
     return run
 
 
