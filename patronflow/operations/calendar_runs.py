@@ -119,10 +119,15 @@ def _run_in_thread(run_id: int) -> None:
 
 def run_calendar(*, run_id: int) -> None:
     """Simulate the run's days, publishing each day done, and keep the result or the
-    failure on the row. A run already finished is left alone (a task delivered twice)."""
-    run = CalendarRun.objects.select_related("journey__library").filter(pk=run_id).first()
-    if run is None or run.status != CalendarRun.Status.RUNNING:
+    failure on the row. A run another worker took up, or finished, is left alone (a task
+    delivered twice, even while the first delivery still runs): the conditional update
+    lets one worker claim it."""
+    claimed = CalendarRun.objects.filter(
+        pk=run_id, status=CalendarRun.Status.RUNNING, claimed_at__isnull=True
+    ).update(claimed_at=timezone.now())
+    if not claimed:
         return
+    run = CalendarRun.objects.select_related("journey__library").get(pk=run_id)
     key = progress_key(run.pk)
     last = run.first_day + dt.timedelta(days=run.days - 1)
     try:

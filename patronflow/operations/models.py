@@ -66,6 +66,9 @@ class CalendarRun(models.Model):
     days = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker took it up: one worker simulates a run."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True, help_text="The simulated days, when done.")
     error = models.TextField(blank=True, help_text="Why it failed.")

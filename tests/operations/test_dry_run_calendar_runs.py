@@ -113,3 +113,24 @@ def test_a_second_request_waiting_for_the_first_reuses_its_run(journey, monkeypa
 
     assert run == first[0]
     assert CalendarRun.objects.count() == 1
+
+
+def test_a_task_redelivered_while_the_first_still_runs_does_not_simulate_again(
+    journey, monkeypatch
+):
+    run = start_run(journey=journey, days=3, today=TODAY)
+    simulations = []
+
+    def simulated_while_redelivered(*args, **kwargs):
+        simulations.append(args)
+        if len(simulations) == 1:
+            run_calendar(run_id=run.pk)  # the broker hands the task to a second worker
+        return simulate(*args, **kwargs)
+
+    monkeypatch.setattr(calendar_runs, "simulate", simulated_while_redelivered)
+
+    run_calendar(run_id=run.pk)
+
+    assert len(simulations) == 1
+    run.refresh_from_db()
+    assert run.status == CalendarRun.Status.DONE and run.claimed_at is not None
