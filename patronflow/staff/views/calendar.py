@@ -179,7 +179,8 @@ def run_state(run: CalendarRun | None) -> RunState:
     if run.status == CalendarRun.Status.DONE:
         return RunState(run=run, done=run.days, calendar=calendar_of(simulated_days(run)))
     if run.status == CalendarRun.Status.FAILED:
-        problem = _("The calculation failed: %(error)s") % {"error": run.error}
+        # The exception is for the operator, who finds it with its traceback in the log.
+        problem = _("The calculation failed; the operator finds the details in the log.")
         return RunState(run=run, problem=problem)
     if is_lost(run, timezone.now()):
         return RunState(run=run, problem=_("The calculation stopped without finishing."))
