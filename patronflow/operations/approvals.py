@@ -70,6 +70,22 @@ def _close(
     )
 
 
+def _record_refusal(request: ApprovalRequest, actor: AbstractBaseUser, problem: str) -> None:
+    """An approval the checks refused changes nothing, but someone tried it: the log says
+    who, when and why it was refused; the request keeps waiting."""
+    record_change(
+        f"journey {request.journey.key}",
+        {
+            f"approval request {request.pk}": (
+                f"{request.change}, asked",
+                f"{request.change}, approval refused ({problem})",
+            )
+        },
+        actor=actor,
+        library_code=request.library.code,
+    )
+
+
 def approved_by(request: ApprovalRequest, actor: AbstractBaseUser) -> str:
     """How the audit log names the change an approval applies: both people."""
     return f"{operator_of(actor)}, approving {operator_of(request.requested_by)}"
@@ -94,8 +110,10 @@ def approve(
         with transaction.atomic():
             installed = _apply(request, by, now)
     except ActivationRefused as refused:
+        _record_refusal(request, actor, str(refused))
         return Decision(request, REFUSED, problem=str(refused), missing=refused.missing)
     except (InvalidJourney, LifecycleError) as problem:
+        _record_refusal(request, actor, str(problem))
         return Decision(request, REFUSED, problem=str(problem))
     _close(request, ApprovalRequest.State.APPROVED, actor, note)
     return Decision(request, APPLIED, installed)

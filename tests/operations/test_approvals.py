@@ -148,6 +148,10 @@ def test_an_activation_that_fails_its_checks_keeps_waiting(four_eyes, an, bert):
     assert decision.outcome == REFUSED and "no steps" in decision.problem
     request.refresh_from_db()
     assert request.state == "pending"
+    log = AuditEntry.objects.get(operator="staff:bert", library_code="gent")
+    asked, refused = log.changes[f"approval request {request.pk}"]
+    assert asked == "activation, asked"
+    assert refused.startswith("activation, approval refused (") and "no steps" in refused
 
 
 def test_declining_leaves_the_journey_as_it_was_and_the_log_names_both(four_eyes, an, bert):
