@@ -16,6 +16,7 @@ from patronflow.journeys.definitions import Installed, InvalidJourney
 from patronflow.journeys.models import ApprovalRequest
 from patronflow.journeys.services import LifecycleError, lock_journey
 from patronflow.operations.activation import ActivationRefused, Missing, activate
+from patronflow.operations.network_templates import note_approved_take_over
 from patronflow.operations.publishing import save_definition
 from patronflow.privacy.audit import operator_of, record_change
 
@@ -116,6 +117,7 @@ def approve(
         _record_refusal(request, actor, str(problem))
         return Decision(request, REFUSED, problem=str(problem))
     _close(request, ApprovalRequest.State.APPROVED, actor, note)
+    note_approved_take_over(request, actor=by)
     return Decision(request, APPLIED, installed)
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from patronflow.journeys.definitions import export_definition, install_journey
+from patronflow.journeys.definitions import export_definition, install_journey, normalise
 from patronflow.journeys.models import (
     Adoption,
     ApprovalRequest,
@@ -126,11 +126,15 @@ def adopt(template: NetworkTemplate, library: Library, *, actor: Actor) -> Adopt
 
 
 def newer_version(adoption: Adoption) -> TemplateVersion | None:
-    """The template's latest version when the library has neither taken it over nor left it."""
+    """The template's latest version when the library has neither taken it over nor left it,
+    nor asked to take it over and waits for the approval (offered again if that is declined
+    or goes stale)."""
     latest = adoption.template.latest
     if latest.number <= adoption.version_number:
         return None
     if adoption.left_number is not None and latest.number <= adoption.left_number:
+        return None
+    if waiting_take_over(adoption, latest) is not None:
         return None
     return latest
 
@@ -139,6 +143,44 @@ def template_definition_for(adoption: Adoption, version: TemplateVersion) -> dic
     """A template version as a definition of the library's copy: its key and status kept."""
     journey = adoption.journey
     return {**version.definition, "key": journey.key, "status": journey.status}
+
+
+def waiting_take_over(adoption: Adoption, version: TemplateVersion) -> ApprovalRequest | None:
+    """The approval request, still waiting, that takes this version over into the copy."""
+    definition = normalise(template_definition_for(adoption, version))
+    waiting = adoption.journey.approvals.filter(
+        state=ApprovalRequest.State.PENDING, change=ApprovalRequest.Change.VERSION
+    )
+    return next((request for request in waiting if request.definition == definition), None)
+
+
+def note_approved_take_over(request: ApprovalRequest, *, actor: Actor) -> None:
+    """An approved new version of an adopted copy that is a template version's: that version
+    is taken over now (operations/approvals.py calls this once the version is installed)."""
+    adoption = Adoption.objects.filter(journey=request.journey).select_related("template").first()
+    if adoption is None or request.change != ApprovalRequest.Change.VERSION:
+        return
+    newer = adoption.template.versions.filter(number__gt=adoption.version_number)
+    taken = [
+        version.number
+        for version in newer.order_by("-number")
+        if normalise(template_definition_for(adoption, version)) == request.definition
+    ]
+    if taken:
+        _taken_over(adoption, taken[0], actor=actor)
+
+
+def _taken_over(adoption: Adoption, number: int, *, actor: Actor) -> None:
+    before = adoption.version_number
+    adoption.version_number = number
+    adoption.save(update_fields=["version_number"])
+    journey = adoption.journey
+    record_change(
+        f"journey {journey.key}",
+        {f"template {adoption.template.key}": (f"version {before}", f"version {number}")},
+        actor=actor,
+        library_code=journey.library.code,
+    )
 
 
 @transaction.atomic
@@ -153,8 +195,8 @@ def take_over(
     """Install a template version into the library's copy through the editor's save
     (operations/publishing.py): a new version when members are on their way, who move onto
     it if asked; the library's own changes to the copy are replaced. Over a running copy in a
-    four-eyes library the save waits for approval (the request is returned) and the version
-    counts as answered: it is not offered again."""
+    four-eyes library the save waits for approval (the request is returned): the version is
+    taken over once approved (note_approved_take_over), and offered again if declined."""
     journey = adoption.journey
     saved = save_definition(
         journey.library,
@@ -164,20 +206,14 @@ def take_over(
         today=today,
     )
     if isinstance(saved, ApprovalRequest):
-        field, before = "left_number", adoption.left_number
-        adoption.left_number = version.number
-        change = "template version asked for"
+        record_change(
+            f"journey {journey.key}",
+            {"template version asked for": (None, f"version {version.number}")},
+            actor=actor,
+            library_code=journey.library.code,
+        )
     else:
-        field, before = "version_number", adoption.version_number
-        adoption.version_number = version.number
-        change = f"template {adoption.template.key}"
-    adoption.save(update_fields=[field])
-    record_change(
-        f"journey {journey.key}",
-        {change: (before and f"version {before}", f"version {version.number}")},
-        actor=actor,
-        library_code=journey.library.code,
-    )
+        _taken_over(adoption, version.number, actor=actor)
     return saved
 
 

@@ -226,7 +226,28 @@ def test_taking_over_a_template_into_a_running_copy_waits_for_approval(four_eyes
     asked = take_over(adoption, newer, actor=an, move_members=False, today=TODAY)
 
     assert isinstance(asked, ApprovalRequest)
-    assert newer_version(adoption) is None  # answered: not offered again
+    assert newer_version(adoption) is None  # it waits: not offered twice
     assert copy.current_version.holdout_percent == 0
     approve(asked, actor=bert, now=at(TODAY))
     assert copy.current_version.holdout_percent == 40
+    adoption.refresh_from_db()
+    assert (adoption.version_number, adoption.left_number) == (newer.number, None)
+    assert newer_version(adoption) is None
+
+
+def test_a_template_version_whose_take_over_is_declined_is_offered_again(four_eyes, an, bert):
+    source = four_eyes.journeys.get(key="dormant")
+    adoption = adopt(offer_journey(source, actor=None).template, four_eyes, actor=None)
+    copy = adoption.journey
+    install_journey(four_eyes, export_definition(copy) | {"status": "active"})
+    copy.status = "active"
+    copy.save()
+    install_journey(four_eyes, export_definition(source) | {"holdout_percent": 40})
+    newer = offer_journey(source, actor=None)
+    asked = take_over(adoption, newer, actor=an, move_members=False, today=TODAY)
+
+    decline(asked, actor=bert, note="Nog niet")
+
+    adoption.refresh_from_db()
+    assert newer_version(adoption) == newer
+    assert copy.current_version.holdout_percent == 0
