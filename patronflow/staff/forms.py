@@ -259,9 +259,16 @@ class LibrarySettingsForm(forms.ModelForm):
             "daily_cap": forms.NumberInput(attrs={"min": 0}),
         }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, may_switch_off_four_eyes: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["send_window"].initial = self.instance.send_window.describe(get_language())
+        if self.instance.four_eyes and not may_switch_off_four_eyes:
+            # Otherwise one marketer alone could switch it off and then act alone.
+            four_eyes = self.fields["four_eyes"]
+            four_eyes.disabled = True
+            four_eyes.help_text = _(
+                "On. Only a network admin can switch it off, so that nobody does it alone."
+            )
 
     def clean_send_window(self) -> str:
         """A window in the interface's words ('ma-vr 09:00-18:00') or the command line's,

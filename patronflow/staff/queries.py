@@ -66,25 +66,23 @@ def dashboard(library: Library) -> list[JourneyCard]:
 
 def warnings(library: Library) -> list[str]:
     """What a marketer must know before anything else, in their language."""
-    from django.utils.translation import gettext as _
-
     found = []
     if library.sending_paused_at:
         found.append(
-            _("Sending is paused for this library: %(reason)s")
+            gettext("Sending is paused for this library: %(reason)s")
             % {"reason": library.sending_paused_reason or "-"}
         )
     if not library.sender_email:
-        found.append(_("No sender address is set: no mail can leave."))
+        found.append(gettext("No sender address is set: no mail can leave."))
     paused = library.journeys.filter(status=Journey.Status.PAUSED)
     for name, reason in paused.values_list("name", "pause_reason"):
         if reason:
             found.append(
-                _("patronflow paused the journey %(name)s: %(reason)s")
+                gettext("patronflow paused the journey %(name)s: %(reason)s")
                 % {"name": name, "reason": reason}
             )
         else:
-            found.append(_("The journey %(name)s is paused.") % {"name": name})
+            found.append(gettext("The journey %(name)s is paused.") % {"name": name})
     return found + loans_warnings(loans_of(library))
 
 
@@ -286,6 +284,4 @@ def staff_accounts() -> QuerySet[StaffProfile]:
 
 
 def today() -> dt.date:
-    from django.utils import timezone
-
     return timezone.localdate()

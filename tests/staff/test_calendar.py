@@ -78,7 +78,7 @@ def test_the_calendar_shows_what_simulate_finds_for_the_same_days(staff_client, 
             assert figures[labels[key]] == f"{count} verzonden", (day.day, key)
         sent = sum(int(v.split()[0]) for k, v in figures.items() if k.startswith("Mail "))
         assert sent == sum(day.mails.values())
-        assert figures.get("Ingetreden", "0").split()[0] == str(day.entered)
+        assert figures.get("Ingestapt", "0").split()[0] == str(day.entered)
         assert figures.get("Wacht op het verzendvenster of een plafond", "0") == str(day.waiting)
         assert figures.get("Niet te mailen", "0") == str(day.not_mailable)
     total_sent = sum(sum(day.mails.values()) for day in expected)
@@ -220,5 +220,5 @@ def test_a_broadcasts_calendar_shows_its_mail_on_its_day_only(staff_client, libr
     days = calendar_days(page)
     wednesday = days[WEDNESDAY.isoformat()]
     assert wednesday["Mail 1 · Alle anderen"] == "4 verzonden"
-    assert wednesday["Ingetreden"] == "4"
+    assert wednesday["Ingestapt"] == "4"
     assert all(not figures for day, figures in days.items() if day < WEDNESDAY.isoformat())

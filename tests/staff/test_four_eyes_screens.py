@@ -10,9 +10,10 @@ from patronflow.journeys.approvals import ask_for_activation, ask_for_version
 from patronflow.journeys.definitions import export_definition, install_journey
 from patronflow.journeys.models import ApprovalRequest
 from patronflow.privacy.models import AuditEntry
+from patronflow.staff.services import add_staff
 from tests.factories import MemberFactory
 from tests.journeys.helpers import step
-from tests.staff.conftest import make_marketer
+from tests.staff.conftest import PASSWORD, make_marketer
 from tests.staff.studio_forms import Editor, editor_url
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +69,29 @@ def test_the_settings_screen_turns_four_eyes_on_and_logs_it(staff_client, librar
     entry = AuditEntry.objects.filter(subject="library gent").latest("pk")
     assert entry.changes["four_eyes"] == [False, True]
     assert "Goedkeuringen" in staff_client.get(reverse("staff:dashboard")).content.decode()
+
+
+def test_a_marketer_cannot_switch_four_eyes_off_alone_and_a_network_admin_can(
+    staff_client, four_eyes
+):
+    page = staff_client.get(reverse("staff:settings"))
+    data = {
+        name: value
+        for name, value in page.context["form"].initial.items()
+        if value is not None and name not in ("track_opens", "track_clicks", "four_eyes")
+    }
+    data |= {"send_window": "ma-vr 09:00-18:00", "brand_colour": "#1f5f8b"}  # four eyes unticked
+
+    assert staff_client.post(reverse("staff:settings"), data).status_code == 302
+    four_eyes.refresh_from_db()
+    assert four_eyes.four_eyes
+    assert "Alleen een netwerkbeheerder" in page.content.decode()
+
+    admin = Client()
+    admin.force_login(add_staff("netwerk", email="n@bib.be", password=PASSWORD, role="admin"))
+    assert admin.post(reverse("staff:settings"), data).status_code == 302
+    four_eyes.refresh_from_db()
+    assert not four_eyes.four_eyes
 
 
 def test_the_other_marketer_sees_the_change_and_approves_it(

@@ -290,3 +290,15 @@ def test_the_editor_lists_the_seed_addresses_ticked_and_previews_a_member_of_the
     assert "jan@gent.be (Jan)" in page
     assert "Stuur een test naar de testlijst" in page
     assert re.search(rf'<option value="{digital.pk}" selected>', page)
+
+
+def test_a_refusal_that_is_not_about_a_template_is_said_in_the_marketers_language(
+    staff_client, library
+):
+    journey = welcome(library)
+    journey.status = Journey.Status.ARCHIVED
+    journey.save(update_fields=["status"])
+
+    response = staff_client.post(url(journey), {"subject": "Hallo", "body": "<p>Dag</p>"})
+
+    assert "Deze reeks is gearchiveerd" in unescape(response.content.decode())

@@ -108,8 +108,8 @@ def test_too_few_members_is_not_enough_data_yet_and_small_groups_stay_withheld(
     lines = rows(table(page, "effect"))
     assert lines and all(line[2] == "< 10" for line in lines)
     assert all(line[-1] == "Nog niet genoeg gegevens." for line in lines)
-    assert "37 leden traden in" not in page  # 37 + 3 would give the 3 away: ·
-    assert "· leden traden in, van wie &lt; 10 in de controlegroep." in page
+    assert "37 leden stapten in" not in page  # 37 + 3 would give the 3 away: ·
+    assert "· leden stapten in, van wie &lt; 10 in de controlegroep." in page
 
 
 def test_journeys_are_named_not_keyed(staff_client, library):

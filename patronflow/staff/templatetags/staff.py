@@ -23,6 +23,9 @@ SEGMENT_LABELS = {
 MENU_SECTIONS = {
     "journey": "journeys",
     "journey_archive": "journeys",
+    "journey_activate": "journeys",
+    "journey_reach": "journeys",
+    "broadcast_cancel": "journeys",
     "studio_new": "journeys",
     "studio_start": "journeys",
     "studio_edit": "journeys",

@@ -157,7 +157,11 @@ def _share(value: float) -> str:
 @staff_view
 def library_settings(request: HttpRequest) -> HttpResponse:
     library = request.library
-    form = LibrarySettingsForm(request.POST or None, instance=Library.objects.get(pk=library.pk))
+    form = LibrarySettingsForm(
+        request.POST or None,
+        instance=Library.objects.get(pk=library.pk),
+        may_switch_off_four_eyes=request.staff.is_admin,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         changes = {n: data[n] for n in CHANGEABLE if n in data}

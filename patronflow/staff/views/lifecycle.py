@@ -21,6 +21,7 @@ from patronflow.operations.activation import Missing
 from patronflow.staff import queries, services
 from patronflow.staff.access import staff_view
 from patronflow.staff.forms import HoldoutForm
+from patronflow.staff.journey_forms import problem_text
 from patronflow.staff.templatetags.staff import status_label
 from patronflow.staff.views.approvals import asked_for_approval
 from patronflow.staff.views.journeys import may_archive, saved_message, scoped_journey
@@ -40,7 +41,7 @@ def journey_holdout(request: HttpRequest, pk: int) -> HttpResponse:
             journey, form.cleaned_data["holdout_percent"], actor=request.user
         )
     except InvalidJourney as problem:
-        messages.error(request, str(problem))
+        messages.error(request, problem_text(problem))
     else:
         if isinstance(installed, ApprovalRequest):
             return asked_for_approval(request, installed)

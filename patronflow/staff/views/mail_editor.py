@@ -31,6 +31,7 @@ from patronflow.staff.forms import (
     PreviewForm,
     body_too_long,
 )
+from patronflow.staff.journey_forms import problem_text
 from patronflow.staff.models import SeedAddress
 from patronflow.staff.views.approvals import asked_for_approval
 from patronflow.staff.views.journeys import DEFAULT_SEGMENT, saved_message, scoped_journey
@@ -154,17 +155,21 @@ def _sample_of(samples: list[tuple[str, list[Member]]], segment: str) -> int | N
 
 
 def _field_of(problem: InvalidJourney, form: MailForm) -> str | None:
-    """The form field a refused save is about: the text whose template failed."""
+    """The form field a refused save is about: the text whose template failed, or the text
+    the refusal's path ends in (e.g. a subject over its length)."""
     cause = problem.__cause__
     if isinstance(cause, TemplateProblem) and cause.field in form.fields:
         return cause.field
+    if problem.field and problem.field[-1] in MAIL_FIELDS:
+        return problem.field[-1]
     return None
 
 
 def _problem_text(problem: InvalidJourney) -> str:
-    """A template's problem as such (the field shows where); any other refusal whole."""
+    """A template's problem as such (the field shows where); any other refusal in the staff
+    member's language."""
     cause = problem.__cause__
-    return str(cause) if isinstance(cause, TemplateProblem) else str(problem)
+    return str(cause) if isinstance(cause, TemplateProblem) else problem_text(problem)
 
 
 MAIL_FIELDS = ("subject", "preheader", "body")  # the staff texts, in a MailForm

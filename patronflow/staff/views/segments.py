@@ -14,6 +14,7 @@ from patronflow.staff import queries
 from patronflow.staff.access import get_scoped, scoped, staff_view
 from patronflow.staff.audience_builder import AudienceBuilder
 from patronflow.staff.forms import SegmentForm
+from patronflow.staff.journey_forms import problem_text
 
 PREFIX = "audience"
 
@@ -86,7 +87,7 @@ def _save(
             actor=request.user,
         )
     except InvalidJourney as problem:
-        form.add_error(None, str(problem))
+        form.add_error(None, problem_text(problem))
         return render(
             request,
             "staff/segment_edit.html",
