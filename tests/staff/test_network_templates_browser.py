@@ -50,8 +50,10 @@ def set_holdout(page, percent: int) -> None:
 def adopt(page, live_server) -> None:
     page.goto(f"{live_server.url}/staff/templates/")
     page.get_by_role("link", name="E-boeken ontdekken").click()
+    adopting = page.get_by_role("button", name="In gebruik nemen voor")
+    adopting.wait_for()
     fits_and_passes(page)
-    page.get_by_role("button", name="In gebruik nemen voor").click()
+    adopting.click()
     page.get_by_text("is nu een ontwerp van je bibliotheek").wait_for()
 
 
