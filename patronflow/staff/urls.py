@@ -51,6 +51,11 @@ urlpatterns = [
     path("journeys/<int:pk>/reach/", lifecycle.journey_reach, name="journey_reach"),
     path("journeys/<int:pk>/cancel/", lifecycle.broadcast_cancel, name="broadcast_cancel"),
     path("journeys/<int:pk>/calendar/", calendar.journey_calendar, name="journey_calendar"),
+    path(
+        "journeys/<int:pk>/changes/",
+        journeys.journey_version_changes,
+        name="journey_version_changes",
+    ),
     path(VARIANT, mail_editor.mail_editor, name="mail"),
     path(VARIANT + "preview/", mail_editor.mail_preview, name="preview"),
     path(VARIANT + "preview.html", mail_editor.preview_frame, name="preview_frame"),

@@ -43,7 +43,7 @@ PAGES = {
     "approvals": None, "approval": "approval",
     "login": None, "verify": None, "second_factor": None, "dashboard": None,
     "journeys": None, "journey": "journey", "journey_archive": "journey", "mail": "variant",
-    "journey_calendar": "journey",
+    "journey_calendar": "journey", "journey_version_changes": "journey",
     "studio_new": None, "studio_start": None, "studio_edit": "journey", "studio_copy": "journey",
     "seeds": None,
     "journey_activate": "journey", "journey_reach": "journey", "broadcast_cancel": "journey",

@@ -71,6 +71,7 @@ def test_every_staff_url_with_ids_is_known_to_this_test():
         "journey", "journey_status", "journey_holdout", "journey_archive", "mail", "preview",
         "preview_frame",
         "journey_calendar",
+        "journey_version_changes",
         "studio_edit", "studio_copy",
         "import_rejects",
         "seed_remove",

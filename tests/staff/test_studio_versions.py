@@ -7,10 +7,12 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from patronflow.journeys.models import Enrolment, Journey
 from patronflow.operations.tick import tick
 from patronflow.privacy.models import AuditEntry
+from patronflow.staff.views import journeys as journeys_view
 from tests.factories import TODAY, MemberFactory, at
 from tests.journeys.helpers import install, only, step, subjects_to
 from tests.staff.studio_forms import Editor, editor_url
@@ -101,3 +103,38 @@ def test_the_journey_page_shows_the_new_step_and_what_the_version_changed(staff_
     assert "Mail 3: Tot ziens" in page
     assert "Wat versie 2 veranderde" in page
     assert "Mail 3 toegevoegd: Tot ziens" in page
+
+
+def test_older_versions_changes_are_a_link_away_not_computed_on_each_load(
+    staff_client, library, on_its_way, monkeypatch
+):
+    journey, _ = on_its_way
+    add_a_third_mail(staff_client, journey, "finish")
+    MemberFactory(library=library, registered_on=TODAY + dt.timedelta(days=2))
+    run(2, 3)  # someone enters version 2: the next save is version 3
+    install(
+        library,
+        steps=[step("Hallo", 0, subject="Mail 1"), step("Tips", 5, subject="Mail 2")],
+        entry=NEW_MEMBERS,
+    )
+    assert journey.versions.count() == 3
+    computed = []
+    real = journeys_view.version_changes
+
+    def counted(changed: Journey, number: int):
+        computed.append(number)
+        return real(changed, number)
+
+    monkeypatch.setattr(journeys_view, "version_changes", counted)
+
+    page = staff_client.get(reverse("staff:journey", args=[journey.pk])).content.decode()
+
+    assert computed == [3]
+    assert "Wat versie 3 veranderde" in page
+    url = reverse("staff:journey_version_changes", args=[journey.pk])
+    assert f'href="{url}?version=2"' in page
+    older = staff_client.get(f"{url}?version=2").content.decode()
+    assert "Wat versie 2 veranderde" in older and "Mail 3 toegevoegd: Tot ziens" in older
+    first = staff_client.get(f"{url}?version=1").content.decode()
+    assert "De eerste versie: er ging niets aan vooraf." in first
+    assert staff_client.get(f"{url}?version=9").status_code == 404

@@ -1,6 +1,6 @@
 """The journeys of a library: the list and one journey's page."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -49,9 +49,11 @@ def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "journey": journey,
             "version": version,
             "steps": steps,
+            # The latest version's changes only: an older one's are a link away
+            # (journey_version_changes), not two exported definitions each on every load.
             "versions": [
-                (v, change_lines(version_changes(journey, v.number), segments))
-                for v in journey.versions.order_by("-number")
+                (v, change_lines(version_changes(journey, v.number), segments) if i == 0 else [])
+                for i, v in enumerate(journey.versions.order_by("-number"))
             ],
             "entry_text": describe_audience(version.entry, segments),
             "exit_labels": [EXIT_LABELS.get(reason, reason) for reason in version.exit_when],
@@ -60,6 +62,24 @@ def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "default_segment": DEFAULT_SEGMENT,
             "holdout_form": HoldoutForm(initial={"holdout_percent": version.holdout_percent}),
         },
+    )
+
+
+@staff_view
+def journey_version_changes(request: HttpRequest, pk: int) -> HttpResponse:
+    """What one version (?version=N, else the current one) changed against the one before,
+    asked for from the journey page's list of versions."""
+    journey = scoped_journey(request, pk)
+    number = request.GET.get("version", str(journey.current_version.number))
+    version = journey.versions.filter(number=number).first() if number.isdigit() else None
+    if version is None:
+        raise Http404(number)
+    segments = dict(request.library.segments.values_list("key", "name"))
+    changes = change_lines(version_changes(journey, version.number), segments)
+    return render(
+        request,
+        "staff/journey_version_changes.html",
+        {"journey": journey, "version": version, "changes": changes},
     )
 
 
