@@ -131,3 +131,22 @@ def test_the_admin_is_told_where_a_template_is_built_when_another_library_is_cho
 
     assert "aangeboden aan Bibliotheek Brugge" in listed
     assert "Gebouwd in Welkom voor nieuwe leden van Bibliotheek Gent" in page
+
+
+def test_a_take_over_waiting_for_approval_says_so_on_the_template_page(
+    staff_client, library, other_library
+):
+    library.four_eyes = True
+    library.save()
+    source = other_library.journeys.get(key="dormant")
+    copy = adopt(offer_journey(source, actor=None).template, library, actor=None).journey
+    copy.status = "active"
+    copy.save(update_fields=["status"])
+    install_journey(other_library, export_definition(source) | {"holdout_percent": 25})
+    offer_journey(source, actor=None)
+
+    staff_client.post(reverse("staff:journey_template", args=[copy.pk]), {"choice": "take_over"})
+
+    page = staff_client.get(reverse("staff:journey_template", args=[copy.pk])).content.decode()
+    assert "Versie 2 van het sjabloon overnemen wacht op de goedkeuring van je collega." in page
+    assert copy.approvals.get().state == "pending"

@@ -130,6 +130,8 @@ def journey_template(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             return _take_over(request, adoption, newer, form.cleaned_data["move_members"])
     had = adoption.template.versions.filter(number=adoption.version_number).first()
+    latest = adoption.template.latest
+    waiting = service.waiting_take_over(adoption, latest) if newer is None else None
     return render(
         request,
         "staff/journey_template.html",
@@ -148,6 +150,8 @@ def journey_template(request: HttpRequest, pk: int) -> HttpResponse:
                 else []
             ),
             "form": form,
+            "waiting": waiting,
+            "waiting_number": latest.number,
         },
     )
 
