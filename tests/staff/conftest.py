@@ -3,6 +3,7 @@
 import pytest
 
 from patronflow.staff.services import add_staff
+from tests.browsers import chromium
 from tests.factories import LibraryFactory
 
 PASSWORD = "correct horse battery staple"
@@ -37,3 +38,11 @@ def other_library(db):
 def staff_client(client, marketer):
     client.force_login(marketer)
     return client
+
+
+@pytest.fixture
+def browser(settings, chromium_path):
+    """Chromium for a test against the live server, whose cookies travel over plain HTTP."""
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    with chromium(chromium_path) as browser:
+        yield browser

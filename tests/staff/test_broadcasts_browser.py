@@ -9,29 +9,12 @@ from django.utils import timezone
 
 from patronflow.journeys.definitions import install_journey, save_segment
 from patronflow.journeys.models import Journey
-from tests.accessibility import axe_violations
-from tests.browsers import chromium
 from tests.factories import MemberFactory
 from tests.journeys.helpers import step
 from tests.staff.conftest import make_marketer
-from tests.staff.test_browser import log_in
+from tests.staff.phone import fits_and_passes, phone_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-PHONE = 375
-SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-
-
-@pytest.fixture
-def browser(settings, chromium_path):
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
-    with chromium(chromium_path) as browser:
-        yield browser
-
-
-def fits_and_passes(page) -> None:
-    assert page.evaluate(SIDEWAYS) <= 0, page.url
-    assert not axe_violations(page), page.url
 
 
 def test_a_marketer_schedules_a_broadcast_after_seeing_its_reach_then_cancels_it(
@@ -53,9 +36,7 @@ def test_a_marketer_schedules_a_broadcast_after_seeing_its_reach_then_cancels_it
             "steps": [step("Boekenweek", 0)],
         },
     ).journey
-    page = browser.new_page(locale="nl-BE")
-    page.set_viewport_size({"width": PHONE, "height": 800})
-    log_in(page, live_server, "an")
+    page = phone_page(browser, live_server, "an")
 
     page.goto(f"{live_server.url}/staff/journeys/{journey.pk}/")
     page.get_by_test_id("reach-mailed").wait_for()  # htmx, under the CSP
@@ -93,9 +74,7 @@ def test_a_refused_activation_says_why_with_links_and_fits_a_phone(browser, live
             "steps": [step("Hallo")],
         },
     ).journey
-    page = browser.new_page(locale="nl-BE")
-    page.set_viewport_size({"width": PHONE, "height": 800})
-    log_in(page, live_server, "an")
+    page = phone_page(browser, live_server, "an")
 
     page.goto(f"{live_server.url}/staff/journeys/{journey.pk}/")
     page.get_by_role("button", name="Activeren").click()

@@ -14,18 +14,10 @@ from patronflow.journeys.models import Journey
 from patronflow.profiles.models import ReadingProfile
 from patronflow.staff.services import add_staff
 from tests.accessibility import axe_violations
-from tests.browsers import chromium
 from tests.factories import MemberFactory, MessageFactory
 from tests.staff.conftest import PASSWORD, make_marketer
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser(settings, chromium_path):
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
-    with chromium(chromium_path) as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -10,36 +10,12 @@ from django.utils import timezone
 from patronflow.journeys.definitions import install_journey
 from patronflow.journeys.models import ApprovalRequest, Journey
 from patronflow.operations.tick import tick
-from tests.accessibility import axe_violations
-from tests.browsers import chromium
 from tests.factories import MemberFactory
 from tests.journeys.helpers import addresses, only, step
 from tests.staff.conftest import make_marketer
-from tests.staff.test_browser import log_in
+from tests.staff.phone import fits_and_passes, phone_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-PHONE = 375
-SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-
-
-@pytest.fixture
-def browser(settings, chromium_path):
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
-    with chromium(chromium_path) as browser:
-        yield browser
-
-
-def fits_and_passes(page) -> None:
-    assert page.evaluate(SIDEWAYS) <= 0, page.url
-    assert not axe_violations(page), page.url
-
-
-def marketer_page(browser, live_server, username: str):
-    page = browser.new_context(locale="nl-BE").new_page()
-    page.set_viewport_size({"width": PHONE, "height": 800})
-    log_in(page, live_server, username)
-    return page
 
 
 def test_the_broadcast_goes_out_only_after_the_second_marketer_approves(
@@ -64,7 +40,7 @@ def test_the_broadcast_goes_out_only_after_the_second_marketer_approves(
         },
     ).journey
 
-    an = marketer_page(browser, live_server, "an")
+    an = phone_page(browser, live_server, "an")
     an.goto(f"{live_server.url}/staff/settings/")
     an.get_by_label("Vier ogen: wijzigingen wachten op de goedkeuring van je collega").check()
     an.get_by_role("button", name="Bewaren").click()
@@ -80,7 +56,7 @@ def test_the_broadcast_goes_out_only_after_the_second_marketer_approves(
     journey.refresh_from_db()
     assert journey.status == Journey.Status.DRAFT
 
-    bert = marketer_page(browser, live_server, "bert")
+    bert = phone_page(browser, live_server, "bert")
     waiting = bert.get_by_role("region", name="Wacht op jouw goedkeuring")
     waiting.get_by_role("link", name="Boekenweek: de verzending inplannen").click()
     assert bert.get_by_text("de verzending vertrekt op").is_visible()

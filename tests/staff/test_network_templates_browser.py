@@ -8,37 +8,14 @@ import pytest
 from patronflow.journeys.definitions import install_journey
 from patronflow.journeys.models import Adoption, NetworkTemplate
 from patronflow.staff.services import add_staff
-from tests.accessibility import axe_violations
-from tests.browsers import chromium
 from tests.factories import LibraryFactory
 from tests.journeys.helpers import step
 from tests.staff.conftest import PASSWORD, make_marketer
-from tests.staff.test_browser import log_in
+from tests.staff.phone import fits_and_passes, phone_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-PHONE = 375
-SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 HOLDOUT = "Controlegroep (nooit gemaild, om te vergelijken)"
-
-
-@pytest.fixture
-def browser(settings, chromium_path):
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
-    with chromium(chromium_path) as browser:
-        yield browser
-
-
-def fits_and_passes(page) -> None:
-    assert page.evaluate(SIDEWAYS) <= 0, page.url
-    assert not axe_violations(page), page.url
-
-
-def staff_page(browser, live_server, username: str):
-    page = browser.new_context(locale="nl-BE").new_page()
-    page.set_viewport_size({"width": PHONE, "height": 800})
-    log_in(page, live_server, username)
-    return page
 
 
 def set_holdout(page, percent: int) -> None:
@@ -74,7 +51,7 @@ def test_a_template_adopted_by_two_libraries_is_offered_again_and_taken_over_or_
         },
     ).journey
 
-    admin = staff_page(browser, live_server, "netwerk")
+    admin = phone_page(browser, live_server, "netwerk")
     admin.get_by_label("Bibliotheek").select_option(label=library.name)
     admin.get_by_role("button", name="Toon").click()
     admin.goto(f"{live_server.url}/staff/journeys/{source.pk}/")
@@ -83,9 +60,9 @@ def test_a_template_adopted_by_two_libraries_is_offered_again_and_taken_over_or_
     fits_and_passes(admin)
     template = NetworkTemplate.objects.get()
 
-    dirk = staff_page(browser, live_server, "dirk")
+    dirk = phone_page(browser, live_server, "dirk")
     adopt(dirk, live_server)
-    katrien = staff_page(browser, live_server, "katrien")
+    katrien = phone_page(browser, live_server, "katrien")
     adopt(katrien, live_server)
     set_holdout(dirk, 15)  # Brugge's own change to its copy
     assert template.latest.definition["holdout_percent"] == 0
