@@ -2,6 +2,7 @@
 back: bounces and complaints (which feed privacy's suppression list), and the mails the
 bounce listener has recorded (so that one delivered again is not counted again)."""
 
+from django.conf import settings
 from django.db import models
 
 from patronflow.journeys.models import Enrolment, Step, Variant
@@ -124,3 +125,43 @@ class ReceivedMail(models.Model):
 
     def __str__(self) -> str:
         return f"mail received {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class MailImage(models.Model):
+    """An image a library uploaded for its mails, re-encoded without its metadata and kept
+    in the database (every web machine serves it, no shared files). Mail clients fetch it
+    from patronflow itself at a random key, so nothing in a mail comes from a third party and
+    one library's images cannot be found by counting another's ids. A network image (no
+    library) is the network brand kit's logo."""
+
+    class Format(models.TextChoices):
+        PNG = "png", "PNG"
+        JPEG = "jpeg", "JPEG"
+
+    library = models.ForeignKey(
+        Library, on_delete=models.CASCADE, null=True, blank=True, related_name="mail_images"
+    )
+    key = models.CharField(max_length=32, unique=True)
+    original_name = models.CharField(max_length=255)
+    # What a screen reader says, and what a mail shows while images are off.
+    alt = models.CharField(max_length=300)
+    format = models.CharField(max_length=4, choices=Format.choices)
+    # The mail rendition: up to twice the width a mail shows it at, sharp on phones.
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    data = models.BinaryField()
+    thumbnail = models.BinaryField()
+    # Bytes kept (both renditions), what the library's quota counts.
+    size = models.PositiveIntegerField()
+    # Of the uploaded file: the same file uploaded twice is one image.
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["library", "sha256"])]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.width}x{self.height})"

@@ -8,4 +8,9 @@ urlpatterns = [
     path("c/<str:token>", views.click, name="click"),
     path("u/<str:token>", views.unsubscribe, name="unsubscribe"),
     path("f/<str:token>/<str:vote>", views.feedback, name="feedback"),
+    re_path(
+        r"^i/(?P<key>[A-Za-z0-9_-]{24})(?P<rendition>-thumb)?\.(?P<extension>png|jpg)$",
+        images.image,
+        name="image",
+    ),
 ]

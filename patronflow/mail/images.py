@@ -1,0 +1,268 @@
+"""A library's images for its mails: checked, cleaned and resized on upload, kept in the
+database and served by patronflow itself (tracking/images.py) at an address no one can guess.
+
+An upload is opened with Pillow, refused when it is not an image, too big or a decompression
+bomb, turned the way its camera meant (EXIF orientation) and then re-encoded from its pixels
+alone: EXIF (GPS position, camera, owner), comments and colour profiles are not carried over.
+A JPEG stays a JPEG (photos); everything else becomes a PNG (logos, drawings, transparency).
+A GIF keeps its first frame only: animation shows in few mail programs, and a still keeps a
+mail small. Two renditions are kept: the mail's, up to MAIL_WIDTH * 2 pixels wide so that it
+is sharp on phones while the mail shows it at most MAIL_WIDTH wide, and a thumbnail for the
+staff's image library.
+"""
+
+import hashlib
+import secrets
+import warnings
+from collections.abc import Collection
+from dataclasses import dataclass
+from io import BytesIO
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, QuerySet, Sum
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from patronflow.mail.models import MailImage
+from patronflow.members.models import Library
+
+# The width a mail's layout gives an image (its content column); the file has twice as many
+# pixels where the upload had them.
+MAIL_WIDTH = 600
+MAIL_BOX = (MAIL_WIDTH * 2, MAIL_WIDTH * 6)
+THUMBNAIL_BOX = (320, 320)
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Pixels Pillow may decode: a small file claiming a huge canvas (a decompression bomb) would
+# otherwise take the web process's memory.
+MAX_PIXELS = 40_000_000
+# Per library: enough for years of mails, not a photo archive.
+MAX_IMAGES = 200
+MAX_LIBRARY_BYTES = 100 * 1024 * 1024
+ACCEPTED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+JPEG_QUALITY = 85
+ALT_MAX_LENGTH = MailImage._meta.get_field("alt").max_length
+CONTENT_TYPES = {MailImage.Format.PNG: "image/png", MailImage.Format.JPEG: "image/jpeg"}
+EXTENSIONS = {MailImage.Format.PNG: "png", MailImage.Format.JPEG: "jpg"}
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """What a mail's <img> needs: the address, the size the mail shows it at, the alt text."""
+
+    url: str
+    width: int
+    height: int
+    alt: str
+
+
+class ImageRefused(Exception):
+    """Why an upload is not stored, for the form field it is about ('file' or 'alt')."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class _Rendition:
+    data: bytes
+    width: int
+    height: int
+
+
+def urls_for(library: Library, ids: Collection[int]) -> dict[int, ImageRef]:
+    """The library's images among `ids`, by id; another library's, a network image or a
+    deleted one is simply absent (the mail leaves it out)."""
+    found = (
+        MailImage.objects.filter(library=library, pk__in=list(ids))
+        .only("pk", "key", "format", "width", "height", "alt")
+        .order_by()
+    )
+    return {image.pk: image_ref(image) for image in found}
+
+
+def image_ref(image: MailImage) -> ImageRef:
+    width, height = shown_size(image)
+    return ImageRef(url=image_url(image), width=width, height=height, alt=image.alt)
+
+
+def shown_size(image: MailImage) -> tuple[int, int]:
+    """The size a mail shows the image at: MAIL_WIDTH wide at most, never enlarged."""
+    if image.width <= MAIL_WIDTH:
+        return image.width, image.height
+    return MAIL_WIDTH, max(1, round(image.height * MAIL_WIDTH / image.width))
+
+
+def image_url(image: MailImage) -> str:
+    """The mail rendition's address, at PATRONFLOW_BASE_URL like the tracking links."""
+    extension = EXTENSIONS[image.format]
+    return settings.BASE_URL + reverse(
+        "tracking:image", kwargs={"key": image.key, "extension": extension}
+    )
+
+
+def thumbnail_path(image: MailImage) -> str:
+    """The thumbnail's path on this server: the staff screens show it from their own origin."""
+    extension = EXTENSIONS[image.format]
+    return reverse(
+        "tracking:image", kwargs={"key": image.key, "rendition": "-thumb", "extension": extension}
+    )
+
+
+def library_images(library: Library | None) -> QuerySet[MailImage]:
+    """A library's images (the network's for None), newest first, without their bytes."""
+    return (
+        MailImage.objects.filter(library=library)
+        .defer("data", "thumbnail")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def store_image(
+    *,
+    library: Library | None,
+    content: bytes,
+    name: str,
+    alt: str,
+    created_by: AbstractBaseUser | None,
+) -> tuple[MailImage, bool]:
+    """Store an upload for `library` (None: the network's); returns the image and whether it
+    is new: the same file uploaded again is the image already there. Raises ImageRefused."""
+    alt = " ".join(alt.split())
+    if not alt:
+        raise ImageRefused("alt", _("Describe the image for people who cannot see it (alt text)."))
+    if len(alt) > ALT_MAX_LENGTH:
+        raise ImageRefused(
+            "alt", _("Keep the alt text under %(limit)s characters.") % {"limit": ALT_MAX_LENGTH}
+        )
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ImageRefused(
+            "file",
+            _("The file is larger than %(limit)s MB; make it smaller and try again.")
+            % {"limit": MAX_UPLOAD_BYTES // (1024 * 1024)},
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    existing = MailImage.objects.filter(library=library, sha256=digest).defer("data").first()
+    if existing is not None:
+        return existing, False
+    image_format, mail, thumbnail = _renditions(content)
+    size = len(mail.data) + len(thumbnail.data)
+    with transaction.atomic():
+        if library is not None:
+            # Two uploads at once must not both slip under the quota.
+            Library.objects.select_for_update().filter(pk=library.pk).first()
+            _check_quota(library, size)
+        image = MailImage.objects.create(
+            library=library,
+            key=secrets.token_urlsafe(18),
+            original_name=name[:255],
+            alt=alt,
+            format=image_format,
+            width=mail.width,
+            height=mail.height,
+            data=mail.data,
+            thumbnail=thumbnail.data,
+            size=size,
+            sha256=digest,
+            created_by=created_by,
+        )
+    return image, True
+
+
+def change_alt(image: MailImage, *, alt: str) -> None:
+    alt = " ".join(alt.split())
+    if not alt:
+        raise ImageRefused("alt", _("Describe the image for people who cannot see it (alt text)."))
+    image.alt = alt[:ALT_MAX_LENGTH]
+    image.save(update_fields=["alt"])
+
+
+def _check_quota(library: Library, size: int) -> None:
+    usage = MailImage.objects.filter(library=library).aggregate(
+        count=Count("pk"), bytes=Sum("size")
+    )
+    if usage["count"] >= MAX_IMAGES:
+        raise ImageRefused(
+            "file",
+            _(
+                "Your image library is full (%(limit)s images). Delete images no mail uses "
+                "any more, then upload this one."
+            )
+            % {"limit": MAX_IMAGES},
+        )
+    if (usage["bytes"] or 0) + size > MAX_LIBRARY_BYTES:
+        raise ImageRefused(
+            "file",
+            _(
+                "Your image library is full (%(limit)s MB). Delete images no mail uses any "
+                "more, then upload this one."
+            )
+            % {"limit": MAX_LIBRARY_BYTES // (1024 * 1024)},
+        )
+
+
+def _renditions(content: bytes) -> tuple[str, _Rendition, _Rendition]:
+    picture, image_format = _open(content)
+    mail = _encode(_fitted(picture, MAIL_BOX), image_format)
+    thumbnail = _encode(_fitted(picture, THUMBNAIL_BOX), image_format)
+    return image_format, mail, thumbnail
+
+
+def _open(content: bytes) -> tuple[Image.Image, str]:
+    """The upload's pixels, upright and in RGB(A), and the format to keep them in."""
+    not_an_image = ImageRefused(
+        "file", _("This file is not an image patronflow can use: upload a JPEG, PNG or GIF.")
+    )
+    with warnings.catch_warnings():
+        # Pillow warns, rather than refuses, at half its own bomb limit.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(BytesIO(content)) as probe:
+                probe.verify()
+            picture = Image.open(BytesIO(content))
+            if picture.format not in ACCEPTED_FORMATS:
+                raise not_an_image
+            if picture.width * picture.height > MAX_PIXELS:
+                raise ImageRefused(
+                    "file",
+                    _("The image has too many pixels; make it smaller and try again."),
+                )
+            source_format = picture.format
+            picture.seek(0)
+            picture.load()
+        except (
+            UnidentifiedImageError,
+            Image.DecompressionBombError,
+            Image.DecompressionBombWarning,
+            OSError,
+            SyntaxError,
+            ValueError,
+        ) as error:
+            raise not_an_image from error
+    picture = ImageOps.exif_transpose(picture)
+    transparent = picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info
+    if source_format == "JPEG" and not transparent:
+        return picture.convert("RGB"), MailImage.Format.JPEG
+    return picture.convert("RGBA" if transparent else "RGB"), MailImage.Format.PNG
+
+
+def _fitted(picture: Image.Image, box: tuple[int, int]) -> Image.Image:
+    """A copy that fits in `box`, never enlarged, with nothing of the upload but its pixels."""
+    fitted = picture.copy()
+    fitted.thumbnail(box, Image.Resampling.LANCZOS)
+    clean = Image.new(fitted.mode, fitted.size)
+    clean.paste(fitted)
+    return clean
+
+
+def _encode(picture: Image.Image, image_format: str) -> _Rendition:
+    out = BytesIO()
+    if image_format == MailImage.Format.JPEG:
+        picture.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+    else:
+        picture.save(out, "PNG", optimize=True)
+    return _Rendition(data=out.getvalue(), width=picture.width, height=picture.height)
