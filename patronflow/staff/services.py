@@ -25,12 +25,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from patronflow.journeys.approvals import ask_for_version, version_waits
 from patronflow.journeys.definitions import Installed, export_definition, install_journey
 from patronflow.journeys.models import ApprovalRequest, Journey
-from patronflow.mail.rendering import RenderedMail, render_mail
+from patronflow.mail.rendering import RenderedMail, render_mail, staff_context
 from patronflow.mail.smtp import SmtpServer, SmtpSession
 from patronflow.members.models import Library, Member
 from patronflow.privacy.audit import Actor, record_change
 from patronflow.profiles.tips import TIPS_PER_MAIL, borrowed_works, tips_for_segment
 from patronflow.staff.models import MARKETER_SEATS, SEED_LIMIT, SeedAddress, StaffProfile
+from patronflow.templating.staff_text import render_staff_text
 
 MADE_UP_FIRST_NAME = "An"  # whom a preview is for in a library without members yet
 
@@ -181,6 +182,13 @@ def render_preview(
         reading_tips=tips[:TIPS_PER_MAIL],
         language=language,
     )
+
+
+def render_preheader(library: Library, member: Member, preheader: str) -> str:
+    """The preheader as this member reads it, for the designer's length hint (the preview's
+    mail has it hidden in its HTML). Raises TemplateProblem."""
+    context = staff_context(member, library, unsubscribe_url="", reading_tips=[])
+    return render_staff_text(preheader, context, html=False, field="preheader")
 
 
 def send_test_mail(library: Library, rendered: RenderedMail, to: Sequence[str]) -> None:

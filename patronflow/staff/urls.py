@@ -60,6 +60,7 @@ urlpatterns = [
     path(VARIANT + "preview/", mail_editor.mail_preview, name="preview"),
     path(VARIANT + "preview.html", mail_editor.preview_frame, name="preview_frame"),
     path(VARIANT + "test/", mail_editor.mail_test, name="mail_test"),
+    path(VARIANT + "spam/", mail_editor.mail_spam, name="mail_spam"),
     path(VARIANT + "comments/", mail_editor.mail_comments, name="comments"),
     path("segments/", segments.segment_list, name="segments"),
     path("segments/new/", segments.segment_new, name="segment_new"),

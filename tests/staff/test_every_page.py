@@ -57,7 +57,7 @@ PAGES = {
 ACTIONS = {
     "template_adopt", "journey_offer",
     "logout", "language", "choose_library", "journey_status", "journey_holdout", "preview",
-    "preview_frame", "mail_test", "member_export", "remove_account",
+    "preview_frame", "mail_test", "mail_spam", "member_export", "remove_account",
     "import_rejects",
     "seed_remove",
     "audience_count",

@@ -69,7 +69,7 @@ def test_every_staff_url_with_ids_is_known_to_this_test():
     assert names - WITHOUT_IDS == {
         "template", "template_adopt", "approval", "journey_template", "journey_offer",
         "journey", "journey_status", "journey_holdout", "journey_archive", "mail", "preview",
-        "preview_frame",
+        "preview_frame", "mail_spam",
         "journey_calendar",
         "journey_version_changes",
         "studio_edit", "studio_copy",

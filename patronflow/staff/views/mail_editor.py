@@ -4,6 +4,7 @@ the comments members left on the mail."""
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,10 +22,12 @@ from django.views.decorators.http import require_POST
 from patronflow.journeys.definitions import InvalidJourney
 from patronflow.journeys.models import ApprovalRequest
 from patronflow.mail.rendering import ALLOWED_TAGS, RenderedMail, stripped_from
+from patronflow.mail.spamcheck import THRESHOLD as SPAM_THRESHOLD
+from patronflow.mail.spamcheck import SpamCheckUnavailable, content_key, spam_score
 from patronflow.members.models import Member
 from patronflow.profiles.models import Segment
 from patronflow.reports.suppression import SMALL_CELL
-from patronflow.staff import queries, services
+from patronflow.staff import designer, queries, services
 from patronflow.staff.access import get_scoped, scoped, staff_view
 from patronflow.staff.forms import (
     MailForm,
@@ -38,6 +41,8 @@ from patronflow.staff.views.journeys import DEFAULT_SEGMENT, saved_message, scop
 from patronflow.templating.sandbox import TemplateProblem
 
 PREVIEW_SESSION = "staff_preview"
+DARK = "dark"  # the preview frame's query parameter for the dark rendition
+MADE_UP_ADDRESS = "lid@example.org"  # a made-up member's, for the spam check's To
 
 
 # A preview shows the mail with its own inline styles, inside our page and nothing else. It
@@ -136,7 +141,10 @@ def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> H
             "step": variant.step,
             "segment": segment,
             "form": form,
-            "field_notes": [("body", _stripped_note(body))] if body else [],
+            "body_note": _stripped_note(body) if body else "",
+            "personal_fields": [
+                (designer.placeholder(name), label) for name, label in designer.PERSONAL_FIELDS
+            ],
             "samples": samples,
             "sample": _sample_of(samples, variant.segment),
             "seeds": scoped(request, SeedAddress.objects.all()),
@@ -186,6 +194,7 @@ class _Preview:
     problems: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     made_up: bool = False
+    hints: dict[str, designer.Hint] = field(default_factory=dict)
 
     def context(self, form: PreviewForm) -> dict:
         """What the preview and test fragments show: the problems in the preview or test area
@@ -203,6 +212,7 @@ class _Preview:
                 (name, self.problems.get(name, ""), self.notes.get(name, ""))
                 for name in MAIL_FIELDS
             ],
+            "hints": self.hints,
         }
 
 
@@ -238,9 +248,16 @@ def _preview(
             queries.today(),
             language=journey.current_version.language,
         )
+        preheader = services.render_preheader(
+            request.library, member, form.cleaned_data["preheader"]
+        )
     except TemplateProblem as problem:
         return form, _Preview(member, problems={problem.field: str(problem)}, notes=notes)
-    return form, _Preview(member, rendered, notes=notes, made_up=made_up)
+    hints = {
+        "subject": designer.subject_hint(rendered.subject),
+        "preheader": designer.preheader_hint(" ".join(preheader.split())),
+    }
+    return form, _Preview(member, rendered, notes=notes, made_up=made_up, hints=hints)
 
 
 def _stripped_note(body: str) -> str:
@@ -270,26 +287,78 @@ def _stripped_note(body: str) -> str:
 @_mail_form_view
 @require_POST
 def mail_preview(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
-    """The HTMX fragment: subject and an iframe with the mail, or the template's problem."""
+    """The HTMX fragment: subject, the mail in frames (light and dark), its size and the
+    hints on subject and preheader, or the template's problem. The spam score follows in a
+    request of its own (mail_spam), so the preview does not wait for SpamAssassin."""
     form, preview = _preview(request, pk, position, segment)
-    frame_url = ""
+    context = preview.context(form)
     if preview.rendered is not None:
+        rendered = preview.rendered
         key = f"{pk}/{position}/{segment}"
-        request.session[PREVIEW_SESSION] = {"key": key, "html": preview.rendered.html}
+        request.session[PREVIEW_SESSION] = {
+            "key": key,
+            "subject": rendered.subject,
+            "html": rendered.html,
+            "text": rendered.text,
+            "unsubscribe_url": rendered.unsubscribe_url,
+            "to": (preview.member.email if preview.member else "") or MADE_UP_ADDRESS,
+        }
         frame_url = reverse("staff:preview_frame", args=[pk, position, segment])
-    return render(request, "staff/_preview.html", preview.context(form) | {"frame_url": frame_url})
+        context |= {
+            "frame_url": frame_url,
+            "dark_frame_url": f"{frame_url}?{DARK}=1",
+            "spam_url": reverse("staff:mail_spam", args=[pk, position, segment])
+            + "?"
+            + urlencode({"mail": content_key(request.library, rendered)}),
+            "size": designer.size_hint(rendered),
+        }
+    return render(request, "staff/_preview.html", context)
 
 
 @staff_view
 @xframe_options_sameorigin
 def preview_frame(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
+    """The previewed mail; ?dark=1 its dark rendition, with the rules the mail gives mail
+    programs in dark mode applied whatever the browser's own setting (a frame cannot be
+    put in dark mode on its own)."""
     scoped_journey(request, pk)
     stored = request.session.get(PREVIEW_SESSION) or {}
     if stored.get("key") != f"{pk}/{position}/{segment}":
         raise Http404
-    response = HttpResponse(stored["html"])
+    html = stored["html"]
+    if request.GET.get(DARK):
+        html = designer.dark_rendition(html)
+    response = HttpResponse(html)
     response.headers["Content-Security-Policy"] = PREVIEW_POLICY
     return response
+
+
+@staff_view
+def mail_spam(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
+    """SpamAssassin's score of the mail last previewed, asked for by the preview once it
+    shows (?mail= the content's hash: a score for an older preview is not given as this
+    one's). Cached by content, within a time limit (mail/spamcheck.py)."""
+    scoped_journey(request, pk)
+    stored = request.session.get(PREVIEW_SESSION) or {}
+    if stored.get("key") != f"{pk}/{position}/{segment}" or "text" not in stored:
+        raise Http404
+    rendered = RenderedMail(
+        subject=stored["subject"],
+        html=stored["html"],
+        text=stored["text"],
+        unsubscribe_url=stored["unsubscribe_url"],
+    )
+    if request.GET.get("mail") != content_key(request.library, rendered):
+        return render(request, "staff/_spam_score.html", {"outdated": True})
+    try:
+        score = spam_score(request.library, rendered, to=stored["to"])
+    except SpamCheckUnavailable as problem:
+        return render(request, "staff/_spam_score.html", {"unavailable": problem.reason})
+    return render(
+        request,
+        "staff/_spam_score.html",
+        {"score": score, "threshold": SPAM_THRESHOLD},
+    )
 
 
 @staff_view
