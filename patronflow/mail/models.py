@@ -3,10 +3,15 @@ back: bounces and complaints (which feed privacy's suppression list), and the ma
 bounce listener has recorded (so that one delivered again is not counted again)."""
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 
 from patronflow.journeys.models import Enrolment, Step, Variant
 from patronflow.members.models import Library
+
+HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "a colour like #1f5f8b")
 
 
 class Message(models.Model):
@@ -165,3 +170,38 @@ class MailImage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.width}x{self.height})"
+
+
+class BrandKit(models.Model):
+    """How a library's mails look: its logo, colours and footer lines (mail/brand.py). The
+    kit without a library is the network's default, set by a network admin, worn wherever a
+    library has set nothing of its own; an empty field means "not set"."""
+
+    library = models.OneToOneField(
+        Library, on_delete=models.CASCADE, null=True, blank=True, related_name="brand_kit"
+    )
+    logo = models.ForeignKey(
+        MailImage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The logo on the library's own site, from before images were uploaded: still the
+    # library's own, so worn when no logo is uploaded (https only).
+    logo_url = models.URLField(blank=True)
+    colour = models.CharField(max_length=7, blank=True, validators=[HEX_COLOUR])
+    button_colour = models.CharField(max_length=7, blank=True, validators=[HEX_COLOUR])
+    # A few plain lines under every mail: the address, opening hours.
+    footer = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            # One network kit: the kits without a library share one key.
+            models.UniqueConstraint(
+                Coalesce("library", Value(0)), name="brand_kit_one_per_library_and_network"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"brand kit of {self.library or 'the network'}"

@@ -29,7 +29,7 @@ from patronflow.journeys.definitions import (
 )
 from patronflow.journeys.models import Enrolment, Journey, Step, Version
 from patronflow.mail.compose import compose
-from patronflow.mail.models import Message
+from patronflow.mail.models import BrandKit, Message
 from patronflow.mail.rendering import RenderedMail, render_mail
 from patronflow.members.models import Library, Member
 from patronflow.profiles.tips import ReadingTip
@@ -106,11 +106,13 @@ def brand_library(**overrides) -> Library:
         "privacy_url": "https://gent.bibliotheek.be/privacy",
         "profile_url": "https://gent.bibliotheek.be/mijn-bibliotheek",
         "survey_url": "https://gent.bibliotheek.be/enquete",
-        "logo_url": "https://gent.bibliotheek.be/huisstijl/logo.svg",
-        "brand_colour": "#b3261e",
         "catalogue_url": "https://gent.bibliotheek.be/zoeken?q={isbn}",
     }
-    return Library(**(fields | overrides))
+    kit = {"logo_url": "https://gent.bibliotheek.be/huisstijl/logo.svg", "colour": "#b3261e"}
+    kit |= {name: overrides.pop(name) for name in ("logo_url", "colour") if name in overrides}
+    library = Library(**(fields | overrides))
+    BrandKit(library=library, **kit)  # the library wears it, as a saved kit would be read
+    return library
 
 
 def send(case: Case, library: Library, message_id: int, tips: list | None = None) -> Sent:
@@ -320,7 +322,13 @@ def resources(html: str) -> Resources:
 
 
 def own_hosts(library: Library) -> set[str]:
-    urls = [BASE, library.privacy_url, library.profile_url, library.survey_url, library.logo_url]
+    urls = [
+        BASE,
+        library.privacy_url,
+        library.profile_url,
+        library.survey_url,
+        library.brand_kit.logo_url,
+    ]
     return {urlsplit(url).hostname for url in urls if url}
 
 
@@ -331,7 +339,7 @@ def test_mail_leads_only_to_the_library_and_the_instance(case, track_clicks):
     found = resources(send(case, library, 77).html)
 
     assert not found.tags & {"script", "link", "iframe", "object", "embed", "form", "base"}
-    assert set(found.fetched) <= {library.logo_url} | {
+    assert set(found.fetched) <= {library.brand_kit.logo_url} | {
         url for url in found.fetched if url.startswith(f"{BASE}/t/o/")
     }
     for link in found.links:
@@ -385,7 +393,7 @@ def test_without_a_logo_the_library_name_heads_the_mail():
 
 
 def test_a_light_brand_colour_gets_dark_text_and_dark_links():
-    html = send(CASES[0], brand_library(logo_url="", brand_colour="#ffd54f"), 1).html
+    html = send(CASES[0], brand_library(logo_url="", colour="#ffd54f"), 1).html
     band = re.search(r'<td class="band" style="([^"]*)"', html)[1]
     assert "background-color: #ffd54f" in band
     assert "color: #1f2a30" in band
@@ -394,7 +402,7 @@ def test_a_light_brand_colour_gets_dark_text_and_dark_links():
 
 
 def test_a_malformed_brand_colour_or_a_logo_over_http_is_not_used():
-    library = brand_library(brand_colour="red;}</style><script>", logo_url="http://x.be/l.png")
+    library = brand_library(colour="red;}</style><script>", logo_url="http://x.be/l.png")
     html = send(CASES[0], library, 1).html
     assert "<script" not in html and "red;" not in html
     assert "http://x.be" not in html
@@ -457,7 +465,7 @@ def page(chromium_path):
         def serve(route) -> None:
             """The logo from the library's site; nothing else is fetched (and nothing else
             should be asked for)."""
-            if route.request.url == brand_library().logo_url:
+            if route.request.url == brand_library().brand_kit.logo_url:
                 route.fulfill(status=200, content_type="image/svg+xml", body=LOGO_SVG)
             else:
                 route.abort()

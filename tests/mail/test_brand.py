@@ -1,0 +1,134 @@
+"""Every mail wears its library's brand kit, and the network's where the library set nothing."""
+
+import importlib
+import re
+
+import pytest
+from django.apps import apps as installed_apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from patronflow.mail.brand import brand_for, kit_of, network_brand, save_kit
+from patronflow.mail.models import BrandKit
+from patronflow.mail.rendering import render_mail
+from patronflow.members.models import Library, Member
+from tests.factories import LibraryFactory
+from tests.mail.test_images import picture, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def dress(library, **values):
+    """Save the library's kit (the network's for None) as the brand screen does."""
+    kit = kit_of(library)
+    fields = {"logo": None, "logo_url": "", "colour": "", "button_colour": "", "footer": ""}
+    save_kit(kit, **(fields | values), updated_by=None)
+    return kit
+
+
+def mail_of(library) -> str:
+    member = Member(library=library, first_name="Amélie", email="amelie@example.org")
+    return render_mail(
+        message_id=1,
+        member=member,
+        library=Library.objects.get(pk=library.pk),  # as a batch loads it
+        subject="Hallo",
+        preheader="",
+        body="<p>Hallo {{ first_name }}, <a href='https://gent.be/x'>kijk</a></p>",
+        reading_tips=[],
+    ).html
+
+
+def band_style(html: str) -> str:
+    return re.search(r'<td class="band" style="([^"]*)"', html)[1]
+
+
+def logo_row_style(html: str) -> str:
+    return re.search(r'<td class="logo" style="([^"]*)"', html)[1]
+
+
+def test_a_library_without_a_kit_wears_the_default_brand():
+    brand = brand_for(LibraryFactory())
+
+    assert (brand.colour, brand.on_colour, brand.logo_url, brand.footer_lines) == (
+        "#1f5f8b",
+        "#ffffff",
+        "",
+        (),
+    )
+    assert "background-color: #1f5f8b" in band_style(mail_of(LibraryFactory()))
+
+
+def test_the_librarys_kit_changes_its_mails_colours_and_logo():
+    library = LibraryFactory()
+    logo = upload(library, picture((400, 100)), alt="Bibliotheek Gent")
+    dress(library, colour="#B3261E", logo=logo, footer="Kouter 1, Gent\n\nOpen ma-za 10-18")
+
+    html = mail_of(library)
+
+    assert "#b3261e" in logo_row_style(html)
+    [logo_tag] = re.findall(r"<img [^>]*/t/i/[^>]*>", html)
+    assert logo.key in logo_tag
+    brand = brand_for(Library.objects.get(pk=library.pk))
+    assert brand.footer_lines == ("Kouter 1, Gent", "Open ma-za 10-18")
+    assert brand.button == "#b3261e"
+
+
+def test_a_light_colour_gets_dark_text_and_a_button_its_own_readable_text():
+    library = LibraryFactory()
+    dress(library, colour="#ffd54f", button_colour="#0b3d2e")
+
+    brand = brand_for(library)
+
+    assert (brand.on_colour, brand.link) == ("#1f2a30", "#1f2a30")
+    assert (brand.button, brand.on_button) == ("#0b3d2e", "#ffffff")
+
+
+def test_the_network_default_applies_where_a_library_has_set_nothing():
+    own, bare = LibraryFactory(), LibraryFactory()
+    network_logo = upload(None, picture((300, 90), colour=(9, 9, 9)), alt="Bibliotheeknetwerk")
+    dress(None, colour="#5b2a86", logo=network_logo, footer="Bibliotheeknetwerk Vlaanderen")
+    dress(own, colour="#b3261e")
+
+    mine, network = brand_for(own), brand_for(bare)
+
+    assert (mine.colour, mine.footer_lines) == ("#b3261e", ("Bibliotheeknetwerk Vlaanderen",))
+    assert mine.logo_url.endswith(f"{network_logo.key}.png")
+    assert (network.colour, network.logo_url) == ("#5b2a86", mine.logo_url)
+    assert network_brand() == network
+    assert "#5b2a86" in logo_row_style(mail_of(bare))
+
+
+def test_a_batch_reads_a_librarys_kits_once():
+    library = Library.objects.get(pk=LibraryFactory().pk)
+    dress(library, colour="#b3261e")
+
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(5):
+            brand_for(library)
+
+    assert len(queries) == 1
+
+
+def test_a_saved_kit_is_worn_at_once_by_the_library_it_was_saved_for():
+    library = LibraryFactory()
+    assert brand_for(library).colour == "#1f5f8b"
+
+    dress(library, colour="#b3261e")
+
+    assert brand_for(library).colour == "#b3261e"
+
+
+def test_moving_the_brand_into_kits_keeps_every_librarys_colour_and_logo():
+    """What the library settings had (brand colour, logo on the library's own site) is what
+    its mails wear after the move; a library on the old default colour follows the network."""
+    migration = importlib.import_module("patronflow.mail.migrations.0010_brand_kit")
+    coloured = LibraryFactory(brand_colour="#B3261E", logo_url="https://gent.be/logo.png")
+    plain = LibraryFactory(brand_colour="#1f5f8b", logo_url="")
+
+    migration.move_brands_into_kits(installed_apps, None)
+
+    worn = brand_for(Library.objects.get(pk=coloured.pk))
+    assert (worn.colour, worn.logo_url) == ("#b3261e", "https://gent.be/logo.png")
+    assert not BrandKit.objects.filter(library=plain).exists()
+    assert (brand_for(plain).colour, brand_for(plain).logo_url) == ("#1f5f8b", "")
