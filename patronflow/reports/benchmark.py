@@ -26,7 +26,7 @@ from patronflow.journeys.models import Journey
 from patronflow.mail.models import Message
 from patronflow.members.models import Library
 from patronflow.reports.effect import outcomes_of
-from patronflow.reports.metrics import sent_statuses
+from patronflow.reports.metrics import midnight, sent_statuses
 from patronflow.reports.suppression import SMALL_CELL
 from patronflow.tracking.models import SHOWS_OPENED, Event, Feedback
 
@@ -151,14 +151,25 @@ def _distinct_members(messages, condition: Q | None = None) -> dict[int, int]:
     return {row["library_id"]: row["n"] for row in rows}
 
 
-def benchmark_counts(as_of: dt.date | None = None) -> dict[str, dict[str, int]]:
+def benchmark_counts(
+    as_of: dt.date | None = None,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> dict[str, dict[str, int]]:
     """Per library: members mailed and who opened, clicked, unsubscribed or voted; and for
     the dormant journeys, mailed and held-out members with a complete 30-day window and how
     many of them came back. Members, not mails: a cell is about people — and opens and
     clicks are the members' own, as in the campaign metrics: an image proxy or a link
-    scanner is not a reader, and one library's members use more of them than another's."""
+    scanner is not a reader, and one library's members use more of them than another's.
+    With `since` and `until`: the mails sent, and the dormant members whose clock started,
+    in that period."""
     as_of = as_of or timezone.localdate()
     messages = Message.objects.filter(status__in=sent_statuses())
+    if since is not None:
+        messages = messages.filter(sent_at__gte=midnight(since))
+    if until is not None:
+        messages = messages.filter(sent_at__lt=midnight(until + dt.timedelta(days=1)))
     per = {
         "mailed": _distinct_members(messages),
         "opened": _distinct_members(messages, Q(events__kind__in=SHOWS_OPENED, **BY_MEMBER)),
@@ -179,6 +190,8 @@ def benchmark_counts(as_of: dt.date | None = None) -> dict[str, dict[str, int]]:
                 continue
             for outcome in outcomes_of(journey):
                 if outcome.start + dt.timedelta(days=RETURN_WINDOW) > as_of:
+                    continue
+                if since is not None and outcome.start < since:
                     continue
                 group = "dormant_held_out" if outcome.held_out else "dormant_mailed"
                 back = (
@@ -206,5 +219,10 @@ def benchmark_of(table: Mapping[str, Mapping[str, int]]) -> Suppressed:
     return replace(suppress(mailed, structural=structural), unmailed=unmailed)
 
 
-def cross_library_benchmark(as_of: dt.date | None = None) -> Suppressed:
-    return benchmark_of(benchmark_counts(as_of))
+def cross_library_benchmark(
+    as_of: dt.date | None = None,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> Suppressed:
+    return benchmark_of(benchmark_counts(as_of, since=since, until=until))

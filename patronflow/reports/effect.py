@@ -36,6 +36,7 @@ from patronflow.journeys.models import Enrolment, Journey, Step, Version
 from patronflow.mail.models import Message
 from patronflow.members.models import Library, Loan
 from patronflow.reports.metrics import sent_statuses
+from patronflow.reports.waiting import Rules, Wait, weeks_to_verdict
 
 WINDOWS = (30, 60, 90)
 MIN_GROUP = 30
@@ -266,6 +267,16 @@ class JourneyEffect:
     comparisons: list[Comparison]
     journey_name: str = ""
     holdout_percent: int = 0  # of the journey's current version
+    kind: str = "journey"  # or "broadcast" (Journey.Kind)
+    # About how long until the headline comparison can tell an effect from chance; None
+    # where it has told one, or cannot ever (no control group).
+    wait: Wait | None = None
+
+    @property
+    def headline(self) -> "Comparison | None":
+        """The comparison a results card leads with: the journey's aim — the online profile
+        for a welcome journey, else members back within the first window."""
+        return headline_of(self.comparisons)
 
     @property
     def has_control_group(self) -> bool:
@@ -347,16 +358,54 @@ def outcomes_of(journey: Journey, longest: int = max(WINDOWS)) -> list[Outcome]:
     return outcomes
 
 
+def headline_of(comparisons: Sequence) -> object | None:
+    """The comparison a results card leads with (a Comparison or its published row)."""
+    for c in comparisons:
+        if c.outcome == "profile":
+            return c
+    first = [c for c in comparisons if c.outcome == "returned" and c.window == WINDOWS[0]]
+    return first[0] if first else None
+
+
+RULES = Rules(confidence=CONFIDENCE, min_group=MIN_GROUP, min_expected=MIN_EXPECTED)
+
+
+def wait_for(
+    outcomes: list[Outcome], headline: Comparison | None, holdout_percent: int, as_of: dt.date
+) -> Wait | None:
+    """How long until the headline comparison can give a verdict (reports/waiting.py); None
+    where it has one, or never can."""
+    if headline is None or headline.claimed:
+        return None
+    if not holdout_percent and not any(o.held_out for o in outcomes):
+        return None
+    share = headline.held_out if headline.held_out_n >= MIN_GROUP else None
+    return weeks_to_verdict(
+        mailed_starts=[o.start for o in outcomes if not o.held_out],
+        held_out_starts=[o.start for o in outcomes if o.held_out],
+        window=headline.window or 0,
+        share=share,
+        holdout_percent=holdout_percent,
+        as_of=as_of,
+        rules=RULES,
+    )
+
+
 def _aims_at_profiles(version: Version | None) -> bool:
     """Journeys for new members (the welcome journey) aim at the online profile."""
     return version is not None and "registered_within_days" in (version.entry or {})
 
 
 def effect_by_journey(
-    library: Library | None = None, as_of: dt.date | None = None
+    library: Library | None = None,
+    as_of: dt.date | None = None,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
 ) -> list[JourneyEffect]:
     """Mailed against held out for every journey that runs or ever took in members — also one
-    without a holdout group, so that no report leaves a journey out without a word."""
+    without a holdout group, so that no report leaves a journey out without a word. Of the
+    enrolments whose clock started from `since` to `until` (both included) where given."""
     as_of = as_of or timezone.localdate()
     running = (Journey.Status.ACTIVE, Journey.Status.PAUSED)
     journeys = Journey.objects.filter(Q(status__in=running) | Q(enrolments__isnull=False))
@@ -364,17 +413,25 @@ def effect_by_journey(
         journeys = journeys.filter(library=library)
     effects = []
     for journey in journeys.distinct().select_related("library").order_by("library__code", "key"):
-        outcomes = outcomes_of(journey)
+        outcomes = [
+            o
+            for o in outcomes_of(journey)
+            if o.start <= as_of and (since is None or o.start >= since)
+        ]
         version = journey.current_version
+        holdout_percent = version.holdout_percent if version else 0
+        comparisons = effect_of(outcomes, as_of, profiles=_aims_at_profiles(version))
         effects.append(
             JourneyEffect(
                 library=journey.library.code,
                 journey=journey.key,
                 journey_name=journey.name,
+                kind=journey.kind,
                 enrolments=len(outcomes),
                 held_out=sum(o.held_out for o in outcomes),
-                holdout_percent=version.holdout_percent if version else 0,
-                comparisons=effect_of(outcomes, as_of, profiles=_aims_at_profiles(version)),
+                holdout_percent=holdout_percent,
+                comparisons=comparisons,
+                wait=wait_for(outcomes, headline_of(comparisons), holdout_percent, as_of),
             )
         )
     return effects

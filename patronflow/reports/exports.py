@@ -23,7 +23,7 @@ from patronflow.reports.published import (
 )
 from patronflow.spreadsheets import SpreadsheetWriter
 
-TABLES = ("metrics", "weekly", "effect", "baseline", "benchmark")
+TABLES = ("results", "metrics", "weekly", "effect", "baseline", "benchmark")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,11 @@ class Report:
     effects: list[PublishedEffect]
     baselines: list[PublishedRow]
     benchmark: Suppressed | None
+    since: dt.date | None = None  # None: since the launch
+    until: dt.date | None = None  # None: up to the report day and beyond
+    # Every library side by side: the network admin's (a library's own report has only
+    # itself against the rest, `benchmark`).
+    network: Suppressed | None = None
 
 
 def build_report(
@@ -43,19 +48,24 @@ def build_report(
     *,
     as_of: dt.date | None = None,
     since: dt.date | None = None,
+    until: dt.date | None = None,
     baseline_from: dt.date | None = None,
 ) -> Report:
-    """Everything the report shows, for one library or (None) the network. A library sees the
-    benchmark as itself against the rest of the network."""
+    """Everything the report shows, for one library or (None) the network, on the report day
+    `as_of` (today), for the period from `since` (None: the launch) to `until` (None: no
+    end), both included: the mails sent in it, the members whose clock started in it. A
+    library sees the benchmark as itself against the rest of the network."""
     as_of = as_of or timezone.localdate()
-    campaign = published_campaign(library)
+    campaign = published_campaign(library, since=since, until=until)
     libraries = [library] if library else list(Library.objects.order_by("code"))
     baselines = [
         month
         for each in libraries
         for month in baseline(each, as_of=as_of, since=since, baseline_from=baseline_from)
     ]
-    benchmark = cross_library_benchmark(as_of) if Library.objects.exists() else None
+    benchmark = None
+    if Library.objects.exists():
+        benchmark = cross_library_benchmark(as_of, since=since, until=until)
     if benchmark is not None and library is not None:
         benchmark = benchmark.versus_rest(library.code)
     return Report(
@@ -64,10 +74,57 @@ def build_report(
         metrics=campaign.variants,
         weekly=campaign.weekly,
         funnel=campaign.steps,
-        effects=published_effects(effect_by_journey(library, as_of)),
+        effects=published_effects(effect_by_journey(library, as_of, since=since, until=until)),
         baselines=published_months(baselines),
         benchmark=benchmark,
+        since=since,
+        until=until,
     )
+
+
+# A results card's verdict, by what the headline comparison says (docs/reports.md).
+VERDICTS = ("worked", "backfired", "no_effect_shown", "not_enough_data", "no_control_group")
+
+
+def verdict_of(effect: PublishedEffect) -> str:
+    """Did the journey work? One of VERDICTS, from its headline comparison as published."""
+    headline = effect.headline
+    if not effect.has_control_group:
+        return "no_control_group"
+    if headline is None or not headline.enough_data:
+        return "not_enough_data"
+    if headline.claimed:
+        return "worked" if headline.lift > 0 else "backfired"
+    return "no_effect_shown"
+
+
+RESULT_FIGURES = ("mailed_n", "held_out_n", "mailed", "held_out", "lift", "low", "high", "p_value")
+
+
+def result_rows(effects: list[PublishedEffect]) -> list[dict]:
+    """One row per journey and broadcast: the results card's verdict, its headline figures and
+    how long to wait (`wait`: weeks, more_than_a_year or cannot_tell; `weeks_more`)."""
+    rows = []
+    for effect in effects:
+        headline = effect.headline
+        row = {
+            "library": effect.library,
+            "journey": effect.journey,
+            "journey_name": effect.journey_name,
+            "kind": effect.kind,
+            "verdict": verdict_of(effect),
+            "enrolments": effect.enrolments,
+            "held_out_enrolments": effect.held_out,
+            "outcome": headline.outcome if headline else None,
+            "window": headline.window if headline else None,
+            "measure": headline.measure if headline else None,
+            "rate_kind": headline.kind if headline else None,
+        }
+        row |= {name: getattr(headline, name) if headline else None for name in RESULT_FIGURES}
+        row["wait"] = effect.wait.kind if effect.wait else None
+        row["weeks_more"] = effect.wait.weeks if effect.wait else None
+        rows.append(row)
+    return rows
 
 
 def effect_rows(effects: list[PublishedEffect]) -> list[dict]:
@@ -84,6 +141,8 @@ def effect_rows(effects: list[PublishedEffect]) -> list[dict]:
 
 
 def table_rows(report: Report, table: str) -> list[dict]:
+    if table == "results":
+        return result_rows(report.effects)
     if table == "metrics":
         return [row.as_row() for row in report.metrics]
     if table == "weekly":
@@ -105,12 +164,15 @@ def report_data(report: Report) -> dict:
     tables["funnel"] = [row.as_row() for row in report.funnel]
     return {
         "as_of": report.as_of.isoformat(),
+        "since": report.since.isoformat() if report.since else None,
+        "until": report.until.isoformat() if report.until else None,
         "library": report.library,
         **{
             table: rows if table == "benchmark" else [json_ready(row) for row in rows]
             for table, rows in tables.items()
         },
         "benchmark_unmailed": list(report.benchmark.unmailed) if report.benchmark else [],
+        **({"network": report.network.as_rows()} if report.network else {}),
     }
 
 

@@ -211,16 +211,29 @@ GROUPED_BY = (
 
 
 def campaign_metrics(
-    library: Library | None = None, *, by_week: bool = False
+    library: Library | None = None,
+    *,
+    by_week: bool = False,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
 ) -> list[CampaignMetrics]:
     """The counts per library, journey, step and variant, and per week of sending with
-    `by_week` (weeks start on Monday, in the libraries' time zone)."""
+    `by_week` (weeks start on Monday, in the libraries' time zone); of the mails sent from
+    `since` to `until` (days in the libraries' time zone, both included) where given.
+    Erased members' mails are tallied per week: a tally counts when its week starts in the
+    period."""
     filters = counted_filters()
     messages = Message.objects.filter(status__in=sent_statuses())
     tallies = MailTally.objects.all()
     if library is not None:
         messages = messages.filter(library=library)
         tallies = tallies.filter(library=library)
+    if since is not None:
+        messages = messages.filter(sent_at__gte=midnight(since))
+        tallies = tallies.filter(week__gte=since)
+    if until is not None:
+        messages = messages.filter(sent_at__lt=midnight(until + dt.timedelta(days=1)))
+        tallies = tallies.filter(week__lte=until)
     keys = list(GROUPED_BY)
     if by_week:
         messages = messages.annotate(
@@ -268,6 +281,11 @@ def campaign_metrics(
         result,
         key=lambda m: (m.library, m.journey, m.step, m.segment, m.week or dt.date.min),
     )
+
+
+def midnight(day: dt.date) -> dt.datetime:
+    """The start of a day in the libraries' time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
 def _day(value) -> dt.date | None:

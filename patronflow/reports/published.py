@@ -16,7 +16,12 @@ from itertools import pairwise
 
 from patronflow.members.models import Library
 from patronflow.reports.baseline import MonthFigures
-from patronflow.reports.effect import JourneyEffect, no_control_group, not_enough_data
+from patronflow.reports.effect import (
+    JourneyEffect,
+    headline_of,
+    no_control_group,
+    not_enough_data,
+)
 from patronflow.reports.metrics import (
     COUNTS,
     DERIVED,
@@ -29,6 +34,7 @@ from patronflow.reports.metrics import (
     funnel,
 )
 from patronflow.reports.suppression import Figure, Sum, Withheld, is_small, withhold
+from patronflow.reports.waiting import Wait
 
 
 @dataclass(frozen=True)
@@ -92,8 +98,13 @@ class PublishedCampaign:
     journeys: list[PublishedRow]  # per journey: the dashboard
 
 
-def published_campaign(library: Library | None = None) -> PublishedCampaign:
-    return publish_campaign(campaign_metrics(library, by_week=True))
+def published_campaign(
+    library: Library | None = None,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> PublishedCampaign:
+    return publish_campaign(campaign_metrics(library, by_week=True, since=since, until=until))
 
 
 def _identity(row: CampaignMetrics) -> tuple:
@@ -205,6 +216,12 @@ class PublishedEffect:
     enrolments: Figure
     held_out: Figure
     comparisons: list[PublishedRow]
+    kind: str = "journey"
+    wait: Wait | None = None
+
+    @property
+    def headline(self) -> PublishedRow | None:
+        return headline_of(self.comparisons)
 
 
 COMPARISON_FIGURES = ("mailed", "held_out", "lift", "low", "high", "p_value")
@@ -276,6 +293,8 @@ def published_effects(effects: list[JourneyEffect]) -> list[PublishedEffect]:
                 enrolments=figure("group", *scope, "enrolments", effect.enrolments),
                 held_out=figure("group", *scope, "held_out", effect.held_out),
                 comparisons=comparisons,
+                kind=effect.kind,
+                wait=effect.wait,
             )
         )
     return result

@@ -22,6 +22,7 @@ from patronflow.operations.import_history import (
 from patronflow.profiles.models import Segment
 from patronflow.reports.benchmark import cross_library_benchmark
 from patronflow.reports.exports import Report, build_report
+from patronflow.reports.period import Period
 from patronflow.reports.published import published_campaign
 from patronflow.reports.suppression import Figure, Withheld, is_small
 from patronflow.staff.models import StaffProfile

@@ -96,7 +96,7 @@ def test_a_month_after_the_last_imported_loan_has_no_figures_rather_than_a_colla
 
 def test_the_chart_draws_no_line_from_one_librarys_last_month_to_the_next_librarys_first():
     from patronflow.reports.baseline import MonthFigures
-    from patronflow.reports.html import baseline_points
+    from patronflow.reports.page import baseline_points
 
     def month(library: str, number: int, loans: int) -> MonthFigures:
         first = dt.date(2026, number, 1)

@@ -11,7 +11,8 @@ from django.urls import reverse
 from patronflow.journeys.models import Journey
 from patronflow.staff.services import add_staff
 from patronflow.tracking.models import Event
-from tests.factories import MessageFactory
+from tests.factories import MessageFactory, at
+from tests.reports.helpers import MONDAY
 from tests.staff.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,9 @@ def mails_sent_by(library) -> None:
     journey = Journey.objects.get(library=library, key="welcome")
     step = journey.current_version.steps.get(position=1)
     for number in range(12):
-        message = MessageFactory(enrolment__journey=journey, step=step, variant=step.variants.get())
+        message = MessageFactory(
+            enrolment__journey=journey, step=step, variant=step.variants.get(), sent_at=at(MONDAY)
+        )
         if number < 10:
             Event.objects.create(message=message, kind=Event.Kind.CLICK, link_index=0)
 
@@ -39,7 +42,7 @@ def test_the_report_draws_its_charts_with_scripts_from_our_own_origin(staff_clie
 
     page = staff_client.get(reverse("staff:report")).content.decode()
 
-    assert 'data-chart="funnel"' in page and 'role="img"' in page
+    assert 'data-chart="over-time"' in page and 'role="img"' in page
     assert re.search(r'<script src="/static/reports/chart\.umd\.min\.js" defer>', page)
     assert re.search(r'<script src="/static/staff/report-charts\.js" defer>', page)
     assert '<script id="chart-labels" type="application/json">' in page
@@ -47,7 +50,7 @@ def test_the_report_draws_its_charts_with_scripts_from_our_own_origin(staff_clie
         assert staff_client.get(script).status_code == 200
 
 
-def test_a_marketer_charts_their_own_library_only_and_sees_no_benchmark(
+def test_a_marketer_sees_their_own_library_against_the_rest_never_another_library(
     staff_client, library, other_library
 ):
     mails_sent_by(library)
@@ -57,8 +60,9 @@ def test_a_marketer_charts_their_own_library_only_and_sees_no_benchmark(
 
     funnel = chart_data(page)["funnel"]
     assert funnel and all(row["library"] == "gent" for row in funnel)
-    assert chart_data(page)["benchmark"] == []
-    assert 'data-chart="benchmark"' not in page
+    assert [row["library"] for row in chart_data(page)["benchmark"]] == ["gent", "rest", "total"]
+    assert "brugge" not in page and 'data-testid="benchmark"' not in page
+    assert "Jouw bibliotheek tegenover het netwerk" in page
 
 
 def test_the_network_admin_sees_the_libraries_side_by_side(client, library, other_library):
@@ -69,7 +73,7 @@ def test_the_network_admin_sees_the_libraries_side_by_side(client, library, othe
 
     page = client.get(reverse("staff:report")).content.decode()
 
-    libraries = [row["library"] for row in chart_data(page)["benchmark"]]
-    assert libraries == ["brugge", "gent", "total"]
-    assert 'data-chart="benchmark"' in page and 'data-testid="benchmark"' in page
+    network = page.split('data-testid="benchmark"')[1].split("</table>")[0]
+    names = re.findall(r'<th scope="row">(.*?)</th>', network)
+    assert names == ["brugge", "gent", "Netwerk"]
     assert "Bibliotheken naast elkaar" in page

@@ -1,47 +1,64 @@
-"""The report page: the library's campaign figures, effect and benchmark."""
+"""The results page: did each journey and broadcast work, the figures per mail and week, the
+baseline and the library against the network, for a chosen period; its CSV and its print
+view. The figures are those of `patronflow report` (reports/page.py renders both)."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
-from patronflow.staff import queries, report_page
+from patronflow.reports.exports import report_csv
+from patronflow.reports.page import results_context
+from patronflow.staff import queries
 from patronflow.staff.access import staff_view
+from patronflow.staff.report_page import PeriodForm, comment_links
+
+CSV_TABLES = ("results", "metrics", "weekly", "effect", "baseline", "benchmark")
 
 
-@staff_view
-def report(request: HttpRequest) -> HttpResponse:
-    network = request.staff.is_admin
-    built = queries.report(request.library, network=network)
-    charts = report_page.charts(built)
+def _results(request: HttpRequest):
+    form = PeriodForm(request.GET or None)
+    period = form.chosen(queries.today())
+    built = queries.report(request.library, network=request.staff.is_admin, period=period)
+    return form, period, built
+
+
+def _page(request: HttpRequest, *, printable: bool) -> HttpResponse:
+    form, period, built = _results(request)
+    context = results_context(built, comments_url=comment_links(request.library))
     return render(
         request,
         "staff/report.html",
-        {
-            "report": built,
-            "effects": [report_page.effect_section(effect) for effect in built.effects],
-            "charts": charts,
-            "drawn": report_page.drawn(charts),
-            "chart_labels": _chart_labels(),
-            "network": network,
+        context
+        | {
+            "form": form,
+            "period": period,
+            "query": request.GET.urlencode(),
+            "links": not printable,
+            "printable": printable,
+            "csv_tables": CSV_TABLES,
         },
     )
 
 
-def _chart_labels() -> dict[str, str]:
-    """The charts' words in the user's language, for report-charts.js."""
-    return {
-        "sent": _("Sent"),
-        "delivered": _("Delivered"),
-        "opened": _("Opened"),
-        "clicked": _("Clicked"),
-        "interval": _("95% interval (percentage points)"),
-        "lift": _("Lift (percentage points)"),
-        "loans": _("Loans"),
-        "baseline": _("Loans in the baseline period"),
-        "partial": _("to day %(day)s: partial"),
-        "click_rate": _("Click rate"),
-        "dormant_mailed_rate": _("Dormant members back, mailed"),
-        "dormant_held_out_rate": _("Dormant members back, held out"),
-        "total": pgettext("all libraries", "Network"),
-    }
+@staff_view
+def report(request: HttpRequest) -> HttpResponse:
+    return _page(request, printable=False)
+
+
+@staff_view
+def report_print(request: HttpRequest) -> HttpResponse:
+    """The page for the library's board: no menu or controls, a title naming the library
+    and the period; the browser prints it or saves it as PDF (staff.css: @media print)."""
+    return _page(request, printable=True)
+
+
+@staff_view
+def report_export(request: HttpRequest) -> HttpResponse:
+    """One table of the page as CSV, for the same period: `patronflow report --format csv`."""
+    table = request.GET.get("table", "results")
+    if table not in CSV_TABLES:
+        raise Http404
+    _, period, built = _results(request)
+    response = HttpResponse(report_csv(built, table), content_type="text/csv; charset=utf-8")
+    name = f"patronflow-{request.library.code}-{table}-{period.until:%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

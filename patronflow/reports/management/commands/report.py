@@ -1,6 +1,8 @@
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import translation
 from rich.console import Console
 
 from patronflow.arguments import iso_date
@@ -35,8 +37,20 @@ class Command(BaseCommand):
             help="With --format csv: which table (metrics; weekly: per week of sending).",
         )
         parser.add_argument("--html", metavar="FILE", help="Also write the HTML report here.")
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _ in settings.LANGUAGES],
+            default="en",
+            help="The HTML report's language (en); nl for a Dutch board.",
+        )
         parser.add_argument("--as-of", type=iso_date, help="Report day (today).")
         parser.add_argument("--since", type=iso_date, help="Start of the measured period (launch).")
+        parser.add_argument(
+            "--until",
+            type=iso_date,
+            help="Last day of the measured period (none): mails sent and members whose clock "
+            "started after it are left out. The staff results page passes its period's end.",
+        )
         parser.add_argument(
             "--baseline-from",
             type=iso_date,
@@ -51,10 +65,12 @@ class Command(BaseCommand):
             scope,
             as_of=options["as_of"],
             since=options["since"],
+            until=options["until"],
             baseline_from=options["baseline_from"],
         )
         if html:
-            Path(html).write_text(render_html(report), encoding="utf-8")
+            with translation.override(options["language"]):
+                Path(html).write_text(render_html(report), encoding="utf-8")
             self.stderr.write(f"HTML report written to {html}")
         if format == "csv":
             self.stdout.write(report_csv(report, table), ending="")

@@ -1,0 +1,540 @@
+"""The results page as one source: what the staff page (staff/report.html) and the
+self-contained HTML file of `patronflow report --html` both render through
+reports/_results.html, in the reader's language (12,5%; +4,0 points).
+
+Every figure is a `Datum`: its text, and the value and place it has in the report's JSON
+(`data-json="results.0.lift"`), so that a test — or a reader — can hold each figure on the
+page against `patronflow report --json` for the same period.
+"""
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+
+from patronflow.reports.benchmark import Suppressed
+from patronflow.reports.exports import Report, effect_rows, verdict_of
+from patronflow.reports.published import (
+    PublishedEffect,
+    PublishedRow,
+    combined_click_rate,
+    number,
+)
+from patronflow.reports.suppression import Figure, Withheld
+
+SEGMENTS = {
+    "": gettext_lazy("Everyone else"),
+    "default": gettext_lazy("Everyone else"),
+    "fiction_digital": gettext_lazy("Fiction, digital"),
+    "fiction_physical": gettext_lazy("Fiction, physical"),
+    "nonfiction_digital": gettext_lazy("Non-fiction, digital"),
+    "nonfiction_physical": gettext_lazy("Non-fiction, physical"),
+    "unknown": gettext_lazy("Too little history"),
+}
+# The design system's card per verdict (staff.css).
+VERDICT_CLASSES = {
+    "worked": "verdict-good",
+    "backfired": "verdict-bad",
+    "no_effect_shown": "verdict-unclear",
+    "not_enough_data": "verdict-none",
+    "no_control_group": "verdict-none",
+}
+
+
+def _number(value: float, decimals: int) -> str:
+    """Rounded, in the user's number format (which would cut the decimals off, not round)."""
+    return number_format(round(value, decimals), decimal_pos=decimals)
+
+
+def _signed(value: float, decimals: int) -> str:
+    """A number with its sign, in the user's number format: +4,0 or −1,5."""
+    rounded = round(value, decimals)
+    text = _number(abs(rounded), decimals)
+    return f"+{text}" if rounded > 0 else f"−{text}" if rounded < 0 else text
+
+
+def percent(value: float) -> str:
+    shown = round(value * 100, 1)
+    return f"{_number(shown, 0 if shown.is_integer() else 1)}%"
+
+
+def text_of(value: Figure, kind: str) -> str:
+    """A figure as the page writes it: – where not recorded, the marker where withheld; a
+    `count`, a `rate` (a share), `points` (a difference of shares), a `mean` or its `lift`
+    (per member), a `p` value, a `net` score."""
+    if value is None:
+        return "–"
+    if isinstance(value, Withheld):
+        return value.value
+    if kind == "rate":
+        return percent(value)
+    if kind == "points":
+        return _("%(points)s points") % {"points": _signed(value * 100, 1)}
+    if kind == "mean":
+        return _number(value, 2)
+    if kind == "mean_lift":
+        return _signed(value, 2)
+    if kind == "p":
+        return f"< {_number(0.001, 3)}" if value < 0.001 else _number(value, 3)
+    if kind == "net":
+        return _signed(value * 100, 0) + "%"
+    return number_format(value, force_grouping=True)
+
+
+@dataclass(frozen=True)
+class Datum:
+    """One figure on the page: its text, and its value at `path` in the report's JSON."""
+
+    value: Figure
+    path: str
+    kind: str = "count"
+
+    @property
+    def text(self) -> str:
+        return text_of(self.value, self.kind)
+
+    @property
+    def withheld(self) -> bool:
+        return isinstance(self.value, Withheld)
+
+    def __str__(self) -> SafeString:
+        """Django's templates write a value as its str(): the <data> element."""
+        return self.__html__()
+
+    def __html__(self) -> SafeString:
+        raw = None if isinstance(self.value, Withheld) else self.value
+        return format_html(
+            '<data value="{}" data-json="{}">{}</data>', json.dumps(raw), self.path, self.text
+        )
+
+
+def measure_label(outcome: str, window: int | None) -> str:
+    if outcome == "returned":
+        return _("Borrowed or visited within %(days)s days") % {"days": window}
+    if outcome == "loans":
+        return _("Loans per member in %(days)s days") % {"days": window}
+    return _("Has an online profile")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One comparison of a card's details: mailed against held out, as published."""
+
+    measure: str
+    figures: dict[str, Datum]
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """ "Did it work?" for one journey or broadcast."""
+
+    journey_name: str
+    kind: str
+    verdict: str
+    css: str
+    answer: str  # the verdict in words, one sentence
+    explanation: str
+    measure: str
+    figures: dict[str, Datum]
+    wait: str
+    enrolments: Datum
+    held_out: Datum
+    lines: list[Line] = field(default_factory=list)
+
+
+def _lift_kind(kind: str) -> str:
+    return "points" if kind == "rate" else "mean_lift"
+
+
+def _comparison_figures(row: PublishedRow, path: str) -> dict[str, Datum]:
+    kind = "rate" if row.kind == "rate" else "mean"
+    lift = _lift_kind(row.kind)
+    return {
+        "mailed_n": Datum(row.mailed_n, f"{path}.mailed_n"),
+        "held_out_n": Datum(row.held_out_n, f"{path}.held_out_n"),
+        "mailed": Datum(row.mailed, f"{path}.mailed", kind),
+        "held_out": Datum(row.held_out, f"{path}.held_out", kind),
+        "lift": Datum(row.lift, f"{path}.lift", lift),
+        "low": Datum(row.low, f"{path}.low", lift),
+        "high": Datum(row.high, f"{path}.high", lift),
+        "p_value": Datum(row.p_value, f"{path}.p_value", "p"),
+    }
+
+
+def _line_verdict(row: PublishedRow, figures: dict[str, Datum], has_control: bool) -> str:
+    if not has_control:
+        return _(
+            "No control group: this journey holds no members out, so its effect cannot be measured."
+        )
+    if not row.enough_data:
+        return _("Not enough data yet.")
+    words = {name: figures[name].text for name in ("lift", "low", "high")}
+    words["p"] = figures["p_value"].text
+    if row.claimed and row.lift > 0:
+        text = _(
+            "Mailed members did more: %(lift)s (95%% interval %(low)s to %(high)s); "
+            "unlikely to be chance (p = %(p)s)."
+        )
+    elif row.claimed:
+        text = _(
+            "Mailed members did less: %(lift)s (95%% interval %(low)s to %(high)s); "
+            "unlikely to be chance (p = %(p)s)."
+        )
+    else:
+        text = _(
+            "No effect shown: the difference of %(lift)s could be chance (p = %(p)s); "
+            "the true effect lies somewhere between %(low)s and %(high)s."
+        )
+    return text % words
+
+
+def wait_text(effect: PublishedEffect) -> str:
+    """ "About N more weeks", or why not (reports/waiting.py); empty where there is no wait."""
+    wait = effect.wait
+    if wait is None:
+        return ""
+    if wait.kind == "more_than_a_year":
+        return _("At the pace members come in now, more than a year.")
+    if wait.kind == "cannot_tell":
+        return _("How long cannot be told: no member has come in lately.")
+    if wait.weeks == 1:
+        return _("About one more week.")
+    return _("About %(weeks)s more weeks.") % {"weeks": wait.weeks}
+
+
+ANSWERS = {
+    "worked": gettext_lazy("Yes: mailed members did more."),
+    "backfired": gettext_lazy("No: mailed members did less."),
+    "no_effect_shown": gettext_lazy("No effect shown."),
+    "not_enough_data": gettext_lazy("Not enough data yet."),
+    "no_control_group": gettext_lazy("Cannot tell: no control group."),
+}
+
+
+def _explanation(verdict: str, figures: dict[str, Datum], measure: str) -> str:
+    words = {name: figures[name].text for name in ("mailed", "held_out", "lift", "low", "high")}
+    words["measure"] = measure.lower()
+    if verdict in {"worked", "backfired"}:
+        return (
+            _(
+                "%(measure)s: %(mailed)s of the mailed members against %(held_out)s of the "
+                "control group, a difference of %(lift)s (95%% interval %(low)s to %(high)s): "
+                "unlikely to be chance."
+            )
+            % words
+        )
+    if verdict == "no_effect_shown":
+        return (
+            _(
+                "%(measure)s: %(mailed)s of the mailed members against %(held_out)s of the "
+                "control group. The difference of %(lift)s could be chance: the true effect "
+                "lies somewhere between %(low)s and %(high)s."
+            )
+            % words
+        )
+    if verdict == "no_control_group":
+        return _(
+            "This journey holds no members out, so nothing shows what members would have "
+            "done without the mails. Give it a control group to measure its effect."
+        )
+    return _(
+        "Too few members in the mailed group or the control group have been followed long "
+        "enough to tell an effect from chance."
+    )
+
+
+def cards(report: Report) -> list[Card]:
+    """One card per journey and broadcast, in the order of the JSON's `results` table."""
+    result = []
+    line_index = 0
+    for index, effect in enumerate(report.effects):
+        verdict = verdict_of(effect)
+        headline = effect.headline
+        path = f"results.{index}"
+        figures = _comparison_figures(headline, path) if headline else {}
+        lines = []
+        for row in effect.comparisons:
+            line_figures = _comparison_figures(row, f"effect.{line_index}")
+            line_index += 1
+            lines.append(
+                Line(
+                    measure=measure_label(row.outcome, row.window),
+                    figures=line_figures,
+                    verdict=_line_verdict(row, line_figures, effect.has_control_group),
+                )
+            )
+        measure = measure_label(headline.outcome, headline.window) if headline else ""
+        result.append(
+            Card(
+                journey_name=effect.journey_name,
+                kind=_("Broadcast") if effect.kind == "broadcast" else _("Journey"),
+                verdict=verdict,
+                css=VERDICT_CLASSES[verdict],
+                answer=str(ANSWERS[verdict]),
+                explanation=_explanation(verdict, figures, measure) if figures else "",
+                measure=measure,
+                figures=figures,
+                wait=wait_text(effect),
+                enrolments=Datum(effect.enrolments, f"{path}.enrolments"),
+                held_out=Datum(effect.held_out, f"{path}.held_out_enrolments"),
+                lines=lines,
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """A mail (step and variant) with its counts and rates; `small`: too few mails for a
+    rate (greyed)."""
+
+    journey: str
+    journey_key: str
+    step: int
+    step_name: str
+    segment: str
+    variant: str
+    week: dt.date | None
+    figures: dict[str, Datum]
+    small: bool
+    comments_url: str = ""
+
+
+STEP_COUNTS = ("sent", "delivered", "bounced", "unsubscribed", "complaints", "thumbs_up")
+STEP_COUNTS += ("thumbs_down",)
+STEP_RATES = ("open_rate", "click_rate", "unsubscribe_rate")
+
+
+def _step_row(
+    row: PublishedRow, path: str, comments_url: Callable[[PublishedRow], str] | None
+) -> StepRow:
+    figures = {name: Datum(getattr(row, name), f"{path}.{name}") for name in STEP_COUNTS}
+    figures["opened"] = Datum(
+        row.member_opened if row.tracks_opens else None, f"{path}.{row.aliases['member_opened']}"
+    )
+    figures["clicked"] = Datum(row.member_clicked, f"{path}.{row.aliases['member_clicked']}")
+    figures |= {name: Datum(getattr(row, name), f"{path}.{name}", "rate") for name in STEP_RATES}
+    figures["net_score"] = Datum(row.net_score, f"{path}.net_score", "net")
+    small = isinstance(row.click_rate, Withheld) or row.click_rate is None
+    return StepRow(
+        journey=row.journey_name,
+        journey_key=row.journey,
+        step=row.step,
+        step_name=row.step_name,
+        segment=row.segment,
+        variant=str(SEGMENTS.get(row.segment, row.segment)),
+        week=row.week,
+        figures=figures,
+        small=small,
+        comments_url=comments_url(row) if comments_url else "",
+    )
+
+
+@dataclass(frozen=True)
+class BenchmarkRow:
+    name: str
+    figures: dict[str, Datum]
+
+
+BENCHMARK_COUNTS = ("mailed", "clicked", "unsubscribed", "dormant_mailed", "dormant_held_out")
+BENCHMARK_RATES = ("click_rate", "unsubscribe_rate", "dormant_mailed_rate", "dormant_held_out_rate")
+
+
+def benchmark_rows(table: Suppressed | None, key: str, own: str | None = None) -> list:
+    """A benchmark's rows as the page names them: the library, the rest of the network, or
+    every library and the network total. A hidden cell is · (None in the JSON)."""
+    if table is None:
+        return []
+    rows = []
+    for index, row in enumerate(table.as_rows()):
+        code = row["library"]
+        if code == "total":
+            name = pgettext("all libraries", "Network")
+        elif code == "rest":
+            name = _("The rest of the network")
+        elif code == own:
+            name = _("Your library")
+        else:
+            name = code
+        path = f"{key}.{index}"
+        figures = {n: Datum(_hidden(row[n]), f"{path}.{n}") for n in BENCHMARK_COUNTS}
+        figures |= {n: Datum(_hidden(row[n]), f"{path}.{n}", "rate") for n in BENCHMARK_RATES}
+        rows.append(BenchmarkRow(name, figures))
+    return rows
+
+
+def _hidden(value):
+    """A benchmark cell: None where hidden, shown as ·."""
+    return Withheld.HIDDEN if value is None else value
+
+
+def chart_data(report: Report) -> dict:
+    """What each chart draws, already aggregated; a withheld figure is not drawn, and no rate
+    of fewer than 10 mails is (published.py withholds it). Labels name journeys by their
+    name, and the library too where the report is the network's."""
+
+    def named(library: str, name: str) -> str:
+        return name if report.library else f"{library} {name}"
+
+    funnel = [
+        {
+            "label": named(row.library, f"{row.journey_name} {row.step}. {row.step_name}"),
+            "library": row.library,
+            "sent": number(row.sent),
+            "delivered": number(row.delivered),
+            "opened": number(row.member_opened) if row.tracks_opens else None,
+            "clicked": number(row.member_clicked),
+        }
+        for row in report.funnel
+    ]
+    weeks: dict[tuple, list[PublishedRow]] = defaultdict(list)
+    for row in report.weekly:
+        if row.week is not None:
+            weeks[(named(row.library, row.journey_name), row.week)].append(row)
+    over_time: dict[str, list] = defaultdict(list)
+    for (series, week), rows in sorted(weeks.items(), key=lambda item: item[0][1]):
+        over_time[series].append({"x": week.isoformat(), "y": number(combined_click_rate(rows))})
+    lift = [
+        {
+            "label": named(row["library"], f"{row['journey_name']}: {row['measure']}"),
+            "library": row["library"],
+            "journey_name": row["journey_name"],
+            "outcome": row["outcome"],
+            "window": row["window"],
+            "lift": row["lift"] * 100,
+            "low": row["low"] * 100,
+            "high": row["high"] * 100,
+            "claimed": row["claimed"],
+        }
+        for row in effect_rows(report.effects)
+        if row["kind"] == "rate" and row["enough_data"] and row["lift"] is not None
+    ]
+    benchmark = report.benchmark.as_rows() if report.benchmark else []
+    baseline = baseline_points(report.baselines, named)
+    return {
+        "funnel": funnel,
+        "over_time": over_time,
+        "lift": lift,
+        "benchmark": benchmark,
+        "baseline": baseline,
+    }
+
+
+def baseline_points(months: list, named: Callable[[str, str], str]) -> list[dict]:
+    """The baseline chart's points, library after library, with an empty point between two
+    libraries: a line is not drawn from one library's last month to another's first, which
+    would read as a rise or a fall."""
+    points: list[dict] = []
+    for row in months:
+        if points and points[-1]["library"] != row.library:
+            points.append(dict.fromkeys(points[-1]) | {"label": ""})
+        points.append(
+            {
+                "label": named(row.library, f"{row.month:%Y-%m}"),
+                "library": row.library,
+                "loans": number(row.loans),
+                "baseline": number(row.baseline_loans),
+                "partial_through": row.partial_through,
+                "no_loans_after": row.no_loans_after.isoformat() if row.no_loans_after else None,
+            }
+        )
+    return points
+
+
+def chart_labels() -> dict[str, str]:
+    """The charts' words in the reader's language, for report-charts.js."""
+    return {
+        "sent": _("Sent"),
+        "delivered": _("Delivered"),
+        "opened": _("Opened"),
+        "clicked": _("Clicked"),
+        "interval": _("95% interval (percentage points)"),
+        "lift": _("Lift (percentage points)"),
+        "loans": _("Loans"),
+        "baseline": _("Loans in the baseline period"),
+        "partial": _("to day %(day)s: partial"),
+        "click_rate": _("Click rate"),
+        "dormant_mailed_rate": _("Dormant members back, mailed"),
+        "dormant_held_out_rate": _("Dormant members back, held out"),
+        "total": pgettext("all libraries", "Network"),
+    }
+
+
+def drawn(charts: dict) -> set[str]:
+    """The charts with at least one figure to draw: a chart of withheld figures alone would
+    be empty axes."""
+    values = {
+        "funnel": [row[key] for row in charts["funnel"] for key in ("sent", "delivered")],
+        "over-time": [point["y"] for points in charts["over_time"].values() for point in points],
+        "lift": [row["lift"] for row in charts["lift"]],
+        "baseline": [row[key] for row in charts["baseline"] for key in ("loans", "baseline")],
+    }
+    return {chart for chart, drawn in values.items() if any(v is not None for v in drawn)}
+
+
+def results_context(
+    report: Report, *, comments_url: Callable[[PublishedRow], str] | None = None
+) -> dict:
+    """What reports/_results.html renders: the same for the staff page and the HTML file."""
+    charts = chart_data(report)
+    for row in charts["lift"]:
+        row["label"] = f"{row['journey_name']}: {measure_label(row['outcome'], row['window'])}"
+    return {
+        "report": report,
+        "cards": cards(report),
+        "steps": [
+            _step_row(row, f"metrics.{index}", comments_url)
+            for index, row in enumerate(report.metrics)
+        ],
+        "weeks": [
+            _step_row(row, f"weekly.{index}", None) for index, row in enumerate(report.weekly)
+        ],
+        "months": month_rows(report),
+        "against": benchmark_rows(report.benchmark, "benchmark", report.library),
+        "network_rows": benchmark_rows(report.network, "network"),
+        "charts": charts,
+        "drawn": drawn(charts),
+        "chart_labels": chart_labels(),
+    }
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    """A month of the baseline; `partial`: counted up to this day of the month."""
+
+    library: str
+    month: dt.date
+    baseline_month: dt.date
+    partial: int | None
+    no_loans_after: dt.date | None
+    figures: dict[str, Datum]
+
+
+def month_rows(report: Report) -> list[MonthRow]:
+    rows = []
+    for index, month in enumerate(report.baselines):
+        path = f"baseline.{index}"
+        figures = {
+            name: Datum(getattr(month, name), f"{path}.{name}")
+            for name in ("loans", "borrowers", "baseline_loans", "baseline_borrowers")
+        }
+        figures["loans_change"] = Datum(month.loans_change, f"{path}.loans_change", "net")
+        rows.append(
+            MonthRow(
+                library=month.library,
+                month=month.month,
+                baseline_month=month.baseline_month,
+                partial=month.partial_through,
+                no_loans_after=month.no_loans_after,
+                figures=figures,
+            )
+        )
+    return rows

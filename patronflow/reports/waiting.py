@@ -1,0 +1,121 @@
+"""How long until a journey's headline comparison can give a verdict: "not enough data yet,
+about N more weeks" (docs/reports.md: How long to wait).
+
+Two things decide it: how many members each group needs to tell an effect the journey can
+plausibly have from chance (PLAUSIBLE_LIFT, at the usual 5% significance and 80% power, and
+the effect module's own minimums), and how fast members come in (the entries of the last
+RECENT_WEEKS weeks), plus the measure's window, which must pass for the last of them. The
+answer is rounded more coarsely the further off it lies, and is "more than a year" or "cannot
+tell" (nobody came in lately) rather than a precise-looking number.
+"""
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from scipy import stats
+
+PLAUSIBLE_LIFT = 0.05  # five percentage points more members back, or with a profile
+POWER = 0.8
+RECENT_WEEKS = 8
+ASSUMED_SHARE = 0.2  # the share that comes back on its own, until the control group says
+A_YEAR = 52
+
+
+@dataclass(frozen=True)
+class Rules:
+    """When the effect module gives a verdict (effect.py passes its own)."""
+
+    confidence: float
+    min_group: int
+    min_expected: int
+
+
+@dataclass(frozen=True)
+class Wait:
+    """About how many more weeks (rounded), or `beyond_a_year`; neither: cannot tell."""
+
+    weeks: int | None = None
+    beyond_a_year: bool = False
+
+    @property
+    def kind(self) -> str:
+        if self.beyond_a_year:
+            return "more_than_a_year"
+        return "cannot_tell" if self.weeks is None else "weeks"
+
+
+def members_needed(
+    *, share: float, ratio: float, rules: Rules, lift: float = PLAUSIBLE_LIFT
+) -> tuple[int, int]:
+    """Members needed (mailed, held out) for a two-sided test of two shares to find `lift`
+    above a control share of `share` with POWER, `ratio` mailed members per held-out one;
+    never fewer than the effect module asks before it gives a verdict."""
+    control = min(max(share, 0.01), 0.99 - lift)
+    mailed = control + lift
+    pooled = (ratio * mailed + control) / (1 + ratio)
+    z_alpha = stats.norm.ppf(1 - (1 - rules.confidence) / 2)
+    z_power = stats.norm.ppf(POWER)
+    spread = z_alpha * math.sqrt(pooled * (1 - pooled) * (1 + 1 / ratio)) + z_power * math.sqrt(
+        mailed * (1 - mailed) / ratio + control * (1 - control)
+    )
+    held_out = (spread / lift) ** 2
+    floor = max(rules.min_group, rules.min_expected / min(pooled, 1 - pooled))
+    held_out = max(held_out, floor, floor / ratio)
+    return math.ceil(held_out * ratio), math.ceil(held_out)
+
+
+def rounded_weeks(weeks: float) -> Wait:
+    """Whole weeks up to eight, then to four weeks; beyond a year only that."""
+    if weeks > A_YEAR:
+        return Wait(beyond_a_year=True)
+    if weeks <= 8:
+        return Wait(weeks=max(1, round(weeks)))
+    return Wait(weeks=4 * round(weeks / 4))
+
+
+def _group_wait(starts: list[dt.date], needed: int, window: int, as_of: dt.date) -> float | None:
+    """Weeks until `needed` members of one group have a complete window; None: nobody came
+    in lately, so it cannot be told."""
+    starts = sorted(starts)
+    if len(starts) >= needed:
+        ready = starts[needed - 1] + dt.timedelta(days=window)
+        return max((ready - as_of).days, 0) / 7
+    recent_from = as_of - dt.timedelta(weeks=RECENT_WEEKS)
+    recent = [day for day in starts if day > recent_from]
+    if not recent:
+        return None
+    weeks_observed = max(min(RECENT_WEEKS, (as_of - starts[0]).days / 7), 1)
+    per_week = len(recent) / weeks_observed
+    return (needed - len(starts)) / per_week + window / 7
+
+
+def weeks_to_verdict(
+    *,
+    mailed_starts: list[dt.date],
+    held_out_starts: list[dt.date],
+    window: int,
+    share: float | None,
+    holdout_percent: int,
+    as_of: dt.date,
+    rules: Rules,
+) -> Wait:
+    """About how long until both groups hold enough members with a complete `window` for a
+    verdict on an effect of PLAUSIBLE_LIFT; `share`: the control group's share so far (None:
+    too few to tell, ASSUMED_SHARE stands in)."""
+    if mailed_starts and held_out_starts:
+        ratio = len(mailed_starts) / len(held_out_starts)
+    elif 0 < holdout_percent < 100:
+        ratio = (100 - holdout_percent) / holdout_percent
+    else:
+        return Wait()
+    needed_mailed, needed_held_out = members_needed(
+        share=ASSUMED_SHARE if share is None else share, ratio=ratio, rules=rules
+    )
+    waits = [
+        _group_wait(mailed_starts, needed_mailed, window, as_of),
+        _group_wait(held_out_starts, needed_held_out, window, as_of),
+    ]
+    if None in waits:
+        return Wait()
+    return rounded_weeks(max(waits))
