@@ -35,33 +35,21 @@ def body_too_long(length: int | None = None) -> str:
 
 
 class MailForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=300)
+    """Subject and preheader of a mail; its content is its blocks (staff/block_editor.py)."""
+
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=300,
+        help_text=_("Phones show about the first 60 characters."),
+    )
     preheader = forms.CharField(
         label=_("Preheader"),
         max_length=300,
         required=False,
-        help_text=_("The line mail programs show after the subject."),
+        help_text=_(
+            "The line mail programs show after the subject; between 40 and 130 characters."
+        ),
     )
-    # No max_length: a browser would cut a longer paste off without a word; clean_body says
-    # how long it is instead.
-    body = forms.CharField(
-        label=_("Body"),
-        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "true"}),
-    )
-    with_reading_tips = forms.BooleanField(label=_("Add reading tips"), required=False)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["body"].help_text = _(
-            "A little HTML (p, a, strong, em, ul, li, h2, h3) and placeholders such as "
-            "{{ first_name }}; at most %(limit)s characters."
-        ) % {"limit": number_format(MAX_SOURCE, force_grouping=True)}
-
-    def clean_body(self) -> str:
-        body = self.cleaned_data["body"]
-        if len(body) > MAX_SOURCE:
-            raise forms.ValidationError(body_too_long(len(body)))
-        return body
 
 
 class PreviewForm(MailForm):

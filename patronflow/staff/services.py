@@ -115,8 +115,9 @@ def _log_account(profile: StaffProfile, changes: dict[str, tuple], actor: Actor)
 class MailDraft:
     subject: str
     preheader: str
-    body: str
+    body: str  # the blocks as the staff template text (templating.blocks.to_template)
     with_reading_tips: bool
+    blocks: list | None = None
 
 
 def save_variant(

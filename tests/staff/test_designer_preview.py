@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import MemberFactory
-from tests.staff.test_mail_editor import as_htmx, text, welcome
+from tests.staff.test_mail_editor import as_htmx, html_block, text, welcome
 
 pytestmark = pytest.mark.django_db
 
@@ -18,14 +18,17 @@ def preview(client, journey, data: dict) -> str:
     return as_htmx(client, address, data).content.decode()
 
 
-def draft(library, **changes) -> dict:
+def draft(library, body: str = "<p>Dag {{ first_name }},</p>", **changes) -> dict:
     member = MemberFactory(library=library, first_name="Fatima")
-    return {
-        "subject": "Welkom, {{ first_name }}",
-        "preheader": "Fijn dat je er bent. Zo haal je alles uit je lidmaatschap.",
-        "body": "<p>Dag {{ first_name }},</p>",
-        "member": member.pk,
-    } | changes
+    return (
+        {
+            "subject": "Welkom, {{ first_name }}",
+            "preheader": "Fijn dat je er bent. Zo haal je alles uit je lidmaatschap.",
+            "member": member.pk,
+        }
+        | html_block(body)
+        | changes
+    )
 
 
 def hint(page: str, field: str) -> str:
@@ -77,7 +80,7 @@ def test_subject_and_preheader_get_hints_on_their_length(staff_client, library):
 
     assert hint(page, "subject") == (
         "hint warning",
-        "82 tekens: op een telefoon valt een onderwerp na ongeveer 60 tekens soms weg. "
+        "79 tekens: op een telefoon valt een onderwerp na ongeveer 60 tekens soms weg. "
         "Zet wat telt vooraan.",
     )
     assert hint(page, "preheader")[0] == "hint warning"
@@ -88,7 +91,7 @@ def test_a_subject_that_fits_a_phone_is_said_to(staff_client, library):
     page = preview(staff_client, welcome(library), draft(library))
 
     assert hint(page, "subject") == ("hint", "14 tekens: kort genoeg voor een telefoon.")
-    assert hint(page, "preheader") == ("hint", "57 tekens: een goede lengte.")
+    assert hint(page, "preheader") == ("hint", "58 tekens: een goede lengte.")
 
 
 def test_the_spam_score_follows_the_preview(staff_client, library, spamassassin_path):

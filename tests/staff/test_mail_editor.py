@@ -1,6 +1,7 @@
 """The mail editor says, on the field concerned and in the marketer's language, what stands
-in a text's way or what the mail will lose: a body over its stated size (also one too large
-for the server to read), what the sanitiser leaves out, a text Jinja cannot read; and in a
+in a text's way or what the mail will lose: an HTML block over its stated size (also a post
+too large for the server to read), what the sanitiser leaves out of an HTML block, a text
+Jinja cannot read; and in a
 library without members it previews the mail as a made-up member. A test goes to the
 library's seed list (the ticked addresses), rendered for the chosen member, or to the staff
 member when there is no list."""
@@ -42,18 +43,24 @@ def text(html: str) -> str:
 
 
 def field_slot(page: str, field: str) -> str:
-    """What the editor shows under a field: its error, or the preview's out-of-band slot."""
-    slot = re.search(rf'<div id="id_{field}_problem"[^>]*>(.*?)</div>', page, re.S)
+    """What the editor shows under a field: its error, or the preview's out-of-band slot
+    (`body`: the blocks as a whole; `b-0-html`: the first block's HTML)."""
+    slot_id = field if field.startswith("b-") else f"id_{field}"
+    slot = re.search(rf'<div id="{slot_id}_problem"[^>]*>(.*?)</div>', page, re.S)
     assert slot, f"no slot for {field}"
     return text(slot[1])
 
 
-def body_field(page: str) -> str:
-    found = re.search(
-        r'<div class="field[^"]*">\s*<label for="id_body">.*?</div>\s*</div>', page, re.S
-    )
-    assert found, "no body field"
+def blocks_part(page: str) -> str:
+    """The editor's blocks, as text: what it says above and on them."""
+    found = re.search(r'<section id="blocks".*?</section>', page, re.S)
+    assert found, "no blocks"
     return text(found[0])
+
+
+def html_block(body: str) -> dict:
+    """A mail of one HTML block, as the designer posts it."""
+    return {"b-count": 1, "b-0-type": "html", "b-0-html": body}
 
 
 def as_htmx(client, address: str, data: dict):
@@ -66,18 +73,12 @@ def as_htmx(client, address: str, data: dict):
     )
 
 
-def test_the_body_field_states_its_limit(staff_client, library):
-    page = staff_client.get(url(welcome(library))).content.decode()
-
-    assert "hooguit 100.000 tekens" in body_field(page)
-
-
 def test_a_preview_of_a_body_too_large_to_read_says_so_on_the_body(staff_client, library):
     member = MemberFactory(library=library)
     response = as_htmx(
         staff_client,
         url(welcome(library), "preview"),
-        {"subject": "Hallo", "body": HUGE_BODY, "member": member.pk},
+        {"subject": "Hallo", "member": member.pk} | html_block(HUGE_BODY),
     )
 
     assert response.status_code == 200
@@ -98,29 +99,27 @@ def test_saving_a_body_too_large_to_read_says_so_keeps_the_saved_text_and_needs_
     before = journey.current_version.steps.get(position=2).variants.get().body
     response = client.post(
         url(journey),
-        urlencode({"subject": "Hallo", "body": HUGE_BODY}),
+        urlencode({"subject": "Hallo"} | html_block(HUGE_BODY)),
         content_type="application/x-www-form-urlencoded",
     )
 
     assert response.status_code == 200
-    assert "Er is niets bewaard: het veld toont weer de bewaarde tekst." in body_field(
+    assert "Er is niets bewaard: de blokken tonen weer de bewaarde mail." in blocks_part(
         response.content.decode()
     )
     assert journey.current_version.steps.get(position=2).variants.get().body == before
     assert welcome(library).versions.count() == 1
-    assert client.post(url(journey), {"subject": "Hallo", "body": "<p>Dag</p>"}).status_code == 403
-    assert (
-        as_htmx(client, url(journey, "preview"), {"subject": "x", "body": "y"}).status_code == 403
+    small = {"subject": "Hallo"} | html_block("<p>Dag</p>")
+    assert client.post(url(journey), small).status_code == 403
+    assert as_htmx(client, url(journey, "preview"), small).status_code == 403
+
+
+def test_an_html_block_over_the_limit_says_how_long_it_is(staff_client, library):
+    response = staff_client.post(
+        url(welcome(library)), {"subject": "Hallo"} | html_block("x" * 100_001)
     )
 
-
-def test_a_body_over_the_limit_says_how_long_it_is(staff_client, library):
-    response = staff_client.post(url(welcome(library)), {"subject": "Hallo", "body": "x" * 100_001})
-
-    assert (
-        "Deze tekst is 100.001 tekens lang; de tekst van een mail mag er hooguit 100.000 "
-        "hebben. Maak hem korter."
-    ) in body_field(response.content.decode())
+    assert "Hoogstens 100000 tekens; dit zijn er 100001." in blocks_part(response.content.decode())
 
 
 LEFT_OUT = (
@@ -136,11 +135,11 @@ def test_the_preview_lists_what_the_sanitiser_leaves_out_on_the_body(staff_clien
     member = MemberFactory(library=library)
     response = staff_client.post(
         url(welcome(library), "preview"),
-        {"subject": "Hallo", "body": STRIPPED_BODY, "member": member.pk},
+        {"subject": "Hallo", "member": member.pk} | html_block(STRIPPED_BODY),
     )
     page = response.content.decode()
 
-    assert field_slot(page, "body") == LEFT_OUT
+    assert field_slot(page, "b-0-html") == LEFT_OUT
     assert 'data-testid="preview-subject"' in page  # the mail is shown all the same
 
 
@@ -149,23 +148,23 @@ def test_saving_what_the_sanitiser_shortens_is_allowed_with_the_list_on_the_body
 ):
     journey = welcome(library)
     response = staff_client.post(
-        url(journey), {"subject": "Hallo", "body": STRIPPED_BODY}, follow=True
+        url(journey), {"subject": "Hallo"} | html_block(STRIPPED_BODY), follow=True
     )
     page = response.content.decode()
 
     assert journey.current_version.steps.get(position=2).variants.get().body == STRIPPED_BODY
     assert "Bewaard" in page
-    assert field_slot(page, "body") == LEFT_OUT
+    assert field_slot(page, "b-0-html") == LEFT_OUT
 
 
 def test_the_list_is_in_english_in_the_english_interface(staff_client, library):
     staff_client.post(reverse("staff:language"), {"language": "en", "next": "/staff/"})
     body = '<p onclick="x()">Hi</p><a href="http://insecure.example/">link</a>'
     response = staff_client.post(
-        url(welcome(library)), {"subject": "Hi", "body": body}, follow=True
+        url(welcome(library)), {"subject": "Hi"} | html_block(body), follow=True
     )
 
-    assert field_slot(response.content.decode(), "body").startswith(
+    assert field_slot(response.content.decode(), "b-0-html").startswith(
         "Left out of the mail when it is sent: the attributes onclick (<p>); the links to "
         "http://insecure.example/ (their text stays). A mail keeps only the tags a, b,"
     )
@@ -183,10 +182,10 @@ def test_the_list_is_in_english_in_the_english_interface(staff_client, library):
 def test_a_text_jinja_cannot_read_is_explained_on_its_field(staff_client, library, language, says):
     staff_client.post(reverse("staff:language"), {"language": language, "next": "/staff/"})
     response = staff_client.post(
-        url(welcome(library)), {"subject": "Hallo", "body": "<p>Dag {{ first_name </p>"}
+        url(welcome(library)), {"subject": "Hallo"} | html_block("<p>Dag {{ first_name </p>")
     )
 
-    assert says in body_field(response.content.decode())
+    assert says in blocks_part(response.content.decode())
 
 
 def test_in_a_library_without_members_the_preview_is_a_made_up_members(staff_client, library):
@@ -196,7 +195,7 @@ def test_in_a_library_without_members_the_preview_is_a_made_up_members(staff_cli
 
     response = staff_client.post(
         url(journey, "preview"),
-        {"subject": "Dag {{ first_name }}", "body": "<p>Welkom</p>", "member": ""},
+        {"subject": "Dag {{ first_name }}", "member": ""} | html_block("<p>Welkom</p>"),
     )
     page = response.content.decode()
 
@@ -206,7 +205,7 @@ def test_in_a_library_without_members_the_preview_is_a_made_up_members(staff_cli
 
 # Test sends to the seed list (a real SMTP server: the smtp_server fixture)
 
-TEST_MAIL = {"subject": "Hallo {{ first_name }}", "body": "<p>Dag {{ first_name }}</p>"}
+TEST_MAIL = {"subject": "Hallo {{ first_name }}"} | html_block("<p>Dag {{ first_name }}</p>")
 
 
 def test_a_test_goes_to_every_seed_address_rendered_for_the_chosen_member(
@@ -299,6 +298,6 @@ def test_a_refusal_that_is_not_about_a_template_is_said_in_the_marketers_languag
     journey.status = Journey.Status.ARCHIVED
     journey.save(update_fields=["status"])
 
-    response = staff_client.post(url(journey), {"subject": "Hallo", "body": "<p>Dag</p>"})
+    response = staff_client.post(url(journey), {"subject": "Hallo"} | html_block("<p>Dag</p>"))
 
     assert "Deze reeks is gearchiveerd" in unescape(response.content.decode())

@@ -84,7 +84,7 @@ def test_a_template_mistake_is_shown_with_its_line_and_nothing_is_saved(staff_cl
     page = response.content.decode()
     assert response.status_code == 200
     body_field = re.search(
-        r'<div class="field has-error">\s*<label for="id_body">.*?</div>', page, re.S
+        r'<div class="field has-error">\s*<label for="b-0-html">.*?</div>', page, re.S
     )
     assert body_field and "regel 2: " in body_field[0]
     assert journey.current_version.steps.get(position=2).variants.get().body == before

@@ -89,7 +89,7 @@ def test_saving_a_text_that_fails_for_some_members_is_refused_on_its_field(staff
     page = response.content.decode()
 
     body_field = re.search(
-        r'<div class="field has-error">\s*<label for="id_body">.*?</div>', page, re.S
+        r'<div class="field has-error">\s*<label for="b-0-html">.*?</div>', page, re.S
     )
     assert body_field
     assert (

@@ -13,7 +13,6 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -21,7 +20,8 @@ from django.views.decorators.http import require_POST
 
 from patronflow.journeys.definitions import InvalidJourney
 from patronflow.journeys.models import ApprovalRequest
-from patronflow.mail.rendering import ALLOWED_TAGS, RenderedMail, stripped_from
+from patronflow.mail.images import library_images, thumbnail_path
+from patronflow.mail.rendering import RenderedMail
 from patronflow.mail.spamcheck import THRESHOLD as SPAM_THRESHOLD
 from patronflow.mail.spamcheck import SpamCheckUnavailable, content_key, spam_score
 from patronflow.members.models import Member
@@ -29,6 +29,17 @@ from patronflow.profiles.models import Segment
 from patronflow.reports.suppression import SMALL_CELL
 from patronflow.staff import designer, queries, services
 from patronflow.staff.access import get_scoped, scoped, staff_view
+from patronflow.staff.block_editor import (
+    BlockEditor,
+    ImageChoice,
+    apply_action,
+    blocks_from_post,
+    fill_alt,
+    html_blocks,
+    previewable,
+    stripped_note,
+    template_problems,
+)
 from patronflow.staff.forms import (
     MailForm,
     PreviewForm,
@@ -38,6 +49,7 @@ from patronflow.staff.journey_forms import problem_text
 from patronflow.staff.models import SeedAddress
 from patronflow.staff.views.approvals import asked_for_approval
 from patronflow.staff.views.journeys import DEFAULT_SEGMENT, saved_message, scoped_journey
+from patronflow.templating.blocks import blank, from_html, has_reading_tips, to_template, validate
 from patronflow.templating.sandbox import TemplateProblem
 
 PREVIEW_SESSION = "staff_preview"
@@ -61,13 +73,14 @@ def _segment(segment: str) -> str:
     return segment
 
 
-def _draft(form: MailForm) -> services.MailDraft:
+def _draft(form: MailForm, blocks: list) -> services.MailDraft:
     data = form.cleaned_data
     return services.MailDraft(
         subject=data["subject"],
         preheader=data["preheader"],
-        body=data["body"],
-        with_reading_tips=data["with_reading_tips"],
+        body=to_template(blocks),
+        with_reading_tips=has_reading_tips(blocks),
+        blocks=blocks,
     )
 
 
@@ -99,40 +112,57 @@ def _mail_form_view(view: Callable) -> Callable:
 @staff_view
 @_mail_form_view
 def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> HttpResponse:
+    """The designer: subject, preheader and the mail's blocks. A button that adds, removes
+    or moves a block shows the form again, changed, without saving (block_editor.py); Save
+    checks the blocks (each problem on its field) and saves through the journey's
+    definition."""
     journey = scoped_journey(request, pk)
     variant = queries.variant_of(journey, position, _segment(segment))
     if variant is None:
         raise Http404
-    saved = {
-        "subject": variant.subject,
-        "preheader": variant.preheader,
-        "body": variant.body,
-        "with_reading_tips": variant.with_reading_tips,
-    }
+    images = _image_choices(request)
+    saved = {"subject": variant.subject, "preheader": variant.preheader}
+    problems: list = []
+    body_problems: list[str] = []
+    focus = ""
     if _oversized(request):
         form = MailForm(saved)
         form.is_valid()
-        unsaved = _("Nothing is saved: the field shows the saved text again.")
-        form.add_error("body", f"{body_too_long()} {unsaved}")
+        blocks = _saved_blocks(variant)
+        unsaved = _("Nothing is saved: the blocks show the saved mail again.")
+        body_problems.append(f"{body_too_long()} {unsaved}")
     elif request.method == "POST":
-        form = MailForm(request.POST)
-        if form.is_valid():
-            try:
-                installed = services.save_variant(
-                    journey, position, variant.segment, _draft(form), actor=request.user
-                )
-            except InvalidJourney as problem:
-                form.add_error(_field_of(problem, form), _problem_text(problem))
-            else:
-                if isinstance(installed, ApprovalRequest):
-                    return asked_for_approval(request, installed)
-                messages.success(request, saved_message(installed))
-                return redirect(request.path)
+        blocks = blocks_from_post(request.POST)
+        action = request.POST.get("action") or SAVE
+        if action != SAVE:
+            focus = apply_action(blocks, action)
+            form = MailForm(initial={name: request.POST.get(name, "") for name in saved})
+        else:
+            form = MailForm(request.POST)
+            problems = validate(blocks) or template_problems(blocks)
+            if form.is_valid() and not problems:
+                try:
+                    installed = services.save_variant(
+                        journey, position, variant.segment, _draft(form, blocks), actor=request.user
+                    )
+                except InvalidJourney as problem:
+                    field_name = _field_of(problem, form)
+                    if field_name in form.fields:
+                        form.add_error(field_name, _problem_text(problem))
+                    else:
+                        body_problems.append(_problem_text(problem))
+                else:
+                    if isinstance(installed, ApprovalRequest):
+                        return asked_for_approval(request, installed)
+                    messages.success(request, saved_message(installed))
+                    return redirect(request.path)
     else:
         form = MailForm(initial=saved)
-    body = form.cleaned_data.get("body") if form.is_bound else variant.body
+        blocks = _saved_blocks(variant)
+    fill_alt(blocks, images)
     samples = queries.sample_members(request.library)
-    return render(
+    editor = BlockEditor(blocks, problems=problems, focus=focus, images=images)
+    response = render(
         request,
         "staff/mail_editor.html",
         {
@@ -141,7 +171,9 @@ def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> H
             "step": variant.step,
             "segment": segment,
             "form": form,
-            "body_note": _stripped_note(body) if body else "",
+            "editor": editor,
+            "body_problems": body_problems,
+            "unsaved": bool(problems or body_problems or form.errors),
             "personal_fields": [
                 (designer.placeholder(name), label) for name, label in designer.PERSONAL_FIELDS
             ],
@@ -150,6 +182,28 @@ def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> H
             "seeds": scoped(request, SeedAddress.objects.all()),
         },
     )
+    if focus:
+        response.headers["HX-Trigger"] = "blocks-changed"
+    return response
+
+
+SAVE = "save"
+
+
+def _saved_blocks(variant) -> list:
+    """The variant's blocks: read from its body (blocks.from_html renders the same mail),
+    with the reading tips where the layout put them (after the text) when it has them."""
+    blocks = from_html(variant.body)
+    if variant.with_reading_tips and not has_reading_tips(blocks):
+        blocks.append(blank("reading_tips"))
+    return blocks
+
+
+def _image_choices(request: HttpRequest) -> list[ImageChoice]:
+    return [
+        ImageChoice(image.pk, image.alt, thumbnail_path(image))
+        for image in library_images(request.library)
+    ]
 
 
 def _sample_of(samples: list[tuple[str, list[Member]]], segment: str) -> int | None:
@@ -180,14 +234,15 @@ def _problem_text(problem: InvalidJourney) -> str:
     return str(cause) if isinstance(cause, TemplateProblem) else problem_text(problem)
 
 
-MAIL_FIELDS = ("subject", "preheader", "body")  # the staff texts, in a MailForm
+MAIL_FIELDS = ("subject", "preheader", "body")  # body: the text the blocks make
 
 
 @dataclass
 class _Preview:
     """The posted draft rendered as the chosen member (or a made-up one), or what stands in
-    its way: problems, each under the field (subject, preheader, body) it is in, or '' when
-    in none; and notes on fields (what the sanitiser leaves out of the body)."""
+    its way: problems, each under the field (subject, preheader, body: the blocks) it is
+    in, or '' when in none; and notes on HTML blocks (what the sanitiser leaves out), by
+    the block field's name."""
 
     member: Member | None = None
     rendered: RenderedMail | None = None
@@ -198,37 +253,45 @@ class _Preview:
 
     def context(self, form: PreviewForm) -> dict:
         """What the preview and test fragments show: the problems in the preview or test area
-        (named by their field), and again, out of band, on the field itself, with its note."""
-        named = [
-            f"{form.fields[name].label}, {problem}" if name else problem
-            for name, problem in self.problems.items()
-        ]
+        (named by their field), and again, out of band, on the field itself; the notes on
+        the HTML blocks."""
+        named = [f"{_label(form, name)}, {problem}" if name else problem
+                 for name, problem in self.problems.items()]  # fmt: skip
         return {
             "member": self.member,
             "made_up": self.made_up,
             "rendered": self.rendered,
             "problem": " ".join(named),
             "field_problems": [
-                (name, self.problems.get(name, ""), self.notes.get(name, ""))
-                for name in MAIL_FIELDS
+                *((f"id_{name}_problem", self.problems.get(name, ""), "") for name in MAIL_FIELDS),
+                *((f"{name}_problem", "", note) for name, note in self.notes.items()),
             ],
             "hints": self.hints,
         }
 
 
+def _label(form: PreviewForm, name: str) -> str:
+    return str(form.fields[name].label) if name in form.fields else _("Content")
+
+
 def _preview(
     request: HttpRequest, pk: int, position: int, segment: str
 ) -> tuple[PreviewForm, _Preview]:
-    """(form, _Preview) for the posted draft. Rendering keeps to the render budget
-    (templating/sandbox.py), so no preview holds a server thread longer than its time limit."""
+    """(form, _Preview) for the posted draft: its blocks but those still incomplete (a
+    block just added), rendered. Rendering keeps to the render budget (templating/sandbox.py),
+    so no preview holds a server thread longer than its time limit."""
     journey = scoped_journey(request, pk)
     if queries.variant_of(journey, position, _segment(segment)) is None:
         raise Http404
     if _oversized(request):
         return PreviewForm(), _Preview(problems={"body": body_too_long()})
     form = PreviewForm(request.POST)
+    blocks = previewable(blocks_from_post(request.POST))
+    fill_alt(blocks, _image_choices(request))
+    notes = {name: stripped_note(html) for name, html in html_blocks(blocks)}
     if not form.is_valid():
-        return form, _Preview(problems={name: errors[0] for name, errors in form.errors.items()})
+        problems = {name: errors[0] for name, errors in form.errors.items()}
+        return form, _Preview(problems=problems, notes=notes)
     made_up = form.cleaned_data["member"] is None
     if made_up:
         member = services.made_up_member(request.library)
@@ -238,13 +301,12 @@ def _preview(
             Member.objects.select_related("reading_profile"),
             pk=form.cleaned_data["member"],
         )
-    notes = {"body": _stripped_note(form.cleaned_data["body"])}
     try:
         rendered = services.render_preview(
             request.library,
             member,
             queries.segment_of(member),
-            _draft(form),
+            _draft(form, blocks),
             queries.today(),
             language=journey.current_version.language,
         )
@@ -258,29 +320,6 @@ def _preview(
         "preheader": designer.preheader_hint(" ".join(preheader.split())),
     }
     return form, _Preview(member, rendered, notes=notes, made_up=made_up, hints=hints)
-
-
-def _stripped_note(body: str) -> str:
-    """What the sanitiser will leave out of a body when the mail is sent, in the marketer's
-    words; '' when nothing. Saving is not refused for it: the mail is safe either way."""
-    stripped = stripped_from(body)
-    if not stripped:
-        return ""
-    parts = []
-    if stripped.tags:
-        tags = ", ".join(f"<{tag}>" for tag in stripped.tags)
-        parts.append(_("the tags %(tags)s") % {"tags": tags})
-    if stripped.attributes:
-        attributes = ", ".join(f"{name} (<{tag}>)" for tag, name in stripped.attributes)
-        parts.append(_("the attributes %(attributes)s") % {"attributes": attributes})
-    if stripped.links:
-        links = ", ".join(Truncator(link).chars(60) for link in stripped.links)
-        parts.append(_("the links to %(links)s (their text stays)") % {"links": links})
-    return _(
-        "Left out of the mail when it is sent: %(parts)s. A mail keeps only the tags "
-        "%(allowed)s, no attribute but a link's href and title, and only links to https:// "
-        "and mailto: addresses."
-    ) % {"parts": "; ".join(parts), "allowed": ", ".join(sorted(ALLOWED_TAGS))}
 
 
 @staff_view
