@@ -109,6 +109,8 @@ class Datum:
         return self.__html__()
 
     def __html__(self) -> SafeString:
+        if not self.path:  # a figure the report does not record here (opens not tracked)
+            return format_html("{}", self.text)
         raw = None if isinstance(self.value, Withheld) else self.value
         return format_html(
             '<data value="{}" data-json="{}">{}</data>', json.dumps(raw), self.path, self.text
@@ -317,9 +319,8 @@ def _step_row(
     row: PublishedRow, path: str, comments_url: Callable[[PublishedRow], str] | None
 ) -> StepRow:
     figures = {name: Datum(getattr(row, name), f"{path}.{name}") for name in STEP_COUNTS}
-    figures["opened"] = Datum(
-        row.member_opened if row.tracks_opens else None, f"{path}.{row.aliases['member_opened']}"
-    )
+    opened = f"{path}.{row.aliases['member_opened']}" if row.tracks_opens else ""
+    figures["opened"] = Datum(row.member_opened if row.tracks_opens else None, opened)
     figures["clicked"] = Datum(row.member_clicked, f"{path}.{row.aliases['member_clicked']}")
     figures |= {name: Datum(getattr(row, name), f"{path}.{name}", "rate") for name in STEP_RATES}
     figures["net_score"] = Datum(row.net_score, f"{path}.net_score", "net")

@@ -61,6 +61,7 @@ ACTIONS = {
     "import_rejects",
     "seed_remove",
     "audience_count",
+    "report_export",
 }  # fmt: skip
 ADMIN_ONLY = {"accounts", "member_erase"}
 # A search result shows more than the empty form.

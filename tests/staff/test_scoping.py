@@ -21,6 +21,7 @@ WITHOUT_IDS = {
     "templates", "approvals",
     "login", "verify", "second_factor", "logout", "language", "dashboard", "choose_library",
     "journeys", "segments", "tips", "imports", "report", "members", "settings", "accounts",
+    "report_print", "report_export",
     "seeds",
     "segment_new", "audience_count",
     "studio_new", "studio_start",

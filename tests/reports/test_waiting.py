@@ -1,0 +1,64 @@
+"""How long until a verdict: enough members for a plausible effect, at the pace they come in,
+rounded so that it claims no precision it does not have (docs/reports.md: How long to wait)."""
+
+import datetime as dt
+
+from patronflow.reports.effect import RULES
+from patronflow.reports.waiting import members_needed, rounded_weeks, weeks_to_verdict
+
+TODAY = dt.date(2026, 12, 6)
+
+
+def weekly(per_week: int, weeks: int) -> list[dt.date]:
+    """`per_week` members a week over the last `weeks` weeks."""
+    return [
+        TODAY - dt.timedelta(weeks=w, days=d % 7) for w in range(weeks) for d in range(per_week)
+    ]
+
+
+def test_a_five_point_lift_needs_hundreds_of_members_per_group_at_a_one_in_five_share():
+    mailed, held_out = members_needed(share=0.2, ratio=1, rules=RULES)
+    assert 1000 < mailed == held_out < 1200  # the textbook figure for 20% against 25%
+
+
+def test_a_small_control_group_needs_fewer_of_its_own_but_more_mailed():
+    mailed, held_out = members_needed(share=0.2, ratio=9, rules=RULES)
+    assert held_out < 1000 < mailed
+    assert mailed >= 9 * held_out - 9  # the journey's own ratio
+
+
+def test_far_waits_are_rounded_coarsely_and_beyond_a_year_says_only_that():
+    assert rounded_weeks(0.3).weeks == 1
+    assert rounded_weeks(5.4).weeks == 5
+    assert rounded_weeks(13.9).weeks == 12
+    assert rounded_weeks(53).kind == "more_than_a_year"
+
+
+def test_a_journey_nobody_entered_lately_cannot_tell_how_long():
+    old = [TODAY - dt.timedelta(days=200)] * 20
+    wait = weeks_to_verdict(
+        mailed_starts=old, held_out_starts=old[:5], window=30, share=None,
+        holdout_percent=10, as_of=TODAY, rules=RULES,
+    )  # fmt: skip
+    assert wait.kind == "cannot_tell"
+
+
+def test_the_wait_grows_as_the_pace_slows():
+    def wait(per_week: int):
+        return weeks_to_verdict(
+            mailed_starts=weekly(per_week * 9, 8), held_out_starts=weekly(per_week, 8),
+            window=30, share=0.2, holdout_percent=10, as_of=TODAY, rules=RULES,
+        )  # fmt: skip
+
+    fast, slow = wait(40), wait(4)
+    assert fast.kind == "weeks" and fast.weeks < 20
+    assert slow.kind == "more_than_a_year"
+
+
+def test_enough_members_already_in_wait_only_for_their_window():
+    starts = [TODAY - dt.timedelta(days=10)] * 3000
+    wait = weeks_to_verdict(
+        mailed_starts=starts, held_out_starts=starts, window=30, share=0.2,
+        holdout_percent=50, as_of=TODAY, rules=RULES,
+    )  # fmt: skip
+    assert wait.weeks == 3  # 20 of the 30 days left
