@@ -12,6 +12,7 @@ staff's image library.
 """
 
 import hashlib
+import re
 import secrets
 import warnings
 from collections.abc import Collection
@@ -26,6 +27,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from patronflow.journeys.models import Variant
 from patronflow.mail.models import MailImage
 from patronflow.members.models import Library
 
@@ -65,6 +67,17 @@ class ImageRefused(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+@dataclass(frozen=True)
+class ImageUse:
+    """A mail that shows the image: a journey's or broadcast's step, for one segment."""
+
+    journey_id: int
+    journey_name: str
+    step_position: int
+    step_name: str
+    segment: str
 
 
 @dataclass(frozen=True)
@@ -171,6 +184,32 @@ def store_image(
             created_by=created_by,
         )
     return image, True
+
+
+def mails_using(image: MailImage) -> list[ImageUse]:
+    """The library's mails (in any version) whose content shows the image: an image block
+    is written into a mail's body as <pf-image image="id" …> (templating/blocks.py). A
+    library has a few dozen mails, so they are read rather than searched in the database."""
+    shown = re.compile(rf'<pf-image image="{image.pk}"[\s>]')
+    variants = (
+        Variant.objects.filter(step__version__journey__library_id=image.library_id)
+        .select_related("step__version__journey")
+        .order_by("step__version__journey__name", "step__position", "segment")
+    )
+    uses = {}
+    for variant in variants:
+        if shown.search(variant.body):
+            step = variant.step
+            journey = step.version.journey
+            use = ImageUse(journey.pk, journey.name, step.position, step.name, variant.segment)
+            uses.setdefault(use, None)
+    return list(uses)
+
+
+def delete_image(image: MailImage) -> None:
+    """Mails that showed it leave it out from now on (urls_for no longer finds it); a kit
+    that wore it as its logo wears the next logo in line (mail/brand.py)."""
+    image.delete()
 
 
 def change_alt(image: MailImage, *, alt: str) -> None:

@@ -242,7 +242,6 @@ class LibrarySettingsForm(forms.ModelForm):
             ),
         }
         widgets = {
-            "brand_colour": forms.TextInput(attrs={"type": "color"}),
             "member_weekly_cap": forms.NumberInput(attrs={"min": 0}),
             "daily_cap": forms.NumberInput(attrs={"min": 0}),
         }

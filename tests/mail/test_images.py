@@ -1,9 +1,11 @@
 """Images a library uploads for its mails: what is kept of an upload, what is refused, and
 which library's mails can use which image."""
 
+import os
 from io import BytesIO
 
 import pytest
+from django.utils import translation
 from PIL import Image
 
 from patronflow.mail import images
@@ -12,6 +14,13 @@ from patronflow.mail.models import MailImage
 from tests.factories import LibraryFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """Refusals speak the staff member's language; these tests read the English."""
+    with translation.override("en"):
+        yield
 
 
 def picture(
@@ -114,12 +123,14 @@ def test_a_truncated_image_is_refused():
 
 
 def test_a_file_over_the_size_limit_is_refused(monkeypatch):
-    monkeypatch.setattr(images, "MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr(images, "MAX_UPLOAD_BYTES", 1024 * 1024)
+    noise = BytesIO()
+    Image.frombytes("RGB", (700, 700), os.urandom(700 * 700 * 3)).save(noise, "PNG")
 
     with pytest.raises(ImageRefused) as refused:
-        upload(LibraryFactory(), picture((600, 600), "PNG", colour=None))
+        upload(LibraryFactory(), noise.getvalue())
 
-    assert "larger than" in refused.value.message
+    assert "larger than 1 MB" in refused.value.message
 
 
 def test_a_small_file_that_unpacks_into_a_huge_canvas_is_refused():

@@ -31,6 +31,7 @@ from tests.factories import EnrolmentFactory, ItemFactory, LoanFactory, MemberFa
 from tests.reports.helpers import MONDAY, mails
 from tests.staff.conftest import PASSWORD, make_marketer
 from tests.staff.review_data import review_data
+from tests.staff.test_images import stored
 from tests.staff.test_scoping import staff_patterns
 from tests.staff.test_second_factor import current_code
 

@@ -13,6 +13,7 @@ from patronflow.staff.views.journeys import DEFAULT_SEGMENT
 from tests.factories import MemberFactory
 from tests.staff.conftest import make_marketer
 from tests.staff.review_data import scoping_ids
+from tests.staff.test_images import stored
 
 pytestmark = pytest.mark.django_db
 

@@ -108,8 +108,6 @@ def test_empty_caps_mean_no_cap_and_an_unticked_box_turns_click_tracking_off(sta
         ("send_window", "mon-fri 18:00-09:00"),
         ("time_zone", "Europe/Gent"),
         ("dkim_selector", "pf 2026"),
-        ("brand_colour", "blue"),
-        ("logo_url", "ftp://gent.be/logo.png"),
         ("catalogue_url", "https://gent.be/zoeken"),
         ("sender_email", "geen adres"),
     ],
