@@ -199,7 +199,7 @@ class LibrarySettingsForm(forms.ModelForm):
         model = Library
         fields = [
             "sender_name", "sender_email", "privacy_url", "profile_url", "survey_url",
-            "catalogue_url", "track_opens", "track_clicks", "brand_colour", "logo_url",
+            "catalogue_url", "track_opens", "track_clicks",
             "dkim_selector", "time_zone", "member_weekly_cap", "daily_cap", "four_eyes",
         ]  # fmt: skip
         labels = {
@@ -211,8 +211,6 @@ class LibrarySettingsForm(forms.ModelForm):
             "catalogue_url": _("Catalogue search for reading tips"),
             "track_opens": _("Count opened mails (needs the members' consent)"),
             "track_clicks": _("Count clicks on links in mails"),
-            "brand_colour": _("Brand colour"),
-            "logo_url": _("Logo (web address)"),
             "dkim_selector": _("DKIM selector"),
             "time_zone": _("Time zone of the send window"),
             "member_weekly_cap": _("Mails per member in any 7 days, at most"),
@@ -226,8 +224,6 @@ class LibrarySettingsForm(forms.ModelForm):
                 "where the search goes, e.g. https://gent.bibliotheek.be/zoeken?q={isbn}. "
                 "Each reading tip links there."
             ),
-            "brand_colour": _("Like #1f5f8b."),
-            "logo_url": _("The logo on the library's own site."),
             "dkim_selector": _(
                 "The name of the DKIM key in the sender domain's DNS, e.g. pf2026 "
                 "(ask whoever runs the mail server)."

@@ -5,8 +5,10 @@ from django.views.i18n import set_language
 from patronflow.staff.views import (
     accounts,
     approvals,
+    brand,
     calendar,
     home,
+    images,
     import_history,
     journeys,
     library,

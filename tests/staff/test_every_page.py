@@ -47,6 +47,8 @@ PAGES = {
     "journey_calendar": "journey", "journey_version_changes": "journey",
     "studio_new": None, "studio_start": None, "studio_edit": "journey", "studio_copy": "journey",
     "seeds": None,
+    "images": None, "image": "image", "image_delete": "image", "brand": None,
+    "network_brand": None,
     "journey_activate": "journey", "journey_reach": "journey", "broadcast_cancel": "journey",
     "comments": "variant",
     "segment": "segment", "segment_new": None,
@@ -61,10 +63,11 @@ ACTIONS = {
     "preview_frame", "mail_test", "mail_spam", "member_export", "remove_account",
     "import_rejects",
     "seed_remove",
+    "image_picker",
     "audience_count",
     "report_export",
 }  # fmt: skip
-ADMIN_ONLY = {"accounts", "member_erase"}
+ADMIN_ONLY = {"accounts", "member_erase", "network_brand"}
 # A search result shows more than the empty form.
 QUERIES = {"tips": "?q=smelt", "members": "?q={member}", "journey_calendar": "?days=7"}
 
@@ -134,6 +137,7 @@ def page_urls(library, member, *, admin: bool) -> dict[str, str]:
         "member": {"pk": member.pk},
         **review_data(library),
         "segment": {"pk": library.segments.get(key="jong").pk},
+        "image": {"pk": stored(library).pk},
     }
     urls = {}
     for pattern in staff_patterns():

@@ -24,6 +24,7 @@ WITHOUT_IDS = {
     "journeys", "segments", "tips", "imports", "report", "members", "settings", "accounts",
     "report_print", "report_export",
     "seeds",
+    "images", "image_picker", "brand", "network_brand",
     "segment_new", "audience_count",
     "studio_new", "studio_start",
 }  # fmt: skip
@@ -49,6 +50,8 @@ def urls_with_ids_of(library, other_user) -> dict[str, str]:
         "seed_remove": {
             "pk": add_seed(library, address="seed@example.org", label="", actor=None).pk
         },
+        "image": {"pk": stored(library).pk},
+        "image_delete": {"pk": stored(library).pk},
         "import_rejects": {
             "pk": ImportRecord.objects.create(
                 library=library, kind="members", rejected=1, rejects="line,reason,row\n"
@@ -77,6 +80,7 @@ def test_every_staff_url_with_ids_is_known_to_this_test():
         "studio_edit", "studio_copy",
         "import_rejects",
         "seed_remove",
+        "image", "image_delete",
         "journey_activate", "journey_reach", "broadcast_cancel",
         "mail_test", "comments", "member", "member_export", "member_erase", "remove_account",
         "segment",
