@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from patronflow.tracking import views
+from patronflow.tracking import images, views
 
 app_name = "tracking"
 urlpatterns = [
