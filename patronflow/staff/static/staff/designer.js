@@ -72,3 +72,138 @@
   }
   document.addEventListener("DOMContentLoaded", reveal);
 })();
+
+// Blocks: after htmx swapped them in, the focus goes to the block that moved (on the same
+// button, when it is still there) or was added, or to the buttons that add one after a
+// removal; a block is dragged by its handle (to where it is dropped, within its own list),
+// and Alt+↑ / Alt+↓ inside a block press its Up / Down button.
+(function () {
+  "use strict";
+
+  let pressed = "";
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("#blocks button[name=action]");
+    if (button) {
+      pressed = button.dataset.move || "";
+    }
+  });
+
+  // (an outerHTML swap settles on the element it replaced: look for the mark instead, and
+  // take it off once followed, so that no later swap moves the focus again)
+  document.addEventListener("htmx:afterSettle", function () {
+    const marked = document.querySelector("#blocks [data-focus]");
+    if (!marked) return;
+    marked.removeAttribute("data-focus");
+    const same = pressed && marked.querySelector(":scope > .block-tools [data-move=" + pressed + "]");
+    const first =
+      marked.querySelector("input:not([type=hidden]), textarea, select") ||
+      marked.querySelector("button");
+    (same || first || marked).focus();
+    pressed = "";
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
+    const block = event.target.closest && event.target.closest("#blocks li[data-index]");
+    if (!block) return;
+    const direction = event.key === "ArrowUp" ? "up" : "down";
+    const button = block.querySelector(
+      ":scope > .block > .block-tools [data-move=" + direction + "]"
+    );
+    if (button) {
+      event.preventDefault();
+      button.click();
+    }
+  });
+
+  let dragged = null;
+  function clearMarks() {
+    document.querySelectorAll("#blocks .drop-before").forEach(function (item) {
+      item.classList.remove("drop-before");
+    });
+  }
+  function sibling(target) {
+    const item = target.closest && target.closest("li[data-index]");
+    return item && dragged && item.parentElement === dragged.parentElement ? item : null;
+  }
+  document.addEventListener("dragstart", function (event) {
+    const handle = event.target.closest && event.target.closest("#blocks .drag-handle");
+    if (!handle) return;
+    dragged = handle.closest("li[data-index]");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged.id);
+    event.dataTransfer.setDragImage(dragged, 16, 16);
+    dragged.classList.add("dragging");
+  });
+  document.addEventListener("dragover", function (event) {
+    const item = sibling(event.target);
+    if (!item) return;
+    event.preventDefault();
+    clearMarks();
+    if (item !== dragged) item.classList.add("drop-before");
+  });
+  document.addEventListener("drop", function (event) {
+    const item = sibling(event.target);
+    if (!item) return;
+    event.preventDefault();
+    const list = dragged.parentElement.dataset.list;
+    const from = dragged.dataset.index;
+    const to = item.dataset.index;
+    if (from !== to) {
+      htmx.ajax("POST", window.location.pathname, {
+        source: document.getElementById("mail-form"),
+        values: { action: "move:" + list + ":" + from + ":" + to },
+        target: "#blocks",
+        select: "#blocks",
+        swap: "outerHTML",
+      });
+    }
+  });
+  document.addEventListener("dragend", function () {
+    clearMarks();
+    if (dragged) dragged.classList.remove("dragging");
+    dragged = null;
+  });
+
+  // Bold, italic and a link around what is selected in a paragraph's text.
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("[data-wrap]");
+    if (!button) return;
+    const text = document.getElementById(button.getAttribute("aria-controls"));
+    if (!text) return;
+    const start = text.selectionStart;
+    const end = text.selectionEnd;
+    const chosen = text.value.slice(start, end);
+    const tag = button.dataset.wrap;
+    const opening = tag === "a" ? '<a href="https://">' : "<" + tag + ">";
+    text.value =
+      text.value.slice(0, start) + opening + chosen + "</" + tag + ">" + text.value.slice(end);
+    text.focus();
+    if (tag === "a") {
+      // Select "https://" so that the address is typed over it.
+      text.setSelectionRange(start + 9, start + 17);
+    } else {
+      text.setSelectionRange(start + opening.length, start + opening.length + chosen.length);
+    }
+    text.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  function revealTools() {
+    document.querySelectorAll(".format-tools").forEach(function (tools) {
+      tools.hidden = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", revealTools);
+  document.addEventListener("htmx:afterSettle", revealTools);
+})();
+
+// An image chosen for an image block brings its own description, while the block's is
+// empty (the server does the same when the form comes back without script).
+document.addEventListener("change", function (event) {
+  const choice = event.target;
+  if (!choice.matches || !choice.matches(".image-choice input[type=radio]")) return;
+  const alt = document.getElementById(choice.name.replace(/-image$/, "-alt"));
+  if (alt && !alt.value) {
+    alt.value = choice.dataset.alt || "";
+    alt.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+});

@@ -1,0 +1,157 @@
+"""The mail designer in Chromium, as a marketer who writes no HTML: the standard welcome
+mail built again from an empty page with blocks alone renders the standard's text; the
+preview follows typing (no button pressed) at a phone's and a desktop's width, shows the
+mail in dark mode, its size and its spam score; the designer fits a phone and passes
+axe-core at both widths."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from patronflow.journeys.definitions import standard_definition
+from patronflow.journeys.models import Journey
+from patronflow.mail.rendering import render_mail
+from tests.accessibility import axe_violations
+from tests.factories import MemberFactory
+from tests.staff.conftest import make_marketer
+from tests.staff.phone import fits_and_passes, phone_page
+from tests.staff.test_every_page import DESKTOP, PHONE
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def designer(browser, live_server, library, width: int = PHONE, position: int = 1):
+    make_marketer(library, "an")
+    welcome = Journey.objects.get(library=library, key="welcome")
+    page = phone_page(browser, live_server, "an")
+    page.wait_for_url(f"{live_server.url}/staff/")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/staff/journeys/{welcome.pk}/steps/{position}/default/")
+    return page
+
+
+def mail_frame(page):
+    return page.frame_locator("iframe.mail-frame")
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_the_preview_follows_typing_without_a_button(browser, live_server, library, width):
+    MemberFactory(library=library, first_name="Fatima")
+    page = designer(browser, live_server, library, width)
+    expect(mail_frame(page).locator("body")).to_contain_text("Welkom bij")
+
+    text = page.locator("#b-6-html")
+    text.click()
+    text.press("End")
+    text.press_sequentially(" Tot binnenkort, Fatima!", delay=20)
+
+    expect(mail_frame(page).locator("body")).to_contain_text("Tot binnenkort, Fatima!")
+    if width == PHONE:
+        fits_and_passes(page)
+    else:
+        assert axe_violations(page) == []
+
+
+def test_the_designer_shows_dark_mode_size_and_spam_score(
+    browser, live_server, library, spamassassin_path
+):
+    page = designer(browser, live_server, library)
+    expect(page.get_by_test_id("mail-size")).to_contain_text("De mail is ")
+    expect(page.get_by_test_id("spam-score")).to_have_text(
+        re.compile(r"Spamscore: -?\d+,\d \(SpamAssassin rekent 5,0 of meer als spam\)\.")
+    )
+
+    page.get_by_label("Donkere modus").check()
+
+    dark = page.frame_locator("iframe.dark-frame").locator("body")
+    expect(dark).to_contain_text("Welkom bij")
+    background = dark.evaluate("body => getComputedStyle(body).backgroundColor")
+    assert background == "rgb(17, 24, 25)"  # the layout's dark-mode background, #111819
+    assert page.locator("iframe.mail-frame").is_hidden()
+    fits_and_passes(page)
+
+    page.get_by_label("Computer (640 px)").check()
+    assert page.locator("iframe.dark-frame").bounding_box()["width"] <= PHONE
+
+
+WELCOME = [  # mail 1 of the standard welcome journey, as paragraphs and whom each is for
+    ("Welkom bij {{ library_name }}! Met je lidkaart leen je boeken, strips, e-boeken en "
+     "luisterboeken. En je bent altijd welkom om te lezen, te studeren of gewoon rond te "
+     "kijken.", ""),
+    ("<strong>Maak je profiel aan in Mijn Bibliotheek.</strong> Daar zie je wat je leent, "
+     "verleng je met één klik en reserveer je wat je wil lezen.", "not has_online_profile"),
+    ('<a href="{{ profile_url }}">Maak mijn profiel aan</a>', "not has_online_profile"),
+    ('Je profiel in Mijn Bibliotheek is klaar: <a href="{{ profile_url }}">bekijk wat je '
+     "leent en verleng je boeken</a>.", "has_online_profile"),
+    ("De komende weken krijg je nog twee korte mails met tips. Liever niet? "
+     '<a href="{{ unsubscribe_url }}">Schrijf je hier uit</a>, dan sturen we ze niet.', ""),
+    ("Tot snel in de bib!", ""),
+]  # fmt: skip
+
+
+def add_paragraph(page, number: int):
+    page.get_by_role("group", name="Een blok toevoegen").get_by_role(
+        "button", name="Alinea", exact=True
+    ).click()
+    text = page.locator(f"#b-{number}-html")
+    expect(text).to_be_focused()
+    return text
+
+
+def rendered_text(library, body: str, *, online: bool) -> str:
+    member = MemberFactory.build(library=library, first_name="Fatima", has_online_profile=online)
+    mail = render_mail(
+        message_id=0,
+        member=member,
+        library=library,
+        subject="Welkom",
+        preheader="",
+        body=body,
+        reading_tips=[],
+        language="nl",
+    )
+    return mail.text
+
+
+def test_the_standard_welcome_mail_is_built_from_an_empty_page_with_blocks_alone(
+    browser, live_server, library
+):
+    page = designer(browser, live_server, library, DESKTOP)
+    remove = page.locator("#blocks").get_by_role("button", name=re.compile("^Verwijderen"))
+    while remove.count():
+        before = remove.count()
+        remove.first.click()
+        expect(remove).to_have_count(before - 1)
+    expect(page.locator("#blocks")).to_contain_text("Nog geen blokken")
+
+    greeting = add_paragraph(page, 0)  # the first name picked from the list, not typed
+    greeting.type("Dag ")
+    page.get_by_label("Persoonlijke velden").select_option(label="Voornaam: {{ first_name }}")
+    page.get_by_role("button", name="Invoegen").click()
+    greeting.press("End")
+    greeting.type(",")
+    expect(greeting).to_have_value("Dag {{ first_name }},")
+    for number, (html, shown_to) in enumerate(WELCOME, start=1):
+        text = add_paragraph(page, number)
+        if number == 2:  # bold with its button
+            text.type("Maak je profiel aan in Mijn Bibliotheek.")
+            text.press("ControlOrMeta+a")
+            page.locator(f'[data-wrap=strong][aria-controls="b-{number}-html"]').click()
+            text.press("End")
+            text.type(html.partition("</strong>")[2])
+        else:
+            text.fill(html)
+        page.locator(f"#b-{number}-show_if").select_option(shown_to)
+    expect(mail_frame(page).locator("body")).to_contain_text("Tot snel in de bib!")
+
+    page.get_by_role("button", name="Bewaren").click()
+
+    expect(page.locator(".messages")).to_contain_text("Bewaard")
+    welcome = Journey.objects.get(library=library, key="welcome")
+    saved = welcome.current_version.steps.get(position=1).variants.get().body
+    standard = standard_definition("welcome")["steps"][0]["variants"][0]["body"]
+    for online in (False, True):
+        assert rendered_text(library, saved, online=online) == rendered_text(
+            library, standard, online=online
+        )
