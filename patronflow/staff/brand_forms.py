@@ -64,6 +64,7 @@ class BrandKitForm(forms.Form):
         required=False,
         label=_("Logo"),
         empty_label=_("No logo of our own"),
+        blank=True,
         widget=forms.RadioSelect,
     )
     logo_url = forms.URLField(
@@ -100,7 +101,7 @@ class BrandKitForm(forms.Form):
     def __init__(self, *args, images, network: dict[str, str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["logo"].queryset = images
-        for name in ("colour", "button_colour", "footer"):
+        for name in ("colour", "footer"):
             if network.get(name):
                 self.fields[name].widget.attrs["placeholder"] = network[name]
         if network.get("colour"):

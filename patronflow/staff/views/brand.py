@@ -1,6 +1,7 @@
 """The brand kit screens: a library's own (logo, colours, footer lines), and the network's
 default that a network admin sets, worn wherever a library has set nothing."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,7 +28,6 @@ def _network_values() -> dict[str, str]:
     network = brand.network_brand()
     return {
         "colour": network.colour,
-        "button_colour": network.button,
         "footer": "\n".join(network.footer_lines),
     }
 
@@ -42,6 +42,14 @@ def _save(kit: BrandKit, data: dict, request: HttpRequest, logo=None) -> None:
         footer=data["footer"],
         updated_by=request.user,
     )
+
+
+def _shown_logo(worn: brand.Brand) -> str:
+    """The logo's address for the screen: one of our own images from this server itself (the
+    staff pages load images from their own origin), the library's own site's as it is."""
+    if worn.logo_url.startswith(settings.BASE_URL + "/"):
+        return worn.logo_url[len(settings.BASE_URL) :]
+    return worn.logo_url
 
 
 def _logo_choices(form) -> list[dict]:
@@ -71,13 +79,15 @@ def brand_kit(request: HttpRequest) -> HttpResponse:
         _save(kit, form.cleaned_data, request)
         messages.success(request, _("The brand kit is saved: the next mails wear it."))
         return redirect("staff:brand")
+    worn = brand.brand_for(request.library)
     return render(
         request,
         "staff/brand.html",
         {
             "form": form,
             "logo_choices": _logo_choices(form),
-            "brand": brand.brand_for(request.library),
+            "brand": worn,
+            "logo": _shown_logo(worn),
             "network": False,
         },
     )
@@ -113,13 +123,15 @@ def network_brand(request: HttpRequest) -> HttpResponse:
                 request, _("The network's brand kit is saved: libraries without their own wear it.")
             )
             return redirect("staff:network_brand")
+    worn = brand.network_brand()
     return render(
         request,
         "staff/brand.html",
         {
             "form": form,
             "logo_choices": _logo_choices(form),
-            "brand": brand.network_brand(),
+            "brand": worn,
+            "logo": _shown_logo(worn),
             "network": True,
         },
     )
