@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from patronflow.reports.exports import Report
@@ -20,16 +21,17 @@ def _static(path: str) -> str:
     return Path(found).read_text(encoding="utf-8") if found else ""
 
 
-def render_html(report: Report) -> str:
-    """The results page as one file: the staff page's template and data (reports/page.py),
-    its stylesheets and scripts inlined."""
-    return render_to_string(
-        "reports/report.html",
-        results_context(report)
-        | {
-            "links": False,
-            "css": mark_safe(_static("staff/staff.css") + _static("reports/results.css")),
-            "chart_js": mark_safe(CHART_JS.read_text(encoding="utf-8")),
-            "charts_js": mark_safe(_static("staff/report-charts.js")),
-        },
-    )
+def render_html(report: Report, *, language: str = "en") -> str:
+    """The results page as one file in `language`: the staff page's template and data
+    (reports/page.py), its stylesheets and scripts inlined."""
+    with translation.override(language):
+        return render_to_string(
+            "reports/report.html",
+            results_context(report)
+            | {
+                "links": False,
+                "css": mark_safe(_static("staff/staff.css") + _static("reports/results.css")),
+                "chart_js": mark_safe(CHART_JS.read_text(encoding="utf-8")),
+                "charts_js": mark_safe(_static("staff/report-charts.js")),
+            },
+        )

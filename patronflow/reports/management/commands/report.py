@@ -2,7 +2,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.utils import translation
 from rich.console import Console
 
 from patronflow.arguments import iso_date
@@ -69,8 +68,8 @@ class Command(BaseCommand):
             baseline_from=options["baseline_from"],
         )
         if html:
-            with translation.override(options["language"]):
-                Path(html).write_text(render_html(report), encoding="utf-8")
+            page = render_html(report, language=options["language"])
+            Path(html).write_text(page, encoding="utf-8")
             self.stderr.write(f"HTML report written to {html}")
         if format == "csv":
             self.stdout.write(report_csv(report, table), ending="")
