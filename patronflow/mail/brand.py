@@ -6,11 +6,13 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.db.models import Q
 
 from patronflow.mail.images import image_url
 from patronflow.mail.models import BrandKit, MailImage
 from patronflow.members.models import Library
+from patronflow.privacy.audit import changed_values, record_change
 
 DEFAULT_BRAND_COLOUR = "#1f5f8b"
 DARK_TEXT = "#1f2a30"
@@ -70,17 +72,36 @@ def save_kit(
     footer: str,
     updated_by: AbstractBaseUser | None,
 ) -> None:
-    """Save a kit from the brand screen's checked values; a library object that has worn the
-    old kit wears the new one from now on."""
+    """Save a kit from the brand screen's checked values, logged as `updated_by`'s change; a
+    library object that has worn the old kit wears the new one from now on."""
+    before = _logged(kit)
     kit.logo = logo
     kit.logo_url = logo_url
     kit.colour = colour.lower()
     kit.button_colour = button_colour.lower()
     kit.footer = "\n".join(footer_lines(footer))
     kit.updated_by = updated_by
-    kit.save()
+    with transaction.atomic():
+        kit.save()
+        record_change(
+            f"brand kit {kit.library.code if kit.library else 'of the network'}",
+            changed_values(before, _logged(kit)),
+            actor=updated_by,
+            library_code=kit.library.code if kit.library else "",
+        )
     if kit.library is not None:
         kit.library.__dict__.pop(_KEPT, None)
+
+
+def _logged(kit: BrandKit) -> dict[str, str]:
+    logo = f"image {kit.logo.pk} ({kit.logo.alt})" if kit.logo else ""
+    return {
+        "logo": logo,
+        "logo_url": kit.logo_url,
+        "colour": kit.colour,
+        "button_colour": kit.button_colour,
+        "footer": kit.footer,
+    }
 
 
 def footer_lines(text: str) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from patronflow.journeys.models import Variant
 from patronflow.mail.models import MailImage
 from patronflow.members.models import Library
+from patronflow.privacy.audit import Actor, record_change
 
 # The width a mail's layout gives an image (its content column); the file has twice as many
 # pixels where the upload had them.
@@ -183,6 +184,7 @@ def store_image(
             sha256=digest,
             created_by=created_by,
         )
+        _log(image, {"image": (None, _described(image))}, actor=created_by)
     return image, True
 
 
@@ -206,18 +208,34 @@ def mails_using(image: MailImage) -> list[ImageUse]:
     return list(uses)
 
 
-def delete_image(image: MailImage) -> None:
+def delete_image(image: MailImage, *, actor: Actor) -> None:
     """Mails that showed it leave it out from now on (urls_for no longer finds it); a kit
     that wore it as its logo wears the next logo in line (mail/brand.py)."""
-    image.delete()
+    with transaction.atomic():
+        _log(image, {"image": (_described(image), None)}, actor=actor)
+        image.delete()
 
 
-def change_alt(image: MailImage, *, alt: str) -> None:
+def change_alt(image: MailImage, *, alt: str, actor: Actor) -> None:
     alt = " ".join(alt.split())
     if not alt:
         raise ImageRefused("alt", _("Describe the image for people who cannot see it (alt text)."))
-    image.alt = alt[:ALT_MAX_LENGTH]
-    image.save(update_fields=["alt"])
+    with transaction.atomic():
+        _log(image, {"alt": (image.alt, alt[:ALT_MAX_LENGTH])}, actor=actor)
+        image.alt = alt[:ALT_MAX_LENGTH]
+        image.save(update_fields=["alt"])
+
+
+def _described(image: MailImage) -> str:
+    return f"{image.original_name} ({image.alt})"
+
+
+def _log(image: MailImage, changes: dict, *, actor: Actor) -> None:
+    """In the audit log as the staff member's change, like the library's settings."""
+    library = image.library
+    record_change(
+        f"image {image.pk}", changes, actor=actor, library_code=library.code if library else ""
+    )
 
 
 def _check_quota(library: Library, size: int) -> None:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from patronflow.mail.brand import brand_for, kit_of, save_kit
 from patronflow.mail.models import MailImage
 from patronflow.members.models import Library
+from patronflow.privacy.models import AuditEntry
 from patronflow.staff.services import add_staff
 from tests.mail.test_images import picture
 from tests.staff.conftest import PASSWORD
@@ -137,3 +138,13 @@ def test_the_settings_page_leads_to_the_image_library_and_the_brand_kit(staff_cl
 
     assert f'href="{reverse("staff:images")}"' in page
     assert f'href="{URL}"' in page
+
+
+def test_a_change_to_the_brand_kit_is_in_the_audit_log(staff_client, library):
+    staff_client.post(URL, kit_form(colour="#b3261e", footer="Kouter 1"))
+    staff_client.post(URL, kit_form(colour="#0b3d2e", footer="Kouter 1"))
+
+    first, second = AuditEntry.objects.filter(subject="brand kit gent").order_by("pk")
+    assert (first.operator, first.library_code) == ("staff:an", "gent")
+    assert first.changes["colour"][1] == "#b3261e"
+    assert second.changes == {"colour": ["#b3261e", "#0b3d2e"]}

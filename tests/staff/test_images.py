@@ -12,6 +12,7 @@ from PIL import Image
 
 from patronflow.mail.images import store_image, urls_for
 from patronflow.mail.models import MailImage
+from patronflow.privacy.models import AuditEntry
 from tests.mail.test_images import photo_with_gps_taken_sideways, picture
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +148,18 @@ def test_the_thumbnail_is_small_and_the_page_shows_no_third_party_image(staff_cl
 
     assert max(Image.open(BytesIO(thumbnail.content)).size) == 320
     assert 'src="http' not in page
+
+
+def test_uploads_alt_text_changes_and_deletions_are_in_the_audit_log(staff_client, library):
+    staff_client.post(URL, {"file": a_file(picture()), "alt": "Gevel"})
+    image = MailImage.objects.get(library=library)
+    staff_client.post(reverse("staff:image", args=[image.pk]), {"alt": "Gevel in de zon"})
+    staff_client.post(reverse("staff:image_delete", args=[image.pk]))
+
+    entries = AuditEntry.objects.filter(subject=f"image {image.pk}").order_by("pk")
+    assert [(entry.operator, entry.library_code) for entry in entries] == [("staff:an", "gent")] * 3
+    assert [entry.changes for entry in entries] == [
+        {"image": [None, "foto.jpg (Gevel)"]},
+        {"alt": ["Gevel", "Gevel in de zon"]},
+        {"image": ["foto.jpg (Gevel in de zon)", None]},
+    ]

@@ -79,7 +79,7 @@ def image_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = AltTextForm(request.POST or None, initial={"alt": image.alt})
     if request.method == "POST" and form.is_valid():
         try:
-            images.change_alt(image, alt=form.cleaned_data["alt"])
+            images.change_alt(image, alt=form.cleaned_data["alt"], actor=request.user)
         except images.ImageRefused as refused:
             form.add_error("alt", str(refused.message))
         else:
@@ -102,7 +102,7 @@ def image_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks, saying which mails show the image; POST deletes it."""
     image = get_scoped(request, images.library_images(request.library), pk=pk)
     if request.method == "POST":
-        images.delete_image(image)
+        images.delete_image(image, actor=request.user)
         messages.success(request, _("The image is deleted."))
         return redirect("staff:images")
     return render(
