@@ -6,7 +6,6 @@ with neither cookie nor form token, and there is no session for a forged request
 Anything a token does not vouch for answers 404 and writes nothing.
 """
 
-import re
 from functools import partial, wraps
 
 from django import forms
@@ -20,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from patronflow.clients import client_address
+from patronflow.mail.brand import brand_for
 from patronflow.tracking import machines, queries, services
 from patronflow.tracking.hits import PIXEL, Hits
 from patronflow.tracking.models import Feedback
@@ -29,7 +29,7 @@ from patronflow.tracking.models import Feedback
 # cached message facts and batched writes.
 hits = Hits()
 VOTES = {"up": Feedback.Vote.UP, "down": Feedback.Vote.DOWN}
-BRAND_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+# A page that no library's link led to (an invalid link) wears patronflow's own colour.
 DEFAULT_COLOUR = "#0b5563"
 # Pages load nothing from anywhere (inline CSS only) and post only to themselves.
 CONTENT_SECURITY_POLICY = (
@@ -75,14 +75,12 @@ def _page(
     language: str | None = None,
     **context,
 ):
-    """A member-facing page in the library's name and brand colour (a checked #rrggbb only:
-    it goes into the page's CSS); in `language` when given (the language of the mail it came
-    from, whatever the browser asks for), else in the browser's."""
-    colour = getattr(library, "brand_colour", "")
-    context |= {
-        "library": library,
-        "brand_colour": colour if BRAND_COLOUR.fullmatch(colour or "") else DEFAULT_COLOUR,
-    }
+    """A member-facing page in the library's name and the brand colour its mails wear
+    (mail/brand.py: a checked #rrggbb only, it goes into the page's CSS); in `language` when
+    given (the language of the mail it came from, whatever the browser asks for), else in the
+    browser's."""
+    colour = brand_for(library).colour if library is not None else DEFAULT_COLOUR
+    context |= {"library": library, "brand_colour": colour}
     if language is None:
         return render(request, template, context, status=status)
     with translation.override(language):

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from patronflow.mail.models import BrandKit
 from patronflow.mail.tokens import make_token
 from tests.factories import MessageFactory
 from tests.tracking.links import click_link, feedback_link, unsubscribe_link
@@ -78,7 +79,8 @@ def test_pages_speak_the_language_of_the_mail_whatever_the_browser_asks_for(clie
 
 @pytest.mark.django_db
 def test_pages_wear_the_librarys_brand_colour(client):
-    message = MessageFactory(enrolment__journey__library__brand_colour="#c0392b")
+    message = MessageFactory()
+    BrandKit.objects.create(library=message.library, colour="#c0392b")
 
     page = client.get(feedback_link(message.id, "up")).content.decode()
 
@@ -87,7 +89,8 @@ def test_pages_wear_the_librarys_brand_colour(client):
 
 @pytest.mark.django_db
 def test_a_colour_that_is_not_a_colour_never_reaches_the_page(client):
-    message = MessageFactory(enrolment__journey__library__brand_colour="red}</s")
+    message = MessageFactory()
+    BrandKit.objects.create(library=message.library, colour="red}</s")
 
     page = client.get(feedback_link(message.id, "up")).content.decode()
 
