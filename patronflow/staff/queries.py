@@ -258,12 +258,19 @@ def segment_of(member: Member) -> str:
     return profile.segment if profile is not None else Segment.UNKNOWN
 
 
-def report(library: Library, *, network: bool) -> Report:
-    """The library's report: the same figures as `patronflow report --library` and its
-    exports. The benchmark of every library side by side is the network admin's
-    (`network`); a marketer's report leaves it out."""
-    built = build_report(library, as_of=today())
-    return replace(built, benchmark=cross_library_benchmark(built.as_of) if network else None)
+def report(library: Library, *, network: bool, period: Period) -> Report:
+    """The library's results for the period: the same figures as `patronflow report
+    --library CODE --since … --until …` and its exports, the library against the rest of
+    the network included (a period that runs to today has no end: nothing is sent later).
+    Every library side by side is the network admin's (`network`); a marketer's report
+    leaves it out."""
+    until = period.until if period.until < today() else None
+    built = build_report(library, as_of=today(), since=period.since, until=until)
+    if not network:
+        return built
+    return replace(
+        built, network=cross_library_benchmark(built.as_of, since=period.since, until=until)
+    )
 
 
 def find_members(library: Library, text: str) -> QuerySet[Member]:
