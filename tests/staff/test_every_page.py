@@ -53,6 +53,7 @@ PAGES = {
     "comments": "variant",
     "segment": "segment", "segment_new": None,
     "segments": None, "tips": None, "imports": None, "report": None, "members": None,
+    "report_print": None,
     "member": "member", "member_erase": "member", "settings": None, "accounts": None,
 }  # fmt: skip
 # Patterns that answer a form or a script, not a page to look at (the preview's frame is
