@@ -5,7 +5,7 @@ import re
 
 import pytest
 from django.apps import apps as installed_apps
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from patronflow.mail.brand import brand_for, kit_of, network_brand, save_kit
@@ -132,3 +132,13 @@ def test_moving_the_brand_into_kits_keeps_every_librarys_colour_and_logo():
     assert (worn.colour, worn.logo_url) == ("#b3261e", "https://gent.be/logo.png")
     assert not BrandKit.objects.filter(library=plain).exists()
     assert (brand_for(plain).colour, brand_for(plain).logo_url) == ("#1f5f8b", "")
+
+
+def test_the_database_keeps_one_network_kit_and_one_kit_per_library():
+    library = LibraryFactory()
+    BrandKit.objects.create(library=None, colour="#111111")
+    BrandKit.objects.create(library=library, colour="#222222")
+
+    for duplicate in (None, library):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            BrandKit.objects.create(library=duplicate, colour="#333333")
