@@ -90,9 +90,11 @@ class _Rendition:
 
 def urls_for(library: Library, ids: Collection[int]) -> dict[int, ImageRef]:
     """The library's images among `ids`, by id; another library's, a network image or a
-    deleted one is simply absent (the mail leaves it out)."""
+    deleted one is simply absent (the mail leaves it out). No ids: no query."""
+    if not ids or library.pk is None:
+        return {}
     found = (
-        MailImage.objects.filter(library=library, pk__in=list(ids))
+        MailImage.objects.filter(library_id=library.pk, pk__in=list(ids))
         .only("pk", "key", "format", "width", "height", "alt")
         .order_by()
     )

@@ -202,3 +202,10 @@ def test_the_address_does_not_follow_from_the_id():
     names = [urls[image.pk].url.rsplit("/", 1)[1] for image in (one, two)]
     assert [len(name.split(".")[0]) for name in names] == [24, 24]  # 144 random bits each
     assert names[0][:8] != names[1][:8]
+
+
+def test_a_mail_without_images_asks_the_database_nothing(django_assert_num_queries):
+    library = LibraryFactory()
+
+    with django_assert_num_queries(0):
+        assert urls_for(library, []) == {}
