@@ -20,11 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from patronflow.reports.benchmark import Suppressed
-from patronflow.reports.exports import Report, effect_rows, verdict_of
+from patronflow.reports.exports import Report, verdict_of
 from patronflow.reports.published import (
     PublishedEffect,
     PublishedRow,
-    combined_click_rate,
     number,
 )
 from patronflow.reports.suppression import Figure, Withheld
@@ -378,55 +377,22 @@ def _hidden(value):
 
 
 def chart_data(report: Report) -> dict:
-    """What each chart draws, already aggregated; a withheld figure is not drawn, and no rate
-    of fewer than 10 mails is (published.py withholds it). Labels name journeys by their
-    name, and the library too where the report is the network's."""
+    """What the two charts draw — the click rate per week of each mail and variant, loans per
+    month against the baseline — each the figures of the table below it; a withheld figure is
+    not drawn, nor a rate of fewer than 10 mails (published.py withholds it). Labels name
+    journeys by their name, and the library too where the report is the network's."""
 
     def named(library: str, name: str) -> str:
         return name if report.library else f"{library} {name}"
 
-    funnel = [
-        {
-            "label": named(row.library, f"{row.journey_name} {row.step}. {row.step_name}"),
-            "library": row.library,
-            "sent": number(row.sent),
-            "delivered": number(row.delivered),
-            "opened": number(row.member_opened) if row.tracks_opens else None,
-            "clicked": number(row.member_clicked),
-        }
-        for row in report.funnel
-    ]
-    weeks: dict[tuple, list[PublishedRow]] = defaultdict(list)
-    for row in report.weekly:
-        if row.week is not None:
-            weeks[(named(row.library, row.journey_name), row.week)].append(row)
     over_time: dict[str, list] = defaultdict(list)
-    for (series, week), rows in sorted(weeks.items(), key=lambda item: item[0][1]):
-        over_time[series].append({"x": week.isoformat(), "y": number(combined_click_rate(rows))})
-    lift = [
-        {
-            "label": named(row["library"], f"{row['journey_name']}: {row['measure']}"),
-            "library": row["library"],
-            "journey_name": row["journey_name"],
-            "outcome": row["outcome"],
-            "window": row["window"],
-            "lift": row["lift"] * 100,
-            "low": row["low"] * 100,
-            "high": row["high"] * 100,
-            "claimed": row["claimed"],
-        }
-        for row in effect_rows(report.effects)
-        if row["kind"] == "rate" and row["enough_data"] and row["lift"] is not None
-    ]
-    benchmark = report.benchmark.as_rows() if report.benchmark else []
-    baseline = baseline_points(report.baselines, named)
-    return {
-        "funnel": funnel,
-        "over_time": over_time,
-        "lift": lift,
-        "benchmark": benchmark,
-        "baseline": baseline,
-    }
+    for row in sorted(report.weekly, key=lambda row: row.week or dt.date.min):
+        if row.week is None:
+            continue
+        variant = SEGMENTS.get(row.segment, row.segment)
+        series = named(row.library, f"{row.journey_name} {row.step}. {row.step_name} · {variant}")
+        over_time[series].append({"x": row.week.isoformat(), "y": number(row.click_rate)})
+    return {"over_time": over_time, "baseline": baseline_points(report.baselines, named)}
 
 
 def baseline_points(months: list, named: Callable[[str, str], str]) -> list[dict]:
@@ -453,32 +419,19 @@ def baseline_points(months: list, named: Callable[[str, str], str]) -> list[dict
 def chart_labels() -> dict[str, str]:
     """The charts' words in the reader's language, for report-charts.js."""
     return {
-        "sent": _("Sent"),
-        "delivered": _("Delivered"),
-        "opened": _("Opened"),
-        "clicked": _("Clicked"),
-        "interval": _("95% interval (percentage points)"),
-        "lift": _("Lift (percentage points)"),
         "loans": _("Loans"),
         "baseline": _("Loans in the baseline period"),
         "partial": _("to day %(day)s: partial"),
-        "click_rate": _("Click rate"),
-        "dormant_mailed_rate": _("Dormant members back, mailed"),
-        "dormant_held_out_rate": _("Dormant members back, held out"),
-        "total": pgettext("all libraries", "Network"),
     }
 
 
 def drawn(charts: dict) -> set[str]:
-    """The charts with at least one figure to draw: a chart of withheld figures alone would
-    be empty axes."""
-    values = {
-        "funnel": [row[key] for row in charts["funnel"] for key in ("sent", "delivered")],
-        "over-time": [point["y"] for points in charts["over_time"].values() for point in points],
-        "lift": [row["lift"] for row in charts["lift"]],
-        "baseline": [row[key] for row in charts["baseline"] for key in ("loans", "baseline")],
-    }
-    return {chart for chart, drawn in values.items() if any(v is not None for v in drawn)}
+    """The charts worth drawing: a line needs at least two points (one point, or only
+    withheld figures, would be empty axes or a dot that says nothing the table does not)."""
+    weeks = [p["y"] for points in charts["over_time"].values() for p in points]
+    months = [row["loans"] for row in charts["baseline"]]
+    charted = {"over-time": weeks, "baseline": months}
+    return {chart for chart, values in charted.items() if sum(v is not None for v in values) >= 2}
 
 
 def results_context(
@@ -486,8 +439,6 @@ def results_context(
 ) -> dict:
     """What reports/_results.html renders: the same for the staff page and the HTML file."""
     charts = chart_data(report)
-    for row in charts["lift"]:
-        row["label"] = f"{row['journey_name']}: {measure_label(row['outcome'], row['window'])}"
     return {
         "report": report,
         "cards": cards(report),

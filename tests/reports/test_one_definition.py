@@ -12,7 +12,6 @@ from django.core.management import call_command
 from patronflow.mail.models import Message
 from patronflow.reports.exports import build_report
 from patronflow.reports.metrics import campaign_metrics
-from patronflow.reports.page import chart_data
 from patronflow.reports.period import period_of
 from patronflow.staff.queries import dashboard
 from patronflow.staff.queries import report as staff_report
@@ -70,7 +69,7 @@ def test_the_terminal_table_csv_charts_and_staff_screens_agree(library, campaign
     [exported] = csv.DictReader(io.StringIO(capsys.readouterr().out))
     [on_screen] = staff_report(library, network=False, period=SINCE_LAUNCH).metrics
     [card] = [card for card in dashboard(library) if card.row.key == "dormant"]
-    [drawn] = chart_data(build_report(library)).get("funnel")
+    [step] = build_report(library).funnel
 
     # The default table: members' opens, clicks and unsubscribes, each with its rate.
     assert "50 (50.0%)" in table
@@ -81,7 +80,7 @@ def test_the_terminal_table_csv_charts_and_staff_screens_agree(library, campaign
     assert (on_screen.delivered, on_screen.member_clicked) == (100, 30)
     assert (on_screen.open_rate, on_screen.click_rate) == (0.5, 0.3)
     assert (card.sent, card.opened, card.clicked, card.unsubscribed) == (120, 50, 30, 10)
-    assert (drawn["delivered"], drawn["opened"], drawn["clicked"]) == (100, 50, 30)
+    assert (step.delivered, step.member_opened, step.member_clicked) == (100, 50, 30)
     assert (on_screen.member_clicked, on_screen.machine_clicked) == (30, 10)
 
 

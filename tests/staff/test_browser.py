@@ -123,9 +123,9 @@ def test_a_marketers_morning(browser, live_server, library, smtp_server, artefac
     page.get_by_role("link", name="Rapport").click()
     report = page.get_by_test_id("report")
     assert "Welkom voor nieuwe leden" in report.inner_text()  # the journey by its name
-    page.wait_for_function(  # the chart is drawn by the static script, under the staff CSP
-        "() => window.Chart !== undefined"
-        " && Chart.getChart(document.querySelector('canvas[data-chart=funnel]')) !== undefined"
+    page.wait_for_function(  # the charts are drawn by the static script, under the staff CSP
+        "() => window.Chart !== undefined && [...document.querySelectorAll('canvas[data-chart]')]"
+        ".every((canvas) => Chart.getChart(canvas) !== undefined)"
     )
     page.screenshot(path=artefacts / "report.png", full_page=True)
     check_accessibility(page, live_server)

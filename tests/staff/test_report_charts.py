@@ -2,6 +2,7 @@
 drawn by vendored Chart.js from our own origin (no inline script); the network admin also
 sees the libraries side by side."""
 
+import datetime as dt
 import json
 import re
 
@@ -18,17 +19,21 @@ from tests.staff.conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-def mails_sent_by(library) -> None:
-    """Twelve mails, ten of them clicked: enough to be shown (docs/reports.md: Small
+def mails_sent_by(library, weeks: int = 2) -> None:
+    """Twelve mails a week, ten of them clicked: enough to be shown (docs/reports.md: Small
     numbers)."""
     journey = Journey.objects.get(library=library, key="welcome")
     step = journey.current_version.steps.get(position=1)
-    for number in range(12):
-        message = MessageFactory(
-            enrolment__journey=journey, step=step, variant=step.variants.get(), sent_at=at(MONDAY)
-        )
-        if number < 10:
-            Event.objects.create(message=message, kind=Event.Kind.CLICK, link_index=0)
+    for week in range(weeks):
+        for number in range(12):
+            message = MessageFactory(
+                enrolment__journey=journey,
+                step=step,
+                variant=step.variants.get(),
+                sent_at=at(MONDAY + dt.timedelta(weeks=week)),
+            )
+            if number < 10:
+                Event.objects.create(message=message, kind=Event.Kind.CLICK, link_index=0)
 
 
 def chart_data(page: str) -> dict:
@@ -50,6 +55,14 @@ def test_the_report_draws_its_charts_with_scripts_from_our_own_origin(staff_clie
         assert staff_client.get(script).status_code == 200
 
 
+def test_a_single_week_draws_no_chart_only_its_table(staff_client, library):
+    mails_sent_by(library, weeks=1)
+
+    page = staff_client.get(reverse("staff:report")).content.decode()
+
+    assert 'data-chart="over-time"' not in page and 'data-testid="weekly"' in page
+
+
 def test_a_marketer_sees_their_own_library_against_the_rest_never_another_library(
     staff_client, library, other_library
 ):
@@ -58,9 +71,8 @@ def test_a_marketer_sees_their_own_library_against_the_rest_never_another_librar
 
     page = staff_client.get(reverse("staff:report")).content.decode()
 
-    funnel = chart_data(page)["funnel"]
-    assert funnel and all(row["library"] == "gent" for row in funnel)
-    assert [row["library"] for row in chart_data(page)["benchmark"]] == ["gent", "rest", "total"]
+    [series] = chart_data(page)["over_time"].values()
+    assert [point["y"] for point in series] == [pytest.approx(10 / 12)] * 2
     assert "brugge" not in page and 'data-testid="benchmark"' not in page
     assert "Jouw bibliotheek tegenover het netwerk" in page
 

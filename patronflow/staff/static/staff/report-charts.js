@@ -1,7 +1,8 @@
-// The staff report's charts. No inline script (the staff CSP allows scripts from our own
-// origin only): the data and the words come from <script type="application/json"> blocks,
-// which a browser never runs, and every chart draws into the <canvas data-chart="..."> that
-// names it. Each canvas has a table or a text beside it for those who cannot see it.
+// The results' charts, on the staff page and in the report file (which inlines this script).
+// No inline script on the staff page (its CSP allows scripts from our own origin only): the
+// data and the words come from <script type="application/json"> blocks, which a browser never
+// runs, and every chart draws into the <canvas data-chart="..."> that names it. Each canvas
+// has the table of its figures below it.
 (function () {
   "use strict";
 
@@ -19,19 +20,10 @@
   Chart.defaults.maintainAspectRatio = false;
 
   const asPercent = (value) => (value === null || value === undefined ? null : value * 100);
-  const percentTicks = { ticks: { callback: (value) => value + "%" } };
+  const percentTicks = { ticks: { callback: (value) => value + "%" }, beginAtZero: true };
 
   const builders = {
-    funnel: () => ({
-      type: "bar",
-      data: {
-        labels: data.funnel.map((row) => row.label),
-        datasets: ["sent", "delivered", "opened", "clicked"].map((key) => ({
-          label: words[key],
-          data: data.funnel.map((row) => row[key]),
-        })),
-      },
-    }),
+    // One line per mail and variant; a week without a rate (too few mails) is a gap.
     "over-time": () => {
       const weeks = [...new Set(Object.values(data.over_time).flat().map((p) => p.x))].sort();
       return {
@@ -44,33 +36,12 @@
               const point = points.find((p) => p.x === week);
               return point ? asPercent(point.y) : null;
             }),
-            spanGaps: false, // a week without a rate (too few mails) is a gap, not a line
+            spanGaps: false,
           })),
         },
         options: { scales: { y: percentTicks } },
       };
     },
-    lift: () => ({
-      data: {
-        labels: data.lift.map((row) => row.label),
-        datasets: [
-          {
-            type: "bar",
-            label: words.interval,
-            data: data.lift.map((row) => [row.low, row.high]),
-            barPercentage: 0.3,
-          },
-          {
-            type: "line",
-            label: words.lift,
-            data: data.lift.map((row) => row.lift),
-            showLine: false,
-            pointRadius: 6,
-          },
-        ],
-      },
-      options: { indexAxis: "y" },
-    }),
     // A partial month is named so and drawn hollow at the end of a dashed line; a month
     // without imported loans has no point.
     baseline: () => ({
@@ -99,17 +70,7 @@
           },
         ],
       },
-    }),
-    benchmark: () => ({
-      type: "bar",
-      data: {
-        labels: data.benchmark.map((row) => (row.library === "total" ? words.total : row.library)),
-        datasets: ["click_rate", "dormant_mailed_rate", "dormant_held_out_rate"].map((key) => ({
-          label: words[key],
-          data: data.benchmark.map((row) => asPercent(row[key])),
-        })),
-      },
-      options: { scales: { y: percentTicks } },
+      options: { scales: { y: { beginAtZero: true } } },
     }),
   };
 
