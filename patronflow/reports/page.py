@@ -197,10 +197,24 @@ def _line_verdict(row: PublishedRow, figures: dict[str, Datum], has_control: boo
     return text % words
 
 
-def wait_text(effect: PublishedEffect) -> str:
-    """ "About N more weeks", or why not (reports/waiting.py); empty where there is no wait."""
+def wait_text(effect: PublishedEffect, verdict: str) -> str:
+    """About how many more weeks, or why not (reports/waiting.py); empty where there is no
+    wait. After "no effect shown": when an effect of the size looked for would have shown."""
     wait = effect.wait
-    if wait is None:
+    if wait is None or verdict not in {"not_enough_data", "no_effect_shown"}:
+        return ""
+    if verdict == "no_effect_shown":
+        if wait.ready:
+            return _(
+                "The groups are large enough to have shown 5 points more: the effect, if "
+                "any, is likely smaller."
+            )
+        if wait.kind != "weeks":  # a year or more, or cannot tell: nothing to wait for
+            return ""
+        return _("An effect of 5 points would show in about %(weeks)s more weeks.") % {
+            "weeks": wait.weeks
+        }
+    if wait.ready:
         return ""
     if wait.kind == "more_than_a_year":
         return _("At the pace members come in now, more than a year.")
@@ -283,7 +297,7 @@ def cards(report: Report) -> list[Card]:
                 explanation=_explanation(verdict, figures, measure) if figures else "",
                 measure=measure,
                 figures=figures,
-                wait=wait_text(effect),
+                wait=wait_text(effect, verdict),
                 enrolments=Datum(effect.enrolments, f"{path}.enrolments"),
                 held_out=Datum(effect.held_out, f"{path}.held_out_enrolments"),
                 lines=lines,

@@ -33,13 +33,18 @@ class Rules:
 
 @dataclass(frozen=True)
 class Wait:
-    """About how many more weeks (rounded), or `beyond_a_year`; neither: cannot tell."""
+    """About how many more weeks (rounded), or `beyond_a_year`; neither: cannot tell.
+    `ready`: both groups already hold enough members with a complete window — had the mails
+    a plausible effect, it would have shown."""
 
     weeks: int | None = None
     beyond_a_year: bool = False
+    ready: bool = False
 
     @property
     def kind(self) -> str:
+        if self.ready:
+            return "ready"
         if self.beyond_a_year:
             return "more_than_a_year"
         return "cannot_tell" if self.weeks is None else "weeks"
@@ -67,6 +72,8 @@ def members_needed(
 
 def rounded_weeks(weeks: float) -> Wait:
     """Whole weeks up to eight, then to four weeks; beyond a year only that."""
+    if weeks <= 0:
+        return Wait(weeks=0, ready=True)
     if weeks > A_YEAR:
         return Wait(beyond_a_year=True)
     if weeks <= 8:
@@ -118,4 +125,6 @@ def weeks_to_verdict(
     ]
     if None in waits:
         return Wait()
+    if max(waits) == 0:
+        return Wait(weeks=0, ready=True)
     return rounded_weeks(max(waits))

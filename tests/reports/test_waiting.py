@@ -62,3 +62,12 @@ def test_enough_members_already_in_wait_only_for_their_window():
         holdout_percent=50, as_of=TODAY, rules=RULES,
     )  # fmt: skip
     assert wait.weeks == 3  # 20 of the 30 days left
+
+
+def test_groups_that_already_hold_enough_members_are_ready():
+    starts = [TODAY - dt.timedelta(days=60)] * 3000
+    wait = weeks_to_verdict(
+        mailed_starts=starts, held_out_starts=starts, window=30, share=0.2,
+        holdout_percent=50, as_of=TODAY, rules=RULES,
+    )  # fmt: skip
+    assert wait.kind == "ready"

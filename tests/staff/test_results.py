@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patronflow.staff.services import add_staff
+from tests.factories import EnrolmentFactory, MessageFactory, at
 from tests.reports.helpers import effect_campaign, mails
 from tests.staff.conftest import PASSWORD
 
@@ -169,3 +170,31 @@ def test_the_print_view_is_the_page_without_its_controls(staff_client, library):
 def test_an_unknown_csv_table_is_not_found(staff_client, library):
     response = staff_client.get(reverse("staff:report_export"), {"table": "members"})
     assert response.status_code == 404
+
+
+def test_a_journey_still_taking_in_members_says_about_how_many_more_weeks(
+    staff_client, library, capsys
+):
+    journey = library.journeys.get(key="dormant")
+    journey.versions.update(holdout_percent=50)
+    variant = dormant_variant(library)
+    for week in range(4):
+        entered = days_ago(7 * week + 3)
+        for held_out in (False, True):
+            for _ in range(30):
+                enrolment = EnrolmentFactory(journey=journey, entered_on=entered, held_out=held_out)
+                if not held_out:
+                    MessageFactory(
+                        enrolment=enrolment, step=variant.step, variant=variant, sent_at=at(entered)
+                    )
+
+    page = staff_client.get(reverse("staff:report")).content.decode()
+    [dormant] = [
+        row
+        for row in cli_json(capsys, "--library", "gent")["results"]
+        if row["journey"] == "dormant"
+    ]
+
+    assert dormant["verdict"] == "not_enough_data" and dormant["wait"] == "weeks"
+    assert f"Nog ongeveer {dormant['weeks_more']} weken." in page
+    assert 8 < dormant["weeks_more"] <= 52
