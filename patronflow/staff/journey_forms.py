@@ -17,20 +17,31 @@ from django import forms
 from django.conf import settings
 from django.http import QueryDict
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.html import strip_tags
+from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from patronflow.journeys.audiences import ALL, ANY, NOT, SAVED_SEGMENT
 from patronflow.journeys.definitions import InvalidJourney
 from patronflow.journeys.diffs import Change
-from patronflow.journeys.models import Journey, Step, Version
+from patronflow.journeys.models import Journey, Step, Variant, Version
 from patronflow.members import windows
 from patronflow.members.models import Library
 from patronflow.profiles.models import Segment
 from patronflow.staff.audience_builder import LABELS, MODES, NONE, AudienceBuilder
 from patronflow.staff.forms import body_too_long
 from patronflow.staff.templatetags.staff import segment_label
+from patronflow.templating.blocks import (
+    BLOCK_TYPES,
+    SHOW_IF_LABELS,
+    from_html,
+    has_reading_tips,
+    normalised,
+    to_template,
+    validate,
+)
+from patronflow.templating.blocks import blank as blank_block
 from patronflow.templating.sandbox import MAX_SOURCE
 
 MAX_STEPS = 30  # more mails than any journey needs; bounds what a post can make us build
@@ -117,6 +128,10 @@ class StepForm(forms.Form):
 
 
 class VariantForm(forms.Form):
+    """A mail's subject and preheader; its content travels hidden (the mail designer edits
+    it): a saved mail's body as it is stored, so that saving the journey leaves it as it
+    was, or a new mail's blocks (JSON)."""
+
     segment = forms.CharField(widget=forms.HiddenInput, required=False)
     subject = forms.CharField(label=gettext_lazy("Subject"), required=False)
     preheader = forms.CharField(
@@ -124,18 +139,113 @@ class VariantForm(forms.Form):
         required=False,
         help_text=gettext_lazy("The line mail programs show after the subject."),
     )
-    body = forms.CharField(
-        label=gettext_lazy("Body"),
-        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "true"}),
-        required=False,
-    )
-    with_reading_tips = forms.BooleanField(label=gettext_lazy("Add reading tips"), required=False)
+    blocks = forms.CharField(widget=forms.HiddenInput, required=False)
+    body = forms.CharField(widget=forms.HiddenInput, required=False)
+    with_reading_tips = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"]
         if len(body) > MAX_SOURCE:
             raise forms.ValidationError(body_too_long(len(body)))
         return body
+
+    def clean(self) -> dict:
+        """The blocks as the mail designer would check them: a mail without any, or with one
+        it would refuse, is named here (the designer shows where)."""
+        cleaned = super().clean()
+        if "body" in cleaned:
+            blocks = self.content()
+            if not blocks:
+                raise forms.ValidationError(_("This mail has no content yet: design it."))
+            problems = validate(blocks)
+            if problems:
+                raise forms.ValidationError(
+                    _("Block %(number)s: %(problem)s Design this mail to mend it.")
+                    % {"number": _block_number(problems[0]), "problem": problems[0].text()}
+                )
+        return cleaned
+
+    def content(self) -> list:
+        """The mail's blocks, from a cleaned form."""
+        data = self.cleaned_data
+        return content_blocks(data["blocks"], data["body"], data["with_reading_tips"])
+
+
+def _block_number(problem) -> str:
+    """Where a problem is, as the designer numbers blocks: 3, or 2 (right column 1)."""
+    numbers = [str(part + 1) for part in problem.path if isinstance(part, int)]
+    return ".".join(numbers) or "1"
+
+
+def content_blocks(blocks_json: str, body: str = "", with_reading_tips: bool = False) -> list:
+    """Blocks as posted: a body's (when one is posted) or the hidden JSON's; unreadable JSON
+    is no blocks (the definition's check then says the mail needs one)."""
+    if body.strip():
+        blocks = from_html(body)
+    else:
+        try:
+            blocks = json.loads(blocks_json or "[]")
+        except ValueError:
+            blocks = []
+        if not isinstance(blocks, list):
+            blocks = []
+    if with_reading_tips and not has_reading_tips(blocks):
+        blocks = [*blocks, blank_block("reading_tips")]
+    return blocks
+
+
+def definition_blocks(variant: dict) -> list:
+    """A definition's variant as blocks: its `blocks`, or its body read as blocks."""
+    if variant.get("blocks"):
+        return list(variant["blocks"])
+    return content_blocks("", variant.get("body") or "", bool(variant.get("with_reading_tips")))
+
+
+def _posted_content(data: QueryDict, prefix: str) -> dict:
+    """A variant's content as posted: its hidden body and reading tips, and its blocks."""
+    body = data.get(f"{prefix}-body", "")
+    with_reading_tips = _flag(data.get(f"{prefix}-with_reading_tips"))
+    return {
+        "body": body,
+        "with_reading_tips": with_reading_tips,
+        "blocks": content_blocks(data.get(f"{prefix}-blocks", ""), body, with_reading_tips),
+    }
+
+
+def _flag(value: str | None) -> bool:
+    """A posted yes: a hidden field's True, or a ticked box's on."""
+    return value in ("True", "true", "on", "1")
+
+
+def outline(blocks: list) -> list[str]:
+    """A mail's blocks in a few words each, for the journey editor: what it is, how it
+    begins, and to whom it is shown when not to everyone."""
+    lines = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind not in BLOCK_TYPES:
+            continue
+        label = _(BLOCK_TYPES[kind].label)
+        words = _first_words(block)
+        line = f"{label}: {words}" if words else label
+        if block.get("show_if") in SHOW_IF_LABELS and block.get("show_if"):
+            line = f"{line} ({_(SHOW_IF_LABELS[block['show_if']]).lower()})"
+        lines.append(line)
+    return lines
+
+
+def _first_words(block: dict) -> str:
+    if block.get("type") == "columns":
+        count = len(block.get("left") or []) + len(block.get("right") or [])
+        return ngettext("%(count)s block", "%(count)s blocks", count) % {"count": count}
+    text = ""
+    for name in ("text", "html", "alt"):
+        if isinstance(block.get(name), str) and block[name].strip():
+            text = block[name]
+            break
+    if not text and block.get("items"):
+        text = str(block["items"][0])
+    return Truncator(" ".join(strip_tags(text).split())).chars(60)
 
 
 class MembersForm(forms.Form):
@@ -163,10 +273,16 @@ class MembersForm(forms.Form):
 class VariantRow:
     form: VariantForm
     segment: str
+    blocks: list = field(default_factory=list)
+    saved: bool = False  # the journey has this mail and variant: the designer can open it
 
     @property
     def label(self) -> str:
         return segment_label(self.segment)
+
+    @property
+    def outline(self) -> list[str]:
+        return outline(self.blocks)
 
 
 @dataclass
@@ -187,7 +303,7 @@ class StepRow:
         return [(s, segment_label(s)) for s in ["", *Segment.values] if s not in have]
 
 
-def blank_step(steps: list[dict]) -> dict:
+def blank_step(steps: list[dict], language: str) -> dict:
     """A new mail after the others: a week after the last one, one variant for everyone."""
     last = steps[-1] if steps else None
     wait = (_number(last.get("wait_days")) + 7) if last else 0
@@ -197,17 +313,23 @@ def blank_step(steps: list[dict]) -> dict:
         "name": "",
         "wait_days": wait,
         "wait_from": last.get("wait_from", Step.WaitFrom.ENTRY) if last else Step.WaitFrom.ENTRY,
-        "variants": [blank_variant("")],
+        "variants": [blank_variant("", language)],
     }
 
 
-def blank_variant(segment: str) -> dict:
+# What a new mail starts from: a greeting and a paragraph to write over.
+GREETINGS = {"nl": "Dag {{ first_name }},", "en": "Dear {{ first_name }},"}
+
+
+def blank_variant(segment: str, language: str) -> dict:
+    greeting = GREETINGS.get(language, GREETINGS["en"])
     return {
         "segment": segment,
         "subject": "",
         "preheader": "",
-        "body": "",
-        "with_reading_tips": False,
+        "blocks": normalised(
+            [{"type": "paragraph", "html": greeting}, {"type": "paragraph", "html": "…"}]
+        ),
     }
 
 
@@ -222,7 +344,7 @@ def blank_definition(kind: str, language: str) -> dict:
         "exit_when": [],
         "reentry_after_days": None,
         "holdout_percent": 0,
-        "steps": [blank_step([])],
+        "steps": [blank_step([], language)],
     }
     if kind == Journey.Kind.BROADCAST:
         definition["send_at"] = None
@@ -252,7 +374,14 @@ def draft_from_post(data: QueryDict) -> dict:
                 "subject": data.get(f"{prefix}-variant-{number}-subject", ""),
                 "preheader": data.get(f"{prefix}-variant-{number}-preheader", ""),
                 "body": data.get(f"{prefix}-variant-{number}-body", ""),
-                "with_reading_tips": bool(data.get(f"{prefix}-variant-{number}-with_reading_tips")),
+                "with_reading_tips": _flag(
+                    data.get(f"{prefix}-variant-{number}-with_reading_tips")
+                ),
+                "blocks": content_blocks(
+                    data.get(f"{prefix}-variant-{number}-blocks", ""),
+                    data.get(f"{prefix}-variant-{number}-body", ""),
+                    _flag(data.get(f"{prefix}-variant-{number}-with_reading_tips")),
+                ),
             }
             for number in range(_count(data, f"{prefix}-variants", len(Segment.values) + 1))
         ]
@@ -283,7 +412,7 @@ def apply_action(draft: dict, action: str, data: QueryDict) -> None:
     places = [_number(part) for part in rest.split(":")] if rest else []
     steps = draft["steps"]
     if name == "add_step" and len(steps) < MAX_STEPS:
-        steps.append(blank_step(steps))
+        steps.append(blank_step(steps, draft["language"]))
         return
     if not places or not 0 <= places[0] < len(steps):
         return
@@ -298,7 +427,7 @@ def apply_action(draft: dict, action: str, data: QueryDict) -> None:
         segment = data.get(f"step-{index}-new_segment", "")
         variants = steps[index]["variants"]
         if segment in ["", *Segment.values] and segment not in [v["segment"] for v in variants]:
-            variants.append(blank_variant(segment))
+            variants.append(blank_variant(segment, draft["language"]))
     elif name == "remove_variant" and len(places) == 2:
         variants = steps[index]["variants"]
         if 0 <= places[1] < len(variants):
@@ -326,10 +455,35 @@ def draft_from_definition(definition: dict, library: Library) -> dict:
                 "name": step.get("name", ""),
                 "wait_days": step.get("wait_days", 0),
                 "wait_from": step.get("wait_from", Step.WaitFrom.ENTRY),
-                "variants": [{**blank_variant(""), **v} for v in step.get("variants") or []],
+                "variants": [
+                    {
+                        "segment": v.get("segment", ""),
+                        "subject": v.get("subject", ""),
+                        "preheader": v.get("preheader", ""),
+                        "body": v.get("body") or "",
+                        "with_reading_tips": bool(v.get("with_reading_tips")),
+                        "blocks": definition_blocks(v),
+                    }
+                    for v in step.get("variants") or []
+                ],
             }
             for step in definition.get("steps") or []
         ],
+    }
+
+
+def _variant(form: VariantForm) -> dict:
+    """A variant as the definition holds it: a saved mail's body as it was, a new one's
+    blocks as the body's template text, so the definition's own check (the sample members)
+    tries them as the sender will render them."""
+    data = form.cleaned_data
+    blocks = form.content()
+    return {
+        "segment": data["segment"],
+        "subject": data["subject"],
+        "preheader": data["preheader"],
+        "body": data["body"] if data["body"].strip() else to_template(blocks),
+        "with_reading_tips": has_reading_tips(blocks),
     }
 
 
@@ -448,16 +602,19 @@ class JourneyEditor:
         options = {"new": journey is None, "broadcast": self.is_broadcast}
         if data is None:
             self._show(draft_from_definition(initial, library), options)
+            self._mark_saved()
             self.members_form = MembersForm()
             return
         if self.action in (SAVE, REVIEW):
             self.settings_form = SettingsForm(data, **options)
             self.steps = self._bound_steps(data)
+            self._mark_saved()
             self.members_form = MembersForm(data)
             return
         draft = draft_from_post(data)
         apply_action(draft, self.action, data)
         self._show(draft, options)
+        self._mark_saved()
         self.members_form = MembersForm(data)
 
     @property
@@ -480,8 +637,12 @@ class JourneyEditor:
                 StepForm(initial=step, prefix=f"step-{index}"),
                 [
                     VariantRow(
-                        VariantForm(initial=variant, prefix=f"step-{index}-variant-{number}"),
+                        VariantForm(
+                            initial=variant | {"blocks": json.dumps(variant["blocks"])},
+                            prefix=f"step-{index}-variant-{number}",
+                        ),
                         variant["segment"],
+                        variant["blocks"],
                     )
                     for number, variant in enumerate(step["variants"])
                 ],
@@ -490,13 +651,28 @@ class JourneyEditor:
             for index, step in enumerate(draft["steps"])
         ]
 
+    def _mark_saved(self) -> None:
+        """Which variants the mail designer can open: those of the saved journey."""
+        if self.journey is None:
+            return
+        saved = set(
+            Variant.objects.filter(step__version=self.journey.current_version).values_list(
+                "step__position", "segment"
+            )
+        )
+        for row in self.steps:
+            for variant in row.variants:
+                variant.saved = (row.number, variant.segment) in saved
+
     def _bound_steps(self, data: QueryDict) -> list[StepRow]:
         rows = []
         for index in range(_count(data, "steps", MAX_STEPS)):
             variants = []
             for number in range(_count(data, f"step-{index}-variants", len(Segment.values) + 1)):
                 form = VariantForm(data, prefix=f"step-{index}-variant-{number}")
-                variants.append(VariantRow(form, data.get(f"{form.prefix}-segment", "")))
+                blocks = _posted_content(data, form.prefix)["blocks"]
+                segment = data.get(f"{form.prefix}-segment", "")
+                variants.append(VariantRow(form, segment, blocks))
             rows.append(StepRow(StepForm(data, prefix=f"step-{index}"), variants, index))
         return rows
 
@@ -554,7 +730,7 @@ class JourneyEditor:
             "name": data["name"],
             "wait_days": 0 if self.is_broadcast else wait,
             "wait_from": data["wait_from"] or Step.WaitFrom.ENTRY,
-            "variants": [variant.form.cleaned_data for variant in row.variants],
+            "variants": [_variant(variant.form) for variant in row.variants],
         }
 
     @property

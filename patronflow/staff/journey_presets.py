@@ -1,6 +1,7 @@
 """What a new journey or broadcast may start from: the standard journeys (as every library
-got them) and a newsletter and an e-book broadcast, in Dutch or English. A preset is only
-a starting point: the editor opens it as a new draft under a key of its own."""
+got them) and a newsletter and an e-book broadcast, in Dutch or English, their mails as
+blocks (templating/blocks.py). A preset is only a starting point: the editor opens it as a
+new draft under a key of its own."""
 
 from dataclasses import dataclass
 
@@ -8,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patronflow.journeys.definitions import STANDARD_JOURNEYS, standard_definition
 from patronflow.journeys.models import Journey
+from patronflow.templating.blocks import normalised, to_template
 
 NEWSLETTER = {
     "nl": {
@@ -15,24 +17,29 @@ NEWSLETTER = {
         "name": "Nieuwsbrief",
         "subject": "{{ first_name }}, dit is er nieuw in {{ library_name }}",
         "preheader": "Nieuwe boeken, activiteiten en tips van je bib.",
-        "body": (
-            "<p>Dag {{ first_name }},</p>\n"
-            "<p>Dit is er de komende weken te doen in {{ library_name }}:</p>\n"
-            "<ul>\n<li>…</li>\n</ul>\n"
-            "<p>Tot binnenkort in de bib!</p>"
-        ),
+        "blocks": [
+            {"type": "paragraph", "html": "Dag {{ first_name }},"},
+            {
+                "type": "paragraph",
+                "html": "Dit is er de komende weken te doen in {{ library_name }}:",
+            },
+            {"type": "list", "items": ["…"]},
+            {"type": "paragraph", "html": "Tot binnenkort in de bib!"},
+            {"type": "reading_tips"},
+        ],
     },
     "en": {
         "key": "newsletter",
         "name": "Newsletter",
         "subject": "{{ first_name }}, what is new at {{ library_name }}",
         "preheader": "New books, activities and tips from your library.",
-        "body": (
-            "<p>Dear {{ first_name }},</p>\n"
-            "<p>This is on at {{ library_name }} in the coming weeks:</p>\n"
-            "<ul>\n<li>…</li>\n</ul>\n"
-            "<p>See you soon at the library!</p>"
-        ),
+        "blocks": [
+            {"type": "paragraph", "html": "Dear {{ first_name }},"},
+            {"type": "paragraph", "html": "This is on at {{ library_name }} in the coming weeks:"},
+            {"type": "list", "items": ["…"]},
+            {"type": "paragraph", "html": "See you soon at the library!"},
+            {"type": "reading_tips"},
+        ],
     },
 }
 EBOOKS = {
@@ -41,22 +48,30 @@ EBOOKS = {
         "name": "E-boekenactie",
         "subject": "{{ first_name }}, nieuwe e-boeken om te lenen",
         "preheader": "Gratis met je lidkaart, meteen op je scherm.",
-        "body": (
-            "<p>Dag {{ first_name }},</p>\n"
-            "<p>Je leest graag digitaal. Deze nieuwe e-boeken en luisterboeken leen je nu "
-            "gratis bij {{ library_name }}.</p>"
-        ),
+        "blocks": [
+            {"type": "paragraph", "html": "Dag {{ first_name }},"},
+            {
+                "type": "paragraph",
+                "html": "Je leest graag digitaal. Deze nieuwe e-boeken en luisterboeken leen "
+                "je nu gratis bij {{ library_name }}.",
+            },
+            {"type": "reading_tips"},
+        ],
     },
     "en": {
         "key": "e-books",
         "name": "E-book campaign",
         "subject": "{{ first_name }}, new e-books to borrow",
         "preheader": "Free with your library card, straight to your screen.",
-        "body": (
-            "<p>Dear {{ first_name }},</p>\n"
-            "<p>You like to read on a screen. These new e-books and audiobooks are yours to "
-            "borrow for free at {{ library_name }}.</p>"
-        ),
+        "blocks": [
+            {"type": "paragraph", "html": "Dear {{ first_name }},"},
+            {
+                "type": "paragraph",
+                "html": "You like to read on a screen. These new e-books and audiobooks are "
+                "yours to borrow for free at {{ library_name }}.",
+            },
+            {"type": "reading_tips"},
+        ],
     },
 }
 DIGITAL_READERS = {"reading_segments": ["fiction_digital", "nonfiction_digital"]}
@@ -118,8 +133,8 @@ def preset_definition(name: str, language: str) -> dict:
                         "segment": "",
                         "subject": texts["subject"],
                         "preheader": texts["preheader"],
+                        "body": to_template(normalised(texts["blocks"])),
                         "with_reading_tips": True,
-                        "body": texts["body"],
                     }
                 ],
             }
