@@ -127,7 +127,12 @@ class VariantFactory(DjangoModelFactory):
     step = factory.SubFactory(StepFactory)
     segment = ""
     subject = "Welkom, {{ first_name }}!"
-    body = "<p>Dag {{ first_name }}, welkom in de bibliotheek.</p>"
+    blocks = factory.LazyFunction(
+        lambda: [
+            {"type": "paragraph", "html": "Dag {{ first_name }}, welkom in de bibliotheek.",
+             "show_if": ""}
+        ]
+    )  # fmt: skip
 
 
 class EnrolmentFactory(DjangoModelFactory):

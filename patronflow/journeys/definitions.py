@@ -26,6 +26,13 @@ from patronflow.journeys.models import Journey, MailTally, SavedSegment, Step, V
 from patronflow.members.models import Library
 from patronflow.privacy.audit import Actor, changed_values, record_change
 from patronflow.profiles.models import Segment
+from patronflow.templating.blocks import (
+    from_html,
+    has_reading_tips,
+    normalised,
+    to_template,
+    validate,
+)
 from patronflow.templating.sandbox import TemplateProblem
 from patronflow.templating.staff_text import check_staff_template
 
@@ -383,7 +390,10 @@ def _normalise_variant(variant: Any, where: str, field: Field) -> dict:
         )
     where = f"{where} '{segment}'"
     _refuse_unknown(
-        variant, {"segment", "subject", "preheader", "with_reading_tips", "body"}, where, field
+        variant,
+        {"segment", "subject", "preheader", "with_reading_tips", "body", "blocks"},
+        where,
+        field,
     )
     normal = {
         "segment": segment,
@@ -400,19 +410,68 @@ def _normalise_variant(variant: Any, where: str, field: Field) -> dict:
             required=False,
             longest=_longest(Variant, "preheader"),
         ),
-        "with_reading_tips": _flag(
-            variant.get("with_reading_tips", False), where, (*field, "with_reading_tips")
-        ),
-        "body": _text(variant.get("body"), f"{where}, body", (*field, "body")).strip(),
     }
-    for name, html in (("subject", False), ("preheader", False), ("body", True)):
-        try:
-            check_staff_template(normal[name], html=html, field=name)
-        except TemplateProblem as problem:
-            raise InvalidJourney(
-                f"{where}, {name}: {problem}", (*field, name), "%(problem)s", problem=problem
-            ) from problem
+    for name in ("subject", "preheader"):
+        _check_template(normal[name], html=False, where=where, field=(*field, name))
+    normal["blocks"] = _content_blocks(variant, where, field)
     return normal
+
+
+def _content_blocks(variant: dict, where: str, field: Field) -> list[dict]:
+    """The variant's content as blocks: `blocks` as given, or a `body` of HTML (older
+    definitions, the plain editor) read as blocks; a body, when given, is what counts.
+    `with_reading_tips`, when given, adds a reading tips block at the end (when there is
+    none) or takes it out."""
+    tips = variant.get("with_reading_tips")
+    if tips is not None:
+        _flag(tips, where, (*field, "with_reading_tips"))
+    if variant.get("body") is not None or "blocks" not in variant:
+        body = _text(variant.get("body"), f"{where}, body", (*field, "body")).strip()
+        _check_template(body, html=True, where=where, field=(*field, "body"))
+        blocks = from_html(body)
+    else:
+        blocks = _checked_blocks(variant["blocks"], where, (*field, "blocks"))
+    if tips and not has_reading_tips(blocks):
+        blocks += normalised([{"type": "reading_tips"}])
+    if tips is False:
+        blocks = [block for block in blocks if block["type"] != "reading_tips"]
+    return blocks
+
+
+def _checked_blocks(blocks: Any, where: str, field: Field) -> list[dict]:
+    problems = validate(blocks)
+    if problems:
+        problem = problems[0]
+        path = ", ".join(map(str, problem.path))
+        raise InvalidJourney(
+            f"{where}, blocks{f' ({path})' if path else ''}: {problem.reason % problem.params}",
+            (*field, *problem.path),
+            problem.reason,
+            **problem.params,
+        )
+    if not blocks:
+        raise InvalidJourney(
+            f"{where}, blocks: a mail needs at least one block",
+            field,
+            _noop("A mail needs at least one block."),
+        )
+    blocks = normalised(blocks)
+    for index, block in enumerate(blocks):
+        _check_template(to_template([block]), html=True, where=where, field=(*field, index))
+    _check_template(to_template(blocks), html=True, where=where, field=field)
+    return blocks
+
+
+def _check_template(text: str, *, html: bool, where: str, field: Field) -> None:
+    """A staff text tried on the sample members, its problem located at `field`."""
+    name = "body" if field[-1] != "subject" and field[-1] != "preheader" else field[-1]
+    try:
+        check_staff_template(text, html=html, field=name)
+    except TemplateProblem as problem:
+        path = ", ".join(map(str, field[field.index("variants") + 2 :]))
+        raise InvalidJourney(
+            f"{where}, {path}: {problem}", field, "%(problem)s", problem=problem
+        ) from problem
 
 
 def export_definition(journey: Journey, number: int | None = None) -> dict:
@@ -441,8 +500,7 @@ def export_definition(journey: Journey, number: int | None = None) -> dict:
                         "segment": variant.segment,
                         "subject": variant.subject,
                         "preheader": variant.preheader,
-                        "with_reading_tips": variant.with_reading_tips,
-                        "body": variant.body,
+                        "blocks": variant.blocks,
                     }
                     for variant in step.variants.order_by("segment")
                 ],
@@ -567,7 +625,7 @@ def _described(definition: dict) -> dict[str, object]:
         for variant in step["variants"]:
             segment = variant["segment"] or "default"
             parts |= {
-                f"{where}, {segment}: {name}": value
+                f"{where}, {segment}: {name}": _as_text(value)
                 for name, value in variant.items()
                 if name != "segment"
             }

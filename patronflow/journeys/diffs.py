@@ -9,6 +9,7 @@ show a long text before and after.
 
 import json
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -16,16 +17,18 @@ from django.utils.translation import gettext as _
 from patronflow.journeys.definitions import export_definition
 from patronflow.journeys.models import Journey, Step, Version
 from patronflow.profiles.models import Segment
+from patronflow.templating.blocks import BLOCK_TYPES
 
-ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+ADDED, REMOVED, CHANGED, MOVED = "added", "removed", "changed", "moved"
 
 
 @dataclass(frozen=True)
 class Change:
     """One difference: the part it is in ("Journey", "Mail 2", "Mail 2, Fiction, digital"),
-    added, removed or changed, a sentence saying it, and what it was and became; `field`
-    names what changed as the format does ("entry", "holdout_percent", "wait_days", "body",
-    "step" for a mail, "variant" for a variant)."""
+    added, removed, changed or (a block) moved, a sentence saying it, and what it was and
+    became; `field` names what changed as the format does ("entry", "holdout_percent",
+    "wait_days", "blocks" for a block of a mail, "step" for a mail, "variant" for a
+    variant)."""
 
     part: str
     kind: str
@@ -187,23 +190,81 @@ def _variant_changes(part: str, segment: str, before: dict, after: dict) -> list
     where = _("%(part)s, %(segment)s") % {"part": part, "segment": segment_name(segment)}
     labels = {"subject": _("subject"), "preheader": _("preheader")}
     changes = []
-    for name in ("subject", "preheader", "body", "with_reading_tips"):
+    for name in ("subject", "preheader"):
         if before.get(name) == after.get(name):
             continue
-        if name == "body":
-            text = _("%(where)s: body changed") % {"where": where}
-        elif name == "with_reading_tips":
-            text = (
-                _("%(where)s: reading tips added")
-                if after[name]
-                else _("%(where)s: reading tips removed")
-            ) % {"where": where}
-        else:
-            text = _("%(where)s: %(field)s %(before)s → %(after)s") % {
-                "where": where,
-                "field": labels[name],
-                "before": before.get(name) or "–",
-                "after": after.get(name) or "–",
-            }
+        text = _("%(where)s: %(field)s %(before)s → %(after)s") % {
+            "where": where,
+            "field": labels[name],
+            "before": before.get(name) or "–",
+            "after": after.get(name) or "–",
+        }
         changes.append(Change(where, CHANGED, text, before.get(name), after.get(name), name))
-    return changes
+    return changes + block_changes(where, before.get("blocks") or [], after.get("blocks") or [])
+
+
+def block_changes(where: str, before: list[dict], after: list[dict]) -> list[Change]:
+    """Which blocks of a mail changed, were added, removed or moved, by their place (counted
+    from 1: a removed block's place before, the others' after), in order of place."""
+    old, new = [_block_key(block) for block in before], [_block_key(block) for block in after]
+    gone, came = [], []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag != "equal":
+            gone += range(i1, i2)
+            came += range(j1, j2)
+    moved = []
+    for index in gone:
+        to = next((place for place in came if new[place] == old[index]), None)
+        if to is not None:
+            came.remove(to)
+            moved.append((index, to))
+    # A block gone and one come of the same kind: that block changed (in order of place).
+    changed, removed = [], []
+    for index in gone:
+        if any(index == moved_index for moved_index, _to in moved):
+            continue
+        to = next((j for j in came if after[j].get("type") == before[index].get("type")), None)
+        if to is None:
+            removed.append(index)
+        else:
+            came.remove(to)
+            changed.append((index, to))
+    added = came
+    found = [
+        *((j, _block_change(where, CHANGED, before[i], after[j], i, j)) for i, j in changed),
+        *((i, _block_change(where, REMOVED, before[i], None, i, None)) for i in removed),
+        *((j, _block_change(where, ADDED, None, after[j], None, j)) for j in added),
+        *((j, _block_change(where, MOVED, before[i], after[j], i, j)) for i, j in moved),
+    ]
+    return [change for _place, change in sorted(found, key=lambda pair: pair[0])]
+
+
+def _block_key(block: dict) -> str:
+    return json.dumps(block, sort_keys=True, ensure_ascii=False)
+
+
+def _block_change(
+    where: str, kind: str, before: dict | None, after: dict | None, old: int | None, new: int | None
+) -> Change:
+    block = after or before or {}
+    kind_name = block.get("type", "")
+    names = {
+        "where": where,
+        "type": _(BLOCK_TYPES[kind_name].label) if kind_name in BLOCK_TYPES else kind_name,
+        "number": (new if new is not None else old or 0) + 1,
+        "before": (old or 0) + 1,
+    }
+    if kind_name == "reading_tips" and kind in (ADDED, REMOVED):
+        text = (
+            _("%(where)s: reading tips added")
+            if kind == ADDED
+            else _("%(where)s: reading tips removed")
+        )
+    else:
+        text = {
+            CHANGED: _("%(where)s: block %(number)s (%(type)s) changed"),
+            ADDED: _("%(where)s: block %(number)s (%(type)s) added"),
+            REMOVED: _("%(where)s: block %(number)s (%(type)s) removed"),
+            MOVED: _("%(where)s: block %(type)s moved from place %(before)s to %(number)s"),
+        }[kind]
+    return Change(where, kind, text % names, before, after, "blocks")

@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from patronflow.members.models import Library, Member
 from patronflow.profiles.models import Segment
+from patronflow.templating.blocks import has_reading_tips, to_template
 
 # A paused journey's queued mails wait until this moment, i.e. until it is resumed.
 HELD_UNTIL = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
@@ -129,15 +130,15 @@ DEFAULT_VARIANT = "default"
 
 
 class Variant(models.Model):
-    """The mail of one step for one segment; segment '' is the fallback for everyone else."""
+    """The mail of one step for one segment; segment '' is the fallback for everyone else.
+    Its content is stored once, as blocks; the body the renderer reads is written from them."""
 
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="variants")
     segment = models.CharField(max_length=24, choices=Segment.choices, blank=True)
     subject = models.CharField(max_length=300)
     preheader = models.CharField(max_length=300, blank=True)
-    body = models.TextField(help_text="Jinja2 (sandboxed) with a little HTML.")
-    with_reading_tips = models.BooleanField(
-        default=False, help_text="Add reading tips chosen for the member's segment."
+    blocks = models.JSONField(
+        default=list, help_text="The mail's content as blocks (templating/blocks.py)."
     )
 
     class Meta:
@@ -147,6 +148,17 @@ class Variant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} [{self.segment or DEFAULT_VARIANT}]"
+
+    @property
+    def body(self) -> str:
+        """The blocks as the staff template text mail/rendering.py renders (written once per
+        content and kept: a batch reads it for every mail)."""
+        return to_template(self.blocks)
+
+    @property
+    def with_reading_tips(self) -> bool:
+        """Whether the mail places reading tips: only then are they chosen for it."""
+        return has_reading_tips(self.blocks)
 
 
 class SavedSegment(models.Model):

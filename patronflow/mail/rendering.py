@@ -25,6 +25,7 @@ from inscriptis.model.config import ParserConfig
 from markupsafe import Markup
 
 from patronflow.mail.brand import brand_for
+from patronflow.mail.images import ImageRef, urls_for
 from patronflow.mail.tokens import make_token
 from patronflow.members.models import Library, Member
 from patronflow.profiles.tips import ReadingTip, catalogue_link
@@ -34,6 +35,17 @@ from patronflow.templating.staff_text import SAMPLE_MEMBERS, SAMPLE_VALUES, rend
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "a", "ul", "ol", "li", "h2", "h3",
                 "blockquote", "span"}  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+# The structure a mail's blocks bring (templating/blocks.py to_template): let through the
+# sanitiser with these attributes only, then laid out by the layout itself (_layout_parts).
+STRUCTURE_TAGS = {"pf-button", "pf-image", "pf-tips", "pf-divider", "pf-columns", "pf-column",
+                  "pf-footer"}  # fmt: skip
+STRUCTURE_ATTRIBUTES = {"pf-button": {"href"}, "pf-image": {"image", "alt", "href"}}
+# Whose href is a link: checked, and tracked, alike.
+LINKING_TAGS = {"a", "pf-button", "pf-image"}
+# The width the layout gives an image: the card's 600px less its padding; in a column, half
+# of that less the gap between the columns.
+CONTENT_WIDTH = 544
+COLUMN_WIDTH = 248
 
 
 @dataclass
@@ -131,7 +143,9 @@ def sanitise(html: str, rewrite_link=None) -> str:
     schemes = {"https", "mailto", urlsplit(settings.BASE_URL).scheme}
 
     def filter_attribute(element: str, attribute: str, value: str) -> str | None:
-        if element == "a" and attribute == "href":
+        if element == "pf-image" and attribute == "image":
+            return value if value.isdigit() else None
+        if element in LINKING_TAGS and attribute == "href":
             # nh3 passes relative addresses through (also //host/…, a link to any site):
             # only absolute https and mailto addresses, and the instance's own, stay links.
             own = value.startswith(settings.BASE_URL + "/")
@@ -143,12 +157,146 @@ def sanitise(html: str, rewrite_link=None) -> str:
 
     return nh3.clean(
         html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+        tags=ALLOWED_TAGS | STRUCTURE_TAGS,
+        attributes=ALLOWED_ATTRIBUTES | STRUCTURE_ATTRIBUTES,
         url_schemes=schemes,
         attribute_filter=filter_attribute,
         link_rel=None,
     )
+
+
+_STRUCTURE = re.compile(r'<(/?)pf-([a-z]+)((?:\s+[a-z-]+="[^"]*")*)\s*>')
+_ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
+
+
+@dataclass
+class _Node:
+    """A structure element of the sanitised body, with what it holds: text (sanitised HTML,
+    attribute values as nh3 escaped them) or other nodes."""
+
+    kind: str
+    attributes: dict[str, str] = field(default_factory=dict)
+    children: list = field(default_factory=list)
+
+    def html(self) -> Markup:
+        return Markup("".join(child for child in self.children if isinstance(child, str)))
+
+
+def _tree(html: str) -> _Node:
+    """The sanitised body as nodes: nh3 writes every element it keeps closed and its
+    attributes quoted, so the structure's tags can be read with a pattern."""
+    root = _Node("body")
+    open_nodes = [root]
+    position = 0
+    for tag in _STRUCTURE.finditer(html):
+        if tag.start() > position:
+            open_nodes[-1].children.append(html[position : tag.start()])
+        position = tag.end()
+        closing, kind = tag[1], tag[2]
+        if not closing:
+            node = _Node(kind, dict(_ATTRIBUTE.findall(tag[3])))
+            open_nodes[-1].children.append(node)
+            open_nodes.append(node)
+        elif kind in (node.kind for node in open_nodes[1:]):
+            while open_nodes.pop().kind != kind:
+                pass
+    if position < len(html):
+        open_nodes[-1].children.append(html[position:])
+    return root
+
+
+def _image_ids(node: _Node) -> set[int]:
+    found = {int(node.attributes["image"])} if node.attributes.get("image") else set()
+    for child in node.children:
+        if isinstance(child, _Node):
+            found |= _image_ids(child)
+    return found
+
+
+def _items(node: _Node, images: dict[int, ImageRef], footer: list, *, width: int) -> list:
+    """What the layout shows of a node's children, in order: HTML, buttons, images, dividers
+    and columns. A button without its link (a library without that address) and an image
+    that is not the library's are left out; footer text is collected into `footer`."""
+    items: list[dict] = []
+    for child in node.children:
+        if isinstance(child, str):
+            items.append({"kind": "html", "html": Markup(child)})
+        elif child.kind == "button" and child.attributes.get("href"):
+            href = Markup(child.attributes["href"])
+            items.append({"kind": "button", "href": href, "text": child.html()})
+        elif child.kind == "image" and int(child.attributes.get("image") or 0) in images:
+            image = images[int(child.attributes["image"])]
+            shown = min(image.width, width)
+            items.append({
+                "kind": "image",
+                "url": image.url,
+                "width": shown,
+                "height": max(1, round(image.height * shown / image.width)),
+                "alt": Markup(child.attributes.get("alt", "")),
+                "href": Markup(child.attributes.get("href", "")),
+            })  # fmt: skip
+        elif child.kind == "divider":
+            items.append({"kind": "divider"})
+        elif child.kind == "columns" and width == CONTENT_WIDTH:
+            sides = [side for side in child.children if isinstance(side, _Node)][:2]
+            left, right = [_items(side, images, footer, width=COLUMN_WIDTH) for side in sides] + [
+                [] for _missing in range(2 - len(sides))
+            ]
+            items.append({"kind": "columns", "left": left, "right": right})
+        elif child.kind == "footer":
+            footer.append(child.html())
+        elif child.kind not in ("button", "image", "tips", "columns", "divider"):
+            items += _items(child, images, footer, width=width)
+    return items
+
+
+@dataclass
+class LayoutParts:
+    """The body as the layout places it: content sections with the reading tips between
+    them where the mail placed them (after the content when it did not say), and the
+    footer text its blocks gave."""
+
+    sections: list[dict]
+    footer: list[Markup]
+
+    @property
+    def kinds(self) -> set[str]:
+        """The kinds of item the sections hold, columns' included."""
+        found: set[str] = set()
+        pending = [item for section in self.sections for item in section.get("items", [])]
+        while pending:
+            item = pending.pop()
+            found.add(item["kind"])
+            pending += item.get("left", []) + item.get("right", [])
+        return found
+
+
+def layout_parts(body_html: str, library: Library, reading_tips: list) -> LayoutParts:
+    root = _tree(body_html)
+    ids = _image_ids(root)
+    images = urls_for(library, ids) if ids else {}
+    footer: list[Markup] = []
+    sections: list[dict] = [{"kind": "content", "items": []}]
+    placed = False
+    for child in root.children:
+        if isinstance(child, _Node) and child.kind == "tips":
+            sections += [{"kind": "tips"}, {"kind": "content", "items": []}]
+            placed = True
+        else:
+            single = _Node("body", children=[child])
+            sections[-1]["items"] += _items(single, images, footer, width=CONTENT_WIDTH)
+    if not placed:
+        sections.append({"kind": "tips"})
+    sections = [section for section in sections if _shows(section)]
+    if not reading_tips:
+        sections = [section for section in sections if section["kind"] != "tips"]
+    return LayoutParts(sections=sections, footer=footer)
+
+
+def _shows(section: dict) -> bool:
+    if section["kind"] == "tips":
+        return True
+    return any(item["kind"] != "html" or item["html"].strip() for item in section["items"])
 
 
 def staff_context(
@@ -318,6 +466,7 @@ def render_with_context(
         staff_preheader = render_staff_text(preheader, context, html=False, field="preheader")
     rendered_subject = " ".join(staff_subject.split())
     body_html = sanitise(staff_body, rewrite_link=tracker)
+    parts = layout_parts(body_html, library, reading_tips)
     tips = []
     for tip in reading_tips:
         link = catalogue_link(library.catalogue_url, tip)
@@ -332,7 +481,9 @@ def render_with_context(
                 preheader=staff_preheader,
                 library=library,
                 brand=brand_for(library),
-                body=Markup(body_html),
+                sections=parts.sections,
+                footer=parts.footer,
+                kinds=parts.kinds,
                 reading_tips=tips,
                 privacy_url=library.privacy_url,
                 survey_url=tracker(library.survey_url) if library.survey_url else "",

@@ -4,7 +4,14 @@ import pytest
 from django.utils import translation
 
 from patronflow.journeys.definitions import export_definition, normalise
-from patronflow.journeys.diffs import ADDED, REMOVED, definition_changes, version_changes
+from patronflow.journeys.diffs import (
+    ADDED,
+    CHANGED,
+    MOVED,
+    REMOVED,
+    definition_changes,
+    version_changes,
+)
 from tests.factories import MemberFactory
 from tests.journeys.helpers import definition, install, step
 
@@ -77,3 +84,56 @@ def test_a_new_version_is_compared_with_the_one_before(library):
     assert [c.text for c in version_changes(changed.journey, 2)] == ["Mail 2 added: More"]
     assert version_changes(changed.journey, 1) == []
     assert export_definition(changed.journey, 1)["steps"][0]["name"] == "Hi"
+
+
+def _with_blocks(blocks: list[dict]) -> dict:
+    mail = step("Hi", 0)
+    mail["variants"][0] = {"segment": "", "subject": "Hi", "blocks": blocks}
+    return definition(steps=[mail])
+
+
+PARAGRAPH = {"type": "paragraph", "html": "Dag {{ first_name }},"}
+BUTTON = {"type": "button", "text": "Maak je profiel", "url": "{{ profile_url }}"}
+IMAGE = {"type": "image", "image": 3, "alt": "De leeszaal"}
+
+
+def test_a_mail_says_which_block_changed_was_added_removed_or_moved():
+    heading = {"type": "heading", "text": "Nieuw", "level": 2}
+    divider = {"type": "divider"}
+    before = _with_blocks([PARAGRAPH, BUTTON, heading, IMAGE, divider])
+    after = _with_blocks(
+        [{**BUTTON, "text": "Naar Mijn Bibliotheek"}, IMAGE, divider, PARAGRAPH,
+         {"type": "reading_tips"}]
+    )  # fmt: skip
+
+    changes = definition_changes(normalise(before), normalise(after))
+
+    assert [change.text for change in changes] == [
+        "Mail 1, Everyone else: block 1 (Button) changed",
+        "Mail 1, Everyone else: block 3 (Heading) removed",
+        "Mail 1, Everyone else: block Paragraph moved from place 1 to 4",
+        "Mail 1, Everyone else: reading tips added",
+    ]
+    assert [change.kind for change in changes] == [CHANGED, REMOVED, MOVED, ADDED]
+    assert changes[0].after["text"] == "Naar Mijn Bibliotheek"
+
+
+def test_a_body_edited_as_html_is_compared_by_its_blocks():
+    before = definition(steps=[step("Hi", 0)])
+    after = definition(steps=[step("Hi", 0)])
+    after["steps"][0]["variants"][0]["body"] = "<p>Hi</p>\n<p>Tot snel!</p>"
+
+    changes = definition_changes(normalise(before), normalise(after))
+
+    assert [(change.text, change.field) for change in changes] == [
+        ("Mail 1, Everyone else: block 2 (Paragraph) added", "blocks")
+    ]
+    assert changes[0].after == {"type": "paragraph", "html": "Tot snel!", "show_if": ""}
+
+
+def test_block_changes_read_in_dutch():
+    before = _with_blocks([PARAGRAPH, BUTTON])
+    after = _with_blocks([PARAGRAPH, {"type": "divider"}, BUTTON])
+
+    with translation.override("nl"):
+        assert texts(before, after) == ["Mail 1, Alle anderen: blok 2 (Scheidingslijn) toegevoegd"]

@@ -9,6 +9,7 @@ from patronflow.journeys.definitions import install_standard_journeys
 from patronflow.journeys.models import Variant, Version
 from patronflow.mail.models import Message
 from patronflow.operations.tick import tick
+from patronflow.templating.blocks import from_html
 from patronflow.tracking.models import Event
 from tests.factories import TODAY, LibraryFactory, MemberFactory, at
 
@@ -154,7 +155,9 @@ def test_the_privacy_statement_is_linked_directly_and_never_tracked(welcome_mail
 
 def test_a_privacy_link_in_the_staff_text_is_not_tracked_either(library, smtp_server):
     Variant.objects.filter(step__version__journey__key="welcome").update(
-        body='<p>Lees <a href="{{ privacy_url }}">hoe we je gegevens gebruiken</a>.</p>'
+        blocks=from_html(
+            '<p>Lees <a href="{{ privacy_url }}">hoe we je gegevens gebruiken</a>.</p>'
+        )
     )
     member = MemberFactory(library=library, registered_on=TODAY)
     tick(at(TODAY))

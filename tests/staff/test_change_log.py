@@ -88,12 +88,13 @@ def test_a_mails_new_text_is_logged_once_short_values_as_they_were_long_ones_as_
         )
 
     [entry] = logged()
+    saved = journey.current_version.steps.get(position=2).variants.get()
     assert (entry.operator, entry.subject) == ("staff:an", "journey welcome")
     assert entry.changes == {
         "mail 2, default: subject": [variant.subject, "Nog even dit"],
-        "mail 2, default: body": [
-            f"({len(variant.body):,} characters)",
-            f"({len(body):,} characters)",
+        "mail 2, default: blocks": [
+            f"({len(json.dumps(variant.blocks, ensure_ascii=False, sort_keys=True)):,} characters)",
+            f"({len(json.dumps(saved.blocks, ensure_ascii=False, sort_keys=True)):,} characters)",
         ],
     }
 

@@ -1,0 +1,143 @@
+"""The built-in mails, converted to blocks, reach members as they did as HTML bodies: for every
+mail of the standard journeys (Dutch and English, every step and variant), for members with
+and without an online profile, with and without reading tips, the mail rendered from the body
+as written and the mail rendered from the blocks it was converted into have the same text,
+the same links and the same images. Both go through the real rendering (render_mail)."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from patronflow.journeys.definitions import STANDARD_JOURNEYS, install_journey, standard_definition
+from patronflow.journeys.models import Journey, Variant
+from patronflow.mail.rendering import RenderedMail, render_mail
+from patronflow.members.models import Member
+from patronflow.profiles.tips import ReadingTip
+from patronflow.templating.blocks import from_html
+from tests.factories import LibraryFactory
+
+TIPS = [
+    ReadingTip("De avonden", "Gerard Reve", "9789023467561"),
+    ReadingTip("Wil", "Jeroen Olyslaegers", ""),
+]
+_IMAGE = re.compile(r"<img\b[^>]*>")
+
+
+def images(html: str) -> list[str]:
+    return _IMAGE.findall(html)
+
+
+def rendered(library, variant: dict | Variant, *, online: bool, tips: bool, language: str):
+    member = Member(library=library, first_name="Amélie", has_online_profile=online)
+    get = (
+        variant.get
+        if isinstance(variant, dict)
+        else lambda name, default=None: getattr(variant, name)
+    )
+    return render_mail(
+        message_id=4242,
+        member=member,
+        library=library,
+        subject=get("subject"),
+        preheader=get("preheader", ""),
+        body=get("body"),
+        reading_tips=TIPS if tips and get("with_reading_tips", False) else [],
+        language=language,
+    )
+
+
+def same_for_members(before: RenderedMail, after: RenderedMail) -> None:
+    assert after.text == before.text
+    assert after.links == before.links
+    assert images(after.html) == images(before.html)
+    assert after.subject == before.subject
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_every_standard_mail_reads_the_same_from_its_blocks(language):
+    library = LibraryFactory(
+        code=f"lib{language}",
+        profile_url="https://gent.bibliotheek.be/mijn-bibliotheek",
+        privacy_url="https://gent.bibliotheek.be/privacy",
+        survey_url="https://gent.bibliotheek.be/enquete",
+        catalogue_url="https://gent.bibliotheek.be/zoeken?q={isbn}",
+    )
+    compared = 0
+    for key in STANDARD_JOURNEYS:
+        definition = standard_definition(key, language)
+        journey = install_journey(library, definition).journey
+        stored = {
+            (variant.step.position, variant.segment): variant
+            for variant in Variant.objects.filter(step__version__journey=journey)
+        }
+        for position, step in enumerate(definition["steps"], 1):
+            for written in step["variants"]:
+                converted = stored[(position, written.get("segment") or "")]
+                assert {block["type"] for block in converted.blocks} <= {
+                    "paragraph", "heading", "list", "reading_tips"
+                }  # fmt: skip
+                for online in (False, True):
+                    for tips in (False, True):
+                        before = rendered(library, written, online=online, tips=tips,
+                                          language=language)  # fmt: skip
+                        after = rendered(library, converted, online=online, tips=tips,
+                                         language=language)  # fmt: skip
+                        same_for_members(before, after)
+                        compared += 1
+    assert compared == 4 * (3 + 5)  # welcome's 3 mails and dormant's 5 variants
+
+
+@pytest.mark.django_db
+def test_the_tips_show_where_the_mail_had_them_and_only_with_tips_to_show():
+    library = LibraryFactory(catalogue_url="https://gent.bibliotheek.be/zoeken?q={isbn}")
+    journey = install_journey(library, standard_definition("dormant")).journey
+    variant = Variant.objects.filter(step__version__journey=journey, segment="").get()
+
+    with_tips = rendered(library, variant, online=False, tips=True, language="nl")
+    without = rendered(library, variant, online=False, tips=False, language="nl")
+
+    assert variant.with_reading_tips and variant.blocks[-1]["type"] == "reading_tips"
+    assert with_tips.text.index("Bekijk je account") < with_tips.text.index("De avonden")
+    assert "Leestips voor jou" not in without.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_turns_each_stored_body_into_blocks_that_render_the_same():
+    executor = MigrationExecutor(connection)
+    executor.migrate([("journeys", "0006_approvals_and_templates")])
+    apps = executor.loader.project_state([("journeys", "0006_approvals_and_templates")]).apps
+    body = standard_definition("dormant")["steps"][0]["variants"][0]["body"].strip()
+    old_variant = _old_variant(apps, body)
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    variant = Variant.objects.get(pk=old_variant.pk)
+    assert variant.blocks == [*from_html(body), {"type": "reading_tips", "show_if": ""}]
+    library = variant.step.version.journey.library
+    for online in (False, True):
+        old = {"subject": "x", "body": body, "with_reading_tips": True}
+        same_for_members(
+            rendered(library, old, online=online, tips=True, language="nl"),
+            rendered(library, variant, online=online, tips=True, language="nl"),
+        )
+    Journey.objects.all().delete()
+
+
+def _old_variant(apps, body: str):
+    Library = apps.get_model("members", "Library")
+    library = Library.objects.create(code="oud", name="Bibliotheek Oud")
+    journey = apps.get_model("journeys", "Journey").objects.create(
+        library=library, key="dormant", name="We missen je"
+    )
+    version = apps.get_model("journeys", "Version").objects.create(journey=journey, number=1)
+    step = apps.get_model("journeys", "Step").objects.create(
+        version=version, position=1, name="We missen je", wait_days=0
+    )
+    return apps.get_model("journeys", "Variant").objects.create(
+        step=step, segment="", subject="x", body=body, with_reading_tips=True
+    )
