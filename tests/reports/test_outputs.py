@@ -4,10 +4,11 @@ import csv
 import datetime as dt
 import io
 import json
+import shutil
 from html.parser import HTMLParser
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -358,3 +359,20 @@ def test_the_html_report_shows_a_week_of_a_few_mails_as_greyed_counts_not_a_rate
         point["y"]
         for point in drawn["over_time"]["gent We missen je 1. We missen je · Everyone else"]
     ] == [None, 0.5, None]
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="no Chromium to print with")
+def test_the_report_prints_to_a_pdf_for_the_board(network, tmp_path, capsys):
+    path = tmp_path / "board.pdf"
+
+    report("--pdf", str(path), "--language", "nl", capsys=capsys)
+
+    document = path.read_bytes()
+    assert document.startswith(b"%PDF-") and len(document) > 10_000
+
+
+def test_without_a_browser_the_pdf_is_refused_in_words(network, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no browser on it
+
+    with pytest.raises(CommandError, match="print it from a browser"):
+        call_command("report", "--pdf", str(tmp_path / "board.pdf"))

@@ -1,13 +1,13 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 
 from patronflow.arguments import iso_date
 from patronflow.members.queries import library_for_command
 from patronflow.reports.exports import TABLES, build_report, report_csv, report_json
-from patronflow.reports.html import render_html
+from patronflow.reports.html import NoBrowser, render_html, write_pdf
 from patronflow.reports.tables import (
     baseline_table,
     benchmark_table,
@@ -36,6 +36,11 @@ class Command(BaseCommand):
             help="With --format csv: which table (metrics; weekly: per week of sending).",
         )
         parser.add_argument("--html", metavar="FILE", help="Also write the HTML report here.")
+        parser.add_argument(
+            "--pdf",
+            metavar="FILE",
+            help="Also print the HTML report to PDF here, with the Chromium installed (if any).",
+        )
         parser.add_argument(
             "--language",
             choices=[code for code, _ in settings.LANGUAGES],
@@ -67,15 +72,24 @@ class Command(BaseCommand):
             until=options["until"],
             baseline_from=options["baseline_from"],
         )
-        if html:
+        if html or options["pdf"]:
             page = render_html(report, language=options["language"])
+        if html:
             Path(html).write_text(page, encoding="utf-8")
             self.stderr.write(f"HTML report written to {html}")
+        if options["pdf"]:
+            try:
+                write_pdf(page, Path(options["pdf"]))
+            except NoBrowser as error:
+                raise CommandError(
+                    f"{error}: write --html and print it from a browser (Save as PDF)"
+                ) from error
+            self.stderr.write(f"PDF report written to {options['pdf']}")
         if format == "csv":
             self.stdout.write(report_csv(report, table), ending="")
         elif format == "json":
             self.stdout.write(report_json(report))
-        elif not html:
+        elif not html and not options["pdf"]:
             print_figures(console, report.metrics)
             for effect in report.effects:
                 console.print(effect_table(effect))
