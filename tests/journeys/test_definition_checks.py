@@ -70,11 +70,19 @@ CASES = [
         {"step1_variant1_subject": " "},
         ("steps", 1, "variants", 1, "subject"),
     ),
+    # The editor shows a mail as its blocks (the mail designer edits them), not a body to
+    # empty: an empty body is the import's alone.
     Case(
         "no body",
         _set(("steps", 0, "variants", 0, "body"), ""),
-        {"step0_variant0_body": ""},
+        None,
         ("steps", 0, "variants", 0, "body"),
+    ),
+    Case(
+        "an image without its description",
+        _set(("steps", 0, "variants", 0, "blocks"), [{"type": "image", "image": 1, "alt": ""}]),
+        None,
+        ("steps", 0, "variants", 0, "blocks", 0, "alt"),
     ),
     Case(
         "a body that does not render",
