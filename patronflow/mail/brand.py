@@ -37,6 +37,8 @@ class Brand:
     footer_lines: tuple[str, ...] = ()
     button: str = DEFAULT_BRAND_COLOUR
     on_button: str = "#ffffff"
+    # An uploaded logo's alt text (empty for a logo address: the layout says the name).
+    logo_alt: str = ""
 
 
 def brand_for(library: Library) -> Brand:
@@ -144,7 +146,7 @@ def _brand(own: BrandKit | None, network: BrandKit | None) -> Brand:
         ),
         DEFAULT_BRAND_COLOUR,
     )
-    logo = next(filter(None, (_logo(kit) for kit in kits)), "")
+    logo, logo_alt = next(filter(None, (_logo(kit) for kit in kits)), ("", ""))
     footer = next(filter(None, (footer_lines(kit.footer) for kit in kits)), ())
     link = colour if _contrast(colour, "#ffffff") >= 4.5 else DARK_TEXT
     return Brand(
@@ -152,6 +154,7 @@ def _brand(own: BrandKit | None, network: BrandKit | None) -> Brand:
         on_colour=readable_on(colour),
         link=link,
         logo_url=logo,
+        logo_alt=logo_alt,
         footer_lines=footer,
         button=button,
         on_button=readable_on(button),
@@ -162,10 +165,11 @@ def _colour(value: str) -> str:
     return value.lower() if _HEX_COLOUR.fullmatch(value or "") else ""
 
 
-def _logo(kit: BrandKit) -> str:
+def _logo(kit: BrandKit) -> tuple[str, str] | None:
+    """The kit's logo address and alt text, if it has one to wear."""
     if kit.logo is not None:
-        return image_url(kit.logo)
-    return kit.logo_url if kit.logo_url.startswith("https://") else ""
+        return image_url(kit.logo), kit.logo.alt
+    return (kit.logo_url, "") if kit.logo_url.startswith("https://") else None
 
 
 def _luminance(colour: str) -> float:

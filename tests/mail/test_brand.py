@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from patronflow.mail.brand import brand_for, kit_of, network_brand, save_kit
 from patronflow.mail.models import BrandKit
-from patronflow.mail.rendering import render_mail
+from patronflow.mail.rendering import CONTENT_WIDTH, render_mail
 from patronflow.members.models import Library, Member
+from patronflow.templating.blocks import to_template
 from tests.factories import LibraryFactory
 from tests.mail.test_images import picture, upload
 
@@ -26,15 +27,21 @@ def dress(library, **values):
     return kit
 
 
-def mail_of(library) -> str:
+def mail_of(library, blocks: list | None = None) -> str:
     member = Member(library=library, first_name="Amélie", email="amelie@example.org")
+    blocks = blocks or [
+        {
+            "type": "paragraph",
+            "html": "Hallo {{ first_name }}, <a href='https://gent.be/x'>kijk</a>",
+        }
+    ]
     return render_mail(
         message_id=1,
         member=member,
         library=Library.objects.get(pk=library.pk),  # as a batch loads it
         subject="Hallo",
         preheader="",
-        body="<p>Hallo {{ first_name }}, <a href='https://gent.be/x'>kijk</a></p>",
+        body=to_template(blocks),
         reading_tips=[],
     ).html
 
@@ -59,19 +66,33 @@ def test_a_library_without_a_kit_wears_the_default_brand():
     assert "background-color: #1f5f8b" in band_style(mail_of(LibraryFactory()))
 
 
-def test_the_librarys_kit_changes_its_mails_colours_and_logo():
+def test_the_librarys_kit_changes_its_mails_colours_logo_buttons_and_footer():
     library = LibraryFactory()
     logo = upload(library, picture((400, 100)), alt="Bibliotheek Gent")
-    dress(library, colour="#B3261E", logo=logo, footer="Kouter 1, Gent\n\nOpen ma-za 10-18")
+    photo = upload(library, picture((1600, 800), "JPEG"), alt="De leeszaal")
+    dress(
+        library,
+        colour="#B3261E",
+        button_colour="#0b3d2e",
+        logo=logo,
+        footer="Kouter 1, Gent\n\nOpen ma-za 10-18",
+    )
 
-    html = mail_of(library)
+    html = mail_of(
+        library,
+        [
+            {"type": "button", "text": "Kom langs", "url": "https://gent.be/agenda"},
+            {"type": "image", "image": photo.pk, "alt": "De leeszaal"},
+        ],
+    )
 
     assert "#b3261e" in logo_row_style(html)
-    [logo_tag] = re.findall(r"<img [^>]*/t/i/[^>]*>", html)
-    assert logo.key in logo_tag
-    brand = brand_for(Library.objects.get(pk=library.pk))
-    assert brand.footer_lines == ("Kouter 1, Gent", "Open ma-za 10-18")
-    assert brand.button == "#b3261e"
+    assert len(re.findall(rf"<img [^>]*/t/i/{logo.key}\.png", html)) == 1
+    [photo_tag] = re.findall(rf"<img [^>]*/t/i/{photo.key}\.jpg[^>]*>", html)
+    # As wide as the mail's content column, twice as many pixels behind it (1200 x 600).
+    assert f'width="{CONTENT_WIDTH}" height="{CONTENT_WIDTH // 2}"' in photo_tag
+    assert re.search(r'<td class="button-cell"[^>]*bgcolor="#0b3d2e"', html)
+    assert "Kouter 1, Gent<br>Open ma-za 10-18" in html
 
 
 def test_a_light_colour_gets_dark_text_and_a_button_its_own_readable_text():
@@ -94,6 +115,7 @@ def test_the_network_default_applies_where_a_library_has_set_nothing():
 
     assert (mine.colour, mine.footer_lines) == ("#b3261e", ("Bibliotheeknetwerk Vlaanderen",))
     assert mine.logo_url.endswith(f"{network_logo.key}.png")
+    assert mine.logo_alt == "Bibliotheeknetwerk"
     assert (network.colour, network.logo_url) == ("#5b2a86", mine.logo_url)
     assert network_brand() == network
     assert "#5b2a86" in logo_row_style(mail_of(bare))
