@@ -9,13 +9,17 @@ import re
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from patronflow.journeys.definitions import STANDARD_JOURNEYS, install_journey, standard_definition
 from patronflow.journeys.models import Journey, Variant
-from patronflow.mail.rendering import RenderedMail, render_mail
+from patronflow.mail.rendering import RenderedMail, plain_text, render_mail, sanitise
 from patronflow.members.models import Member
 from patronflow.profiles.tips import ReadingTip
-from patronflow.templating.blocks import from_html
+from patronflow.templating.blocks import from_html, to_template, validate
+from patronflow.templating.sandbox import TemplateProblem
+from patronflow.templating.staff_text import SAMPLE_VALUES, render_staff_text
 from tests.factories import LibraryFactory
 
 TIPS = [
@@ -141,3 +145,61 @@ def _old_variant(apps, body: str):
     return apps.get_model("journeys", "Variant").objects.create(
         step=step, segment="", subject="x", body=body, with_reading_tips=True
     )
+
+
+# Bodies put together from the pieces staff write: paragraphs, headings, lists, conditions
+# around them (and inside text), stray text and other HTML, with and without whitespace.
+_PIECES = st.sampled_from(
+    [
+        "<p>Dag {{ first_name }},</p>",
+        '<p><a href="{{ profile_url }}">Mijn Bibliotheek</a></p>',
+        "<p>Tom &amp; Jerry</p>",
+        "<h2>Nieuw</h2>",
+        "<h3>{{ library_name }}</h3>",
+        "<ul><li>een</li><li><em>twee</em></li></ul>",
+        "<ol>\n  <li>drie</li>\n</ol>",
+        '<p style="color: red">rood</p>',
+        "<blockquote>citaat</blockquote>",
+        "los",
+        "{{ survey_url }}",
+        "{% if has_online_profile %}",
+        "{% if not has_reading_tips %}",
+        "{% else %}",
+        "{% endif %}",
+        "{% if survey_url %}",
+        "<p>",
+        "</p>",
+        "<div>",
+        "</div>",
+    ]
+)
+_GAPS = st.sampled_from(["", " ", "\n", "\n\n  "])
+_BODIES = st.lists(st.tuples(_PIECES, _GAPS), min_size=1, max_size=10).map(
+    lambda pairs: "".join(piece + gap for piece, gap in pairs)
+)
+_CONTEXTS = [
+    SAMPLE_VALUES | {"has_online_profile": online, "has_reading_tips": tips}
+    for online in (False, True)
+    for tips in (False, True)
+]
+
+
+def _reads(body: str, context: dict) -> tuple[str, list[str]] | str:
+    """What a member reads of a body: its text and its links; or that it does not render."""
+    try:
+        html = render_staff_text(body, context, html=True)
+    except TemplateProblem:
+        return "does not render"
+    links: list[str] = []
+    clean = sanitise(html, rewrite_link=lambda url: links.append(url) or url)
+    return plain_text(clean), links
+
+
+@settings(max_examples=300, deadline=None)
+@given(_BODIES)
+def test_any_body_reads_the_same_from_its_blocks(body):
+    blocks = from_html(body)
+
+    assert validate(blocks) == []
+    for context in _CONTEXTS:
+        assert _reads(to_template(blocks), context) == _reads(body, context)
