@@ -21,6 +21,7 @@ from patronflow.journeys.models import Journey
 from tests.accessibility import axe_violations
 from tests.staff.conftest import make_marketer
 from tests.staff.phone import fits_and_passes, phone_page
+from tests.staff.test_accessible_markup import marked
 from tests.staff.test_every_page import DESKTOP, PHONE, SIDEWAYS, a_library_at_work, page_urls
 
 STAFF = Path(__file__).resolve().parents[2] / "patronflow" / "staff"
@@ -116,6 +117,19 @@ def test_every_pages_one_main_heading_heads_it_in_a_page_head(client, library, m
         if name == "login":
             client.force_login(marketer)
     assert wrong == {}
+
+
+@pytest.mark.django_db
+def test_a_page_within_a_section_marks_the_sections_menu_item(staff_client, library):
+    journey = Journey.objects.get(library=library, key="welcome")
+    for url, section in (
+        (reverse("staff:comments", args=[journey.pk, 1, "default"]), "journeys"),
+        (reverse("staff:journey_version_changes", args=[journey.pk]) + "?version=1", "journeys"),
+        (reverse("staff:images"), "settings"),
+        (reverse("staff:brand"), "settings"),
+    ):
+        page = staff_client.get(url).content.decode()
+        assert marked(page) == {reverse(f"staff:{section}"): "true"}, url
 
 
 # In Chromium.

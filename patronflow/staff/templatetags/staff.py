@@ -40,6 +40,14 @@ MENU_SECTIONS = {
     "member_erase": "members",
     "segment": "segments",
     "segment_new": "segments",
+    "comments": "journeys",
+    "journey_version_changes": "journeys",
+    "report_print": "report",
+    "images": "settings",
+    "image": "settings",
+    "image_delete": "settings",
+    "brand": "settings",
+    "network_brand": "settings",
 }
 
 STATUS_LABELS = {
