@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from patronflow.journeys.definitions import STANDARD_JOURNEYS, read_definition, standard_definition
 from patronflow.mail import mime, skeletons
+from patronflow.mail.models import BrandKit
 from patronflow.mail.rendering import RenderedMail, render_mail, tracking_url
 from patronflow.mail.skeletons import SkeletonRenderer, substitutable_name
 from patronflow.mail.tokens import make_token
@@ -102,10 +103,11 @@ def library(**fields) -> Library:
         "privacy_url": "https://gent.bibliotheek.be/privacy?a=1&b=2",
         "profile_url": "https://gent.bibliotheek.be/mijn-bibliotheek",
         "survey_url": "https://gent.bibliotheek.be/enquete",
-        "logo_url": "",
-        "brand_colour": "#b3261e",
     }
-    return Library(**(base | fields))
+    kit = {"logo_url": fields.pop("logo_url", ""), "colour": "#b3261e"}
+    sample = Library(**(base | fields))
+    BrandKit(library=sample, **kit)  # worn as a saved kit would be, without a database
+    return sample
 
 
 def rendered(render, **arguments) -> RenderedMail | str:
