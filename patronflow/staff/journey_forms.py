@@ -38,7 +38,6 @@ from patronflow.templating.blocks import (
     from_html,
     has_reading_tips,
     normalised,
-    to_template,
     validate,
 )
 from patronflow.templating.blocks import blank as blank_block
@@ -128,9 +127,9 @@ class StepForm(forms.Form):
 
 
 class VariantForm(forms.Form):
-    """A mail's subject and preheader; its content travels hidden (the mail designer edits
-    it): a saved mail's body as it is stored, so that saving the journey leaves it as it
-    was, or a new mail's blocks (JSON)."""
+    """A mail's subject and preheader; its content travels hidden, as its blocks (JSON: the
+    mail designer edits them). A posted `body` of HTML (an older form, a script) stands
+    for the blocks it reads as, as in a definition."""
 
     segment = forms.CharField(widget=forms.HiddenInput, required=False)
     subject = forms.CharField(label=gettext_lazy("Subject"), required=False)
@@ -473,18 +472,14 @@ def draft_from_definition(definition: dict, library: Library) -> dict:
 
 
 def _variant(form: VariantForm) -> dict:
-    """A variant as the definition holds it: a saved mail's body as it was, a new one's
-    blocks as the body's template text, so the definition's own check (the sample members)
-    tries them as the sender will render them."""
+    """A variant as the definition holds it: its blocks (a posted body as such, which the
+    definition reads as blocks itself)."""
     data = form.cleaned_data
-    blocks = form.content()
-    return {
-        "segment": data["segment"],
-        "subject": data["subject"],
-        "preheader": data["preheader"],
-        "body": data["body"] if data["body"].strip() else to_template(blocks),
-        "with_reading_tips": has_reading_tips(blocks),
-    }
+    variant = {"segment": data["segment"], "subject": data["subject"]}
+    variant["preheader"] = data["preheader"]
+    if data["body"].strip():
+        return variant | {"body": data["body"], "with_reading_tips": data["with_reading_tips"]}
+    return variant | {"blocks": form.content()}
 
 
 def key_from_name(name: str) -> str:

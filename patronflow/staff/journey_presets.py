@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patronflow.journeys.definitions import STANDARD_JOURNEYS, standard_definition
 from patronflow.journeys.models import Journey
-from patronflow.templating.blocks import normalised, to_template
+from patronflow.templating.blocks import normalised
 
 NEWSLETTER = {
     "nl": {
@@ -133,8 +133,7 @@ def preset_definition(name: str, language: str) -> dict:
                         "segment": "",
                         "subject": texts["subject"],
                         "preheader": texts["preheader"],
-                        "body": to_template(normalised(texts["blocks"])),
-                        "with_reading_tips": True,
+                        "blocks": normalised(texts["blocks"]),
                     }
                 ],
             }

@@ -117,7 +117,7 @@ class MailDraft:
     preheader: str
     body: str  # the blocks as the staff template text (templating.blocks.to_template)
     with_reading_tips: bool
-    blocks: list | None = None
+    blocks: list
 
 
 def save_variant(
@@ -130,12 +130,9 @@ def save_variant(
     definition = export_definition(journey)
     step = next(s for s in definition["steps"] if s["position"] == position)
     variant = next(v for v in step["variants"] if v["segment"] == segment)
-    variant.update(
-        subject=draft.subject,
-        preheader=draft.preheader,
-        body=draft.body,
-        with_reading_tips=draft.with_reading_tips,
-    )
+    for stale in ("body", "with_reading_tips"):  # the blocks say it all
+        variant.pop(stale, None)
+    variant.update(subject=draft.subject, preheader=draft.preheader, blocks=draft.blocks)
     if version_waits(journey, actor=actor):
         return ask_for_version(journey, definition, actor=actor, move_members=False)
     return install_journey(journey.library, definition, actor=actor)

@@ -1,8 +1,8 @@
 """The mail designer in Chromium, as a marketer who writes no HTML: the standard welcome
 mail built again from an empty page with blocks alone renders the standard's text; the
 preview follows typing (no button pressed) at a phone's and a desktop's width, shows the
-mail in dark mode, its size and its spam score; the designer fits a phone and passes
-axe-core at both widths."""
+mail in dark mode, its size and its spam score, and an image chosen from the library's
+images; the designer fits a phone and passes axe-core at both widths."""
 
 import re
 
@@ -14,6 +14,7 @@ from patronflow.journeys.models import Journey
 from patronflow.mail.rendering import render_mail
 from tests.accessibility import axe_violations
 from tests.factories import MemberFactory
+from tests.mail.test_images import picture, upload
 from tests.staff.conftest import make_marketer
 from tests.staff.phone import fits_and_passes, phone_page
 from tests.staff.test_every_page import DESKTOP, PHONE
@@ -73,6 +74,23 @@ def test_the_designer_shows_dark_mode_size_and_spam_score(
 
     page.get_by_label("Computer (640 px)").check()
     assert page.locator("iframe.dark-frame").bounding_box()["width"] <= PHONE
+
+
+def test_an_image_chosen_from_the_library_shows_in_the_preview(
+    browser, live_server, library, settings
+):
+    settings.BASE_URL = live_server.url
+    image = upload(library, picture((800, 400)), alt="Kinderen lezen in de bib")
+    page = designer(browser, live_server, library, DESKTOP)
+    page.get_by_role("group", name="Een blok toevoegen").get_by_role(
+        "button", name="Afbeelding"
+    ).click()
+    page.get_by_role("radio", name="Kinderen lezen in de bib").check()
+
+    expect(page.locator("#b-7-alt")).to_have_value("Kinderen lezen in de bib")
+    picture_in_mail = mail_frame(page).get_by_role("img", name="Kinderen lezen in de bib")
+    expect(picture_in_mail).to_be_visible()
+    assert image.key in picture_in_mail.get_attribute("src")
 
 
 WELCOME = [  # mail 1 of the standard welcome journey, as paragraphs and whom each is for

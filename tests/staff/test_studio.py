@@ -48,7 +48,7 @@ def test_a_journey_built_from_scratch_with_three_mails_and_two_variants(staff_cl
         ("Tot ziens", 21),
     ]
     tips = definition["steps"][1]["variants"]
-    assert [(v["segment"], v["subject"], v["with_reading_tips"]) for v in tips] == [
+    assert [(v["segment"], v["subject"], has_reading_tips(v["blocks"])) for v in tips] == [
         ("", "Tips voor jou", False),
         ("fiction_digital", "E-boeken voor jou", True),
     ]

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from patronflow.journeys.definitions import InvalidJourney
-from patronflow.journeys.models import ApprovalRequest
+from patronflow.journeys.models import ApprovalRequest, Variant
 from patronflow.mail.images import library_images, thumbnail_path
 from patronflow.mail.rendering import RenderedMail
 from patronflow.mail.spamcheck import THRESHOLD as SPAM_THRESHOLD
@@ -49,7 +49,7 @@ from patronflow.staff.journey_forms import problem_text
 from patronflow.staff.models import SeedAddress
 from patronflow.staff.views.approvals import asked_for_approval
 from patronflow.staff.views.journeys import DEFAULT_SEGMENT, saved_message, scoped_journey
-from patronflow.templating.blocks import blank, from_html, has_reading_tips, to_template, validate
+from patronflow.templating.blocks import has_reading_tips, normalised, to_template, validate
 from patronflow.templating.sandbox import TemplateProblem
 
 PREVIEW_SESSION = "staff_preview"
@@ -60,7 +60,7 @@ MADE_UP_ADDRESS = "lid@example.org"  # a made-up member's, for the spam check's 
 # A preview shows the mail with its own inline styles, inside our page and nothing else. It
 # runs no script; same-origin only so that fit-frames.js can make the frame as tall as the mail.
 PREVIEW_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
     "frame-ancestors 'self'; sandbox allow-same-origin"
 )
 
@@ -190,13 +190,8 @@ def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> H
 SAVE = "save"
 
 
-def _saved_blocks(variant) -> list:
-    """The variant's blocks: read from its body (blocks.from_html renders the same mail),
-    with the reading tips where the layout put them (after the text) when it has them."""
-    blocks = from_html(variant.body)
-    if variant.with_reading_tips and not has_reading_tips(blocks):
-        blocks.append(blank("reading_tips"))
-    return blocks
+def _saved_blocks(variant: Variant) -> list:
+    return normalised(variant.blocks)
 
 
 def _image_choices(request: HttpRequest) -> list[ImageChoice]:
