@@ -6,6 +6,7 @@ import pytest
 from patronflow.journeys.definitions import export_definition
 from patronflow.journeys.models import Journey, Version
 from patronflow.privacy.models import AuditEntry
+from patronflow.templating.blocks import has_reading_tips
 from tests.factories import TODAY, at
 from tests.staff.studio_forms import Editor, editor_url
 
