@@ -17,6 +17,7 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from patronflow.journeys.definitions import export_definition, install_journey
 from patronflow.journeys.models import Journey
 from tests.accessibility import axe_violations
 from tests.staff.conftest import make_marketer
@@ -130,6 +131,20 @@ def test_a_page_within_a_section_marks_the_sections_menu_item(staff_client, libr
     ):
         page = staff_client.get(url).content.decode()
         assert marked(page) == {reverse(f"staff:{section}"): "true"}, url
+
+
+@pytest.mark.django_db
+def test_the_dashboard_counts_the_active_journeys_and_the_drafts_in_big_figures(
+    staff_client, library
+):
+    welcome = export_definition(library.journeys.get(key="welcome"))
+    install_journey(library, {**welcome, "key": "nieuw", "status": "draft"})
+
+    page = staff_client.get(reverse("staff:dashboard")).content.decode()
+
+    card = page.split('data-testid="journey-figures"', 1)[1].split("</dl>", 1)[0]
+    figures = re.findall(r'<dt class="figure-label">(.*?)</dt><dd class="figure">(\d+)</dd>', card)
+    assert figures == [("actieve reeksen en verzendingen", "2"), ("ontwerpen", "1")]
 
 
 # In Chromium.

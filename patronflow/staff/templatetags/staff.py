@@ -74,6 +74,12 @@ def percent(rate: Figure) -> str:
     return shown(rate, ".1%")
 
 
+@register.filter
+def with_status(cards: list, status: str) -> int:
+    """How many of the dashboard's journeys have `status` (its figures: active, drafts)."""
+    return sum(1 for card in cards if card.row.status == status)
+
+
 @register.simple_tag(takes_context=True)
 def current(context: template.Context, name: str) -> SafeString:
     """The menu link's aria-current: "page" on the link to the page shown, "true" on its
