@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.utils.formats import number_format
 from django.utils.html import format_html
@@ -76,6 +76,8 @@ def text_of(value: Figure, kind: str) -> str:
         return percent(value)
     if kind == "points":
         return _("%(points)s points") % {"points": _signed(value * 100, 1)}
+    if kind == "signed_points":  # a card's big figure, its unit in the label below
+        return _signed(value * 100, 1)
     if kind == "mean":
         return _number(value, 2)
     if kind == "mean_lift":
@@ -236,7 +238,7 @@ ANSWERS = {
 
 def _explanation(verdict: str, figures: dict[str, Datum], measure: str) -> str:
     words = {name: figures[name].text for name in ("mailed", "held_out", "lift", "low", "high")}
-    words["measure"] = measure.lower()
+    words["measure"] = measure
     if verdict in {"worked", "backfired"}:
         return (
             _(
@@ -275,6 +277,9 @@ def cards(report: Report) -> list[Card]:
         headline = effect.headline
         path = f"results.{index}"
         figures = _comparison_figures(headline, path) if headline else {}
+        if headline and headline.kind == "rate":  # the unit, points, in the label below
+            for name in ("lift", "low", "high"):
+                figures[f"{name}_short"] = replace(figures[name], kind="signed_points")
         lines = []
         for row in effect.comparisons:
             line_figures = _comparison_figures(row, f"effect.{line_index}")

@@ -105,8 +105,9 @@ class Resources(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         for name, value in attrs:
+            on_the_page = name == "href" and value and value.startswith("#")
             if name in {"src", "href", "srcset", "data", "poster", "action"} and value:
-                self.fetches.append(f"<{tag} {name}={value}>")
+                self.fetches.extend([] if on_the_page else [f"<{tag} {name}={value}>"])
         if tag == "script":
             self.scripts += 1
         self.in_style = tag == "style"

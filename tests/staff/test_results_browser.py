@@ -44,6 +44,7 @@ def test_the_results_page_says_whether_the_dormant_mail_worked(
     if effect:
         assert card.locator("dd.figure").count() == 3
     fits_and_passes(page)
+    page.screenshot(path=f"var/screenshots/results-{code}-375.png", full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
     fits_and_passes(page)
     page.screenshot(path=f"var/screenshots/results-{code}-1280.png", full_page=True)
@@ -52,3 +53,24 @@ def test_the_results_page_says_whether_the_dormant_mail_worked(
     page.get_by_role("button", name="Toon", exact=True).click()
     page.wait_for_url("**period=month**")
     fits_and_passes(page)
+
+
+def test_the_print_view_for_the_board_prints_the_cards_without_the_menu(browser, live_server):
+    library = LibraryFactory(code="helder", name="Bibliotheek Helder")
+    install_standard_journeys(library)
+    effect_campaign(library, "clear", entered=timezone.localdate() - dt.timedelta(days=120))
+    make_marketer(library, "an-helder")
+    page = phone_page(browser, live_server, "an-helder")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/staff/reports/")
+
+    page.get_by_role("link", name="Afdrukken / bewaren als pdf").first.click()
+    page.wait_for_url("**/staff/reports/print/**")
+    fits_and_passes(page)
+    page.emulate_media(media="print")
+
+    assert page.get_by_role("heading", name="Resultaten van Bibliotheek Helder").is_visible()
+    assert not page.locator("header.top").is_visible()
+    assert not page.get_by_role("button", name="Afdrukken / bewaren als pdf").is_visible()
+    assert page.get_by_test_id("effect").first.is_visible()  # every measure, unfolded
+    page.screenshot(path="var/screenshots/results-print.png", full_page=True)
