@@ -23,14 +23,15 @@ CATALOGUE_PLACEHOLDERS = ("{isbn}", "{title}", "{author}")
 SENDING_DETAILS = ("send_window", "time_zone", "member_weekly_cap", "daily_cap")
 DETAILS = (*TEXT_DETAILS, "track_opens", "track_clicks", *SENDING_DETAILS)
 CAPS = ("member_weekly_cap", "daily_cap")
-# How mails look and are signed: set on the staff settings screen (the command line does not
-# offer them), checked here all the same so that every caller gets the same checks.
-LOOK_DETAILS = ("brand_colour", "logo_url", "dkim_selector")
+# How mails are signed: set on the staff settings screen (the command line does not offer
+# it), checked here all the same so that every caller gets the same checks. How mails look
+# is the brand kit's (mail/brand.py).
+LOOK_DETAILS = ("dkim_selector",)
 # Whether a broadcast or a new journey version waits for the other staff member's approval
 # (four eyes, journeys/approvals.py): the settings screen's switch.
 STUDIO_DETAILS = ("four_eyes",)
 CHANGEABLE = (*DETAILS, *LOOK_DETAILS, *STUDIO_DETAILS)
-URL_DETAILS = ("privacy_url", "profile_url", "survey_url", "logo_url")
+URL_DETAILS = ("privacy_url", "profile_url", "survey_url")
 # A DKIM selector is one or more DNS labels, e.g. 'pf2026' or 'mail.gent'.
 _DNS_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _SELECTOR = re.compile(rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*", re.IGNORECASE)
@@ -71,7 +72,7 @@ def new_library(code: str, name: str, language: str = "nl", **details: Detail) -
 
 
 def apply_changes(library: Library, **changes: Detail) -> list[str]:
-    """Set some of a library's CHANGEABLE details (DETAILS, brand colour, logo, DKIM selector)
+    """Set some of a library's CHANGEABLE details (DETAILS, DKIM selector, four eyes)
     on it, unsaved; an empty string clears an optional one (for a cap: no cap). Returns the
     fields to save; raises ValidationError with a message per detail."""
     errors: dict[str, list[str]] = {}

@@ -25,13 +25,6 @@ class Library(models.Model):
     track_clicks = models.BooleanField(
         default=True, help_text="Off: links in mails go straight to their destination."
     )
-    # How mails look: the library's own brand, served from the library's own site.
-    brand_colour = models.CharField(
-        max_length=7,
-        default="#1f5f8b",
-        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "a colour like #1f5f8b")],
-    )
-    logo_url = models.URLField(blank=True, help_text="The library's logo, on its own site.")
     catalogue_url = models.CharField(
         max_length=300,
         blank=True,

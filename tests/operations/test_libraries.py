@@ -147,33 +147,25 @@ def test_a_known_library_code_gives_that_library():
 
 
 @pytest.mark.django_db
-def test_change_library_sets_the_brand_logo_and_dkim_selector_the_cli_does_not_offer():
+def test_change_library_sets_the_dkim_selector_the_cli_does_not_offer():
     gent = LibraryFactory(code="gent")
 
-    change_library(
-        gent, brand_colour="#123abc", logo_url="https://gent.be/logo.png", dkim_selector="pf2026"
-    )
+    change_library(gent, dkim_selector="pf2026")
 
     gent.refresh_from_db()
-    assert (gent.brand_colour, gent.logo_url, gent.dkim_selector) == (
-        "#123abc",
-        "https://gent.be/logo.png",
-        "pf2026",
-    )
+    assert gent.dkim_selector == "pf2026"
 
 
 @pytest.mark.django_db
-def test_change_library_refuses_a_bad_colour_logo_or_selector_and_saves_none_of_them():
+def test_change_library_refuses_a_bad_address_or_selector_and_saves_none_of_them():
 
-    gent = LibraryFactory(code="gent", brand_colour="#1f5f8b")
+    gent = LibraryFactory(code="gent", dkim_selector="pf2025")
 
     with pytest.raises(ValidationError) as refused:
-        change_library(
-            gent, brand_colour="blue", logo_url="ftp://gent.be/logo.png", dkim_selector="a b"
-        )
+        change_library(gent, survey_url="ftp://gent.be/enquete", dkim_selector="a b")
 
-    assert set(refused.value.message_dict) == {"brand_colour", "logo_url", "dkim_selector"}
-    assert Library.objects.get(code="gent").brand_colour == "#1f5f8b"
+    assert set(refused.value.message_dict) == {"survey_url", "dkim_selector"}
+    assert Library.objects.get(code="gent").dkim_selector == "pf2025"
 
 
 @pytest.mark.django_db

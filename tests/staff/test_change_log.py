@@ -108,7 +108,6 @@ def test_a_library_setting_is_logged_with_what_it_was(staff_client, library, log
             "sender_name": library.sender_name, "sender_email": "nieuw@gent.be",
             "privacy_url": library.privacy_url, "profile_url": library.profile_url,
             "survey_url": library.survey_url, "catalogue_url": library.catalogue_url,
-            "brand_colour": library.brand_colour, "logo_url": library.logo_url,
             "dkim_selector": library.dkim_selector, "time_zone": library.time_zone,
             "send_window": library.send_window.describe(),
             "track_opens": "on" if library.track_opens else "",
