@@ -173,3 +173,29 @@ def test_the_standard_welcome_mail_is_built_from_an_empty_page_with_blocks_alone
         assert rendered_text(library, saved, online=online) == rendered_text(
             library, standard, online=online
         )
+
+
+def paragraphs(page) -> list[str]:
+    return page.locator("#blocks > ol.blocks > li textarea").evaluate_all(
+        "areas => areas.map(area => area.value.slice(0, 12))"
+    )
+
+
+def test_a_block_moves_by_keyboard_and_by_dragging_its_handle(browser, live_server, library):
+    page = designer(browser, live_server, library, DESKTOP, position=3)
+    expect(mail_frame(page).locator("body")).to_contain_text("Dag")  # nothing moves now
+    first, second, third, fourth = paragraphs(page)
+
+    page.locator("#b-1-html").press("Alt+ArrowUp")
+
+    expect(page.locator("#b-0-html")).to_have_value(re.compile("^" + re.escape(second)))
+    assert paragraphs(page) == [second, first, third, fourth]
+    expect(page.locator("#b-0-html")).to_be_focused()  # where the keys were pressed
+
+    page.wait_for_load_state("networkidle")  # the preview that followed the move is in
+    page.set_viewport_size({"width": DESKTOP, "height": 2400})  # both ends of the drag in view
+    page.locator("#b-3 .drag-handle").drag_to(page.locator("#b-0 legend"))
+
+    expect(page.locator("#b-0-html")).to_have_value(re.compile("^" + re.escape(fourth)))
+    assert paragraphs(page) == [fourth, second, first, third]
+    assert Journey.objects.get(library=library, key="welcome").versions.count() == 1

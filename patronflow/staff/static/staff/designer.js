@@ -81,6 +81,7 @@
   "use strict";
 
   let pressed = "";
+  let fieldName = ""; // the field Alt+↑/↓ was pressed in, after its block's prefix
   document.addEventListener("click", function (event) {
     const button = event.target.closest && event.target.closest("#blocks button[name=action]");
     if (button) {
@@ -94,12 +95,15 @@
     const marked = document.querySelector("#blocks [data-focus]");
     if (!marked) return;
     marked.removeAttribute("data-focus");
+    const item = marked.closest("li[id]");
+    const back = fieldName && item && document.getElementsByName(item.id + fieldName)[0];
     const same = pressed && marked.querySelector(":scope > .block-tools [data-move=" + pressed + "]");
     const first =
       marked.querySelector("input:not([type=hidden]), textarea, select") ||
       marked.querySelector("button");
-    (same || first || marked).focus();
+    (back || same || first || marked).focus();
     pressed = "";
+    fieldName = "";
   });
 
   document.addEventListener("keydown", function (event) {
@@ -112,6 +116,7 @@
     );
     if (button) {
       event.preventDefault();
+      fieldName = event.target.name ? event.target.name.slice(block.id.length) : "";
       button.click();
     }
   });
