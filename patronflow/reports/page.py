@@ -196,7 +196,8 @@ def _line_verdict(row: PublishedRow, figures: dict[str, Datum], has_control: boo
             "No effect shown: the difference of %(lift)s could be chance (p = %(p)s); "
             "the true effect lies somewhere between %(low)s and %(high)s."
         )
-    return text % words
+    # Both languages write "p = %(p)s"; a p below 0.001 reads "p < 0,001", not "p = < 0,001".
+    return (text % words).replace("p = < ", "p < ")
 
 
 def wait_text(effect: PublishedEffect, verdict: str) -> str:

@@ -102,6 +102,7 @@ def test_the_effect_is_shown_in_numbers_and_words_whatever_it_is(staff_client, l
     assert first[1:6] == [mailed, held_out, mailed_share, held_out_share, lift]
     assert " – " in first[6] and re.fullmatch(r"(< )?[01],\d{3}", first[7])
     assert first[8].startswith(verdict)
+    assert "p = <" not in first[8]  # "p < 0,001"
 
 
 def test_a_journey_without_a_control_group_says_so_rather_than_vanishing(staff_client, library):
