@@ -76,6 +76,47 @@ def print_figures(console, figures: list[PublishedRow]) -> None:
     console.print(FOOTNOTE)
 
 
+VERDICT_WORDS = {
+    "worked": "yes: mailed members did more",
+    "backfired": "no: mailed members did less",
+    "no_effect_shown": "no effect shown",
+    "not_enough_data": "not enough data yet",
+    "no_control_group": "cannot tell: no control group",
+}
+WAIT_WORDS = {
+    "ready": "groups large enough for 5 points",
+    "more_than_a_year": "more than a year",
+    "cannot_tell": "cannot tell (nobody came in lately)",
+}
+
+
+def results_table(results: list[dict]) -> Table:
+    """Did it work? One line per journey and broadcast: the results page's cards
+    (exports.result_rows), their headline figures and how long to wait."""
+    table = Table(title="Did it work? (members back within 30 days; welcome: online profile)",
+                  title_justify="left")  # fmt: skip
+    for column in ("journey", "verdict", "mailed", "held out", "lift", "95% interval", "wait"):
+        table.add_column(column, justify="right" if column in {"mailed", "held out"} else "left")
+    for row in results:
+        lift = interval = "–"
+        if isinstance(row["lift"], float):
+            lift = f"{row['lift'] * 100:+.1f} pt"
+            interval = f"{row['low'] * 100:+.1f} to {row['high'] * 100:+.1f} pt"
+        wait = WAIT_WORDS.get(row["wait"], "")
+        if row["wait"] == "weeks":
+            wait = f"about {row['weeks_more']} more weeks"
+        table.add_row(
+            f"{row['journey_name']} ({row['kind']})",
+            VERDICT_WORDS[row["verdict"]],
+            f"{shown(row['mailed'], '.1%')} of {shown(row['mailed_n'])}",
+            f"{shown(row['held_out'], '.1%')} of {shown(row['held_out_n'])}",
+            lift,
+            interval,
+            wait,
+        )
+    return table
+
+
 def _value(comparison: PublishedRow, value: Figure) -> str:
     return shown(value, ".1%" if comparison.kind == "rate" else ".2f")
 

@@ -178,6 +178,9 @@ def test_the_terminal_report_gives_the_verdict_whatever_the_effect(effect, capsy
 
     assert "Effect of We missen je (gent)" in output
     assert VERDICTS[effect] in " ".join(output.split())  # verdicts wrap in the table
+    answers = {"clear": "yes: mailed members did more", "unclear": "no effect shown"}
+    summary = " ".join(output[output.index("Did it work?") :].split())
+    assert answers.get(effect, "no effect shown") in summary
 
 
 def test_the_csv_effect_table_gives_the_verdict_whatever_the_effect(effect, capsys):

@@ -6,13 +6,20 @@ from rich.console import Console
 
 from patronflow.arguments import iso_date
 from patronflow.members.queries import library_for_command
-from patronflow.reports.exports import TABLES, build_report, report_csv, report_json
+from patronflow.reports.exports import (
+    TABLES,
+    build_report,
+    report_csv,
+    report_json,
+    result_rows,
+)
 from patronflow.reports.html import NoBrowser, render_html, write_pdf
 from patronflow.reports.tables import (
     baseline_table,
     benchmark_table,
     effect_table,
     print_figures,
+    results_table,
 )
 
 
@@ -91,6 +98,8 @@ class Command(BaseCommand):
             self.stdout.write(report_json(report))
         elif not html and not options["pdf"]:
             print_figures(console, report.metrics)
+            if report.effects:
+                console.print(results_table(result_rows(report.effects)))
             for effect in report.effects:
                 console.print(effect_table(effect))
             libraries = dict.fromkeys(month.library for month in report.baselines)
