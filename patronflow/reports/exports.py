@@ -82,12 +82,9 @@ def build_report(
     )
 
 
-# A results card's verdict, by what the headline comparison says (docs/reports.md).
-VERDICTS = ("worked", "backfired", "no_effect_shown", "not_enough_data", "no_control_group")
-
-
 def verdict_of(effect: PublishedEffect) -> str:
-    """Did the journey work? One of VERDICTS, from its headline comparison as published."""
+    """Did the journey work? `worked`, `backfired`, `no_effect_shown`, `not_enough_data` or
+    `no_control_group`, from its headline comparison as published (docs/reports.md)."""
     headline = effect.headline
     if not effect.has_control_group:
         return "no_control_group"

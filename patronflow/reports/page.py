@@ -101,10 +101,6 @@ class Datum:
     def text(self) -> str:
         return text_of(self.value, self.kind)
 
-    @property
-    def withheld(self) -> bool:
-        return isinstance(self.value, Withheld)
-
     def __str__(self) -> SafeString:
         """Django's templates write a value as its str(): the <data> element."""
         return self.__html__()
@@ -318,10 +314,8 @@ class StepRow:
     rate (greyed)."""
 
     journey: str
-    journey_key: str
     step: int
     step_name: str
-    segment: str
     variant: str
     week: dt.date | None
     figures: dict[str, Datum]
@@ -346,10 +340,8 @@ def _step_row(
     small = isinstance(row.click_rate, Withheld) or row.click_rate is None
     return StepRow(
         journey=row.journey_name,
-        journey_key=row.journey,
         step=row.step,
         step_name=row.step_name,
-        segment=row.segment,
         variant=str(SEGMENTS.get(row.segment, row.segment)),
         week=row.week,
         figures=figures,

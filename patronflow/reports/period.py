@@ -6,8 +6,6 @@ from dataclasses import dataclass
 
 from patronflow.reports.baseline import add_months
 
-CHOICES = ("month", "quarter", "launch", "custom")
-
 
 @dataclass(frozen=True)
 class Period:
