@@ -183,3 +183,12 @@ def test_an_image_block_offers_the_librarys_images_with_their_description(
     chosen = rf'<input type="radio" name="b-3-image" value="{ours.pk}"[^>]* checked>'
     assert re.search(chosen, page)
     assert 'id="b-3-alt" name="b-3-alt" value="Kinderen lezen in de bib"' in page
+
+
+def test_a_paragraph_says_how_to_write_bold_italic_and_a_link_as_text(staff_client, library):
+    page = staff_client.get(editor_url(library)).content.decode()
+
+    assert (
+        '<p class="help" id="b-0-html_help">Vet: &lt;strong&gt;tekst&lt;/strong&gt;, cursief: '
+        "&lt;em&gt;tekst&lt;/em&gt;, een link: &lt;a href=&quot;https://…&quot;&gt;tekst&lt;/a&gt;.</p>"
+    ) in page

@@ -2,11 +2,16 @@
 mail built again from an empty page with blocks alone renders the standard's text; the
 preview follows typing (no button pressed) at a phone's and a desktop's width, shows the
 mail in dark mode, its size and its spam score, and an image chosen from the library's
-images; the designer fits a phone and passes axe-core at both widths."""
+images; the designer fits a phone and passes axe-core at both widths.
+
+Screenshots land in var/artefacts/designer/ (the welcome mail built, at 1280 and 375 px)."""
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from playwright.sync_api import expect
 
 from patronflow.journeys.definitions import standard_definition
@@ -30,6 +35,14 @@ def designer(browser, live_server, library, width: int = PHONE, position: int = 
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{live_server.url}/staff/journeys/{welcome.pk}/steps/{position}/default/")
     return page
+
+
+@pytest.fixture
+def screens() -> Path:
+    folder = Path(django_settings.VAR_DIR) / "artefacts" / "designer"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def mail_frame(page):
@@ -133,7 +146,7 @@ def rendered_text(library, body: str, *, online: bool) -> str:
 
 
 def test_the_standard_welcome_mail_is_built_from_an_empty_page_with_blocks_alone(
-    browser, live_server, library
+    browser, live_server, library, screens
 ):
     page = designer(browser, live_server, library, DESKTOP)
     remove = page.locator("#blocks").get_by_role("button", name=re.compile("^Verwijderen"))
@@ -162,6 +175,10 @@ def test_the_standard_welcome_mail_is_built_from_an_empty_page_with_blocks_alone
             text.fill(html)
         page.locator(f"#b-{number}-show_if").select_option(shown_to)
     expect(mail_frame(page).locator("body")).to_contain_text("Tot snel in de bib!")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=screens / "designer-1280.png", full_page=True)
+    page.set_viewport_size({"width": PHONE, "height": 900})
+    page.screenshot(path=screens / "designer-375.png", full_page=True)
 
     page.get_by_role("button", name="Bewaren").click()
 
