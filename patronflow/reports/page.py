@@ -321,6 +321,7 @@ class StepRow:
     figures: dict[str, Datum]
     small: bool
     comments_url: str = ""
+    comments: str = ""  # how many members left a comment, "< 10" from 1 to 9
 
 
 STEP_COUNTS = ("sent", "delivered", "bounced", "unsubscribed", "complaints", "thumbs_up")
@@ -328,9 +329,11 @@ STEP_COUNTS += ("thumbs_down",)
 STEP_RATES = ("open_rate", "click_rate", "unsubscribe_rate")
 
 
-def _step_row(
-    row: PublishedRow, path: str, comments_url: Callable[[PublishedRow], str] | None
-) -> StepRow:
+# A mail row → its comments page and how many comments it has (the staff page's links).
+CommentLinks = Callable[[PublishedRow], tuple[str, str]]
+
+
+def _step_row(row: PublishedRow, path: str, comments: CommentLinks | None) -> StepRow:
     figures = {name: Datum(getattr(row, name), f"{path}.{name}") for name in STEP_COUNTS}
     opened = f"{path}.{row.aliases['member_opened']}" if row.tracks_opens else ""
     figures["opened"] = Datum(row.member_opened if row.tracks_opens else None, opened)
@@ -346,7 +349,7 @@ def _step_row(
         week=row.week,
         figures=figures,
         small=small,
-        comments_url=comments_url(row) if comments_url else "",
+        **(dict(zip(("comments_url", "comments"), comments(row), strict=True)) if comments else {}),
     )
 
 
@@ -446,17 +449,14 @@ def drawn(charts: dict) -> set[str]:
     return {chart for chart, values in charted.items() if sum(v is not None for v in values) >= 2}
 
 
-def results_context(
-    report: Report, *, comments_url: Callable[[PublishedRow], str] | None = None
-) -> dict:
+def results_context(report: Report, *, comments: CommentLinks | None = None) -> dict:
     """What reports/_results.html renders: the same for the staff page and the HTML file."""
     charts = chart_data(report)
     return {
         "report": report,
         "cards": cards(report),
         "steps": [
-            _step_row(row, f"metrics.{index}", comments_url)
-            for index, row in enumerate(report.metrics)
+            _step_row(row, f"metrics.{index}", comments) for index, row in enumerate(report.metrics)
         ],
         "weeks": [
             _step_row(row, f"weekly.{index}", None) for index, row in enumerate(report.weekly)

@@ -5,10 +5,12 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from patronflow.journeys.models import Journey
+from patronflow.journeys.models import DEFAULT_VARIANT, Journey
 from patronflow.members.models import Library
+from patronflow.reports.page import CommentLinks
 from patronflow.reports.period import Period, period_of
-from patronflow.reports.published import PublishedRow
+from patronflow.reports.published import PublishedRow, shown
+from patronflow.staff import queries
 
 
 class PeriodForm(forms.Form):
@@ -52,14 +54,20 @@ class PeriodForm(forms.Form):
         )
 
 
-def comment_links(library: Library):
-    """Each mail's row → its comments page (the current version's variant)."""
-    journeys = dict(Journey.objects.filter(library=library).values_list("key", "pk"))
+def comment_links(library: Library) -> CommentLinks:
+    """Each mail's row → its comments page and how many members left a comment (a count
+    from 1 to 9 withheld), as the journey page links them."""
+    journeys = {journey.key: journey for journey in Journey.objects.filter(library=library)}
+    counts = {key: queries.comment_counts(journey) for key, journey in journeys.items()}
 
-    def url(row: PublishedRow) -> str:
-        pk = journeys.get(row.journey)
-        if pk is None:
-            return ""
-        return reverse("staff:comments", args=[pk, row.step, row.segment or "default"])
+    def link(row: PublishedRow) -> tuple[str, str]:
+        journey = journeys.get(row.journey)
+        if journey is None:
+            return "", ""
+        # The fallback variant is "default" in the figures and in URLs, "" in the database.
+        segment = "" if row.segment == DEFAULT_VARIANT else row.segment
+        count = counts[row.journey].get((row.step, segment), 0)
+        url = reverse("staff:comments", args=[journey.pk, row.step, row.segment])
+        return url, shown(count)
 
-    return url
+    return link

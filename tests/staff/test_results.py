@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patronflow.staff.services import add_staff
+from patronflow.tracking.models import Feedback
 from tests.factories import EnrolmentFactory, MessageFactory, at
 from tests.reports.helpers import effect_campaign, mails
 from tests.staff.conftest import PASSWORD
@@ -147,13 +148,17 @@ def test_the_network_admin_sees_every_library_side_by_side(client, library, othe
     assert re.findall(r'<th scope="row">(.*?)</th>', network) == ["brugge", "gent", "Netwerk"]
 
 
-def test_each_mail_links_to_its_comments(staff_client, library):
-    mails(dormant_variant(library), 12, day=days_ago(20))
+def test_each_mail_links_to_its_comments_with_their_number(staff_client, library):
+    sent = mails(dormant_variant(library), 14, day=days_ago(20))
+    for message in sent[:12]:
+        Feedback.objects.create(message=message, vote=Feedback.Vote.UP, comment="Mooie tips")
+    Feedback.objects.create(message=sent[12], vote=Feedback.Vote.DOWN)  # a vote, no comment
     journey = library.journeys.get(key="dormant")
 
     page = staff_client.get(reverse("staff:report")).content.decode()
 
-    assert reverse("staff:comments", args=[journey.pk, 1, "default"]) in page
+    link = reverse("staff:comments", args=[journey.pk, 1, "default"])
+    assert f'<a href="{link}">Opmerkingen (12)' in page
 
 
 def test_the_print_view_is_the_page_without_its_controls(staff_client, library):

@@ -23,7 +23,7 @@ def _results(request: HttpRequest):
 
 def _page(request: HttpRequest, *, printable: bool) -> HttpResponse:
     form, period, built = _results(request)
-    context = results_context(built, comments_url=comment_links(request.library))
+    context = results_context(built, comments=comment_links(request.library))
     return render(
         request,
         "staff/report.html",
