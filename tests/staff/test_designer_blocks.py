@@ -192,3 +192,16 @@ def test_a_paragraph_says_how_to_write_bold_italic_and_a_link_as_text(staff_clie
         '<p class="help" id="b-0-html_help">Vet: &lt;strong&gt;tekst&lt;/strong&gt;, cursief: '
         "&lt;em&gt;tekst&lt;/em&gt;, een link: &lt;a href=&quot;https://…&quot;&gt;tekst&lt;/a&gt;.</p>"
     ) in page
+
+
+def test_an_image_chosen_without_script_is_saved_with_its_own_description(staff_client, library):
+    image = upload(library, picture(), alt="Kinderen lezen in de bib")
+    address = editor_url(library)
+    page = staff_client.get(address).content.decode()
+    page = press(staff_client, address, page, "add:image:b")
+
+    response = staff_client.post(address, posted(page) | {"action": "save", "b-4-image": image.pk})
+
+    assert response.status_code == 302
+    (block,) = [b for b in saved_variant(library).blocks if b["type"] == "image"]
+    assert (block["image"], block["alt"]) == (image.pk, "Kinderen lezen in de bib")

@@ -133,6 +133,7 @@ def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> H
         body_problems.append(f"{body_too_long()} {unsaved}")
     elif request.method == "POST":
         blocks = blocks_from_post(request.POST)
+        fill_alt(blocks, images)  # as the designer's script does when an image is chosen
         action = request.POST.get("action") or SAVE
         if action != SAVE:
             focus = apply_action(blocks, action)
