@@ -130,7 +130,7 @@ def apply_action(blocks: list, action: str) -> str:
         in_column = bool(path)
         if target is None or (in_column and not BLOCK_TYPES[kind].in_columns):
             return ""
-        if sum(1 for _ in _every_block(blocks)) >= MAX_BLOCKS:
+        if block_count(blocks) >= MAX_BLOCKS:
             return ""
         target.append(blank(kind))
         return prefix_of((*path, len(target) - 1))
@@ -163,6 +163,11 @@ def apply_action(blocks: list, action: str) -> str:
         target[index + 1], target[index] = target[index], target[index + 1]
         return prefix_of((*path[:-1], index + 1))
     return prefix_of(path)
+
+
+def block_count(blocks: list) -> int:
+    """How many blocks, those in columns too."""
+    return sum(1 for _block in _every_block(blocks))
 
 
 def _every_block(blocks: list):

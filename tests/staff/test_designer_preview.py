@@ -122,3 +122,25 @@ def test_without_spamassassin_the_preview_says_so(staff_client, library, monkeyp
     assert (
         score == "Spamscore: niet beschikbaar, SpamAssassin is niet geïnstalleerd op deze server."
     )
+
+
+def test_a_block_still_empty_is_left_out_of_the_preview_and_said_so(staff_client, library):
+    data = draft(library) | {
+        "b-count": 2,
+        "b-0-type": "paragraph",
+        "b-0-html": "",
+        "b-1-type": "html",
+        "b-1-html": '<p onclick="x()">Dag {{ first_name }}</p>',
+    }
+    page = preview(staff_client, welcome(library), data)
+
+    unfinished = re.search(r'data-testid="unfinished">(.*?)</p>', page)[1]
+    assert text(unfinished) == "1 blok staat pas in het voorbeeld als het ingevuld is."
+    assert (
+        "Dag Fatima"
+        in staff_client.get(re.search(r'<iframe src="([^"]+)"', page)[1]).content.decode()
+    )
+    note = re.search(r'<div id="b-1-html_problem"[^>]*>(.*?)</div>', page, re.S)[1]
+    assert text(note).startswith(
+        "Valt weg uit de mail bij het verzenden: de attributen onclick (<p>)"
+    )

@@ -33,6 +33,7 @@ from patronflow.staff.block_editor import (
     BlockEditor,
     ImageChoice,
     apply_action,
+    block_count,
     blocks_from_post,
     fill_alt,
     html_blocks,
@@ -245,6 +246,7 @@ class _Preview:
     problems: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     made_up: bool = False
+    unfinished: int = 0  # blocks left out of the preview until they are filled in
     hints: dict[str, designer.Hint] = field(default_factory=dict)
 
     def context(self, form: PreviewForm) -> dict:
@@ -256,6 +258,7 @@ class _Preview:
         return {
             "member": self.member,
             "made_up": self.made_up,
+            "unfinished": self.unfinished,
             "rendered": self.rendered,
             "problem": " ".join(named),
             "field_problems": [
@@ -282,9 +285,11 @@ def _preview(
     if _oversized(request):
         return PreviewForm(), _Preview(problems={"body": body_too_long()})
     form = PreviewForm(request.POST)
-    blocks = previewable(blocks_from_post(request.POST))
-    fill_alt(blocks, _image_choices(request))
-    notes = {name: stripped_note(html) for name, html in html_blocks(blocks)}
+    posted = blocks_from_post(request.POST)
+    fill_alt(posted, _image_choices(request))
+    notes = {name: stripped_note(html) for name, html in html_blocks(posted)}
+    blocks = previewable(posted)
+    unfinished = block_count(posted) - block_count(blocks)
     if not form.is_valid():
         problems = {name: errors[0] for name, errors in form.errors.items()}
         return form, _Preview(problems=problems, notes=notes)
@@ -315,7 +320,9 @@ def _preview(
         "subject": designer.subject_hint(rendered.subject),
         "preheader": designer.preheader_hint(" ".join(preheader.split())),
     }
-    return form, _Preview(member, rendered, notes=notes, made_up=made_up, hints=hints)
+    return form, _Preview(
+        member, rendered, notes=notes, made_up=made_up, hints=hints, unfinished=unfinished
+    )
 
 
 @staff_view
