@@ -64,6 +64,8 @@ def test_the_preview_follows_typing_without_a_button(browser, live_server, libra
     if width == PHONE:
         fits_and_passes(page)
     else:
+        frame = page.locator("iframe.mail-frame").bounding_box()
+        assert 0 <= frame["y"] < 900  # beside the last block, the preview is still in view
         assert axe_violations(page) == []
 
 
