@@ -160,7 +160,7 @@ def test_a_broadcast_to_e_book_readers_goes_to_exactly_whom_its_count_showed(
             page.get_by_role("button", name="Een variant voor dit leesprofiel toevoegen").click()
         variants = page.locator("fieldset.variant")
         expect(variants).to_have_count(3)
-        for segment, (subject, words) in VARIANTS.items():
+        for segment, (subject, _words) in VARIANTS.items():
             variant = (
                 variants.first
                 if not segment
