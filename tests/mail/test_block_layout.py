@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from patronflow.mail.images import store_image
+from patronflow.mail.models import BrandKit
 from patronflow.mail.rendering import RenderedMail, render_mail
 from patronflow.mail.skeletons import SkeletonRenderer
 from patronflow.members.models import Member
@@ -17,6 +18,7 @@ from patronflow.templating.blocks import to_template
 from tests.factories import LibraryFactory
 
 TIPS = [ReadingTip("De avonden", "Gerard Reve", "9789023467561")]
+PARAGRAPH = {"type": "paragraph", "html": "Dag {{ first_name }}"}
 
 
 def picture(size: tuple[int, int]) -> bytes:
@@ -189,3 +191,19 @@ def test_the_skeleton_route_gives_the_same_mail_with_buttons_and_images(gent):
         }
         assert batch.render(**arguments) == render_mail(**arguments)
     assert batch.fast >= 2
+
+
+def test_an_uploaded_logo_is_described_as_its_upload_says_and_an_address_by_the_name(gent):
+    """A network's logo in a library's mail shows the network, and says so."""
+    image, _new = store_image(
+        library=None, content=picture((300, 90)), name="n.png", alt="Bibliotheeknetwerk",
+        created_by=None,
+    )  # fmt: skip
+    BrandKit.objects.create(library=None, logo=image)
+    logo = re.search(r'<td class="logo"[^>]*><img [^>]*>', mail(gent, [PARAGRAPH]).html)
+    assert logo and 'alt="Bibliotheeknetwerk"' in logo[0]
+
+    BrandKit.objects.filter(library=None).update(logo=None, logo_url="https://gent.be/logo.png")
+    gent = type(gent).objects.get(pk=gent.pk)  # a new batch reads the kits again
+    logo = re.search(r'<td class="logo"[^>]*><img [^>]*>', mail(gent, [PARAGRAPH]).html)
+    assert logo and 'alt="Bibliotheek Gent"' in logo[0]
