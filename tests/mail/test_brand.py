@@ -164,6 +164,43 @@ def test_moving_the_brand_into_kits_keeps_every_librarys_colour_and_logo():
     assert (plain_worn.colour, plain_worn.logo_url) == ("#1f5f8b", "")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_rolling_the_brand_kits_back_gives_every_library_the_colour_and_logo_it_wore():
+    """Rolled back to before the kits, each library's settings hold what its mails wore: its
+    own kit's colour and logo (an uploaded logo at its address), else the network's, else the
+    old default colour; migrated forward again, the mails wear the same."""
+    coloured = LibraryFactory(code="gent")
+    dress(coloured, colour="#b3261e", logo_url="https://gent.be/logo.png")
+    uploaded = LibraryFactory(code="aalst")
+    logo = upload(uploaded, picture((400, 100)), alt="Bib Aalst")
+    dress(uploaded, logo=logo)
+    plain = LibraryFactory(code="brugge")
+    BrandKit.objects.create(library=None, colour="#0b6e4f")
+    worn_before = {
+        library.pk: brand_for(Library.objects.get(pk=library.pk))
+        for library in (coloured, uploaded, plain)
+    }
+    before = [("members", "0008_member_last_loan_on"), ("mail", "0009_mail_image")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps.get_model("members", "Library")
+        settings_then = {
+            library.pk: (library.brand_colour, library.logo_url) for library in old.objects.all()
+        }
+        images_then = executor.loader.project_state(before).apps.get_model("mail", "MailImage")
+        assert images_then.objects.filter(pk=logo.pk).exists()
+    finally:  # the tests after this one find the database as it is now
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert settings_then[coloured.pk] == ("#b3261e", "https://gent.be/logo.png")
+    assert settings_then[uploaded.pk] == ("#0b6e4f", worn_before[uploaded.pk].logo_url)
+    assert settings_then[plain.pk] == ("#0b6e4f", "")
+    worn_after = brand_for(Library.objects.get(pk=coloured.pk))
+    assert (worn_after.colour, worn_after.logo_url) == ("#b3261e", "https://gent.be/logo.png")
+
+
 def test_the_database_keeps_one_network_kit_and_one_kit_per_library():
     library = LibraryFactory()
     BrandKit.objects.create(library=None, colour="#111111")
