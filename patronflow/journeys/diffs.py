@@ -15,7 +15,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from patronflow.journeys.definitions import export_definition
-from patronflow.journeys.models import Journey, Step, Version
+from patronflow.journeys.models import DEFAULT_VARIANT, Journey, Step, Version
 from patronflow.profiles.models import Segment
 from patronflow.templating.blocks import BLOCK_TYPES
 
@@ -55,8 +55,10 @@ def version_changes(journey: Journey, number: int) -> list[Change]:
 
 
 def segment_name(segment: str) -> str:
-    """A reading segment as staff read it; '' is the fallback variant."""
-    if not segment:
+    """A reading segment as staff read it — the one place its words are kept (Segment's
+    labels, in the staff catalogue); '' (or "default" in figures and URLs) is the fallback
+    variant."""
+    if segment in ("", DEFAULT_VARIANT):
         return _("Everyone else")
     return _(Segment(segment).label) if segment in Segment.values else segment
 

@@ -104,13 +104,17 @@ def baseline(
     *,
     as_of: dt.date | None = None,
     since: dt.date | None = None,
+    until: dt.date | None = None,
     baseline_from: dt.date | None = None,
 ) -> list[MonthFigures]:
-    """Every month from the launch (or `since`) to `as_of`, each against its baseline month:
-    the same month a year earlier, or the month at the same distance from `baseline_from`.
-    The current month, and the month the imported loans end in, are compared up to the same
-    day of the month on both sides; a month after the last imported loan has no figures."""
+    """Every month from the launch (or `since`) to `as_of` (or `until`, where earlier), each
+    against its baseline month: the same month a year earlier, or the month at the same
+    distance from `baseline_from`. The last month, and the month the imported loans end in,
+    are compared up to the same day of the month on both sides; a month after the last
+    imported loan has no figures."""
     as_of = as_of or timezone.localdate()
+    if until is not None:
+        as_of = min(as_of, until)
     since = since or launch_day(library)
     if since is None:
         return []

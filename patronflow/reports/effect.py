@@ -371,10 +371,15 @@ RULES = Rules(confidence=CONFIDENCE, min_group=MIN_GROUP, min_expected=MIN_EXPEC
 
 
 def wait_for(
-    outcomes: list[Outcome], headline: Comparison | None, holdout_percent: int, as_of: dt.date
+    outcomes: list[Outcome],
+    headline: Comparison | None,
+    holdout_percent: int,
+    as_of: dt.date,
+    *,
+    closed: bool = False,
 ) -> Wait | None:
     """How long until the headline comparison can give a verdict (reports/waiting.py); None
-    where it has one, or never can."""
+    where it has one, or never can. `closed`: the period ended before the report day."""
     if headline is None or headline.claimed:
         return None
     if not holdout_percent and not any(o.held_out for o in outcomes):
@@ -388,6 +393,7 @@ def wait_for(
         holdout_percent=holdout_percent,
         as_of=as_of,
         rules=RULES,
+        closed=closed,
     )
 
 
@@ -405,8 +411,12 @@ def effect_by_journey(
 ) -> list[JourneyEffect]:
     """Mailed against held out for every journey that runs or ever took in members — also one
     without a holdout group, so that no report leaves a journey out without a word. Of the
-    enrolments whose clock started from `since` to `until` (both included) where given."""
+    enrolments whose clock started from `since` to `until` (both included) where given: the
+    members who came in during the period, each followed for their whole window (also past
+    `until`) where it has passed by the report day. A period that ended before the report day
+    takes in no one more, so its wait says so rather than counting on members to come."""
     as_of = as_of or timezone.localdate()
+    last_start = as_of if until is None else min(as_of, until)
     running = (Journey.Status.ACTIVE, Journey.Status.PAUSED)
     journeys = Journey.objects.filter(Q(status__in=running) | Q(enrolments__isnull=False))
     if library is not None:
@@ -416,7 +426,7 @@ def effect_by_journey(
         outcomes = [
             o
             for o in outcomes_of(journey)
-            if o.start <= as_of and (since is None or o.start >= since)
+            if o.start <= last_start and (since is None or o.start >= since)
         ]
         version = journey.current_version
         holdout_percent = version.holdout_percent if version else 0
@@ -431,7 +441,13 @@ def effect_by_journey(
                 held_out=sum(o.held_out for o in outcomes),
                 holdout_percent=holdout_percent,
                 comparisons=comparisons,
-                wait=wait_for(outcomes, headline_of(comparisons), holdout_percent, as_of),
+                wait=wait_for(
+                    outcomes,
+                    headline_of(comparisons),
+                    holdout_percent,
+                    as_of,
+                    closed=last_start < as_of,
+                ),
             )
         )
     return effects

@@ -61,7 +61,9 @@ def build_report(
     baselines = [
         month
         for each in libraries
-        for month in baseline(each, as_of=as_of, since=since, baseline_from=baseline_from)
+        for month in baseline(
+            each, as_of=as_of, since=since, until=until, baseline_from=baseline_from
+        )
     ]
     benchmark = None
     if Library.objects.exists():

@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from patronflow.journeys.diffs import segment_name
 from patronflow.reports.benchmark import Suppressed
 from patronflow.reports.exports import Report, verdict_of
 from patronflow.reports.published import (
@@ -28,15 +29,6 @@ from patronflow.reports.published import (
 )
 from patronflow.reports.suppression import Figure, Withheld
 
-SEGMENTS = {
-    "": gettext_lazy("Everyone else"),
-    "default": gettext_lazy("Everyone else"),
-    "fiction_digital": gettext_lazy("Fiction, digital"),
-    "fiction_physical": gettext_lazy("Fiction, physical"),
-    "nonfiction_digital": gettext_lazy("Non-fiction, digital"),
-    "nonfiction_physical": gettext_lazy("Non-fiction, physical"),
-    "unknown": gettext_lazy("Too little history"),
-}
 # The design system's card per verdict (staff.css).
 VERDICT_CLASSES = {
     "worked": "verdict-good",
@@ -208,13 +200,18 @@ def wait_text(effect: PublishedEffect, verdict: str) -> str:
                 "The groups are large enough to have shown 5 points more: the effect, if "
                 "any, is likely smaller."
             )
-        if wait.kind != "weeks":  # a year or more, or cannot tell: nothing to wait for
+        if wait.kind != "weeks":  # a year or more, cannot tell, over: nothing to wait for
             return ""
         return _("An effect of 5 points would show in about %(weeks)s more weeks.") % {
             "weeks": wait.weeks
         }
     if wait.ready:
         return ""
+    if wait.kind == "period_over":
+        return _(
+            "The period is over: it holds too few members followed long enough for a "
+            "verdict. Choose a longer period."
+        )
     if wait.kind == "more_than_a_year":
         return _("At the pace members come in now, more than a year.")
     if wait.kind == "cannot_tell":
@@ -345,7 +342,7 @@ def _step_row(row: PublishedRow, path: str, comments: CommentLinks | None) -> St
         journey=row.journey_name,
         step=row.step,
         step_name=row.step_name,
-        variant=str(SEGMENTS.get(row.segment, row.segment)),
+        variant=segment_name(row.segment),
         week=row.week,
         figures=figures,
         small=small,
@@ -404,7 +401,7 @@ def chart_data(report: Report) -> dict:
     for row in sorted(report.weekly, key=lambda row: row.week or dt.date.min):
         if row.week is None:
             continue
-        variant = SEGMENTS.get(row.segment, row.segment)
+        variant = segment_name(row.segment)
         series = named(row.library, f"{row.journey_name} {row.step}. {row.step_name} · {variant}")
         over_time[series].append({"x": row.week.isoformat(), "y": number(row.click_rate)})
     return {"over_time": over_time, "baseline": baseline_points(report.baselines, named)}

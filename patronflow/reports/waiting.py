@@ -35,16 +35,20 @@ class Rules:
 class Wait:
     """About how many more weeks (rounded), or `beyond_a_year`; neither: cannot tell.
     `ready`: both groups already hold enough members with a complete window — had the mails
-    a plausible effect, it would have shown."""
+    a plausible effect, it would have shown. `period_over`: not ready, and the period has
+    ended, so no member will come into it: waiting does not help."""
 
     weeks: int | None = None
     beyond_a_year: bool = False
     ready: bool = False
+    period_over: bool = False
 
     @property
     def kind(self) -> str:
         if self.ready:
             return "ready"
+        if self.period_over:
+            return "period_over"
         if self.beyond_a_year:
             return "more_than_a_year"
         return "cannot_tell" if self.weeks is None else "weeks"
@@ -106,10 +110,13 @@ def weeks_to_verdict(
     holdout_percent: int,
     as_of: dt.date,
     rules: Rules,
+    closed: bool = False,
 ) -> Wait:
     """About how long until both groups hold enough members with a complete `window` for a
     verdict on an effect of PLAUSIBLE_LIFT; `share`: the control group's share so far (None:
-    too few to tell, ASSUMED_SHARE stands in)."""
+    too few to tell, ASSUMED_SHARE stands in). `closed`: the period ended before `as_of` —
+    ready or over, never a number of weeks (its last windows may still be running, but a
+    report of a past period is read for what it holds)."""
     if mailed_starts and held_out_starts:
         ratio = len(mailed_starts) / len(held_out_starts)
     elif 0 < holdout_percent < 100:
@@ -123,8 +130,10 @@ def weeks_to_verdict(
         _group_wait(mailed_starts, needed_mailed, window, as_of),
         _group_wait(held_out_starts, needed_held_out, window, as_of),
     ]
+    if None not in waits and max(waits) == 0:
+        return Wait(weeks=0, ready=True)
+    if closed:
+        return Wait(period_over=True)
     if None in waits:
         return Wait()
-    if max(waits) == 0:
-        return Wait(weeks=0, ready=True)
     return rounded_weeks(max(waits))

@@ -113,3 +113,23 @@ def test_the_chart_draws_no_line_from_one_librarys_last_month_to_the_next_librar
         ("", None),  # a gap: Chart.js does not join a line across it
         ("brugge 2026-04", 120),
     ]
+
+
+def test_a_period_with_an_end_stops_the_baseline_at_its_last_day(db):
+    journey = JourneyFactory()
+    member = MemberFactory(library=journey.library)
+    loans(member, dt.date(2025, 4, 5), dt.date(2025, 4, 20))
+    loans(
+        member, dt.date(2026, 3, 3), dt.date(2026, 4, 2), dt.date(2026, 4, 18), dt.date(2026, 5, 6)
+    )
+
+    months = baseline(
+        journey.library,
+        as_of=dt.date(2026, 6, 15),
+        since=dt.date(2026, 3, 1),
+        until=dt.date(2026, 4, 10),
+    )
+
+    assert [m.month for m in months] == [dt.date(2026, 3, 1), dt.date(2026, 4, 1)]
+    april = months[1]
+    assert (april.loans, april.baseline_loans, april.partial_through) == (1, 1, 10)

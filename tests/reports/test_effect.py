@@ -149,3 +149,21 @@ def test_held_out_members_clock_starts_when_those_who_entered_with_them_were_mai
 
     assert outcomes[True].start == outcomes[False].start == ENTERED + dt.timedelta(days=7)
     assert outcomes[True].returned_after is None
+
+
+def test_a_period_counts_the_members_who_came_in_until_its_last_day_for_their_whole_window(
+    dormant,
+):
+    dormant.versions.update(holdout_percent=10)
+    for entered, count in ((ENTERED, 3), (ENTERED + dt.timedelta(days=20), 2)):
+        for _ in range(count):
+            enrolment = EnrolmentFactory(journey=dormant, entered_on=entered)
+            mail(enrolment, sent_at=at(entered + dt.timedelta(days=2)))
+            # Back after the period ended, within the 30-day window: it counts.
+            LoanFactory(member=enrolment.member, loaned_on=entered + dt.timedelta(days=25))
+
+    [effect] = effect_by_journey(as_of=AS_OF, since=ENTERED, until=ENTERED + dt.timedelta(days=10))
+
+    assert effect.enrolments == 3  # the two who came in after the last day are left out
+    assert (effect.comparisons[0].mailed_n, effect.comparisons[0].mailed) == (3, 1.0)
+    assert effect.wait.kind == "period_over"

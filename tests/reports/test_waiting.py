@@ -71,3 +71,23 @@ def test_groups_that_already_hold_enough_members_are_ready():
         holdout_percent=50, as_of=TODAY, rules=RULES,
     )  # fmt: skip
     assert wait.kind == "ready"
+
+
+def test_a_period_that_has_ended_gives_no_weeks_to_wait_but_says_it_is_over():
+    def wait(closed: bool):
+        return weeks_to_verdict(
+            mailed_starts=weekly(360, 8), held_out_starts=weekly(40, 8),
+            window=30, share=0.2, holdout_percent=10, as_of=TODAY, rules=RULES, closed=closed,
+        )  # fmt: skip
+
+    assert wait(closed=False).kind == "weeks"
+    assert wait(closed=True).kind == "period_over" and wait(closed=True).weeks is None
+
+
+def test_a_period_that_has_ended_with_enough_members_is_still_ready():
+    starts = [TODAY - dt.timedelta(days=60)] * 3000
+    wait = weeks_to_verdict(
+        mailed_starts=starts, held_out_starts=starts, window=30, share=0.2,
+        holdout_percent=50, as_of=TODAY, rules=RULES, closed=True,
+    )  # fmt: skip
+    assert wait.kind == "ready"

@@ -120,7 +120,7 @@ def test_a_marketers_morning(browser, live_server, library, smtp_server, artefac
     assert welcome.status == "active"
 
     # And the report.
-    page.get_by_role("link", name="Rapport").click()
+    page.get_by_role("link", name="Resultaten", exact=True).click()
     report = page.get_by_test_id("report")
     assert "Welkom voor nieuwe leden" in report.inner_text()  # the journey by its name
     page.wait_for_function(  # the charts are drawn by the static script, under the staff CSP

@@ -203,3 +203,61 @@ def test_a_journey_still_taking_in_members_says_about_how_many_more_weeks(
     assert dormant["verdict"] == "not_enough_data" and dormant["wait"] == "weeks"
     assert f"Nog ongeveer {dormant['weeks_more']} weken." in page
     assert 8 < dormant["weeks_more"] <= 52
+
+
+def test_a_period_with_an_end_shows_the_cli_json_and_leaves_out_members_who_came_in_after_it(
+    staff_client, library, capsys
+):
+    effect_campaign(library, "clear", entered=days_ago(150))
+    variant = dormant_variant(library)
+    later = days_ago(60)
+    for _ in range(12):  # came in after the period's last day: not in its figures
+        enrolment = EnrolmentFactory(journey=variant.step.version.journey, entered_on=later)
+        MessageFactory(enrolment=enrolment, step=variant.step, variant=variant, sent_at=at(later))
+    since, until = days_ago(160), days_ago(100)
+    period = {"since": since.isoformat(), "until": until.isoformat()}
+
+    page = staff_client.get(reverse("staff:report"), {"period": "custom"} | period).content.decode()
+    data = cli_json(
+        capsys, "--library", "gent", "--since", period["since"], "--until", period["until"]
+    )
+
+    shown = dict(figures(page))
+    for path, value in shown.items():
+        expected = at_path(data, path)
+        assert expected == (pytest.approx(value) if isinstance(value, float) else value), path
+    [dormant] = [row for row in data["results"] if row["journey"] == "dormant"]
+    index = data["results"].index(dormant)
+    assert shown[f"results.{index}.enrolments"] == 140  # the campaign's 80 mailed, 60 held out
+    assert dormant["verdict"] == "worked"
+    assert data["baseline"][-1]["month"] == until.replace(day=1).isoformat()
+
+
+def test_a_period_that_has_ended_gives_no_weeks_to_wait(staff_client, library, capsys):
+    journey = library.journeys.get(key="dormant")
+    journey.versions.update(holdout_percent=50)
+    variant = dormant_variant(library)
+    for week in range(4):
+        entered = days_ago(7 * week + 3)
+        for held_out in (False, True):
+            for _ in range(30):
+                enrolment = EnrolmentFactory(journey=journey, entered_on=entered, held_out=held_out)
+                if not held_out:
+                    MessageFactory(
+                        enrolment=enrolment, step=variant.step, variant=variant, sent_at=at(entered)
+                    )
+    period = {"since": days_ago(40).isoformat(), "until": days_ago(5).isoformat()}
+
+    page = staff_client.get(reverse("staff:report"), {"period": "custom"} | period).content.decode()
+    [dormant] = [
+        row
+        for row in cli_json(
+            capsys, "--library", "gent", "--since", period["since"], "--until", period["until"]
+        )["results"]
+        if row["journey"] == "dormant"
+    ]
+
+    assert dormant["verdict"] == "not_enough_data"
+    assert (dormant["wait"], dormant["weeks_more"]) == ("period_over", None)
+    assert "De periode is voorbij" in page
+    assert "Nog ongeveer" not in page

@@ -224,7 +224,7 @@ def test_a_broadcast_to_e_book_readers_goes_to_exactly_whom_its_count_showed(
 
         # And the report shows it.
         page.locator(".menu > summary").click()
-        page.get_by_role("navigation").get_by_role("link", name="Rapport").click()
+        page.get_by_role("navigation").get_by_role("link", name="Resultaten").click()
         rows = page.get_by_test_id("report").locator(
             "tr", has=page.get_by_role("rowheader", name="E-boekenactie")
         )

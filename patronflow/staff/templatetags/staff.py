@@ -4,20 +4,11 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from patronflow.journeys.diffs import segment_name
 from patronflow.reports.published import shown
 from patronflow.reports.suppression import Figure
 
 register = template.Library()
-
-SEGMENT_LABELS = {
-    "": _("Everyone else"),
-    "default": _("Everyone else"),
-    "fiction_digital": _("Fiction, digital"),
-    "fiction_physical": _("Fiction, physical"),
-    "nonfiction_digital": _("Non-fiction, digital"),
-    "nonfiction_physical": _("Non-fiction, physical"),
-    "unknown": _("Too little history"),
-}
 
 # Pages that belong under a menu item without being its page: a journey under "Journeys".
 MENU_SECTIONS = {
@@ -65,7 +56,7 @@ def status_label(status: str) -> str:
 
 @register.filter
 def segment_label(segment: str) -> str:
-    return SEGMENT_LABELS.get(segment, segment)
+    return segment_name(segment)
 
 
 @register.filter

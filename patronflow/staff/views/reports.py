@@ -5,13 +5,11 @@ view. The figures are those of `patronflow report` (reports/page.py renders both
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from patronflow.reports.exports import report_csv
+from patronflow.reports.exports import TABLES, report_csv
 from patronflow.reports.page import results_context
 from patronflow.staff import queries
 from patronflow.staff.access import staff_view
 from patronflow.staff.report_page import PeriodForm, comment_links
-
-CSV_TABLES = ("results", "metrics", "weekly", "effect", "baseline", "benchmark")
 
 
 def _results(request: HttpRequest):
@@ -34,7 +32,7 @@ def _page(request: HttpRequest, *, printable: bool) -> HttpResponse:
             "query": request.GET.urlencode(),
             "links": not printable,
             "printable": printable,
-            "csv_tables": CSV_TABLES,
+            "csv_tables": TABLES,
         },
     )
 
@@ -55,7 +53,7 @@ def report_print(request: HttpRequest) -> HttpResponse:
 def report_export(request: HttpRequest) -> HttpResponse:
     """One table of the page as CSV, for the same period: `patronflow report --format csv`."""
     table = request.GET.get("table", "results")
-    if table not in CSV_TABLES:
+    if table not in TABLES:
         raise Http404
     _, period, built = _results(request)
     response = HttpResponse(report_csv(built, table), content_type="text/csv; charset=utf-8")
