@@ -79,10 +79,13 @@ CASES = [
         ("steps", 0, "variants", 0, "body"),
     ),
     Case(
-        "an image without its description",
-        _set(("steps", 0, "variants", 0, "blocks"), [{"type": "image", "image": 1, "alt": ""}]),
+        "a button that links over http",
+        _set(
+            ("steps", 0, "variants", 0, "blocks"),
+            [{"type": "button", "text": "Lees meer", "url": "http://gent.bibliotheek.be"}],
+        ),
         None,
-        ("steps", 0, "variants", 0, "blocks", 0, "alt"),
+        ("steps", 0, "variants", 0, "blocks", 0, "url"),
     ),
     Case(
         "a body that does not render",
