@@ -110,42 +110,56 @@ def test_the_tips_show_where_the_mail_had_them_and_only_with_tips_to_show():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_turns_each_stored_body_into_blocks_that_render_the_same():
+    """The migration converts with its own frozen copy of the conversion: for every standard
+    body (Dutch and English) it writes what today's from_html reads, and the mail is the same."""
+    bodies = [
+        variant["body"]
+        for language in ("nl", "en")
+        for key in STANDARD_JOURNEYS
+        for step in standard_definition(key, language)["steps"]
+        for variant in step["variants"]
+    ]
     executor = MigrationExecutor(connection)
     executor.migrate([("journeys", "0006_approvals_and_templates")])
     apps = executor.loader.project_state([("journeys", "0006_approvals_and_templates")]).apps
-    body = standard_definition("dormant")["steps"][0]["variants"][0]["body"].strip()
     try:
-        old_variant = _old_variant(apps, body)
+        old_pks = _old_variants(apps, bodies)
     finally:  # whatever happens, the tests after this one find the database as it is now
         executor = MigrationExecutor(connection)
         latest = [node for node in executor.loader.graph.leaf_nodes() if node[0] == "journeys"]
         executor.migrate(latest)
 
-    variant = Variant.objects.get(pk=old_variant.pk)
-    assert variant.blocks == [*from_html(body), {"type": "reading_tips", "show_if": ""}]
-    library = variant.step.version.journey.library
-    for online in (False, True):
-        old = {"subject": "x", "body": body, "with_reading_tips": True}
-        same_for_members(
-            rendered(library, old, online=online, tips=True, language="nl"),
-            rendered(library, variant, online=online, tips=True, language="nl"),
-        )
+    for body, pk in zip(bodies, old_pks, strict=True):
+        variant = Variant.objects.get(pk=pk)
+        assert variant.blocks == [*from_html(body), {"type": "reading_tips", "show_if": ""}]
+        library = variant.step.version.journey.library
+        for online in (False, True):
+            old = {"subject": "x", "body": body, "with_reading_tips": True}
+            same_for_members(
+                rendered(library, old, online=online, tips=True, language="nl"),
+                rendered(library, variant, online=online, tips=True, language="nl"),
+            )
     Journey.objects.all().delete()
 
 
-def _old_variant(apps, body: str):
-    """A variant as stored before blocks (the library as it is now: only journeys went back)."""
+def _old_variants(apps, bodies: list[str]) -> list[int]:
+    """Variants as stored before blocks (the library as it is now: only journeys went back)."""
     library = LibraryFactory(code="oud")
     journey = apps.get_model("journeys", "Journey").objects.create(
         library_id=library.pk, key="dormant", name="We missen je"
     )
     version = apps.get_model("journeys", "Version").objects.create(journey=journey, number=1)
-    step = apps.get_model("journeys", "Step").objects.create(
-        version=version, position=1, name="We missen je", wait_days=0
-    )
-    return apps.get_model("journeys", "Variant").objects.create(
-        step=step, segment="", subject="x", body=body, with_reading_tips=True
-    )
+    pks = []
+    for position, body in enumerate(bodies, 1):
+        step = apps.get_model("journeys", "Step").objects.create(
+            version=version, position=position, name="We missen je", wait_days=0
+        )
+        pks.append(
+            apps.get_model("journeys", "Variant")
+            .objects.create(step=step, segment="", subject="x", body=body, with_reading_tips=True)
+            .pk
+        )
+    return pks
 
 
 # Bodies put together from the pieces staff write: paragraphs, headings, lists, conditions
