@@ -419,9 +419,15 @@ def _normalise_variant(variant: Any, where: str, field: Field) -> dict:
 
 def _content_blocks(variant: dict, where: str, field: Field) -> list[dict]:
     """The variant's content as blocks: `blocks` as given, or a `body` of HTML (older
-    definitions, the plain editor) read as blocks; a body, when given, is what counts.
-    `with_reading_tips`, when given, adds a reading tips block at the end (when there is
-    none) or takes it out."""
+    definitions, the studio's plain field) read as blocks; never both, or one of them would
+    be dropped without a word. `with_reading_tips`, when given, adds a reading tips block at
+    the end (when there is none) or takes it out."""
+    if variant.get("body") is not None and "blocks" in variant:
+        raise InvalidJourney(
+            f"{where}, body: give body or blocks, not both",
+            (*field, "body"),
+            _noop("A mail is written as blocks or as a body, not both: leave one out."),
+        )
     tips = variant.get("with_reading_tips")
     if tips is not None:
         _flag(tips, where, (*field, "with_reading_tips"))

@@ -1,6 +1,6 @@
 """A definition's mails as blocks: `blocks:` is checked with a path into the blocks, a `body:`
-of HTML (older definitions, the plain editor) is read as blocks on install, and an export
-writes blocks."""
+of HTML (older definitions) is read as blocks on install, never both, and an export writes
+blocks."""
 
 import pytest
 from django.utils import translation
@@ -14,6 +14,7 @@ from patronflow.journeys.definitions import (
     parse_definition,
 )
 from patronflow.journeys.models import Variant
+from patronflow.staff.journey_forms import problem_text
 from tests.journeys.helpers import definition, step
 
 BLOCKS = [
@@ -108,16 +109,18 @@ def test_a_body_is_read_as_blocks_and_its_reading_tips_switch_adds_the_tips_bloc
     ]
 
 
-def test_a_body_sent_with_exported_blocks_counts_as_the_plain_editor_means_it():
-    """The plain editor changes an exported variant's body: what it typed is the mail."""
-    variant = {"segment": "", "subject": "Hoi", "blocks": BLOCKS}
-    variant |= {"body": "<p>Nieuw</p>", "with_reading_tips": False}
+def test_a_body_beside_blocks_is_refused_on_the_body_instead_of_one_being_dropped():
+    variant = {"segment": "", "subject": "Hoi", "blocks": BLOCKS, "body": "<p>Nieuw</p>"}
 
-    normal = normalise(with_variants(variant))
+    with pytest.raises(InvalidJourney) as refused:
+        normalise(with_variants(variant))
 
-    assert normal["steps"][0]["variants"][0]["blocks"] == [
-        {"type": "paragraph", "html": "Nieuw", "show_if": ""}
-    ]
+    assert refused.value.field == ("steps", 0, "variants", 0, "body")
+    with translation.override("nl"):
+        assert problem_text(refused.value) == (
+            "Een mail bestaat uit blokken of uit een tekst (body), niet uit allebei: "
+            "laat er één weg."
+        )
 
 
 def test_switching_reading_tips_off_takes_the_tips_block_out():

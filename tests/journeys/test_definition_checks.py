@@ -48,6 +48,17 @@ def _set(path: tuple, value: object) -> Callable[[dict], None]:
     return change
 
 
+def _body(value: str) -> Callable[[dict], None]:
+    """The first mail written as a body of HTML instead of its exported blocks."""
+
+    def change(definition: dict) -> None:
+        variant = definition["steps"][0]["variants"][0]
+        del variant["blocks"]
+        variant["body"] = value
+
+    return change
+
+
 def _drop_fallback(definition: dict) -> None:
     del definition["steps"][1]["variants"][0]
 
@@ -74,7 +85,13 @@ CASES = [
     # empty: an empty body is the import's alone.
     Case(
         "no body",
-        _set(("steps", 0, "variants", 0, "body"), ""),
+        _body(""),
+        None,
+        ("steps", 0, "variants", 0, "body"),
+    ),
+    Case(
+        "a body beside the blocks",
+        _set(("steps", 0, "variants", 0, "body"), "<p>Dag</p>"),
         None,
         ("steps", 0, "variants", 0, "body"),
     ),
@@ -89,7 +106,7 @@ CASES = [
     ),
     Case(
         "a body that does not render",
-        _set(("steps", 0, "variants", 0, "body"), "<p>{% if first_name %}Dag</p>"),
+        _body("<p>{% if first_name %}Dag</p>"),
         {"step0_variant0_body": "<p>{% if first_name %}Dag</p>"},
         ("steps", 0, "variants", 0, "body"),
     ),
