@@ -2,7 +2,6 @@
 lines. What a library has not set comes from the network's kit (set by a network admin), and
 what neither has set from the defaults here."""
 
-import re
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -10,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from patronflow.mail.images import image_url
-from patronflow.mail.models import BrandKit, MailImage
+from patronflow.mail.models import HEX_COLOUR, BrandKit, MailImage
 from patronflow.members.models import Library
 from patronflow.privacy.audit import changed_values, record_change
 
@@ -18,7 +17,6 @@ DEFAULT_BRAND_COLOUR = "#1f5f8b"
 DARK_TEXT = "#1f2a30"
 MAX_FOOTER_LINES = 5
 MAX_FOOTER_LINE_LENGTH = 120
-_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 # Where brand_for keeps a library object's brand: a batch of mails loads its libraries once
 # (mail/services.py), so the kits are read once per library and batch, not once per mail.
 _KEPT = "_mail_brand"
@@ -161,8 +159,13 @@ def _brand(own: BrandKit | None, network: BrandKit | None) -> Brand:
     )
 
 
+def is_colour(value: str) -> bool:
+    """Whether `value` is a colour a kit may hold (#rrggbb), by the kit's own rule."""
+    return HEX_COLOUR.regex.fullmatch(value) is not None
+
+
 def _colour(value: str) -> str:
-    return value.lower() if _HEX_COLOUR.fullmatch(value or "") else ""
+    return value.lower() if is_colour(value or "") else ""
 
 
 def _logo(kit: BrandKit) -> tuple[str, str] | None:

@@ -15,9 +15,10 @@ import hashlib
 import re
 import secrets
 import warnings
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from io import BytesIO
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -25,12 +26,15 @@ from django.db import transaction
 from django.db.models import Count, QuerySet, Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from patronflow.journeys.definitions import InvalidJourney
 from patronflow.journeys.models import Variant
 from patronflow.mail.models import MailImage
 from patronflow.members.models import Library
 from patronflow.privacy.audit import Actor, record_change
+from patronflow.templating.blocks import Path, Problem
 
 # The width a mail's layout gives an image (its content column); the file has twice as many
 # pixels where the upload had them.
@@ -49,16 +53,23 @@ JPEG_QUALITY = 85
 ALT_MAX_LENGTH = MailImage._meta.get_field("alt").max_length
 CONTENT_TYPES = {MailImage.Format.PNG: "image/png", MailImage.Format.JPEG: "image/jpeg"}
 EXTENSIONS = {MailImage.Format.PNG: "png", MailImage.Format.JPEG: "jpg"}
+ALT_REQUIRED = _("Describe the image for people who cannot see it (alt text).")
+NOT_THE_LIBRARYS = gettext_noop(
+    "This image is not one of the library's images (deleted, or another library's): "
+    "choose one of its own."
+)
+# An image in a mail's content, whether an image block wrote it or an HTML block holds it.
+_SHOWN = re.compile(r'<pf-image image="([0-9]+)"')
 
 
 @dataclass(frozen=True)
 class ImageRef:
-    """What a mail's <img> needs: the address, the size the mail shows it at, the alt text."""
+    """What a mail's <img> needs of the image: the address and the size the mail shows it at
+    (the alt text is the block's own)."""
 
     url: str
     width: int
     height: int
-    alt: str
 
 
 class ImageRefused(Exception):
@@ -101,9 +112,86 @@ def urls_for(library: Library, ids: Collection[int]) -> dict[int, ImageRef]:
     return {image.pk: image_ref(image) for image in found}
 
 
+def image_problems(blocks: Any, *, library: Library) -> list[Problem]:
+    """The blocks (in columns too) showing an image that is not one of the library's: one
+    deleted, another library's, or the network's. A mail would leave it out without a word
+    (urls_for), so saving is refused, on the block's image field (an HTML block's HTML)."""
+    shown = list(_shown_images(blocks, ()))
+    if not shown:
+        return []
+    own = set(
+        MailImage.objects.filter(library_id=library.pk, pk__in={pk for _path, pk in shown})
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    refused = dict.fromkeys(path for path, pk in shown if pk not in own)
+    return [Problem(path, NOT_THE_LIBRARYS) for path in refused]
+
+
+def refuse_foreign_images(
+    library: Library, definition: dict, *, before: dict | None = None
+) -> None:
+    """Raise InvalidJourney for the first mail of a journey definition (blocks, or a body of
+    HTML) that shows an image not of the library's, naming the step, segment and field; an
+    unreadable definition is left to install_journey to refuse. A mail as it was `before`
+    (the journey's definition now) is let be: an image deleted since it was saved is no
+    reason to refuse saving another mail (the delete screen named the mails showing it)."""
+    kept = {
+        (step_index, variant.get("segment")): _content(variant)
+        for step_index, _index, variant in _variants(before)
+    }
+    for step_index, index, variant in _variants(definition):
+        if kept.get((step_index, variant.get("segment"))) == _content(variant):
+            continue
+        where: Path = ("steps", step_index, "variants", index)
+        body = variant.get("body")
+        if body is not None or "blocks" not in variant:  # the body is what counts
+            problems = image_problems([{"type": "html", "html": body}], library=library)
+            field = (*where, "body")
+        else:
+            problems = image_problems(variant["blocks"], library=library)
+            field = (*where, "blocks", *(problems[0].path if problems else ()))
+        if problems:
+            raise InvalidJourney(
+                f"step {step_index + 1} '{variant.get('segment') or ''}': an image that is "
+                f"not one of {library.code}'s images (deleted, or another library's)",
+                field,
+                NOT_THE_LIBRARYS,
+            )
+
+
+def _variants(definition: Any) -> Iterator[tuple[int, int, dict]]:
+    steps = definition.get("steps") if isinstance(definition, dict) else None
+    for step_index, step in enumerate(steps if isinstance(steps, list) else []):
+        variants = step.get("variants") if isinstance(step, dict) else None
+        for index, variant in enumerate(variants if isinstance(variants, list) else []):
+            if isinstance(variant, dict):
+                yield step_index, index, variant
+
+
+def _content(variant: dict) -> tuple:
+    return variant.get("body"), variant.get("blocks")
+
+
+def _shown_images(blocks: Any, where: Path) -> Iterator[tuple[Path, int]]:
+    for index, block in enumerate(blocks if isinstance(blocks, list) else []):
+        if not isinstance(block, dict):
+            continue
+        kind = block.get("type")
+        image = block.get("image")
+        if kind == "image" and isinstance(image, int) and not isinstance(image, bool):
+            yield (*where, index, "image"), image
+        elif kind == "html":
+            for found in _SHOWN.finditer(str(block.get("html") or "")):
+                yield (*where, index, "html"), int(found[1])
+        elif kind == "columns":
+            for side in ("left", "right"):
+                yield from _shown_images(block.get(side), (*where, index, side))
+
+
 def image_ref(image: MailImage) -> ImageRef:
     width, height = shown_size(image)
-    return ImageRef(url=image_url(image), width=width, height=height, alt=image.alt)
+    return ImageRef(url=image_url(image), width=width, height=height)
 
 
 def shown_size(image: MailImage) -> tuple[int, int]:
@@ -150,7 +238,7 @@ def store_image(
     is new: the same file uploaded again is the image already there. Raises ImageRefused."""
     alt = " ".join(alt.split())
     if not alt:
-        raise ImageRefused("alt", _("Describe the image for people who cannot see it (alt text)."))
+        raise ImageRefused("alt", ALT_REQUIRED)
     if len(alt) > ALT_MAX_LENGTH:
         raise ImageRefused(
             "alt", _("Keep the alt text under %(limit)s characters.") % {"limit": ALT_MAX_LENGTH}
@@ -221,7 +309,7 @@ def delete_image(image: MailImage, *, actor: Actor) -> None:
 def change_alt(image: MailImage, *, alt: str, actor: Actor) -> None:
     alt = " ".join(alt.split())
     if not alt:
-        raise ImageRefused("alt", _("Describe the image for people who cannot see it (alt text)."))
+        raise ImageRefused("alt", ALT_REQUIRED)
     with transaction.atomic():
         _log(image, {"alt": (image.alt, alt[:ALT_MAX_LENGTH])}, actor=actor)
         image.alt = alt[:ALT_MAX_LENGTH]

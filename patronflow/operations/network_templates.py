@@ -19,7 +19,7 @@ from patronflow.journeys.models import (
     TemplateVersion,
 )
 from patronflow.members.models import Library
-from patronflow.operations.publishing import Published, save_definition
+from patronflow.operations.publishing import Published, check_images, save_definition
 from patronflow.privacy.audit import Actor, record_change
 
 MAX_KEY = Journey._meta.get_field("key").max_length
@@ -112,7 +112,9 @@ def adopt(template: NetworkTemplate, library: Library, *, actor: Actor) -> Adopt
     latest = template.latest
     taken = set(library.journeys.values_list("key", flat=True))
     key = _free_key(taken, template.key)
-    installed = install_journey(library, {**latest.definition, "key": key}, actor=actor)
+    definition = {**latest.definition, "key": key}
+    check_images(library, definition)  # the images of the library that wrote it: refused
+    installed = install_journey(library, definition, actor=actor)
     adoption = Adoption.objects.create(
         template=template, journey=installed.journey, version_number=latest.number
     )

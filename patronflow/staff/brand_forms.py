@@ -1,17 +1,18 @@
 """The forms of the image library and the brand kit screens."""
 
-import re
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from patronflow.mail.brand import MAX_FOOTER_LINE_LENGTH, MAX_FOOTER_LINES, footer_lines
-from patronflow.mail.images import ALT_MAX_LENGTH, MAX_UPLOAD_BYTES
+from patronflow.mail.brand import (
+    MAX_FOOTER_LINE_LENGTH,
+    MAX_FOOTER_LINES,
+    footer_lines,
+    is_colour,
+)
+from patronflow.mail.images import ALT_MAX_LENGTH, ALT_REQUIRED, MAX_UPLOAD_BYTES
 from patronflow.mail.models import MailImage
 
 ACCEPT = "image/jpeg,image/png,image/gif,image/webp"
-_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-ALT_REQUIRED = _("Describe the image for people who cannot see it (alt text).")
 
 
 def alt_field(**extra) -> forms.CharField:
@@ -139,7 +140,7 @@ class BrandKitForm(forms.Form):
         value = self.cleaned_data[name].strip()
         if value and not value.startswith("#"):
             value = f"#{value}"
-        if value and not _HEX_COLOUR.fullmatch(value):
+        if value and not is_colour(value):
             raise forms.ValidationError(_("Write a colour as # and six hex digits, like #1f5f8b."))
         return value.lower()
 

@@ -9,16 +9,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from patronflow.mail.rendering import RenderedMail
+from patronflow.templating.blocks import PLACEHOLDERS
 
-# The fields a marketer inserts into a text, with what each holds (docs/mail-templates.md).
-PERSONAL_FIELDS = (
-    ("first_name", gettext_lazy("First name")),
-    ("library_name", gettext_lazy("The library's name")),
-    ("profile_url", gettext_lazy("Address of Mijn Bibliotheek")),
-    ("privacy_url", gettext_lazy("Address of the privacy statement")),
-    ("survey_url", gettext_lazy("Address of the survey")),
-    ("unsubscribe_url", gettext_lazy("Unsubscribe link of this mail")),
-)
+# What each personal field holds, in the marketer's words (docs/mail-templates.md).
+_FIELD_LABELS = {
+    "first_name": gettext_lazy("First name"),
+    "library_name": gettext_lazy("The library's name"),
+    "profile_url": gettext_lazy("Address of Mijn Bibliotheek"),
+    "privacy_url": gettext_lazy("Address of the privacy statement"),
+    "survey_url": gettext_lazy("Address of the survey"),
+    "unsubscribe_url": gettext_lazy("Unsubscribe link of this mail"),
+}
+# The fields a marketer inserts into a text: those a block's text may hold, a new one by its
+# name until it has a label here.
+PERSONAL_FIELDS = tuple((name, _FIELD_LABELS.get(name, name)) for name in PLACEHOLDERS)
 
 SUBJECT_SHOWN = 60  # about what a phone's mail list shows of a subject
 PREHEADER_SHORTEST, PREHEADER_LONGEST = 40, 130  # shorter: the mail's first words fill in

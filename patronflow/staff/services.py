@@ -25,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from patronflow.journeys.approvals import ask_for_version, version_waits
 from patronflow.journeys.definitions import Installed, export_definition, install_journey
 from patronflow.journeys.models import ApprovalRequest, Journey
+from patronflow.mail.images import refuse_foreign_images
 from patronflow.mail.rendering import RenderedMail, render_mail, staff_context
 from patronflow.mail.smtp import SmtpServer, SmtpSession
 from patronflow.members.models import Library, Member
@@ -127,12 +128,14 @@ def save_variant(
     logged like any change, and a journey that members are already in gets a new version
     instead of changing under them. Raises InvalidJourney with the step, field, line and
     message. A running journey of a four-eyes library gets an ApprovalRequest instead."""
+    before = export_definition(journey)
     definition = export_definition(journey)
     step = next(s for s in definition["steps"] if s["position"] == position)
     variant = next(v for v in step["variants"] if v["segment"] == segment)
     for stale in ("body", "with_reading_tips"):  # the blocks say it all
         variant.pop(stale, None)
     variant.update(subject=draft.subject, preheader=draft.preheader, blocks=draft.blocks)
+    refuse_foreign_images(journey.library, definition, before=before)
     if version_waits(journey, actor=actor):
         return ask_for_version(journey, definition, actor=actor, move_members=False)
     return install_journey(journey.library, definition, actor=actor)

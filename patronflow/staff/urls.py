@@ -82,7 +82,6 @@ urlpatterns = [
     path("images/", images.image_library, name="images"),
     path("images/<int:pk>/", images.image_detail, name="image"),
     path("images/<int:pk>/delete/", images.image_delete, name="image_delete"),
-    path("images/picker/", images.image_picker, name="image_picker"),
     path("brand/", brand.brand_kit, name="brand"),
     path("brand/network/", brand.network_brand, name="network_brand"),
     path("seeds/", seeds.seed_list, name="seeds"),

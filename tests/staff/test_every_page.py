@@ -64,7 +64,6 @@ ACTIONS = {
     "preview_frame", "mail_test", "mail_spam", "member_export", "remove_account",
     "import_rejects",
     "seed_remove",
-    "image_picker",
     "audience_count",
     "report_export",
 }  # fmt: skip

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from patronflow.mail.images import store_image, urls_for
+from patronflow.mail.images import store_image
 from patronflow.mail.models import MailImage
 from patronflow.privacy.models import AuditEntry
 from tests.mail.test_images import photo_with_gps_taken_sideways, picture
@@ -102,7 +102,6 @@ def test_the_alt_text_is_changed_and_required(staff_client, library):
     assert "alt-tekst" in error_of(empty, "alt")
     image.refresh_from_db()
     assert image.alt == "Voorleesuurtje op woensdag"
-    assert urls_for(library, [image.pk])[image.pk].alt == "Voorleesuurtje op woensdag"
 
 
 def test_an_image_no_mail_shows_is_deleted_without_a_list(staff_client, library):
@@ -112,22 +111,6 @@ def test_an_image_no_mail_shows_is_deleted_without_a_list(staff_client, library)
 
     assert "Geen enkele mail toont deze afbeelding." in asked
     assert 'data-testid="image-uses"' not in asked
-
-
-def test_the_picker_lists_the_librarys_images_as_radio_inputs(staff_client, library, other_library):
-    ours = stored(library, alt="Jeugdhoek")
-    chosen = stored(library, colour=(1, 1, 1), alt="Gevel")
-    theirs = stored(other_library, colour=(2, 2, 2), alt="Brugse gevel")
-
-    page = staff_client.get(reverse("staff:image_picker"), {"selected": chosen.pk}).content.decode()
-
-    assert f'name="image" value="{ours.pk}"' in page
-    assert f'name="image" value="{chosen.pk}"' in page
-    assert f'value="{theirs.pk}"' not in page and "Brugse gevel" not in page
-    checked = page.split(f'value="{chosen.pk}"', 1)[1].split(">", 1)[0]
-    assert "checked" in checked
-    assert 'data-alt="Jeugdhoek"' in page
-    assert "<html" not in page  # a fragment for htmx
 
 
 @pytest.mark.parametrize("name", ["staff:image", "staff:image_delete"])

@@ -24,7 +24,7 @@ WITHOUT_IDS = {
     "journeys", "segments", "tips", "imports", "report", "members", "settings", "accounts",
     "report_print", "report_export",
     "seeds",
-    "images", "image_picker", "brand", "network_brand",
+    "images", "brand", "network_brand",
     "segment_new", "audience_count",
     "studio_new", "studio_start",
 }  # fmt: skip

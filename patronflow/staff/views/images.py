@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
 
 from patronflow.mail import images
 from patronflow.mail.models import BrandKit, MailImage
@@ -112,22 +111,6 @@ def image_delete(request: HttpRequest, pk: int) -> HttpResponse:
             "shown": shown_images([image])[0],
             "uses": images.mails_using(image),
             "is_logo": _is_logo(image),
-        },
-    )
-
-
-@staff_view
-@require_GET
-def image_picker(request: HttpRequest) -> HttpResponse:
-    """An htmx fragment for the mail designer: the library's images as radio inputs named
-    'image' (?selected=id ticks one)."""
-    selected = request.GET.get("selected", "")
-    return render(
-        request,
-        "staff/_image_picker.html",
-        {
-            "images": shown_images(images.library_images(request.library)),
-            "selected": int(selected) if selected.isdigit() else None,
         },
     )
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from patronflow.journeys.definitions import InvalidJourney
 from patronflow.journeys.models import ApprovalRequest, Variant
-from patronflow.mail.images import library_images, thumbnail_path
+from patronflow.mail.images import image_problems, library_images, thumbnail_path
 from patronflow.mail.rendering import RenderedMail
 from patronflow.mail.spamcheck import THRESHOLD as SPAM_THRESHOLD
 from patronflow.mail.spamcheck import SpamCheckUnavailable, content_key, spam_score
@@ -141,7 +141,11 @@ def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> H
             form = MailForm(initial={name: request.POST.get(name, "") for name in saved})
         else:
             form = MailForm(request.POST)
-            problems = validate(blocks) or template_problems(blocks)
+            problems = (
+                validate(blocks)
+                or template_problems(blocks)
+                or image_problems(blocks, library=request.library)
+            )
             if form.is_valid() and not problems:
                 try:
                     installed = services.save_variant(

@@ -16,6 +16,7 @@ from patronflow.journeys.queries import journey_for_command, journeys_overview
 from patronflow.journeys.services import LifecycleError, migrate_enrolments
 from patronflow.members.queries import library_for_command
 from patronflow.operations.lifecycle import change_status
+from patronflow.operations.publishing import check_images
 
 STATUS_ACTIONS = {
     "activate": "active",
@@ -88,7 +89,9 @@ class Command(BaseCommand):
     def _import(self, library, path: Path) -> None:
         if not path.exists():
             raise CommandError(f"{path}: no such file")
-        installed = install_journey(library, read_definition(path))
+        definition = read_definition(path)
+        check_images(library, definition)
+        installed = install_journey(library, definition)
         journey, version = installed.journey, installed.version
         messages = {
             "created": f"Created {journey} ({journey.status}), version 1.",
