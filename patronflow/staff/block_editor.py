@@ -48,10 +48,6 @@ def _number(value: object) -> int:
 def blocks_from_post(data: QueryDict, prefix: str = TOP, budget: list[int] | None = None) -> list:
     """The blocks as posted, values as typed; unknown types are left out. At most MAX_BLOCKS
     are read (columns' blocks counted), whatever the counts say."""
-    if prefix == TOP and f"{TOP}-count" not in data and "body" in data:
-        # A post of the plain editor's form (a script, the tests of the save path): its
-        # body is one HTML block.
-        return normalised([{"type": "html", "html": data["body"].replace("\r\n", "\n")}])
     budget = [MAX_BLOCKS] if budget is None else budget
     blocks = []
     for index in range(max(0, min(_number(data.get(f"{prefix}-count")), MAX_BLOCKS))):
@@ -398,8 +394,14 @@ def stripped_note(body: str) -> str:
     if stripped.tags:
         tags = ", ".join(f"<{tag}>" for tag in stripped.tags)
         parts.append(_("the tags %(tags)s") % {"tags": tags})
-    if stripped.attributes:
-        attributes = ", ".join(f"{name} (<{tag}>)" for tag, name in stripped.attributes)
+    # A button without its link is no button: the layout leaves the whole of it out.
+    if ("pf-button", "href") in stripped.attributes:
+        parts.append(
+            _("each button whose link is not an https:// or mailto: address, text and all")
+        )
+    kept = [pair for pair in stripped.attributes if pair != ("pf-button", "href")]
+    if kept:
+        attributes = ", ".join(f"{name} (<{tag}>)" for tag, name in kept)
         parts.append(_("the attributes %(attributes)s") % {"attributes": attributes})
     if stripped.links:
         links = ", ".join(Truncator(link).chars(60) for link in stripped.links)

@@ -14,6 +14,7 @@ from patronflow.privacy.models import AuditEntry
 from patronflow.staff.services import add_staff
 from tests.factories import ItemFactory, LoanFactory, MemberFactory
 from tests.staff.conftest import PASSWORD
+from tests.staff.test_mail_editor import html_block
 from tests.staff.test_second_factor import current_code, next_code
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +85,7 @@ def test_a_mails_new_text_is_logged_once_short_values_as_they_were_long_ones_as_
     for _saved_twice in range(2):  # saved again as it is: nothing changed, nothing logged
         staff_client.post(
             reverse("staff:mail", args=[journey.pk, 2, "default"]),
-            {"subject": "Nog even dit", "preheader": variant.preheader, "body": body},
+            {"subject": "Nog even dit", "preheader": variant.preheader, **html_block(body)},
         )
 
     [entry] = logged()

@@ -15,6 +15,7 @@ from tests.factories import MemberFactory
 from tests.journeys.helpers import step
 from tests.staff.conftest import PASSWORD, make_marketer
 from tests.staff.studio_forms import Editor, editor_url
+from tests.staff.test_mail_editor import html_block
 
 pytestmark = pytest.mark.django_db
 
@@ -209,7 +210,7 @@ def test_a_mail_or_holdout_saved_on_a_running_journey_asks_the_colleague(staff_c
     welcome = four_eyes.journeys.get(key="welcome")
     mail = staff_client.post(
         reverse("staff:mail", args=[welcome.pk, 1, "default"]),
-        {"subject": "Welkom, {{ first_name }}", "body": "<p>Dag</p>"},
+        {"subject": "Welkom, {{ first_name }}", **html_block("<p>Dag</p>")},
         follow=True,
     )
     holdout = staff_client.post(

@@ -13,11 +13,14 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from patronflow.journeys.models import Journey
 from patronflow.profiles.models import ReadingProfile
+from patronflow.staff.block_editor import stripped_note
 from patronflow.staff.services import add_seed
 from tests.factories import MemberFactory
+from tests.mail.test_brand import mail_of
 
 pytestmark = pytest.mark.django_db
 
@@ -301,3 +304,17 @@ def test_a_refusal_that_is_not_about_a_template_is_said_in_the_marketers_languag
     response = staff_client.post(url(journey), {"subject": "Hallo"} | html_block("<p>Dag</p>"))
 
     assert "Deze reeks is gearchiveerd" in unescape(response.content.decode())
+
+
+def test_a_button_linking_to_javascript_is_said_to_go_whole_as_it_does(library):
+    block = {
+        "type": "html",
+        "html": '<p>Dag</p><pf-button href="javascript:alert(1)">Klik</pf-button>',
+    }
+
+    with translation.override("en"):
+        note = stripped_note(block["html"])
+
+    assert "each button whose link is not an https:// or mailto: address, text and all" in note
+    assert "href (<pf-button>)" not in note
+    assert "Klik" not in text(mail_of(library, [block]))

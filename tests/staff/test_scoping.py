@@ -14,6 +14,7 @@ from tests.factories import MemberFactory
 from tests.staff.conftest import make_marketer
 from tests.staff.review_data import scoping_ids
 from tests.staff.test_images import stored
+from tests.staff.test_mail_editor import html_block
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,7 @@ def test_a_marketer_of_library_a_reaches_nothing_of_library_b(staff_client, libr
     for name, url in urls.items():
         for method in ("get", "post"):
             data = {
-                "status": "paused", "subject": "x", "body": "y", "member": member_id,
+                "status": "paused", "subject": "x", **html_block("y"), "member": member_id,
                 "holdout_percent": 20, "days": 7,
             }  # fmt: skip
             response = getattr(staff_client, method)(url, data)
@@ -110,7 +111,9 @@ def test_previewing_as_a_member_of_another_library_is_not_found(
     journey = Journey.objects.get(library=library, key="welcome")
     stranger = MemberFactory(library=other_library)
     url = reverse("staff:preview", args=[journey.pk, 2, DEFAULT_SEGMENT])
-    response = staff_client.post(url, {"subject": "Dag", "body": "<p>x</p>", "member": stranger.pk})
+    response = staff_client.post(
+        url, {"subject": "Dag", **html_block("<p>x</p>"), "member": stranger.pk}
+    )
     assert response.status_code == 404
 
 

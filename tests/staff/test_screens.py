@@ -10,6 +10,7 @@ from django.urls import reverse
 from patronflow.journeys.models import Journey
 from patronflow.privacy.models import AuditEntry
 from tests.factories import MemberFactory, MessageFactory
+from tests.staff.test_mail_editor import html_block
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def test_the_dashboard_warns_when_sending_is_paused(staff_client, library):
 def test_saving_a_mail_of_a_journey_nobody_entered_replaces_the_version(staff_client, library):
     journey = welcome(library)
     response = staff_client.post(
-        mail_url(journey), {"subject": "Hallo {{ first_name }}", "body": BODY}, follow=True
+        mail_url(journey), {"subject": "Hallo {{ first_name }}", **html_block(BODY)}, follow=True
     )
     assert "Bewaard (versie 1" in response.content.decode()
     assert journey.current_version.steps.get(position=2).variants.get().subject == (
@@ -68,7 +69,9 @@ def test_saving_a_mail_of_a_running_journey_makes_a_new_version(staff_client, li
 
     journey = welcome(library)
     EnrolmentFactory(journey=journey)
-    response = staff_client.post(mail_url(journey), {"subject": "Hallo", "body": BODY}, follow=True)
+    response = staff_client.post(
+        mail_url(journey), {"subject": "Hallo", **html_block(BODY)}, follow=True
+    )
     assert "Bewaard als versie 2. Leden die al onderweg zijn, maken versie 1 af" in (
         response.content.decode()
     )
@@ -79,7 +82,7 @@ def test_a_template_mistake_is_shown_with_its_line_and_nothing_is_saved(staff_cl
     journey = welcome(library)
     before = journey.current_version.steps.get(position=2).variants.get().body
     response = staff_client.post(
-        mail_url(journey), {"subject": "Hallo", "body": "<p>Dag</p>\n<p>{{ first_name </p>"}
+        mail_url(journey), {"subject": "Hallo", **html_block("<p>Dag</p>\n<p>{{ first_name </p>")}
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -95,7 +98,7 @@ def test_the_preview_renders_the_draft_as_the_chosen_member(staff_client, librar
     member = MemberFactory(library=library, first_name="Fatima")
     response = staff_client.post(
         mail_url(journey, "preview"),
-        {"subject": "Hallo {{ first_name }}", "body": BODY, "member": member.pk},
+        {"subject": "Hallo {{ first_name }}", **html_block(BODY), "member": member.pk},
         HTTP_HX_REQUEST="true",
     )
     page = response.content.decode()
@@ -109,7 +112,7 @@ def test_the_preview_shows_a_template_problem_instead_of_failing(staff_client, l
     member = MemberFactory(library=library)
     response = staff_client.post(
         mail_url(welcome(library), "preview"),
-        {"subject": "Hallo {{ voornaam }}", "body": BODY, "member": member.pk},
+        {"subject": "Hallo {{ voornaam }}", **html_block(BODY), "member": member.pk},
     )
     assert "Deze mail kan zo niet verzonden worden" in response.content.decode()
     assert "voornaam" in response.content.decode()
@@ -121,7 +124,7 @@ def test_send_a_test_to_me_goes_through_smtp_to_the_staff_address(
     member = MemberFactory(library=library, first_name="Fatima")
     response = staff_client.post(
         mail_url(welcome(library), "mail_test"),
-        {"subject": "Hallo {{ first_name }}", "body": BODY, "member": member.pk},
+        {"subject": "Hallo {{ first_name }}", **html_block(BODY), "member": member.pk},
     )
     assert f"Er is een test verzonden naar {marketer.email}" in response.content.decode()
     (mail,) = smtp_server.to(marketer.email)

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from patronflow.journeys.models import Journey
 from tests.factories import MemberFactory, MessageFactory
+from tests.staff.test_mail_editor import html_block
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def test_a_preview_over_the_render_budget_is_refused_on_the_body(staff_client, l
     member = MemberFactory(library=library)
     response = staff_client.post(
         mail_url(welcome(library), "preview"),
-        {"subject": "Hallo", "body": f"<p>Dag</p>\n{NESTED}", "member": member.pk},
+        {"subject": "Hallo", **html_block(f"<p>Dag</p>\n{NESTED}"), "member": member.pk},
     )
     page = response.content.decode()
 
@@ -53,7 +54,7 @@ def test_the_refusal_is_in_the_marketers_language(staff_client, library):
     member = MemberFactory(library=library)
     response = staff_client.post(
         mail_url(welcome(library), "preview"),
-        {"subject": "Hallo", "body": "{{ 'x' * 10**9 }}", "member": member.pk},
+        {"subject": "Hallo", **html_block("{{ 'x' * 10**9 }}"), "member": member.pk},
     )
 
     assert field_problem(response.content.decode(), "body") == (
@@ -68,7 +69,7 @@ def test_a_test_mail_whose_subject_fails_is_not_sent_and_the_subject_says_why(
     member = MemberFactory(library=library, first_name="Fatima")
     response = staff_client.post(
         mail_url(welcome(library), "mail_test"),
-        {"subject": "Hallo {{ [].pop() }}", "body": BODY, "member": member.pk},
+        {"subject": "Hallo {{ [].pop() }}", **html_block(BODY), "member": member.pk},
     )
     page = response.content.decode()
 
@@ -84,7 +85,7 @@ def test_saving_a_text_that_fails_for_some_members_is_refused_on_its_field(staff
     before = journey.current_version.steps.get(position=2).variants.get().body
     response = staff_client.post(
         mail_url(journey),
-        {"subject": "Hallo", "body": "{% if first_name != 'An' %}{{ [].pop() }}{% endif %}"},
+        {"subject": "Hallo", **html_block("{% if first_name != 'An' %}{{ [].pop() }}{% endif %}")},
     )
     page = response.content.decode()
 
