@@ -2,9 +2,14 @@
 mail of the standard journeys (Dutch and English, every step and variant), for members with
 and without an online profile, with and without reading tips, the mail rendered from the body
 as written and the mail rendered from the blocks it was converted into have the same text,
-the same links and the same images. Both go through the real rendering (render_mail)."""
+the same links and the same images. Both go through the real rendering (render_mail). And
+what members read of them, the text parts and the links, is what they read before blocks:
+data/standard_mails_before_blocks.json holds it as the code at commit 7a01d41 rendered the
+bodies (tracking links normalised)."""
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -27,6 +32,11 @@ TIPS = [
     ReadingTip("Wil", "Jeroen Olyslaegers", ""),
 ]
 _IMAGE = re.compile(r"<img\b[^>]*>")
+BEFORE_BLOCKS = json.loads(
+    (Path(__file__).parent / "data" / "standard_mails_before_blocks.json").read_text("utf-8")
+)
+# A tracking link: its address (the settings') and its signed token normalised.
+_TRACKING = re.compile(r"https?://[^/\s)]+(/t/[a-z]/[^:/)\s]*):[^/)\s]+")
 
 
 def images(html: str) -> list[str]:
@@ -52,6 +62,11 @@ def rendered(library, variant: dict | Variant, *, online: bool, tips: bool, lang
     )
 
 
+def members_read(mail: RenderedMail) -> dict:
+    """The mail's text part (line by line) and its links, tracking links normalised."""
+    return {"text": _TRACKING.sub(r"TRACKING\1:TOKEN", mail.text).splitlines(), "links": mail.links}
+
+
 def same_for_members(before: RenderedMail, after: RenderedMail) -> None:
     assert after.text == before.text
     assert after.links == before.links
@@ -64,6 +79,7 @@ def same_for_members(before: RenderedMail, after: RenderedMail) -> None:
 def test_every_standard_mail_reads_the_same_from_its_blocks(language):
     library = LibraryFactory(
         code=f"lib{language}",
+        name="Bibliotheek Gent",
         profile_url="https://gent.bibliotheek.be/mijn-bibliotheek",
         privacy_url="https://gent.bibliotheek.be/privacy",
         survey_url="https://gent.bibliotheek.be/enquete",
@@ -90,8 +106,12 @@ def test_every_standard_mail_reads_the_same_from_its_blocks(language):
                         after = rendered(library, converted, online=online, tips=tips,
                                          language=language)  # fmt: skip
                         same_for_members(before, after)
+                        segment = written.get("segment") or "default"
+                        name = f"{language} {key} {position} {segment} online={online} tips={tips}"
+                        assert members_read(after) == BEFORE_BLOCKS[name]
                         compared += 1
     assert compared == 4 * (3 + 5)  # welcome's 3 mails and dormant's 5 variants
+    assert len(BEFORE_BLOCKS) == 2 * compared  # and every mail of the file, both languages
 
 
 @pytest.mark.django_db
