@@ -36,7 +36,7 @@
   let lastEnd = 0;
   function remember(event) {
     const field = event.target;
-    if (field.matches && field.matches("#mail-form textarea, #mail-form input[type=text]")) {
+    if (field.matches && field.matches("#mail-form textarea, #mail-form input[type=text], .rich-text")) {
       lastText = field;
       lastStart = field.selectionStart;
       lastEnd = field.selectionEnd;
@@ -53,6 +53,11 @@
     }
     if (!choice || !lastText) return;
     const text = choice.value;
+    if (lastText.isContentEditable) { // rich-text.js: back where the cursor was, and typed
+      window.patronflowRichText.restore(lastText);
+      document.execCommand("insertText", false, text);
+      return;
+    }
     lastText.value = lastText.value.slice(0, lastStart) + text + lastText.value.slice(lastEnd);
     lastText.focus();
     lastStart = lastEnd = lastStart + text.length;
@@ -101,7 +106,8 @@
     const first =
       marked.querySelector("input:not([type=hidden]), textarea, select") ||
       marked.querySelector("button");
-    (back || same || first || marked).focus();
+    const target = back || same || first || marked;
+    (document.getElementById(target.dataset.rich) || target).focus(); // rich-text.js's box
     pressed = "";
     fieldName = "";
   });
@@ -116,7 +122,8 @@
     );
     if (button) {
       event.preventDefault();
-      fieldName = event.target.name ? event.target.name.slice(block.id.length) : "";
+      const name = event.target.name || event.target.dataset.name; // (a rich-text.js box's)
+      fieldName = name ? name.slice(block.id.length) : "";
       button.click();
     }
   });
@@ -175,7 +182,7 @@
     const button = event.target.closest && event.target.closest("[data-wrap]");
     if (!button) return;
     const text = document.getElementById(button.getAttribute("aria-controls"));
-    if (!text) return;
+    if (!text || text.isContentEditable) return; // rich-text.js formats its boxes
     const start = text.selectionStart;
     const end = text.selectionEnd;
     const chosen = text.value.slice(start, end);
