@@ -17,8 +17,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 def link(page, box, words: str, address: str) -> None:
     select(box, words)
-    page.once("dialog", lambda dialog: dialog.accept(address))
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept(address)
+
+    page.once("dialog", answer)
     page.get_by_role("button", name="Link").last.click()
+    assert asked[0].startswith("Het adres van de link: https://…, mailto:…")
 
 
 def test_a_paragraph_is_written_with_bold_and_a_link_and_saved_as_html(
