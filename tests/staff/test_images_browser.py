@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from patronflow.mail.brand import brand_for
 from patronflow.mail.models import MailImage
@@ -45,7 +46,7 @@ def test_a_marketer_uploads_a_photo_on_a_phone_and_makes_it_the_logo(
     page.get_by_role("button", name="Opladen").click()
     page.get_by_text("De afbeelding staat bij je afbeeldingen.").wait_for()
     thumbnail = page.get_by_role("img", name="Lezers in de tuin van de bibliotheek")
-    assert thumbnail.evaluate("img => img.complete && img.naturalWidth") == 160  # upright
+    expect(thumbnail).to_have_js_property("naturalWidth", 160)  # loaded, and upright
     fits_and_passes(page)
     page.screenshot(path=screens / "images-375.png", full_page=True)
 
@@ -56,7 +57,7 @@ def test_a_marketer_uploads_a_photo_on_a_phone_and_makes_it_the_logo(
     page.get_by_role("button", name="Bewaren").click()
     page.get_by_text("De huisstijl is bewaard").wait_for()
     worn_logo = page.get_by_test_id("worn-logo")
-    assert worn_logo.evaluate("img => img.complete && img.naturalWidth") == 200
+    expect(worn_logo).to_have_js_property("naturalWidth", 200)
     fits_and_passes(page)
     page.screenshot(path=screens / "brand-375.png", full_page=True)
 

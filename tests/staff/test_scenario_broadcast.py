@@ -189,7 +189,8 @@ def test_a_broadcast_to_e_book_readers_goes_to_exactly_whom_its_count_showed(
             label = SEGMENT_LABELS.get(segment)
             link = outline.get_by_role("link", name=label, exact=True) if label else None
             (link or outline.locator(".timeline li li a").first).click()
-            page.locator("#b-1-html").fill(f"{words}.")  # the new mail's paragraph, in the designer
+            # The new mail's paragraph, in the designer's box for formatted text.
+            page.locator("#b-1-html_rich").fill(f"{words}.")
             page.get_by_role("button", name="Voorbeeld", exact=True).click()
             page.frame_locator("iframe.mail-frame").get_by_text(words).wait_for()
             page.screenshot(path=screens / f"preview-{segment or 'default'}.png", full_page=True)
