@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     # The pipeline's stages in their order: each imports only those above it here.
     "patronflow.members",
     "patronflow.privacy",
+    "patronflow.choices",
+    "patronflow.surveys",
     "patronflow.profiles",
     "patronflow.journeys",
     "patronflow.mail",

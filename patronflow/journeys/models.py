@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from patronflow.choices.models import MailingList
+from patronflow.choices.services import list_for
 from patronflow.members.models import Library, Member
 from patronflow.profiles.models import Segment
 from patronflow.templating.blocks import has_reading_tips, to_template
@@ -36,6 +38,11 @@ class Journey(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.JOURNEY)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # The list (topic) its mails go out on: a member who left it gets none of them, and the
+    # mails' List-Id names it (choices/models.py).
+    mailing_list = models.ForeignKey(
+        MailingList, on_delete=models.PROTECT, related_name="journeys"
+    )
     # Why patronflow paused it on its own (e.g. most of a step's mails failed on their
     # template); empty when staff paused it, and cleared when it is resumed.
     pause_reason = models.TextField(blank=True)
@@ -51,6 +58,11 @@ class Journey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.library.code}/{self.key}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.mailing_list_id is None:  # none chosen: the library's default list
+            self.mailing_list = list_for(self.library, None)
+        super().save(*args, **kwargs)
 
     @property
     def current_version(self) -> "Version":
@@ -193,6 +205,7 @@ class Enrolment(models.Model):
         ONLINE_PROFILE = "online_profile", "Created an online profile"
         BOUNCED = "bounced", "Address bounced"
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        LEFT_LIST = "left_list", "Left the journey's list"
         MEMBERSHIP_ENDED = "membership_ended", "Membership ended"
         INELIGIBLE = "ineligible", "No longer eligible for mail"
         ARCHIVED = "archived", "Journey archived"

@@ -29,6 +29,7 @@ WITHDRAW_ON_EXIT = frozenset(
         Enrolment.ExitReason.ONLINE_PROFILE,
         Enrolment.ExitReason.BOUNCED,
         Enrolment.ExitReason.ARCHIVED,
+        Enrolment.ExitReason.LEFT_LIST,
     }
 )
 

@@ -17,9 +17,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from patronflow.choices.models import MailingList
+from patronflow.choices.services import record_list_choice
 from patronflow.journeys.models import Enrolment
 from patronflow.mail.models import Message
-from patronflow.mail.outbox import exit_enrolments
+from patronflow.mail.outbox import end_and_withdraw, exit_enrolments
 from patronflow.members.models import Member
 from patronflow.tracking import machines
 from patronflow.tracking.models import Event, Feedback
@@ -179,6 +181,38 @@ def unsubscribe_member(message: Message, at: dt.datetime | None = None) -> bool:
             Event.objects.create(message=message, kind=Event.Kind.UNSUBSCRIBE)
     member.refresh_from_db(fields=["unsubscribed_at", "updated_at"])
     return first_time
+
+
+def choose_list(
+    member: Member,
+    mailing_list: MailingList,
+    *,
+    receives: bool,
+    source: str,
+    text_version: str,
+    at: dt.datetime | None = None,
+) -> bool:
+    """The member's choice for one list, with its consent record; leaving ends the member's
+    journeys on that list and withdraws their queued mails before they leave, while the
+    other lists go on. True when it changed what the member receives."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        changed = record_list_choice(
+            member,
+            mailing_list,
+            receives=receives,
+            source=source,
+            text_version=text_version,
+            at=at,
+        )
+        if not receives:
+            on_list = Enrolment.objects.filter(
+                member=member,
+                journey__mailing_list=mailing_list,
+                status=Enrolment.Status.ACTIVE,
+            )
+            end_and_withdraw(on_list, Enrolment.ExitReason.LEFT_LIST, timezone.localdate(at))
+    return changed
 
 
 def record_vote(
