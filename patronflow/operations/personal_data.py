@@ -9,6 +9,8 @@ from functools import cache
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
+from patronflow.choices.models import ConsentRecord
+from patronflow.choices.texts import TEXTS
 from patronflow.mail.models import Bounce, Message
 from patronflow.members.models import Member
 from patronflow.privacy.models import Suppression
@@ -124,6 +126,27 @@ def _event(event) -> dict:
     return {**fields_of(event), "link": link}
 
 
+def _list_choice(choice) -> dict:
+    return {
+        **fields_of(choice, leave_out={"id", "member_id", "mailing_list_id"}),
+        "list": choice.mailing_list.key,
+        "list_name": choice.mailing_list.name,
+    }
+
+
+def _consent(consent) -> dict:
+    """The record with what its codes mean: the choice, where it was made and the words the
+    member saw (choices/texts.py)."""
+    return {
+        **fields_of(
+            consent, leave_out={"id", "library_id", "member_id", "contact_id", "mailing_list_id"}
+        ),
+        "choice_meaning": ConsentRecord.Choice(consent.choice).label,
+        "source_meaning": ConsentRecord.Source(consent.source).label,
+        "wording": TEXTS.get(consent.text_version, ""),
+    }
+
+
 SECTIONS = {
     "members.member": Section("member", _member, single=True),
     "profiles.readingprofile": Section("reading_profile", _profile, single=True),
@@ -132,6 +155,8 @@ SECTIONS = {
     "mail.message": Section("messages", _message, related=("step__version__journey",)),
     "tracking.event": Section("events", _event, related=("message",)),
     "tracking.feedback": Section("feedback"),
+    "choices.listchoice": Section("list_choices", _list_choice, related=("mailing_list",)),
+    "choices.consentrecord": Section("consent_records", _consent),
 }
 
 

@@ -56,6 +56,20 @@ def test_the_export_is_readable_by_the_member(library, capsys):
     clicks = [e for e in export["events"] if e["kind"] == "click"]
     assert clicks[0]["link"] == "https://catalogus.example.be/boek/123"
     assert export["feedback"][0]["comment"] == "Leuke tips!"
+    assert export["list_choices"] == [
+        {
+            "receives": False,
+            "chosen_at": "2024-03-06T09:00:00Z",
+            "list": "newsletter",
+            "list_name": "Nieuwsbrief",
+        }
+    ]
+    left, stopped, resumed = export["consent_records"]
+    assert (left["choice_meaning"], left["list_name"]) == ("Left the list", "Nieuwsbrief")
+    assert left["source_meaning"] == "Preference page"
+    assert "'Geen mails meer van de bibliotheek'" in left["wording"]
+    assert stopped["choice_meaning"] == "No more mails from the library"
+    assert resumed["choice_meaning"] == "Mails from the library again"
 
 
 def test_an_export_to_a_file_is_private_and_audit_logged(library, tmp_path):

@@ -33,6 +33,8 @@ def test_an_ex_member_is_removed_with_everything_about_them_after_two_years(libr
         "journeys.enrolment": 2,
         "members.loan": 2,
         "profiles.readingprofile": 1,
+        "choices.listchoice": 1,
+        "choices.consentrecord": 3,
         "members.member": 1,
     }
 

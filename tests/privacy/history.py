@@ -3,6 +3,9 @@ journeys leaves them."""
 
 import datetime as dt
 
+from patronflow.choices import texts
+from patronflow.choices.models import ConsentRecord
+from patronflow.choices.services import record_all_mail_choice, record_list_choice, standard_lists
 from patronflow.members.models import Library, Member
 from patronflow.profiles.models import ReadingProfile, Segment
 from patronflow.tracking.models import Event, Feedback
@@ -16,7 +19,8 @@ def dormant_variant(library: Library, segment: str = "fiction_physical"):
 
 def member_with_history(library: Library, **fields) -> Member:
     """Loans, a reading profile, an enrolment, a sent mail that was opened, clicked and
-    voted on, and a second mail that was never sent."""
+    voted on, a second mail that was never sent, and choices made on the preference page:
+    the newsletter left, a moment of no mail at all and mail again."""
     member = MemberFactory(library=library, **fields)
     LoanFactory.create_batch(2, member=member, loaned_on=TODAY - dt.timedelta(days=800))
     ReadingProfile.objects.create(
@@ -44,4 +48,13 @@ def member_with_history(library: Library, **fields) -> Member:
         variant=welcome.variants.get(),
         status="suppressed",
     )
+    source, wording = ConsentRecord.Source.PREFERENCES, texts.PREFERENCES
+    newsletter = standard_lists(library)["newsletter"]
+    record_list_choice(
+        member, newsletter, receives=False, source=source, text_version=wording, at=sent.sent_at
+    )
+    for stopped in (True, False):
+        record_all_mail_choice(
+            member, stopped=stopped, source=source, text_version=wording, at=sent.sent_at
+        )
     return member
