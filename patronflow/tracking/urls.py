@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from patronflow.tracking import images, views
+from patronflow.tracking import images, surveys, views
 
 app_name = "tracking"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("c/<str:token>", views.click, name="click"),
     path("u/<str:token>", views.unsubscribe, name="unsubscribe"),
     path("f/<str:token>/<str:vote>", views.feedback, name="feedback"),
+    path("s/<str:key>", surveys.survey, name="survey"),
     re_path(
         r"^i/(?P<key>[A-Za-z0-9_-]{24})(?P<rendition>-thumb)?\.(?P<extension>png|jpg)$",
         images.image,
