@@ -150,3 +150,26 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.choice} {self.list_name} via {self.source} ({self.text_version})"
+
+
+class SignupAttempt(models.Model):
+    """One sign-up request, counted against the form's limits (choices/signup.py) under a
+    keyed hash of the address or of the client's network address, never either in clear;
+    kept for a day, so every server process counts the same attempts."""
+
+    class Kind(models.TextChoices):
+        ADDRESS = "address", "E-mail address"
+        CLIENT = "client", "Client network address"
+
+    kind = models.CharField(max_length=7, choices=Kind.choices)
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "key", "at"], name="signup_attempt_lookup"),
+            models.Index(fields=["at"], name="signup_attempt_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"sign-up attempt by {self.kind} at {self.at:%Y-%m-%d %H:%M}"

@@ -25,3 +25,17 @@ ONE_CLICK = "one-click/1"
 LEAVE_LINK = "leave-link/1"
 PREFERENCES = "preferences/1"
 MAIL_REPLY = "mail-reply/1"
+
+# Sign-up forms with double opt-in (choices/signup.py, docs/lists-and-signup.md).
+SIGNUP_FORM = "signup-form/1"
+CONFIRMATION = "confirmation/1"
+TEXTS[SIGNUP_FORM] = (
+    "Sign-up form of one list (on the library's website or patronflow's own page): e-mail "
+    "address and 'Ja, ik wil de mails van <lijst> van <bibliotheek> ontvangen. Je krijgt eerst "
+    "een mail om dat te bevestigen; uitschrijven kan altijd.' / 'Yes, I want to receive "
+    "<list> from <library>. You first get a mail to confirm it; you can always leave.'"
+)
+TEXTS[CONFIRMATION] = (
+    "Confirmation page behind the link in the one confirmation mail: 'Ja, ik wil deze mails "
+    "ontvangen' / 'Yes, I want to receive these mails' button."
+)
