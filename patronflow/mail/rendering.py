@@ -300,7 +300,12 @@ def _shows(section: dict) -> bool:
 
 
 def staff_context(
-    member: Member, library: Library, unsubscribe_url: str, reading_tips: list[ReadingTip]
+    member: Member,
+    library: Library,
+    unsubscribe_url: str,
+    reading_tips: list[ReadingTip],
+    *,
+    preferences_url: str = "",
 ) -> dict:
     return {
         "first_name": member.first_name,
@@ -311,6 +316,7 @@ def staff_context(
         "privacy_url": library.privacy_url,
         "survey_url": library.survey_url,
         "unsubscribe_url": unsubscribe_url,
+        "preferences_url": preferences_url,
     }
 
 
@@ -389,10 +395,12 @@ _INDENTATION = re.compile(r"\n[ \t]+")
 
 @dataclass(frozen=True)
 class MessageUrls:
-    """The addresses that differ per message: signed tokens for unsubscribe, feedback, the
-    open pixel and each click. The skeleton renderer passes placeholders of its own."""
+    """The addresses that differ per message: signed tokens for unsubscribe, the preference
+    page, feedback, the open pixel and each click. The skeleton renderer passes placeholders
+    of its own."""
 
     unsubscribe: str
+    preferences: str
     feedback_up: str
     feedback_down: str
     open_pixel: str
@@ -410,6 +418,9 @@ def message_urls(message_id: int) -> MessageUrls:
 
     return MessageUrls(
         unsubscribe=tracking_url("unsubscribe", unsubscribe_token, routes=routes),
+        preferences=tracking_url(
+            "preferences", make_token("preferences", message_id), routes=routes
+        ),
         feedback_up=tracking_url("feedback", feedback_token, "up", routes=routes),
         feedback_down=tracking_url("feedback", feedback_token, "down", routes=routes),
         open_pixel=tracking_url("open", make_token("open", message_id), routes=routes),
@@ -431,7 +442,9 @@ def render_mail(
     urls = message_urls(message_id)
     return render_with_context(
         message_id=message_id,
-        context=staff_context(member, library, urls.unsubscribe, reading_tips),
+        context=staff_context(
+            member, library, urls.unsubscribe, reading_tips, preferences_url=urls.preferences
+        ),
         urls=urls,
         library=library,
         subject=subject,
@@ -456,9 +469,10 @@ def render_with_context(
 ) -> RenderedMail:
     """The whole rendering for a given staff context and set of message addresses: what
     render_mail does per member, and what mail/skeletons.py does once with placeholders."""
-    # The privacy statement and the unsubscribe page are reached directly: they work while
-    # the tracking server is down, and nobody's reading of them is recorded.
-    untracked = {urls.unsubscribe, library.privacy_url} - {""}
+    # The privacy statement, the unsubscribe page and the preference page are reached
+    # directly: they work while the tracking server is down, and nobody's reading of them is
+    # recorded.
+    untracked = {urls.unsubscribe, urls.preferences, library.privacy_url} - {""}
     tracker = LinkTracker(untracked, urls.click, track=library.track_clicks)
     with render_budget():  # one for the mail's three texts
         staff_subject = render_staff_text(subject, context, html=False, field="subject")
@@ -490,6 +504,7 @@ def render_with_context(
                 feedback_up_url=urls.feedback_up,
                 feedback_down_url=urls.feedback_down,
                 unsubscribe_url=urls.unsubscribe,
+                preferences_url=urls.preferences,
                 open_pixel_url=urls.open_pixel if library.track_opens else "",
             )
         )

@@ -53,7 +53,7 @@ from patronflow.templating.sandbox import RenderBudgetExceeded
 from patronflow.templating.staff_text import environment, render_staff_text
 
 # Staff variables whose value is put in per message by substitution, when used plainly.
-SUBSTITUTED = ("first_name", "unsubscribe_url")
+SUBSTITUTED = ("first_name", "unsubscribe_url", "preferences_url")
 _MARK = "pfslot"
 _NAME_SLOT = f"{_MARK}firstnamex"
 # Our own addresses (base URL, path, signed token) need no escaping anywhere in HTML.
@@ -168,7 +168,9 @@ class SkeletonRenderer:
             "language": language,
         }
         urls = message_urls(message_id)
-        context = staff_context(member, library, urls.unsubscribe, reading_tips)
+        context = staff_context(
+            member, library, urls.unsubscribe, reading_tips, preferences_url=urls.preferences
+        )
         skeleton = self._skeleton(context, arguments) if enabled() else None
         if isinstance(skeleton, RenderBudgetExceeded):
             raise skeleton.at()
@@ -227,7 +229,7 @@ def _analyse(sources: tuple[str, str, str]) -> _Template | None:
     except jinja2.TemplateSyntaxError:
         return None
     if (read - substituted) & set(SUBSTITUTED):
-        # A first name or unsubscribe address in the key would mean a skeleton per member.
+        # A first name or a message's address in the key would mean a skeleton per member.
         return None
     return _Template(read=frozenset(read), substituted=frozenset(substituted & read))
 
@@ -248,18 +250,20 @@ def _build(template: _Template, context: dict, arguments: dict) -> Skeleton | No
     library: Library = arguments["library"]
     placeholders = {
         "unsubscribe": _slot_url("unsubscribe"),
+        "preferences": _slot_url("preferences"),
         "feedbackup": _slot_url("feedbackup"),
         "feedbackdown": _slot_url("feedbackdown"),
         "openpixel": _slot_url("openpixel"),
     }
     urls = MessageUrls(
         unsubscribe=placeholders["unsubscribe"],
+        preferences=placeholders["preferences"],
         feedback_up=placeholders["feedbackup"],
         feedback_down=placeholders["feedbackdown"],
         open_pixel=placeholders["openpixel"],
         click=lambda index: _slot_url(f"click{index}"),
     )
-    context = dict(context, unsubscribe_url=urls.unsubscribe)
+    context = dict(context, unsubscribe_url=urls.unsubscribe, preferences_url=urls.preferences)
     if "first_name" in template.substituted:
         context["first_name"] = _NAME_SLOT
     try:
@@ -331,6 +335,7 @@ def _name_unsafe_in(html: str) -> bool:
 def _values(first_name: str, urls: MessageUrls, links: int) -> dict[str, str] | None:
     values = {
         "unsubscribe": urls.unsubscribe,
+        "preferences": urls.preferences,
         "feedbackup": urls.feedback_up,
         "feedbackdown": urls.feedback_down,
         "openpixel": urls.open_pixel,
@@ -371,7 +376,13 @@ def _reproduces(skeleton: Skeleton, template: _Template, arguments: dict) -> boo
         probe.first_name = PROBE_NAME
     library: Library = arguments["library"]
     urls = message_urls(PROBE_MESSAGE_ID)
-    context = staff_context(probe, library, urls.unsubscribe, arguments["reading_tips"])
+    context = staff_context(
+        probe,
+        library,
+        urls.unsubscribe,
+        arguments["reading_tips"],
+        preferences_url=urls.preferences,
+    )
     filled = _filled(skeleton, PROBE_MESSAGE_ID, context, urls, library)
     try:
         full = render_mail(message_id=PROBE_MESSAGE_ID, **(arguments | {"member": probe}))
