@@ -19,6 +19,7 @@ from patronflow.staff.views import (
     seeds,
     segments,
     studio,
+    surveys,
     templates,
 )
 
@@ -86,6 +87,15 @@ urlpatterns = [
     path("brand/network/", brand.network_brand, name="network_brand"),
     path("seeds/", seeds.seed_list, name="seeds"),
     path("seeds/<int:pk>/remove/", seeds.seed_remove, name="seed_remove"),
+    path("surveys/", surveys.survey_list, name="surveys"),
+    path("surveys/<int:pk>/", surveys.survey_detail, name="survey"),
+    path("surveys/<int:pk>/status/", surveys.survey_status, name="survey_status"),
+    path("surveys/<int:pk>/results/", surveys.survey_results, name="survey_results"),
+    path("surveys/<int:pk>/qr/", surveys.survey_qr, name="survey_qr"),
+    path("surveys/<int:pk>/print/", surveys.survey_print, name="survey_print"),
+    path("surveys/volunteers/", surveys.volunteers, name="volunteers"),
+    path("surveys/volunteers.csv", surveys.volunteers_export, name="volunteers_export"),
+    path("surveys/volunteers/<int:pk>/erase/", surveys.volunteer_erase, name="volunteer_erase"),
     path("accounts/", accounts.accounts, name="accounts"),
     path("accounts/<int:pk>/remove/", accounts.remove_account, name="remove_account"),
     path("approvals/", approvals.approval_list, name="approvals"),

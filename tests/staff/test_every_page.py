@@ -31,6 +31,7 @@ from tests.factories import EnrolmentFactory, ItemFactory, LoanFactory, MemberFa
 from tests.reports.helpers import MONDAY, mails
 from tests.staff.conftest import PASSWORD, make_marketer
 from tests.staff.review_data import review_data
+from tests.staff.survey_data import survey_page_ids
 from tests.staff.test_images import stored
 from tests.staff.test_scoping import staff_patterns
 from tests.staff.test_second_factor import current_code
@@ -47,6 +48,8 @@ PAGES = {
     "journey_calendar": "journey", "journey_version_changes": "journey",
     "studio_new": None, "studio_start": None, "studio_edit": "journey", "studio_copy": "journey",
     "seeds": None,
+    "surveys": None, "survey": "survey", "survey_results": "survey_answered",
+    "survey_print": "survey", "volunteers": None,
     "images": None, "image": "image", "image_delete": "image", "brand": None,
     "network_brand": None,
     "journey_activate": "journey", "journey_reach": "journey", "broadcast_cancel": "journey",
@@ -64,6 +67,7 @@ ACTIONS = {
     "preview_frame", "mail_test", "mail_spam", "member_export", "remove_account",
     "import_rejects",
     "seed_remove",
+    "survey_status", "survey_qr", "volunteers_export", "volunteer_erase",
     "audience_count",
     "report_export",
 }  # fmt: skip
@@ -138,6 +142,7 @@ def page_urls(library, member, *, admin: bool) -> dict[str, str]:
         **review_data(library),
         "segment": {"pk": library.segments.get(key="jong").pk},
         "image": {"pk": stored(library).pk},
+        **survey_page_ids(library),
     }
     urls = {}
     for pattern in staff_patterns():

@@ -13,6 +13,7 @@ from patronflow.staff.views.journeys import DEFAULT_SEGMENT
 from tests.factories import MemberFactory
 from tests.staff.conftest import make_marketer
 from tests.staff.review_data import scoping_ids
+from tests.staff.survey_data import survey_scoping_ids
 from tests.staff.test_images import stored
 from tests.staff.test_mail_editor import html_block
 
@@ -25,6 +26,7 @@ WITHOUT_IDS = {
     "journeys", "segments", "tips", "imports", "report", "members", "settings", "accounts",
     "report_print", "report_export",
     "seeds",
+    "surveys", "volunteers", "volunteers_export",
     "images", "brand", "network_brand",
     "segment_new", "audience_count",
     "studio_new", "studio_start",
@@ -48,6 +50,7 @@ def urls_with_ids_of(library, other_user) -> dict[str, str]:
         "member_erase": {"pk": member.pk},
         "remove_account": {"pk": other_user.pk},
         **scoping_ids(library),
+        **survey_scoping_ids(library),
         "seed_remove": {
             "pk": add_seed(library, address="seed@example.org", label="", actor=None).pk
         },
@@ -81,6 +84,8 @@ def test_every_staff_url_with_ids_is_known_to_this_test():
         "studio_edit", "studio_copy",
         "import_rejects",
         "seed_remove",
+        "survey", "survey_status", "survey_results", "survey_qr", "survey_print",
+        "volunteer_erase",
         "image", "image_delete",
         "journey_activate", "journey_reach", "broadcast_cancel",
         "mail_test", "comments", "member", "member_export", "member_erase", "remove_account",

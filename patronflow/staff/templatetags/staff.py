@@ -39,6 +39,10 @@ MENU_SECTIONS = {
     "image_delete": "settings",
     "brand": "settings",
     "network_brand": "settings",
+    "survey": "surveys",
+    "survey_results": "surveys",
+    "survey_print": "surveys",
+    "volunteers": "surveys",
 }
 
 STATUS_LABELS = {

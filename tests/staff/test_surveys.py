@@ -1,0 +1,158 @@
+"""The survey screens: writing a survey and its questions, locking them once answered,
+opening and closing, the addresses and QR code, results with small numbers withheld, and the
+focus group's volunteers (viewing, exporting and erasing audit-logged)."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from patronflow.privacy.models import AuditEntry
+from patronflow.surveys import services
+from patronflow.surveys.models import Question, Response, Survey, Volunteer
+from tests.surveys.helpers import make_survey
+
+pytestmark = pytest.mark.django_db
+
+NEW_SURVEY = {
+    "title": "Jouw bibliotheek", "intro": "", "thanks": "", "language": "nl",
+    "offers_focus_group": "on", "volunteer_retention_days": 365,
+}  # fmt: skip
+
+
+def answer(survey: Survey, times: int, *, channel: str = "website", **values) -> None:
+    questions = {q.position: q.pk for q in survey.questions.all()}
+    for _ in range(times):
+        services.submit_response(
+            survey=survey,
+            channel=channel,
+            answers={questions[int(k[1:])]: v for k, v in values.items()},
+            today=dt.date(2026, 12, 1),
+        )
+
+
+def test_a_marketer_writes_a_survey_adds_reorders_and_removes_questions(staff_client, library):
+    response = staff_client.post(reverse("staff:surveys"), NEW_SURVEY)
+    survey = Survey.objects.get(library=library)
+    assert response.url == reverse("staff:survey", args=[survey.pk])
+    url = reverse("staff:survey", args=[survey.pk])
+
+    refused = staff_client.post(url, {"action": "add", "new-text": "Wat lees je?",
+                                      "new-kind": "single", "new-choices": "Romans"})  # fmt: skip
+    assert "Give at least two choices" in refused.content.decode()
+    staff_client.post(url, {"action": "add", "new-text": "Wat lees je?", "new-kind": "single",
+                            "new-choices": "Romans\n\nStrips\n", "new-required": "on"})  # fmt: skip
+    staff_client.post(url, {"action": "add", "new-text": "Tevreden?", "new-kind": "scale",
+                            "new-choices": "weg"})  # fmt: skip
+    first, second = survey.questions.order_by("position")
+    assert first.choices == ["Romans", "Strips"] and second.choices == []
+    staff_client.post(url, {"action": "up", "question": second.pk})
+    assert list(survey.questions.order_by("position").values_list("text", flat=True)) == [
+        "Tevreden?", "Wat lees je?",
+    ]  # fmt: skip
+    staff_client.post(url, {"action": "remove", "question": second.pk})
+    assert list(survey.questions.values_list("text", "position")) == [("Wat lees je?", 1)]
+    assert AuditEntry.objects.filter(subject__startswith="survey Jouw").count() >= 4
+
+
+def test_questions_are_locked_once_answered_and_the_survey_can_still_close(staff_client, library):
+    survey = make_survey(library)
+    answer(survey, 1, q1=["Strips"], q3=["4"])
+    question = survey.questions.get(position=1)
+    url = reverse("staff:survey", args=[survey.pk])
+
+    page = staff_client.get(url).content.decode()
+    staff_client.post(url, {"action": "remove", "question": question.pk})
+    prefix = f"q{question.pk}"
+    staff_client.post(url, {"action": "save", "question": question.pk,
+                            f"{prefix}-text": "Iets anders", f"{prefix}-kind": "open"})  # fmt: skip
+    staff_client.post(reverse("staff:survey_status", args=[survey.pk]), {"status": "closed"})
+
+    assert "its questions stay as they were answered" in page
+    question.refresh_from_db()
+    assert question.text == "Wat leen je het meest?" and survey.questions.count() == 4
+    survey.refresh_from_db()
+    assert survey.status == Survey.Status.CLOSED and survey.closed_on is not None
+
+
+def test_a_survey_without_questions_cannot_open(staff_client, library):
+    survey = services.create_survey(library=library, actor=None, title="Leeg")
+    staff_client.post(reverse("staff:survey_status", args=[survey.pk]), {"status": "open"})
+    survey.refresh_from_db()
+    assert survey.status == Survey.Status.DRAFT
+
+
+def test_the_survey_page_gives_the_address_the_website_snippet_and_the_desk_qr(
+    staff_client, library, settings
+):
+    survey = make_survey(library)
+    page = staff_client.get(reverse("staff:survey", args=[survey.pk])).content.decode()
+    assert f"{settings.BASE_URL}/t/s/{survey.key}?via=website" in page
+
+    png = staff_client.get(reverse("staff:survey_qr", args=[survey.pk]))
+    svg = staff_client.get(reverse("staff:survey_qr", args=[survey.pk]) + "?format=svg")
+    printed = staff_client.get(reverse("staff:survey_print", args=[survey.pk]))
+
+    assert png["Content-Type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    assert svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content
+    assert printed.status_code == 200 and f"{survey.key}?via=desk" in printed.content.decode()
+
+
+def test_results_show_counts_and_percentages_with_every_small_count_withheld(staff_client, library):
+    survey = make_survey(library)
+    answer(survey, 30, q1=["Romans"], q3=["5"], q4=["Meer open uren"])
+    answer(survey, 12, q1=["Strips"], q3=["4"])
+    answer(survey, 3, channel="desk", q1=["Kookboeken"], q3=["1"])
+
+    results = staff_client.get(reverse("staff:survey_results", args=[survey.pk]))
+
+    page = results.content.decode()
+    figures = results.context["results"]
+    single = figures.questions[0]
+    assert [(r.label, r.figure) for r in single.rows][:1] == [("Romans", 30)]
+    assert str(single.rows[2].figure) == "< 10"  # Kookboeken: 3
+    assert str(single.rows[1].figure) == "·"  # Strips: 12, withheld so 3 cannot be subtracted
+    assert figures.questions[2].mean is None  # a withheld scale count: no mean
+    assert str(figures.channels[2].figure) == "< 10"
+    assert "Meer open uren" in page
+    assert '<td class="num">3</td>' not in page
+
+
+def test_open_answers_wait_for_ten_responses(staff_client, library):
+    survey = make_survey(library)
+    answer(survey, 9, q1=["Romans"], q3=["5"], q4=["Een geheim van mij"])
+    page = staff_client.get(reverse("staff:survey_results", args=[survey.pk])).content.decode()
+    assert "Een geheim van mij" not in page and "at least 10 responses" in page
+
+
+def test_volunteers_are_listed_exported_and_erased_with_an_audit_trail(staff_client, library):
+    survey = make_survey(library)
+    volunteer = services.add_volunteer(
+        survey=survey, name="=Sara Peeters", email="sara@example.org", phone="", consent_text="…"
+    )
+
+    listed = staff_client.get(reverse("staff:volunteers")).content.decode()
+    exported = staff_client.get(reverse("staff:volunteers_export")).content.decode()
+    staff_client.post(reverse("staff:volunteer_erase", args=[volunteer.pk]))
+
+    assert "sara@example.org" in listed
+    assert "'=Sara Peeters" in exported and "sara@example.org" in exported
+    assert not Volunteer.objects.exists()
+    actions = list(AuditEntry.objects.filter(counts__has_key="surveys.volunteer")
+                   .order_by("pk").values_list("action", flat=True))  # fmt: skip
+    assert actions == ["viewed", "exported", "erased"]
+
+
+def test_another_librarys_volunteer_cannot_be_erased(staff_client, other_library):
+    survey = make_survey(other_library)
+    volunteer = services.add_volunteer(survey=survey, name="Jan", email="jan@example.org",
+                                       phone="", consent_text="…")  # fmt: skip
+    response = staff_client.post(reverse("staff:volunteer_erase", args=[volunteer.pk]))
+    assert response.status_code == 404 and Volunteer.objects.exists()
+
+
+def test_channels_are_counted_apart(library):
+    survey = make_survey(library)
+    answer(survey, 2, channel="mail", q1=["Romans"], q3=["2"])
+    assert Response.objects.filter(channel="mail").count() == 2
+    assert Question.objects.filter(survey=survey).count() == 4
