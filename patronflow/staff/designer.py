@@ -19,6 +19,7 @@ _FIELD_LABELS = {
     "privacy_url": gettext_lazy("Address of the privacy statement"),
     "survey_url": gettext_lazy("Address of the survey"),
     "unsubscribe_url": gettext_lazy("Unsubscribe link of this mail"),
+    "preferences_url": gettext_lazy("Preference page of this mail"),
 }
 # The fields a marketer inserts into a text: those a block's text may hold, a new one by its
 # name until it has a label here.

@@ -41,7 +41,9 @@ SHOW_IF_LABELS = {
 }
 # What `{{ … }}` may name in a block's text, and in a link.
 PLACEHOLDERS = tuple(name for name in STAFF_VARIABLES if name not in CONDITIONS)
-URL_PLACEHOLDERS = ("profile_url", "privacy_url", "survey_url", "unsubscribe_url")
+URL_PLACEHOLDERS = (
+    "profile_url", "privacy_url", "survey_url", "unsubscribe_url", "preferences_url",
+)  # fmt: skip
 INLINE_TAGS = ("strong", "em", "b", "i", "u", "a", "br", "span")
 
 MAX_BLOCKS = 200  # in a mail, columns' blocks included

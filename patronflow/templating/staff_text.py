@@ -22,7 +22,7 @@ from patronflow.templating.sandbox import (
 # The variables staff can use in a subject or body (documented in docs/mail-templates.md).
 STAFF_VARIABLES = (
     "first_name", "library_name", "has_online_profile", "has_reading_tips", "profile_url",
-    "privacy_url", "survey_url", "unsubscribe_url",
+    "privacy_url", "survey_url", "unsubscribe_url", "preferences_url",
 )  # fmt: skip
 
 
@@ -121,6 +121,7 @@ SAMPLE_VALUES = {
     "privacy_url": "https://gent.bibliotheek.be/privacy",
     "survey_url": "https://gent.bibliotheek.be/enquete",
     "unsubscribe_url": "https://patronflow.example/t/u/token",
+    "preferences_url": "https://patronflow.example/t/p/token",
 }
 # The members (and libraries) a staff text is tried on before it is saved: each differs from
 # the first in one of the ways members and libraries do. (A reading segment is no variable:

@@ -114,7 +114,7 @@ def test_a_journey_in_english_gets_the_layout_in_english(library, smtp_server):
     [mail] = smtp_server.to(member.email)
     text = mail.get_body(("plain",)).get_content()
     assert "Hello Sam," in text
-    assert "Rather not get these mails?" in text and "Uitschrijven" not in text
+    assert "Fewer mails, or none?" in text and "schrijf je uit" not in text
 
 
 def test_member_who_comes_back_before_the_mail_leaves_the_journey(library, smtp_server):

@@ -361,7 +361,7 @@ def test_mail_stays_well_under_gmails_clipping_limit(key, mails):
 def test_plain_text_part_carries_every_link_of_the_html_part(key, mails):
     sent = mails[key]
     links = hrefs(sent.html)
-    assert len(links) >= 4  # feedback 👍 and 👎, privacy statement, unsubscribe
+    assert len(links) >= 4  # feedback 👍 and 👎, privacy statement, preference page
     for link in links:
         assert link in sent.rendered.text, link
 
@@ -437,8 +437,8 @@ def test_a_mail_whose_tips_ran_out_does_not_announce_them(case):
 @pytest.mark.parametrize("key", IDS)
 def test_the_layout_speaks_the_language_of_the_journey(key, mails):
     sent = mails[key]
-    dutch = ("Wat vond je van deze mail?", "Je krijgt deze mail omdat je lid bent", "Uitschrijven")
-    english = ("What did you think of this mail?", "You get this mail because", "Unsubscribe")
+    dutch = ("Wat vond je van deze mail?", "Je krijgt deze mail omdat je lid bent", "Kies welke")
+    english = ("What did you think of this mail?", "You get this mail because", "Choose which")
     if sent.case.language == "en":
         assert '<html lang="en">' in sent.html
         assert all(words in sent.rendered.text for words in english)

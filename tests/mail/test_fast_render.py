@@ -70,6 +70,8 @@ TRICKY = [
     ("Nieuws", "", "<p>pfslotfirstnamex {{ first_name }}</p>"),
     ("Nieuws {{ unknown }}", "", "<p>{{ first_name }}</p>"),
     ("Nieuws", "", "<p>{{ first_name.upper() }}</p>"),
+    ("Nieuws", "", "<p>Minder? {{ preferences_url }} of <a href='{{ preferences_url }}'>hier</a>"),
+    ("Nieuws", "", "<p>Minder? {{ preferences_url|upper }}</p>"),
 ]
 ODD_NAMES = [
     "Amélie", "Jan", "O'Brien", 'Tom "T" & <Jerry>', "amp;", "lt;", "https://evil.example/",

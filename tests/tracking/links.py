@@ -17,5 +17,9 @@ def unsubscribe_link(message_id: int) -> str:
     return reverse("tracking:unsubscribe", args=[make_token("unsubscribe", message_id)])
 
 
+def preferences_link(message_id: int) -> str:
+    return reverse("tracking:preferences", args=[make_token("preferences", message_id)])
+
+
 def feedback_link(message_id: int, vote: str) -> str:
     return reverse("tracking:feedback", args=[make_token("feedback", message_id), vote])

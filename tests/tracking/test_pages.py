@@ -8,7 +8,7 @@ from django.urls import reverse
 from patronflow.mail.models import BrandKit
 from patronflow.mail.tokens import make_token
 from tests.factories import MessageFactory
-from tests.tracking.links import click_link, feedback_link, unsubscribe_link
+from tests.tracking.links import click_link, feedback_link, preferences_link, unsubscribe_link
 
 
 def _pages(message_id: int) -> dict[str, tuple[str, str]]:
@@ -17,6 +17,8 @@ def _pages(message_id: int) -> dict[str, tuple[str, str]]:
         "unsubscribed": ("post", unsubscribe_link(message_id)),
         "feedback": ("get", feedback_link(message_id, "up")),
         "feedback comment": ("post", feedback_link(message_id, "up")),
+        "preferences": ("get", preferences_link(message_id)),
+        "preferences posted": ("post", preferences_link(message_id)),
         "invalid link": ("get", reverse("tracking:unsubscribe", args=["nope"])),
     }
 
@@ -49,7 +51,8 @@ def test_no_personal_data_in_tracking_links():
     message = MessageFactory()
     member = message.enrolment.member
 
-    tokens = [make_token(p, message.id) for p in ("open", "unsubscribe", "feedback")]
+    purposes = ("open", "unsubscribe", "feedback", "preferences")
+    tokens = [make_token(p, message.id) for p in purposes]
     for token in tokens:
         for personal in (member.email, member.first_name, member.last_name, member.external_id):
             assert personal.lower() not in token.lower()
