@@ -21,6 +21,7 @@ from patronflow.privacy import queries
 from patronflow.privacy.audit import record
 from patronflow.privacy.models import AUDIT_DAYS, AuditEntry, ErasedMember
 from patronflow.profiles.queries import loan_history_start
+from patronflow.surveys.services import VOLUNTEERS_TABLE, expire_volunteers
 
 LOAN_HISTORY = "members.loan (history)"
 CHUNK = 500
@@ -87,6 +88,7 @@ def purge(
         counts[REJECTS_TABLE] += expire_rejects(lib, kept_from, dry_run=dry_run)
         cutoff = _start_of(today - dt.timedelta(days=queries.retention_of(lib).audit_days))
         counts["privacy.auditentry"] += _expire_audit(lib.code, cutoff, dry_run)
+        counts[VOLUNTEERS_TABLE] += expire_volunteers(library=lib, today=today, dry_run=dry_run)
     if library is None:
         # Entries about libraries that no longer exist expire after the default period.
         cutoff = _start_of(today - dt.timedelta(days=AUDIT_DAYS))
