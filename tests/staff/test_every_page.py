@@ -20,6 +20,7 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from patronflow.choices.services import list_for
 from patronflow.journeys.definitions import save_segment
 from patronflow.journeys.models import Journey
 from patronflow.profiles.models import ReadingProfile, Segment
@@ -48,6 +49,7 @@ PAGES = {
     "journey_calendar": "journey", "journey_version_changes": "journey",
     "studio_new": None, "studio_start": None, "studio_edit": "journey", "studio_copy": "journey",
     "seeds": None,
+    "lists": None, "list": "list",
     "surveys": None, "survey": "survey", "survey_results": "survey_answered",
     "survey_print": "survey", "volunteers": None,
     "images": None, "image": "image", "image_delete": "image", "brand": None,
@@ -67,6 +69,7 @@ ACTIONS = {
     "preview_frame", "mail_test", "mail_spam", "member_export", "remove_account",
     "import_rejects",
     "seed_remove",
+    "list_move", "list_delete",
     "survey_status", "survey_qr", "volunteers_export", "volunteer_erase",
     "audience_count",
     "report_export",
@@ -143,6 +146,7 @@ def page_urls(library, member, *, admin: bool) -> dict[str, str]:
         "segment": {"pk": library.segments.get(key="jong").pk},
         "image": {"pk": stored(library).pk},
         **survey_page_ids(library),
+        "list": {"pk": list_for(library, "newsletter").pk},
     }
     urls = {}
     for pattern in staff_patterns():

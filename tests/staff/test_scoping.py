@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import URLPattern, get_resolver, reverse
 
+from patronflow.choices.services import list_for
 from patronflow.journeys.definitions import save_segment
 from patronflow.journeys.models import Journey
 from patronflow.operations.models import CalendarRun, ImportRecord
@@ -26,6 +27,7 @@ WITHOUT_IDS = {
     "journeys", "segments", "tips", "imports", "report", "members", "settings", "accounts",
     "report_print", "report_export",
     "seeds",
+    "lists",
     "surveys", "volunteers", "volunteers_export",
     "images", "brand", "network_brand",
     "segment_new", "audience_count",
@@ -51,6 +53,9 @@ def urls_with_ids_of(library, other_user) -> dict[str, str]:
         "remove_account": {"pk": other_user.pk},
         **scoping_ids(library),
         **survey_scoping_ids(library),
+        "list": {"pk": list_for(library, "newsletter").pk},
+        "list_move": {"pk": list_for(library, "newsletter").pk},
+        "list_delete": {"pk": list_for(library, "newsletter").pk},
         "seed_remove": {
             "pk": add_seed(library, address="seed@example.org", label="", actor=None).pk
         },
@@ -86,6 +91,7 @@ def test_every_staff_url_with_ids_is_known_to_this_test():
         "seed_remove",
         "survey", "survey_status", "survey_results", "survey_qr", "survey_print",
         "volunteer_erase",
+        "list", "list_move", "list_delete",
         "image", "image_delete",
         "journey_activate", "journey_reach", "broadcast_cancel",
         "mail_test", "comments", "member", "member_export", "member_erase", "remove_account",

@@ -39,6 +39,7 @@ MENU_SECTIONS = {
     "image_delete": "settings",
     "brand": "settings",
     "network_brand": "settings",
+    "list": "lists",
     "survey": "surveys",
     "survey_results": "surveys",
     "survey_print": "surveys",
