@@ -39,7 +39,7 @@ def test_a_marketer_writes_a_survey_adds_reorders_and_removes_questions(staff_cl
 
     refused = staff_client.post(url, {"action": "add", "new-text": "Wat lees je?",
                                       "new-kind": "single", "new-choices": "Romans"})  # fmt: skip
-    assert "Give at least two choices" in refused.content.decode()
+    assert "Geef minstens twee keuzes" in refused.content.decode()
     staff_client.post(url, {"action": "add", "new-text": "Wat lees je?", "new-kind": "single",
                             "new-choices": "Romans\n\nStrips\n", "new-required": "on"})  # fmt: skip
     staff_client.post(url, {"action": "add", "new-text": "Tevreden?", "new-kind": "scale",
@@ -68,7 +68,7 @@ def test_questions_are_locked_once_answered_and_the_survey_can_still_close(staff
                             f"{prefix}-text": "Iets anders", f"{prefix}-kind": "open"})  # fmt: skip
     staff_client.post(reverse("staff:survey_status", args=[survey.pk]), {"status": "closed"})
 
-    assert "its questions stay as they were answered" in page
+    assert "de vragen blijven zoals ze beantwoord zijn" in page
     question.refresh_from_db()
     assert question.text == "Wat leen je het meest?" and survey.questions.count() == 4
     survey.refresh_from_db()
@@ -122,7 +122,7 @@ def test_open_answers_wait_for_ten_responses(staff_client, library):
     survey = make_survey(library)
     answer(survey, 9, q1=["Romans"], q3=["5"], q4=["Een geheim van mij"])
     page = staff_client.get(reverse("staff:survey_results", args=[survey.pk])).content.decode()
-    assert "Een geheim van mij" not in page and "at least 10 responses" in page
+    assert "Een geheim van mij" not in page and "minstens 10 antwoorden" in page
 
 
 def test_volunteers_are_listed_exported_and_erased_with_an_audit_trail(staff_client, library):
