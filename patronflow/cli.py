@@ -21,6 +21,7 @@ COMMANDS = {
     "serve": "Serve the tracking endpoints and the staff web application (/staff/)",
     "purge": "Remove ex-members past the retention period (default 2 years); --dry-run counts",
     "member": "A member's rights: export everything held about them as JSON, or erase it",
+    "contact": "A sign-up of a non-member: export what is held about the address, or erase it",
     "worker": "Run a Celery send worker (needs PATRONFLOW_BROKER_URL)",
     "bounces": "Read bounces and complaints (maildir or SMTP listener); suppress what they name",
     "suppressions": "List or remove a library's suppressed addresses",

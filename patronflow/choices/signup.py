@@ -45,18 +45,24 @@ def normalized_address(raw: str) -> str | None:
         return None
 
 
-def _key(kind: str, value: str) -> str:
+def attempt_key(kind: str, value: str) -> str:
+    """What an attempt keeps of an address or a client: a keyed hash."""
     return salted_hmac(f"{_ATTEMPT_SALT}.{kind}", value).hexdigest()
+
+
+def prune_attempts(now: dt.datetime) -> int:
+    """Forget attempts older than the longest window: they count for nothing any more."""
+    return SignupAttempt.objects.filter(at__lt=now - max(ADDRESS_WINDOW, CLIENT_WINDOW)).delete()[0]
 
 
 def attempt_allowed(*, address: str, client: str, now: dt.datetime | None = None) -> bool:
     """Count one attempt for the address and the client and say whether both are still
     within their limits. Attempts older than the longest window are pruned on the way."""
     now = now or timezone.now()
-    address_key = _key(SignupAttempt.Kind.ADDRESS, address)
-    client_key = _key(SignupAttempt.Kind.CLIENT, client)
+    address_key = attempt_key(SignupAttempt.Kind.ADDRESS, address)
+    client_key = attempt_key(SignupAttempt.Kind.CLIENT, client)
     with transaction.atomic():
-        SignupAttempt.objects.filter(at__lt=now - max(ADDRESS_WINDOW, CLIENT_WINDOW)).delete()
+        prune_attempts(now)
         SignupAttempt.objects.bulk_create(
             [
                 SignupAttempt(kind=SignupAttempt.Kind.ADDRESS, key=address_key, at=now),

@@ -13,7 +13,9 @@ from django.db.models import Exists, F, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from patronflow.choices.signup import prune_attempts
 from patronflow.members.models import Library, Loan, Member
+from patronflow.operations.contacts import expire_contacts
 from patronflow.operations.erasure import forget_addresses, remove_members
 from patronflow.operations.import_history import REJECTS_TABLE, expire_rejects, rejects_cutoff
 from patronflow.operations.personal_data import rows_per_table
@@ -89,6 +91,8 @@ def purge(
         cutoff = _start_of(today - dt.timedelta(days=queries.retention_of(lib).audit_days))
         counts["privacy.auditentry"] += _expire_audit(lib.code, cutoff, dry_run)
         counts[VOLUNTEERS_TABLE] += expire_volunteers(library=lib, today=today, dry_run=dry_run)
+        # Sign-ups nobody confirmed in time and contacts who left (docs/lists-and-signup.md).
+        counts.update(expire_contacts(lib, today, dry_run=dry_run))
     if library is None:
         # Entries about libraries that no longer exist expire after the default period.
         cutoff = _start_of(today - dt.timedelta(days=AUDIT_DAYS))
@@ -102,6 +106,7 @@ def purge(
         for code in list(orphans):
             summary.rows(code)["privacy.auditentry"] += _expire_audit(code, cutoff, dry_run)
     if not dry_run:
+        prune_attempts(now)
         for code, counts in summary.libraries.items():
             if +counts:
                 record(
