@@ -95,7 +95,9 @@ def test_every_link_in_the_mail_leads_where_it_promises(welcome_mail, client):
     assert library.survey_url in destinations
     assert any("/t/f/" in link and link.endswith("/up") for link in links)
     assert any("/t/f/" in link and link.endswith("/down") for link in links)
-    assert sum("/t/u/" in link for link in links) == 2  # in the text of mail 1 and the footer
+    assert sum("/t/u/" in link for link in links) == 1  # in the text of mail 1
+    [preferences] = [link for link in links if "/t/p/" in link]  # the footer's
+    assert client.get(preferences.removeprefix(BASE)).status_code == 200
     assert Event.objects.filter(kind=Event.Kind.CLICK).count() == len(destinations)
 
 

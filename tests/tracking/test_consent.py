@@ -64,8 +64,9 @@ def test_with_click_tracking_off_links_go_straight_to_their_destination():
     assert 'href="https://gent.be/enquete"' in mail.html
     assert f'href="{library.privacy_url}"' in mail.html
     assert "/t/c/" not in mail.html and "/t/c/" not in mail.text
-    # Unsubscribe and feedback still work: they are not tracking but the member's choices.
-    assert "/t/u/" in mail.html and "/t/f/" in mail.html
+    # The preference page and feedback still work: they are not tracking but the member's
+    # choices.
+    assert "/t/p/" in mail.html and "/t/f/" in mail.html
 
 
 @pytest.mark.django_db

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from patronflow.choices import texts
 from patronflow.choices.models import ConsentRecord, ListChoice, MailingList
+from patronflow.choices.services import standard_lists
 from patronflow.journeys.models import Enrolment, Journey
 from patronflow.mail.bounces import suppress
 from patronflow.mail.models import Message
@@ -23,9 +24,11 @@ pytestmark = pytest.mark.django_db
 
 def on_two_lists(library):
     """A member who got the first welcome mail (the link's) and has the second welcome mail
-    and a newsletter queued."""
+    (on the welcome list) and a newsletter (on the newsletter list) queued."""
     member = MemberFactory(library=library)
     welcome = Journey.objects.get(library=library, key="welcome")
+    welcome.mailing_list = standard_lists(library)["welcome"]
+    welcome.save()
     enrolment = EnrolmentFactory(journey=welcome, member=member)
     steps = welcome.current_version.steps.order_by("position")
     first, second = (
