@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_noop as _noop
 
+from patronflow.choices.models import MailingList
+from patronflow.choices.services import DEFAULT_LIST, list_for
 from patronflow.journeys.audiences import InvalidAudience, check_conditions, saved_segments_named
 from patronflow.journeys.models import Journey, MailTally, SavedSegment, Step, Variant, Version
 from patronflow.members.models import Library
@@ -186,11 +188,20 @@ def normalise(definition: dict) -> dict:
     """The definition with every default filled in and every field checked, in the shape
     `export_definition` writes — so equal journeys compare equal."""
     known = {
-        "key", "name", "kind", "status", "language", "entry", "exit_when",
+        "key", "name", "kind", "status", "list", "language", "entry", "exit_when",
         "reentry_after_days", "holdout_percent", "send_at", "steps",
     }  # fmt: skip
     _refuse_unknown(definition, known)
     key = _check_key(_text(definition.get("key"), "key", ("key",)))
+    # The list (topic) its mails go out on, by key; whether the library has it is checked
+    # when it is installed. No list: the default one.
+    mailing_list = definition.get("list") or DEFAULT_LIST
+    if not isinstance(mailing_list, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", mailing_list):
+        raise InvalidJourney(
+            f"list: the key of one of the library's lists, not {mailing_list!r}",
+            ("list",),
+            _noop("Choose one of the library's lists."),
+        )
     # Defaults as plain text, not the choices' enum members: YAML cannot write those, and a
     # journey created from this definition keeps them until it is read back.
     kind = definition.get("kind", Journey.Kind.JOURNEY.value)
@@ -315,6 +326,7 @@ def normalise(definition: dict) -> dict:
         "name": _text(definition.get("name"), "name", ("name",), longest=_longest(Journey, "name")),
         "kind": kind,
         "status": status,
+        "list": mailing_list,
         "language": language,
         "entry": entry,
         "exit_when": exit_when,
@@ -489,6 +501,7 @@ def export_definition(journey: Journey, number: int | None = None) -> dict:
         "name": journey.name,
         "kind": journey.kind,
         "status": journey.status if journey.status != Journey.Status.ARCHIVED else "draft",
+        "list": journey.mailing_list.key,
         "language": version.language,
         "entry": version.entry,
         "exit_when": version.exit_when,
@@ -518,8 +531,9 @@ def export_definition(journey: Journey, number: int | None = None) -> dict:
 
 
 def _content(definition: dict) -> dict:
-    """What makes a version differ: everything but the journey's name and status."""
-    return {k: v for k, v in definition.items() if k not in ("name", "status")}
+    """What makes a version differ: everything but the journey's name, status and list (the
+    journey's own: changing it moves every version's mails to the other list)."""
+    return {k: v for k, v in definition.items() if k not in ("name", "status", "list")}
 
 
 def _write_version(version: Version, definition: dict) -> None:
@@ -559,6 +573,7 @@ def install_journey(library: Library, definition: dict, *, actor: Actor = None) 
     """Create a journey, replace its unused current version, or add a version to it; what
     changed is logged as the actor's change."""
     definition = normalise(definition)
+    mailing_list = _library_list(library, definition["list"])
     known = set(SavedSegment.objects.filter(library=library).values_list("key", flat=True))
     missing = sorted(saved_segments_named(definition["entry"]) - known)
     if missing:
@@ -582,6 +597,7 @@ def install_journey(library: Library, definition: dict, *, actor: Actor = None) 
             name=definition["name"],
             kind=definition["kind"],
             status=definition["status"],
+            mailing_list=mailing_list,
         )
         version = Version.objects.create(journey=journey, number=1)
         _write_version(version, definition)
@@ -601,7 +617,8 @@ def install_journey(library: Library, definition: dict, *, actor: Actor = None) 
         )
     before = export_definition(journey)
     journey.name = definition["name"]
-    journey.save(update_fields=["name"])
+    journey.mailing_list = mailing_list
+    journey.save(update_fields=["name", "mailing_list"])
     version = journey.current_version
     changes = changed_values(_described(before), _described(definition))
     if _content(before) == _content(definition):
@@ -615,6 +632,32 @@ def install_journey(library: Library, definition: dict, *, actor: Actor = None) 
     _write_version(version, definition)
     _log(journey, {"version": (version.number - 1, version.number), **changes}, actor)
     return Installed(journey, version, "new version")
+
+
+def _library_list(library: Library, key: str) -> MailingList:
+    try:
+        return list_for(library, key)
+    except MailingList.DoesNotExist:
+        keys = ", ".join(MailingList.objects.filter(library=library).values_list("key", flat=True))
+        raise InvalidJourney(
+            f"list: {library.code} has no list {key!r} (lists: {keys})",
+            ("list",),
+            _noop("The library has no list %(list)s."),
+            list=key,
+        ) from None
+
+
+def with_a_list_of(library: Library, definition: dict) -> dict:
+    """The definition with its list kept when the library has a list by that key, else the
+    default list: a network template written for another library's lists still installs."""
+    key = definition.get("list")
+    if not key or key == DEFAULT_LIST or not isinstance(key, str):
+        return definition
+    try:
+        list_for(library, key)
+    except MailingList.DoesNotExist:
+        return {**definition, "list": DEFAULT_LIST}
+    return definition
 
 
 def _described(definition: dict) -> dict[str, object]:

@@ -72,6 +72,7 @@ def _journey_changes(before: dict, after: dict) -> list[Change]:
     part = _("Journey")
     settings = [
         ("name", _("Name: %(before)s → %(after)s"), str),
+        ("list", _("List: %(before)s → %(after)s"), str),
         ("language", _("Language: %(before)s → %(after)s"), str),
         ("reentry_after_days", _("Re-entry: %(before)s → %(after)s"), _reentry),
         ("holdout_percent", _("Holdout: %(before)s%% → %(after)s%%"), str),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.core.management.base import CommandError
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
+from patronflow.choices.queries import receives_condition
 from patronflow.journeys.audience_counts import audience_count
 from patronflow.journeys.audiences import audience_condition
 from patronflow.journeys.models import Enrolment, Journey, Step, Variant, Version
@@ -14,11 +15,13 @@ from patronflow.privacy.rules import mailable_condition
 
 
 def entry_candidates(version: Version, today: dt.date) -> QuerySet[Member]:
-    """Mailable members who meet the entry conditions and may (re-)enter the journey today."""
+    """Mailable members who receive the journey's list, meet the entry conditions and may
+    (re-)enter the journey today."""
     journey = version.journey
     members = (
         Member.objects.filter(library_id=journey.library_id)
         .filter(mailable_condition(today, library=journey.library))
+        .filter(receives_condition(journey.mailing_list))
         .filter(audience_condition(journey.library, version.entry, today))
     )
     earlier = Enrolment.objects.filter(journey=journey, member=OuterRef("pk"))
@@ -39,8 +42,15 @@ def enrolments_to_exit(
     so the caller applies them in this order). `bounced` is the outbox's condition, over
     enrolments, that the member's current address failed for good (the BOUNCED exit)."""
     active = journey.enrolments.filter(status=Enrolment.Status.ACTIVE)
+    mailing_list = journey.mailing_list
+    # A service list is not left on its own (receives_condition is then no condition at all).
+    left_list = (
+        Q(pk__in=[]) if mailing_list.service else ~receives_condition(mailing_list, "member__")
+    )
     always = {
         Enrolment.ExitReason.UNSUBSCRIBED: Q(member__unsubscribed_at__isnull=False),
+        # Left the journey's list since the last tick (e.g. on the preference page).
+        Enrolment.ExitReason.LEFT_LIST: left_list,
         Enrolment.ExitReason.MEMBERSHIP_ENDED: Q(member__membership_ends_on__lte=today),
         Enrolment.ExitReason.INELIGIBLE: ~mailable_condition(today, prefix="member__"),
     }

@@ -7,10 +7,12 @@ A message is found by its own return path (bounces+<token>@domain, VERP) or by t
 X-Patronflow-Id header in the returned copy; both carry a signed token, never an address, so
 a forged report cannot suppress someone else. A hard bounce suppresses the address at once;
 soft bounces after settings.SOFT_BOUNCE_LIMIT within SOFT_BOUNCE_DAYS; a complaint suppresses
-and unsubscribes. After each report the library's rates are checked and, past the limits,
-its sending is paused (docs/operations.md).
+and stops all mail to the member; an unsubscribe mail leaves the list (topic) the mail went
+out on, as one-click does. After each report the library's rates are checked and, past the
+limits, its sending is paused (docs/operations.md).
 
-Unsubscribing is tracking's, a later stage: the caller gives it (operations/bounces.py).
+Unsubscribing and leaving a list are tracking's, a later stage: the caller gives them
+(operations/bounces.py).
 """
 
 import datetime as dt
@@ -47,8 +49,9 @@ _STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
 _RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To")
 MINIMUM_SAMPLE = 100
 
-# Stops all mail to the member a message went to, at the given time; True only for the call
-# that did it, so a member counts as unsubscribed once.
+# Stops all mail to the member a message went to (unsubscribe), or their mail from the
+# message's list (leave_list), at the given time; True only for the call that did it, so a
+# member counts as unsubscribed once.
 Unsubscribe = Callable[[Message, dt.datetime], bool]
 
 
@@ -174,7 +177,12 @@ def suppress(library: Library, address: str, reason: str, message_id: int | None
 
 
 def record_report(
-    report: Report, now: dt.datetime, summary: BounceSummary, *, unsubscribe: Unsubscribe
+    report: Report,
+    now: dt.datetime,
+    summary: BounceSummary,
+    *,
+    unsubscribe: Unsubscribe,
+    leave_list: Unsubscribe,
 ) -> int | None:
     """Act on one report: record it, suppress or unsubscribe as it calls for. Returns the
     library of the message it is about (None: no such message)."""
@@ -188,7 +196,7 @@ def record_report(
         return None
     summary.read[report.kind] += 1
     if report.kind == "unsubscribe":
-        summary.unsubscribed += unsubscribe(message, now)
+        summary.unsubscribed += leave_list(message, now)
         return message.library_id
     address = (message.to_email or message.enrolment.member.email).lower()
     with transaction.atomic():
@@ -230,6 +238,7 @@ def process_mail(
     recipients: Sequence[str] = (),
     *,
     unsubscribe: Unsubscribe,
+    leave_list: Unsubscribe,
 ) -> int | None:
     """Read one mail that came back and act on it, whether it came from the maildir or the
     inbound SMTP listener. Returns the library it concerned, None when it was ignored.
@@ -246,7 +255,7 @@ def process_mail(
     if report is None:
         summary.ignored += 1
         return None
-    return record_report(report, now, summary, unsubscribe=unsubscribe)
+    return record_report(report, now, summary, unsubscribe=unsubscribe, leave_list=leave_list)
 
 
 def pause_if_unhealthy(library: Library, now: dt.datetime) -> str | None:
@@ -281,7 +290,11 @@ def pause_if_unhealthy(library: Library, now: dt.datetime) -> str | None:
 
 
 def process_maildir(
-    path: Path, now: dt.datetime | None = None, *, unsubscribe: Unsubscribe
+    path: Path,
+    now: dt.datetime | None = None,
+    *,
+    unsubscribe: Unsubscribe,
+    leave_list: Unsubscribe,
 ) -> BounceSummary:
     """Read every new mail in a maildir; each is marked seen (flag S) once acted on, so a
     second run does not read it again. A reader stopped between the two finds the mail
@@ -301,7 +314,7 @@ def process_maildir(
             library_id = (
                 None
                 if recorded_before(received, now)
-                else process_mail(raw, summary, now, unsubscribe=unsubscribe)
+                else process_mail(raw, summary, now, unsubscribe=unsubscribe, leave_list=leave_list)
             )
         if library_id is not None:
             libraries.add(library_id)

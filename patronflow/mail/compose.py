@@ -63,7 +63,9 @@ def compose(message: Message, rendered: RenderedMail, signer: Signer | None = No
     member = message.enrolment.member
     domain = library.sender_email.rpartition("@")[2]
     token = verp.message_token(message.pk)
-    journey_key = message.step.version.journey.key
+    journey = message.step.version.journey
+    journey_key = journey.key
+    mailing_list = journey.mailing_list
     message.header_message_id = f"<pf{message.pk}.{uuid.uuid4().hex[:12]}@{domain}>"
     name = f"{member.first_name} {member.last_name}".strip()
     unsubscribe = (
@@ -75,9 +77,12 @@ def compose(message: Message, rendered: RenderedMail, signer: Signer | None = No
         ("Subject", mime.header_text(rendered.subject, "Subject")),
         ("Date", b" " + formatdate(usegmt=True).encode()),
         ("Message-ID", b" " + message.header_message_id.encode()),
+        # RFC 2919: the list (topic) the mail goes out on, which one-click leaves; its key
+        # and the library's code are slugs, so the id is a valid dot-atom.
         (
             "List-Id",
-            mime.header_text(library.name, "List-Id") + f" <{journey_key}.{domain}>".encode(),
+            mime.header_text(mailing_list.name_in(message.step.version.language), "List-Id")
+            + f" <{mailing_list.key}.{library.code}.{domain}>".encode(),
         ),
         ("List-Unsubscribe", b" " + unsubscribe.encode()),
         ("List-Unsubscribe-Post", b" List-Unsubscribe=One-Click"),

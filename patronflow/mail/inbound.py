@@ -35,7 +35,7 @@ SHUTDOWN_GRACE = 30  # seconds the mails being recorded get to finish when asked
 
 
 def record_mail(
-    raw: bytes, recipients: Sequence[str], *, unsubscribe: Unsubscribe
+    raw: bytes, recipients: Sequence[str], *, unsubscribe: Unsubscribe, leave_list: Unsubscribe
 ) -> BounceSummary:
     """Act on one received mail and check its library's health, once: a mail delivered
     again (the sending MTA did not get our 250) is answered without acting on it again. The
@@ -50,7 +50,9 @@ def record_mail(
             if recorded_before(key, now):
                 log.info("mail to %s: recorded before, delivered again: nothing done", to)
                 return summary
-            library_id = process_mail(raw, summary, now, recipients, unsubscribe=unsubscribe)
+            library_id = process_mail(
+                raw, summary, now, recipients, unsubscribe=unsubscribe, leave_list=leave_list
+            )
             summary.paused = pause_unhealthy([library_id] if library_id else [], now)
         forget_old_keys(now)
     finally:
@@ -61,8 +63,8 @@ def record_mail(
 
 class BounceInbox:
     """The aiosmtpd handler. `record` acts on one mail (bytes, envelope recipients), as
-    record_mail does with an unsubscribe given, and raises when it could not: the mail is
-    then refused for now (451)."""
+    record_mail does with unsubscribe and leave_list given, and raises when it could not: the
+    mail is then refused for now (451)."""
 
     def __init__(
         self,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patronflow.celery import configure
+from patronflow.choices.models import ListChoice
 from patronflow.journeys.models import HELD_UNTIL, Journey, Step, Variant
 from patronflow.mail import verp
 from patronflow.mail.claims import claim_for_library, due_messages
@@ -105,7 +106,7 @@ def _with_shared_rows(messages: QuerySet[Message]) -> list[Message]:
     batch = list(messages)
     libraries = Library.objects.in_bulk({message.library_id for message in batch})
     variants = Variant.objects.in_bulk({message.variant_id for message in batch})
-    steps = Step.objects.select_related("version__journey").in_bulk(
+    steps = Step.objects.select_related("version__journey__mailing_list").in_bulk(
         {message.step_id for message in batch}
     )
     for message in batch:
@@ -123,6 +124,25 @@ def _suppressed(messages: list[Message]) -> set[tuple[int, str]]:
             library_id__in={m.library_id for m in messages}, email__in=emails
         ).values_list("library_id", "email")
     )
+
+
+def _left_their_list(messages: list[Message]) -> set[int]:
+    """The messages whose member no longer receives the journey's list (left it since the
+    mail was queued, e.g. on the preference page), for the whole batch in one query."""
+    lists = {m.step.version.journey.mailing_list for m in messages}
+    rows = ListChoice.objects.filter(
+        member_id__in={m.enrolment.member_id for m in messages},
+        mailing_list__in=[mailing_list for mailing_list in lists if not mailing_list.service],
+    ).values_list("member_id", "mailing_list_id", "receives")
+    choices = {(member_id, list_id): receives for member_id, list_id, receives in rows}
+    left = set()
+    for message in messages:
+        mailing_list = message.step.version.journey.mailing_list
+        chosen = choices.get((message.enrolment.member_id, mailing_list.pk))
+        default = mailing_list.members_join_by_default
+        if not mailing_list.service and not (default if chosen is None else chosen):
+            left.add(message.pk)
+    return left
 
 
 class SmtpOutage(Exception):
@@ -150,6 +170,7 @@ class _BatchDelivery:
         self.tips = TipChooser(messages, self.today)
         self.skeletons = SkeletonRenderer()
         self.suppressed = _suppressed(messages)
+        self.left_list = _left_their_list(messages)
         self.signers: dict[int, Signer | None] = {}
         self.summary = SendSummary()
         self.settled: list[Message] = []
@@ -207,6 +228,8 @@ class _BatchDelivery:
         member = message.enrolment.member
         on_list = (message.library_id, member.email.lower()) in self.suppressed
         reason = why_not_mailable(member, self.today, suppressed=on_list)
+        if not reason and message.pk in self.left_list:
+            reason = "left the list (topic) these mails go out on"
         if reason:
             self._settle(message, Message.Status.SUPPRESSED, reason)
             self.summary.suppressed += 1

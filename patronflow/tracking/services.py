@@ -18,7 +18,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from patronflow.choices.models import MailingList
-from patronflow.choices.services import record_list_choice
+from patronflow.choices.services import record_all_mail_choice, record_list_choice
 from patronflow.journeys.models import Enrolment
 from patronflow.mail.models import Message
 from patronflow.mail.outbox import end_and_withdraw, exit_enrolments
@@ -212,6 +212,35 @@ def choose_list(
                 status=Enrolment.Status.ACTIVE,
             )
             end_and_withdraw(on_list, Enrolment.ExitReason.LEFT_LIST, timezone.localdate(at))
+    return changed
+
+
+def leave_list_of(
+    message: Message, *, source: str, text_version: str, at: dt.datetime | None = None
+) -> bool:
+    """The member leaves the list this message went out on (one-click, the mail's link or an
+    unsubscribe mail), with its consent record and the message's UNSUBSCRIBE event; a
+    service list, which is not left on its own, stops all mail instead. True only for the
+    call that changed something: retries and double posts record nothing more, and a member
+    who stopped all mail already is left as they are."""
+    at = at or timezone.now()
+    member = message.enrolment.member
+    mailing_list = message.step.version.journey.mailing_list
+    if member.unsubscribed_at is not None:
+        return False
+    with transaction.atomic():
+        if mailing_list.service:
+            changed = unsubscribe_member(message, at)
+            if changed:
+                record_all_mail_choice(
+                    member, stopped=True, source=source, text_version=text_version, at=at
+                )
+            return changed
+        changed = choose_list(
+            member, mailing_list, receives=False, source=source, text_version=text_version, at=at
+        )
+        if changed:
+            Event.objects.create(message=message, kind=Event.Kind.UNSUBSCRIBE)
     return changed
 
 

@@ -18,8 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from patronflow.choices import texts
+from patronflow.choices.models import ConsentRecord
+from patronflow.choices.queries import receives
 from patronflow.clients import client_address
 from patronflow.mail.brand import brand_for
+from patronflow.mail.tokens import make_token
 from patronflow.tracking import machines, queries, services
 from patronflow.tracking.hits import PIXEL, Hits
 from patronflow.tracking.models import Feedback
@@ -29,6 +33,9 @@ from patronflow.tracking.models import Feedback
 # cached message facts and batched writes.
 hits = Hits()
 VOTES = {"up": Feedback.Vote.UP, "down": Feedback.Vote.DOWN}
+# The field our "stop these mails?" page posts: a POST without it that says
+# List-Unsubscribe=One-Click came from a mail program's one-click button.
+FROM_OUR_PAGE = "confirmed"
 # A page that no library's link led to (an invalid link) wears patronflow's own colour.
 DEFAULT_COLOUR = "#0b5563"
 # Pages load nothing from anywhere (inline CSS only) and post only to themselves.
@@ -126,19 +133,41 @@ def click(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @_member_facing
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """GET only asks (mail scanners follow links); any POST, one-click included, unsubscribes."""
+    """GET only asks (mail scanners follow links); any POST leaves the list the mail went out
+    on, while the library's other lists go on. A service list is not left on its own: its
+    page says that stopping means no more mails from the library at all, and a POST does
+    that. A mail program's one-click (RFC 8058: the body List-Unsubscribe=One-Click, not our
+    page's form) is recorded as such."""
     message = queries.message_for_token("unsubscribe", token)
     if message is None:
         return _invalid_link(request)
     member = message.enrolment.member
+    mailing_list = message.step.version.journey.mailing_list
     if request.method == "POST":
-        services.unsubscribe_member(message)
-        template = "tracking/unsubscribed.html"
-    elif member.unsubscribed_at is not None:
-        template = "tracking/unsubscribed.html"
-    else:
-        template = "tracking/unsubscribe_confirm.html"
-    return _page(request, template, message.library, language=message.step.version.language)
+        one_click = (
+            request.POST.get("List-Unsubscribe") == "One-Click"
+            and FROM_OUR_PAGE not in request.POST
+        )
+        services.leave_list_of(
+            message,
+            source=ConsentRecord.Source.ONE_CLICK if one_click else ConsentRecord.Source.LINK,
+            text_version=texts.ONE_CLICK if one_click else texts.LEAVE_LINK,
+        )
+    left = member.unsubscribed_at is not None or not receives(member, mailing_list)
+    language = message.step.version.language
+    return _page(
+        request,
+        "tracking/unsubscribed.html" if left else "tracking/unsubscribe_confirm.html",
+        message.library,
+        language=language,
+        list_name=mailing_list.name_in(language),
+        service=mailing_list.service,
+        all_mail=member.unsubscribed_at is not None,
+        from_our_page=FROM_OUR_PAGE,
+        preferences_url=reverse(
+            "tracking:preferences", args=[make_token("preferences", message.pk)]
+        ),
+    )
 
 
 @csrf_exempt

@@ -80,7 +80,7 @@ def test_demo_leaves_real_mails_in_a_maildir_for_a_person_to_open(demo_run):
     ]
     assert len(parsed) > 20
     assert f"{len(parsed)} mails delivered" in result.stdout
-    assert {"welcome", "dormant"} <= {m["List-Id"].split("<")[1].split(".")[0] for m in parsed}
+    assert {"welcome", "dormant"} <= {m["Feedback-ID"].split(".")[0] for m in parsed}
     senders = {m["From"].addresses[0].domain for m in parsed}
     assert {"zonnedorp.bibliotheek.example", "molenaarde.bibliotheek.example"} <= senders
     assert (directory / "examples" / "welcome.html").read_text().startswith("<!DOCTYPE html>")

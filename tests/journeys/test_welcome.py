@@ -62,7 +62,7 @@ def test_unsubscribing_after_mail_one_stops_mails_two_and_three(library, smtp_se
         tick(at(TODAY + dt.timedelta(days=offset)))
     assert len(smtp_server.to(member.email)) == 1
     enrolment = Enrolment.objects.get(member=member, journey__key="welcome")
-    assert enrolment.exit_reason == Enrolment.ExitReason.UNSUBSCRIBED
+    assert enrolment.exit_reason == Enrolment.ExitReason.LEFT_LIST
 
 
 def test_a_late_scheduler_keeps_the_spacing_between_mails(library, smtp_server):

@@ -12,6 +12,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from patronflow.choices.models import ConsentRecord, ListChoice
+from patronflow.choices.services import standard_lists
+from patronflow.journeys.models import Enrolment
 from patronflow.mail import verp
 from patronflow.mail.models import Bounce, Message
 from patronflow.operations.tick import tick
@@ -123,17 +126,45 @@ def test_a_complaint_suppresses_and_unsubscribes(library, smtp_server, maildir, 
     assert Suppression.objects.get().email == member.email  # the address we sent to
 
 
-def test_an_unsubscribe_mail_unsubscribes_without_suppressing(
+def test_an_unsubscribe_mail_leaves_the_mails_list_without_suppressing(
     library, smtp_server, maildir, capsys
 ):
     member, message = welcomed(library, smtp_server)
+    arrives(maildir, "mailto_unsubscribe.eml", message)
+
+    output = read_bounces(maildir, capsys)
+
+    member.refresh_from_db()
+    assert member.unsubscribed_at is None  # the other lists go on
+    [choice] = ListChoice.objects.filter(member=member)
+    assert (choice.mailing_list.key, choice.receives) == ("welcome", False)
+    [consent] = ConsentRecord.objects.filter(member=member)
+    assert (consent.choice, consent.source, consent.text_version) == (
+        "left",
+        "mail_reply",
+        "mail-reply/1",
+    )
+    assert Enrolment.objects.get(member=member).exit_reason == Enrolment.ExitReason.LEFT_LIST
+    assert "1 members unsubscribed" in output
+    assert not Suppression.objects.exists()
+
+
+def test_an_unsubscribe_mail_about_a_service_message_stops_all_mail(
+    library, smtp_server, maildir, capsys
+):
+    member, message = welcomed(library, smtp_server)
+    journey = message.step.version.journey
+    journey.mailing_list = standard_lists(library)["membership"]
+    journey.save(update_fields=["mailing_list"])
     arrives(maildir, "mailto_unsubscribe.eml", message)
 
     read_bounces(maildir, capsys)
 
     member.refresh_from_db()
     assert member.unsubscribed_at is not None
-    assert not Suppression.objects.exists()
+    assert not ListChoice.objects.exists()
+    [consent] = ConsentRecord.objects.filter(member=member)
+    assert (consent.choice, consent.source) == ("stopped_all", "mail_reply")
 
 
 @pytest.mark.parametrize("report", ["delayed_warning.eml", "out_of_office.eml"])

@@ -32,8 +32,8 @@ def queue(member, journey, due_on: dt.date = TODAY) -> Message:
 
 
 def journeys_received(smtp_server, member) -> list[str]:
-    """The journeys of the mails the member has, in the order they arrived (from List-Id)."""
-    return [mail["List-Id"].split("<")[1].split(".")[0] for mail in smtp_server.to(member.email)]
+    """The journeys of the mails the member has, in the order they arrived (from Feedback-ID)."""
+    return [mail["Feedback-ID"].split(".")[0] for mail in smtp_server.to(member.email)]
 
 
 def test_a_member_in_two_journeys_gets_the_second_mail_seven_days_after_the_first(db, smtp_server):

@@ -96,7 +96,7 @@ def test_headers_are_present_and_well_formed(library, smtp_server):
     token = verp.message_token(message.pk)
     assert re.fullmatch(r"<pf\d+\.[0-9a-f]{12}@gent\.bibliotheek\.be>", mail["Message-ID"])
     assert email.utils.parsedate_to_datetime(mail["Date"]).tzinfo is not None
-    assert mail["List-Id"] == "Bibliotheek Gent <welcome.gent.bibliotheek.be>"
+    assert mail["List-Id"] == "Welkomstmails <welcome.gent.gent.bibliotheek.be>"
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert f"<mailto:unsubscribe+{token}@gent.bibliotheek.be>" in mail["List-Unsubscribe"]
     assert mail["Feedback-ID"] == "welcome.1:gent:journey:patronflow"

@@ -69,8 +69,8 @@ def test_pages_speak_the_language_of_the_mail_whatever_the_browser_asks_for(clie
     page = response.content.decode()
     assert '<html lang="en">' in page
     assert response["Content-Language"] == "en"
-    assert "Yes, unsubscribe me" in page
-    assert "schrijf me uit" not in page
+    assert "Yes, stop these mails" in page
+    assert "stop deze mails" not in page
     assert not response.cookies
     feedback = client.get(feedback_link(english.id, "up"), HTTP_ACCEPT_LANGUAGE="nl")
     assert '<html lang="en">' in feedback.content.decode()

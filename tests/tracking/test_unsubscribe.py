@@ -1,112 +1,217 @@
-import datetime as dt
+"""The unsubscribe link and the RFC 8058 one-click: they leave the list (topic) the mail went
+out on, and only that list; a service list is not left on its own and stops all mail."""
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
+from patronflow.choices.models import ConsentRecord, ListChoice
+from patronflow.choices.services import standard_lists
 from patronflow.journeys.models import Enrolment
+from patronflow.mail.models import Message
+from patronflow.members.models import Member
 from patronflow.tracking.models import Event
 from tests.factories import EnrolmentFactory, JourneyFactory, MessageFactory
 from tests.tracking.links import unsubscribe_link
 
+ONE_CLICK = "List-Unsubscribe=One-Click"
 
-def _member_with_two_journeys():
-    """A member with a message from an active welcome journey and an active dormant journey."""
-    message = MessageFactory()
+
+def _on_list(key: str, member: Member | None = None) -> Message:
+    """A sent message of a journey on the library's standard list `key` (to `member`, in a
+    journey of their library, when given)."""
+    if member is None:
+        message = MessageFactory()
+    else:
+        journey = JourneyFactory(library=member.library)
+        message = MessageFactory(enrolment=EnrolmentFactory(journey=journey, member=member))
+    journey = message.step.version.journey
+    journey.mailing_list = standard_lists(journey.library)[key]
+    journey.save(update_fields=["mailing_list"])
+    return message
+
+
+def _one_click(message: Message):
+    """What a mail program's unsubscribe button sends: no cookie, no form of ours."""
+    return Client(enforce_csrf_checks=True).post(
+        unsubscribe_link(message.id), ONE_CLICK, content_type="application/x-www-form-urlencoded"
+    )
+
+
+def _member_on_two_lists():
+    """A member with a welcome mail, and an active enrolment on a newsletter journey."""
+    message = _on_list("welcome")
     member = message.enrolment.member
-    dormant = JourneyFactory(library=member.library, key="dormant")
-    other = EnrolmentFactory(journey=dormant, member=member)
+    newsletter = JourneyFactory(library=member.library, key="nieuws")
+    other = EnrolmentFactory(journey=newsletter, member=member)
     return message, member, other
 
 
 @pytest.mark.django_db
-def test_get_unsubscribe_shows_a_confirmation_and_changes_nothing(client):
-    message, member, _ = _member_with_two_journeys()
+def test_get_asks_about_the_mails_list_by_name_and_changes_nothing(client):
+    message, member, _ = _member_on_two_lists()
 
     response = client.get(unsubscribe_link(message.id))
 
     assert response.status_code == 200
     page = response.content.decode()
     assert '<html lang="nl">' in page
-    assert member.library.name in page
+    assert "De mails van «Welkomstmails» stoppen?" in page
+    assert "Andere mails van de bibliotheek krijg je gewoon nog." in page
     assert f'href="{member.library.privacy_url}"' in page
     assert '<form method="post">' in page
     member.refresh_from_db()
     assert member.unsubscribed_at is None
     assert set(Enrolment.objects.values_list("status", flat=True)) == {"active"}
     assert not Event.objects.exists()
+    assert not ListChoice.objects.exists() and not ConsentRecord.objects.exists()
 
 
 @pytest.mark.django_db
-def test_post_unsubscribe_sets_unsubscribed_at_and_exits_active_enrolments(client):
-    message, member, other = _member_with_two_journeys()
-    finished = EnrolmentFactory(
-        journey=JourneyFactory(library=member.library, key="old"),
-        member=member,
-        status=Enrolment.Status.COMPLETED,
-        ended_on=dt.date(2026, 1, 1),
-    )
-    before = timezone.now()
+def test_the_pages_button_leaves_only_the_mails_list_recorded_as_the_link(client):
+    message, member, other = _member_on_two_lists()
 
-    response = client.post(unsubscribe_link(message.id))
+    response = client.post(unsubscribe_link(message.id), {"confirmed": "yes"})
 
+    page = response.content.decode()
     assert response.status_code == 200
-    assert "Je bent uitgeschreven" in response.content.decode()
+    assert "Je krijgt geen mails van «Welkomstmails» meer" in page
+    assert "Andere mails van Bibliotheek" in page
     member.refresh_from_db()
-    assert member.unsubscribed_at >= before
-    for enrolment in (message.enrolment, other):
-        enrolment.refresh_from_db()
-        assert enrolment.status == Enrolment.Status.EXITED
-        assert enrolment.exit_reason == Enrolment.ExitReason.UNSUBSCRIBED
-        assert enrolment.ended_on == timezone.localdate()
-    finished.refresh_from_db()
-    assert (finished.status, finished.exit_reason) == (Enrolment.Status.COMPLETED, "")
+    assert member.unsubscribed_at is None
+    [choice] = ListChoice.objects.all()
+    assert (choice.member, choice.mailing_list.key, choice.receives) == (member, "welcome", False)
+    [consent] = ConsentRecord.objects.all()
+    assert (consent.choice, consent.source, consent.text_version, consent.list_name) == (
+        "left",
+        "link",
+        "leave-link/1",
+        "Welkomstmails",
+    )
+    message.enrolment.refresh_from_db()
+    assert message.enrolment.status == Enrolment.Status.EXITED
+    assert message.enrolment.exit_reason == Enrolment.ExitReason.LEFT_LIST
+    assert message.enrolment.ended_on == timezone.localdate()
+    other.refresh_from_db()
+    assert other.status == Enrolment.Status.ACTIVE
     assert list(Event.objects.values_list("message_id", "kind")) == [(message.id, "unsubscribe")]
 
 
 @pytest.mark.django_db
-def test_one_click_post_without_cookies_or_csrf_token_returns_200():
-    message = MessageFactory()
-    mail_client = Client(enforce_csrf_checks=True)
+def test_a_mail_programs_one_click_is_recorded_as_one_click_without_cookies():
+    message = _on_list("newsletter")
 
-    response = mail_client.post(
-        unsubscribe_link(message.id),
-        "List-Unsubscribe=One-Click",
-        content_type="application/x-www-form-urlencoded",
-    )
+    response = _one_click(message)
 
     assert response.status_code == 200
     assert not response.cookies
-    message.enrolment.member.refresh_from_db()
-    assert message.enrolment.member.unsubscribed_at is not None
+    [consent] = ConsentRecord.objects.all()
+    assert (consent.source, consent.text_version) == ("one_click", "one-click/1")
+    assert ListChoice.objects.get().mailing_list.key == "newsletter"
 
 
 @pytest.mark.django_db
-def test_repeated_unsubscribes_keep_the_first_time_and_record_one_event(client):
-    message = MessageFactory()
+def test_retried_one_clicks_and_double_posts_record_one_choice_and_one_event(client):
+    message = _on_list("newsletter")
     member = message.enrolment.member
-    later_mail = MessageFactory(
-        enrolment=EnrolmentFactory(journey=JourneyFactory(library=member.library), member=member)
-    )
+    later_mail = _on_list("newsletter", member)
 
-    client.post(unsubscribe_link(message.id))
-    member.refresh_from_db()
-    first_time = member.unsubscribed_at
-    for link in (unsubscribe_link(message.id), unsubscribe_link(later_mail.id)):
-        assert client.post(link).status_code == 200
+    for _ in range(3):
+        assert _one_click(message).status_code == 200
+    assert client.post(unsubscribe_link(later_mail.id), {"confirmed": "yes"}).status_code == 200
 
-    member.refresh_from_db()
-    assert member.unsubscribed_at == first_time
+    assert ListChoice.objects.count() == 1
+    assert ConsentRecord.objects.get().source == "one_click"
     assert Event.objects.filter(kind=Event.Kind.UNSUBSCRIBE).count() == 1
 
 
 @pytest.mark.django_db
-def test_get_after_unsubscribing_says_so_instead_of_asking_again(client):
-    message = MessageFactory()
-    client.post(unsubscribe_link(message.id))
+def test_after_leaving_the_link_says_so_instead_of_asking_again(client):
+    message = _on_list("newsletter")
+    _one_click(message)
 
-    response = client.get(unsubscribe_link(message.id))
+    page = client.get(unsubscribe_link(message.id)).content.decode()
 
-    page = response.content.decode()
-    assert "Je bent uitgeschreven" in page
+    assert "Je krijgt geen mails van «Nieuwsbrief» meer" in page
     assert "<form" not in page
+
+
+@pytest.mark.django_db
+def test_a_service_lists_page_says_honestly_that_stopping_means_no_mail_at_all(client):
+    message = _on_list("membership")
+
+    page = client.get(unsubscribe_link(message.id)).content.decode()
+
+    assert "Geen mails meer van de bibliotheek?" in page
+    assert "«Berichten over je lidmaatschap»" in page
+    assert "helemaal geen mails meer" in page
+    assert "Ja, stuur me geen mails meer" in page
+
+
+@pytest.mark.django_db
+def test_one_click_on_a_service_message_stops_all_mail_once():
+    message, member, other = _member_on_two_lists()
+    service = _on_list("membership", member)
+
+    for _ in range(2):
+        response = _one_click(service)
+
+    assert "Je bent uitgeschreven" in response.content.decode()
+    member.refresh_from_db()
+    assert member.unsubscribed_at is not None
+    assert not ListChoice.objects.exists()
+    [consent] = ConsentRecord.objects.all()
+    assert (consent.choice, consent.source, consent.mailing_list) == (
+        "stopped_all",
+        "one_click",
+        None,
+    )
+    for enrolment in (message.enrolment, other, service.enrolment):
+        enrolment.refresh_from_db()
+        assert enrolment.exit_reason == Enrolment.ExitReason.UNSUBSCRIBED
+    assert Event.objects.filter(kind=Event.Kind.UNSUBSCRIBE).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_member_who_stopped_all_mail_is_told_so_and_left_as_they_are(client):
+    message = _on_list("membership")
+    _one_click(message)
+    newsletter_mail = _on_list("newsletter", message.enrolment.member)
+
+    response = client.post(unsubscribe_link(newsletter_mail.id), {"confirmed": "yes"})
+
+    assert "Je bent uitgeschreven" in response.content.decode()
+    assert not ListChoice.objects.exists()
+    assert ConsentRecord.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_pages_speak_the_mails_language_with_the_lists_english_name(client):
+    message = _on_list("welcome")
+    message.step.version.language = "en"
+    message.step.version.save()
+
+    asked = client.get(unsubscribe_link(message.id)).content.decode()
+    left = client.post(unsubscribe_link(message.id), {"confirmed": "yes"}).content.decode()
+
+    assert "Stop the mails of «Welcome mails»?" in asked
+    assert "Yes, stop these mails" in asked
+    assert "You get no more mails of «Welcome mails»" in left
+
+
+@pytest.mark.django_db
+def test_a_forged_one_click_404s_and_writes_nothing():
+    message = _on_list("newsletter")
+    forged = unsubscribe_link(message.id)[:-3] + "abc"
+
+    response = Client(enforce_csrf_checks=True).post(
+        forged, ONE_CLICK, content_type="application/x-www-form-urlencoded"
+    )
+    other_purpose = reverse("tracking:unsubscribe", args=["x" + forged.rsplit("/", 1)[1]])
+
+    assert response.status_code == 404
+    assert Client().post(other_purpose, ONE_CLICK, content_type="text/plain").status_code == 404
+    assert not ListChoice.objects.exists() and not ConsentRecord.objects.exists()
+    assert not Event.objects.exists()
+    assert Enrolment.objects.get().status == Enrolment.Status.ACTIVE

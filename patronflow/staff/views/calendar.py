@@ -43,6 +43,7 @@ EXIT_LABELS = {
     Enrolment.ExitReason.ONLINE_PROFILE: gettext_lazy("made an online profile"),
     Enrolment.ExitReason.BOUNCED: gettext_lazy("address bounced"),
     Enrolment.ExitReason.UNSUBSCRIBED: gettext_lazy("unsubscribed"),
+    Enrolment.ExitReason.LEFT_LIST: gettext_lazy("left the list"),
     Enrolment.ExitReason.MEMBERSHIP_ENDED: gettext_lazy("membership ended"),
     Enrolment.ExitReason.INELIGIBLE: gettext_lazy("no longer mailable"),
     Enrolment.ExitReason.ARCHIVED: gettext_lazy("journey archived"),
