@@ -10,7 +10,12 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from patronflow.journeys.definitions import export_definition, install_journey, normalise
+from patronflow.journeys.definitions import (
+    export_definition,
+    install_journey,
+    normalise,
+    with_a_list_of,
+)
 from patronflow.journeys.models import (
     Adoption,
     ApprovalRequest,
@@ -112,7 +117,7 @@ def adopt(template: NetworkTemplate, library: Library, *, actor: Actor) -> Adopt
     latest = template.latest
     taken = set(library.journeys.values_list("key", flat=True))
     key = _free_key(taken, template.key)
-    definition = {**latest.definition, "key": key}
+    definition = with_a_list_of(library, {**latest.definition, "key": key})
     check_images(library, definition)  # the images of the library that wrote it: refused
     installed = install_journey(library, definition, actor=actor)
     adoption = Adoption.objects.create(
@@ -144,7 +149,8 @@ def newer_version(adoption: Adoption) -> TemplateVersion | None:
 def template_definition_for(adoption: Adoption, version: TemplateVersion) -> dict:
     """A template version as a definition of the library's copy: its key and status kept."""
     journey = adoption.journey
-    return {**version.definition, "key": journey.key, "status": journey.status}
+    definition = {**version.definition, "key": journey.key, "status": journey.status}
+    return with_a_list_of(journey.library, definition)
 
 
 def waiting_take_over(adoption: Adoption, version: TemplateVersion) -> ApprovalRequest | None:
