@@ -22,6 +22,8 @@ from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from patronflow.choices.queries import lists_of
+from patronflow.choices.services import DEFAULT_LIST, standard_lists
 from patronflow.journeys.audiences import ALL, ANY, NOT, SAVED_SEGMENT
 from patronflow.journeys.definitions import InvalidJourney
 from patronflow.journeys.diffs import Change
@@ -58,8 +60,8 @@ EXIT_LABELS = {
 
 
 class SettingsForm(forms.Form):
-    """The journey as a whole: its key (new journeys only), name, language, who leaves,
-    re-entry, holdout and, for a broadcast, its moment."""
+    """The journey as a whole: its key (new journeys only), name, language, the list its
+    mails go out on, who leaves, re-entry, holdout and, for a broadcast, its moment."""
 
     key = forms.CharField(
         label=gettext_lazy("Key"),
@@ -72,6 +74,14 @@ class SettingsForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), required=False)
     language = forms.ChoiceField(
         label=gettext_lazy("Language of the mails"), choices=settings.LANGUAGES
+    )
+    mailing_list = forms.ChoiceField(
+        label=gettext_lazy("Mailing list"),
+        help_text=gettext_lazy(
+            "The list (topic) its mails go out on. Members who left that list get none of "
+            "them; a list about the membership itself reaches everyone who still wants mail "
+            "from the library."
+        ),
     )
     exit_when = forms.MultipleChoiceField(
         label=gettext_lazy("Members also leave when"),
@@ -102,8 +112,12 @@ class SettingsForm(forms.Form):
         help_text=gettext_lazy("In the library's time zone."),
     )
 
-    def __init__(self, *args, new: bool, broadcast: bool, **kwargs) -> None:
+    def __init__(self, *args, new: bool, broadcast: bool, library: Library, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        standard_lists(library)  # a library's first journey may come before its lists
+        self.fields["mailing_list"].choices = [
+            (mailing_list.key, mailing_list.name_in()) for mailing_list in lists_of(library)
+        ]
         if not new:
             del self.fields["key"]
         if broadcast:
@@ -396,6 +410,7 @@ def draft_from_post(data: QueryDict) -> dict:
         "key": data.get("key", ""),
         "name": data.get("name", ""),
         "language": data.get("language", settings.LANGUAGE_CODE),
+        "mailing_list": data.get("mailing_list", ""),
         "exit_when": data.getlist("exit_when"),
         "reentry_after_days": data.get("reentry_after_days", ""),
         "holdout_percent": data.get("holdout_percent", ""),
@@ -445,6 +460,7 @@ def draft_from_definition(definition: dict, library: Library) -> dict:
         "key": definition.get("key", ""),
         "name": definition.get("name", ""),
         "language": definition.get("language", settings.LANGUAGE_CODE),
+        "mailing_list": definition.get("list") or DEFAULT_LIST,
         "exit_when": list(definition.get("exit_when") or []),
         "reentry_after_days": definition.get("reentry_after_days"),
         "holdout_percent": definition.get("holdout_percent", 0),
@@ -545,6 +561,8 @@ def field_name(path: tuple) -> str:
             return "steps"
         case ("entry", *_):
             return "entry"
+        case ("list", *_):
+            return "mailing_list"
         case (str(name), *_) if name in SETTING_FIELDS:
             return name
     return ""
@@ -554,6 +572,7 @@ SETTING_FIELDS = (
     "key",
     "name",
     "language",
+    "mailing_list",
     "exit_when",
     "reentry_after_days",
     "holdout_percent",
@@ -594,7 +613,7 @@ class JourneyEditor:
             data=data, prefix="entry", initial=initial.get("entry") or {}, library=library
         )
         self.action = (data.get("action") if data is not None else "") or ""
-        options = {"new": journey is None, "broadcast": self.is_broadcast}
+        options = {"new": journey is None, "broadcast": self.is_broadcast, "library": library}
         if data is None:
             self._show(draft_from_definition(initial, library), options)
             self._mark_saved()
@@ -692,6 +711,7 @@ class JourneyEditor:
             "name": data["name"],
             "kind": self.kind,
             "language": data["language"],
+            "list": data["mailing_list"],
             "entry": self.builder.conditions,
             "exit_when": data["exit_when"],
             "holdout_percent": 0 if data["holdout_percent"] is None else data["holdout_percent"],
