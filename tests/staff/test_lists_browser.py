@@ -61,7 +61,7 @@ def test_a_marketer_adds_a_list_and_a_visitor_signs_up_for_it(
         expect(page.get_by_label("Formulier in het Nederlands")).to_be_visible()
         check(page, screens, "list")
 
-        page.get_by_role("link", name="Lijsten", exact=True).last.click()  # the crumb
+        page.locator(".crumbs a").click()
         page.get_by_role("button", name="Activiteiten omhoog").click()
         expect(page.get_by_role("button", name="Activiteiten omlaag")).to_be_visible()
         check(page, screens, "lists")

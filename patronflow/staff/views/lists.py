@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from patronflow.choices import lists
@@ -16,7 +17,7 @@ from patronflow.staff.access import get_scoped, staff_view
 from patronflow.staff.list_forms import ListForm
 from patronflow.tracking.signup import HONEYPOT, form_url
 
-SNIPPET_LANGUAGES = (("nl", "Nederlands"), ("en", "English"))
+SNIPPET_LANGUAGES = (("nl", gettext_lazy("Dutch")), ("en", gettext_lazy("English")))
 
 
 def _shown(count: int) -> int | str:
