@@ -62,8 +62,8 @@ def test_a_marketer_adds_a_list_and_a_visitor_signs_up_for_it(
         check(page, screens, "list")
 
         page.locator(".crumbs a").click()
-        page.get_by_role("button", name="Activiteiten omhoog").click()
-        expect(page.get_by_role("button", name="Activiteiten omlaag")).to_be_visible()
+        page.get_by_role("button", name="Omhoog (Activiteiten)").click()
+        expect(page.get_by_role("button", name="Omlaag (Activiteiten)")).to_be_visible()
         check(page, screens, "lists")
         made = MailingList.objects.get(library=library, key="activiteiten")
         order = list(
