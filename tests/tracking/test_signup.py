@@ -14,8 +14,9 @@ from patronflow.choices.models import ConsentRecord, Contact, MailingList, Signu
 from patronflow.choices.queries import receives
 from patronflow.choices.services import list_for
 from patronflow.mail.bounces import suppress
+from patronflow.operations.tick import tick
 from patronflow.privacy.models import Suppression
-from tests.factories import MemberFactory
+from tests.factories import TODAY, MemberFactory, at
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +271,22 @@ def test_an_english_sign_up_is_confirmed_in_english(client, events, smtp_server)
     assert mail["Subject"] == "Confirm your sign-up for Activities"
     page = client.get(path_of(confirm_link(mail)))
     assert page["Content-Language"] == "en"
+
+
+def test_a_member_gets_no_mail_of_an_opt_in_list_before_confirming_and_does_after(
+    client, library, events, smtp_server
+):
+    library.journeys.filter(key="welcome").update(mailing_list=events)
+    member = MemberFactory(library=library, registered_on=TODAY, email="nieuw@example.org")
+    sign_up(client, events, member.email)
+    (confirmation,) = smtp_server.messages
+
+    tick(at(TODAY))
+    assert smtp_server.to(member.email) == [confirmation]  # nothing but the confirmation
+
+    client.post(path_of(confirm_link(confirmation)))
+    tick(at(TODAY + dt.timedelta(days=1)))
+    welcome = smtp_server.to(member.email)[1:]
+    assert [mail["Subject"] for mail in welcome] == [
+        f"Welkom bij {library.name}, {member.first_name}!"
+    ]
