@@ -71,7 +71,7 @@ def test_the_page_shows_the_librarys_lists_in_its_order_and_changes_nothing(clie
         "membership": (True, True),  # a service list: on while the member wants mail
         "yes": (False, False),  # no more mails from the library
     }
-    assert "Je krijgt ze zolang je mails van de bibliotheek wilt" in page
+    assert 'ze stoppen alleen met "Geen mails meer van de bibliotheek"' in page
     assert f'href="{library.privacy_url}"' in page
     assert '<form method="post">' in page and "Je keuzes zijn bewaard" not in page
     assert not ListChoice.objects.exists() and not ConsentRecord.objects.exists()
