@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from patronflow.mail.brand import brand_for
 from patronflow.surveys import queries
 from patronflow.surveys.models import Answer, Response, Survey, Volunteer
 from patronflow.tracking.surveys import OPEN_ANSWER_LIMIT
@@ -147,7 +148,23 @@ def test_the_page_wears_the_librarys_colour_and_the_surveys_language(client):
     survey.language = Survey.Language.ENGLISH
     survey.save()
 
-    page = client.get(address(survey), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    response = client.get(address(survey), HTTP_ACCEPT_LANGUAGE="nl")
 
-    assert '<html lang="en">' in page
+    page = response.content.decode()
+    assert '<html lang="en">' in page and response["Content-Language"] == "en"
     assert "Send my answers" in page
+    assert f"background: {brand_for(library).colour}" in page
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+    assert response["Cache-Control"] == "no-store, private"
+
+
+def test_a_survey_without_the_focus_group_offers_none_and_refuses_a_sign_up(client, library):
+    survey = make_survey(library)
+    survey.offers_focus_group = False
+    survey.save()
+
+    thanks = client.post(address(survey), filled_in(survey)).content.decode()
+    sign_up = client.post(address(survey), {"consent": "on", "name": "Jan", "email": "j@x.be"})
+
+    assert "focusgroep" not in thanks
+    assert sign_up.status_code == 404 and not Volunteer.objects.exists()
