@@ -65,6 +65,7 @@ def test_the_hosted_form_asks_for_an_address_in_the_library_brand(client, events
     assert "form-action 'self'" in response["Content-Security-Policy"]
     english = client.get(form_url(events) + "?lang=en")
     assert "Sign up: Activities" in english.content.decode()
+    assert "read the privacy statement" in english.content.decode()
 
 
 def test_service_lists_and_unknown_lists_have_no_form(client, library):
