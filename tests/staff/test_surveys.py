@@ -75,6 +75,16 @@ def test_questions_are_locked_once_answered_and_the_survey_can_still_close(staff
     assert survey.status == Survey.Status.CLOSED and survey.closed_on is not None
 
 
+def test_a_question_of_another_survey_or_no_question_is_not_found(staff_client, library):
+    survey, other = make_survey(library), make_survey(library, title="Andere")
+    url = reverse("staff:survey", args=[survey.pk])
+    elsewhere = other.questions.first().pk
+    for posted in ("", "abc", str(elsewhere)):
+        response = staff_client.post(url, {"action": "remove", "question": posted})
+        assert response.status_code == 404, posted
+    assert other.questions.count() == 4
+
+
 def test_a_survey_without_questions_cannot_open(staff_client, library):
     survey = services.create_survey(library=library, actor=None, title="Leeg")
     staff_client.post(reverse("staff:survey_status", args=[survey.pk]), {"status": "open"})

@@ -110,9 +110,10 @@ def _change(request, survey, locked, action, survey_form, new_form, question_for
         return True
     if action not in QUESTION_ACTIONS:
         return False
+    posted = request.POST.get("question", "")
     question = get_scoped(
         request, Question.objects.filter(survey=survey), "survey__library",
-        pk=request.POST.get("question") or 0,
+        pk=int(posted) if posted.isdigit() else 0,
     )  # fmt: skip
     if action == "save":
         form = QuestionForm(request.POST, prefix=f"q{question.pk}")
