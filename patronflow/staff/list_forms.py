@@ -45,6 +45,10 @@ class ListForm(forms.Form):
         label=_("Who receives it"),
         widget=forms.RadioSelect,
         initial=EVERYONE,
+        help_text=_(
+            "A change counts at once: members who never chose for this list get what it now "
+            "does by default, and a service list reaches even members who left it."
+        ),
         choices=[
             (EVERYONE, _("Every member, unless they leave it (e.g. the newsletter)")),
             (WHO_JOINS, _("Only who joins it: on the preference page or the sign-up form")),
