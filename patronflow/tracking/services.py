@@ -236,9 +236,18 @@ def leave_list_of(
                     member, stopped=True, source=source, text_version=text_version, at=at
                 )
             return changed
-        changed = choose_list(
-            member, mailing_list, receives=False, source=source, text_version=text_version, at=at
-        )
+        try:
+            with transaction.atomic():
+                changed = choose_list(
+                    member,
+                    mailing_list,
+                    receives=False,
+                    source=source,
+                    text_version=text_version,
+                    at=at,
+                )
+        except IntegrityError:  # a simultaneous retry stored the member's first choice
+            return False
         if changed:
             Event.objects.create(message=message, kind=Event.Kind.UNSUBSCRIBE)
     return changed

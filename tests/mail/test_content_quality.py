@@ -20,6 +20,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from patronflow.choices.models import MailingList
 from patronflow.journeys.definitions import (
     STANDARD_JOURNEYS,
     install_journey,
@@ -136,11 +137,13 @@ def send(case: Case, library: Library, message_id: int, tips: list | None = None
         reading_tips=(TIPS if tips is None else tips) if variant.get("with_reading_tips") else [],
         language=case.language,
     )
+    newsletter = MailingList(library=library, key="newsletter", name="Nieuwsbrief")
+    journey = Journey(key=case.journey, mailing_list=newsletter)
     message = Message(
         pk=message_id,
         library=library,
         enrolment=Enrolment(member=member),
-        step=Step(position=case.position, version=Version(journey=Journey(key=case.journey))),
+        step=Step(position=case.position, version=Version(journey=journey)),
     )
     return Sent(case, rendered, compose(message, rendered))
 
