@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core import signing
+from django.test import Client
 from django.urls import reverse
 
 from patronflow.choices import signup
@@ -291,3 +292,16 @@ def test_a_member_gets_no_mail_of_an_opt_in_list_before_confirming_and_does_afte
     assert [mail["Subject"] for mail in welcome] == [
         f"Welkom bij {library.name}, {member.first_name}!"
     ]
+
+
+def test_the_form_on_the_librarys_website_posts_without_cookie_or_csrf_token(events, smtp_server):
+    website = Client(enforce_csrf_checks=True)
+    response = website.post(
+        form_url(events),
+        {"email": "lotte@example.org", "language": "nl", "website": ""},
+        HTTP_ORIGIN="https://gent.bibliotheek.be",
+        HTTP_REFERER="https://gent.bibliotheek.be/nieuwsbrief",
+    )
+    assert response.status_code == 200
+    assert not response.cookies
+    assert len(smtp_server.messages) == 1
