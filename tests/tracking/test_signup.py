@@ -5,6 +5,7 @@ per address and per client; a honeypot that stores nothing."""
 import datetime as dt
 import re
 
+import dkim
 import pytest
 from django.core import signing
 from django.test import Client
@@ -17,7 +18,10 @@ from patronflow.choices.services import list_for
 from patronflow.mail.bounces import suppress
 from patronflow.operations.tick import tick
 from patronflow.privacy.models import Suppression
+from tests.conftest import _free_port
 from tests.factories import TODAY, MemberFactory, at
+from tests.mail.servers import KeepsRawBytes, running
+from tests.mail.test_dkim_and_headers import published_dns  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -304,4 +308,32 @@ def test_the_form_on_the_librarys_website_posts_without_cookie_or_csrf_token(eve
     )
     assert response.status_code == 200
     assert not response.cookies
+    assert len(smtp_server.messages) == 1
+
+
+def test_the_confirmation_is_dkim_signed_so_that_dkimpy_verifies_it(
+    client, events, settings, request
+):
+    published = request.getfixturevalue("published_dns")  # the library's key, as DNS has it
+    with running(KeepsRawBytes()) as server:
+        settings.SMTP_URL = server.url
+        sign_up(client, events, "lotte@example.org")
+    (mail,) = server.messages
+    assert "s=mei2026" in mail["DKIM-Signature"]
+    assert dkim.verify(server.handler.raw[0], dnsfunc=published)
+
+
+def test_when_the_mail_cannot_go_the_request_stays_and_asking_again_sends_it(
+    client, events, smtp_server, settings
+):
+    working = settings.SMTP_URL
+    settings.SMTP_URL = f"smtp://127.0.0.1:{_free_port()}"  # nobody listens there
+
+    down = sign_up(client, events, "lotte@example.org")
+
+    assert down.status_code == 503
+    assert "Probeer het later opnieuw" in down.content.decode()
+    assert Contact.objects.get().confirmed_at is None
+    settings.SMTP_URL = working
+    assert sign_up(client, events, "lotte@example.org").status_code == 200
     assert len(smtp_server.messages) == 1
