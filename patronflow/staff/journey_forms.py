@@ -530,11 +530,19 @@ def describe_audience(conditions: dict, segments: dict[str, str]) -> str:
     return "; ".join(parts)
 
 
-def change_lines(changes: list[Change], segments: dict[str, str]) -> list[tuple[str, str]]:
-    """Each change's sentence, and for the entry audience what it was and became in words."""
+def change_lines(
+    changes: list[Change], segments: dict[str, str], lists: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """Each change's sentence, and for the entry audience and the list (by `lists`, key →
+    name) what it was and became in words."""
     lines = []
     for change in changes:
         detail = ""
+        if change.field == "list" and lists:
+            detail = _("%(before)s → %(after)s") % {
+                "before": lists.get(change.before, change.before),
+                "after": lists.get(change.after, change.after),
+            }
         if change.field == "entry":
             before, after = json.loads(change.before), json.loads(change.after)
             detail = _("%(before)s → %(after)s") % {

@@ -37,6 +37,7 @@ def test_a_journey_saved_on_another_list_goes_out_on_it_and_its_page_says_so(sta
 
     editor.press("review")
     assert "Lijst: welcome → newsletter" in editor.page
+    assert "Welkomstmails → Nieuwsbrief" in editor.page
     editor.press("save")
 
     journey.refresh_from_db()

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from patronflow.choices.queries import lists_of
 from patronflow.journeys.definitions import InvalidJourney, export_definition, normalise
 from patronflow.journeys.diffs import definition_changes
 from patronflow.journeys.models import ApprovalRequest, Enrolment, Journey
@@ -152,7 +153,9 @@ def _review(editor: JourneyEditor, definition: dict, initial: dict) -> list[tupl
     except InvalidJourney as problem:
         editor.refuse(problem)
         return None
-    return change_lines(changes, dict(editor.library.segments.values_list("key", "name")))
+    segments = dict(editor.library.segments.values_list("key", "name"))
+    lists = {mailing_list.key: mailing_list.name_in() for mailing_list in lists_of(editor.library)}
+    return change_lines(changes, segments, lists)
 
 
 def _save(
