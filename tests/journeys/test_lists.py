@@ -237,3 +237,28 @@ def test_the_sender_suppresses_a_queued_mail_whose_list_was_left_since(library, 
     suppressed = Message.objects.get(enrolment__member=leaves)
     assert suppressed.status == Message.Status.SUPPRESSED
     assert "left the list" in suppressed.last_error
+
+
+def test_a_journey_on_a_list_members_join_reaches_only_those_who_joined(library, smtp_server):
+    only(library)
+    jeugd = MailingList.objects.create(
+        library=library, key="jeugd", name="Jeugd", members_join_by_default=False
+    )
+    steps = [step("Jeugdnieuws 1"), step("Jeugdnieuws 2", 7)]
+    install_journey(library, definition("jeugdnieuws", steps, list="jeugd"))
+    joined, stays_out = (MemberFactory(library=library) for _ in range(2))
+    record_list_choice(
+        joined, jeugd, receives=True, source="preferences", text_version="preferences/1"
+    )
+
+    tick(at(TODAY))
+    assert [mail["To"].addresses[0].addr_spec for mail in smtp_server.messages] == [joined.email]
+    assert not Enrolment.objects.filter(member=stays_out).exists()
+
+    record_list_choice(
+        joined, jeugd, receives=False, source="preferences", text_version="preferences/1"
+    )
+    days(1, 10)
+
+    assert subjects_to(smtp_server, joined.email) == ["Jeugdnieuws 1"]
+    assert Enrolment.objects.get(member=joined).exit_reason == Enrolment.ExitReason.LEFT_LIST
