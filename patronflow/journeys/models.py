@@ -40,9 +40,7 @@ class Journey(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     # The list (topic) its mails go out on: a member who left it gets none of them, and the
     # mails' List-Id names it (choices/models.py).
-    mailing_list = models.ForeignKey(
-        MailingList, on_delete=models.PROTECT, related_name="journeys"
-    )
+    mailing_list = models.ForeignKey(MailingList, on_delete=models.PROTECT, related_name="journeys")
     # Why patronflow paused it on its own (e.g. most of a step's mails failed on their
     # template); empty when staff paused it, and cleared when it is resumed.
     pause_reason = models.TextField(blank=True)
