@@ -18,6 +18,8 @@ from django.db import connection, transaction
 from django.db.models import Count, QuerySet, Value
 from django.db.models.functions import Coalesce
 
+from patronflow.choices.models import MailingList
+from patronflow.choices.queries import receives_condition
 from patronflow.journeys.audiences import audience
 from patronflow.members.models import Library
 from patronflow.privacy.rules import mailable_condition
@@ -38,16 +40,25 @@ class AudienceCount:
     by_segment: list[SegmentCount]
 
 
-def counts_per_segment(library: Library, conditions: dict, today: dt.date) -> QuerySet:
+def counts_per_segment(
+    library: Library,
+    conditions: dict,
+    today: dt.date,
+    mailing_list: MailingList | None = None,
+) -> QuerySet:
     """The one query: rows of reading segment, members and mailable (segments with none
-    left out)."""
+    left out). With the list a journey goes out on, mailable also means still receiving it:
+    who left it is not mailed by the journey."""
+    mailable = mailable_condition(today, library=library)
+    if mailing_list is not None:
+        mailable &= receives_condition(mailing_list)
     return (
         audience(library, conditions, today)
         .annotate(reading=Coalesce("reading_profile__segment", Value(Segment.UNKNOWN)))
         .values("reading")
         .annotate(
             members=Count("pk"),
-            mailable=Count("pk", filter=mailable_condition(today, library=library)),
+            mailable=Count("pk", filter=mailable),
         )
         .order_by()
     )
@@ -69,10 +80,16 @@ def _without_jit() -> Iterator[None]:
             cursor.execute("SET LOCAL jit TO DEFAULT")
 
 
-def audience_count(library: Library, conditions: dict, today: dt.date) -> AudienceCount:
-    """Members of the library who meet the conditions today, of whom mailable, and both per
-    reading segment in the segments' own order (every segment listed, also with none)."""
-    query = counts_per_segment(library, conditions, today)
+def audience_count(
+    library: Library,
+    conditions: dict,
+    today: dt.date,
+    mailing_list: MailingList | None = None,
+) -> AudienceCount:
+    """Members of the library who meet the conditions today, of whom mailable (on the list,
+    when given), and both per reading segment in the segments' own order (every segment
+    listed, also with none)."""
+    query = counts_per_segment(library, conditions, today, mailing_list)
     with transaction.atomic(), _without_jit():
         found = {row["reading"]: row for row in query}
     by_segment = [

@@ -33,6 +33,7 @@ from django.http import QueryDict
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from patronflow.choices.models import MailingList
 from patronflow.journeys.audience_counts import AudienceCount, audience_count
 from patronflow.journeys.audiences import (
     ALL,
@@ -212,9 +213,13 @@ class AudienceBuilder:
         initial: dict | None = None,
         library: Library,
         allow_saved_segment: bool = True,
+        mailing_list: MailingList | None = None,
     ) -> None:
         self.prefix = prefix
         self.library = library
+        # The list the journey goes out on: its count of mailable members leaves out who
+        # left it.
+        self.mailing_list = mailing_list
         self.allow_saved_segment = allow_saved_segment
         self.is_bound = data is not None
         self.action = data.get(self.name("action"), "") if data is not None else ""
@@ -397,4 +402,6 @@ class AudienceBuilder:
         """The audience's size today, when the rows make a complete audience."""
         if not self.is_valid():
             return None
-        return audience_count(self.library, self.conditions, queries.today())
+        return audience_count(
+            self.library, self.conditions, queries.today(), mailing_list=self.mailing_list
+        )

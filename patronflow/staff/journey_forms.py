@@ -22,6 +22,7 @@ from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from patronflow.choices.models import MailingList
 from patronflow.choices.queries import lists_of
 from patronflow.choices.services import DEFAULT_LIST, standard_lists
 from patronflow.journeys.audiences import ALL, ANY, NOT, SAVED_SEGMENT
@@ -617,8 +618,15 @@ class JourneyEditor:
         self.kind = kind
         self.members_on_their_way = members_on_their_way
         self.problems: dict[str, list[str]] = {}
+        list_key = (data.get("mailing_list") if data is not None else None) or initial.get("list")
         self.builder = AudienceBuilder(
-            data=data, prefix="entry", initial=initial.get("entry") or {}, library=library
+            data=data,
+            prefix="entry",
+            initial=initial.get("entry") or {},
+            library=library,
+            mailing_list=MailingList.objects.filter(
+                library=library, key=list_key or DEFAULT_LIST
+            ).first(),
         )
         self.action = (data.get("action") if data is not None else "") or ""
         options = {"new": journey is None, "broadcast": self.is_broadcast, "library": library}

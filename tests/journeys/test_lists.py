@@ -8,6 +8,7 @@ import pytest
 
 from patronflow.choices.models import MailingList
 from patronflow.choices.services import record_list_choice, standard_lists
+from patronflow.journeys.audience_counts import audience_count
 from patronflow.journeys.definitions import (
     InvalidJourney,
     export_definition,
@@ -262,3 +263,18 @@ def test_a_journey_on_a_list_members_join_reaches_only_those_who_joined(library,
 
     assert subjects_to(smtp_server, joined.email) == ["Jeugdnieuws 1"]
     assert Enrolment.objects.get(member=joined).exit_reason == Enrolment.ExitReason.LEFT_LIST
+
+
+def test_the_audience_count_of_a_journey_leaves_out_who_left_its_list(library):
+    MemberFactory(library=library)  # stays on every list
+    left = MemberFactory(library=library)
+    lists = standard_lists(library)
+    record_list_choice(
+        left, lists["newsletter"], receives=False, source="preferences", text_version="t"
+    )
+
+    for_newsletter = audience_count(library, {}, TODAY, mailing_list=lists["newsletter"])
+    for_welcome = audience_count(library, {}, TODAY, mailing_list=lists["welcome"])
+
+    assert (for_newsletter.members, for_newsletter.mailable) == (2, 1)
+    assert (for_welcome.members, for_welcome.mailable) == (2, 2)

@@ -3,10 +3,12 @@ the journey's page."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from patronflow.choices.models import MailingList
+from patronflow.choices.services import record_list_choice, standard_lists
 from patronflow.journeys.models import Journey
-from tests.factories import LibraryFactory
+from tests.factories import LibraryFactory, MemberFactory
 from tests.staff.studio_forms import Editor, editor_url
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +71,20 @@ def test_a_list_that_is_not_the_librarys_is_refused_on_the_field(staff_client, l
     assert journey.mailing_list.key == "welcome"
     assert 'aria-invalid="true"' in editor.page or "errorlist" in editor.page
     assert "Selecteer een geldige keuze" in editor.page
+
+
+def test_the_studios_count_of_who_may_be_mailed_leaves_out_who_left_the_chosen_list(
+    staff_client, library
+):
+    new = {"registered_on": timezone.localdate()}  # in the welcome journey's audience
+    MemberFactory(library=library, **new)
+    left = MemberFactory(library=library, **new)
+    record_list_choice(
+        left, standard_lists(library)["newsletter"], receives=False, source="link", text_version="t"
+    )
+    editor = Editor(staff_client, editor_url("studio_edit", welcome(library).pk))
+    editor.set(mailing_list="newsletter")
+    editor.press("review")
+
+    builder = editor.context_editor.builder
+    assert (builder.count.members, builder.count.mailable) == (2, 1)
