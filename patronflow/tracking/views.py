@@ -24,6 +24,7 @@ from patronflow.choices.queries import receives
 from patronflow.clients import client_address
 from patronflow.mail.brand import brand_for
 from patronflow.mail.tokens import make_token
+from patronflow.surveys.queries import survey_address
 from patronflow.tracking import machines, queries, services
 from patronflow.tracking.hits import PIXEL, Hits
 from patronflow.tracking.models import Feedback
@@ -200,4 +201,5 @@ def feedback(request: HttpRequest, token: str, vote: str) -> HttpResponse:
         comment_saved=bool(comment),
         other_vote=other_vote,
         other_vote_url=reverse("tracking:feedback", args=[token, other_vote]),
+        survey_url=survey_address(library=message.library),
     )

@@ -7,7 +7,9 @@ from django.urls import reverse
 
 from patronflow.mail.models import BrandKit
 from patronflow.mail.tokens import make_token
+from patronflow.surveys.queries import public_url
 from tests.factories import MessageFactory
+from tests.surveys.helpers import make_survey
 from tests.tracking.links import click_link, feedback_link, preferences_link, unsubscribe_link
 
 
@@ -107,3 +109,14 @@ def test_the_thank_you_for_a_vote_links_out_to_the_librarys_survey(client):
     page = client.post(feedback_link(message.id, "down"), {"vote": "down"}).content.decode()
 
     assert '<a href="https://gent.be/enquete"' in page
+
+
+@pytest.mark.django_db
+def test_the_thank_you_for_a_vote_links_to_the_librarys_own_open_survey(client):
+    message = MessageFactory(enrolment__journey__library__survey_url="https://gent.be/enquete")
+    survey = make_survey(message.library)
+
+    page = client.post(feedback_link(message.id, "up"), {"vote": "up"}).content.decode()
+
+    assert f'<a href="{public_url(survey=survey, channel="mail")}"' in page
+    assert "https://gent.be/enquete" not in page
