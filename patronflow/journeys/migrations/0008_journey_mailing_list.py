@@ -1,7 +1,8 @@
 """Every journey and broadcast goes out on a list (choices.MailingList): each library gets
 the standard lists, the welcome journey the welcome list, the dormant journey the service
 list about the membership, and everything else the newsletter. Reversible: the lists stay
-(they are choices' own), the journeys lose the field."""
+(they are choices' own), the journeys lose the field. The field becomes required in 0009:
+PostgreSQL does not alter a table in the transaction that has just written its rows."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -80,15 +81,6 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(assign_lists, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name="journey",
-            name="mailing_list",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="journeys",
-                to="choices.mailinglist",
-            ),
-        ),
         migrations.AlterField(
             model_name="enrolment",
             name="exit_reason",
