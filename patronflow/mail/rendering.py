@@ -29,6 +29,7 @@ from patronflow.mail.images import ImageRef, urls_for
 from patronflow.mail.tokens import make_token
 from patronflow.members.models import Library, Member
 from patronflow.profiles.tips import ReadingTip, catalogue_link
+from patronflow.surveys.queries import survey_address
 from patronflow.templating.sandbox import TemplateProblem, render_budget
 from patronflow.templating.staff_text import SAMPLE_MEMBERS, SAMPLE_VALUES, render_staff_text
 
@@ -40,6 +41,8 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 STRUCTURE_TAGS = {"pf-button", "pf-image", "pf-tips", "pf-divider", "pf-columns", "pf-column",
                   "pf-footer"}  # fmt: skip
 STRUCTURE_ATTRIBUTES = {"pf-button": {"href"}, "pf-image": {"image", "alt", "href"}}
+# Where a Library object keeps the survey link its mails carry (survey_link).
+_SURVEY_KEPT = "_patronflow_survey_link"
 # Whose href is a link: checked, and tracked, alike.
 LINKING_TAGS = {"a", "pf-button", "pf-image"}
 # The width the layout gives an image: the card's 600px less its padding; in a column, half
@@ -299,6 +302,18 @@ def _shows(section: dict) -> bool:
     return any(item["kind"] != "html" or item["html"].strip() for item in section["items"])
 
 
+def survey_link(library: Library) -> str:
+    """The survey the library's mails link to: its open built-in survey, else the external
+    one it names (surveys/queries.py). Read once per Library object, as its brand is: a
+    batch loads its libraries anew, so a survey opened or closed shows from the next one."""
+    link = library.__dict__.get(_SURVEY_KEPT)
+    if link is None:
+        # A library not from the database (a sample for a preview) has only its own field.
+        link = library.survey_url if library._state.adding else survey_address(library=library)
+        library.__dict__[_SURVEY_KEPT] = link
+    return link
+
+
 def staff_context(
     member: Member,
     library: Library,
@@ -314,7 +329,7 @@ def staff_context(
         "has_reading_tips": bool(reading_tips),
         "profile_url": library.profile_url,
         "privacy_url": library.privacy_url,
-        "survey_url": library.survey_url,
+        "survey_url": survey_link(library),
         "unsubscribe_url": unsubscribe_url,
         "preferences_url": preferences_url,
     }
@@ -500,7 +515,7 @@ def render_with_context(
                 kinds=parts.kinds,
                 reading_tips=tips,
                 privacy_url=library.privacy_url,
-                survey_url=tracker(library.survey_url) if library.survey_url else "",
+                survey_url=tracker(survey) if (survey := survey_link(library)) else "",
                 feedback_up_url=urls.feedback_up,
                 feedback_down_url=urls.feedback_down,
                 unsubscribe_url=urls.unsubscribe,
