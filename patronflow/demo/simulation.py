@@ -489,7 +489,8 @@ def run_demo(
             )
             for mail in mails:
                 outcome.mails += 1
-                journey = mail["List-Id"].split("<")[1].split(".")[0]
+                # Feedback-ID: "<journey>.<step>:<library>:…" (List-Id names the list).
+                journey = mail["Feedback-ID"].split(".")[0]
                 if journey not in outcome.examples:
                     outcome.examples[journey] = _save_example(directory, journey, mail)
                 behaviour.read(mail, day)

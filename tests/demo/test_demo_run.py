@@ -83,7 +83,8 @@ def test_demo_leaves_real_mails_in_a_maildir_for_a_person_to_open(demo_run):
     assert {"welcome", "dormant"} <= {m["Feedback-ID"].split(".")[0] for m in parsed}
     senders = {m["From"].addresses[0].domain for m in parsed}
     assert {"zonnedorp.bibliotheek.example", "molenaarde.bibliotheek.example"} <= senders
-    assert (directory / "examples" / "welcome.html").read_text().startswith("<!DOCTYPE html>")
+    for journey in ("welcome", "dormant"):  # one example mail of each journey, by its key
+        assert (directory / "examples" / f"{journey}.html").read_text().startswith("<!DOCTYPE")
     assert str(directory / "mail") in result.stdout.replace("\n", "")
 
 
