@@ -488,6 +488,11 @@ def render_with_context(
     # directly: they work while the tracking server is down, and nobody's reading of them is
     # recorded.
     untracked = {urls.unsubscribe, urls.preferences, library.privacy_url} - {""}
+    survey = survey_link(library)
+    if survey and survey != library.survey_url:
+        # The library's own survey is reached directly, never through a click link: a
+        # member's click beside an answer kept by the day could single a respondent out.
+        untracked.add(survey)
     tracker = LinkTracker(untracked, urls.click, track=library.track_clicks)
     with render_budget():  # one for the mail's three texts
         staff_subject = render_staff_text(subject, context, html=False, field="subject")
@@ -515,7 +520,7 @@ def render_with_context(
                 kinds=parts.kinds,
                 reading_tips=tips,
                 privacy_url=library.privacy_url,
-                survey_url=tracker(survey) if (survey := survey_link(library)) else "",
+                survey_url=tracker(survey) if survey else "",
                 feedback_up_url=urls.feedback_up,
                 feedback_down_url=urls.feedback_down,
                 unsubscribe_url=urls.unsubscribe,

@@ -22,7 +22,6 @@ from django.utils import timezone
 from patronflow.journeys.models import DEFAULT_VARIANT, MailTally
 from patronflow.mail.models import Bounce, Message
 from patronflow.members.models import Library
-from patronflow.surveys.queries import survey_addresses
 from patronflow.tracking.models import SHOWS_OPENED, Event, Feedback
 
 COUNTS = (
@@ -296,21 +295,20 @@ def _day(value) -> dt.date | None:
 
 
 def _survey_clicks(messages, keys: list[str]) -> Counter:
-    """Mails whose survey link was clicked: a click's link index points into the links the
-    mail was rendered with, and one of them is the library's survey: the external one it
-    names, or one of its own built-in surveys' mail addresses (surveys/queries.py)."""
-    clicks = messages.filter(
-        events__kind=Event.Kind.CLICK, events__link_index__isnull=False
-    ).values_list("id", "links", "library_id", "events__link_index", *keys)
-    addresses = survey_addresses()
+    """Mails whose link to the library's external survey (Library.survey_url) was clicked: a
+    click's link index points into the links the mail was rendered with. The library's own
+    survey is linked untracked (mail/rendering.py); its answers from mails are counted by
+    channel on the survey's results, never per mail or member."""
+    survey = Q(library__survey_url="")
+    clicks = (
+        messages.exclude(survey)
+        .filter(events__kind=Event.Kind.CLICK, events__link_index__isnull=False)
+        .values_list("id", "links", "library__survey_url", "events__link_index", *keys)
+    )
     counted: set[int] = set()
     found: Counter = Counter()
-    for message_id, links, library_id, index, *key in clicks.iterator(chunk_size=2000):
-        if (
-            message_id in counted
-            or index >= len(links or [])
-            or links[index] not in addresses.get(library_id, ())
-        ):
+    for message_id, links, survey_url, index, *key in clicks.iterator(chunk_size=2000):
+        if message_id in counted or index >= len(links or []) or links[index] != survey_url:
             continue
         counted.add(message_id)
         found[

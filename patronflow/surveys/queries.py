@@ -41,20 +41,6 @@ def survey_address(*, library: Library) -> str:
     return library.survey_url or ""
 
 
-def survey_addresses() -> dict[int, set[str]]:
-    """Per library, every address its mails have linked to a survey with: the external
-    survey it names and each built-in survey's mail address (closed ones too: older mails
-    still carry them). Reports count clicks on these as survey clicks."""
-    found: dict[int, set[str]] = {}
-    for library_id, url in Library.objects.exclude(survey_url="").values_list("pk", "survey_url"):
-        found.setdefault(library_id, set()).add(url)
-    for survey in Survey.objects.all():
-        found.setdefault(survey.library_id, set()).add(
-            public_url(survey=survey, channel=Response.Channel.MAIL)
-        )
-    return found
-
-
 def library_surveys(*, library: Library) -> QuerySet[Survey]:
     return Survey.objects.filter(library=library).annotate(answered=Count("responses"))
 

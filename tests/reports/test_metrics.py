@@ -10,13 +10,9 @@ from patronflow.mail.bounces import BounceSummary, Report
 from patronflow.mail.models import Bounce, Message
 from patronflow.operations.bounces import record_report
 from patronflow.reports.metrics import CampaignMetrics, campaign_metrics, counted_filters, funnel
-from patronflow.surveys.models import Survey
-from patronflow.surveys.queries import survey_address
-from patronflow.surveys.services import set_status
 from patronflow.tracking.models import Event, Feedback
 from tests.factories import StepFactory, VariantFactory, at
 from tests.reports.helpers import MONDAY, mails
-from tests.surveys.helpers import make_survey
 
 
 @pytest.fixture
@@ -111,21 +107,6 @@ def test_survey_click_outs_are_clicks_on_the_survey_link_of_the_mail(variant):
     [row] = campaign_metrics()
 
     assert (row.clicked, row.survey_clicks) == (2, 1)
-
-
-def test_clicks_on_the_librarys_own_survey_in_a_mail_are_survey_clicks_too(variant):
-    library = variant.step.version.journey.library
-    survey = make_survey(library)
-    own = survey_address(library=library)
-    sent = mails(variant, 2, links=["https://catalogus.example.be/1", own])
-    Event.objects.create(message=sent[0], kind=Event.Kind.CLICK, link_index=1)
-    # Closed since: the mails sent while it was open still lead to it.
-    set_status(survey=survey, status=Survey.Status.CLOSED, actor=None, today=dt.date.today())
-
-    [row] = campaign_metrics()
-
-    assert own != library.survey_url
-    assert (row.clicked, row.survey_clicks) == (1, 1)
 
 
 def test_votes_count_the_latest_vote_of_each_mail(variant):
