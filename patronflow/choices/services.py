@@ -4,7 +4,7 @@ the mail stage's (tracking/services.py: choose_list, which calls this)."""
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from patronflow.choices.models import ConsentRecord, ListChoice, MailingList
@@ -92,25 +92,28 @@ def record_list_choice(
 ) -> bool:
     """Store the member's choice for a list and its consent record; True when it changed
     what the member receives (a repeated choice, a one-click retry, records nothing more).
-    A service list takes no choice of its own: ValueError."""
+    A service list takes no choice of its own: ValueError.
+
+    The row lock serialises two choices for a list the member already chose about; the
+    first choice ever has no row to lock, so two of those at once (a double click, two
+    tabs) meet at the unique constraint: the one that comes second reads the winner's row
+    under its lock and goes on as if it had come after it."""
     if mailing_list.service:
         raise ValueError("a service list is not left or joined on its own")
     at = at or timezone.now()
-    current = (
-        ListChoice.objects.select_for_update()
-        .filter(member=member, mailing_list=mailing_list)
-        .values_list("receives", flat=True)
-        .first()
-    )
-    before = mailing_list.members_join_by_default if current is None else current
+    chosen = ListChoice.objects.filter(member=member, mailing_list=mailing_list)
+    current = chosen.select_for_update().values_list("receives", flat=True).first()
     if current is None:
-        ListChoice.objects.create(
-            member=member, mailing_list=mailing_list, receives=receives, chosen_at=at
-        )
-    elif current != receives:
-        ListChoice.objects.filter(member=member, mailing_list=mailing_list).update(
-            receives=receives, chosen_at=at
-        )
+        try:
+            with transaction.atomic():
+                ListChoice.objects.create(
+                    member=member, mailing_list=mailing_list, receives=receives, chosen_at=at
+                )
+        except IntegrityError:
+            current = chosen.select_for_update().values_list("receives", flat=True).get()
+    before = mailing_list.members_join_by_default if current is None else current
+    if current is not None and current != receives:
+        chosen.update(receives=receives, chosen_at=at)
     if before == receives:
         return False
     ConsentRecord.objects.create(
