@@ -7,12 +7,24 @@ add a version here and point the page at it; earlier records keep naming the wor
 TEXTS: dict[str, str] = {
     "one-click/1": (
         "RFC 8058 one-click unsubscribe in the mail program: leaves the list the mail's "
-        "List-Id names."
+        "List-Id names (a service list's mail: stops all mail from the library)."
     ),
     "leave-link/1": (
-        "'Stop these mails?' page behind the unsubscribe link of a mail: "
-        "'Je krijgt geen mails meer van deze lijst' / 'You will get no more mails from this "
-        "list'."
+        "Page behind the unsubscribe link of a mail of a list: 'De mails van «<lijst>» "
+        "stoppen? Dan stuurt <bibliotheek> je geen mails van «<lijst>» meer. Andere mails van "
+        "de bibliotheek krijg je gewoon nog.' and the button 'Ja, stop deze mails' / 'Stop the "
+        "mails of «<list>»? Then <library> sends you no more mails of «<list>». You still get "
+        "the library's other mails.' and the button 'Yes, stop these mails'."
+    ),
+    "stop-all-link/1": (
+        "Page behind the unsubscribe link of a mail of a service list: 'Geen mails meer van de "
+        "bibliotheek? Deze mail hoort bij «<lijst>»: berichten over je lidmaatschap zelf. Die "
+        "kun je niet apart stopzetten. Als je ze stopt, stuurt <bibliotheek> je helemaal geen "
+        "mails meer: ook geen welkomstmails, nieuwsbrief of andere mails.' and the button 'Ja, "
+        "stuur me geen mails meer' / 'No more mails from the library? This mail belongs to "
+        "«<list>»: messages about your membership itself. These cannot be stopped on their own. "
+        "If you stop them, <library> sends you no mails at all any more: no welcome mails, "
+        "newsletter or other mails either.' and the button 'Yes, send me no more mails'."
     ),
     "preferences/1": (
         "Preference page: one choice per list, with its name and description, and 'Geen mails "
@@ -23,6 +35,7 @@ TEXTS: dict[str, str] = {
 
 ONE_CLICK = "one-click/1"
 LEAVE_LINK = "leave-link/1"
+STOP_ALL_LINK = "stop-all-link/1"
 PREFERENCES = "preferences/1"
 MAIL_REPLY = "mail-reply/1"
 

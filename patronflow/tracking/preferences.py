@@ -14,7 +14,8 @@ from django.views.decorators.http import require_http_methods
 
 from patronflow.choices.queries import member_lists
 from patronflow.mail.models import Message
-from patronflow.tracking import choosing, queries
+from patronflow.privacy.rules import is_suppressed
+from patronflow.tracking import queries, services
 from patronflow.tracking.views import _invalid_link, _member_facing, _page
 
 # The hidden field the page's form posts: a POST without it changes nothing.
@@ -30,7 +31,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid_link(request)
     saved = request.method == "POST" and FROM_THE_PAGE in request.POST
     if saved:
-        choosing.save_preferences(
+        services.save_preferences(
             message,
             receiving=set(request.POST.getlist("list")),
             no_mail=request.POST.get("no_mail") == "yes",
@@ -60,6 +61,9 @@ def _preference_page(request: HttpRequest, message: Message, *, saved: bool) -> 
         language=language,
         lists=lists,
         stopped=stopped,
+        # Bounced, reported as spam or listed by staff: no list's mail reaches the address,
+        # whatever is ticked, and only the library can take it off that list.
+        suppressed=is_suppressed(member),
         saved=saved,
         from_the_page=FROM_THE_PAGE,
     )

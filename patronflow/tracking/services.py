@@ -1,4 +1,4 @@
-"""What a member's click, open, vote or unsubscribe does to the data.
+"""What a member's click, open, vote, unsubscribe or choice of lists does to the data.
 
 Plain functions over messages, so the demo and the server's batching recorder
 (tracking/recorder.py) can call them without going through HTTP. Events carry no address,
@@ -17,7 +17,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from patronflow.choices.models import MailingList
+from patronflow.choices import texts
+from patronflow.choices.models import ConsentRecord, MailingList
+from patronflow.choices.queries import member_lists
 from patronflow.choices.services import record_all_mail_choice, record_list_choice
 from patronflow.journeys.models import Enrolment
 from patronflow.mail.models import Message
@@ -178,9 +180,37 @@ def unsubscribe_member(message: Message, at: dt.datetime | None = None) -> bool:
         )
         exit_enrolments(member, Enrolment.ExitReason.UNSUBSCRIBED, timezone.localdate(at))
         if first_time:
-            Event.objects.create(message=message, kind=Event.Kind.UNSUBSCRIBE)
+            _count_as_unsubscribed(message)
     member.refresh_from_db(fields=["unsubscribed_at", "updated_at"])
     return first_time
+
+
+def stop_all_mail(
+    message: Message, *, source: str, text_version: str, at: dt.datetime | None = None
+) -> bool:
+    """The member's "no more mails from the library", chosen through this message's links:
+    all mail stopped (unsubscribe_member) with its `stopped_all` consent record. True only
+    for the call that did it."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        stopped = unsubscribe_member(message, at)
+        if stopped:
+            record_all_mail_choice(
+                message.enrolment.member,
+                stopped=True,
+                source=source,
+                text_version=text_version,
+                at=at,
+            )
+    return stopped
+
+
+def _count_as_unsubscribed(message: Message) -> None:
+    """The message's UNSUBSCRIBE event, which the reports count per mail: its member left its
+    list or stopped all mail through its links (or complained about it). One per message,
+    whichever way out came first: a later one through the same mail adds nothing."""
+    if not Event.objects.filter(message=message, kind=Event.Kind.UNSUBSCRIBE).exists():
+        Event.objects.create(message=message, kind=Event.Kind.UNSUBSCRIBE)
 
 
 def choose_list(
@@ -228,14 +258,9 @@ def leave_list_of(
     mailing_list = message.step.version.journey.mailing_list
     if member.unsubscribed_at is not None:
         return False
+    if mailing_list.service:
+        return stop_all_mail(message, source=source, text_version=text_version, at=at)
     with transaction.atomic():
-        if mailing_list.service:
-            changed = unsubscribe_member(message, at)
-            if changed:
-                record_all_mail_choice(
-                    member, stopped=True, source=source, text_version=text_version, at=at
-                )
-            return changed
         try:
             with transaction.atomic():
                 changed = choose_list(
@@ -249,8 +274,67 @@ def leave_list_of(
         except IntegrityError:  # a simultaneous retry stored the member's first choice
             return False
         if changed:
-            Event.objects.create(message=message, kind=Event.Kind.UNSUBSCRIBE)
+            _count_as_unsubscribed(message)
     return changed
+
+
+def save_preferences(
+    message: Message, *, receiving: set[str], no_mail: bool, at: dt.datetime | None = None
+) -> None:
+    """Store what the member ticked on the preference page reached through this message,
+    each choice with its consent record (wording choices/texts.py PREFERENCES): `receiving`
+    the keys of the lists ticked (a service list takes no choice of its own and is left
+    out), `no_mail` the choice to get no mail at all. A list that changed leaves (or joins)
+    through choose_list; what did not change records nothing. Leaving this message's own
+    list, or stopping all mail, counts the message as unsubscribed, as its unsubscribe link
+    would: the footer of every mail leads here."""
+    at = at or timezone.now()
+    member = message.enrolment.member
+    own_list = message.step.version.journey.mailing_list
+    with transaction.atomic():
+        for state in member_lists(member):
+            mailing_list = state.mailing_list
+            wanted = mailing_list.key in receiving
+            if mailing_list.service or wanted == state.receives:
+                continue
+            changed = choose_list(
+                member,
+                mailing_list,
+                receives=wanted,
+                source=ConsentRecord.Source.PREFERENCES,
+                text_version=texts.PREFERENCES,
+                at=at,
+            )
+            if changed and not wanted and mailing_list.pk == own_list.pk:
+                _count_as_unsubscribed(message)
+        if no_mail and member.unsubscribed_at is None:
+            stop_all_mail(
+                message,
+                source=ConsentRecord.Source.PREFERENCES,
+                text_version=texts.PREFERENCES,
+                at=at,
+            )
+        elif not no_mail and member.unsubscribed_at is not None:
+            _resume_all_mail(member, at=at)
+
+
+def _resume_all_mail(member: Member, *, at: dt.datetime) -> None:
+    """Take back "no more mails from the library": the member may be mailed again by the
+    rules that apply to everyone. Only their own choice is undone: an address suppressed
+    after bounces or a complaint stays suppressed, and journeys that ended stay ended (the
+    member enters again when a journey's entry rules say so)."""
+    resumed = Member.objects.filter(pk=member.pk, unsubscribed_at__isnull=False).update(
+        unsubscribed_at=None, updated_at=timezone.now()
+    )
+    if resumed:
+        record_all_mail_choice(
+            member,
+            stopped=False,
+            source=ConsentRecord.Source.PREFERENCES,
+            text_version=texts.PREFERENCES,
+            at=at,
+        )
+    member.refresh_from_db(fields=["unsubscribed_at", "updated_at"])
 
 
 def record_vote(

@@ -149,10 +149,14 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             request.POST.get("List-Unsubscribe") == "One-Click"
             and FROM_OUR_PAGE not in request.POST
         )
+        if one_click:
+            wording = texts.ONE_CLICK
+        else:
+            wording = texts.STOP_ALL_LINK if mailing_list.service else texts.LEAVE_LINK
         services.leave_list_of(
             message,
             source=ConsentRecord.Source.ONE_CLICK if one_click else ConsentRecord.Source.LINK,
-            text_version=texts.ONE_CLICK if one_click else texts.LEAVE_LINK,
+            text_version=wording,
         )
     left = member.unsubscribed_at is not None or not receives(member, mailing_list)
     language = message.step.version.language

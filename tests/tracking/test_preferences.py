@@ -2,6 +2,7 @@
 and can stop (and take back) all mail, with a consent record for each choice; a link that is
 not ours writes nothing."""
 
+import html
 import re
 
 import pytest
@@ -15,9 +16,11 @@ from patronflow.mail.bounces import suppress
 from patronflow.mail.models import Message
 from patronflow.mail.tokens import make_token
 from patronflow.privacy.rules import is_suppressed
+from patronflow.reports.metrics import campaign_metrics
 from patronflow.tracking.models import Event
+from patronflow.tracking.services import unsubscribe_member
 from tests.factories import EnrolmentFactory, JourneyFactory, MemberFactory, MessageFactory
-from tests.tracking.links import preferences_link
+from tests.tracking.links import preferences_link, unsubscribe_link
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +143,6 @@ def test_a_list_members_only_get_when_they_ask_is_joined_here(client, library):
 
 def test_no_more_mails_stops_everything_and_can_be_taken_back(client, library):
     member, first, _, _ = on_two_lists(library)
-    suppress(library, member.email, "hard_bounce")
 
     page = save(client, first, "welcome", "newsletter", no_mail=True).content.decode()
 
@@ -151,6 +153,7 @@ def test_no_more_mails_stops_everything_and_can_be_taken_back(client, library):
     assert "Je krijgt nu geen mails van Bibliotheek Gent" in page
     assert not Enrolment.objects.filter(member=member, status="active").exists()
     assert Event.objects.get(kind=Event.Kind.UNSUBSCRIBE).message_id == first.id
+    suppress(library, member.email, "hard_bounce")  # and then a mail bounced
 
     page = save(client, first, "welcome", "newsletter").content.decode()
 
@@ -163,6 +166,90 @@ def test_no_more_mails_stops_everything_and_can_be_taken_back(client, library):
     ]
     assert is_suppressed(member)  # only the member's own choice is taken back
     assert not ListChoice.objects.exists()
+    assert SUPPRESSED_NOTICE in page and "Je krijgt nu geen mails" not in page
+
+
+SUPPRESSED_NOTICE = (
+    "Bibliotheek Gent stuurt geen mails meer naar dit e-mailadres, bijvoorbeeld omdat eerdere "
+    "mails niet aankwamen of als ongewenst gemeld werden. Wat je hieronder aanvinkt, verandert "
+    "daar niets aan. Wil je weer mails krijgen? De balie van je bibliotheek helpt je graag."
+)
+
+
+def words(page: str) -> str:
+    """The page's text as a reader sees it: no tags, single spaces."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def test_after_a_complaint_the_page_says_ticked_lists_cannot_reach_the_address(client, library):
+    member, first, _, _ = on_two_lists(library)
+    assert SUPPRESSED_NOTICE not in words(client.get(preferences_link(first.id)).content.decode())
+    unsubscribe_member(first)  # the member marked a mail as spam
+    suppress(library, member.email, "complaint")
+
+    asked = words(client.get(preferences_link(first.id)).content.decode())
+    page = save(client, first, "welcome", "newsletter").content.decode()
+
+    assert SUPPRESSED_NOTICE in asked and "Vink dan hieronder" not in asked
+    assert checked(page)["welcome"] == (True, False) and checked(page)["yes"] == (False, False)
+    assert SUPPRESSED_NOTICE in words(page)
+    first.step.version.language = "en"
+    first.step.version.save()
+    english = words(client.get(preferences_link(first.id)).content.decode())
+    assert (
+        "Bibliotheek Gent no longer sends mails to this e-mail address, for instance because "
+        "earlier mails did not arrive or were reported as unwanted." in english
+    )
+    assert "The desk of your library will gladly help." in english
+
+
+def unsubscribed(library) -> int:
+    """The unsubscribed count in the campaign metrics of the one mail sent (`first`)."""
+    [row] = campaign_metrics(library)
+    assert (row.journey, row.step, row.sent) == ("welcome", 1, 1)
+    return row.unsubscribed
+
+
+def test_leaving_the_mails_own_list_here_counts_the_mail_as_unsubscribed(client, library):
+    _, first, _, _ = on_two_lists(library)
+
+    save(client, first, "newsletter")  # the welcome mails, first's list, are left
+
+    assert list(Event.objects.values_list("message_id", "kind")) == [(first.id, "unsubscribe")]
+    assert unsubscribed(library) == 1
+
+
+def test_leaving_only_another_list_here_counts_no_unsubscribe(client, library):
+    _, first, _, _ = on_two_lists(library)
+
+    save(client, first, "welcome")  # the newsletter is left, not the welcome mails
+
+    assert ListChoice.objects.get().mailing_list.key == "newsletter"
+    assert not Event.objects.exists()
+    assert unsubscribed(library) == 0
+
+
+def test_every_later_way_out_through_the_same_mail_counts_it_once(client, library):
+    member, first, _, _ = on_two_lists(library)
+
+    save(client, first, "newsletter")
+    save(client, first, "newsletter")
+    save(client, first, "newsletter", no_mail=True)
+    save(client, first, "newsletter")
+    save(client, first, no_mail=True)
+    client.post(unsubscribe_link(first.id), {"confirmed": "yes"})
+
+    member.refresh_from_db()
+    assert member.unsubscribed_at is not None
+    assert list(ConsentRecord.objects.order_by("pk").values_list("choice", flat=True)) == [
+        "left",
+        "stopped_all",
+        "resumed_all",
+        "left",
+        "stopped_all",
+    ]
+    assert Event.objects.filter(kind=Event.Kind.UNSUBSCRIBE).count() == 1
+    assert unsubscribed(library) == 1
 
 
 def test_a_post_without_the_pages_form_changes_nothing(client, library):

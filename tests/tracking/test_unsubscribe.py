@@ -1,11 +1,15 @@
 """The unsubscribe link and the RFC 8058 one-click: they leave the list (topic) the mail went
 out on, and only that list; a service list is not left on its own and stops all mail."""
 
+import html
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from patronflow.choices import texts
 from patronflow.choices.models import ConsentRecord, ListChoice
 from patronflow.choices.services import standard_lists
 from patronflow.journeys.models import Enrolment
@@ -215,3 +219,65 @@ def test_a_forged_one_click_404s_and_writes_nothing():
     assert not ListChoice.objects.exists() and not ConsentRecord.objects.exists()
     assert not Event.objects.exists()
     assert Enrolment.objects.get().status == Enrolment.Status.ACTIVE
+
+
+def _title(page: str) -> str:
+    [title] = re.findall(r"<title>(.*?)</title>", page, re.DOTALL)
+    return title
+
+
+@pytest.mark.django_db
+def test_both_pages_titles_are_plain_words_without_the_preference_link(client):
+    message = _on_list("welcome")
+    library = message.library.name
+
+    asked = client.get(unsubscribe_link(message.id)).content.decode()
+    left = client.post(unsubscribe_link(message.id), {"confirmed": "yes"}).content.decode()
+
+    assert _title(asked) == f"Uitschrijven – {library}"
+    assert _title(left) == f"Uitgeschreven – {library}"
+    for page in (asked, left):  # the link is on the page itself, once
+        assert page.count(reverse("tracking:preferences", args=["x"]).rsplit("x", 1)[0]) == 1
+
+
+def _words(page: str) -> str:
+    """The page's text as a reader sees it: no tags, single spaces."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def _quoted(text_version: str, language: str) -> list[str]:
+    """The page's words a consent wording quotes, in Dutch or English: its text, then its
+    button."""
+    dutch, english = texts.TEXTS[text_version].split("' / '")
+    quoted = dutch.split(": '", 1)[1] if language == "nl" else english.rstrip(".").rstrip("'")
+    return quoted.split("' and the button '")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize(
+    ("key", "wording", "choice"),
+    [("newsletter", "leave-link/1", "left"), ("membership", "stop-all-link/1", "stopped_all")],
+)
+def test_the_wording_a_choice_records_is_the_one_its_page_shows(
+    client, language, key, wording, choice
+):
+    message = _on_list(key)
+    message.step.version.language = language
+    message.step.version.save()
+    mailing_list = message.step.version.journey.mailing_list
+
+    page = _words(client.get(unsubscribe_link(message.id)).content.decode())
+    client.post(unsubscribe_link(message.id), {"confirmed": "yes"})
+
+    assert ConsentRecord.objects.get().text_version == wording
+    assert ConsentRecord.objects.get().choice == choice
+    for words in _quoted(wording, language):
+        for placeholder, value in (
+            ("<lijst>", mailing_list.name_in(language)),
+            ("<list>", mailing_list.name_in(language)),
+            ("<bibliotheek>", message.library.name),
+            ("<library>", message.library.name),
+        ):
+            words = words.replace(placeholder, value)
+        assert words in page
