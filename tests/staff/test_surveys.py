@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from patronflow.privacy.models import AuditEntry
 from patronflow.surveys import services
@@ -20,14 +22,16 @@ NEW_SURVEY = {
 }  # fmt: skip
 
 
-def answer(survey: Survey, times: int, *, channel: str = "website", **values) -> None:
+def answer(
+    survey: Survey, times: int, *, channel: str = "website", on=dt.date(2026, 12, 1), **values
+) -> None:
     questions = {q.position: q.pk for q in survey.questions.all()}
     for _ in range(times):
         services.submit_response(
             survey=survey,
             channel=channel,
             answers={questions[int(k[1:])]: v for k, v in values.items()},
-            today=dt.date(2026, 12, 1),
+            today=on,
         )
 
 
@@ -135,6 +139,45 @@ def test_open_answers_wait_for_ten_responses(staff_client, library):
     assert "Een geheim van mij" not in page and "minstens 10 antwoorden" in page
 
 
+def test_results_leave_out_todays_answers_and_wait_for_ten_new_ones(staff_client, library):
+    """One known person answers today, or yesterday with fewer than nine others: reloading
+    the results shows nothing new, so their answers cannot be had by subtraction."""
+    survey = make_survey(library)
+    today = timezone.localdate()
+    answer(survey, 12, on=today - dt.timedelta(days=3), q1=["Romans"], q3=["4"], q4=["Oud"])
+    url = reverse("staff:survey_results", args=[survey.pk])
+    before = staff_client.get(url)
+    answer(survey, 9, on=today - dt.timedelta(days=1), q1=["Strips"], q3=["1"], q4=["Gisteren"])
+    answer(survey, 5, on=today, q1=["Kookboeken"], q3=["2"], q4=["Vandaag"])
+    after = staff_client.get(url)
+    answer(survey, 1, on=today - dt.timedelta(days=1), q1=["Strips"], q3=["1"], q4=["Gisteren"])
+    moved = staff_client.get(url)
+
+    for page in (before, after):
+        assert page.context["results"].responses == 12
+        text = page.content.decode()
+        assert "Oud" in text and "Gisteren" not in text and "Vandaag" not in text
+        shown = page.context["snapshot"].through
+        assert shown == today - dt.timedelta(days=3)
+        assert f"Resultaten tot en met {shown.day} " in text and "(12 antwoorden)" in text
+        assert "in groepen van minstens 10" in text
+    assert before.context["results"] == after.context["results"]
+    assert moved.context["results"].responses == 22
+    assert "Gisteren" in moved.content.decode() and "Vandaag" not in moved.content.decode()
+    listed = staff_client.get(reverse("staff:surveys"))
+    assert listed.context["surveys"] == [(survey, 22)]
+
+
+def test_no_results_until_the_day_after_the_tenth_answer(staff_client, library):
+    survey = make_survey(library)
+    answer(survey, 10, on=timezone.localdate(), q1=["Romans"], q3=["5"], q4=["Een geheim"])
+    page = staff_client.get(reverse("staff:survey_results", args=[survey.pk]))
+    text = page.content.decode()
+    assert page.context["results"].responses == 0 and "Een geheim" not in text
+    assert "Nog geen resultaten" in text
+    assert staff_client.get(reverse("staff:surveys")).context["surveys"] == [(survey, 0)]
+
+
 def test_volunteers_are_listed_exported_and_erased_with_an_audit_trail(staff_client, library):
     survey = make_survey(library)
     volunteer = services.add_volunteer(
@@ -147,6 +190,11 @@ def test_volunteers_are_listed_exported_and_erased_with_an_audit_trail(staff_cli
 
     assert "sara@example.org" in listed
     assert "'=Sara Peeters" in exported and "sara@example.org" in exported
+    signed_up = timezone.localdate(volunteer.consented_at)
+    with translation.override("nl"):
+        month, day = date_format(signed_up, "F Y"), date_format(signed_up, "j b")
+    assert f"<td>{month}</td>" in listed and day not in listed  # the month, not the day
+    assert f",{signed_up:%Y-%m}," in exported and signed_up.isoformat() not in exported
     assert not Volunteer.objects.exists()
     actions = list(AuditEntry.objects.filter(counts__has_key="surveys.volunteer")
                    .order_by("pk").values_list("action", flat=True))  # fmt: skip

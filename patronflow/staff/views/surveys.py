@@ -1,6 +1,7 @@
 """The library's own surveys: write one with its questions, open and close it, hand out its
-address (link, website snippet, QR code for the desk), read its results with small numbers
-withheld, and the focus group's volunteers (viewing, exporting and erasing them is
+address (link, website snippet, QR code for the desk), read its results — up to a day before
+today, brought up to date in groups of SMALL_CELL answers, with small numbers withheld — and
+the focus group's volunteers (viewing, exporting and erasing them is
 audit-logged, as a member's data is). docs/surveys.md."""
 
 import io
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from patronflow.privacy.audit import operator_of, record
-from patronflow.reports.suppression import Withheld, is_small
+from patronflow.reports.suppression import SMALL_CELL
 from patronflow.spreadsheets import SpreadsheetWriter
 from patronflow.staff.access import get_scoped, staff_view
 from patronflow.staff.survey_forms import QuestionForm, SurveyForm
@@ -38,10 +39,9 @@ def survey_list(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, _("The survey is saved as a draft: add its questions."))
         return redirect("staff:survey", pk=survey.pk)
-    surveys = [
-        (survey, Withheld.SMALL if is_small(survey.answered) else survey.answered)
-        for survey in queries.library_surveys(library=request.library)
-    ]
+    surveys = list(queries.library_surveys(library=request.library))
+    shown = queries.snapshots(surveys=surveys, today=timezone.localdate(), batch=SMALL_CELL)
+    surveys = [(survey, shown.get(survey.pk, queries.Snapshot()).responses) for survey in surveys]
     return render(
         request,
         "staff/surveys.html",
@@ -152,8 +152,13 @@ def survey_status(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_view
 def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
     survey = _survey(request, pk)
-    results = published(queries.survey_counts(survey=survey))
-    return render(request, "staff/survey_results.html", {"survey": survey, "results": results})
+    shown = queries.snapshot(survey=survey, today=timezone.localdate(), batch=SMALL_CELL)
+    results = published(queries.survey_counts(survey=survey, through=shown.through))
+    return render(
+        request,
+        "staff/survey_results.html",
+        {"survey": survey, "results": results, "snapshot": shown, "batch": SMALL_CELL},
+    )
 
 
 @staff_view
@@ -203,12 +208,13 @@ def volunteers_export(request: HttpRequest) -> HttpResponse:
            counts={services.VOLUNTEERS_TABLE: len(found)})  # fmt: skip
     out = io.StringIO()
     writer = SpreadsheetWriter(out)
-    writer.writerow(["name", "email", "phone", "survey", "consented_on", "retain_until"])
+    # Months, not days: the day someone signed up would tie them to that day's responses.
+    writer.writerow(["name", "email", "phone", "survey", "consented_in", "retain_until_month"])
     for volunteer in found:
         writer.writerow([
             volunteer.name, volunteer.email, volunteer.phone, volunteer.survey.title,
-            timezone.localdate(volunteer.consented_at).isoformat(),
-            volunteer.retain_until.isoformat(),
+            timezone.localdate(volunteer.consented_at).strftime("%Y-%m"),
+            volunteer.retain_until.strftime("%Y-%m"),
         ])  # fmt: skip
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     name = f"focus-group-{request.library.code}.csv"
