@@ -1,8 +1,13 @@
 """A library's lists as its staff keep them: added, renamed, put in order, told who receives
-them, and removed while no journey goes out on them; every change in the audit log.
+them, and removed while nothing hangs on them; every change in the audit log.
 
 The key a list gets from its first name stays when it is renamed: it is in the address of
 the list's sign-up form, which the library's website may carry.
+
+A list is only removed while it holds nobody's choice: a "left" choice removed with its list
+would be forgotten, and a list of the same name or key (a standard list comes back by itself
+when a journey asks for it) would mail those members again. For the same reason a list that
+members left does not become a service list, which reaches everyone who wants mail.
 """
 
 from dataclasses import dataclass
@@ -12,6 +17,7 @@ from django.db.models import Count, Max, Q
 from django.utils.text import slugify
 
 from patronflow.choices.models import Contact, ListChoice, MailingList
+from patronflow.choices.services import STANDARD_LISTS
 from patronflow.members.models import Library
 from patronflow.privacy.audit import Actor, changed_values, record_change
 
@@ -27,12 +33,35 @@ FIELDS = (
 )
 
 
-class ListInUse(Exception):
-    """A list that journeys or broadcasts go out on cannot be removed: they are named."""
+@dataclass(frozen=True)
+class Keeps:
+    """What keeps a list from being removed: the journeys that go out on it, being one of
+    the standard lists (which come back by themselves), and the members' choices and
+    sign-ups it holds (removed with it, they would be lost)."""
 
-    def __init__(self, journeys: list[str]) -> None:
-        super().__init__(", ".join(journeys))
-        self.journeys = journeys
+    journeys: list[str]
+    standard: bool
+    choices: int
+    contacts: int
+
+    def __bool__(self) -> bool:
+        return bool(self.journeys or self.standard or self.choices or self.contacts)
+
+
+class ListKept(Exception):
+    """The list cannot be removed; `keeps` says why."""
+
+    def __init__(self, keeps: Keeps) -> None:
+        super().__init__(repr(keeps))
+        self.keeps = keeps
+
+
+class MembersLeft(Exception):
+    """A list members left does not become a service list: it would mail them again."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"{count} members left the list")
+        self.count = count
 
 
 @dataclass(frozen=True)
@@ -71,6 +100,20 @@ def list_rows(library: Library) -> list[ListRow]:
 def journeys_on(mailing_list: MailingList) -> list[str]:
     """The names of the journeys and broadcasts that go out on the list."""
     return list(mailing_list.journeys.order_by("name").values_list("name", flat=True))
+
+
+def what_keeps(mailing_list: MailingList) -> Keeps:
+    """Why the list cannot be removed (falsy: nothing keeps it)."""
+    return Keeps(
+        journeys=journeys_on(mailing_list),
+        standard=mailing_list.key in STANDARD_LISTS,
+        choices=ListChoice.objects.filter(mailing_list=mailing_list).count(),
+        contacts=Contact.objects.filter(mailing_list=mailing_list).count(),
+    )
+
+
+def members_who_left(mailing_list: MailingList) -> int:
+    return ListChoice.objects.filter(mailing_list=mailing_list, receives=False).count()
 
 
 def _new_key(library: Library, name: str) -> str:
@@ -117,8 +160,14 @@ def create_list(library: Library, *, values: dict, actor: Actor) -> MailingList:
 
 
 def update_list(mailing_list: MailingList, *, values: dict, actor: Actor) -> None:
-    """New names, descriptions or who receives it; the key stays."""
+    """New names, descriptions or who receives it; the key stays. Raises MembersLeft when
+    it would become a service list while members have left it."""
     with transaction.atomic():
+        MailingList.objects.select_for_update().get(pk=mailing_list.pk)
+        if values["service"] and not mailing_list.service:
+            left = members_who_left(mailing_list)
+            if left:
+                raise MembersLeft(left)
         before = _snapshot(mailing_list)
         for name in FIELDS:
             setattr(mailing_list, name, values[name])
@@ -148,17 +197,17 @@ def move_list(mailing_list: MailingList, *, up: bool, actor: Actor) -> bool:
 
 
 def delete_list(mailing_list: MailingList, *, actor: Actor) -> None:
-    """Remove a list no journey goes out on, with its members' choices and its contacts
-    (their consent records keep the list's name); raises ListInUse otherwise."""
+    """Remove a list nothing keeps (no journey, not a standard list, nobody's choice or
+    sign-up); raises ListKept otherwise. The list's row is locked first, so no choice can
+    arrive between the check and the removal."""
     with transaction.atomic():
-        journeys = journeys_on(mailing_list)
-        if journeys:
-            raise ListInUse(journeys)
-        gone = {
-            "key": (mailing_list.key, None),
-            "name": (mailing_list.name, None),
-            "choices": (ListChoice.objects.filter(mailing_list=mailing_list).count(), None),
-            "contacts": (Contact.objects.filter(mailing_list=mailing_list).count(), None),
-        }
-        _log(mailing_list, gone, actor)
+        MailingList.objects.select_for_update().get(pk=mailing_list.pk)
+        keeps = what_keeps(mailing_list)
+        if keeps:
+            raise ListKept(keeps)
+        _log(
+            mailing_list,
+            {"key": (mailing_list.key, None), "name": (mailing_list.name, None)},
+            actor,
+        )
         mailing_list.delete()

@@ -90,7 +90,8 @@ class SettingsForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=gettext_lazy(
-            "Unsubscribing, an ended membership and no longer being mailable always end it."
+            "Unsubscribing, leaving the journey's list, an ended membership and no longer "
+            "being mailable always end it."
         ),
     )
     reentry_after_days = forms.IntegerField(

@@ -3,8 +3,11 @@ receives it (one choice for the two settings it stands for)."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from patronflow.choices.lists import members_who_left
 from patronflow.choices.models import MailingList
+from patronflow.reports.suppression import is_small
 
 EVERYONE, WHO_JOINS, SERVICE = "everyone", "who_joins", "service"
 RECEIVERS = {
@@ -19,6 +22,8 @@ def _length(name: str) -> int:
 
 
 class ListForm(forms.Form):
+    # The list being edited (ListForm.for_list); None for a new one.
+    mailing_list: MailingList | None = None
     name = forms.CharField(label=_("Name (Dutch)"), max_length=_length("name"))
     name_en = forms.CharField(
         label=_("Name (English)"),
@@ -47,7 +52,7 @@ class ListForm(forms.Form):
         initial=EVERYONE,
         help_text=_(
             "A change counts at once: members who never chose for this list get what it now "
-            "does by default, and a service list reaches even members who left it."
+            "does by default. A list that members left cannot become a service list."
         ),
         choices=[
             (EVERYONE, _("Every member, unless they leave it (e.g. the newsletter)")),
@@ -82,7 +87,20 @@ class ListForm(forms.Form):
             "description_en": mailing_list.description_en,
             "receivers": receivers,
         }
-        return cls(data, initial=initial)
+        form = cls(data, initial=initial)
+        form.mailing_list = mailing_list
+        return form
+
+    def clean_receivers(self) -> str:
+        """A service list reaches every member who wants mail, so it would mail again the
+        members who left this list: refused while anybody has left it."""
+        receivers = self.cleaned_data["receivers"]
+        current = self.mailing_list
+        if receivers == SERVICE and current is not None and not current.service:
+            left = members_who_left(current)
+            if left:
+                raise forms.ValidationError(refusal(left))
+        return receivers
 
     def values(self) -> dict:
         """What choices/lists.py stores."""
@@ -94,3 +112,22 @@ class ListForm(forms.Form):
             "description_en": data["description_en"].strip(),
             **RECEIVERS[data["receivers"]],
         }
+
+
+def refusal(left: int) -> str:
+    """Why a list that members left stays what it is; from 1 to 9 as "fewer than 10", as
+    every count of members on the staff's screens."""
+    if is_small(left):
+        return str(
+            _(
+                "Fewer than 10 members left this list: as service mail it would reach them "
+                "again. Put the service mail on a list of its own."
+            )
+        )
+    return ngettext(
+        "%(count)s member left this list: as service mail it would reach them again. Put "
+        "the service mail on a list of its own.",
+        "%(count)s members left this list: as service mail it would reach them again. Put "
+        "the service mail on a list of its own.",
+        left,
+    ) % {"count": left}

@@ -47,7 +47,7 @@ def test_a_journey_saved_on_another_list_goes_out_on_it_and_its_page_says_so(sta
     assert journey.current_version.number == 1
     page = staff_client.get(reverse("staff:journey", args=[journey.pk])).content.decode()
     assert "De mails vertrekken op de lijst Nieuwsbrief." in page
-    assert "Wie zich uitschrijft voor de lijst Nieuwsbrief, verlaat ze ook." in page
+    assert "Uitschrijven voor alle mails of voor de lijst Nieuwsbrief, een beëindigd" in page
 
 
 def test_a_service_lists_journey_page_says_whom_it_reaches(staff_client, library):
@@ -57,7 +57,7 @@ def test_a_service_lists_journey_page_says_whom_it_reaches(staff_client, library
 
     assert "De mails vertrekken op de lijst Berichten over je lidmaatschap." in page
     assert "bereikt iedereen die nog mails van de bibliotheek wil" in page
-    assert "Wie zich uitschrijft voor de lijst" not in page
+    assert "Uitschrijven voor alle mails of voor de lijst" not in page
 
 
 def test_a_list_that_is_not_the_librarys_is_refused_on_the_field(staff_client, library):

@@ -14,7 +14,7 @@ from patronflow.choices import lists
 from patronflow.choices.models import MailingList
 from patronflow.reports.suppression import Withheld, is_small
 from patronflow.staff.access import get_scoped, staff_view
-from patronflow.staff.list_forms import ListForm
+from patronflow.staff.list_forms import ListForm, refusal
 from patronflow.tracking.signup import HONEYPOT, form_url
 
 SNIPPET_LANGUAGES = (("nl", gettext_lazy("Dutch")), ("en", gettext_lazy("English")))
@@ -66,9 +66,16 @@ def list_edit(request: HttpRequest, pk: int) -> HttpResponse:
     mailing_list = get_scoped(request, MailingList.objects.select_related("library"), pk=pk)
     form = ListForm.for_list(mailing_list, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        lists.update_list(mailing_list, values=form.values(), actor=request.user)
-        messages.success(request, _("The list %(name)s is saved.") % {"name": mailing_list.name})
-        return redirect("staff:list", pk=mailing_list.pk)
+        try:
+            lists.update_list(mailing_list, values=form.values(), actor=request.user)
+        except lists.MembersLeft as left:  # somebody left it since the form was checked
+            mailing_list.refresh_from_db()
+            form.add_error("receivers", refusal(left.count))
+        else:
+            messages.success(
+                request, _("The list %(name)s is saved.") % {"name": mailing_list.name}
+            )
+            return redirect("staff:list", pk=mailing_list.pk)
     snippets = []
     if not mailing_list.service:
         snippets = [
@@ -80,6 +87,7 @@ def list_edit(request: HttpRequest, pk: int) -> HttpResponse:
             }
             for language, label in SNIPPET_LANGUAGES
         ]
+    keeps = lists.what_keeps(mailing_list)
     return render(
         request,
         "staff/list.html",
@@ -87,7 +95,9 @@ def list_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "mailing_list": mailing_list,
             "form": form,
             "snippets": snippets,
-            "journeys": lists.journeys_on(mailing_list),
+            "keeps": keeps,
+            "choices": _shown(keeps.choices),
+            "contacts": _shown(keeps.contacts),
         },
     )
 
@@ -106,11 +116,10 @@ def list_delete(request: HttpRequest, pk: int) -> HttpResponse:
     mailing_list = get_scoped(request, MailingList.objects.select_related("library"), pk=pk)
     try:
         lists.delete_list(mailing_list, actor=request.user)
-    except lists.ListInUse as in_use:
+    except lists.ListKept:
         messages.error(
             request,
-            _("%(name)s is not removed: these journeys go out on it: %(journeys)s.")
-            % {"name": mailing_list.name, "journeys": ", ".join(in_use.journeys)},
+            _("%(name)s is not removed: the page says why.") % {"name": mailing_list.name},
         )
         return redirect("staff:list", pk=mailing_list.pk)
     messages.success(request, _("The list %(name)s is removed.") % {"name": mailing_list.name})
