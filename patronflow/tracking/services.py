@@ -261,18 +261,9 @@ def leave_list_of(
     if mailing_list.service:
         return stop_all_mail(message, source=source, text_version=text_version, at=at)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                changed = choose_list(
-                    member,
-                    mailing_list,
-                    receives=False,
-                    source=source,
-                    text_version=text_version,
-                    at=at,
-                )
-        except IntegrityError:  # a simultaneous retry stored the member's first choice
-            return False
+        changed = choose_list(
+            member, mailing_list, receives=False, source=source, text_version=text_version, at=at
+        )
         if changed:
             _count_as_unsubscribed(message)
     return changed
