@@ -137,9 +137,10 @@ def confirmation_token(contact: Contact) -> str:
 
 @dataclass(frozen=True)
 class Confirmation:
-    """What a confirmation link leads to: the contact (None once it is gone: its sign-up
-    became members' choices, or it was purged or erased), the list, and whether there is
-    nothing left to confirm."""
+    """What a confirmation link leads to: the contact (None when there is nothing to
+    confirm: its sign-up became members' choices, it was purged or erased, or the list
+    became a service list, which nobody joins on its own), the list, and whether it was
+    confirmed already."""
 
     contact: Contact | None
     mailing_list: MailingList
@@ -159,8 +160,8 @@ def confirmation_for(token: str) -> Confirmation | None:
     if mailing_list is None:
         return None
     contact = Contact.objects.filter(pk=contact_id, mailing_list=mailing_list).first()
-    if contact is None or _address_check(contact.email) != check:
-        return Confirmation(None, mailing_list, confirmed=True)
+    if mailing_list.service or contact is None or _address_check(contact.email) != check:
+        return Confirmation(None, mailing_list, confirmed=False)
     return Confirmation(contact, mailing_list, confirmed=contact.confirmed_at is not None)
 
 
@@ -179,6 +180,8 @@ def confirm(contact: Contact, *, choose: MemberChoice, at: dt.datetime | None = 
         if contact is None or contact.confirmed_at is not None:
             return False
         mailing_list = contact.mailing_list
+        if mailing_list.service:  # became service mail since the link was opened
+            return False
         members = list(
             Member.objects.filter(library_id=contact.library_id)
             .annotate(address=Lower("email"))

@@ -170,12 +170,16 @@ def send_confirmation(contact: Contact) -> None:
 @require_http_methods(["GET", "HEAD", "POST"])
 @_member_facing
 def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """GET asks (mail scanners follow links); the button's POST confirms, once."""
+    """GET asks (mail scanners follow links); the button's POST confirms, once. A link with
+    nothing behind it any more (erased, purged, already a member's choice, or a list that
+    became service mail) gets a page that says just that, whichever it was."""
     found = signup.confirmation_for(token)
     if found is None:
         return _invalid_link(request)
     mailing_list = found.mailing_list
-    language = found.contact.language if found.contact else None
+    if found.contact is None:
+        return _page(request, "tracking/signup_gone.html", mailing_list.library)
+    language = found.contact.language
     done = found.confirmed
     if request.method == "POST" and not done:
         signup.confirm(found.contact, choose=choose_list)
