@@ -2,7 +2,9 @@
 time is up): their mails' outcomes go into the tallies first, their bounced and suppressed
 addresses are forgotten (the suppression list keeps a keyed hash), then every row of every
 personal table goes (operations/personal_data.py), in one transaction per chunk. And the
-member's own rights: erasure and export, each written to the audit log."""
+member's own rights: erasure and export, each written to the audit log. An erasure also takes
+the sign-ups (choices.Contact) under the member's addresses, with their consent records,
+unless another member of the library still has the address."""
 
 import datetime as dt
 from collections import Counter
@@ -13,9 +15,17 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from patronflow.choices.models import ConsentRecord, Contact
 from patronflow.mail.models import Bounce, Message
 from patronflow.members.models import Member
-from patronflow.operations.personal_data import export_counts, member_export, removal_order
+from patronflow.operations.personal_data import (
+    CONSENTS,
+    CONTACTS,
+    contacts_of_member,
+    export_counts,
+    member_export,
+    removal_order,
+)
 from patronflow.operations.tallies import fold_into_tallies
 from patronflow.privacy.audit import record
 from patronflow.privacy.models import AuditEntry, ErasedMember, Suppression
@@ -92,7 +102,16 @@ def erase_member(member: Member, operator: str, today: dt.date | None = None) ->
     library, external_id = member.library, member.external_id
     today = today or timezone.localdate()
     with transaction.atomic():
+        sign_ups = _sign_ups_to_erase(member)
         removed = remove_members([member.pk])
+        removed.update(
+            {
+                CONSENTS: ConsentRecord.objects.filter(contact__in=sign_ups).count(),
+                CONTACTS: len(sign_ups),
+            }
+        )
+        Contact.objects.filter(pk__in=sign_ups).delete()
+        removed = +removed
         ErasedMember.objects.update_or_create(
             library=library,
             member_ref=erasure_reference(library.code, external_id),
@@ -106,6 +125,20 @@ def erase_member(member: Member, operator: str, today: dt.date | None = None) ->
             counts=dict(removed),
         )
     return removed
+
+
+def _sign_ups_to_erase(member: Member) -> list[int]:
+    """The member's sign-ups that go with them: not those under an address another member
+    of the library still has, which are theirs too."""
+    sign_ups = contacts_of_member(member)
+    shared = (
+        Member.objects.filter(library_id=member.library_id)
+        .exclude(pk=member.pk)
+        .annotate(address=Lower("email"))
+        .filter(address__in=sign_ups.values("email"))
+        .values_list("address", flat=True)
+    )
+    return list(sign_ups.exclude(email__in=list(shared)).values_list("pk", flat=True))
 
 
 def export_member(member: Member, operator: str) -> dict:

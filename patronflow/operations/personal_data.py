@@ -9,7 +9,7 @@ from functools import cache
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from patronflow.choices.models import ConsentRecord
+from patronflow.choices.models import ConsentRecord, Contact
 from patronflow.choices.texts import TEXTS
 from patronflow.mail.models import Bounce, Message
 from patronflow.members.models import Member
@@ -183,6 +183,26 @@ def suppressions_of(member: Member) -> QuerySet[Suppression]:
     )
 
 
+def contacts_of_member(member: Member) -> QuerySet[Contact]:
+    """Sign-ups for the library's lists under one of the member's addresses, pending or
+    confirmed (a request waits up to 30 days; one confirmed before the address became a
+    member's stays a contact): held by address, so found by it."""
+    addresses, _ = _addresses_of(member)
+    return Contact.objects.filter(library_id=member.library_id, email__in=addresses)
+
+
+def _contact(contact: Contact) -> dict:
+    return {
+        **fields_of(contact, leave_out={"id", "library_id", "mailing_list_id"}),
+        "list": contact.mailing_list.key,
+        "list_name": contact.mailing_list.name,
+        "consent_records": [_consent(c) for c in contact.consents.order_by("chosen_at", "pk")],
+    }
+
+
+CONTACTS = "choices.contact"
+CONSENTS = "choices.consentrecord"
+
 # Held by address rather than by a foreign key to the member, so outside personal_tables().
 BY_ADDRESS = {
     "bounces": (Bounce, bounces_of),
@@ -215,6 +235,8 @@ def member_export(member: Member, now: dt.datetime | None = None) -> dict:
             export[section.name] = described
     for name, (_, rows_of) in BY_ADDRESS.items():
         export[name] = [fields_of(row, leave_out={"library_id"}) for row in rows_of(member)]
+    contacts = contacts_of_member(member).select_related("mailing_list").order_by("pk")
+    export["sign_ups"] = [_contact(contact) for contact in contacts]
     return export
 
 
@@ -228,4 +250,6 @@ def export_counts(export: dict) -> dict[str, int]:
         )
     for name, (model, _) in BY_ADDRESS.items():
         counts[model._meta.label_lower] = len(export[name])
+    counts[CONTACTS] = len(export["sign_ups"])
+    counts[CONSENTS] += sum(len(contact["consent_records"]) for contact in export["sign_ups"])
     return counts
