@@ -153,13 +153,16 @@ class ConsentRecord(models.Model):
 
 
 class SignupAttempt(models.Model):
-    """One sign-up request, counted against the form's limits (choices/signup.py) under a
-    keyed hash of the address or of the client's network address, never either in clear;
-    kept for a day, so every server process counts the same attempts."""
+    """One sign-up request, survey response or focus-group sign-up, counted against its
+    form's limits (choices/signup.py) under a keyed hash of the address or of the client's
+    network address, never either in clear; kept for a day, so every server process counts
+    the same attempts."""
 
     class Kind(models.TextChoices):
         ADDRESS = "address", "E-mail address"
         CLIENT = "client", "Client network address"
+        SURVEY = "survey", "Client network address, survey response"
+        VOLUNTEER = "focus", "Client network address, focus-group sign-up"
 
     kind = models.CharField(max_length=7, choices=Kind.choices)
     key = models.CharField(max_length=64)

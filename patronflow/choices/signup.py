@@ -29,6 +29,13 @@ from patronflow.members.models import Member
 # At most this many requests per address per day, and per client address per hour.
 PER_ADDRESS, ADDRESS_WINDOW = 3, dt.timedelta(days=1)
 PER_CLIENT, CLIENT_WINDOW = 20, dt.timedelta(hours=1)
+# The survey and its focus-group form, per client address per hour: room for a library's
+# public wifi, where many respondents share one address, and none for stuffing answers or
+# volunteering a list of other people's addresses.
+CLIENT_LIMITS = {
+    SignupAttempt.Kind.SURVEY: (60, dt.timedelta(hours=1)),
+    SignupAttempt.Kind.VOLUNTEER: (5, dt.timedelta(hours=1)),
+}
 # A confirmation link works this long; a request nobody confirmed is purged after PENDING_DAYS.
 CONFIRM_WITHIN = dt.timedelta(days=7)
 PENDING_DAYS = 30
@@ -52,7 +59,8 @@ def attempt_key(kind: str, value: str) -> str:
 
 def prune_attempts(now: dt.datetime) -> int:
     """Forget attempts older than the longest window: they count for nothing any more."""
-    return SignupAttempt.objects.filter(at__lt=now - max(ADDRESS_WINDOW, CLIENT_WINDOW)).delete()[0]
+    longest = max(ADDRESS_WINDOW, CLIENT_WINDOW, *(window for _, window in CLIENT_LIMITS.values()))
+    return SignupAttempt.objects.filter(at__lt=now - longest).delete()[0]
 
 
 def attempt_allowed(*, address: str, client: str, now: dt.datetime | None = None) -> bool:
@@ -76,6 +84,19 @@ def attempt_allowed(*, address: str, client: str, now: dt.datetime | None = None
             kind=SignupAttempt.Kind.CLIENT, key=client_key, at__gt=now - CLIENT_WINDOW
         ).count()
     return by_address <= PER_ADDRESS and by_client <= PER_CLIENT
+
+
+def client_allowed(*, kind: str, client: str, now: dt.datetime | None = None) -> bool:
+    """Count one attempt of this kind (CLIENT_LIMITS) for the client and say whether it is
+    still within the limit; for the forms that take no address of their own to count."""
+    limit, window = CLIENT_LIMITS[kind]
+    now = now or timezone.now()
+    key = attempt_key(kind, client)
+    with transaction.atomic():
+        prune_attempts(now)
+        SignupAttempt.objects.create(kind=kind, key=key, at=now)
+        counted = SignupAttempt.objects.filter(kind=kind, key=key, at__gt=now - window).count()
+    return counted <= limit
 
 
 def signup_list(library_code: str, key: str) -> MailingList | None:

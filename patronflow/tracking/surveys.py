@@ -5,7 +5,9 @@ feedback form is (there is no session for a forged request to ride on, and a for
 is no worse than one typed in). The page is in the survey's language and the library's
 colour. `?via=mail|website|desk` says how the respondent came (the mail's link, the desk's QR
 code, the website's link); nothing else about them is kept. After the answers, the thank-you
-page offers the focus group, with its own consent, stored apart from the answers.
+page offers the focus group, with its own consent, stored apart from the answers. Answers and
+sign-ups are limited per client (choices/signup.py CLIENT_LIMITS); over the limit, a page
+asks to try again later (429).
 """
 
 from django import forms
@@ -16,6 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from patronflow.choices import signup
+from patronflow.choices.models import SignupAttempt
+from patronflow.clients import request_client_address
 from patronflow.surveys import queries, services
 from patronflow.surveys.models import Question, Response, Survey
 from patronflow.tracking.views import _invalid_link, _member_facing, _page
@@ -111,6 +116,8 @@ def survey(request: HttpRequest, key: str) -> HttpResponse:
     if not form.is_valid():
         return page("tracking/survey.html", form=form)
     if not form.cleaned_data[HONEYPOT]:
+        if not _within_limit(request, SignupAttempt.Kind.SURVEY):
+            return page("tracking/survey_later.html", status=429)
         services.submit_response(
             survey=found,
             channel=_channel(request),
@@ -122,10 +129,23 @@ def survey(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
+def _within_limit(request: HttpRequest, kind: str) -> bool:
+    """The client's answers and focus-group sign-ups are counted (choices/signup.py
+    CLIENT_LIMITS, as keyed hashes): stuffing answers or volunteering other people's
+    addresses from one place stops there."""
+    return signup.client_allowed(kind=kind, client=request_client_address(request))
+
+
 def _pager(request: HttpRequest, survey: Survey):
-    def page(template: str, **context) -> HttpResponse:
+    def page(template: str, status: int = 200, **context) -> HttpResponse:
         return _page(
-            request, template, survey.library, language=survey.language, survey=survey, **context
+            request,
+            template,
+            survey.library,
+            status=status,
+            language=survey.language,
+            survey=survey,
+            **context,
         )
 
     return page
@@ -142,6 +162,8 @@ def _volunteer(request: HttpRequest, survey: Survey, page) -> HttpResponse:
     if not form.is_valid():
         return page("tracking/survey_thanks.html", form=form, consent_text=consent_wording(survey))
     if not form.cleaned_data[HONEYPOT]:
+        if not _within_limit(request, SignupAttempt.Kind.VOLUNTEER):
+            return page("tracking/survey_later.html", status=429)
         services.add_volunteer(
             survey=survey,
             name=form.cleaned_data["name"],
