@@ -1,7 +1,8 @@
 """Lists and sign-up in chromium at a phone's width: a marketer adds a list on the Lists
-screen and moves it up, its page shows the form to copy; a visitor signs up on the hosted
-form and confirms from the mail that reaches a real SMTP server. Every page fits 375 px and
-passes axe-core. Screenshots in var/artefacts/lists/."""
+screen and moves it up, its page shows the form to copy, a standard list's page says why it
+cannot be removed; a visitor signs up on the hosted form and confirms from the mail that
+reaches a real SMTP server. Every page fits 375 px and passes axe-core. Screenshots in
+var/artefacts/lists/."""
 
 import re
 import shutil
@@ -65,6 +66,12 @@ def test_a_marketer_adds_a_list_and_a_visitor_signs_up_for_it(
         page.get_by_role("button", name="Omhoog (Activiteiten)").click()
         expect(page.get_by_role("button", name="Omlaag (Activiteiten)")).to_be_visible()
         check(page, screens, "lists")
+        newsletter = MailingList.objects.get(library=library, key="newsletter")
+        page.goto(server.url + reverse("staff:list", args=[newsletter.pk]))
+        expect(page.get_by_test_id("list-kept")).to_contain_text("standaardlijsten")
+        check(page, screens, "list-kept")
+        page.goto(server.url + reverse("staff:lists"))
+        expect(page.get_by_role("heading", name="Lijsten", level=1)).to_be_visible()
         made = MailingList.objects.get(library=library, key="activiteiten")
         order = list(
             MailingList.objects.filter(library=library)
