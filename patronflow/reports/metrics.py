@@ -164,7 +164,8 @@ class CampaignMetrics:
 
     @property
     def unsubscribe_rate(self) -> float | None:
-        """Of the mails delivered, the share whose unsubscribe link was used."""
+        """Of the mails delivered, the share through whose links the member left the mail's
+        list or stopped all mail (docs/reports.md)."""
         return self._rate(self.unsubscribed, self.delivered)
 
     @property
