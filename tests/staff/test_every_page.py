@@ -13,12 +13,14 @@ Screenshots at 375 px of each page land in var/artefacts/staff-pages/.
 """
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from patronflow.choices.services import list_for
 from patronflow.journeys.definitions import save_segment
@@ -249,6 +251,20 @@ def test_every_page_fits_a_phone_and_passes_axe_for_a_network_admin(
     assert not problems, "\n".join(problems)
 
 
+def within_the_frame(page, element, seconds: float = 10) -> bool:
+    """Whether the element, scrolled to, lies inside the preview's frame on the page; asked
+    again until it does or the time is up, while the frame settles at its height."""
+    deadline = time.monotonic() + seconds
+    while True:
+        element.scroll_into_view_if_needed()
+        frame = page.locator("iframe.mail-frame").bounding_box()
+        box = element.bounding_box()
+        inside = frame["y"] <= box["y"] and box["y"] + box["height"] <= frame["y"] + frame["height"]
+        if inside or time.monotonic() > deadline:
+            return inside
+        page.wait_for_timeout(200)
+
+
 def test_the_preview_shows_the_mail_down_to_its_footer(browser, server, library):
     a_library_at_work(library)
     make_marketer(library, "an")
@@ -263,11 +279,9 @@ def test_the_preview_shows_the_mail_down_to_its_footer(browser, server, library)
         show_preview(page)
         mail = page.frame_locator("iframe.mail-frame")
         footer = mail.get_by_text("privacy", exact=False).last
-        footer.scroll_into_view_if_needed()
-        assert footer.is_visible()
-        frame = page.locator("iframe.mail-frame").bounding_box()
-        box = footer.bounding_box()
-        assert frame["y"] <= box["y"] and box["y"] + box["height"] <= frame["y"] + frame["height"]
+        # Waited for: the frame takes the mail's height once the mail has laid out.
+        expect(footer).to_be_visible()
+        assert within_the_frame(page, footer)
 
 
 def test_the_focus_ring_stands_out_on_white_and_on_the_header(browser, server, library):
