@@ -19,6 +19,7 @@ import random
 import re
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -41,6 +42,8 @@ from patronflow.operations.libraries import add_library
 from patronflow.operations.lifecycle import change_status
 from patronflow.operations.tick import tick
 from patronflow.reports.effect import Outcome
+from patronflow.surveys.models import Survey
+from patronflow.surveys.services import add_question, create_survey, set_status
 
 # How simulated members behave; chosen to look like a library's real figures.
 OPEN_RATE = 0.45
@@ -48,6 +51,23 @@ CLICK_RATE_OF_OPENERS = 0.35
 FEEDBACK_RATE_OF_OPENERS = 0.10
 THUMBS_UP_SHARE = 0.8
 UNSUBSCRIBE_RATE = 0.015
+# Of the members who open a mail, some follow its survey link and answer; some of them join
+# the focus group.
+SURVEY_RATE_OF_OPENERS = 0.08
+VOLUNTEER_SHARE = 0.2
+# The library's own survey in the demo: (kind, question, choices, required).
+DEMO_SURVEY = (
+    ("single", "Hoe vaak lees je onze mails?", ["Altijd", "Soms", "Bijna nooit"], True),
+    ("scale", "Hoe tevreden ben je over de leestips in onze mails?", [], True),
+    ("multiple", "Waarover wil je meer horen?", ["Nieuwe boeken", "Activiteiten", "E-boeken"],
+     False),
+    ("open", "Wat kunnen we beter doen?", [], False),
+)  # fmt: skip
+OPEN_ANSWERS = (
+    "Meer tips voor jongeren graag.",
+    "De mails zijn fijn kort.",
+    "Ik zou graag horen wanneer er voorleesuurtjes zijn.",
+)
 RETURNS_WITHIN_DAYS = 21  # a member won back borrows within three weeks of the mail
 BORROWS_AGAIN_WITHIN_DAYS = 30  # a new member's next visit after the day they registered
 PROFILE_WITHIN_DAYS = 14  # a new member who makes the online profile does so within two weeks
@@ -186,10 +206,28 @@ def create_demo_library(spec: DemoLibrary, today: dt.date) -> Library:
     )
     for key, percent in HOLDOUT_PERCENT.items():
         install_journey(library, standard_definition(key) | {"holdout_percent": percent})
+    _open_demo_survey(library, today)
     if not spec.runs_dormant:
         dormant = Journey.objects.get(library=library, key="dormant")
         change_status(dormant, Journey.Status.PAUSED, today)
     return library
+
+
+def _open_demo_survey(library: Library, today: dt.date) -> None:
+    """The library's own survey, open: the mails' survey link leads to it."""
+    survey = create_survey(
+        library=library,
+        actor=None,
+        title="Wat vind je van onze mails?",
+        intro="Vier korte vragen. Je antwoorden zijn anoniem.",
+        thanks="Dank je wel! Met je antwoorden maken we onze mails beter.",
+        volunteer_retention_days=180,
+    )
+    for kind, text, choices, required in DEMO_SURVEY:
+        add_question(
+            survey=survey, actor=None, kind=kind, text=text, choices=choices, required=required
+        )
+    set_status(survey=survey, status=Survey.Status.OPEN, actor=None, today=today)
 
 
 @dataclass
@@ -224,6 +262,17 @@ def _request(url: str, data: bytes | None = None, agent: str = MEMBER_AGENT) -> 
             return response.status
     except urllib.error.HTTPError as error:  # 302 arrives here when redirects are refused
         return error.code
+
+
+def _location(url: str) -> str:
+    """Where a link leads: a tracked link's redirect target, else the link itself."""
+    try:
+        with _browser.open(
+            urllib.request.Request(url, headers={"User-Agent": MEMBER_AGENT}), timeout=10
+        ):
+            return url
+    except urllib.error.HTTPError as error:  # the redirect, refused
+        return error.headers.get("Location") or url
 
 
 def _html_of(mail: Message) -> str:
@@ -318,6 +367,8 @@ class SimulatedMembers:
                 [feedback] = [link for link in links if link.endswith(f"/{vote}")]
                 _request(feedback, data=f"vote={vote}".encode())  # the page's button
                 self.outcome.interactions[f"thumbs {vote}"] += 1
+            if self.random.random() < SURVEY_RATE_OF_OPENERS:
+                self._answer_survey(html, mail)
         # Feedback-ID: "<journey>.<step>:<library code>:journey:patronflow" (docs/sending.md).
         journey_step, code, *_ = mail["Feedback-ID"].split(":")
         journey = journey_step.split(".")[0]
@@ -329,6 +380,39 @@ class SimulatedMembers:
             "external_id", "has_online_profile"
         ).get(library__code=code, email=address)
         self.live_on(code, journey, member_id, has_profile, today, held_out=False, clicked=clicked)
+
+    def _answer_survey(self, html: str, mail: Message) -> None:
+        """Follow the mail's survey link, then fill in the survey it leads to (and now and
+        then join the focus group), as a member's browser would post it."""
+        link = re.search(r'<a href="([^"]+)"[^>]*>Vul onze korte vragenlijst in', html)
+        if link is None:
+            return
+        address = _location(link.group(1))
+        survey_key = address.split("/t/s/")[1].split("?")[0]
+        survey = Survey.objects.get(key=survey_key)
+        fields = []
+        for question in survey.questions.order_by("position"):
+            name = f"q{question.pk}"
+            if question.kind == "scale":
+                fields.append((name, self.random.choice("3444555")))
+            elif question.kind == "open":
+                if self.random.random() < 0.3:
+                    fields.append((name, self.random.choice(OPEN_ANSWERS)))
+            elif question.kind == "multiple":
+                fields += [(name, c) for c in question.choices if self.random.random() < 0.4]
+            else:
+                fields.append((name, self.random.choice(question.choices)))
+        _request(address, data=urllib.parse.urlencode(fields).encode())
+        self.outcome.interactions["answered the survey"] += 1
+        if self.random.random() < VOLUNTEER_SHARE:
+            name = email.utils.parseaddr(mail["To"])[0] or "Lid"
+            volunteer = {
+                "consent": "on",
+                "name": name,
+                "email": email.utils.parseaddr(mail["To"])[1],
+            }
+            _request(address, data=urllib.parse.urlencode(volunteer).encode())
+            self.outcome.interactions["joined the focus group"] += 1
 
     def enter(self, today: dt.date) -> None:
         """Held-out members who entered a journey today live on without its mails."""

@@ -92,13 +92,31 @@ def test_demo_members_acted_through_the_tracking_endpoints(demo_run):
     _, directory = demo_run
     database = sqlite3.connect(directory / "patronflow.sqlite3")
     events = dict(database.execute("SELECT kind, COUNT(*) FROM tracking_event GROUP BY kind"))
-    unsubscribed = database.execute(
-        "SELECT COUNT(*) FROM members_member WHERE unsubscribed_at IS NOT NULL"
+    # Each one-click leaves the mail's list (or, on a service list, stops all mail) once.
+    left = database.execute(
+        "SELECT COUNT(*) FROM choices_consentrecord"
+        " WHERE source = 'one_click' AND choice IN ('left', 'stopped_all')"
     ).fetchone()[0]
     database.close()
     assert events.get("open", 0) > 0
     assert events.get("click", 0) > 0
-    assert events.get("unsubscribe", 0) == unsubscribed
+    assert events.get("unsubscribe", 0) == left
+
+
+def test_demo_members_answered_the_librarys_survey_from_their_mails(demo_run):
+    result, directory = demo_run
+    database = sqlite3.connect(directory / "patronflow.sqlite3")
+    channels = dict(
+        database.execute("SELECT channel, COUNT(*) FROM surveys_response GROUP BY channel")
+    )
+    volunteers = database.execute("SELECT COUNT(*) FROM surveys_volunteer").fetchone()[0]
+    database.close()
+    output = " ".join(result.stdout.split())  # the console wraps long lines
+    answered = re.search(r"(\d+) answered the survey", output)
+    assert answered and int(answered.group(1)) == channels.get("mail") > 0
+    assert set(channels) == {"mail"}
+    joined = re.search(r"(\d+) joined the focus group", output)
+    assert volunteers == (int(joined.group(1)) if joined else 0)
 
 
 def test_demo_prints_a_marketer_and_a_network_admin_login(demo_run):
