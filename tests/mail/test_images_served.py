@@ -1,6 +1,5 @@
 """A mail's images come from patronflow itself, to any mail program, without a login."""
 
-import subprocess
 import urllib.error
 import urllib.request
 from io import BytesIO
@@ -10,10 +9,9 @@ import pytest
 from PIL import Image
 
 from patronflow.mail.images import store_image, thumbnail_path, urls_for
-from tests.conftest import subprocess_environment
 from tests.factories import LibraryFactory
 from tests.mail.test_images import picture
-from tests.tracking.test_serve import SERVE, _free_port, _wait_until_answering
+from tests.tracking.test_serve import serving
 
 
 def stored(library=None, content: bytes | None = None):
@@ -80,26 +78,12 @@ def test_an_unknown_or_deleted_image_is_404(client):
 @pytest.mark.django_db(transaction=True)
 def test_patronflow_serve_serves_an_image_over_http(tmp_path):
     image = stored(content=picture((300, 100), "PNG"))
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [*SERVE, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            env=subprocess_environment(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_answering(base_url, server, log_path)
+    with serving(tmp_path) as base_url:
         with urllib.request.urlopen(base_url + path_of(image), timeout=10) as response:
             body = response.read()
             headers = response.headers
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(f"{base_url}/t/i/{'B' * 24}.png", timeout=10)
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
 
     assert headers["Content-Type"] == "image/png"
     assert headers["X-Content-Type-Options"] == "nosniff"

@@ -2,17 +2,15 @@
 
 import http.client
 import re
-import signal
-import subprocess
+from urllib.parse import urlsplit
 
 import pytest
 
 from patronflow.reports.metrics import campaign_metrics
 from patronflow.tracking.models import Event, Feedback
-from tests.conftest import subprocess_environment
 from tests.factories import MessageFactory
 from tests.tracking.links import feedback_link
-from tests.tracking.test_serve import SERVE, _free_port, _wait_until_answering
+from tests.tracking.test_serve import serving
 
 BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15"
 SCANNER = "Mozilla/5.0 (compatible; Barracuda Sentinel; +https://www.barracuda.com)"
@@ -205,18 +203,8 @@ def test_a_vote_word_the_form_does_not_offer_is_refused_and_records_nothing(clie
 @pytest.mark.django_db(transaction=True)
 def test_the_server_passes_vote_links_to_the_page_and_records_only_the_button(tmp_path):
     message = MessageFactory()
-    port = _free_port()
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [*SERVE, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            env=subprocess_environment(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_answering(f"http://127.0.0.1:{port}", server, log_path)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    with serving(tmp_path) as base_url:
+        connection = http.client.HTTPConnection(urlsplit(base_url).netloc, timeout=10)
         answers = []
         for method, vote, body in [
             ("HEAD", "up", None),
@@ -235,9 +223,6 @@ def test_the_server_passes_vote_links_to_the_page_and_records_only_the_button(tm
             if method == "GET":
                 assert "Wat vond je van deze mail?" in page
                 assert not Feedback.objects.exists()
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
     assert {answer[1:] for answer in answers} == {(200, "no-store, private")}
     assert _votes() == [(message.id, Feedback.Vote.UP, "")]

@@ -2,42 +2,16 @@
 program's POST leaves the mail's list, withdraws that list's queued mails and leaves the
 other lists' mails in the queue; its retries record nothing more."""
 
-import subprocess
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
 from patronflow.choices.models import ConsentRecord, ListChoice
 from patronflow.choices.services import standard_lists
 from patronflow.mail.models import Message
-from tests.conftest import subprocess_environment
 from tests.factories import EnrolmentFactory, JourneyFactory, MemberFactory, MessageFactory
 from tests.tracking.links import unsubscribe_link
-from tests.tracking.test_serve import SERVE, _free_port, _wait_until_answering
-
-
-@contextmanager
-def serving(tmp_path: Path) -> Iterator[str]:
-    """`patronflow serve` on a free port, with one worker; its base URL."""
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [*SERVE, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            env=subprocess_environment(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_answering(base_url, server, log_path)
-        yield base_url
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+from tests.tracking.test_serve import serving
 
 
 def _one_click(base_url: str, message: Message) -> int:

@@ -4,6 +4,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,28 @@ def _wait_until_answering(base_url: str, server: subprocess.Popen, log_path: Pat
         except OSError:
             time.sleep(0.2)
     pytest.fail(f"serve did not answer within 30 s:\n{log_path.read_text()}")
+
+
+@contextmanager
+def serving(tmp_path: Path) -> Iterator[str]:
+    """`patronflow serve` on a free port, with one worker, until the block ends (a graceful
+    stop: SIGTERM); its base URL."""
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [*SERVE, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            env=subprocess_environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_answering(base_url, server, log_path)
+        yield base_url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 @pytest.mark.slow
