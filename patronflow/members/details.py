@@ -43,6 +43,11 @@ _web_address = URLValidator(schemes=["https", "http"])
 Detail = str | bool | int | None
 
 
+# Codes a library cannot take: a library's sign-up forms live at /t/j/<code>/<list>, beside
+# the confirmation links at /t/j/confirm/<token>.
+RESERVED_CODES = frozenset({"confirm"})
+
+
 def new_library(code: str, name: str, language: str = "nl", **details: Detail) -> Library:
     """A library (not saved yet) with these details, ready for its standard journeys in
     `language` (nl or en).
@@ -57,6 +62,11 @@ def new_library(code: str, name: str, language: str = "nl", **details: Detail) -
         errors["code"] = [
             f"{code!r} is not a library code: use lower-case letters, digits, '-' and '_' "
             "(at most 32), e.g. 'gent' or 'bib-leuven'"
+        ]
+    elif code in RESERVED_CODES:
+        errors["code"] = [
+            f"{code!r} is a word of patronflow's own public addresses (/t/j/{code}/…): "
+            "choose another code"
         ]
     elif Library.objects.filter(code=code).exists():
         errors["code"] = [code_taken(code)]

@@ -50,6 +50,14 @@ def test_adding_a_code_that_exists_fails_and_says_so():
 
 
 @pytest.mark.django_db
+def test_a_code_the_sign_up_addresses_use_is_refused():
+    with pytest.raises(CommandError, match="'confirm' is a word of patronflow's own public"):
+        library_command("add", "confirm", "--name", "Bibliotheek Confirm")
+
+    assert not Library.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_bad_code_address_or_link_is_refused_naming_each_option():
     with pytest.raises(CommandError) as refused:
         library_command(
