@@ -20,6 +20,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from patronflow.choices.services import list_for
@@ -253,13 +254,19 @@ def test_every_page_fits_a_phone_and_passes_axe_for_a_network_admin(
 
 def within_the_frame(page, element, seconds: float = 10) -> bool:
     """Whether the element, scrolled to, lies inside the preview's frame on the page; asked
-    again until it does or the time is up, while the frame settles at its height."""
+    again until it does or the time is up, while the preview settles (the frame takes its
+    height, or the live preview replaces it with a fresh rendering)."""
     deadline = time.monotonic() + seconds
     while True:
-        element.scroll_into_view_if_needed()
-        frame = page.locator("iframe.mail-frame").bounding_box()
-        box = element.bounding_box()
-        inside = frame["y"] <= box["y"] and box["y"] + box["height"] <= frame["y"] + frame["height"]
+        try:
+            element.scroll_into_view_if_needed()
+            frame = page.locator("iframe.mail-frame").bounding_box()
+            box = element.bounding_box()
+        except PlaywrightError:  # the live preview put a fresh frame in its place
+            frame = box = None
+        inside = bool(frame and box) and (
+            frame["y"] <= box["y"] and box["y"] + box["height"] <= frame["y"] + frame["height"]
+        )
         if inside or time.monotonic() > deadline:
             return inside
         page.wait_for_timeout(200)
