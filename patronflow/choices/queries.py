@@ -20,15 +20,23 @@ def receives_condition(mailing_list: MailingList, prefix: str = "") -> Q:
     return Q(Exists(choice.filter(receives=True)))
 
 
-def receives(member: Member, mailing_list: MailingList) -> bool:
+def received(mailing_list: MailingList, chosen: bool | None) -> bool:
+    """Whether a member receives the list, given their own choice for it (None: none made):
+    the rule receives_condition puts to the database, for a choice already read."""
     if mailing_list.service:
         return True
-    choice = (
+    return mailing_list.members_join_by_default if chosen is None else chosen
+
+
+def receives(member: Member, mailing_list: MailingList) -> bool:
+    if mailing_list.service:
+        return True  # no choice to read
+    chosen = (
         ListChoice.objects.filter(mailing_list=mailing_list, member=member)
         .values_list("receives", flat=True)
         .first()
     )
-    return mailing_list.members_join_by_default if choice is None else choice
+    return received(mailing_list, chosen)
 
 
 @dataclass(frozen=True)
@@ -46,11 +54,6 @@ def member_lists(member: Member) -> list[ListState]:
     receives it (their own choice, else the list's default)."""
     chosen = dict(member.list_choices.values_list("mailing_list_id", "receives"))
     return [
-        ListState(
-            mailing_list,
-            True
-            if mailing_list.service
-            else chosen.get(mailing_list.pk, mailing_list.members_join_by_default),
-        )
+        ListState(mailing_list, received(mailing_list, chosen.get(mailing_list.pk)))
         for mailing_list in lists_of(member.library)
     ]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from patronflow.celery import configure
 from patronflow.choices.models import ListChoice
+from patronflow.choices.queries import received
 from patronflow.journeys.models import HELD_UNTIL, Journey, Step, Variant
 from patronflow.mail import verp
 from patronflow.mail.claims import claim_for_library, due_messages
@@ -138,9 +139,7 @@ def _left_their_list(messages: list[Message]) -> set[int]:
     left = set()
     for message in messages:
         mailing_list = message.step.version.journey.mailing_list
-        chosen = choices.get((message.enrolment.member_id, mailing_list.pk))
-        default = mailing_list.members_join_by_default
-        if not mailing_list.service and not (default if chosen is None else chosen):
+        if not received(mailing_list, choices.get((message.enrolment.member_id, mailing_list.pk))):
             left.add(message.pk)
     return left
 
