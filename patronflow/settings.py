@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "patronflow.tracking",
     "patronflow.reports",
     "patronflow.operations",
+    "patronflow.webhooks",
+    "patronflow.api",
     "patronflow.staff",
     # `patronflow demo`, only where its extra is installed (pip install 'patronflow[demo]').
     *(["patronflow.demo"] if importlib.util.find_spec("faker") else []),

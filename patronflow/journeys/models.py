@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from patronflow.choices.models import MailingList
 from patronflow.choices.services import list_for
-from patronflow.members.models import Library, Member
+from patronflow.members.models import EVENT_TYPE, Library, Member, MemberEvent
 from patronflow.profiles.models import Segment
 from patronflow.templating.blocks import has_reading_tips, to_template
 
@@ -81,6 +81,13 @@ class Version(models.Model):
     entry = models.JSONField(
         default=dict, help_text="Conditions a member must meet to enter (see audiences.py)."
     )
+    on_event = models.CharField(
+        max_length=100,
+        blank=True,
+        validators=[EVENT_TYPE],
+        help_text="Members enter when an event of this type arrives (e.g. activity.registered), "
+        "once per event; empty: they enter by the entry conditions alone.",
+    )
     exit_when = models.JSONField(
         default=list,
         help_text="Extra reasons to leave; unsubscribing, an ended membership and no longer "
@@ -119,12 +126,16 @@ class Step(models.Model):
     class WaitFrom(models.TextChoices):
         ENTRY = "entry", "After entering the journey"
         PREVIOUS = "previous", "After the previous mail"
+        BEFORE_EVENT = "before_event", "Before a moment in the event"
+        AFTER_EVENT = "after_event", "After a moment in the event"
 
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=200)
     wait_days = models.PositiveIntegerField()
-    wait_from = models.CharField(max_length=8, choices=WaitFrom.choices, default=WaitFrom.ENTRY)
+    wait_from = models.CharField(max_length=12, choices=WaitFrom.choices, default=WaitFrom.ENTRY)
+    # With before_event/after_event: the event's property holding the moment (e.g. starts_at).
+    event_property = models.CharField(max_length=60, blank=True)
 
     class Meta:
         constraints = [
@@ -221,15 +232,21 @@ class Enrolment(models.Model):
     ended_on = models.DateField(null=True, blank=True)
     next_position = models.PositiveSmallIntegerField(null=True, blank=True)
     next_due_on = models.DateField(null=True, blank=True)
+    # Journeys that start on an event: the event this enrolment is for.
+    event = models.ForeignKey(
+        MemberEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrolments"
+    )
 
     class Meta:
         constraints = [
             # One running enrolment per member and journey: a second tick cannot enrol twice.
+            # Journeys that start on events enrol once per event instead.
             models.UniqueConstraint(
                 fields=["journey", "member"],
-                condition=Q(status="active"),
+                condition=Q(status="active", event__isnull=True),
                 name="enrolment_active_unique",
-            )
+            ),
+            models.UniqueConstraint(fields=["journey", "event"], name="enrolment_event_unique"),
         ]
         indexes = [
             models.Index(fields=["journey", "status", "next_due_on"]),

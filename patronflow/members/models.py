@@ -217,3 +217,39 @@ class Loan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.item_id} {self.loaned_on}"
+
+
+EVENT_TYPE = RegexValidator(
+    r"^[a-z0-9_]+(\.[a-z0-9_]+)*$",
+    "An event type is lower-case words joined by dots, e.g. activity.registered.",
+)
+
+
+class MemberEvent(models.Model):
+    """Something that happened to a member, sent by the library's systems through the API
+    (e.g. `activity.registered` with the activity's name, start and place). Journeys that
+    start on its type enrol the member once per event, and their mails show its properties."""
+
+    library = models.ForeignKey(
+        Library, on_delete=models.CASCADE, related_name="member_events", db_index=False
+    )
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=100, validators=[EVENT_TYPE])
+    occurred_at = models.DateTimeField()
+    properties = models.JSONField(default=dict, blank=True)
+    # The sender's own id for the event: the same key sent twice is stored once.
+    key = models.CharField(max_length=100, blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "key"],
+                condition=~models.Q(key=""),
+                name="member_event_key_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["library", "type", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.member_id} {self.occurred_at:%Y-%m-%d %H:%M}"
