@@ -20,16 +20,15 @@ Prints figures; asserts nothing. Needs wrk (Debian: apt-get install wrk).
 
 import argparse
 import os
-import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._servers import free_port, scratch_database, serve, wrk
 
 BODY = b"GIF89a" + b"\x00" * 37
 
@@ -78,12 +77,6 @@ class LocalFile:
         os.fdatasync(self.fd)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="")
@@ -126,20 +119,6 @@ def main() -> None:
             scratch_database(arguments.database_url, create=False)
 
 
-def scratch_database(url: str, *, create: bool) -> None:
-    """(Re)create, or drop, the PostgreSQL database the URL names: the benchmark's own."""
-    from urllib.parse import urlsplit
-
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    server = urlsplit(url)._replace(path="/postgres").geturl()
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            admin.execute(f'CREATE DATABASE "{name}"')
-
-
 def build_mails(count: int) -> dict[str, list[str]]:
     """A library that tracks opens, and `count` mails sent a day ago with two links each."""
     import datetime as dt
@@ -164,28 +143,6 @@ def build_mails(count: int) -> dict[str, list[str]]:
     }
 
 
-def serve(port: int, arguments, log: Path, target: str | None = None) -> subprocess.Popen:
-    command = [sys.executable, "-m", "patronflow.cli", "serve", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", str(arguments.workers)]
-    if target:
-        command += ["--target", target]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent)}
-    server = subprocess.Popen(command, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"serve exited:\n{log.read_text()}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/t/o/x.gif", timeout=1)
-            return server
-        except urllib.error.HTTPError:
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit(f"serve did not answer:\n{log.read_text()}")
-
-
 LUA = """
 local paths = {%s}
 local n = 0
@@ -196,29 +153,10 @@ end
 """
 
 
-def wrk(port: int, paths: list[str], arguments, work: Path) -> dict[str, float]:
+def run_wrk(port: int, paths: list[str], arguments, work: Path) -> dict:
     script = work / "paths.lua"
     script.write_text(LUA % ",".join(f'"{p}"' for p in paths))
-    output = subprocess.run(
-        ["wrk", "-t2", f"-c{arguments.connections}", f"-d{arguments.seconds}s", "--latency",
-         "-s", str(script), f"http://127.0.0.1:{port}"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    requests = int(re.search(r"(\d+) requests in", output).group(1))
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(r"Socket errors: (.*)", output)
-    return {
-        "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
-        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
-        "acknowledged": requests - (int(bad.group(1)) if bad else 0),
-        "errors": errors.group(1) if errors else "none",
-    }
-
-
-def _ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(\w+)", value).groups()
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return wrk(port, script, connections=arguments.connections, seconds=arguments.seconds)
 
 
 def run_all(arguments, paths: dict[str, list[str]], work: Path) -> None:
@@ -232,12 +170,12 @@ def run_all(arguments, paths: dict[str, list[str]], work: Path) -> None:
           f"{'lost':>5}  {'% ceiling':>9}  socket errors")  # fmt: skip
     for _ in range(arguments.rounds):
         port = free_port()
-        server = serve(port, arguments, log)
+        server = serve(port, arguments.workers, log, probe="/t/o/x.gif")
         figures = {}
         try:
             for kind in ("open", "click"):
                 before = Event.objects.filter(kind=kind).count()
-                figures[kind] = wrk(port, paths[kind], arguments, work)
+                figures[kind] = run_wrk(port, paths[kind], arguments, work)
                 time.sleep(0.5)  # the last responses wrk stopped reading
                 figures[kind]["stored"] = Event.objects.filter(kind=kind).count() - before
         finally:
@@ -252,9 +190,9 @@ def run_all(arguments, paths: dict[str, list[str]], work: Path) -> None:
             }
         for name, target in variants.items():
             port = free_port()
-            server = serve(port, arguments, log, target=target)
+            server = serve(port, arguments.workers, log, target=target, probe="/t/o/x.gif")
             try:
-                figures[name] = wrk(port, paths["open"], arguments, work)
+                figures[name] = run_wrk(port, paths["open"], arguments, work)
             finally:
                 server.terminate()
                 server.wait(30)
