@@ -39,7 +39,12 @@ from patronflow.templating.sandbox import TemplateProblem
 from patronflow.templating.staff_text import check_staff_template
 
 STANDARD_JOURNEYS = ("welcome", "dormant")
+# Built-in definitions a library installs when it wants them (as drafts), not by default.
+EXAMPLE_JOURNEYS = ("activity",)
 MAX_HOLDOUT_PERCENT = 50
+EVENT_STEPS = (Step.WaitFrom.BEFORE_EVENT.value, Step.WaitFrom.AFTER_EVENT.value)
+_EVENT_TYPE = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)*")
+_EVENT_PROPERTY = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 Field = tuple[str | int, ...]
@@ -189,7 +194,7 @@ def normalise(definition: dict) -> dict:
     `export_definition` writes — so equal journeys compare equal."""
     known = {
         "key", "name", "kind", "status", "list", "language", "entry", "exit_when",
-        "reentry_after_days", "holdout_percent", "send_at", "steps",
+        "reentry_after_days", "holdout_percent", "send_at", "on_event", "steps",
     }  # fmt: skip
     _refuse_unknown(definition, known)
     key = _check_key(_text(definition.get("key"), "key", ("key",)))
@@ -276,7 +281,11 @@ def normalise(definition: dict) -> dict:
             ("send_at",),
             _noop("Give the time zone."),
         )
-    steps = [_normalise_step(step, n) for n, step in enumerate(definition.get("steps") or [], 1)]
+    on_event = _on_event(definition.get("on_event"), kind)
+    steps = [
+        _normalise_step(step, n, on_event=on_event)
+        for n, step in enumerate(definition.get("steps") or [], 1)
+    ]
     if not steps:
         raise InvalidJourney(
             "steps: a journey needs at least one step",
@@ -333,11 +342,77 @@ def normalise(definition: dict) -> dict:
         "reentry_after_days": reentry,
         "holdout_percent": holdout,
         **({"send_at": timezone.localtime(send_at).isoformat()} if send_at else {}),
+        **({"on_event": on_event} if on_event else {}),
         "steps": sorted(steps, key=lambda step: step["position"]),
     }
 
 
-def _normalise_step(step: Any, number: int) -> dict:
+def _on_event(on_event: Any, kind: str) -> str:
+    """The event type members enter on ('' for none). Written only when set, so definitions
+    kept from before events existed still compare equal to their journeys' exports."""
+    if on_event in (None, ""):
+        return ""
+    longest = _longest(Version, "on_event")
+    if not isinstance(on_event, str) or not _EVENT_TYPE.fullmatch(on_event):
+        raise InvalidJourney(
+            f"on_event: an event type, lowercase words joined by dots (e.g. "
+            f"activity.registered), not {on_event!r}",
+            ("on_event",),
+            _noop("An event type: lowercase words joined by dots, e.g. activity.registered."),
+        )
+    if len(on_event) > longest:
+        raise InvalidJourney(
+            f"on_event: at most {longest} characters, not {len(on_event)}",
+            ("on_event",),
+            _noop("At most %(longest)s characters; this is %(length)s."),
+            longest=longest,
+            length=len(on_event),
+        )
+    if kind == Journey.Kind.BROADCAST:
+        raise InvalidJourney(
+            "on_event: a broadcast goes out at its moment; only a journey starts on an event",
+            ("on_event",),
+            _noop("A broadcast goes out at its moment; only a journey can start on an event."),
+        )
+    return on_event
+
+
+def _event_property(step: dict, wait_from: str, on_event: str, where: str, field: Field) -> str:
+    """The event's property a step's wait counts from (e.g. starts_at), for the waits
+    before or after the event; '' for the others."""
+    name = step.get("event_property")
+    if wait_from not in EVENT_STEPS:
+        if name not in (None, ""):
+            raise InvalidJourney(
+                f"{where}, event_property: only with wait_from before_event or after_event",
+                (*field, "event_property"),
+                _noop("Only a wait before or after the event's moment counts from a property."),
+            )
+        return ""
+    if not on_event:
+        raise InvalidJourney(
+            f"{where}, wait_from: {wait_from} needs a journey that starts on an event (on_event)",
+            (*field, "wait_from"),
+            _noop(
+                "Only a journey that starts on an event can wait for a moment in the event: "
+                "choose the event it starts on first."
+            ),
+        )
+    longest = _longest(Step, "event_property")
+    if not isinstance(name, str) or not _EVENT_PROPERTY.fullmatch(name) or len(name) > longest:
+        raise InvalidJourney(
+            f"{where}, event_property: the name of the event's property holding the moment "
+            f"(lowercase letters, digits and underscores, e.g. starts_at), not {name!r}",
+            (*field, "event_property"),
+            _noop(
+                "The name of the event's property that holds the moment: lowercase letters, "
+                "digits and underscores, e.g. starts_at."
+            ),
+        )
+    return name
+
+
+def _normalise_step(step: Any, number: int, *, on_event: str = "") -> dict:
     where = f"step {number}"
     field = ("steps", number - 1)
     if not isinstance(step, dict):
@@ -346,17 +421,26 @@ def _normalise_step(step: Any, number: int) -> dict:
             field,
             _noop("A mail has a name, a wait and variants."),
         )
-    _refuse_unknown(step, {"position", "name", "wait_days", "wait_from", "variants"}, where, field)
+    _refuse_unknown(
+        step,
+        {"position", "name", "wait_days", "wait_from", "event_property", "variants"},
+        where,
+        field,
+    )
     position = _whole(
         step.get("position", number), f"{where}, position", (*field, "position"), lowest=1
     )
     wait_from = step.get("wait_from", Step.WaitFrom.ENTRY.value)
     if wait_from not in Step.WaitFrom.values:
         raise InvalidJourney(
-            f"{where}, wait_from: entry or previous, not {wait_from!r}",
+            f"{where}, wait_from: entry, previous, before_event or after_event, not {wait_from!r}",
             (*field, "wait_from"),
-            _noop("Counted from entering or from the previous mail."),
+            _noop(
+                "Counted from entering, from the previous mail, or before or after the "
+                "event's moment."
+            ),
         )
+    event_property = _event_property(step, wait_from, on_event, where, field)
     variants = [
         _normalise_variant(variant, f"{where}, variant", (*field, "variants", index))
         for index, variant in enumerate(step.get("variants") or [])
@@ -382,6 +466,7 @@ def _normalise_step(step: Any, number: int) -> dict:
         ),
         "wait_days": _whole(step.get("wait_days", 0), f"{where}, wait_days", (*field, "wait_days")),
         "wait_from": wait_from,
+        **({"event_property": event_property} if event_property else {}),
         "variants": sorted(variants, key=lambda variant: variant["segment"]),
     }
 
@@ -508,12 +593,14 @@ def export_definition(journey: Journey, number: int | None = None) -> dict:
         "reentry_after_days": version.reentry_after_days,
         "holdout_percent": version.holdout_percent,
         **({"send_at": timezone.localtime(version.send_at).isoformat()} if version.send_at else {}),
+        **({"on_event": version.on_event} if version.on_event else {}),
         "steps": [
             {
                 "position": step.position,
                 "name": step.name,
                 "wait_days": step.wait_days,
                 "wait_from": step.wait_from,
+                **({"event_property": step.event_property} if step.event_property else {}),
                 "variants": [
                     {
                         "segment": variant.segment,
@@ -543,6 +630,7 @@ def _write_version(version: Version, definition: dict) -> None:
     version.reentry_after_days = definition["reentry_after_days"]
     version.holdout_percent = definition["holdout_percent"]
     version.send_at = parse_datetime(definition["send_at"]) if "send_at" in definition else None
+    version.on_event = definition.get("on_event", "")
     version.save()
     version.steps.all().delete()
     for step_definition in definition["steps"]:
@@ -552,6 +640,7 @@ def _write_version(version: Version, definition: dict) -> None:
             name=step_definition["name"],
             wait_days=step_definition["wait_days"],
             wait_from=step_definition["wait_from"],
+            event_property=step_definition.get("event_property", ""),
         )
         Variant.objects.bulk_create(
             Variant(step=step, **variant) for variant in step_definition["variants"]
@@ -670,7 +759,11 @@ def _described(definition: dict) -> dict[str, object]:
     }
     for step in definition["steps"]:
         where = f"mail {step['position']}"
-        parts |= {f"{where}: {name}": step[name] for name in ("name", "wait_days", "wait_from")}
+        parts |= {
+            f"{where}: {name}": step[name]
+            for name in ("name", "wait_days", "wait_from", "event_property")
+            if name in step
+        }
         for variant in step["variants"]:
             segment = variant["segment"] or "default"
             parts |= {

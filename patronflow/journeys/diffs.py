@@ -77,6 +77,7 @@ def _journey_changes(before: dict, after: dict) -> list[Change]:
         ("reentry_after_days", _("Re-entry: %(before)s → %(after)s"), _reentry),
         ("holdout_percent", _("Holdout: %(before)s%% → %(after)s%%"), str),
         ("send_at", _("Moment it goes out: %(before)s → %(after)s"), _moment),
+        ("on_event", _("Starts on the event: %(before)s → %(after)s"), _event_type),
     ]
     changes = []
     for name, text, shown in settings:
@@ -119,6 +120,10 @@ def _moment(send_at: str | None) -> str:
     return send_at or "–"
 
 
+def _event_type(on_event: str | None) -> str:
+    return on_event or _("none (entry conditions only)")
+
+
 def _step_changes(before: list[dict], after: list[dict]) -> list[Change]:
     old = {step["position"]: step for step in before}
     new = {step["position"]: step for step in after}
@@ -143,9 +148,22 @@ def _step_changes(before: list[dict], after: list[dict]) -> list[Change]:
 
 
 def _wait(step: dict) -> str:
+    moment = {"days": step["wait_days"], "property": step.get("event_property", "")}
+    if step["wait_from"] == Step.WaitFrom.BEFORE_EVENT:
+        return _("%(days)s days before the event's %(property)s") % moment
+    if step["wait_from"] == Step.WaitFrom.AFTER_EVENT:
+        return _("%(days)s days after the event's %(property)s") % moment
     if step["wait_from"] == Step.WaitFrom.PREVIOUS:
         return _("%(days)s days after the previous mail") % {"days": step["wait_days"]}
     return _("day %(days)s after entering") % {"days": step["wait_days"]}
+
+
+def _timing(step: dict) -> tuple:
+    """What a step's wait is made of: the days, what they count from and, for a wait before
+    or after the event, the event's property holding the moment."""
+    if step.get("event_property"):
+        return (step["wait_days"], step["wait_from"], step["event_property"])
+    return (step["wait_days"], step["wait_from"])
 
 
 def _one_step_changes(part: str, before: dict, after: dict) -> list[Change]:
@@ -162,15 +180,15 @@ def _one_step_changes(part: str, before: dict, after: dict) -> list[Change]:
                 "name",
             )
         )
-    if (before["wait_days"], before["wait_from"]) != (after["wait_days"], after["wait_from"]):
+    if _timing(before) != _timing(after):
         text = _("%(part)s: wait %(before)s → %(after)s")
         changes.append(
             Change(
                 part,
                 CHANGED,
                 text % {"part": part, "before": _wait(before), "after": _wait(after)},
-                (before["wait_days"], before["wait_from"]),
-                (after["wait_days"], after["wait_from"]),
+                _timing(before),
+                _timing(after),
                 "wait_days",
             )
         )

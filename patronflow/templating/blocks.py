@@ -40,7 +40,9 @@ SHOW_IF_LABELS = {
     "not has_reading_tips": _noop("Members who get no reading tips"),
 }
 # What `{{ … }}` may name in a block's text, and in a link.
-PLACEHOLDERS = tuple(name for name in STAFF_VARIABLES if name not in CONDITIONS)
+PLACEHOLDERS = tuple(name for name in STAFF_VARIABLES if name not in (*CONDITIONS, "event"))
+# …and a part of the event an event journey started on: `{{ event.name }}`, `{{ event.link }}`.
+EVENT_PLACEHOLDER = "event.<property>"
 URL_PLACEHOLDERS = (
     "profile_url", "privacy_url", "survey_url", "unsubscribe_url", "preferences_url",
 )  # fmt: skip
@@ -183,7 +185,14 @@ def has_reading_tips(blocks: list[dict]) -> bool:
 
 # --- validation -------------------------------------------------------------------------
 
-_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+_PLACEHOLDER = re.compile(r"\{\{\s*(\w+(?:\.[a-z_][a-z0-9_]*)?)\s*\}\}")
+
+
+def _placeholder(name: str, names: tuple[str, ...] = PLACEHOLDERS) -> bool:
+    """One of `names`, or a part of the event (`event.starts_at`)."""
+    return name in names or name.startswith("event.")
+
+
 _EXPRESSION = re.compile(r"\{\{.*?\}\}", re.S)
 _STATEMENT = re.compile(r"\{%|\{#")
 
@@ -333,11 +342,11 @@ def _placeholder_problems(text: str) -> list[tuple[str, dict]]:
         ]
     for expression in _EXPRESSION.findall(text):
         found = _PLACEHOLDER.fullmatch(expression)
-        if not found or found[1] not in PLACEHOLDERS:
+        if not found or not _placeholder(found[1]):
             return [
                 (
                     _noop("Only {{ name }} with one of %(names)s; or use an HTML block."),
-                    {"names": ", ".join(PLACEHOLDERS)},
+                    {"names": ", ".join((*PLACEHOLDERS, EVENT_PLACEHOLDER))},
                 )
             ]
     return []
@@ -352,7 +361,11 @@ def _url_problems(url: str) -> list[tuple[str, dict]]:
         return [
             (
                 _noop("An https:// address, or one of %(names)s."),
-                {"names": ", ".join(f"{{{{ {name} }}}}" for name in URL_PLACEHOLDERS)},
+                {
+                    "names": ", ".join(
+                        f"{{{{ {name} }}}}" for name in (*URL_PLACEHOLDERS, EVENT_PLACEHOLDER)
+                    )
+                },
             )
         ]
     return []
@@ -361,7 +374,7 @@ def _url_problems(url: str) -> list[tuple[str, dict]]:
 def _good_url(url: str) -> bool:
     placeholder = _PLACEHOLDER.fullmatch(url.strip())
     if placeholder:
-        return placeholder[1] in URL_PLACEHOLDERS
+        return _placeholder(placeholder[1], URL_PLACEHOLDERS)
     if any(character.isspace() or character in '"<>{}' for character in url):
         return False
     parts = urlsplit(url)
@@ -444,7 +457,7 @@ def _text_html(text: str, *, attribute: bool = False) -> str:
     parts = []
     start = 0
     for found in _PLACEHOLDER.finditer(text):
-        if found[1] in PLACEHOLDERS:
+        if _placeholder(found[1]):
             parts += [_escaped(text[start : found.start()], attribute), found[0]]
             start = found.end()
     return "".join([*parts, _escaped(text[start:], attribute)])

@@ -22,8 +22,44 @@ from patronflow.templating.sandbox import (
 # The variables staff can use in a subject or body (documented in docs/mail-templates.md).
 STAFF_VARIABLES = (
     "first_name", "library_name", "has_online_profile", "has_reading_tips", "profile_url",
-    "privacy_url", "survey_url", "unsubscribe_url", "preferences_url",
+    "privacy_url", "survey_url", "unsubscribe_url", "preferences_url", "event",
 )  # fmt: skip
+
+
+class EventValues:
+    """The event a journey started on, as a mail reads it: `event.type`, `event.occurred_at`
+    and each of its properties (`event.name`, `event.starts_at`), moments already written in
+    words. A property the event lacks reads as empty text — events of one type need not all
+    carry the same — and outside an event journey every part is empty (`{% if event %}`).
+
+    Unhashable on purpose: it differs per mail, so a batch never shares a skeleton of a mail
+    that reads it (mail/skeletons.py renders such mails in full)."""
+
+    __slots__ = ("_values",)
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, values: dict | None = None) -> None:
+        self._values = dict(values or {})
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._values.get(name, "")
+
+    def __getitem__(self, name: str) -> object:
+        return self._values.get(name, "")
+
+    def __bool__(self) -> bool:
+        return bool(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EventValues) and other._values == self._values
+
+    def __str__(self) -> str:
+        return str(self._values.get("type", ""))
+
+
+NO_EVENT = EventValues()
 
 
 @cache
@@ -122,6 +158,16 @@ SAMPLE_VALUES = {
     "survey_url": "https://gent.bibliotheek.be/enquete",
     "unsubscribe_url": "https://patronflow.example/t/u/token",
     "preferences_url": "https://patronflow.example/t/p/token",
+    "event": EventValues(
+        {
+            "type": "activity.registered",
+            "occurred_at": "maandag 7 december 2026 om 10:15",
+            "name": "Voorleesuurtje",
+            "starts_at": "zaterdag 12 december 2026 om 14:00",
+            "place": "Bibliotheek Gent, De Krook, Miriam Makebaplein 1",
+            "link": "https://gent.bibliotheek.be/activiteiten/voorleesuurtje",
+        }
+    ),
 }
 # The members (and libraries) a staff text is tried on before it is saved: each differs from
 # the first in one of the ways members and libraries do. (A reading segment is no variable:
@@ -140,6 +186,7 @@ SAMPLE_MEMBERS = [
     (gettext_lazy("een bibliotheek zonder vragenlijst"), {"survey_url": ""}),
     (gettext_lazy("een bibliotheek zonder adres voor Mijn Bibliotheek"), {"profile_url": ""}),
     (gettext_lazy("een bibliotheek zonder privacyverklaring"), {"privacy_url": ""}),
+    (gettext_lazy("een mail die niet bij een gebeurtenis hoort"), {"event": NO_EVENT}),
 ]  # fmt: skip
 
 
