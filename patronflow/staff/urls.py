@@ -10,6 +10,7 @@ from patronflow.staff.views import (
     home,
     images,
     import_history,
+    integrations,
     journeys,
     library,
     lifecycle,
@@ -110,4 +111,20 @@ urlpatterns = [
     path("templates/<int:pk>/adopt/", templates.template_adopt, name="template_adopt"),
     path("journeys/<int:pk>/offer/", templates.journey_offer, name="journey_offer"),
     path("journeys/<int:pk>/template/", templates.journey_template, name="journey_template"),
+    path("integrations/", integrations.integrations, name="integrations"),
+    path("integrations/tokens/new/", integrations.token_new, name="token_new"),
+    path("integrations/tokens/<int:pk>/revoke/", integrations.token_revoke, name="token_revoke"),
+    path("integrations/webhooks/new/", integrations.webhook_new, name="webhook_new"),
+    path("integrations/webhooks/<int:pk>/", integrations.webhook_detail, name="webhook"),
+    path("integrations/webhooks/<int:pk>/pause/", integrations.webhook_pause, name="webhook_pause"),
+    path(
+        "integrations/webhooks/<int:pk>/resume/",
+        integrations.webhook_resume,
+        name="webhook_resume",
+    ),
+    path(
+        "integrations/webhooks/<int:pk>/remove/",
+        integrations.webhook_remove,
+        name="webhook_remove",
+    ),
 ]

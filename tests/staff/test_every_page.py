@@ -34,6 +34,7 @@ from tests.browsers import chromium
 from tests.factories import EnrolmentFactory, ItemFactory, LoanFactory, MemberFactory
 from tests.reports.helpers import MONDAY, mails
 from tests.staff.conftest import PASSWORD, make_marketer
+from tests.staff.integration_data import integration_page_ids
 from tests.staff.review_data import review_data
 from tests.staff.survey_data import survey_page_ids
 from tests.staff.test_images import stored
@@ -63,6 +64,8 @@ PAGES = {
     "segments": None, "tips": None, "imports": None, "report": None, "members": None,
     "report_print": None,
     "member": "member", "member_erase": "member", "settings": None, "accounts": None,
+    "integrations": None, "token_new": None, "token_revoke": "token", "webhook_new": None,
+    "webhook": "webhook", "webhook_remove": "webhook",
 }  # fmt: skip
 # Patterns that answer a form or a script, not a page to look at (the preview's frame is
 # the mail itself: tests/mail/test_content_quality.py checks that at these widths).
@@ -76,6 +79,7 @@ ACTIONS = {
     "survey_status", "survey_qr", "volunteers_export", "volunteer_erase",
     "audience_count",
     "report_export",
+    "webhook_pause", "webhook_resume",
 }  # fmt: skip
 ADMIN_ONLY = {"accounts", "member_erase", "network_brand"}
 # A search result shows more than the empty form.
@@ -150,6 +154,7 @@ def page_urls(library, member, *, admin: bool) -> dict[str, str]:
         "image": {"pk": stored(library).pk},
         **survey_page_ids(library),
         "list": {"pk": list_for(library, "newsletter").pk},
+        **integration_page_ids(library),
     }
     urls = {}
     for pattern in staff_patterns():

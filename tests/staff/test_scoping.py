@@ -13,6 +13,7 @@ from patronflow.staff.services import add_seed
 from patronflow.staff.views.journeys import DEFAULT_SEGMENT
 from tests.factories import MemberFactory
 from tests.staff.conftest import make_marketer
+from tests.staff.integration_data import integration_scoping_ids
 from tests.staff.review_data import scoping_ids
 from tests.staff.survey_data import survey_scoping_ids
 from tests.staff.test_images import stored
@@ -32,6 +33,7 @@ WITHOUT_IDS = {
     "images", "brand", "network_brand",
     "segment_new", "audience_count",
     "studio_new", "studio_start",
+    "integrations", "token_new", "webhook_new",
 }  # fmt: skip
 
 
@@ -53,6 +55,7 @@ def urls_with_ids_of(library, other_user) -> dict[str, str]:
         "remove_account": {"pk": other_user.pk},
         **scoping_ids(library),
         **survey_scoping_ids(library),
+        **integration_scoping_ids(library),
         "list": {"pk": list_for(library, "newsletter").pk},
         "list_move": {"pk": list_for(library, "newsletter").pk},
         "list_delete": {"pk": list_for(library, "newsletter").pk},
@@ -96,6 +99,7 @@ def test_every_staff_url_with_ids_is_known_to_this_test():
         "journey_activate", "journey_reach", "broadcast_cancel",
         "mail_test", "comments", "member", "member_export", "member_erase", "remove_account",
         "segment",
+        "token_revoke", "webhook", "webhook_pause", "webhook_resume", "webhook_remove",
     }  # fmt: skip
 
 

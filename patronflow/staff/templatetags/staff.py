@@ -44,6 +44,11 @@ MENU_SECTIONS = {
     "survey_results": "surveys",
     "survey_print": "surveys",
     "volunteers": "surveys",
+    "token_new": "integrations",
+    "token_revoke": "integrations",
+    "webhook_new": "integrations",
+    "webhook": "integrations",
+    "webhook_remove": "integrations",
 }
 
 STATUS_LABELS = {

@@ -6,7 +6,8 @@ from django.views.decorators.http import require_POST
 
 from patronflow.members.models import Library
 from patronflow.staff import queries
-from patronflow.staff.access import SESSION_LIBRARY, staff_view
+from patronflow.staff.access import SESSION_LIBRARY, scoped, staff_view
+from patronflow.webhooks.models import Subscription
 
 
 @staff_view
@@ -19,6 +20,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "warnings": queries.warnings(request.library),
             "loans": queries.loans_of(request.library),
             "libraries": Library.objects.order_by("code") if request.staff.is_admin else [],
+            "paused_webhooks": scoped(
+                request, Subscription.objects.filter(state=Subscription.State.PAUSED)
+            ),
         },
     )
 
