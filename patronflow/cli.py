@@ -25,6 +25,7 @@ COMMANDS = {
     "worker": "Run a Celery send worker (needs PATRONFLOW_BROKER_URL)",
     "bounces": "Read bounces and complaints (maildir or SMTP listener); suppress what they name",
     "suppressions": "List or remove a library's suppressed addresses",
+    "webhooks": "Deliver the signed webhook notices that are due (--follow: as a service)",
     "dkim": "Create a library's DKIM key and print the DNS record to publish",
     "sending": "Pause or resume a library's sending (it pauses by itself on complaints)",
     "staff": "Add, list or remove staff logins for the web application (/staff/)",

@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from patronflow import notices
 from patronflow.choices.models import ConsentRecord, ListChoice, MailingList
 from patronflow.members.models import Library, Member
 
@@ -91,7 +92,8 @@ def record_list_choice(
     at: dt.datetime | None = None,
 ) -> bool:
     """Store the member's choice for a list and its consent record; True when it changed
-    what the member receives (a repeated choice, a one-click retry, records nothing more).
+    what the member receives (a repeated choice, a one-click retry, records nothing more),
+    and only then announced (list.left or list.joined, patronflow/notices.py).
     A service list takes no choice of its own: ValueError.
 
     The row lock serialises two choices for a list the member already chose about; the
@@ -125,6 +127,15 @@ def record_list_choice(
         source=source,
         text_version=text_version,
         chosen_at=at,
+    )
+    notices.announce(
+        library_id=member.library_id,
+        kind=notices.LIST_JOINED if receives else notices.LIST_LEFT,
+        data={
+            "member": member.external_id,
+            "list": {"key": mailing_list.key, "name": mailing_list.name},
+        },
+        at=at,
     )
     return True
 

@@ -32,10 +32,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from patronflow import notices
 from patronflow.mail import verp
 from patronflow.mail.models import Bounce, Message
 from patronflow.mail.received import delivery_key, forget_old_keys, recorded_before
-from patronflow.members.models import Library
+from patronflow.members.models import Library, Member
 from patronflow.privacy.models import Suppression
 from patronflow.privacy.references import address_reference
 
@@ -164,15 +165,27 @@ class BounceSummary:
 def suppress(library: Library, address: str, reason: str, message_id: int | None = None) -> bool:
     """Put an address on the library's suppression list; True when it was not on it yet.
     Found by its keyed hash, so an erased member's address (kept only as the hash) is not
-    listed twice; it is held in clear again, since it is in use again."""
+    listed twice; it is held in clear again, since it is in use again. A new suppression is
+    announced (address.suppressed) with the library's ids of the members at the address."""
     email = address.strip().lower()
-    row, created = Suppression.objects.get_or_create(
-        library=library,
-        address_ref=address_reference(email),
-        defaults={"email": email, "reason": reason, "source_message_id": message_id},
-    )
-    if not created and not row.email:
-        Suppression.objects.filter(pk=row.pk).update(email=email)
+    with transaction.atomic():
+        row, created = Suppression.objects.get_or_create(
+            library=library,
+            address_ref=address_reference(email),
+            defaults={"email": email, "reason": reason, "source_message_id": message_id},
+        )
+        if not created and not row.email:
+            Suppression.objects.filter(pk=row.pk).update(email=email)
+        if created:
+            members = Member.objects.filter(library=library, email__iexact=email)
+            notices.announce(
+                library_id=library.pk,
+                kind=notices.ADDRESS_SUPPRESSED,
+                data={
+                    "reason": reason,
+                    "members": sorted(members.values_list("external_id", flat=True)),
+                },
+            )
     return created
 
 
@@ -226,6 +239,13 @@ def record_report(
             reason = Suppression.Reason.SOFT_BOUNCES
         if reason:
             summary.suppressed += suppress(message.library, address, reason, message.pk)
+        if report.kind == Bounce.Kind.COMPLAINT:
+            notices.announce(
+                library_id=message.library_id,
+                kind=notices.COMPLAINT,
+                data={"member": message.enrolment.member.external_id},
+                at=now,
+            )
     if report.kind == Bounce.Kind.COMPLAINT:
         summary.unsubscribed += unsubscribe(message, now)
     return message.library_id

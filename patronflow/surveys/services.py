@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from django.db import transaction
 from django.utils import timezone
 
+from patronflow import notices
 from patronflow.members.models import Library
 from patronflow.privacy.audit import Actor, operator_of, record, record_change
 from patronflow.surveys.models import Answer, Question, Response, Survey, Volunteer
@@ -179,18 +180,28 @@ def add_volunteer(
     consent_text: str,
     now: dt.datetime | None = None,
 ) -> Volunteer:
-    """Somebody joins the focus group, kept until the retention the survey promised."""
+    """Somebody joins the focus group, kept until the retention the survey promised, and
+    announced (survey.volunteer) to the library's systems that asked for it."""
     now = now or timezone.now()
-    return Volunteer.objects.create(
-        library=survey.library,
-        survey=survey,
-        name=name,
-        email=email,
-        phone=phone,
-        consented_at=now,
-        consent_text=consent_text,
-        retain_until=timezone.localdate(now) + dt.timedelta(days=survey.volunteer_retention_days),
-    )
+    with transaction.atomic():
+        volunteer = Volunteer.objects.create(
+            library=survey.library,
+            survey=survey,
+            name=name,
+            email=email,
+            phone=phone,
+            consented_at=now,
+            consent_text=consent_text,
+            retain_until=timezone.localdate(now)
+            + dt.timedelta(days=survey.volunteer_retention_days),
+        )
+        notices.announce(
+            library_id=survey.library_id,
+            kind=notices.VOLUNTEER,
+            data={"name": name, "email": email, "phone": phone, "survey": survey.title},
+            at=now,
+        )
+    return volunteer
 
 
 def erase_volunteer(*, volunteer: Volunteer, actor: Actor) -> None:

@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from patronflow import notices
 from patronflow.choices import texts
 from patronflow.choices.models import ConsentRecord, MailingList
 from patronflow.choices.queries import member_lists
@@ -167,8 +168,9 @@ def mark_link_sweeps(rows: list[EventRow]) -> int:
 def unsubscribe_member(message: Message, at: dt.datetime | None = None) -> bool:
     """Stop all mail to the member this message went to; True only for the call that did it.
 
-    The first unsubscribe time is kept and recorded once, so one-click retries, double
-    submits and later mails' links change nothing.
+    The first unsubscribe time is kept and recorded once, and announced once
+    (member.unsubscribed), so one-click retries, double submits and later mails' links
+    change nothing.
     """
     at = at or timezone.now()
     member = message.enrolment.member
@@ -181,6 +183,12 @@ def unsubscribe_member(message: Message, at: dt.datetime | None = None) -> bool:
         exit_enrolments(member, Enrolment.ExitReason.UNSUBSCRIBED, timezone.localdate(at))
         if first_time:
             _count_as_unsubscribed(message)
+            notices.announce(
+                library_id=member.library_id,
+                kind=notices.ALL_MAIL_STOPPED,
+                data={"member": member.external_id},
+                at=at,
+            )
     member.refresh_from_db(fields=["unsubscribed_at", "updated_at"])
     return first_time
 
@@ -318,6 +326,12 @@ def _resume_all_mail(member: Member, *, at: dt.datetime) -> None:
         unsubscribed_at=None, updated_at=timezone.now()
     )
     if resumed:
+        notices.announce(
+            library_id=member.library_id,
+            kind=notices.ALL_MAIL_RESUMED,
+            data={"member": member.external_id},
+            at=at,
+        )
         record_all_mail_choice(
             member,
             stopped=False,

@@ -24,6 +24,9 @@ class Subscription(models.Model):
     paused_at = models.DateTimeField(null=True, blank=True)
     paused_reason = models.CharField(max_length=300, blank=True)
     failures_in_a_row = models.PositiveIntegerField(default=0)
+    # When the current run of failed attempts began (the first of failures_in_a_row):
+    # a subscription failing for long enough is paused (webhooks/delivery.py).
+    failing_since = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

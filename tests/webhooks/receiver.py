@@ -1,0 +1,98 @@
+"""A library system's webhook receiver for the tests: a real HTTP server on a free port in a
+thread, answering with the statuses it is told (then 200), keeping what it received."""
+
+import http.server
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+
+@dataclass
+class Receiver:
+    url: str
+    answers: list[int] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    # Where a 3xx answer sends the deliverer.
+    location: str = ""
+
+    def wait_for(self, count: int, timeout: float) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.received
+
+
+@contextmanager
+def receiving(*answers: int, location: str = "") -> Iterator[Receiver]:
+    """A receiver whose first answers are `answers` (e.g. 500, 500), then 200 each time."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    receiver = Receiver(
+        f"http://127.0.0.1:{server.server_address[1]}/hooks/patronflow",
+        answers=list(answers),
+        location=location,
+    )
+    server.receiver = receiver
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        receiver: Receiver = self.server.receiver
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        receiver.received.append(Received(self.path, dict(self.headers), body, time.time()))
+        status = receiver.answers.pop(0) if receiver.answers else 200
+        self.send_response(status)
+        if receiver.location:
+            self.send_header("Location", receiver.location)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextmanager
+def hanging() -> Iterator[str]:
+    """An address that accepts connections and never answers; yields its URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/hooks"
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()

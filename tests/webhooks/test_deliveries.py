@@ -1,0 +1,179 @@
+"""The deliverer against a real receiver: retries with backoff, pausing a subscription that
+keeps failing, a receiver that never answers, redirects, and the log's retention."""
+
+import datetime as dt
+import json
+import time
+
+import pytest
+from django.utils import timezone
+
+from patronflow import notices
+from patronflow.privacy.models import AuditEntry
+from patronflow.webhooks import delivery as deliverer
+from patronflow.webhooks.delivery import deliver_due, forget_old_deliveries
+from patronflow.webhooks.models import Delivery, Subscription
+from tests.factories import LibraryFactory, MemberFactory
+from tests.webhooks.helpers import documented_verify, subscribe
+from tests.webhooks.receiver import hanging, receiving
+
+LEFT = {"member": "M000001", "list": {"key": "newsletter", "name": "Nieuwsbrief"}}
+
+
+def left_the_newsletter(library, at=None) -> None:
+    notices.announce(library_id=library.pk, kind=notices.LIST_LEFT, data=LEFT, at=at)
+
+
+def due_at(delivery: Delivery) -> dt.datetime:
+    delivery.refresh_from_db()
+    return delivery.next_attempt_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receiver_that_fails_twice_gets_the_notice_on_the_third_attempt_after_the_backoff():
+    library = LibraryFactory()
+    with receiving(500, 503) as library_system:
+        subscription = subscribe(library, library_system.url)
+        left_the_newsletter(library)
+        notice = Delivery.objects.get()
+        start = timezone.now()
+
+        assert deliver_due(start).retried == 1
+        first_retry = due_at(notice)
+        assert dt.timedelta(seconds=54) <= first_retry - start <= dt.timedelta(seconds=66)
+        assert deliver_due(start + dt.timedelta(seconds=30)).retried == 0  # not due yet
+        assert deliver_due(first_retry).retried == 1
+        second_retry = due_at(notice)
+        assert dt.timedelta(minutes=4.5) <= second_retry - first_retry <= dt.timedelta(minutes=5.5)
+        assert deliver_due(second_retry).delivered == 1
+        assert deliver_due(second_retry + dt.timedelta(days=1)).delivered == 0
+
+    assert [r.body for r in library_system.received] == [library_system.received[0].body] * 3
+    assert {r.headers["Patronflow-Webhook-Id"] for r in library_system.received} == {
+        str(notice.notice_id)
+    }
+    last = library_system.received[-1]
+    assert documented_verify()(subscription.secret, last.body, last.headers)
+    assert json.loads(last.body)["data"] == LEFT
+    notice.refresh_from_db()
+    assert (notice.state, notice.attempts, notice.last_status) == ("delivered", 3, 200)
+    assert notice.delivered_at == second_retry
+    subscription.refresh_from_db()
+    assert (subscription.failures_in_a_row, subscription.failing_since) == (0, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receiver_that_always_fails_gets_its_subscription_paused_and_later_notices_wait():
+    library = LibraryFactory()
+    with receiving(*[500] * 50) as library_system:
+        subscription = subscribe(library, library_system.url)
+        left_the_newsletter(library)
+        notice = Delivery.objects.get()
+        now = timezone.now()
+        rounds = 0
+        while subscription.state == Subscription.State.ACTIVE and rounds < 20:
+            deliver_due(now)
+            rounds += 1
+            now = due_at(notice)
+            subscription.refresh_from_db()
+
+        assert subscription.state == Subscription.State.PAUSED
+        assert subscription.paused_reason.startswith("Paused by patronflow: every delivery failed")
+        assert "HTTP 500" in subscription.paused_reason
+        posts = len(library_system.received)
+        assert posts == 8  # about 44 hours of attempts: every one failed for over 24 hours
+        entry = AuditEntry.objects.get(subject=f"webhook {subscription.pk} {subscription.url}")
+        assert entry.operator == "patronflow"
+        assert entry.changes["state"] == ["active", "paused"]
+
+        left_the_newsletter(library)
+        later = now + dt.timedelta(days=1)
+        assert deliver_due(later).delivered == 0
+        assert len(library_system.received) == posts  # nothing posted while paused
+        assert Delivery.objects.filter(state="pending").count() == 2  # nothing lost either
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_failures_in_a_row_pause_a_subscription():
+    library = LibraryFactory()
+    with receiving(*[502] * 30) as library_system:
+        subscription = subscribe(library, library_system.url)
+        for _ in range(deliverer.PAUSE_AFTER_FAILURES):
+            left_the_newsletter(library)
+            Delivery.objects.filter(attempts=0).update(next_attempt_at=timezone.now())
+            deliver_due()
+            Delivery.objects.update(next_attempt_at=timezone.now() + dt.timedelta(days=9))
+    subscription.refresh_from_db()
+    assert subscription.state == Subscription.State.PAUSED
+    assert "20 deliveries in a row failed" in subscription.paused_reason
+    assert len(library_system.received) == deliverer.PAUSE_AFTER_FAILURES
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receiver_that_never_answers_does_not_hold_up_another_librarys_notice(monkeypatch):
+    monkeypatch.setattr(deliverer, "READ_TIMEOUT", 3)
+    dead, alive = LibraryFactory(), LibraryFactory()
+    with hanging() as dead_url, receiving() as library_system:
+        subscribe(dead, dead_url)
+        subscribe(alive, library_system.url)
+        left_the_newsletter(dead)
+        left_the_newsletter(alive)
+        started = time.time()
+        done = deliver_due()
+        took = time.time() - started
+
+    assert (done.delivered, done.retried) == (1, 1)
+    [received] = library_system.received
+    assert received.at - started < 1.5
+    assert took < deliverer.READ_TIMEOUT + 2
+    stuck = Delivery.objects.get(subscription__library=dead)
+    assert stuck.state == "pending"
+    assert stuck.last_error == "no answer within the time allowed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redirect_to_another_host_is_not_followed():
+    library = LibraryFactory()
+    with receiving() as elsewhere, receiving(302, location=elsewhere.url) as library_system:
+        subscribe(library, library_system.url)
+        left_the_newsletter(library)
+        deliver_due()
+
+    assert len(library_system.received) == 1
+    assert not elsewhere.received
+    notice = Delivery.objects.get()
+    assert (notice.state, notice.last_status) == ("pending", 302)
+    assert notice.last_error == f"HTTP 302: redirect to {elsewhere.url} not followed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_subscription_hears_only_the_kinds_it_asked_for_and_a_paused_one_still_collects():
+    library = LibraryFactory()
+    lists_only = subscribe(library, "https://bib.example.be/lists", kinds=["list.left"])
+    paused = subscribe(library, "https://bib.example.be/all", state=Subscription.State.PAUSED)
+    member = MemberFactory(library=library)
+
+    notices.announce(
+        library_id=library.pk, kind=notices.ALL_MAIL_STOPPED, data={"member": member.external_id}
+    )
+    left_the_newsletter(library)
+
+    assert list(lists_only.deliveries.values_list("kind", flat=True)) == ["list.left"]
+    assert sorted(paused.deliveries.values_list("kind", flat=True)) == [
+        "list.left",
+        "member.unsubscribed",
+    ]
+    assert paused.deliveries.filter(state="pending").count() == 2
+
+
+@pytest.mark.django_db
+def test_delivery_rows_are_forgotten_after_thirty_days():
+    library = LibraryFactory()
+    subscribe(library, "https://bib.example.be/hooks")
+    left_the_newsletter(library)
+    left_the_newsletter(library)
+    old, new = Delivery.objects.order_by("pk")
+    Delivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=31))
+
+    assert forget_old_deliveries(timezone.now()) == 1
+    assert list(Delivery.objects.all()) == [new]
