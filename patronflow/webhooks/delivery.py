@@ -269,9 +269,15 @@ def _count_failure(
             default=Coalesce(F("failing_since"), Value(now)),
         ),
     )
-    subscription.refresh_from_db(fields=["state", "failures_in_a_row", "failing_since"])
-    if subscription.state != Subscription.State.ACTIVE:
-        return
+    now_stored = (
+        Subscription.objects.filter(pk=subscription.pk)
+        .values("state", "failures_in_a_row", "failing_since")
+        .first()
+    )
+    if now_stored is None or now_stored["state"] != Subscription.State.ACTIVE:
+        return  # removed or paused by staff meanwhile
+    subscription.failures_in_a_row = now_stored["failures_in_a_row"]
+    subscription.failing_since = now_stored["failing_since"]
     latest = outcome.error or "no answer"
     if subscription.failures_in_a_row >= PAUSE_AFTER_FAILURES:
         reason = (

@@ -25,6 +25,8 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     # Where a 3xx answer sends the deliverer.
     location: str = ""
+    # Seconds each answer takes.
+    delay: float = 0.0
 
     def wait_for(self, count: int, timeout: float) -> list[Received]:
         deadline = time.monotonic() + timeout
@@ -34,13 +36,14 @@ class Receiver:
 
 
 @contextmanager
-def receiving(*answers: int, location: str = "") -> Iterator[Receiver]:
+def receiving(*answers: int, location: str = "", delay: float = 0.0) -> Iterator[Receiver]:
     """A receiver whose first answers are `answers` (e.g. 500, 500), then 200 each time."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     receiver = Receiver(
         f"http://127.0.0.1:{server.server_address[1]}/hooks/patronflow",
         answers=list(answers),
         location=location,
+        delay=delay,
     )
     server.receiver = receiver
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -58,6 +61,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         receiver.received.append(Received(self.path, dict(self.headers), body, time.time()))
         status = receiver.answers.pop(0) if receiver.answers else 200
+        time.sleep(receiver.delay)
         self.send_response(status)
         if receiver.location:
             self.send_header("Location", receiver.location)

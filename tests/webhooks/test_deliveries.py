@@ -177,3 +177,19 @@ def test_delivery_rows_are_forgotten_after_thirty_days():
 
     assert forget_old_deliveries(timezone.now()) == 1
     assert list(Delivery.objects.all()) == [new]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_subscription_removed_while_its_notice_was_posted_is_left_alone():
+    library = LibraryFactory()
+    with receiving(500) as library_system:
+        subscription = subscribe(library, library_system.url)
+        left_the_newsletter(library)
+        [claimed] = deliverer._claim(timezone.now()).items()
+        tried = deliverer._post_in_order(*claimed, timezone.now())
+        subscription.delete()  # by staff, while the post was under way
+        done = deliverer.Round()
+        deliverer._record(*claimed, tried, timezone.now(), done)
+
+    assert done.retried == 1
+    assert not Delivery.objects.exists()
