@@ -24,6 +24,21 @@ _FIELD_LABELS = {
 # The fields a marketer inserts into a text: those a block's text may hold, a new one by its
 # name until it has a label here.
 PERSONAL_FIELDS = tuple((name, _FIELD_LABELS.get(name, name)) for name in PLACEHOLDERS)
+# …and in a journey that starts on an event, the parts an event usually carries (an event
+# may carry others, named the same way: docs/mail-templates.md).
+EVENT_FIELDS = (
+    ("event.name", gettext_lazy("Name of the event (e.g. the activity)")),
+    ("event.starts_at", gettext_lazy("When the event starts")),
+    ("event.place", gettext_lazy("Where the event takes place")),
+    ("event.link", gettext_lazy("Address of the event's page")),
+)
+
+
+def personal_fields(*, on_event: bool) -> list[tuple[str, str]]:
+    """The fields to insert, as typed (`{{ first_name }}`), with their labels."""
+    fields = PERSONAL_FIELDS + (EVENT_FIELDS if on_event else ())
+    return [(placeholder(name), label) for name, label in fields]
+
 
 SUBJECT_SHOWN = 60  # about what a phone's mail list shows of a subject
 PREHEADER_SHORTEST, PREHEADER_LONGEST = 40, 130  # shorter: the mail's first words fill in

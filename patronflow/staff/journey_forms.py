@@ -26,11 +26,11 @@ from patronflow.choices.models import MailingList
 from patronflow.choices.queries import lists_of
 from patronflow.choices.services import DEFAULT_LIST, standard_lists
 from patronflow.journeys.audiences import ALL, ANY, NOT, SAVED_SEGMENT
-from patronflow.journeys.definitions import InvalidJourney
+from patronflow.journeys.definitions import EVENT_STEPS, InvalidJourney
 from patronflow.journeys.diffs import Change
 from patronflow.journeys.models import Journey, Step, Variant, Version
 from patronflow.members import windows
-from patronflow.members.models import Library
+from patronflow.members.models import EVENT_TYPE, Library, MemberEvent
 from patronflow.profiles.models import Segment
 from patronflow.staff.audience_builder import LABELS, MODES, NONE, AudienceBuilder
 from patronflow.staff.forms import body_too_long
@@ -49,6 +49,10 @@ from patronflow.templating.sandbox import MAX_SOURCE
 MAX_STEPS = 30  # more mails than any journey needs; bounds what a post can make us build
 SAVE, REVIEW = "save", "review"
 FINISH, MOVE = "finish", "move"
+# How members enter a journey: by its entry conditions alone, or when an event arrives.
+BY_CONDITIONS, ON_EVENT = "entry", "event"
+EXAMPLE_EVENT_TYPE = "activity.registered"
+EVENT_TYPES_SINCE_DAYS = 90
 EXIT_LABELS = {
     Version.Exit.CAME_BACK: gettext_lazy("They come back (a loan or a visit)"),
     Version.Exit.ONLINE_PROFILE: gettext_lazy("They make a “Mijn Bibliotheek” profile"),
@@ -106,6 +110,30 @@ class SettingsForm(forms.Form):
         required=False,
         help_text=gettext_lazy("Percent of the members entering; 0 to mail everyone."),
     )
+    start = forms.ChoiceField(
+        label=gettext_lazy("Members enter"),
+        choices=[
+            (BY_CONDITIONS, gettext_lazy("by the entry conditions")),
+            (ON_EVENT, gettext_lazy("when an event happens")),
+        ],
+        widget=forms.RadioSelect,
+        initial=BY_CONDITIONS,
+        required=False,
+        help_text=gettext_lazy(
+            "When an event happens (sent by the library's systems, e.g. a registration for an "
+            "activity), the member enters once per event, if they also meet the conditions "
+            "below. A changed choice shows its waits after “Apply the choice”."
+        ),
+    )
+    on_event = forms.CharField(
+        label=gettext_lazy("Type of event"),
+        required=False,
+        help_text=gettext_lazy(
+            "As the library's systems send it: lowercase words joined by dots, e.g. "
+            "activity.registered."
+        ),
+        widget=forms.TextInput(attrs={"list": "event-types", "autocomplete": "off"}),
+    )
     send_at = forms.DateTimeField(
         label=gettext_lazy("Goes out at"),
         required=False,
@@ -124,22 +152,78 @@ class SettingsForm(forms.Form):
             del self.fields["key"]
         if broadcast:
             del self.fields["reentry_after_days"]
+            del self.fields["start"]
+            del self.fields["on_event"]
         else:
             del self.fields["send_at"]
 
+    def clean_on_event(self) -> str:
+        on_event = self.cleaned_data["on_event"].strip()
+        if on_event:
+            try:
+                EVENT_TYPE(on_event)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    _("An event type: lowercase words joined by dots, e.g. activity.registered.")
+                ) from None
+        return on_event
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("start") == ON_EVENT and cleaned.get("on_event") == "":
+            self.add_error(
+                "on_event",
+                _("Give the type of event the journey starts on, e.g. activity.registered."),
+            )
+        return cleaned
+
+    @property
+    def starts_on_event(self) -> bool:
+        """Whether the journey, as shown or posted, starts on an event."""
+        if "start" not in self.fields:
+            return False
+        value = self.data.get("start") if self.is_bound else self.initial.get("start")
+        return value == ON_EVENT
+
+
+ORDINARY_WAITS = [
+    (Step.WaitFrom.ENTRY, gettext_lazy("entering the journey")),
+    (Step.WaitFrom.PREVIOUS, gettext_lazy("the previous mail")),
+]
+EVENT_WAITS = [
+    (Step.WaitFrom.BEFORE_EVENT, gettext_lazy("days before a moment in the event")),
+    (Step.WaitFrom.AFTER_EVENT, gettext_lazy("days after a moment in the event")),
+]
+
 
 class StepForm(forms.Form):
+    """A mail's name and wait; the waits before or after a moment in the event (and the
+    event's property that holds the moment) are offered only in a journey that starts on an
+    event. Any wait is accepted when posted: the definition's own check says on the field
+    when it does not fit the journey."""
+
     name = forms.CharField(label=gettext_lazy("Name of the mail"), required=False)
     wait_days = forms.IntegerField(label=gettext_lazy("Wait (days)"), required=False)
     wait_from = forms.ChoiceField(
         label=gettext_lazy("Counted from"),
-        choices=[
-            (Step.WaitFrom.ENTRY, gettext_lazy("entering the journey")),
-            (Step.WaitFrom.PREVIOUS, gettext_lazy("the previous mail")),
-        ],
+        choices=ORDINARY_WAITS + EVENT_WAITS,
         widget=forms.RadioSelect,
         required=False,
     )
+    event_property = forms.CharField(
+        label=gettext_lazy("Moment in the event"),
+        required=False,
+        help_text=gettext_lazy(
+            "The event's property that holds the moment, e.g. starts_at (when the activity "
+            "starts). Only for a wait before or after a moment in the event."
+        ),
+    )
+
+    def __init__(self, *args, event: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not event:
+            self.fields["wait_from"].widget.choices = ORDINARY_WAITS
+            del self.fields["event_property"]
 
 
 class VariantForm(forms.Form):
@@ -324,12 +408,14 @@ def blank_step(steps: list[dict], language: str) -> dict:
     wait = (_number(last.get("wait_days")) + 7) if last else 0
     if last and last.get("wait_from") == Step.WaitFrom.PREVIOUS:
         wait = 7
-    return {
-        "name": "",
-        "wait_days": wait,
-        "wait_from": last.get("wait_from", Step.WaitFrom.ENTRY) if last else Step.WaitFrom.ENTRY,
-        "variants": [blank_variant("", language)],
-    }
+    wait_from = last.get("wait_from", Step.WaitFrom.ENTRY) if last else Step.WaitFrom.ENTRY
+    step = {"name": "", "wait_days": wait, "wait_from": wait_from}
+    if wait_from in EVENT_STEPS:
+        # After a mail before the event's moment, the next one most likely follows it.
+        if wait_from == Step.WaitFrom.BEFORE_EVENT:
+            step |= {"wait_days": 1, "wait_from": Step.WaitFrom.AFTER_EVENT}
+        step["event_property"] = last.get("event_property", "")
+    return step | {"variants": [blank_variant("", language)]}
 
 
 # What a new mail starts from: a greeting and a paragraph to write over.
@@ -405,6 +491,7 @@ def draft_from_post(data: QueryDict) -> dict:
                 "name": data.get(f"{prefix}-name", ""),
                 "wait_days": data.get(f"{prefix}-wait_days", ""),
                 "wait_from": data.get(f"{prefix}-wait_from", Step.WaitFrom.ENTRY),
+                "event_property": data.get(f"{prefix}-event_property", ""),
                 "variants": variants,
             }
         )
@@ -417,6 +504,8 @@ def draft_from_post(data: QueryDict) -> dict:
         "reentry_after_days": data.get("reentry_after_days", ""),
         "holdout_percent": data.get("holdout_percent", ""),
         "send_at": data.get("send_at", ""),
+        "start": data.get("start", BY_CONDITIONS),
+        "on_event": data.get("on_event", ""),
         "steps": steps,
     }
 
@@ -467,11 +556,14 @@ def draft_from_definition(definition: dict, library: Library) -> dict:
         "reentry_after_days": definition.get("reentry_after_days"),
         "holdout_percent": definition.get("holdout_percent", 0),
         "send_at": send_at,
+        "start": ON_EVENT if definition.get("on_event") else BY_CONDITIONS,
+        "on_event": definition.get("on_event", ""),
         "steps": [
             {
                 "name": step.get("name", ""),
                 "wait_days": step.get("wait_days", 0),
                 "wait_from": step.get("wait_from", Step.WaitFrom.ENTRY),
+                "event_property": step.get("event_property", ""),
                 "variants": [
                     {
                         "segment": v.get("segment", ""),
@@ -563,7 +655,7 @@ def field_name(path: tuple) -> str:
             return f"step-{step}-variant-{variant}-{name}"
         case ("steps", int(step), "variants", int(variant), *_):
             return f"step-{step}-variant-{variant}"
-        case ("steps", int(step), "name" | "wait_days" | "wait_from" as name):
+        case ("steps", int(step), "name" | "wait_days" | "wait_from" | "event_property" as name):
             return f"step-{step}-{name}"
         case ("steps", int(step), *_):
             return f"step-{step}"
@@ -587,6 +679,7 @@ SETTING_FIELDS = (
     "reentry_after_days",
     "holdout_percent",
     "send_at",
+    "on_event",
 )
 
 
@@ -653,6 +746,23 @@ class JourneyEditor:
         return self.kind == Journey.Kind.BROADCAST
 
     @property
+    def starts_on_event(self) -> bool:
+        return self.settings_form.starts_on_event
+
+    @property
+    def event_types(self) -> list[str]:
+        """Suggestions for the type of event: those the library's systems sent in the last
+        90 days, else the example."""
+        since = timezone.now() - dt.timedelta(days=EVENT_TYPES_SINCE_DAYS)
+        received = (
+            MemberEvent.objects.filter(library=self.library, received_at__gte=since)
+            .values_list("type", flat=True)
+            .order_by("type")
+            .distinct()
+        )
+        return list(received[:20]) or [EXAMPLE_EVENT_TYPE]
+
+    @property
     def is_new(self) -> bool:
         return self.journey is None
 
@@ -665,7 +775,7 @@ class JourneyEditor:
         self.settings_form = SettingsForm(initial=draft, **options)
         self.steps = [
             StepRow(
-                StepForm(initial=step, prefix=f"step-{index}"),
+                StepForm(initial=step, prefix=f"step-{index}", event=self.starts_on_event),
                 [
                     VariantRow(
                         VariantForm(
@@ -704,7 +814,8 @@ class JourneyEditor:
                 blocks = _posted_content(data, form.prefix)["blocks"]
                 segment = data.get(f"{form.prefix}-segment", "")
                 variants.append(VariantRow(form, segment, blocks))
-            rows.append(StepRow(StepForm(data, prefix=f"step-{index}"), variants, index))
+            step_form = StepForm(data, prefix=f"step-{index}", event=self.starts_on_event)
+            rows.append(StepRow(step_form, variants, index))
         return rows
 
     def _forms(self) -> list[forms.Form]:
@@ -740,6 +851,8 @@ class JourneyEditor:
             definition["send_at"] = self._moment(data["send_at"])
         else:
             definition["reentry_after_days"] = data["reentry_after_days"]
+            if data["start"] == ON_EVENT:
+                definition["on_event"] = data["on_event"]
         return definition
 
     def _key(self, data: dict) -> str:
@@ -758,12 +871,16 @@ class JourneyEditor:
     def _step(self, row: StepRow) -> dict:
         data = row.form.cleaned_data
         wait = 0 if data["wait_days"] is None else data["wait_days"]
-        return {
+        wait_from = data["wait_from"] or Step.WaitFrom.ENTRY
+        step = {
             "name": data["name"],
             "wait_days": 0 if self.is_broadcast else wait,
-            "wait_from": data["wait_from"] or Step.WaitFrom.ENTRY,
-            "variants": [_variant(variant.form) for variant in row.variants],
+            "wait_from": wait_from,
         }
+        if wait_from in EVENT_STEPS:
+            # A property typed for a wait since changed back to entry is simply not kept.
+            step["event_property"] = data.get("event_property", "").strip()
+        return step | {"variants": [_variant(variant.form) for variant in row.variants]}
 
     @property
     def move_members(self) -> bool:

@@ -180,9 +180,9 @@ def mail_editor(request: HttpRequest, pk: int, position: int, segment: str) -> H
             "editor": editor,
             "body_problems": body_problems,
             "unsaved": bool(problems or body_problems or form.errors),
-            "personal_fields": [
-                (designer.placeholder(name), label) for name, label in designer.PERSONAL_FIELDS
-            ],
+            "personal_fields": designer.personal_fields(
+                on_event=bool(variant.step.version.on_event)
+            ),
             "samples": samples,
             "sample": _sample_of(samples, variant.segment),
             "seeds": scoped(request, SeedAddress.objects.all()),
