@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",  # the optional second factor of staff logins (TOTP)
     "django_otp.plugins.otp_totp",
+    "ninja",  # the API's docs page: Swagger UI's files served from here, never a CDN
     # The pipeline's stages in their order: each imports only those above it here.
     "patronflow.members",
     "patronflow.privacy",
@@ -250,6 +251,9 @@ CACHES = {
         }
     )
 }
+# REST API (docs/api.md): requests each API token may make per minute, from all server
+# processes together (counted in the database); over it: 429 with Retry-After. 0: no limit.
+API_RATE_LIMIT = int(os.environ.get("PATRONFLOW_API_RATE_LIMIT", "6000") or 0)
 # Messages per second to the SMTP server, from all workers together when BROKER_URL is a
 # Redis (shared limit, mail/ratelimit.py), else from each process; 0: as fast as it takes them.
 SMTP_RATE = float(os.environ.get("PATRONFLOW_SMTP_RATE", "0") or 0)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("healthz", mail_views.healthz, name="healthz"),
     path("metrics", mail_views.metrics, name="metrics"),
     path("staff/", include("patronflow.staff.urls")),
+    path("api/", include("patronflow.api.urls")),
 ]
