@@ -308,10 +308,7 @@ def pause(subscription: Subscription, *, reason: str, now: dt.datetime) -> bool:
         return False
     record_change(
         f"webhook {subscription.pk} {subscription.url}",
-        {
-            "state": (Subscription.State.ACTIVE, Subscription.State.PAUSED),
-            "paused_reason": ("", reason),
-        },
+        {"state": ("active", "paused"), "reason": (None, reason)},
         actor=PATRONFLOW,
         library_code=subscription.library.code,
         at=now,

@@ -13,6 +13,7 @@ from patronflow.privacy.models import AuditEntry
 from patronflow.webhooks import delivery as deliverer
 from patronflow.webhooks.delivery import deliver_due, forget_old_deliveries
 from patronflow.webhooks.models import Delivery, Subscription
+from patronflow.webhooks.subscriptions import resume_subscription
 from tests.factories import LibraryFactory, MemberFactory
 from tests.webhooks.helpers import documented_verify, subscribe
 from tests.webhooks.receiver import hanging, receiving
@@ -91,6 +92,19 @@ def test_a_receiver_that_always_fails_gets_its_subscription_paused_and_later_not
         assert deliver_due(later).delivered == 0
         assert len(library_system.received) == posts  # nothing posted while paused
         assert Delivery.objects.filter(state="pending").count() == 2  # nothing lost either
+
+        # Staff resume it: the first notice fails its ninth and last attempt and is given
+        # up, which starts a fresh run of failures rather than pausing again; the notice
+        # that waited while it was paused is delivered.
+        library_system.answers[:] = [500]
+        resume_subscription(subscription=subscription, now=later)
+        assert deliver_due(later).failed == 1
+        subscription.refresh_from_db()
+        assert subscription.state == Subscription.State.ACTIVE
+        assert deliver_due(later).delivered == 1
+    notice.refresh_from_db()
+    assert (notice.state, notice.attempts) == ("failed", 9)
+    assert Delivery.objects.exclude(pk=notice.pk).get().state == "delivered"
 
 
 @pytest.mark.django_db(transaction=True)
