@@ -4,26 +4,34 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.management.base import CommandError
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from patronflow.choices.queries import receives_condition
 from patronflow.journeys.audience_counts import audience_count
 from patronflow.journeys.audiences import audience_condition
+from patronflow.journeys.events import ENTRY_WINDOW, LATE_ARRIVAL
 from patronflow.journeys.models import Enrolment, Journey, Step, Variant, Version
-from patronflow.members.models import Library, Loan, Member
+from patronflow.members.models import Library, Loan, Member, MemberEvent
 from patronflow.privacy.rules import mailable_condition
 
 
-def entry_candidates(version: Version, today: dt.date) -> QuerySet[Member]:
-    """Mailable members who receive the journey's list, meet the entry conditions and may
-    (re-)enter the journey today."""
+def eligible_members(version: Version, today: dt.date) -> QuerySet[Member]:
+    """Mailable members who receive the journey's list and meet the entry conditions: who
+    may enter, be it by the conditions alone or on an event."""
     journey = version.journey
-    members = (
+    return (
         Member.objects.filter(library_id=journey.library_id)
         .filter(mailable_condition(today, library=journey.library))
         .filter(receives_condition(journey.mailing_list))
         .filter(audience_condition(journey.library, version.entry, today))
     )
+
+
+def entry_candidates(version: Version, today: dt.date) -> QuerySet[Member]:
+    """Eligible members who may (re-)enter the journey today."""
+    journey = version.journey
+    members = eligible_members(version, today)
     earlier = Enrolment.objects.filter(journey=journey, member=OuterRef("pk"))
     if version.reentry_after_days is not None:
         # Enrolments that ended long enough ago do not keep a member out.
@@ -33,6 +41,30 @@ def entry_candidates(version: Version, today: dt.date) -> QuerySet[Member]:
             & Q(ended_on__lte=allowed_since)
         )
     return members.exclude(Exists(earlier))
+
+
+def event_candidates(version: Version, now: dt.datetime) -> QuerySet[MemberEvent]:
+    """Events that enrol their member into an event journey now: of the version's type, that
+    arrived since the journey started on that type (and within the entry window), not long
+    after they happened, with no enrolment of the journey yet, for eligible members."""
+    journey = version.journey
+    today = timezone.localdate(now)
+    started = journey.versions.filter(on_event=version.on_event).aggregate(since=Min("created_at"))[
+        "since"
+    ]
+    since = max(started or version.created_at, now - ENTRY_WINDOW)
+    enrolled = Enrolment.objects.filter(journey=journey, event=OuterRef("pk"))
+    return (
+        MemberEvent.objects.filter(
+            library_id=journey.library_id,
+            type=version.on_event,
+            received_at__gte=since,
+            received_at__lte=now,
+            occurred_at__gte=F("received_at") - LATE_ARRIVAL,
+        )
+        .filter(member__in=eligible_members(version, today))
+        .exclude(Exists(enrolled))
+    )
 
 
 def enrolments_to_exit(

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from patronflow.journeys import queries
 from patronflow.journeys.audiences import enters_on_registration
+from patronflow.journeys.events import AFTER_EVENT_GRACE, library_zone, moment_day
 from patronflow.journeys.models import Enrolment, Journey, Step, Version
 from patronflow.privacy.audit import Actor, record_change
 from patronflow.profiles.services import refresh_profiles
@@ -66,8 +67,81 @@ def _close_broadcast_entry(version: Version, now: dt.datetime) -> bool:
     )
 
 
-@transaction.atomic
+EVENT_CHUNK = 2000
+
+
 def enrol_eligible(journey: Journey, now: dt.datetime) -> tuple[int, int]:
+    """Enrol who enters the journey now: by its entry rule, or, for a journey that starts
+    on an event, once per new event (`enrol_on_events`); returns (entered, of whom held
+    out)."""
+    if journey.current_version.on_event:
+        return enrol_on_events(journey, now)
+    return _enrol_by_conditions(journey, now)
+
+
+def enrol_on_events(journey: Journey, now: dt.datetime) -> tuple[int, int]:
+    """One enrolment per event that arrived for an eligible member (queries.event_candidates),
+    entered on the day the event arrived, a chunk at a time, each chunk in its own
+    transaction under the journey's lock: a second tick at the same time waits, then finds
+    those events enrolled (and the unique (journey, event) keeps them once regardless).
+
+    The holdout is drawn per member, as in every journey: a member is in the control group
+    of the journey for all their events or for none, so the comparison is between members
+    and nobody gets the information for one activity and not for the next."""
+    version = journey.current_version
+    first = _first_step(version)
+    if first is None:
+        return 0, 0
+    zone = library_zone(journey.library)
+    library_code = journey.library.code
+    entered = held_out = 0
+    after = 0
+    while True:
+        with transaction.atomic():
+            lock_journey(journey)
+            today = timezone.localdate(now)
+            events = list(
+                queries.event_candidates(version, now)
+                .filter(pk__gt=after)
+                .order_by("pk")
+                .values_list("pk", "member_id", "member__external_id", "received_at", "properties")[
+                    :EVENT_CHUNK
+                ]
+            )
+            if not events:
+                break
+            after = events[-1][0]
+            segments = refresh_profiles({member for _, member, _, _, _ in events}, today)
+            enrolments = []
+            for pk, member, external_id, received_at, properties in events:
+                entered_on = timezone.localdate(received_at, zone)
+                enrolments.append(
+                    Enrolment(
+                        journey=journey,
+                        version=version,
+                        member_id=member,
+                        event_id=pk,
+                        entered_on=entered_on,
+                        segment=segments[member],
+                        held_out=is_held_out(
+                            library_code, journey.key, external_id, version.holdout_percent
+                        ),
+                        next_position=first.position,
+                        next_due_on=first_due_on(first, entered_on, properties, zone),
+                    )
+                )
+            Enrolment.objects.bulk_create(enrolments, ignore_conflicts=True, batch_size=1000)
+            new = journey.enrolments.filter(event_id__in=[pk for pk, *_ in events])
+            new = new.filter(version=version, status=Enrolment.Status.ACTIVE)
+            entered += new.count()
+            held_out += new.filter(held_out=True).count()
+        if len(events) < EVENT_CHUNK:
+            break
+    return entered, held_out
+
+
+@transaction.atomic
+def _enrol_by_conditions(journey: Journey, now: dt.datetime) -> tuple[int, int]:
     """Enrol the members who meet the current version's entry rule, with their reading segment
     as of today and their holdout draw; returns (entered, of whom held out).
 
@@ -115,19 +189,68 @@ def enrol_eligible(journey: Journey, now: dt.datetime) -> tuple[int, int]:
     return active.count() - before, active.filter(held_out=True).count() - held_before
 
 
+EVENT_WAITS = (Step.WaitFrom.BEFORE_EVENT, Step.WaitFrom.AFTER_EVENT)
+
+
+def counts_from_event(step: Step) -> bool:
+    return step.wait_from in EVENT_WAITS
+
+
+def event_due_on(step: Step, properties: dict | None, zone: dt.tzinfo) -> dt.date | None:
+    """The day a wait before or after the event's moment falls on: the day of the moment in
+    the step's property, less or plus its days; None when the event lacks that moment."""
+    day = moment_day((properties or {}).get(step.event_property), zone)
+    if day is None:
+        return None
+    wait = dt.timedelta(days=step.wait_days)
+    return day - wait if step.wait_from == Step.WaitFrom.BEFORE_EVENT else day + wait
+
+
+def too_late(step: Step, due_on: dt.date, today: dt.date) -> bool:
+    """Whether a wait before or after the event's moment has passed: a reminder whose day is
+    gone (registered the day before the activity, the reminder two days before it) would
+    come after the fact; a mail after the event, more than a few days late, likewise."""
+    if step.wait_from == Step.WaitFrom.BEFORE_EVENT:
+        return due_on < today
+    return due_on < today - AFTER_EVENT_GRACE
+
+
+def first_due_on(
+    step: Step, entered_on: dt.date, properties: dict | None, zone: dt.tzinfo
+) -> dt.date:
+    """When the first step is due for a member who entered on `entered_on`; a wait on a
+    moment the event lacks is due at once, for the outbox to skip it (and say why)."""
+    if counts_from_event(step):
+        return event_due_on(step, properties, zone) or entered_on
+    return entered_on + dt.timedelta(days=step.wait_days)
+
+
 def spacing(step: Step, previous: Step) -> dt.timedelta:
     """The least time between the previous mail and this step's: its own wait when it counts
-    from the previous mail, else the difference of the two waits after entry."""
+    from the previous mail, else the difference of the two waits after entry. A wait on the
+    event's moment keeps to its day alone, and so does a wait after entry following one."""
     if step.wait_from == Step.WaitFrom.PREVIOUS:
         return dt.timedelta(days=step.wait_days)
+    if counts_from_event(step) or counts_from_event(previous):
+        return dt.timedelta(0)
     return dt.timedelta(days=max(0, step.wait_days - previous.wait_days))
 
 
-def next_due_on(step: Step, previous: Step, entered_on: dt.date, previous_on: dt.date) -> dt.date:
+def next_due_on(
+    step: Step,
+    previous: Step,
+    entered_on: dt.date,
+    previous_on: dt.date,
+    event_on: dt.date | None = None,
+) -> dt.date:
     """When `step` is due, its predecessor having been queued on `previous_on`: its wait after
     entry, but never sooner after the previous mail than the journey's own spacing (so a
     late scheduler or a capped mail does not bunch the next ones together). The outbox's
-    `queue_due_messages` checks the spacing again from the day the previous mail really left."""
+    `queue_due_messages` checks the spacing again from the day the previous mail really left.
+    A wait on the event's moment is due on `event_on` (event_due_on), or at once when the
+    event lacks the moment."""
+    if counts_from_event(step):
+        return event_on or previous_on
     if step.wait_from == Step.WaitFrom.PREVIOUS:
         return previous_on + spacing(step, previous)
     return max(

@@ -7,7 +7,7 @@ from email.utils import formatdate
 from patronflow.mail import mime, verp
 from patronflow.mail.dkim import Signer
 from patronflow.mail.models import Message
-from patronflow.mail.rendering import RenderedMail, render_mail
+from patronflow.mail.rendering import RenderedMail, event_values, render_mail
 from patronflow.mail.skeletons import SkeletonRenderer
 from patronflow.profiles.tips import TIPS_PER_MAIL, ReadingTip, borrowed_works, tips_for_segment
 
@@ -42,8 +42,11 @@ def render_message(
     message: Message, tips: list[ReadingTip], skeletons: SkeletonRenderer | None = None
 ) -> RenderedMail:
     """Rendered from the batch's skeletons when given (same result, a fraction of the
-    cost: mail/skeletons.py), else in full."""
+    cost: mail/skeletons.py), else in full; a mail of an event journey with its event."""
     variant = message.variant
+    language = message.step.version.language
+    enrolment = message.enrolment
+    event = enrolment.event if enrolment.event_id else None
     return (skeletons.render if skeletons is not None else render_mail)(
         message_id=message.pk,
         member=message.enrolment.member,
@@ -52,7 +55,8 @@ def render_message(
         preheader=variant.preheader,
         body=variant.body,
         reading_tips=tips,
-        language=message.step.version.language,
+        language=language,
+        event=event_values(event, message.library, language),
     )
 
 

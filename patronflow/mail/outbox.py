@@ -12,9 +12,18 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from patronflow.journeys.events import library_zone
 from patronflow.journeys.models import HELD_UNTIL, Enrolment, Journey
 from patronflow.journeys.queries import version_plans
-from patronflow.journeys.services import end_enrolments, lock_journey, next_due_on, spacing
+from patronflow.journeys.services import (
+    counts_from_event,
+    end_enrolments,
+    event_due_on,
+    lock_journey,
+    next_due_on,
+    spacing,
+    too_late,
+)
 from patronflow.mail.models import Message
 from patronflow.members.models import Member
 
@@ -110,14 +119,27 @@ def _move_pointers(enrolments: list[Enrolment]) -> None:
         Enrolment.objects.filter(pk__in=pks).update(next_position=position, next_due_on=due_on)
 
 
+# Why a step that waits on the event's moment was passed over: kept as the reason of a
+# message that was never sent, so the journey's page counts and shows them per member.
+SKIPPED_LATE = "skipped: the day before or after the event's moment has passed"
+SKIPPED_NO_MOMENT = "skipped: the event has no moment in its property {property}"
+
+
 def queue_due_messages(journey: Journey, today: dt.date) -> tuple[int, int]:
     """Queue the message of each enrolment's due step and move its pointer on; complete the
     enrolments that have nothing left. Returns (messages queued, enrolments completed).
 
     Held-out enrolments move along the same steps on the same days, without a message.
+    A step that waits on the event's moment is skipped when its day has passed or the event
+    lacks the moment: the enrolment moves on, and the step's message is recorded as not
+    sent, with the reason (SKIPPED_LATE, SKIPPED_NO_MOMENT).
     """
     plans = version_plans(journey)
     due = due_enrolments(journey, today).annotate(last_sent_at=Max("messages__sent_at"))
+    with_events = any(counts_from_event(s) for plan in plans.values() for s in plan.steps)
+    if with_events:
+        due = due.select_related("event")
+    zone = library_zone(journey.library)
     queued = completed = 0
     batch: list[Enrolment] = []
 
@@ -137,7 +159,7 @@ def queue_due_messages(journey: Journey, today: dt.date) -> tuple[int, int]:
         return result
 
     def _advance(current: list[Enrolment]) -> tuple[int, int]:
-        messages, advanced, finished = [], [], []
+        messages, passed_over, advanced, finished = [], [], [], []
         for enrolment in current:
             plan = plans[enrolment.version_id]
             step = plan.step_at(enrolment.next_position) if enrolment.next_position else None
@@ -145,7 +167,19 @@ def queue_due_messages(journey: Journey, today: dt.date) -> tuple[int, int]:
                 finished.append(enrolment.pk)
                 continue
             previous = plan.before(step)
-            if previous is not None and enrolment.last_sent_at:
+            properties = enrolment.event.properties if with_events and enrolment.event else {}
+            skipped = ""
+            if counts_from_event(step):
+                event_on = event_due_on(step, properties, zone)
+                if event_on is not None and event_on > today:
+                    enrolment.next_due_on = event_on  # e.g. moved onto this version early
+                    advanced.append(enrolment)
+                    continue
+                if event_on is None:
+                    skipped = SKIPPED_NO_MOMENT.format(property=step.event_property)
+                elif too_late(step, event_on, today):
+                    skipped = SKIPPED_LATE
+            elif previous is not None and enrolment.last_sent_at:
                 # Spaced from the day the previous mail really left: the send window or a
                 # cap may have held it back for days after it was queued.
                 ready_on = timezone.localdate(enrolment.last_sent_at) + spacing(step, previous)
@@ -154,22 +188,33 @@ def queue_due_messages(journey: Journey, today: dt.date) -> tuple[int, int]:
                     advanced.append(enrolment)
                     continue
             if not enrolment.held_out:
-                messages.append(
-                    Message(
-                        library_id=journey.library_id,
-                        enrolment=enrolment,
-                        step=step,
-                        variant=plan.variant(step, enrolment.segment),
-                        due_on=today,
-                    )
+                message = Message(
+                    library_id=journey.library_id,
+                    enrolment=enrolment,
+                    step=step,
+                    variant=plan.variant(step, enrolment.segment),
+                    due_on=today,
                 )
+                if skipped:
+                    message.status, message.last_error = Message.Status.SUPPRESSED, skipped
+                    passed_over.append(message)
+                else:
+                    messages.append(message)
             following = plan.after(step)
             enrolment.next_position = following.position if following else None
             enrolment.next_due_on = (
-                next_due_on(following, step, enrolment.entered_on, today) if following else None
+                next_due_on(
+                    following,
+                    step,
+                    enrolment.entered_on,
+                    today,
+                    event_due_on(following, properties, zone) if with_events else None,
+                )
+                if following
+                else None
             )
             advanced.append(enrolment)
-        Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000)
+        Message.objects.bulk_create(messages + passed_over, ignore_conflicts=True, batch_size=1000)
         _move_pointers(advanced)
         done = Enrolment.objects.filter(pk__in=finished, status=Enrolment.Status.ACTIVE).update(
             status=Enrolment.Status.COMPLETED, ended_on=today

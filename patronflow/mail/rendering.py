@@ -6,6 +6,7 @@ contains is recorded on the message and replaced by a signed click link, so the 
 can only ever lead to a destination that was in the mail.
 """
 
+import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -19,19 +20,27 @@ import jinja2
 import nh3
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import translation
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
 from inscriptis import get_text
 from inscriptis.model.config import ParserConfig
 from markupsafe import Markup
 
+from patronflow.journeys.events import library_zone, moment
 from patronflow.mail.brand import brand_for
 from patronflow.mail.images import ImageRef, urls_for
 from patronflow.mail.tokens import make_token
-from patronflow.members.models import Library, Member
+from patronflow.members.models import Library, Member, MemberEvent
 from patronflow.profiles.tips import ReadingTip, catalogue_link
 from patronflow.surveys.queries import survey_address
 from patronflow.templating.sandbox import TemplateProblem, render_budget
-from patronflow.templating.staff_text import SAMPLE_MEMBERS, SAMPLE_VALUES, render_staff_text
+from patronflow.templating.staff_text import (
+    NO_EVENT,
+    SAMPLE_MEMBERS,
+    SAMPLE_VALUES,
+    EventValues,
+    render_staff_text,
+)
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "a", "ul", "ol", "li", "h2", "h3",
                 "blockquote", "span"}  # fmt: skip
@@ -314,6 +323,48 @@ def survey_link(library: Library) -> str:
     return link
 
 
+def moment_in_words(value: dt.datetime | dt.date, language: str) -> str:
+    """A moment as a member reads it in the mail's language: "zaterdag 12 december 2026 om
+    14:00", "Saturday 12 December 2026 at 14:00"; a day alone without the time."""
+    with translation.override(language):
+        day = formats.date_format(value, "l j F Y")
+        if not isinstance(value, dt.datetime):
+            return day
+        return _("%(day)s om %(time)s") % {"day": day, "time": value.strftime("%H:%M")}
+
+
+def event_values(event: MemberEvent | None, library: Library, language: str) -> EventValues:
+    """An event as its mails read it (templating EventValues): its type, when it happened and
+    its properties, every ISO moment among them in words, on the library's clock."""
+    if event is None:
+        return NO_EVENT
+    zone = library_zone(library)
+    values: dict[str, object] = {}
+    for name, value in {**(event.properties or {}), "occurred_at": event.occurred_at}.items():
+        found = moment(value, zone)
+        values[name] = moment_in_words(found, language) if found is not None else value
+    values["type"] = event.type
+    return EventValues(values)
+
+
+def sample_event(library: Library, language: str, today: dt.date | None = None) -> EventValues:
+    """The event a preview or test mail shows: a story hour next Saturday at 14:00."""
+    today = today or dt.date.today()
+    saturday = today + dt.timedelta(days=(5 - today.weekday()) % 7 or 7)
+    zone = library_zone(library)
+    sample = MemberEvent(
+        type="activity.registered",
+        occurred_at=dt.datetime.combine(today, dt.time(10, 15), zone),
+        properties={
+            "name": "Voorleesuurtje",
+            "starts_at": dt.datetime.combine(saturday, dt.time(14), zone).isoformat(),
+            "place": library.name,
+            "link": (library.profile_url or settings.BASE_URL).rstrip("/"),
+        },
+    )
+    return event_values(sample, library, language)
+
+
 def staff_context(
     member: Member,
     library: Library,
@@ -321,6 +372,7 @@ def staff_context(
     reading_tips: list[ReadingTip],
     *,
     preferences_url: str = "",
+    event: EventValues = NO_EVENT,
 ) -> dict:
     return {
         "first_name": member.first_name,
@@ -332,6 +384,7 @@ def staff_context(
         "survey_url": survey_link(library),
         "unsubscribe_url": unsubscribe_url,
         "preferences_url": preferences_url,
+        "event": event,
     }
 
 
@@ -453,12 +506,22 @@ def render_mail(
     body: str,
     reading_tips: list[ReadingTip],
     language: str = settings.LANGUAGE_CODE,
+    event: EventValues | None = None,
 ) -> RenderedMail:
+    """A message's mail; `event`: the event its journey started on. A preview (message 0)
+    without one shows sample_event, so a mail about an activity reads as it will."""
     urls = message_urls(message_id)
+    if event is None:
+        event = sample_event(library, language) if message_id == 0 else NO_EVENT
     return render_with_context(
         message_id=message_id,
         context=staff_context(
-            member, library, urls.unsubscribe, reading_tips, preferences_url=urls.preferences
+            member,
+            library,
+            urls.unsubscribe,
+            reading_tips,
+            preferences_url=urls.preferences,
+            event=event,
         ),
         urls=urls,
         library=library,

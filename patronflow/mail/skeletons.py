@@ -50,7 +50,12 @@ from patronflow.mail.rendering import (
 from patronflow.members.models import Library, Member
 from patronflow.profiles.tips import ReadingTip
 from patronflow.templating.sandbox import RenderBudgetExceeded
-from patronflow.templating.staff_text import environment, render_staff_text
+from patronflow.templating.staff_text import (
+    NO_EVENT,
+    EventValues,
+    environment,
+    render_staff_text,
+)
 
 # Staff variables whose value is put in per message by substitution, when used plainly.
 SUBSTITUTED = ("first_name", "unsubscribe_url", "preferences_url")
@@ -156,8 +161,11 @@ class SkeletonRenderer:
         body: str,
         reading_tips: list[ReadingTip],
         language: str = settings.LANGUAGE_CODE,
+        event: EventValues | None = None,
     ) -> RenderedMail:
-        """The same RenderedMail as render_mail, from a skeleton when that is safe."""
+        """The same RenderedMail as render_mail, from a skeleton when that is safe. A mail
+        of an event journey whose texts read the event is rendered in full: the event is
+        its own (EventValues cannot be part of a skeleton's key)."""
         arguments = {
             "member": member,
             "library": library,
@@ -169,7 +177,12 @@ class SkeletonRenderer:
         }
         urls = message_urls(message_id)
         context = staff_context(
-            member, library, urls.unsubscribe, reading_tips, preferences_url=urls.preferences
+            member,
+            library,
+            urls.unsubscribe,
+            reading_tips,
+            preferences_url=urls.preferences,
+            event=event or NO_EVENT,
         )
         skeleton = self._skeleton(context, arguments) if enabled() else None
         if isinstance(skeleton, RenderBudgetExceeded):
@@ -180,7 +193,7 @@ class SkeletonRenderer:
                 self.fast += 1
                 return mail
         self.slow += 1
-        return render_mail(message_id=message_id, **arguments)
+        return render_mail(message_id=message_id, event=event or NO_EVENT, **arguments)
 
     def _skeleton(self, context: dict, arguments: dict) -> Skeleton | RenderBudgetExceeded | None:
         library: Library = arguments["library"]

@@ -2,6 +2,7 @@
 export and install unchanged."""
 
 import pytest
+from django.utils import translation
 
 from patronflow.journeys.definitions import (
     InvalidJourney,
@@ -121,7 +122,8 @@ def test_the_change_list_names_the_event_and_the_moment(library):
     after = normalise(event_definition(on_event="activity.booked"))
     after["steps"][1] |= {"wait_from": "after_event", "event_property": "ends_at", "wait_days": 2}
 
-    texts = [change.text for change in definition_changes(before, after)]
+    with translation.override("en"):
+        texts = [change.text for change in definition_changes(before, after)]
 
     assert any("activity.registered" in t and "activity.booked" in t for t in texts)
     assert any("1 days before the event's starts_at" in t and "ends_at" in t for t in texts)
