@@ -126,6 +126,12 @@ def _event(event) -> dict:
     return {**fields_of(event), "link": link}
 
 
+def _member_event(event) -> dict:
+    """What the library's systems told patronflow happened to the member (e.g. that they
+    registered for an activity), with what it carried."""
+    return fields_of(event, leave_out={"library_id", "member_id"})
+
+
 def _list_choice(choice) -> dict:
     return {
         **fields_of(choice, leave_out={"id", "member_id", "mailing_list_id"}),
@@ -154,6 +160,7 @@ SECTIONS = {
     "journeys.enrolment": Section("enrolments", _enrolment, related=("journey", "version")),
     "mail.message": Section("messages", _message, related=("step__version__journey",)),
     "tracking.event": Section("events", _event, related=("message",)),
+    "members.memberevent": Section("member_events", _member_event),
     "tracking.feedback": Section("feedback"),
     "choices.listchoice": Section("list_choices", _list_choice, related=("mailing_list",)),
     "choices.consentrecord": Section("consent_records", _consent),

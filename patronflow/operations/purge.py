@@ -14,7 +14,8 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from patronflow.choices.signup import prune_attempts
-from patronflow.members.models import Library, Loan, Member
+from patronflow.journeys.models import Enrolment
+from patronflow.members.models import Library, Loan, Member, MemberEvent
 from patronflow.operations.contacts import expire_contacts
 from patronflow.operations.erasure import forget_addresses, remove_members
 from patronflow.operations.import_history import REJECTS_TABLE, expire_rejects, rejects_cutoff
@@ -27,6 +28,11 @@ from patronflow.surveys.services import VOLUNTEERS_TABLE, expire_volunteers
 
 LOAN_HISTORY = "members.loan (history)"
 CHUNK = 500
+# Members' events (e.g. activity registrations) are kept this long after they arrived — a
+# year and a season, so the reports can compare an activity with last year's — and longer
+# only while a journey still runs on one.
+MEMBER_EVENT_DAYS = 400
+MEMBER_EVENTS = "members.memberevent"
 
 
 @dataclass
@@ -85,6 +91,7 @@ def purge(
                 if on_progress:
                     on_progress(done, total)
         counts[LOAN_HISTORY] += remove_loan_history(lib, today, dry_run=dry_run)
+        counts[MEMBER_EVENTS] += remove_old_events(lib, today, dry_run=dry_run)
         counts["privacy.erasedmember"] += _expire_erasures(lib, today, dry_run)
         kept_from = _start_of(rejects_cutoff(today))
         counts[REJECTS_TABLE] += expire_rejects(lib, kept_from, dry_run=dry_run)
@@ -142,6 +149,23 @@ def remove_loan_history(library: Library, today: dt.date, *, dry_run: bool = Fal
             loans_removed_through=Greatest(Coalesce(F("loans_removed_through"), latest), latest)
         )
         removed, _ = old.delete()
+    return removed
+
+
+def remove_old_events(library: Library, today: dt.date, *, dry_run: bool = False) -> int:
+    """Delete the library's members' events that arrived more than MEMBER_EVENT_DAYS ago
+    and that no running enrolment is on; returns how many. The finished enrolments stay
+    (their mails are history), without their event."""
+    running = Enrolment.objects.filter(event=OuterRef("pk"), status=Enrolment.Status.ACTIVE)
+    old = MemberEvent.objects.filter(
+        library=library, received_at__lt=_start_of(today - dt.timedelta(days=MEMBER_EVENT_DAYS))
+    ).exclude(Exists(running))
+    if dry_run:
+        return old.count()
+    removed = 0
+    while ids := list(old.order_by("pk").values_list("pk", flat=True)[:CHUNK]):
+        with transaction.atomic():
+            removed += MemberEvent.objects.filter(pk__in=ids).exclude(Exists(running)).delete()[0]
     return removed
 
 

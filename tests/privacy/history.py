@@ -6,7 +6,7 @@ import datetime as dt
 from patronflow.choices import texts
 from patronflow.choices.models import ConsentRecord
 from patronflow.choices.services import record_all_mail_choice, record_list_choice, standard_lists
-from patronflow.members.models import Library, Member
+from patronflow.members.models import Library, Member, MemberEvent
 from patronflow.profiles.models import ReadingProfile, Segment
 from patronflow.tracking.models import Event, Feedback
 from tests.factories import TODAY, EnrolmentFactory, LoanFactory, MemberFactory, MessageFactory
@@ -57,4 +57,13 @@ def member_with_history(library: Library, **fields) -> Member:
         record_all_mail_choice(
             member, stopped=stopped, source=source, text_version=wording, at=sent.sent_at
         )
+    registered = dt.datetime.combine(TODAY - dt.timedelta(days=10), dt.time(9), dt.UTC)
+    MemberEvent.objects.create(
+        library=library,
+        member=member,
+        type="activity.registered",
+        occurred_at=registered,
+        received_at=registered,
+        properties={"name": "Voorleesuurtje", "starts_at": "2026-06-06T14:00:00+02:00"},
+    )
     return member
