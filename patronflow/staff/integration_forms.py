@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from patronflow import notices
 from patronflow.api.models import ApiToken
 from patronflow.webhooks.models import Delivery, Subscription
-from patronflow.webhooks.subscriptions import SubscriptionError, check_address
+from patronflow.webhooks.subscriptions import SubscriptionError, checked_url
 
 SCOPE_WORDS = {
     ApiToken.Scope.READ: gettext_lazy(
@@ -97,6 +97,6 @@ class SubscriptionForm(forms.Form):
 
     def clean_url(self) -> str:
         try:
-            return check_address(self.cleaned_data["url"])
+            return checked_url(self.cleaned_data["url"])
         except SubscriptionError as error:
             raise forms.ValidationError(_(str(error))) from None

@@ -4,9 +4,7 @@ that signs the deliveries leaves patronflow once, in the return value of
 `create_subscription`, and never appears in the log."""
 
 import datetime as dt
-import ipaddress
 import secrets
-from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,9 +14,9 @@ from patronflow.members.models import Library
 from patronflow.notices import KINDS
 from patronflow.privacy.audit import Actor, record_change
 from patronflow.webhooks.models import Delivery, Subscription
+from patronflow.webhooks.urls_allowed import check_url
 
 SECRET_PREFIX = "whsec_"
-LOOPBACK_NAMES = {"localhost"}
 
 
 class SubscriptionError(ValueError):
@@ -29,35 +27,25 @@ class SubscriptionError(ValueError):
         self.field = field
 
 
-def check_address(url: str) -> str:
-    """`url` when deliveries may go there: https, or plain http only to this machine (a
-    receiver under test or beside patronflow), since a delivery may name a member."""
-    parts = urlsplit(url.strip())
-    if not parts.hostname or parts.scheme not in ("http", "https"):
-        raise SubscriptionError(
-            gettext_noop("Give a full address that starts with https://."), "url"
-        )
-    if parts.username or parts.password:
-        raise SubscriptionError(
-            gettext_noop("Leave the user name and password out of the address."), "url"
-        )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise SubscriptionError(
-            gettext_noop(
-                "Deliveries may name a member: use https:// (plain http:// only to this machine)."
-            ),
-            "url",
-        )
-    return url.strip()
+# check_url's reasons in the words staff read (translated by the staff screens).
+URL_REFUSALS = {
+    "not a web address": gettext_noop("Give a full address that starts with https://."),
+    "a user name or password in the address": gettext_noop(
+        "Leave the user name and password out of the address."
+    ),
+}
+URL_REFUSED = gettext_noop(
+    "Deliveries may name a member: use https:// (plain http:// only to this machine)."
+)
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
+def checked_url(url: str) -> str:
+    """The address as deliveries will use it, by the rule the deliverer asks again before
+    each post (urls_allowed.check_url: https, or http only to this machine)."""
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        return check_url(url)
+    except ValueError as error:
+        raise SubscriptionError(URL_REFUSALS.get(str(error), URL_REFUSED), "url") from None
 
 
 def _check_kinds(kinds: list[str]) -> list[str]:
@@ -79,7 +67,7 @@ def create_subscription(
     with transaction.atomic():
         subscription = Subscription.objects.create(
             library=library,
-            url=check_address(url),
+            url=checked_url(url),
             kinds=_check_kinds(kinds),
             description=description,
             secret=secret,
@@ -129,7 +117,8 @@ def pause_subscription(
         )
         if updated:
             record_change(
-                _subject(subscription), {"state": ("active", "paused"), "reason": (None, reason)},
+                _subject(subscription),
+                {"state": ("active", "paused"), "paused_reason": ("", reason)},
                 actor=actor, library_code=subscription.library.code,
             )  # fmt: skip
     subscription.refresh_from_db()
@@ -145,7 +134,11 @@ def resume_subscription(
         updated = Subscription.objects.filter(
             pk=subscription.pk, state=Subscription.State.PAUSED
         ).update(
-            state=Subscription.State.ACTIVE, paused_at=None, paused_reason="", failures_in_a_row=0
+            state=Subscription.State.ACTIVE,
+            paused_at=None,
+            paused_reason="",
+            failures_in_a_row=0,
+            failing_since=None,
         )
         if updated:
             due = Delivery.objects.filter(

@@ -76,19 +76,20 @@ def test_a_webhook_is_added_with_its_secret_shown_once(staff_client, library):
 
 
 @pytest.mark.parametrize(
-    "url, field",
+    "url, words",
     [
-        ("http://bibliotheeksysteem.example/hook", "url"),
-        ("https://user:pw@bibliotheeksysteem.example/hook", "url"),
-        ("bibliotheeksysteem.example", "url"),
+        ("http://bibliotheeksysteem.example/hook", "gebruik https://"),
+        ("https://user:pw@bibliotheeksysteem.example/hook", "gebruikersnaam"),
+        ("bibliotheeksysteem.example", "volledig adres"),
     ],
 )
 def test_a_webhook_address_must_be_https_and_the_form_says_so_on_the_field(
-    staff_client, library, url, field
+    staff_client, library, url, words
 ):
     response = staff_client.post(reverse("staff:webhook_new"), {"url": url, "kinds": [LIST_LEFT]})
 
-    assert list(response.context["form"].errors) == [field]
+    errors = response.context["form"].errors
+    assert list(errors) == ["url"] and words in errors["url"][0]
     assert not Subscription.objects.exists()
 
 
@@ -109,7 +110,9 @@ def test_a_webhook_pauses_and_resumes_and_what_waited_goes_out_at_once(staff_cli
     staff_client.post(reverse("staff:webhook_pause", args=[webhook.pk]))
     webhook.refresh_from_db()
     assert webhook.state == "paused" and "an" in webhook.paused_reason
-    Subscription.objects.filter(pk=webhook.pk).update(failures_in_a_row=4)
+    Subscription.objects.filter(pk=webhook.pk).update(
+        failures_in_a_row=4, failing_since=timezone.now() - dt.timedelta(hours=5)
+    )
     page = staff_client.get(reverse("staff:webhook", args=[webhook.pk])).content.decode()
     assert webhook.paused_reason in page
 
@@ -119,6 +122,7 @@ def test_a_webhook_pauses_and_resumes_and_what_waited_goes_out_at_once(staff_cli
     webhook.refresh_from_db()
     waiting.refresh_from_db()
     assert (webhook.state, webhook.failures_in_a_row, webhook.paused_reason) == ("active", 0, "")
+    assert webhook.failing_since is None
     assert before <= waiting.next_attempt_at < later
     states = [
         entry.changes["state"]
