@@ -146,7 +146,7 @@ def deliver_due(now: dt.datetime | None = None) -> Round:
         return done
     with ThreadPoolExecutor(max_workers=min(PARALLEL, len(claimed))) as pool:
         posting = {
-            pool.submit(_post_in_order, subscription, deliveries, now): subscription
+            pool.submit(_post_in_order, subscription, deliveries): subscription
             for subscription, deliveries in claimed.items()
         }
         for finished in as_completed(posting):
@@ -168,22 +168,21 @@ def _claim(now: dt.datetime) -> dict[Subscription, list[Delivery]]:
         pk__in=due.values("subscription_id")
     ).select_related("library")
     for subscription in subscriptions:
-        won = []
-        for delivery in due.filter(subscription=subscription).order_by("next_attempt_at", "pk")[
-            :SUBSCRIPTION_BATCH
-        ]:
-            taken = Delivery.objects.filter(
-                pk=delivery.pk, state=Delivery.State.PENDING, next_attempt_at__lte=now
+        oldest = due.filter(subscription=subscription).order_by("next_attempt_at", "pk")
+        won = [
+            pk
+            for pk in oldest.values_list("pk", flat=True)[:SUBSCRIPTION_BATCH]
+            if Delivery.objects.filter(
+                pk=pk, state=Delivery.State.PENDING, next_attempt_at__lte=now
             ).update(next_attempt_at=now + LEASE)
-            if taken:
-                won.append(delivery)
-        if won:
-            claimed[subscription] = won
+        ]
+        if won:  # read once won: another deliverer may have changed them before
+            claimed[subscription] = list(Delivery.objects.filter(pk__in=won).order_by("pk"))
     return claimed
 
 
 def _post_in_order(
-    subscription: Subscription, deliveries: Sequence[Delivery], now: dt.datetime
+    subscription: Subscription, deliveries: Sequence[Delivery]
 ) -> list[tuple[Delivery, Outcome]]:
     """Post one subscription's deliveries in order until one fails (the rest wait with it)."""
     tried = []

@@ -200,7 +200,7 @@ def test_a_subscription_removed_while_its_notice_was_posted_is_left_alone():
         subscription = subscribe(library, library_system.url)
         left_the_newsletter(library)
         [claimed] = deliverer._claim(timezone.now()).items()
-        tried = deliverer._post_in_order(*claimed, timezone.now())
+        tried = deliverer._post_in_order(*claimed)
         subscription.delete()  # by staff, while the post was under way
         done = deliverer.Round()
         deliverer._record(*claimed, tried, timezone.now(), done)
