@@ -3,6 +3,7 @@ thread, answering with the statuses it is told (then 200), keeping what it recei
 
 import http.server
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -36,11 +37,17 @@ class Receiver:
 
 
 @contextmanager
-def receiving(*answers: int, location: str = "", delay: float = 0.0) -> Iterator[Receiver]:
-    """A receiver whose first answers are `answers` (e.g. 500, 500), then 200 each time."""
+def receiving(
+    *answers: int, location: str = "", delay: float = 0.0, tls: ssl.SSLContext | None = None
+) -> Iterator[Receiver]:
+    """A receiver whose first answers are `answers` (e.g. 500, 500), then 200 each time;
+    over https with the `tls` server context."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    if tls:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls else "http"
     receiver = Receiver(
-        f"http://127.0.0.1:{server.server_address[1]}/hooks/patronflow",
+        f"{scheme}://127.0.0.1:{server.server_address[1]}/hooks/patronflow",
         answers=list(answers),
         location=location,
         delay=delay,
