@@ -37,8 +37,11 @@ READ_TIMEOUT = 10
 # How long a claimed delivery is kept from other deliverers (a deliverer that died holding
 # it lets it go after this).
 LEASE = dt.timedelta(minutes=5)
-# Deliveries of one subscription posted per round, oldest first.
+# Deliveries of one subscription posted per round, oldest first …
 SUBSCRIPTION_BATCH = 20
+# … for at most this many seconds (then one more post may start): a slow receiver's batch
+# ends the round soon, and the rest waits for the next.
+ROUND_SECONDS = 15
 # Subscriptions posted to at once.
 PARALLEL = 8
 # The wait after each failed attempt; after the last one the delivery is given up: nine
@@ -184,9 +187,13 @@ def _claim(now: dt.datetime) -> dict[Subscription, list[Delivery]]:
 def _post_in_order(
     subscription: Subscription, deliveries: Sequence[Delivery]
 ) -> list[tuple[Delivery, Outcome]]:
-    """Post one subscription's deliveries in order until one fails (the rest wait with it)."""
+    """Post one subscription's deliveries in order until one fails (the rest wait with it)
+    or the round's time is up (the rest are due again at once)."""
     tried = []
+    until = time.monotonic() + ROUND_SECONDS
     for delivery in deliveries:
+        if time.monotonic() > until:
+            break
         body = body_of(delivery)
         headers = signing.headers(
             secret=subscription.secret,
@@ -217,7 +224,7 @@ def _record(
 ) -> None:
     """Store what the posts did. The deliveries claimed after one that failed were not
     posted: they wait as long as it does, so a receiver that is down is tried once per
-    wait, not once per delivery."""
+    wait, not once per delivery; those left when the round's time was up are due again."""
     later = now
     for delivery, outcome in tried:
         attempts = delivery.attempts + 1

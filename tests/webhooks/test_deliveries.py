@@ -207,3 +207,19 @@ def test_a_subscription_removed_while_its_notice_was_posted_is_left_alone():
 
     assert done.retried == 1
     assert not Delivery.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_receiver_takes_its_share_of_a_round_and_the_rest_follows_in_the_next(
+    monkeypatch,
+):
+    monkeypatch.setattr(deliverer, "ROUND_SECONDS", 0.5)
+    library = LibraryFactory()
+    with receiving(delay=0.3) as slow_library_system:
+        subscribe(library, slow_library_system.url)
+        for _ in range(5):
+            left_the_newsletter(library)
+        first = deliver_due()
+        assert 1 <= first.delivered < 5
+        assert Delivery.objects.filter(state="pending", attempts=0).count() == 5 - first.delivered
+        assert deliver_due().delivered >= 1  # due again at once, not after a lease
