@@ -56,8 +56,10 @@ def missing(journey: Journey, *, now: dt.datetime) -> tuple[Missing, ...]:
 
 
 def sends_to_everyone(journey: Journey) -> bool:
-    """An empty entry rule: every mailable member of the library enters."""
-    return not journey.current_version.entry
+    """An empty entry rule: every mailable member of the library enters (not so for a
+    journey that starts on an event: only members an event arrives for enter it)."""
+    version = journey.current_version
+    return not version.entry and not version.on_event
 
 
 def activate(

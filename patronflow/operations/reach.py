@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from patronflow.journeys.audiences import InvalidAudience, audience, enters_on_registration
 from patronflow.journeys.models import HELD_UNTIL, Journey, Version
-from patronflow.journeys.queries import entry_candidates
+from patronflow.journeys.queries import entry_candidates, event_candidates
 from patronflow.journeys.services import is_held_out
 from patronflow.mail.models import Message
 from patronflow.members.models import Library
@@ -88,9 +88,7 @@ def estimate(journey: Journey, *, now: dt.datetime) -> Estimate:
     try:
         matching = audience(library, version.entry, today)
         counts = matching.count(), matching.filter(mailable_condition(today)).count()
-        candidates = list(
-            entry_candidates(version, today).values_list("pk", "registered_on", "external_id")
-        )
+        candidates = _candidates(version, now)
     except InvalidAudience as problem:
         return Estimate(
             matching=0, mailable=0, entering=0, held_out=0, mailed=0, audience_problem=str(problem)
@@ -111,6 +109,20 @@ def estimate(journey: Journey, *, now: dt.datetime) -> Estimate:
         mailed=len(mailed),
         **timing,
     )
+
+
+def _candidates(version: Version, now: dt.datetime) -> list[tuple[int, dt.date | None, str]]:
+    """(member, registered on, member id) of whom the next tick enrols: for a journey that
+    starts on an event, one per event waiting (a member twice for two events), else the
+    members the entry rule lets in."""
+    if version.on_event:
+        waiting = event_candidates(version, now).order_by("pk")
+        return [
+            (pk, None, member)
+            for pk, member in waiting.values_list("member_id", "member__external_id")
+        ]
+    today = timezone.localdate(now)
+    return list(entry_candidates(version, today).values_list("pk", "registered_on", "external_id"))
 
 
 def anyone_mailed(journey: Journey, *, now: dt.datetime) -> bool:
@@ -147,7 +159,7 @@ def _first_mails(
     if first is None:
         return []
     wait = dt.timedelta(days=first.wait_days)
-    if not enters_on_registration(version.entry):
+    if version.on_event or not enters_on_registration(version.entry):
         moment = max(start, _start_of(timezone.localdate(start) + wait))
         return [(pk, moment) for pk, _ in mailed]
     return [(pk, max(start, _start_of(registered_on + wait))) for pk, registered_on in mailed]

@@ -3,6 +3,8 @@ and steps timed before or after the moment the event carries, skipped when that 
 
 import datetime as dt
 
+import pytest
+
 from patronflow.choices.services import record_list_choice, standard_lists
 from patronflow.journeys.models import Enrolment
 from patronflow.mail.models import Message
@@ -10,6 +12,10 @@ from patronflow.mail.outbox import SKIPPED_LATE, SKIPPED_NO_MOMENT
 from patronflow.operations.tick import tick
 from tests.factories import TODAY, MemberFactory, at
 from tests.journeys.event_helpers import install_activity_journey, registration
+
+# Every tick sends what it queued, to a real SMTP server: the next step waits for the mail
+# before it to leave.
+pytestmark = pytest.mark.usefixtures("smtp_server")
 
 # TODAY is Monday 1 June 2026; the activity in `registration` starts Saturday 6 June at 14:00.
 FRIDAY = dt.date(2026, 6, 5)
@@ -108,7 +114,7 @@ def test_the_entry_conditions_still_apply_on_top_of_the_event(library):
     ]
 
 
-def test_the_reminder_is_due_the_day_before_the_activity(library, smtp_server):
+def test_the_reminder_is_due_the_day_before_the_activity(library):
     journey = install_activity_journey(library)
     member = MemberFactory(library=library)
     registration(member)  # starts Saturday 6 June at 14:00
@@ -123,7 +129,7 @@ def test_the_reminder_is_due_the_day_before_the_activity(library, smtp_server):
     assert Enrolment.objects.get(member=member).next_due_on is None
 
 
-def test_a_reminder_whose_day_has_passed_is_skipped_not_sent_late(library, smtp_server):
+def test_a_reminder_whose_day_has_passed_is_skipped_not_sent_late(library):
     journey = install_activity_journey(library, reminder_days=2)
     member = MemberFactory(library=library)
     # Registered on Friday for Saturday: "two days before" was Thursday.
@@ -141,7 +147,7 @@ def test_a_reminder_whose_day_has_passed_is_skipped_not_sent_late(library, smtp_
     assert Enrolment.objects.get(member=member).status == Enrolment.Status.COMPLETED
 
 
-def test_a_mail_after_the_event_comes_days_after_and_not_when_too_late(library, smtp_server):
+def test_a_mail_after_the_event_comes_days_after_and_not_when_too_late(library):
     journey = install_activity_journey(library, reminder_from="after_event", reminder_days=2)
     on_time, too_late = MemberFactory(library=library), MemberFactory(library=library)
     registration(on_time)
@@ -154,7 +160,7 @@ def test_a_mail_after_the_event_comes_days_after_and_not_when_too_late(library, 
     assert steps_queued(too_late)[1] == ("Herinnering", "2026-06-02", "suppressed")
 
 
-def test_an_event_without_the_moment_skips_that_step_and_says_why(library, smtp_server):
+def test_an_event_without_the_moment_skips_that_step_and_says_why(library):
     journey = install_activity_journey(library)
     missing, unreadable = MemberFactory(library=library), MemberFactory(library=library)
     registration(missing, starts_at=None)
@@ -196,3 +202,16 @@ def test_a_member_in_the_control_group_is_held_out_for_every_event(library):
     assert {True, False} == {drawn.pop() for drawn in draws.values()}
     held_out = Enrolment.objects.filter(journey=journey, held_out=True)
     assert not Message.objects.filter(enrolment__in=held_out).exists()
+
+
+def test_many_events_enrol_a_chunk_at_a_time_and_all_of_them(library, monkeypatch):
+    monkeypatch.setattr("patronflow.journeys.services.EVENT_CHUNK", 3)
+    journey = install_activity_journey(library)
+    members = [MemberFactory(library=library) for _ in range(7)]
+    events = [registration(member) for member in members]
+
+    progress = tick_journey(journey, TODAY)
+
+    assert progress.entered == 7
+    enrolled = Enrolment.objects.filter(journey=journey).values_list("event_id", flat=True)
+    assert sorted(enrolled) == sorted(event.pk for event in events)
