@@ -6,6 +6,7 @@ announced on the dashboard."""
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -47,6 +48,16 @@ def test_a_new_token_is_shown_once_and_works_until_it_is_revoked(staff_client, l
         ("staff:an", "created"),
         ("staff:an", "revoked"),
     ]
+
+
+def test_the_api_takes_a_token_made_on_screen_until_it_is_revoked_there(staff_client, library):
+    clear = make_token(staff_client, scopes=["read"]).context["clear"]
+    token = token_for(clear)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {clear}")
+
+    assert api.get("/api/v1/journeys").status_code == 200
+    staff_client.post(reverse("staff:token_revoke", args=[token.pk]))
+    assert api.get("/api/v1/journeys").status_code == 401
 
 
 def test_a_token_needs_a_name_and_something_it_may_do(staff_client, library):
