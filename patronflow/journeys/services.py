@@ -100,14 +100,9 @@ def enrol_on_events(journey: Journey, now: dt.datetime) -> tuple[int, int]:
         with transaction.atomic():
             lock_journey(journey)
             today = timezone.localdate(now)
-            events = list(
-                queries.event_candidates(version, now)
-                .filter(pk__gt=after)
-                .order_by("pk")
-                .values_list("pk", "member_id", "member__external_id", "received_at", "properties")[
-                    :EVENT_CHUNK
-                ]
-            )
+            waiting = queries.event_candidates(version, now).filter(pk__gt=after).order_by("pk")
+            fields = ("pk", "member_id", "member__external_id", "received_at", "properties")
+            events = list(waiting.values_list(*fields)[:EVENT_CHUNK])
             if not events:
                 break
             after = events[-1][0]
