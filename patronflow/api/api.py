@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from patronflow.api import auth, events, figures, upserts
 from patronflow.api.idempotency import HEADER, idempotently
+from patronflow.api.models import ApiToken
 from patronflow.api.problems import PROBLEM_TYPE, Problem, field_errors, problem_response
 from patronflow.api.schemas import (
     MAX_BATCH,
@@ -98,8 +99,13 @@ def _json(data: BaseModel | list[BaseModel], status: int = 200) -> HttpResponse:
     return HttpResponse(text, status=status, content_type=JSON)
 
 
+def operator_of(token: ApiToken) -> str:
+    """How the audit log names a request's token."""
+    return f"api token {token.prefix}"
+
+
 def _operator(request: HttpRequest) -> str:
-    return f"api token {auth.token_of(request).prefix}"
+    return operator_of(auth.token_of(request))
 
 
 def _upsert(request: HttpRequest, kind: str, payload) -> HttpResponse:
@@ -160,6 +166,12 @@ def post_loans(request: HttpRequest, payload: LoansIn):
     return _upsert(request, "loans", payload)
 
 
+def event_answer(event, member: str, *, created: bool) -> HttpResponse:
+    """An event as POST /events answers it: 201 when this request stored it, 200 when its key
+    was stored before (also the answer of the fast path, api/front.py)."""
+    return _json(_event_out(event, member), 201 if created else 200)
+
+
 def _event_out(event, member: str) -> EventOut:
     return EventOut(
         id=event.pk, type=event.type, member=member, occurred_at=event.occurred_at.astimezone(UTC),
@@ -187,7 +199,7 @@ def post_event(request: HttpRequest, payload: EventIn):
         recorded = events.record_event(
             library=token.library, event=payload, operator=_operator(request)
         )
-        return _json(_event_out(recorded.event, payload.member), 201 if recorded.created else 200)
+        return event_answer(recorded.event, payload.member, created=recorded.created)
 
     return idempotently(request, token, answer)
 

@@ -23,16 +23,24 @@ MAX_PROPERTIES = 30
 PROPERTY_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 PROPERTY_TEXT = 1_000
 EVENT_TYPE = r"^[a-z0-9_]+(\.[a-z0-9_]+)*$"
+# No text may hold a NUL character: no database column can keep one.
+NO_NUL = r"^[^\x00]*$"
 
 
 class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-Text = Annotated[str, StringConstraints(strict=True, max_length=PROPERTY_TEXT)]
+Text = Annotated[str, StringConstraints(strict=True, max_length=PROPERTY_TEXT, pattern=NO_NUL)]
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 PropertyValue = Annotated[int, Field(strict=True)] | Number | StrictBool | Text
 PropertyName = Annotated[str, StringConstraints(pattern=PROPERTY_NAME)]
+MemberId = Annotated[
+    str, StringConstraints(strict=True, min_length=1, max_length=64, pattern=NO_NUL)
+]
+EventKey = Annotated[
+    str, StringConstraints(strict=True, min_length=1, max_length=100, pattern=NO_NUL)
+]
 
 
 class EventIn(Strict):
@@ -41,7 +49,7 @@ class EventIn(Strict):
     type: Annotated[str, StringConstraints(strict=True, max_length=100, pattern=EVENT_TYPE)] = (
         Field(description="Lower-case words joined by dots.", examples=["activity.registered"])
     )
-    member: Annotated[str, StringConstraints(strict=True, min_length=1, max_length=64)] = Field(
+    member: MemberId = Field(
         description="The library's own member id (member_id in the import).",
         examples=["100234"],
     )
@@ -59,12 +67,10 @@ class EventIn(Strict):
         ),
         examples=[{"name": "Voorleesuur", "starts_at": "2026-12-12T10:00:00+01:00"}],
     )
-    key: Annotated[str, StringConstraints(strict=True, min_length=1, max_length=100)] | None = (
-        Field(
-            default=None,
-            description="Your own id for the event: sent again, it is stored once.",
-            examples=["registration-88121"],
-        )
+    key: EventKey | None = Field(
+        default=None,
+        description="Your own id for the event: sent again, it is stored once.",
+        examples=["registration-88121"],
     )
 
 
@@ -106,9 +112,9 @@ class EventsOut(Schema):
     results: list[EventResult]
 
 
-Cell = Annotated[str, StringConstraints(strict=True)] | None
+Cell = Annotated[str, StringConstraints(strict=True, pattern=NO_NUL)] | None
 YesNo = StrictBool | Cell
-Key = Annotated[str, StringConstraints(strict=True)]
+Key = Annotated[str, StringConstraints(strict=True, pattern=NO_NUL)]
 
 
 class MemberRow(Strict):

@@ -1,6 +1,10 @@
 """What every API error must be: application/problem+json with its status, a type, a title
 and a detail."""
 
+import time
+
+from patronflow.api.limits import WINDOW_SECONDS
+
 
 def is_problem(response, status: int) -> dict:
     """The problem's body, after checking its shape."""
@@ -14,3 +18,11 @@ def is_problem(response, status: int) -> dict:
 
 def fields(problem: dict) -> list[str]:
     return [error["field"] for error in problem.get("errors", [])]
+
+
+def within_one_window(seconds_needed: float = 5) -> None:
+    """Wait, when the rate limit's minute is about to turn, for the next one: the requests
+    a test counts then fall in one window."""
+    into = time.time() % WINDOW_SECONDS
+    if into > WINDOW_SECONDS - seconds_needed:
+        time.sleep(WINDOW_SECONDS - into + 0.1)

@@ -65,6 +65,8 @@ def test_an_unknown_member_is_422_at_the_member_field(api, anna, client_for):
         ({"properties": {"name": "x" * 1001}}, "/properties/name"),
         ({"properties": {f"p{n}": n for n in range(31)}}, "/properties"),
         ({"key": ""}, "/key"),
+        ({"member": "100234\x00"}, "/member"),
+        ({"properties": {"name": "Voorlees\x00uur"}}, "/properties/name"),
         ({"colour": "red"}, "/colour"),
     ],
 )

@@ -80,6 +80,11 @@ def test_wrong_types_refuse_the_request_whole_with_the_fields_path(api, api_libr
     assert not Member.objects.exists()
 
 
+def test_a_nul_character_is_refused_as_no_database_can_keep_it(api, api_library):
+    problem = is_problem(api.post("/members", json={"rows": [ANNA | {"last_name": "P\x00"}]}), 422)
+    assert fields(problem) == ["/rows/0/last_name"]
+
+
 def test_an_unknown_field_is_refused_rather_than_ignored(api, api_library):
     problem = is_problem(api.post("/members", json={"rows": [ANNA | {"emial": "x"}]}), 422)
     assert fields(problem) == ["/rows/0/emial"]

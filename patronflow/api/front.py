@@ -1,0 +1,267 @@
+"""POST /api/v1/events answered on the event loop, in front of Django: a website that tells
+patronflow of every activity registration sends one event at a time, many at once.
+
+Behind Django's ASGI handler each request would wait for one thread of the process; here a
+request is a coroutine. Its token, rate limit and member are read by a pool of threads that
+keep their database connections, and its event joins the next group commit (the tracking
+server's GroupCommit): one transaction writes every event that arrived while the previous one
+was written, counts the tokens' requests, and writes the audit log's entry. A 201 or 200 means
+the event is stored.
+
+Only the plain case is answered here: a valid event of a known member, through a token with the
+events scope under its limit, without an Idempotency-Key header. Everything else — a problem to
+explain, a retried idempotent request, another path — goes on to Django with the body it sent,
+so the API's own views give every answer that is not a stored event, and both ways check the
+event with the same schema.
+"""
+
+import asyncio
+import datetime as dt
+import json
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+from pydantic import ValidationError
+
+from patronflow.api import auth, limits
+from patronflow.api.api import JSON, MAX_BODY_BYTES, event_answer, operator_of
+from patronflow.api.events import TABLE
+from patronflow.api.idempotency import HEADER
+from patronflow.api.models import ApiToken, RequestCount
+from patronflow.api.problems import Problem, problem_response
+from patronflow.api.schemas import EventIn
+from patronflow.api.tokens import token_for
+from patronflow.members.models import Member, MemberEvent
+from patronflow.privacy.audit import record
+from patronflow.privacy.models import AuditEntry
+from patronflow.tracking.recorder import EventNotStored, GroupCommit
+
+PATH = "/api/v1/events"
+READ_THREADS = 4
+IDEMPOTENCY_HEADER = HEADER.lower().encode()
+
+
+@dataclass
+class Arrival:
+    """One event on its way to the table; `stored` is what the group commit made of it."""
+
+    token: ApiToken
+    row: MemberEvent
+    member: str
+    stored: MemberEvent | None = None
+    created: bool = False
+
+
+def prepare(authorization: str, body: bytes, now: dt.datetime) -> Arrival | None:
+    """The event, ready to store, when the request is the plain case; else None (Django
+    answers it)."""
+    presented = authorization.removeprefix("Bearer ").strip()
+    token = token_for(presented) if presented != authorization else None
+    if token is None or ApiToken.Scope.EVENTS not in token.scopes:
+        return None
+    limit = limits.rate_limit()
+    if limit and _counted(token, now) >= limit:
+        return None
+    try:
+        event = EventIn.model_validate(json.loads(body, parse_constant=_refuse))
+    except (ValueError, ValidationError):
+        return None
+    member_id = (
+        Member.objects.filter(library_id=token.library_id, external_id=event.member)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if member_id is None:
+        return None
+    auth.note_use(token, now)
+    row = MemberEvent(
+        library_id=token.library_id, member_id=member_id, type=event.type,
+        occurred_at=event.occurred_at, properties=event.properties, key=event.key or "",
+    )  # fmt: skip
+    return Arrival(token, row, event.member)
+
+
+def _refuse(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _counted(token: ApiToken, now: dt.datetime) -> int:
+    """The token's requests in this window so far (read as limits.count_request writes it)."""
+    table = connection.ops.quote_name(RequestCount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count FROM {table} WHERE token_id = %s AND window_start = %s",
+            [token.pk, limits.window_of(now)],
+        )
+        found = cursor.fetchone()
+    return found[0] if found else 0
+
+
+def store(arrivals: list[Arrival]) -> None:
+    """Write one group commit's events, count their tokens' requests and log the access, in
+    one transaction; an event whose key is stored already is answered with the earlier one."""
+    now = timezone.now()
+    for arrival in arrivals:
+        arrival.row.received_at = now
+    unkeyed = [a for a in arrivals if not a.row.key]
+    keyed = [a for a in arrivals if a.row.key]
+    with transaction.atomic():
+        MemberEvent.objects.bulk_create([a.row for a in unkeyed])
+        for arrival in unkeyed:
+            arrival.stored, arrival.created = arrival.row, True
+        if keyed:
+            MemberEvent.objects.bulk_create([a.row for a in keyed], ignore_conflicts=True)
+            _answer_keyed(keyed, now)
+        _count_requests(Counter(a.token.pk for a in arrivals), now)
+        created = Counter(
+            (a.token.library.code, operator_of(a.token)) for a in arrivals if a.created
+        )
+        for (library, operator), count in created.items():
+            record(
+                AuditEntry.Action.CHANGED, operator=operator, library=library,
+                counts={TABLE: count}, at=now,
+            )  # fmt: skip
+
+
+def _answer_keyed(keyed: list[Arrival], now: dt.datetime) -> None:
+    """The stored event of each key: this commit's (created) or an earlier one. The same key
+    twice in one commit: the first is created, the second answered with it."""
+    wanted = {(a.row.library_id, a.row.key) for a in keyed}
+    stored = {
+        (event.library_id, event.key): event
+        for event in MemberEvent.objects.filter(
+            library_id__in={library for library, _ in wanted}, key__in={key for _, key in wanted}
+        )
+        if (event.library_id, event.key) in wanted
+    }
+    answered: set[tuple[int, str]] = set()
+    for arrival in keyed:
+        found = (arrival.row.library_id, arrival.row.key)
+        arrival.stored = stored[found]
+        arrival.created = arrival.stored.received_at == now and found not in answered
+        answered.add(found)
+
+
+def _count_requests(requests: Counter, now: dt.datetime) -> None:
+    """Add this commit's requests to their tokens' windows, as auth.count_request does one."""
+    if not limits.rate_limit():
+        return
+    table = connection.ops.quote_name(RequestCount._meta.db_table)
+    with connection.cursor() as cursor:
+        for token_id, count in sorted(requests.items()):
+            cursor.execute(
+                f"INSERT INTO {table} (token_id, window_start, count) VALUES (%s, %s, %s) "
+                f"ON CONFLICT (token_id, window_start) DO UPDATE SET count = {table}.count + %s",
+                [token_id, limits.window_of(now), count, count],
+            )
+
+
+class EventsFront:
+    """The ASGI application in front of `inner` (the tracking server's): POST /api/v1/events
+    here, everything else there."""
+
+    def __init__(self, inner, recorder: GroupCommit | None = None) -> None:
+        self.inner = inner
+        self.recorder = recorder or GroupCommit(store)
+        self.reads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="api-reads")
+
+    async def __call__(self, scope: dict, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            await self.inner(scope, receive, self._stopping_before(send))
+            return
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
+            await self.inner(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        chunks, complete = await _body(receive)
+        arrival = None
+        if complete and _plain(headers):
+            authorization = headers.get(b"authorization", b"").decode("latin-1")
+            loop = asyncio.get_running_loop()
+            arrival = await loop.run_in_executor(
+                self.reads, prepare, authorization, b"".join(chunks), timezone.now()
+            )
+        if arrival is None:
+            await self.inner(scope, _replay(chunks, complete, receive), send)
+            return
+        try:
+            await self.recorder.record(arrival)
+        except EventNotStored:
+            problem = Problem(503, "The event could not be stored just now; send it again.")
+            problem.headers["Retry-After"] = "1"
+            await _send(send, problem_response(problem))
+            return
+        await _send(send, event_answer(arrival.stored, arrival.member, created=arrival.created))
+
+    def _stopping_before(self, send):
+        """The server's shutdown completes only once the last events are written."""
+
+        async def sending(message: dict) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                await self.recorder.stop()
+                await asyncio.get_running_loop().run_in_executor(self.reads, _close)
+            await send(message)
+
+        return sending
+
+
+def _close() -> None:
+    connection.close()
+
+
+def _plain(headers: dict[bytes, bytes]) -> bool:
+    """A JSON body, not a retry of an idempotent request."""
+    content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    return content_type == JSON.encode() and IDEMPOTENCY_HEADER not in headers
+
+
+async def _body(receive) -> tuple[list[bytes], bool]:
+    """The body's chunks as far as they go, and whether that is all of it: reading stops at
+    the API's limit (Django then refuses the body) or when the client goes away."""
+    chunks, size = [], 0
+    while size <= MAX_BODY_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return chunks, False
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if not message.get("more_body"):
+            return chunks, size <= MAX_BODY_BYTES
+    return chunks, False
+
+
+def _replay(chunks: list[bytes], complete: bool, receive):
+    """A receive that gives Django the chunks already read, then what the client sends next."""
+    waiting = list(chunks)
+
+    async def receiving() -> dict:
+        if waiting:
+            chunk = waiting.pop(0)
+            return {
+                "type": "http.request",
+                "body": chunk,
+                "more_body": bool(waiting) or not complete,
+            }
+        return await receive()
+
+    return receiving
+
+
+# As Django's middleware sends them with the API's other answers.
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+async def _send(send, response) -> None:
+    headers = [(b"content-type", response["Content-Type"].encode()), *SECURITY_HEADERS]
+    headers += [(name.lower().encode(), value.encode()) for name, value in response.items()
+                if name.lower() != "content-type"]  # fmt: skip
+    headers.append((b"content-length", str(len(response.content)).encode()))
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": response.content})
