@@ -1,5 +1,6 @@
-"""`patronflow serve`: the tracking endpoints under Granian, a production server (Rust HTTP,
-Python only for the application), with the lean front of tracking/asgi.py."""
+"""`patronflow serve`: the tracking endpoints, the API and the staff application under Granian, a
+production server (Rust HTTP, Python only for the application), with the lean fronts of
+api/front.py and tracking/asgi.py (patronflow/asgi.py)."""
 
 import os
 
@@ -61,7 +62,7 @@ class Command(BaseCommand):
             help="log every request (method, path, status, time; never the client address)",
         )
         parser.add_argument(
-            "--target", default="patronflow.tracking.asgi:application", help="ASGI application"
+            "--target", default="patronflow.asgi:application", help="ASGI application"
         )
 
     def handle(
