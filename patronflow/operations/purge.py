@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import Exists, F, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
@@ -114,6 +115,7 @@ def purge(
             summary.rows(code)["privacy.auditentry"] += _expire_audit(code, cutoff, dry_run)
     if not dry_run:
         prune_attempts(now)
+        forget_expired_records(now)
         for code, counts in summary.libraries.items():
             if +counts:
                 record(
@@ -124,6 +126,16 @@ def purge(
                     at=now,
                 )
     return summary
+
+
+def forget_expired_records(now: dt.datetime) -> None:
+    """Records that expire by age alone, kept by stages above this one — the API's kept answers
+    and request counts, the webhooks' deliveries. The purge cannot import those stages, so
+    each names a `forget_expired(now)` on its AppConfig, and the purge calls every one."""
+    for config in apps.get_app_configs():
+        forget = getattr(config, "forget_expired", None)
+        if forget is not None:
+            forget(now)
 
 
 def remove_loan_history(library: Library, today: dt.date, *, dry_run: bool = False) -> int:
