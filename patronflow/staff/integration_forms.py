@@ -31,6 +31,7 @@ KIND_WORDS = {
     notices.LIST_LEFT: gettext_lazy("A member leaves a list"),
     notices.LIST_JOINED: gettext_lazy("A member joins a list"),
     notices.ALL_MAIL_STOPPED: gettext_lazy("A member stops all mail"),
+    notices.ALL_MAIL_RESUMED: gettext_lazy("A member wants mail again"),
     notices.ADDRESS_SUPPRESSED: gettext_lazy("An address is no longer mailed (bounces)"),
     notices.COMPLAINT: gettext_lazy("A member marks a mail as spam"),
     notices.VOLUNTEER: gettext_lazy("Someone volunteers for the focus group"),

@@ -20,9 +20,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from patronflow.privacy.audit import PATRONFLOW, record_change
 from patronflow.webhooks import signing
@@ -285,19 +287,20 @@ def _count_failure(
     subscription.failures_in_a_row = now_stored["failures_in_a_row"]
     subscription.failing_since = now_stored["failing_since"]
     latest = outcome.error or "no answer"
-    if subscription.failures_in_a_row >= PAUSE_AFTER_FAILURES:
-        reason = (
-            f"Paused by patronflow: {subscription.failures_in_a_row} deliveries in a row "
-            f"failed; the latest: {latest}"
-        )
-    elif now - subscription.failing_since >= PAUSE_AFTER_FAILING_FOR:
-        reason = (
-            "Paused by patronflow: every delivery failed since "
-            f"{subscription.failing_since.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC; "
-            f"the latest: {latest}"
-        )
-    else:
-        return
+    # In the network's language, as staff read it on their screens.
+    with translation.override(settings.LANGUAGE_CODE):
+        if subscription.failures_in_a_row >= PAUSE_AFTER_FAILURES:
+            reason = gettext(
+                "Paused by patronflow: %(count)s deliveries in a row failed; the latest: %(latest)s"
+            ) % {"count": subscription.failures_in_a_row, "latest": latest}
+        elif now - subscription.failing_since >= PAUSE_AFTER_FAILING_FOR:
+            since = subscription.failing_since.astimezone(dt.UTC)
+            reason = gettext(
+                "Paused by patronflow: every delivery failed since %(since)s UTC; the latest: "
+                "%(latest)s"
+            ) % {"since": f"{since:%Y-%m-%d %H:%M}", "latest": latest}
+        else:
+            return
     if pause(subscription, reason=reason, now=now):
         done.paused.append(f"{subscription.library.code} {subscription.url}: {reason}")
 

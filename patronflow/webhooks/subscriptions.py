@@ -14,7 +14,11 @@ from patronflow.members.models import Library
 from patronflow.notices import KINDS
 from patronflow.privacy.audit import Actor, record_change
 from patronflow.webhooks.models import Delivery, Subscription
-from patronflow.webhooks.urls_allowed import check_url
+from patronflow.webhooks.urls_allowed import (
+    CREDENTIALS_IN_ADDRESS,
+    NOT_A_WEB_ADDRESS,
+    check_url,
+)
 
 SECRET_PREFIX = "whsec_"
 
@@ -29,10 +33,8 @@ class SubscriptionError(ValueError):
 
 # check_url's reasons in the words staff read (translated by the staff screens).
 URL_REFUSALS = {
-    "not a web address": gettext_noop("Give a full address that starts with https://."),
-    "a user name or password in the address": gettext_noop(
-        "Leave the user name and password out of the address."
-    ),
+    NOT_A_WEB_ADDRESS: gettext_noop("Give a full address that starts with https://."),
+    CREDENTIALS_IN_ADDRESS: gettext_noop("Leave the user name and password out of the address."),
 }
 URL_REFUSED = gettext_noop(
     "Deliveries may name a member: use https:// (plain http:// only to this machine)."

@@ -79,7 +79,7 @@ def test_a_receiver_that_always_fails_gets_its_subscription_paused_and_later_not
             subscription.refresh_from_db()
 
         assert subscription.state == Subscription.State.PAUSED
-        assert subscription.paused_reason.startswith("Paused by patronflow: every delivery failed")
+        assert subscription.paused_reason.startswith("Gepauzeerd door patronflow: elke levering mislukt")
         assert "HTTP 500" in subscription.paused_reason
         posts = len(library_system.received)
         assert posts == 8  # about 44 hours of attempts: every one failed for over 24 hours
@@ -119,7 +119,7 @@ def test_twenty_failures_in_a_row_pause_a_subscription():
             Delivery.objects.update(next_attempt_at=timezone.now() + dt.timedelta(days=9))
     subscription.refresh_from_db()
     assert subscription.state == Subscription.State.PAUSED
-    assert "20 deliveries in a row failed" in subscription.paused_reason
+    assert "20 leveringen na elkaar mislukt" in subscription.paused_reason
     assert len(library_system.received) == deliverer.PAUSE_AFTER_FAILURES
 
 
