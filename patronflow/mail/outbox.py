@@ -9,7 +9,7 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from patronflow.journeys.events import library_zone
@@ -121,8 +121,21 @@ def _move_pointers(enrolments: list[Enrolment]) -> None:
 
 # Why a step that waits on the event's moment was passed over: kept as the reason of a
 # message that was never sent, so the journey's page counts and shows them per member.
-SKIPPED_LATE = "skipped: the day before or after the event's moment has passed"
-SKIPPED_NO_MOMENT = "skipped: the event has no moment in its property {property}"
+SKIPPED = "skipped: "
+SKIPPED_LATE = SKIPPED + "the day before or after the event's moment has passed"
+SKIPPED_NO_MOMENT = SKIPPED + "the event has no moment in its property {property}"
+
+
+def skipped_per_step(journey: Journey) -> dict[tuple[int, str], int]:
+    """How many of the journey's steps that wait on the event were skipped, per (step
+    position, reason): for its page, beside the mails that failed."""
+    skipped = Message.objects.filter(
+        step__version__journey=journey,
+        status=Message.Status.SUPPRESSED,
+        last_error__startswith=SKIPPED,
+    )
+    counts = skipped.values_list("step__position", "last_error").annotate(n=Count("id"))
+    return {(position, reason): n for position, reason, n in counts.order_by()}
 
 
 def queue_due_messages(journey: Journey, today: dt.date) -> tuple[int, int]:

@@ -8,7 +8,7 @@ import pytest
 from patronflow.choices.services import record_list_choice, standard_lists
 from patronflow.journeys.models import Enrolment
 from patronflow.mail.models import Message
-from patronflow.mail.outbox import SKIPPED_LATE, SKIPPED_NO_MOMENT
+from patronflow.mail.outbox import SKIPPED_LATE, SKIPPED_NO_MOMENT, skipped_per_step
 from patronflow.operations.tick import tick
 from tests.factories import TODAY, MemberFactory, at
 from tests.journeys.event_helpers import install_activity_journey, registration
@@ -173,6 +173,7 @@ def test_an_event_without_the_moment_skips_that_step_and_says_why(library):
         skipped = Message.objects.get(enrolment__member=member, step__position=2)
         assert skipped.status == Message.Status.SUPPRESSED
         assert skipped.last_error == SKIPPED_NO_MOMENT.format(property="starts_at")
+    assert skipped_per_step(journey) == {(2, SKIPPED_NO_MOMENT.format(property="starts_at")): 2}
 
 
 def test_a_moment_without_an_offset_is_on_the_librarys_clock(library):
