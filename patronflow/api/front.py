@@ -33,8 +33,8 @@ from patronflow.api.idempotency import HEADER
 from patronflow.api.models import ApiToken, RequestCount
 from patronflow.api.problems import Problem, problem_response
 from patronflow.api.schemas import EventIn
-from patronflow.api.tokens import token_for
-from patronflow.members.models import Member, MemberEvent
+from patronflow.api.tokens import prefix_of, proves
+from patronflow.members.models import Library, Member, MemberEvent
 from patronflow.privacy.audit import record
 from patronflow.privacy.models import AuditEntry
 from patronflow.tracking.recorder import EventNotStored, GroupCommit
@@ -49,6 +49,7 @@ class Arrival:
     """One event on its way to the table; `stored` is what the group commit made of it."""
 
     token: ApiToken
+    library_code: str
     row: MemberEvent
     member: str
     stored: MemberEvent | None = None
@@ -57,47 +58,64 @@ class Arrival:
 
 def prepare(authorization: str, body: bytes, now: dt.datetime) -> Arrival | None:
     """The event, ready to store, when the request is the plain case; else None (Django
-    answers it)."""
+    answers it). The token, its library, its count in this window and the member come in one
+    query: this runs for every event a website sends."""
     presented = authorization.removeprefix("Bearer ").strip()
-    token = token_for(presented) if presented != authorization else None
-    if token is None or ApiToken.Scope.EVENTS not in token.scopes:
-        return None
-    limit = limits.rate_limit()
-    if limit and _counted(token, now) >= limit:
+    prefix = prefix_of(presented) if presented != authorization else None
+    if prefix is None:
         return None
     try:
         event = EventIn.model_validate(json.loads(body, parse_constant=_refuse))
     except (ValueError, ValidationError):
         return None
-    member_id = (
-        Member.objects.filter(library_id=token.library_id, external_id=event.member)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if member_id is None:
+    found = _caller(prefix, event.member, now)
+    if found is None:
         return None
-    auth.note_use(token, now)
+    token_id, library_id, code, digest, scopes, revoked, unnoted, member_id, count = found
+    scopes = json.loads(scopes) if isinstance(scopes, str) else scopes
+    limit = limits.rate_limit()
+    if (
+        revoked
+        or not proves(digest, presented)
+        or ApiToken.Scope.EVENTS not in scopes
+        or member_id is None
+        or (limit and (count or 0) >= limit)
+    ):
+        return None
+    token = ApiToken(pk=token_id, library_id=library_id, prefix=prefix, scopes=scopes)
+    if unnoted:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
     row = MemberEvent(
-        library_id=token.library_id, member_id=member_id, type=event.type,
+        library_id=library_id, member_id=member_id, type=event.type,
         occurred_at=event.occurred_at, properties=event.properties, key=event.key or "",
     )  # fmt: skip
-    return Arrival(token, row, event.member)
+    return Arrival(token, code, row, event.member)
 
 
 def _refuse(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
-def _counted(token: ApiToken, now: dt.datetime) -> int:
-    """The token's requests in this window so far (read as limits.count_request writes it)."""
-    table = connection.ops.quote_name(RequestCount._meta.db_table)
+def _caller(prefix: str, member: str, now: dt.datetime) -> tuple | None:
+    """The token named by `prefix`: its library's code, whether it is revoked, whether its
+    last use is older than auth.LAST_USED_EVERY (to be noted), its requests counted in this
+    window (as limits.count_request writes them) and the id of its library's `member`."""
+    quote = connection.ops.quote_name
+    token, library = quote(ApiToken._meta.db_table), quote(Library._meta.db_table)
+    members, counts = quote(Member._meta.db_table), quote(RequestCount._meta.db_table)
+    noted_since = connection.ops.adapt_datetimefield_value(now - auth.LAST_USED_EVERY)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT count FROM {table} WHERE token_id = %s AND window_start = %s",
-            [token.pk, limits.window_of(now)],
+            f"SELECT t.id, t.library_id, l.code, t.digest, t.scopes, "
+            f"t.revoked_at IS NOT NULL, "
+            f"t.last_used_at IS NULL OR t.last_used_at <= %s, m.id, c.count FROM {token} t "
+            f"JOIN {library} l ON l.id = t.library_id "
+            f"LEFT JOIN {members} m ON m.library_id = t.library_id AND m.external_id = %s "
+            f"LEFT JOIN {counts} c ON c.token_id = t.id AND c.window_start = %s "
+            "WHERE t.prefix = %s",
+            [noted_since, member, limits.window_of(now), prefix],
         )
-        found = cursor.fetchone()
-    return found[0] if found else 0
+        return cursor.fetchone()
 
 
 def store(arrivals: list[Arrival]) -> None:
@@ -116,9 +134,7 @@ def store(arrivals: list[Arrival]) -> None:
             MemberEvent.objects.bulk_create([a.row for a in keyed], ignore_conflicts=True)
             _answer_keyed(keyed, now)
         _count_requests(Counter(a.token.pk for a in arrivals), now)
-        created = Counter(
-            (a.token.library.code, operator_of(a.token)) for a in arrivals if a.created
-        )
+        created = Counter((a.library_code, operator_of(a.token)) for a in arrivals if a.created)
         for (library, operator), count in created.items():
             record(
                 AuditEntry.Action.CHANGED, operator=operator, library=library,

@@ -46,13 +46,25 @@ def create_token(
     return row, token
 
 
-def token_for(presented: str) -> ApiToken | None:
-    """The active token that `presented` is, else None (unknown, malformed or revoked)."""
+def prefix_of(presented: str) -> str | None:
+    """The prefix by which a presented token names its row; None when it is none of ours."""
     if not presented.startswith(TOKEN_PREFIX):
         return None
-    prefix = presented[len(TOKEN_PREFIX) :].split("_", 1)[0]
+    return presented[len(TOKEN_PREFIX) :].split("_", 1)[0]
+
+
+def proves(digest: str, presented: str) -> bool:
+    """The presented token is the one whose digest was stored."""
+    return hmac.compare_digest(digest, _digest(presented))
+
+
+def token_for(presented: str) -> ApiToken | None:
+    """The active token that `presented` is, else None (unknown, malformed or revoked)."""
+    prefix = prefix_of(presented)
+    if prefix is None:
+        return None
     row = ApiToken.objects.select_related("library").filter(prefix=prefix).first()
-    if row is None or not hmac.compare_digest(row.digest, _digest(presented)):
+    if row is None or not proves(row.digest, presented):
         return None
     return row if row.revoked_at is None else None
 
