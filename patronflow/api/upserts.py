@@ -39,7 +39,12 @@ def _text(value: object) -> str:
 
 def upsert(*, library: Library, kind: str, rows: Sequence[BaseModel], operator: str) -> ImportOut:
     """Import the rows; Problem(422) when the import refuses them whole (a required column
-    no row has)."""
+    no row has). An empty request imports nothing and leaves no record."""
+    if not rows:
+        return ImportOut(
+            kind=kind, rows=0, inserted=0, updated=0, unchanged=0, rejected=0, repeated=0,
+            skipped={}, rejections=[], profiles_recomputed=None,
+        )  # fmt: skip
     try:
         imported = import_and_refresh(
             library, kind, cells(rows), source=f"API ({operator})", actor=operator

@@ -147,3 +147,11 @@ def test_a_member_created_through_the_api_gets_the_welcome_mail_at_the_next_tick
 
     (mail,) = smtp_server.to("nieuw@example.org")
     assert "Anna" in mail.get_body(("plain",)).get_content()
+
+
+def test_an_empty_request_imports_nothing_and_leaves_no_import_record(api, api_library):
+    body = api.post("/members", json={"rows": []}).json()
+
+    assert (body["rows"], body["inserted"]) == (0, 0)
+    assert not ImportRecord.objects.exists()
+    assert not AuditEntry.objects.filter(operator__startswith="api token").exists()
