@@ -335,8 +335,10 @@ def _server_error(request: HttpRequest, error: Exception) -> HttpResponse:
 
 
 def _problems_around(view):
-    """Refuse a body over MAX_BODY_BYTES before it is read; say 405 as a problem."""
+    """Refuse a body over MAX_BODY_BYTES before it is read; say 404 and 405 as problems. No
+    CSRF check: the API knows no cookies, only tokens."""
 
+    @csrf_exempt
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
@@ -347,7 +349,10 @@ def _problems_around(view):
             return problem_response(
                 Problem(413, f"A request body may be at most {MAX_BODY_BYTES:,} bytes.")
             )
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:  # the API's root, which django-ninja leaves to Django
+            return not_found(request)
         if response.status_code == 405 and response.get("Content-Type") != PROBLEM_TYPE:
             problem = problem_response(
                 Problem(405, f"{request.method} is not allowed here; allowed: {response['Allow']}.")

@@ -79,11 +79,16 @@ def upsert(*, library: Library, kind: str, rows: Sequence[BaseModel], operator: 
 
 def _rejection(index: int, reason: str, kind: str) -> RowRejection:
     """A rejected row with each of its problems at the field it is about (the import writes
-    them as `column: problem` or `column is …`, joined by "; ")."""
-    columns = [column.name for column in kind_of(kind).columns]
+    them as `column: problem` or `column is …`, and a loan's reference it cannot find as
+    `unknown member '…'`, joined by "; ")."""
+    starts = {}
+    for column in kind_of(kind).columns:
+        starts[f"{column.name}:"] = starts[f"{column.name} "] = column.name
+        if column.refers_to is not None:
+            starts[f"unknown {column.refers_to._meta.verbose_name} "] = column.name
     errors = []
     for problem in reason.split("; "):
-        column = next((c for c in columns if problem.startswith((f"{c}:", f"{c} "))), None)
+        column = next((name for start, name in starts.items() if problem.startswith(start)), None)
         path = ["rows", index] + ([column] if column else [])
         errors.append(FieldError(pointer(path), problem))
     return RowRejection(

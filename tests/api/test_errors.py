@@ -9,7 +9,7 @@ import requests
 from tests.api.checks import is_problem
 
 
-@pytest.mark.parametrize("path", ["/nope", "/events/nope", "/journeys/welcome", "/v2"])
+@pytest.mark.parametrize("path", ["/", "", "/nope", "/events/nope", "/journeys/welcome", "/v2"])
 def test_an_unknown_route_is_a_404_problem(api, path):
     is_problem(api.get(path), 404)
     is_problem(api.post(path, json={}), 404)

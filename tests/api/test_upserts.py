@@ -120,6 +120,7 @@ def test_items_and_loans_go_in_and_a_loan_of_an_unknown_member_is_rejected(api, 
 
     assert (loans["inserted"], loans["rejected"]) == (1, 1)
     assert loans["rejections"][0]["index"] == 1
+    assert fields(loans["rejections"][0]) == ["/rows/1/member_id"]
     assert loans["profiles_recomputed"] is not None
     assert Loan.objects.get().member.external_id == "100234"
 
