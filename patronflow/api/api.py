@@ -334,6 +334,20 @@ def _server_error(request: HttpRequest, error: Exception) -> HttpResponse:
     return problem_response(Problem(500, "Something went wrong on our side; it was logged."))
 
 
+def _too_long(request: HttpRequest) -> bool:
+    """The body is over MAX_BODY_BYTES: by its Content-Length, or, sent in chunks without one,
+    by reading at most one byte more (what was read is then the request's body)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return True
+    if length or request.method in ("GET", "HEAD"):
+        return length > MAX_BODY_BYTES
+    body = request.read(MAX_BODY_BYTES + 1)
+    request._body = body  # Django's own cache of the body, which request.body then returns
+    return len(body) > MAX_BODY_BYTES
+
+
 def _problems_around(view):
     """Refuse a body over MAX_BODY_BYTES before it is read; say 404 and 405 as problems. No
     CSRF check: the API knows no cookies, only tokens."""
@@ -341,11 +355,7 @@ def _problems_around(view):
     @csrf_exempt
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > MAX_BODY_BYTES:
+        if _too_long(request):
             return problem_response(
                 Problem(413, f"A request body may be at most {MAX_BODY_BYTES:,} bytes.")
             )

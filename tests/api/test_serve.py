@@ -32,8 +32,14 @@ def test_the_api_answers_under_patronflow_serve(tmp_path):
         schema = requests.get(f"{api}/openapi.json", timeout=10)
         docs = requests.get(f"{api}/docs", timeout=10)
         script = requests.get(f"{base_url}/static/ninja/swagger-ui-bundle.js", timeout=10)
+        chunks = (b"x" * 65536 for _ in range(40))  # no Content-Length: sent in chunks
+        chunked = requests.post(f"{api}/members", data=chunks, headers=headers, timeout=10)
+        rows = b'{"rows": [{"member_id": "9", "first_name": "Ann", "registered_on": "2026-12-01"}]}'
+        small = requests.post(f"{api}/members", data=iter([rows]), headers=headers, timeout=10)
 
     assert created.status_code == 201, created.text
+    is_problem(chunked, 413)
+    assert small.json()["inserted"] == 1
     assert MemberEvent.objects.get().pk == created.json()["id"]
     is_problem(unknown, 404)
     assert schema.json()["info"]["title"] == "patronflow API"
