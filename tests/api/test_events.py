@@ -35,6 +35,8 @@ def test_an_event_is_stored_with_its_properties_and_answered_201(api, anna):
         EVENT["type"],
         EVENT["properties"],
     )
+    (entry,) = AuditEntry.objects.filter(operator__startswith="api token")
+    assert entry.counts == {"members.memberevent": 1} and entry.member_ref == ""
 
 
 def test_the_same_key_twice_is_stored_once_and_answered_with_the_first(api, anna):
