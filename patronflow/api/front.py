@@ -18,11 +18,12 @@ event with the same schema.
 import asyncio
 import datetime as dt
 import json
+import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -30,7 +31,7 @@ from patronflow.api import auth, limits
 from patronflow.api.api import JSON, MAX_BODY_BYTES, event_answer, operator_of
 from patronflow.api.events import TABLE
 from patronflow.api.idempotency import HEADER
-from patronflow.api.models import ApiToken, RequestCount
+from patronflow.api.models import ApiToken
 from patronflow.api.problems import Problem, problem_response
 from patronflow.api.schemas import EventIn
 from patronflow.api.tokens import prefix_of, proves
@@ -41,7 +42,11 @@ from patronflow.tracking.recorder import EventNotStored, GroupCommit
 
 PATH = "/api/v1/events"
 READ_THREADS = 4
+# A group commit the database has not done in this time is undone (PostgreSQL).
+WRITE_SECONDS = 10
 IDEMPOTENCY_HEADER = HEADER.lower().encode()
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -58,8 +63,20 @@ class Arrival:
 
 def prepare(authorization: str, body: bytes, now: dt.datetime) -> Arrival | None:
     """The event, ready to store, when the request is the plain case; else None (Django
-    answers it). The token, its library, its count in this window and the member come in one
-    query: this runs for every event a website sends."""
+    answers it, also when the database failed this thread: its next request connects
+    afresh)."""
+    connection.close_if_unusable_or_obsolete()
+    try:
+        return _prepare(authorization, body, now)
+    except DatabaseError:
+        log.exception("the events front could not read; Django answers this request")
+        connection.close()
+        return None
+
+
+def _prepare(authorization: str, body: bytes, now: dt.datetime) -> Arrival | None:
+    """The token, its library and the member come in one query, the request is counted
+    towards the token's limit in one more: this runs for every event a website sends."""
     presented = authorization.removeprefix("Bearer ").strip()
     prefix = prefix_of(presented) if presented != authorization else None
     if prefix is None:
@@ -71,18 +88,18 @@ def prepare(authorization: str, body: bytes, now: dt.datetime) -> Arrival | None
     found = _caller(prefix, event.member, now)
     if found is None:
         return None
-    token_id, library_id, code, digest, scopes, revoked, unnoted, member_id, count = found
+    token_id, library_id, code, digest, scopes, revoked, unnoted, member_id = found
     scopes = json.loads(scopes) if isinstance(scopes, str) else scopes
-    limit = limits.rate_limit()
     if (
         revoked
         or not proves(digest, presented)
         or ApiToken.Scope.EVENTS not in scopes
         or member_id is None
-        or (limit and (count or 0) >= limit)
     ):
         return None
     token = ApiToken(pk=token_id, library_id=library_id, prefix=prefix, scopes=scopes)
+    if limits.count_request(token, now) is not None:
+        return None  # over its limit: the view counts it again and answers 429
     if unnoted:
         ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
     row = MemberEvent(
@@ -98,42 +115,67 @@ def _refuse(name: str) -> None:
 
 def _caller(prefix: str, member: str, now: dt.datetime) -> tuple | None:
     """The token named by `prefix`: its library's code, whether it is revoked, whether its
-    last use is older than auth.LAST_USED_EVERY (to be noted), its requests counted in this
-    window (as limits.count_request writes them) and the id of its library's `member`."""
+    last use is older than auth.LAST_USED_EVERY (to be noted) and the id of its library's
+    `member` (None)."""
     quote = connection.ops.quote_name
     token, library = quote(ApiToken._meta.db_table), quote(Library._meta.db_table)
-    members, counts = quote(Member._meta.db_table), quote(RequestCount._meta.db_table)
+    members = quote(Member._meta.db_table)
     noted_since = connection.ops.adapt_datetimefield_value(now - auth.LAST_USED_EVERY)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT t.id, t.library_id, l.code, t.digest, t.scopes, "
             f"t.revoked_at IS NOT NULL, "
-            f"t.last_used_at IS NULL OR t.last_used_at <= %s, m.id, c.count FROM {token} t "
+            f"t.last_used_at IS NULL OR t.last_used_at <= %s, m.id FROM {token} t "
             f"JOIN {library} l ON l.id = t.library_id "
             f"LEFT JOIN {members} m ON m.library_id = t.library_id AND m.external_id = %s "
-            f"LEFT JOIN {counts} c ON c.token_id = t.id AND c.window_start = %s "
             "WHERE t.prefix = %s",
-            [noted_since, member, limits.window_of(now), prefix],
+            [noted_since, member, prefix],
         )
         return cursor.fetchone()
 
 
 def store(arrivals: list[Arrival]) -> None:
-    """Write one group commit's events, count their tokens' requests and log the access, in
-    one transaction; an event whose key is stored already is answered with the earlier one."""
+    """Write one group commit's events and log the access, in one transaction; an event whose
+    key is stored already is answered with the earlier one. When the group fails, each event
+    is tried alone, so one bad row (a member erased meanwhile) fails no other request: an
+    event left without `stored` goes on to Django."""
+    try:
+        _store(arrivals)
+    except DatabaseError:
+        if len(arrivals) == 1:
+            raise
+        log.warning("a group of %d events failed; storing them one by one", len(arrivals))
+        failed = 0
+        for arrival in arrivals:
+            arrival.stored, arrival.created = None, False
+            try:
+                _store([arrival])
+            except DatabaseError:
+                failed += 1
+        if failed == len(arrivals):
+            raise
+
+
+def _store(arrivals: list[Arrival]) -> None:
+    if connection.connection is not None and not connection.is_usable():
+        connection.close()  # the database dropped it (a restart): write on a new one
     now = timezone.now()
     for arrival in arrivals:
         arrival.row.received_at = now
     unkeyed = [a for a in arrivals if not a.row.key]
     keyed = [a for a in arrivals if a.row.key]
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A write the database has not done by then is undone: its requests are answered
+            # "not stored", truthfully (the recorder waits for a write it has started).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL statement_timeout = %s", [f"{WRITE_SECONDS}s"])
         MemberEvent.objects.bulk_create([a.row for a in unkeyed])
         for arrival in unkeyed:
             arrival.stored, arrival.created = arrival.row, True
         if keyed:
             MemberEvent.objects.bulk_create([a.row for a in keyed], ignore_conflicts=True)
             _answer_keyed(keyed, now)
-        _count_requests(Counter(a.token.pk for a in arrivals), now)
         created = Counter((a.library_code, operator_of(a.token)) for a in arrivals if a.created)
         for (library, operator), count in created.items():
             record(
@@ -161,27 +203,15 @@ def _answer_keyed(keyed: list[Arrival], now: dt.datetime) -> None:
         answered.add(found)
 
 
-def _count_requests(requests: Counter, now: dt.datetime) -> None:
-    """Add this commit's requests to their tokens' windows, as auth.count_request does one."""
-    if not limits.rate_limit():
-        return
-    table = connection.ops.quote_name(RequestCount._meta.db_table)
-    with connection.cursor() as cursor:
-        for token_id, count in sorted(requests.items()):
-            cursor.execute(
-                f"INSERT INTO {table} (token_id, window_start, count) VALUES (%s, %s, %s) "
-                f"ON CONFLICT (token_id, window_start) DO UPDATE SET count = {table}.count + %s",
-                [token_id, limits.window_of(now), count, count],
-            )
-
-
 class EventsFront:
     """The ASGI application in front of `inner` (the tracking server's): POST /api/v1/events
     here, everything else there."""
 
     def __init__(self, inner, recorder: GroupCommit | None = None) -> None:
         self.inner = inner
-        self.recorder = recorder or GroupCommit(store)
+        self.recorder = recorder or GroupCommit(
+            store, wait_seconds=WRITE_SECONDS + 5, give_up_while_written=False
+        )
         self.reads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="api-reads")
 
     async def __call__(self, scope: dict, receive, send) -> None:
@@ -209,6 +239,9 @@ class EventsFront:
             problem = Problem(503, "The event could not be stored just now; send it again.")
             problem.headers["Retry-After"] = "1"
             await _send(send, problem_response(problem))
+            return
+        if arrival.stored is None:  # its group failed and so did it alone: the view answers
+            await self.inner(scope, _replay(chunks, complete, receive), send)
             return
         await _send(send, event_answer(arrival.stored, arrival.member, created=arrival.created))
 
@@ -266,11 +299,13 @@ def _replay(chunks: list[bytes], complete: bool, receive):
     return receiving
 
 
-# As Django's middleware sends them with the API's other answers.
+# The headers Django's middleware gives the API's answers that matter to one in JSON; those
+# for pages (Content-Security-Policy, Vary and Content-Language) are left out.
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
 ]
 
 

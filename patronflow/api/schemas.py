@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     ConfigDict,
     Field,
@@ -41,6 +42,18 @@ MemberId = Annotated[
 EventKey = Annotated[
     str, StringConstraints(strict=True, min_length=1, max_length=100, pattern=NO_NUL)
 ]
+# An event's moment lies in these years: one outside them is a mistake, and one near the
+# calendar's ends overflows the sums the journeys make with it.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+
+
+def _within_the_years(moment: dt.datetime) -> dt.datetime:
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"a moment between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_within_the_years)]
 
 
 class EventIn(Strict):
@@ -53,7 +66,7 @@ class EventIn(Strict):
         description="The library's own member id (member_id in the import).",
         examples=["100234"],
     )
-    occurred_at: AwareDatetime = Field(
+    occurred_at: Moment = Field(
         description="When it happened: ISO 8601 with a time zone.",
         examples=["2026-12-06T14:30:00+01:00"],
     )

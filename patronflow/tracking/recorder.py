@@ -78,16 +78,25 @@ class EverySecond:
 
 
 class GroupCommit:
+    """`wait_seconds` after its first request, a batch gives up: its requests raise
+    EventNotStored. With `give_up_while_written` (tracking's choice) that holds even for a
+    batch the writer is storing, which may then be stored after all — a pixel must not wait
+    on a stuck database, and an event counted twice is rare. Without it only a batch still
+    queued gives up, and its rows are dropped, never stored; a batch being written answers
+    with its outcome — for events whose resend would store them twice."""
+
     def __init__(
         self,
         write: Callable[[list[EventRow]], None],
         *,
         after_write: Callable[[list[EventRow]], None] | None = None,
         wait_seconds: float = 10.0,
+        give_up_while_written: bool = True,
     ) -> None:
         self._write = write
         self._after_write = after_write
         self._wait_seconds = wait_seconds
+        self._give_up_while_written = give_up_while_written
         self._queued = threading.Condition()
         self._rows: list[EventRow] = []
         self._committed: asyncio.Future | None = None
@@ -103,7 +112,7 @@ class GroupCommit:
             if self._committed is None:
                 self._committed = self._loop.create_future()
                 # One timer a batch, not one a request.
-                self._loop.call_later(self._wait_seconds, _give_up, self._committed)
+                self._loop.call_later(self._wait_seconds, self._give_up, self._committed)
             committed = self._committed
             self._rows.append(row)
             self._queued.notify()
@@ -146,6 +155,14 @@ class GroupCommit:
             connection.close()  # a broken connection is opened afresh for the next batch
             raise
 
+    def _give_up(self, committed: asyncio.Future) -> None:
+        if not self._give_up_while_written:
+            with self._queued:
+                if self._committed is not committed:
+                    return  # the writer has the batch: its outcome answers
+                self._rows, self._committed = [], None
+        _fail(committed, "not stored in time")
+
     async def stop(self) -> None:
         """Write what is queued, run the last sweep check, and end the writer."""
         loop = asyncio.get_running_loop()
@@ -172,7 +189,3 @@ def _fail(committed: asyncio.Future, reason: str) -> None:
     if not committed.done():
         committed.set_exception(EventNotStored(reason))
         committed.exception()  # retrieved: the waiters each raise their own
-
-
-def _give_up(committed: asyncio.Future) -> None:
-    _fail(committed, "not stored in time")

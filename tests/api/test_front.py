@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from django.db import connection
 
 from patronflow.api.models import ApiToken
 from patronflow.api.tokens import revoke_token
@@ -139,6 +140,81 @@ def test_events_the_front_stores_count_towards_the_tokens_limit(tmp_path, gent):
     over = [is_problem(a, 429) for a in answers[5:]]
     assert all(int(a.headers["Retry-After"]) >= 1 for a in answers[5:]) and len(over) == 2
     assert MemberEvent.objects.count() == 5
+
+
+def test_a_moment_outside_the_calendar_it_can_work_with_is_refused_on_its_field(tmp_path, gent):
+    clear = token(gent, ["events"])
+    with serving(tmp_path) as base_url:
+        answers = [
+            post(base_url, clear, {**EVENT, "occurred_at": moment})
+            for moment in ("0001-01-01T00:30:00+01:00", "9999-12-31T23:59:00-01:00")
+        ]
+        fine = post(base_url, clear, EVENT)
+
+    assert [fields(is_problem(answer, 422)) for answer in answers] == [["/occurred_at"]] * 2
+    assert fine.status_code == 201
+    assert MemberEvent.objects.count() == 1
+
+
+def test_the_front_answers_with_the_views_headers_for_json(tmp_path, gent):
+    clear = token(gent, ["events"])
+    with serving(tmp_path) as base_url:
+        front = post(base_url, clear, EVENT)
+        view = post(base_url, clear, EVENT, **{"Idempotency-Key": "through-the-view"})
+
+    assert (front.status_code, view.status_code) == (201, 201)
+    assert "Idempotent-Replayed" not in view.headers
+    for name in (
+        "Content-Type", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+    ):  # fmt: skip
+        assert front.headers[name] == view.headers[name], name
+    assert front.json().keys() == view.json().keys()
+
+
+def test_a_burst_of_events_stops_at_the_tokens_limit(tmp_path, gent):
+    clear = token(gent, ["events"])
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "serve.log"
+    environment = subprocess_environment() | {"PATRONFLOW_API_RATE_LIMIT": "5"}
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [*SERVE, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            env=environment, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_until_answering(base_url, server, log_path)
+        within_one_window(seconds_needed=15)
+        with ThreadPoolExecutor(20) as clients:
+            answers = list(clients.map(lambda _: post(base_url, clear, EVENT), range(20)))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201] * 5 + [429] * 15
+    assert MemberEvent.objects.count() == 5
+
+
+@pytest.mark.skipif(
+    "postgresql" not in __import__("django.conf").conf.settings.DATABASES["default"]["ENGINE"],
+    reason="cutting the server's database connections needs PostgreSQL (CI always runs it)",
+)
+def test_events_are_still_taken_after_the_database_dropped_the_servers_connections(tmp_path, gent):
+    clear = token(gent, ["events"])
+    with serving(tmp_path) as base_url:
+        before = post(base_url, clear, EVENT)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        after = [post(base_url, clear, {**EVENT, "key": f"after-{n}"}) for n in range(6)]
+
+    assert before.status_code == 201
+    assert [answer.status_code for answer in after] == [201] * 6, [a.text for a in after]
+    assert MemberEvent.objects.count() == 7
 
 
 def test_many_websites_at_once_lose_no_event(tmp_path, gent):

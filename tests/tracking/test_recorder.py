@@ -105,6 +105,28 @@ def test_an_event_not_stored_in_time_is_not_acknowledged():
     asyncio.run(scenario())
 
 
+def test_events_that_must_not_be_stored_twice_are_answered_by_the_write_they_are_in():
+    """The API's events: a batch being written waits for its outcome past the time limit;
+    one still queued behind it gives up and is dropped, so a resend stores it once."""
+    database = Database()
+    database.go_on.clear()
+
+    async def scenario() -> None:
+        recorder = GroupCommit(database.write, wait_seconds=0.1, give_up_while_written=False)
+        being_written = asyncio.ensure_future(recorder.record(_click(1)))
+        await asyncio.sleep(0.05)  # the writer has taken it, and the database hangs
+        with pytest.raises(EventNotStored):
+            await recorder.record(_click(2))
+        await asyncio.sleep(0.1)
+        assert not being_written.done()
+        database.go_on.set()
+        await being_written
+        await recorder.stop()
+
+    asyncio.run(scenario())
+    assert [row.message_id for row in database.committed] == [1]
+
+
 def test_a_slow_link_sweep_check_does_not_hold_up_the_next_commit():
     database = Database()
     sweep_may_end = threading.Event()
