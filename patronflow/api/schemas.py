@@ -16,12 +16,14 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from patronflow.members.models import EVENT_PROPERTY_NAME
+
 # At most this many rows (members, items, loans) or events in one request.
 MAX_BATCH = 1_000
 # An event's properties: at most this many, names like identifiers (usable in a mail as
 # {{ event.name }}), text values of at most PROPERTY_TEXT characters.
 MAX_PROPERTIES = 30
-PROPERTY_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+PROPERTY_NAME = EVENT_PROPERTY_NAME
 PROPERTY_TEXT = 1_000
 EVENT_TYPE = r"^[a-z0-9_]+(\.[a-z0-9_]+)*$"
 # No text may hold a NUL character: no database column can keep one.

@@ -25,7 +25,7 @@ from patronflow.choices.models import MailingList
 from patronflow.choices.services import DEFAULT_LIST, list_for
 from patronflow.journeys.audiences import InvalidAudience, check_conditions, saved_segments_named
 from patronflow.journeys.models import Journey, MailTally, SavedSegment, Step, Variant, Version
-from patronflow.members.models import Library
+from patronflow.members.models import EVENT_PROPERTY_NAME, Library
 from patronflow.privacy.audit import Actor, changed_values, record_change
 from patronflow.profiles.models import Segment
 from patronflow.templating.blocks import (
@@ -42,9 +42,12 @@ STANDARD_JOURNEYS = ("welcome", "dormant")
 # Built-in definitions a library installs when it wants them (as drafts), not by default.
 EXAMPLE_JOURNEYS = ("activity",)
 MAX_HOLDOUT_PERCENT = 50
+# A step waits at most ten years: a longer wait means a typo, and one long enough runs past
+# the calendar's end, which the scheduler cannot date.
+MAX_WAIT_DAYS = 3_650
 EVENT_STEPS = (Step.WaitFrom.BEFORE_EVENT.value, Step.WaitFrom.AFTER_EVENT.value)
 _EVENT_TYPE = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)*")
-_EVENT_PROPERTY = re.compile(r"[a-z_][a-z0-9_]*")
+_EVENT_PROPERTY = re.compile(EVENT_PROPERTY_NAME)
 
 
 Field = tuple[str | int, ...]
@@ -402,11 +405,12 @@ def _event_property(step: dict, wait_from: str, on_event: str, where: str, field
     if not isinstance(name, str) or not _EVENT_PROPERTY.fullmatch(name) or len(name) > longest:
         raise InvalidJourney(
             f"{where}, event_property: the name of the event's property holding the moment "
-            f"(lowercase letters, digits and underscores, e.g. starts_at), not {name!r}",
+            f"(letters, digits and underscores, not starting with a digit, e.g. starts_at), "
+            f"not {name!r}",
             (*field, "event_property"),
             _noop(
-                "The name of the event's property that holds the moment: lowercase letters, "
-                "digits and underscores, e.g. starts_at."
+                "The name of the event's property that holds the moment: letters, digits and "
+                "underscores, not starting with a digit, e.g. starts_at."
             ),
         )
     return name
@@ -464,7 +468,12 @@ def _normalise_step(step: Any, number: int, *, on_event: str = "") -> dict:
         "name": _text(
             step.get("name"), f"{where}, name", (*field, "name"), longest=_longest(Step, "name")
         ),
-        "wait_days": _whole(step.get("wait_days", 0), f"{where}, wait_days", (*field, "wait_days")),
+        "wait_days": _whole(
+            step.get("wait_days", 0),
+            f"{where}, wait_days",
+            (*field, "wait_days"),
+            highest=MAX_WAIT_DAYS,
+        ),
         "wait_from": wait_from,
         **({"event_property": event_property} if event_property else {}),
         "variants": sorted(variants, key=lambda variant: variant["segment"]),

@@ -2,7 +2,9 @@
 moments their properties hold (e.g. an activity's `starts_at`), on the library's own clock.
 
 The library's systems send a moment as an ISO date-time (`2026-12-12T14:00:00+01:00`, or
-without an offset: the library's time zone) or an ISO date (`2026-12-12`).
+without an offset: the library's time zone) or an ISO date (`2026-12-12`). One outside
+MOMENT_YEARS is no moment: a placeholder (`0001-01-01`, `9999-12-31`) or a typo, and at
+the calendar's ends a day before or after it, or its time in another zone, does not exist.
 """
 
 import datetime as dt
@@ -23,6 +25,9 @@ ENTRY_WINDOW = dt.timedelta(days=7)
 # A wait after the event's moment (e.g. "how was it?") that the scheduler reaches more than
 # this long after its day is skipped rather than sent late.
 AFTER_EVENT_GRACE = dt.timedelta(days=3)
+# The years a moment may fall in; far enough from the calendar's ends (years 1 and 9999)
+# that its time in any zone stays inside.
+MOMENT_YEARS = range(1900, 2201)
 
 _ISO = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -38,17 +43,21 @@ def library_zone(library: Library) -> dt.tzinfo:
 
 def moment(value: object, zone: dt.tzinfo) -> dt.datetime | dt.date | None:
     """The moment an event's value holds, a date-time in `zone` or a date; None when the
-    value is not an ISO date or date-time."""
+    value is not an ISO date or date-time, or falls outside MOMENT_YEARS."""
     if isinstance(value, dt.datetime):
-        return value.astimezone(zone) if value.tzinfo else value.replace(tzinfo=zone)
-    if not isinstance(value, str) or not _ISO.fullmatch(value.strip()):
+        parsed = value
+    elif isinstance(value, str) and _ISO.fullmatch(value.strip()):
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            if len(text) == 10:
+                day = dt.date.fromisoformat(text)
+                return day if day.year in MOMENT_YEARS else None
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    else:
         return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        if len(text) == 10:
-            return dt.date.fromisoformat(text)
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
+    if parsed.year not in MOMENT_YEARS:
         return None
     return parsed.astimezone(zone) if parsed.tzinfo else parsed.replace(tzinfo=zone)
 

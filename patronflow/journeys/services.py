@@ -193,12 +193,16 @@ def counts_from_event(step: Step) -> bool:
 
 def event_due_on(step: Step, properties: dict | None, zone: dt.tzinfo) -> dt.date | None:
     """The day a wait before or after the event's moment falls on: the day of the moment in
-    the step's property, less or plus its days; None when the event lacks that moment."""
+    the step's property, less or plus its days; None when the event lacks that moment, or
+    the wait reaches past the calendar's ends (a day that never comes)."""
     day = moment_day((properties or {}).get(step.event_property), zone)
     if day is None:
         return None
-    wait = dt.timedelta(days=step.wait_days)
-    return day - wait if step.wait_from == Step.WaitFrom.BEFORE_EVENT else day + wait
+    try:
+        wait = dt.timedelta(days=step.wait_days)
+        return day - wait if step.wait_from == Step.WaitFrom.BEFORE_EVENT else day + wait
+    except OverflowError:
+        return None
 
 
 def too_late(step: Step, due_on: dt.date, today: dt.date) -> bool:

@@ -335,7 +335,8 @@ def moment_in_words(value: dt.datetime | dt.date, language: str) -> str:
 
 def event_values(event: MemberEvent | None, library: Library, language: str) -> EventValues:
     """An event as its mails read it (templating EventValues): its type, when it happened and
-    its properties, every ISO moment among them in words, on the library's clock."""
+    its properties, every ISO moment among them in words, on the library's clock; a value
+    that is no moment (a placeholder like 0001-01-01 among them) as it was sent."""
     if event is None:
         return NO_EVENT
     zone = library_zone(library)

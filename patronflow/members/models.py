@@ -223,6 +223,10 @@ EVENT_TYPE = RegexValidator(
     r"^[a-z0-9_]+(\.[a-z0-9_]+)*$",
     "An event type is lower-case words joined by dots, e.g. activity.registered.",
 )
+# The name of an event's property (`starts_at`, `startsAt`): a letter or underscore, then
+# letters, digits and underscores, so that a mail can name it (`{{ event.startsAt }}`) and a
+# journey can wait on the moment it holds. The API and the journeys check this one rule.
+EVENT_PROPERTY_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 
 
 class MemberEvent(models.Model):

@@ -4,10 +4,12 @@ enter and queues its due mails, then the outbox is sent.
 Every phase is safe to repeat and to run twice at once: an enrolment is unique while it runs
 and a message unique per (enrolment, step), both created with ignore_conflicts, and each phase
 commits its own work with the pointers it moves, so a tick that dies midway leaves a state the
-next tick simply continues.
+next tick simply continues. A journey that fails (a fault in its data or in patronflow) is
+logged and passed over: the other journeys, of every library, and the sending go on.
 """
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,6 +21,8 @@ from patronflow.journeys.queries import enrolments_to_exit
 from patronflow.journeys.services import enrol_eligible
 from patronflow.mail.outbox import bounced_condition, end_and_withdraw, queue_due_messages
 from patronflow.mail.services import SendSummary, send_due_messages
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,10 +40,12 @@ class JourneyProgress:
 
 @dataclass
 class TickSummary:
-    """What every active journey did, then what the sending did."""
+    """What every active journey did, then what the sending did; `failed`: the journeys
+    passed over because advancing them raised (the log holds why)."""
 
     journeys: list[JourneyProgress]
     sending: SendSummary
+    failed: list[Journey] = field(default_factory=list)
 
 
 def apply_exits(journey: Journey, today: dt.date) -> dict[str, int]:
@@ -69,5 +75,17 @@ def tick(now: dt.datetime, on_batch: Callable[[SendSummary], None] | None = None
     """One scheduler run: every active journey advances to `now`, then the outbox is sent
     (`on_batch` hears about each batch sent, for a progress display)."""
     journeys = Journey.objects.filter(status=Journey.Status.ACTIVE).select_related("library")
-    progress = [advance_journey(journey, now) for journey in journeys]
-    return TickSummary(journeys=progress, sending=send_due_messages(now, on_batch=on_batch))
+    progress, failed = [], []
+    for journey in journeys:
+        try:
+            progress.append(advance_journey(journey, now))
+        except Exception:
+            # What it committed before the fault stays; the next tick continues from there.
+            log.exception(
+                "journey %s of library %s could not advance; the tick goes on without it",
+                journey.key,
+                journey.library.code,
+            )
+            failed.append(journey)
+    sending = send_due_messages(now, on_batch=on_batch)
+    return TickSummary(journeys=progress, sending=sending, failed=failed)
