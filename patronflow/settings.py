@@ -156,6 +156,9 @@ X_FRAME_OPTIONS = "DENY"
 # Behind a reverse proxy, the client address is the last X-Forwarded-For entry (clients.py):
 # to recognise mail providers' image proxies (never stored) and to lock out staff logins.
 TRACKING_BEHIND_PROXY = os.environ.get("PATRONFLOW_BEHIND_PROXY", "") == "1"
+# `patronflow serve`: requests Django answers at once per server process (each holds a
+# database connection while it runs); the others wait their turn.
+SERVE_DJANGO_REQUESTS = int(os.environ.get("PATRONFLOW_SERVE_DJANGO_REQUESTS", "8"))
 
 # Staff web application (docs/staff.md). Cookies are Secure wherever patronflow is served
 # over HTTPS (PATRONFLOW_BASE_URL), or as PATRONFLOW_SECURE_COOKIES=1/0 says.

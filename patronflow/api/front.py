@@ -65,7 +65,6 @@ def prepare(authorization: str, body: bytes, now: dt.datetime) -> Arrival | None
     """The event, ready to store, when the request is the plain case; else None (Django
     answers it, also when the database failed this thread: its next request connects
     afresh)."""
-    connection.close_if_unusable_or_obsolete()
     try:
         return _prepare(authorization, body, now)
     except DatabaseError:

@@ -20,6 +20,12 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
+
+# Django answers each request on a thread of its own (asgiref's context per request): a
+# connection kept open past its request stays with a thread that is gone, one more for every
+# request until the database refuses them all. So each request closes its connection; the
+# fronts' own threads keep theirs, which nothing closes.
+settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 from django.core.asgi import get_asgi_application  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.encoding import iri_to_uri  # noqa: E402
@@ -173,8 +179,26 @@ async def _answer(send, status: int, headers: list, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class AtMost:
+    """At most `limit` requests at once inside `app`; the others wait their turn. Django's
+    ASGI handler runs each request on a thread of its own with a database connection of its
+    own: unbounded, a burst of API calls or page loads would take every connection the
+    database allows, and the tick and the send workers would find none."""
+
+    def __init__(self, app, limit: int) -> None:
+        self.app = app
+        self.slots = asyncio.Semaphore(limit)
+
+    async def __call__(self, scope: dict, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self.slots:
+            await self.app(scope, receive, send)
+
+
 application = TrackingApplication(
-    get_asgi_application(),
+    AtMost(get_asgi_application(), settings.SERVE_DJANGO_REQUESTS),
     GroupCommit(services.store_events, after_write=EverySecond(services.mark_link_sweeps)),
     hits.FactsCache(CACHE_SECONDS),
 )
