@@ -257,6 +257,10 @@ CACHES = {
 # REST API (docs/api.md): requests each API token may make per minute, from all server
 # processes together (counted in the database); over it: 429 with Retry-After. 0: no limit.
 API_RATE_LIMIT = int(os.environ.get("PATRONFLOW_API_RATE_LIMIT", "6000") or 0)
+# Webhooks (docs/webhooks.md): "1" lets deliveries go to this machine and private networks
+# (loopback, private, link-local addresses; plain http:// to this machine). Unset: only
+# https:// to addresses on the internet, so library staff cannot reach the operator's network.
+WEBHOOKS_ALLOW_PRIVATE = os.environ.get("PATRONFLOW_WEBHOOKS_ALLOW_PRIVATE", "") == "1"
 # Messages per second to the SMTP server, from all workers together when BROKER_URL is a
 # Redis (shared limit, mail/ratelimit.py), else from each process; 0: as fast as it takes them.
 SMTP_RATE = float(os.environ.get("PATRONFLOW_SMTP_RATE", "0") or 0)

@@ -198,7 +198,13 @@ def add_volunteer(
         notices.announce(
             library_id=survey.library_id,
             kind=notices.VOLUNTEER,
-            data={"name": name, "email": email, "phone": phone, "survey": survey.title},
+            data={
+                "volunteer": volunteer.pk,
+                "name": name,
+                "email": email,
+                "phone": phone,
+                "survey": survey.title,
+            },
             at=now,
         )
     return volunteer

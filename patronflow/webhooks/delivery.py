@@ -10,9 +10,11 @@ thread alone.
 
 import datetime as dt
 import http.client
+import io
 import json
 import logging
 import random
+import socket
 import ssl
 import time
 from collections.abc import Sequence
@@ -24,18 +26,31 @@ from django.conf import settings
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
+from patronflow import notices
 from patronflow.privacy.audit import PATRONFLOW, record_change
 from patronflow.webhooks import signing
 from patronflow.webhooks.models import Delivery, Subscription
-from patronflow.webhooks.urls_allowed import check_url
+from patronflow.webhooks.receivers import without_personal_details
+from patronflow.webhooks.urls_allowed import (
+    CREDENTIALS_IN_ADDRESS,
+    NOT_A_WEB_ADDRESS,
+    NOT_HTTPS,
+    PRIVATE_ADDRESS,
+    Address,
+    addresses_for,
+    check_url,
+)
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 5
 # Seconds the receiver may stay silent while answering.
 READ_TIMEOUT = 10
+# Seconds one post may take in all, connecting, sending and reading the answer's head: a
+# receiver that answers a byte at a time fails the attempt when they are up.
+POST_DEADLINE = 15
 # How long a claimed delivery is kept from other deliverers (a deliverer that died holding
 # it lets it go after this).
 LEASE = dt.timedelta(minutes=5)
@@ -64,8 +79,23 @@ JITTER = 0.1
 PAUSE_AFTER_FAILURES = 20
 # … or when every attempt has failed for this long.
 PAUSE_AFTER_FAILING_FOR = dt.timedelta(hours=24)
-# How much of a failed answer's body is kept in last_error.
-EXCERPT = 120
+# A failed attempt as the delivery log keeps it: its status, and in last_error (shown to
+# staff in their language) one of these fixed phrases where the status does not say it all;
+# never what the receiver answered, so the log cannot be used to read another machine.
+REDIRECT_NOT_FOLLOWED = gettext_noop("redirect not followed")
+TIMED_OUT = gettext_noop("timed out")
+CONNECTION_REFUSED = gettext_noop("connection refused")
+CONNECTION_FAILED = gettext_noop("connection failed")
+NAME_NOT_FOUND = gettext_noop("name not found")
+CERTIFICATE_NOT_TRUSTED = gettext_noop("certificate not trusted")
+TLS_FAILED = gettext_noop("secure connection failed")
+NOT_AN_HTTP_ANSWER = gettext_noop("no valid HTTP answer")
+ADDRESS_REFUSALS = {
+    NOT_A_WEB_ADDRESS: gettext_noop("address not allowed: not a web address"),
+    CREDENTIALS_IN_ADDRESS: gettext_noop("address not allowed: a user name or password in it"),
+    NOT_HTTPS: gettext_noop("address not allowed: only https://"),
+    PRIVATE_ADDRESS: gettext_noop("address not allowed: a private or local address"),
+}
 ERROR_LENGTH = Delivery._meta.get_field("last_error").max_length
 REASON_LENGTH = Subscription._meta.get_field("paused_reason").max_length
 # Delivery rows are kept this long (forget_old_deliveries), whatever their state.
@@ -99,47 +129,122 @@ def body_of(delivery: Delivery) -> bytes:
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
-    """POST once, without following a redirect; any 2xx answer is delivered."""
+    """POST once, without following a redirect; any 2xx answer is delivered. The attempt
+    connects only to the addresses the rule allows (urls_allowed) and ends within
+    POST_DEADLINE, whatever the receiver does. A failure is kept in the log's fixed words
+    (failure_of); its details go to the deliverer's own log, for the operator."""
+    until = time.monotonic() + POST_DEADLINE
     try:
         check_url(url)
-    except ValueError as problem:
-        return Outcome(False, None, f"address not allowed: {problem}")
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(
-            parts.hostname,
-            parts.port,
-            timeout=CONNECT_TIMEOUT,
-            context=ssl.create_default_context(),
-        )
-    else:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=CONNECT_TIMEOUT)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        parts = urlsplit(url)
+        tls = parts.scheme == "https"
+        port = parts.port or (443 if tls else 80)
+        addresses = addresses_for(parts.hostname, port, plain_http=not tls)
+    except ValueError as refusal:  # a name that cannot be a host's too (UnicodeError)
+        words = ADDRESS_REFUSALS.get(str(refusal), ADDRESS_REFUSALS[NOT_A_WEB_ADDRESS])
+        return Outcome(False, None, words)
+    except OSError as error:
+        return _failed(url, error)
+    sock = None
     try:
-        connection.connect()
-        connection.sock.settimeout(READ_TIMEOUT)
+        sock = _connect(addresses, hostname=parts.hostname, tls=tls, until=until)
+        connection = http.client.HTTPConnection(parts.hostname, port)
+        connection.default_port = 443 if tls else 80  # the Host header names the port if other
+        connection.sock = _Deadline(sock, until)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
-        status = response.status
-        location = response.getheader("Location", "")
-        excerpt = response.read(EXCERPT).decode("utf-8", "replace")
-    except TimeoutError:
-        return Outcome(False, None, "no answer within the time allowed")
+        status = connection.getresponse().status
     except (OSError, http.client.HTTPException) as error:
-        return Outcome(False, None, _describe(error))
+        return _failed(url, error)
     finally:
-        connection.close()
+        if sock is not None:
+            sock.close()
     if 200 <= status < 300:
         return Outcome(True, status)
     if 300 <= status < 400:
-        return Outcome(False, status, f"HTTP {status}: redirect to {location} not followed")
-    excerpt = " ".join(excerpt.split())
-    return Outcome(False, status, f"HTTP {status}" + (f": {excerpt}" if excerpt else ""))
+        return Outcome(False, status, REDIRECT_NOT_FOLLOWED)
+    return Outcome(False, status)
 
 
-def _describe(error: Exception) -> str:
-    text = str(error) or type(error).__name__
-    return f"{type(error).__name__}: {text}"
+def _left(until: float, most: float) -> float:
+    """Seconds a step may wait: at most `most`, and never past the post's deadline."""
+    left = until - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the post's deadline passed")
+    return min(most, left)
+
+
+def _connect(
+    addresses: Sequence[Address], *, hostname: str, tls: bool, until: float
+) -> socket.socket:
+    """A connection to the first of the allowed addresses that takes it; over https, the
+    receiver's certificate verified against the name in the address (sent as SNI too)."""
+    problem: OSError = ConnectionRefusedError()
+    for family, address in addresses:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(_left(until, CONNECT_TIMEOUT))
+            sock.connect(address)
+            break
+        except OSError as error:
+            sock.close()
+            problem = error
+    else:
+        raise problem
+    if not tls:
+        return sock
+    try:
+        sock.settimeout(_left(until, CONNECT_TIMEOUT))  # the whole handshake, not each read
+        return ssl.create_default_context().wrap_socket(sock, server_hostname=hostname)
+    except BaseException:
+        sock.close()
+        raise
+
+
+class _Deadline(io.RawIOBase):
+    """The connection's socket as http.client uses it (sendall, makefile), every send and
+    read waiting at most READ_TIMEOUT and never past the post's deadline: a receiver that
+    drip-feeds its answer cannot keep a post, and the round, going."""
+
+    def __init__(self, sock: socket.socket, until: float) -> None:
+        super().__init__()
+        self.sock, self.until = sock, until
+
+    def sendall(self, data: bytes) -> None:
+        self.sock.settimeout(_left(self.until, READ_TIMEOUT))
+        self.sock.sendall(data)
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(self)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        self.sock.settimeout(_left(self.until, READ_TIMEOUT))
+        return self.sock.recv_into(buffer)
+
+
+def _failed(url: str, error: Exception) -> Outcome:
+    log.info("webhook post to %s failed: %s: %s", url, type(error).__name__, error)
+    return Outcome(False, None, failure_of(error))
+
+
+def failure_of(error: Exception) -> str:
+    """A failed attempt in the delivery log's fixed words, never what the receiver said."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return CERTIFICATE_NOT_TRUSTED
+    if isinstance(error, ssl.SSLError):
+        return TLS_FAILED
+    if isinstance(error, TimeoutError):
+        return TIMED_OUT
+    if isinstance(error, ConnectionRefusedError):
+        return CONNECTION_REFUSED
+    if isinstance(error, socket.gaierror):
+        return NAME_NOT_FOUND
+    if isinstance(error, http.client.HTTPException):
+        return NOT_AN_HTTP_ANSWER
+    return CONNECTION_FAILED
 
 
 def deliver_due(now: dt.datetime | None = None) -> Round:
@@ -210,6 +315,14 @@ def _post_in_order(
     return tried
 
 
+def in_words(outcome: Outcome) -> str:
+    """A failed attempt in a few words (in the active language): its status, its phrase."""
+    words = gettext(outcome.error) if outcome.error else ""
+    if outcome.status is None:
+        return words
+    return f"HTTP {outcome.status}" + (f", {words}" if words else "")
+
+
 def retry_wait(attempts: int) -> dt.timedelta | None:
     """The wait after the attempts-th failed attempt, with jitter; None: give up."""
     if attempts > len(BACKOFF):
@@ -238,7 +351,11 @@ def _record(
         }
         if outcome.delivered:
             Delivery.objects.filter(pk=delivery.pk).update(
-                state=Delivery.State.DELIVERED, next_attempt_at=None, delivered_at=now, **common
+                state=Delivery.State.DELIVERED,
+                next_attempt_at=None,
+                delivered_at=now,
+                **common,
+                **_done_with(delivery),
             )
             Subscription.objects.filter(pk=subscription.pk).update(
                 failures_in_a_row=0, failing_since=None
@@ -248,7 +365,7 @@ def _record(
         wait = retry_wait(attempts)
         if wait is None:
             Delivery.objects.filter(pk=delivery.pk).update(
-                state=Delivery.State.FAILED, next_attempt_at=None, **common
+                state=Delivery.State.FAILED, next_attempt_at=None, **common, **_done_with(delivery)
             )
             done.failed += 1
         else:
@@ -262,6 +379,14 @@ def _record(
         Delivery.objects.filter(pk__in=waiting, state=Delivery.State.PENDING).update(
             next_attempt_at=later
         )
+
+
+def _done_with(delivery: Delivery) -> dict:
+    """What else a delivered or given-up delivery stores: a volunteer's name, address and
+    phone are blanked, since the library's system has them (or will never get them)."""
+    if delivery.kind != notices.VOLUNTEER:
+        return {}
+    return {"payload": without_personal_details(delivery.payload)}
 
 
 def _count_failure(
@@ -286,9 +411,9 @@ def _count_failure(
         return  # removed or paused by staff meanwhile
     subscription.failures_in_a_row = now_stored["failures_in_a_row"]
     subscription.failing_since = now_stored["failing_since"]
-    latest = outcome.error or "no answer"
     # In the network's language, as staff read it on their screens.
     with translation.override(settings.LANGUAGE_CODE):
+        latest = in_words(outcome)
         if subscription.failures_in_a_row >= PAUSE_AFTER_FAILURES:
             reason = gettext(
                 "Paused by patronflow: %(count)s deliveries in a row failed; the latest: %(latest)s"
@@ -328,7 +453,7 @@ def pause(subscription: Subscription, *, reason: str, now: dt.datetime) -> bool:
 
 def forget_old_deliveries(now: dt.datetime) -> int:
     """Remove the deliveries made more than KEPT_FOR ago, in any state (a delivery still
-    waiting for a subscription paused that long goes too): the log holds members' ids and
-    volunteers' details no longer than that. Returns how many went."""
+    waiting for a subscription paused that long goes too): the log holds members' ids, and
+    a waiting volunteer's details, no longer than that. Returns how many went."""
     removed, _ = Delivery.objects.filter(created_at__lt=now - KEPT_FOR).delete()
     return removed

@@ -17,6 +17,8 @@ from patronflow.webhooks.models import Delivery, Subscription
 from patronflow.webhooks.urls_allowed import (
     CREDENTIALS_IN_ADDRESS,
     NOT_A_WEB_ADDRESS,
+    NOT_HTTPS,
+    PRIVATE_ADDRESS,
     check_url,
 )
 
@@ -35,19 +37,22 @@ class SubscriptionError(ValueError):
 URL_REFUSALS = {
     NOT_A_WEB_ADDRESS: gettext_noop("Give a full address that starts with https://."),
     CREDENTIALS_IN_ADDRESS: gettext_noop("Leave the user name and password out of the address."),
+    NOT_HTTPS: gettext_noop("Deliveries may name a member: use https://."),
+    PRIVATE_ADDRESS: gettext_noop(
+        "This address is in a private or local network: patronflow delivers only to "
+        "addresses on the internet."
+    ),
 }
-URL_REFUSED = gettext_noop(
-    "Deliveries may name a member: use https:// (plain http:// only to this machine)."
-)
 
 
 def checked_url(url: str) -> str:
     """The address as deliveries will use it, by the rule the deliverer asks again before
-    each post (urls_allowed.check_url: https, or http only to this machine)."""
+    each post (urls_allowed.check_url: https to an address on the internet, unless the
+    operator allows private addresses)."""
     try:
         return check_url(url)
     except ValueError as error:
-        raise SubscriptionError(URL_REFUSALS.get(str(error), URL_REFUSED), "url") from None
+        raise SubscriptionError(URL_REFUSALS[str(error)], "url") from None
 
 
 def _check_kinds(kinds: list[str]) -> list[str]:

@@ -104,10 +104,25 @@ def test_a_webhook_address_must_be_https_and_the_form_says_so_on_the_field(
     assert not Subscription.objects.exists()
 
 
-def test_plain_http_is_allowed_to_this_machine_only(staff_client, library):
-    staff_client.post(
-        reverse("staff:webhook_new"), {"url": "http://127.0.0.1:9000/hook", "kinds": [LIST_LEFT]}
+def test_an_address_inside_a_private_network_is_refused_on_the_field(staff_client, library):
+    response = staff_client.post(
+        reverse("staff:webhook_new"), {"url": "https://10.0.0.12:8443/admin", "kinds": [LIST_LEFT]}
     )
+
+    errors = response.context["form"].errors
+    assert list(errors) == ["url"] and "privé- of lokaal netwerk" in errors["url"][0]
+    assert not Subscription.objects.exists()
+
+
+def test_plain_http_goes_to_this_machine_only_where_the_operator_allows_it(
+    staff_client, library, settings
+):
+    new = {"url": "http://127.0.0.1:9000/hook", "kinds": [LIST_LEFT]}
+    response = staff_client.post(reverse("staff:webhook_new"), new)
+    assert "gebruik https://" in response.context["form"].errors["url"][0]
+
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    staff_client.post(reverse("staff:webhook_new"), new)
     assert Subscription.objects.get().url == "http://127.0.0.1:9000/hook"
 
 
@@ -181,8 +196,8 @@ def test_the_delivery_log_shows_the_kind_and_fate_not_the_members_name(staff_cli
             payload={"name": f"Fatima Vermeulen {number}"},
             state=Delivery.State.FAILED,
             attempts=8,
-            last_status=503,
-            last_error="Service Unavailable",
+            last_status=503 if number else None,
+            last_error="" if number else "certificate not trusted",
         )
 
     first = staff_client.get(reverse("staff:webhook", args=[webhook.pk]))
@@ -190,7 +205,7 @@ def test_the_delivery_log_shows_the_kind_and_fate_not_the_members_name(staff_cli
 
     assert len(first.context["rows"]) == 50 and len(older.context["rows"]) == 5
     page = first.content.decode()
-    assert "Service Unavailable" in page and "503" in page
+    assert "503" in page and "certificaat niet vertrouwd" in older.content.decode()
     assert "Fatima" not in page and "Fatima" not in older.content.decode()
     assert not AuditEntry.objects.filter(action="viewed").exists()
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from patronflow import notices
 from patronflow.webhooks.models import Subscription
 from patronflow.webhooks.signing import new_secret
+from tests.conftest import subprocess_environment
 
 DOC = Path(__file__).parents[2] / "docs" / "webhooks.md"
 
@@ -23,3 +24,9 @@ def documented_verify():
     namespace: dict = {}
     exec(code, namespace)  # the documented recipe, run as a receiver would
     return namespace["verify"]
+
+
+def deliverer_environment() -> dict[str, str]:
+    """A `patronflow webhooks` process's environment, allowed to post to this machine's
+    receivers."""
+    return subprocess_environment() | {"PATRONFLOW_WEBHOOKS_ALLOW_PRIVATE": "1"}

@@ -28,6 +28,8 @@ class Receiver:
     location: str = ""
     # Seconds each answer takes.
     delay: float = 0.0
+    # The body of each answer.
+    says: bytes = b"ok"
 
     def wait_for(self, count: int, timeout: float) -> list[Received]:
         deadline = time.monotonic() + timeout
@@ -38,10 +40,14 @@ class Receiver:
 
 @contextmanager
 def receiving(
-    *answers: int, location: str = "", delay: float = 0.0, tls: ssl.SSLContext | None = None
+    *answers: int,
+    location: str = "",
+    delay: float = 0.0,
+    says: bytes = b"ok",
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[Receiver]:
-    """A receiver whose first answers are `answers` (e.g. 500, 500), then 200 each time;
-    over https with the `tls` server context."""
+    """A receiver whose first answers are `answers` (e.g. 500, 500), then 200 each time,
+    each saying `says`; over https with the `tls` server context."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     if tls:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
@@ -51,6 +57,7 @@ def receiving(
         answers=list(answers),
         location=location,
         delay=delay,
+        says=says,
     )
     server.receiver = receiver
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -72,9 +79,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         if receiver.location:
             self.send_header("Location", receiver.location)
-        self.send_header("Content-Length", "2")
+        self.send_header("Content-Length", str(len(receiver.says)))
         self.end_headers()
-        self.wfile.write(b"ok")
+        self.wfile.write(receiver.says)
 
     def log_message(self, *args) -> None:
         pass
@@ -106,4 +113,40 @@ def hanging() -> Iterator[str]:
         thread.join()
         for connection in held:
             connection.close()
+        listener.close()
+
+
+@contextmanager
+def dripping() -> Iterator[str]:
+    """A receiver that reads the request and then answers one byte a second, for ever (a
+    status line that never ends); yields its URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    stop = threading.Event()
+
+    def drip() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection = listener.accept()[0]
+            except OSError:
+                continue
+            with connection:
+                connection.recv(65536)
+                for byte in b"HTTP/1.1 200 OK" * 100:
+                    if stop.wait(1):
+                        break
+                    try:
+                        connection.sendall(bytes([byte]))
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/hooks"
+    finally:
+        stop.set()
+        thread.join()
         listener.close()

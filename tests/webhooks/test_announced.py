@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from patronflow.choices.services import standard_lists
 from patronflow.operations.bounces import record_mail
+from patronflow.surveys.models import Volunteer
 from patronflow.tracking.services import save_preferences
 from patronflow.webhooks.delivery import deliver_due
 from patronflow.webhooks.models import Delivery
@@ -19,7 +20,10 @@ from tests.surveys.helpers import filled_in, make_survey
 from tests.webhooks.helpers import documented_verify, subscribe
 from tests.webhooks.receiver import receiving
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("receivers_on_this_machine"),
+]
 
 
 def announced() -> list[tuple[str, dict]]:
@@ -73,6 +77,7 @@ def test_a_volunteer_is_announced_with_what_they_gave_for_the_focus_group(client
         (
             "survey.volunteer",
             {
+                "volunteer": Volunteer.objects.get().pk,
                 "name": "Sara Peeters",
                 "email": "sara@example.org",
                 "phone": "0470 12 34 56",

@@ -13,11 +13,10 @@ import pytest
 
 from patronflow.choices.services import standard_lists
 from patronflow.webhooks.models import Delivery
-from tests.conftest import subprocess_environment
 from tests.factories import EnrolmentFactory, JourneyFactory, LibraryFactory, MessageFactory
 from tests.tracking.test_one_click_served import _one_click
 from tests.tracking.test_serve import serving
-from tests.webhooks.helpers import documented_verify, subscribe
+from tests.webhooks.helpers import deliverer_environment, documented_verify, subscribe
 from tests.webhooks.receiver import receiving
 
 DELIVERER = [sys.executable, "-m", "patronflow.cli", "webhooks", "--follow", "--interval", "0.5"]
@@ -37,7 +36,7 @@ def test_a_one_click_leave_reaches_the_library_system_signed_once_within_a_minut
         subscribe(LibraryFactory(), other_library_system.url)
         log = (tmp_path / "webhooks.log").open("wb")
         deliverer = subprocess.Popen(
-            DELIVERER, env=subprocess_environment(), stdout=log, stderr=subprocess.STDOUT
+            DELIVERER, env=deliverer_environment(), stdout=log, stderr=subprocess.STDOUT
         )
         try:
             with serving(tmp_path) as base_url:

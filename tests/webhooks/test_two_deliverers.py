@@ -1,5 +1,6 @@
 """Two deliverers at once (two `patronflow webhooks --follow` processes, as on two machines)
-post every notice exactly once: each delivery is claimed by one of them."""
+post every notice exactly once: each delivery is claimed by one of them (which one takes how
+many depends on which started first, and one taking them all is as right)."""
 
 import collections
 import json
@@ -11,9 +12,8 @@ import pytest
 
 from patronflow import notices
 from patronflow.webhooks.models import Delivery
-from tests.conftest import subprocess_environment
 from tests.factories import LibraryFactory
-from tests.webhooks.helpers import subscribe
+from tests.webhooks.helpers import deliverer_environment, subscribe
 from tests.webhooks.receiver import receiving
 
 DELIVERER = [sys.executable, "-m", "patronflow.cli", "webhooks", "--follow", "--interval", "0.2"]
@@ -36,7 +36,7 @@ def test_two_deliverers_at_once_post_each_notice_once(tmp_path):
         logs = [(tmp_path / f"deliverer{n}.log").open("wb") for n in range(2)]
         deliverers = [
             subprocess.Popen(
-                DELIVERER, env=subprocess_environment(), stdout=log, stderr=subprocess.STDOUT
+                DELIVERER, env=deliverer_environment(), stdout=log, stderr=subprocess.STDOUT
             )
             for log in logs
         ]
@@ -54,5 +54,3 @@ def test_two_deliverers_at_once_post_each_notice_once(tmp_path):
     assert len(posted) == 3 * NOTICES_PER_LIBRARY
     assert set(posted.values()) == {1}
     assert set(Delivery.objects.values_list("state", "attempts")) == {("delivered", 1)}
-    outputs = [(tmp_path / f"deliverer{n}.log").read_text() for n in range(2)]
-    assert all("delivered" in output for output in outputs), outputs  # both took a share
