@@ -5,7 +5,8 @@
 
 Builds a scratch PostgreSQL database (dropped, created, and dropped again at the end) with one
 library of `--members` members and an API token with the events scope, starts `patronflow
-serve` (Granian) on it with the rate limit off, and measures, side by side in one run:
+serve` (Granian) on it with a rate limit no run reaches (each request is counted, as in
+production), and measures, side by side in one run:
 
 - batch: wrk at 4 connections posting `--batch` events per request to /api/v1/events/batch;
   events/s counted in the database (every acknowledged batch must be stored), against the
@@ -14,20 +15,26 @@ serve` (Granian) on it with the rate limit off, and measures, side by side in on
 - single: wrk at `--connections` connections each posting one event to /api/v1/events;
   requests/s, p50 and p99 (closed loop: every connection sends its next event as soon as the
   last is answered), answered by the events front (api/front.py), against the baseline of the
-  same server with Django's view answering every request (no front).
+  same server with Django's view answering every request (no front);
+- paced: the same `--connections` clients, each sending on its own schedule so that together
+  they offer `--paced` events/s (500 unless told): the latency websites see at that rate,
+  each request timed from when it was due.
 
 Prints figures; asserts nothing. Needs wrk (Debian: apt-get install wrk).
 """
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -60,6 +67,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument(
+        "--paced", type=int, default=500, help="events/s the paced clients send between them"
+    )
     arguments = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
@@ -69,7 +79,8 @@ def main() -> None:
     os.environ["PATRONFLOW_VAR_DIR"] = str(work)
     os.environ["PATRONFLOW_DATABASE_URL"] = arguments.database_url
     os.environ["PATRONFLOW_SECRET_KEY"] = "bench-only-secret-key-" + "x" * 40
-    os.environ["PATRONFLOW_API_RATE_LIMIT"] = "0"  # the limit would answer 429s, not events
+    # Every request is counted towards the token's limit, as in production, but never over it.
+    os.environ["PATRONFLOW_API_RATE_LIMIT"] = str(10**9)
     os.environ["DJANGO_SETTINGS_MODULE"] = "patronflow.settings"
     import django
 
@@ -176,19 +187,23 @@ def run_all(arguments, library_id: int, token: str, work: Path) -> None:
     print(f"serve: Granian (ASGI), {arguments.workers} workers; PostgreSQL; {os.cpu_count()} "
           f"cores shared by server, database and wrk; {arguments.seconds} s a run")  # fmt: skip
 
+    def load(script: str, connections: int):
+        return lambda port: wrk(
+            port, work / script, connections=connections, seconds=arguments.seconds
+        )
+
     figures = {}
-    for name, target, script, connections in (
-        ("batch", None, "batch.lua", BATCH_CONNECTIONS),
-        ("single", None, "single.lua", arguments.connections),
-        ("single, Django only", DJANGO_ONLY, "single.lua", arguments.connections),
+    for name, target, run in (
+        ("batch", None, load("batch.lua", BATCH_CONNECTIONS)),
+        ("single", None, load("single.lua", arguments.connections)),
+        ("single, Django only", DJANGO_ONLY, load("single.lua", arguments.connections)),
+        ("paced", None, lambda port: paced(port, token, singles, arguments)),
     ):
         port = free_port()
         server = serve(port, arguments.workers, log, target=target)
         try:
             before = stored(library_id)
-            figures[name] = wrk(
-                port, work / script, connections=connections, seconds=arguments.seconds
-            )
+            figures[name] = run(port)
             time.sleep(1)  # the answers wrk stopped reading
             figures[name]["stored"] = stored(library_id) - before
         finally:
@@ -212,6 +227,55 @@ def run_all(arguments, library_id: int, token: str, work: Path) -> None:
               f"   {_fates(row, 1)}")  # fmt: skip
     ratio = figures["single"]["rate"] / figures["single, Django only"]["rate"]
     print(f"  the events front answers {ratio:.1f}x the requests of Django's view alone")
+    row = figures["paced"]
+    print(f"\none event a request from {arguments.connections} clients sending "
+          f"{arguments.paced:,} events/s between them (open loop: each on its own schedule; "
+          f"a late answer delays none of the next)")  # fmt: skip
+    print(f"  {'POST /events':<28} {row['rate']:>9,.0f} {row['p50']:>8.1f} {row['p99']:>8.1f}"
+          f"   {_fates(row, 1)}")  # fmt: skip
+
+
+def paced(port: int, token: str, bodies: list[str], arguments) -> dict:
+    """`--connections` clients, each posting one event at a time on a fixed schedule that
+    adds up to `--paced` events/s; a request's latency runs from when it was due to go, so
+    waiting for a slow answer counts against the server."""
+    clients, seconds = arguments.connections, arguments.seconds
+    interval = clients / arguments.paced
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    refused = [0]
+    lock = threading.Lock()
+
+    def client(number: int) -> None:
+        link = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        start = time.monotonic() + number * interval / clients
+        mine, bad = [], 0
+        for n in range(int(seconds / interval)):
+            due = start + n * interval
+            time.sleep(max(0.0, due - time.monotonic()))
+            link.request("POST", "/api/v1/events", bodies[(number + n) % len(bodies)], headers)
+            answer = link.getresponse()
+            answer.read()
+            bad += answer.status != 201
+            mine.append(time.monotonic() - due)
+        link.close()
+        with lock:
+            latencies.extend(mine)
+            refused[0] += bad
+
+    with ThreadPoolExecutor(clients) as pool:
+        began = time.monotonic()
+        list(pool.map(client, range(clients)))
+        took = time.monotonic() - began
+    latencies.sort()
+    return {
+        "rate": len(latencies) / took,
+        "p50": latencies[len(latencies) // 2] * 1000,
+        "p99": latencies[int(len(latencies) * 0.99)] * 1000,
+        "acknowledged": len(latencies) - refused[0],
+        "rejected": refused[0],
+        "errors": "none",
+    }
 
 
 def _fates(row: dict, events: int) -> str:

@@ -74,8 +74,8 @@ def prepare(authorization: str, body: bytes, now: dt.datetime) -> Arrival | None
 
 
 def _prepare(authorization: str, body: bytes, now: dt.datetime) -> Arrival | None:
-    """The token, its library and the member come in one query, the request is counted
-    towards the token's limit in one more: this runs for every event a website sends."""
+    """The token, its library and the member come in one query: this runs for every event a
+    website sends. The request is counted towards the token's limit when it is written."""
     presented = authorization.removeprefix("Bearer ").strip()
     prefix = prefix_of(presented) if presented != authorization else None
     if prefix is None:
@@ -97,8 +97,6 @@ def _prepare(authorization: str, body: bytes, now: dt.datetime) -> Arrival | Non
     ):
         return None
     token = ApiToken(pk=token_id, library_id=library_id, prefix=prefix, scopes=scopes)
-    if limits.count_request(token, now) is not None:
-        return None  # over its limit: the view counts it again and answers 429
     if unnoted:
         ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
     row = MemberEvent(
@@ -161,14 +159,15 @@ def _store(arrivals: list[Arrival]) -> None:
     now = timezone.now()
     for arrival in arrivals:
         arrival.row.received_at = now
-    unkeyed = [a for a in arrivals if not a.row.key]
-    keyed = [a for a in arrivals if a.row.key]
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # A write the database has not done by then is undone: its requests are answered
             # "not stored", truthfully (the recorder waits for a write it has started).
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL statement_timeout = %s", [f"{WRITE_SECONDS}s"])
+        arrivals = _within_the_limits(arrivals, now)
+        unkeyed = [a for a in arrivals if not a.row.key]
+        keyed = [a for a in arrivals if a.row.key]
         MemberEvent.objects.bulk_create([a.row for a in unkeyed])
         for arrival in unkeyed:
             arrival.stored, arrival.created = arrival.row, True
@@ -181,6 +180,24 @@ def _store(arrivals: list[Arrival]) -> None:
                 AuditEntry.Action.CHANGED, operator=operator, library=library,
                 counts={TABLE: count}, at=now,
             )  # fmt: skip
+
+
+def _within_the_limits(arrivals: list[Arrival], now: dt.datetime) -> list[Arrival]:
+    """Count the requests towards their tokens' limits, a token at a time (every process's
+    writer waits its turn on the token's count, as the view's requests do), and keep those
+    within them; the others are left unstored, and the view answers them 429."""
+    limit = limits.rate_limit()
+    if not limit:
+        return arrivals
+    by_token: dict[int, list[Arrival]] = {}
+    for arrival in arrivals:
+        by_token.setdefault(arrival.token.pk, []).append(arrival)
+    admitted = []
+    for token_id, theirs in sorted(by_token.items()):
+        total = limits.add_requests(token_id, len(theirs), now)
+        over = max(0, min(len(theirs), total - limit))
+        admitted += theirs[: len(theirs) - over]
+    return admitted
 
 
 def _answer_keyed(keyed: list[Arrival], now: dt.datetime) -> None:
@@ -239,7 +256,7 @@ class EventsFront:
             problem.headers["Retry-After"] = "1"
             await _send(send, problem_response(problem))
             return
-        if arrival.stored is None:  # its group failed and so did it alone: the view answers
+        if arrival.stored is None:  # over its limit, or failed alone too: the view answers
             await self.inner(scope, _replay(chunks, complete, receive), send)
             return
         await _send(send, event_answer(arrival.stored, arrival.member, created=arrival.created))

@@ -32,23 +32,36 @@ def count_request(token: ApiToken, now: dt.datetime) -> int | None:
     limit = rate_limit()
     if not limit:
         return None
-    window = window_of(now)
-    table = connection.ops.quote_name(RequestCount._meta.db_table)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic():
         if connection.vendor == "postgresql":
             # A count lost in a crash costs nothing: its commit need not wait for the disk,
             # and the busiest token's row is locked only as long as the update takes.
-            cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute(
-            f"INSERT INTO {table} (token_id, window_start, count) VALUES (%s, %s, 1) "
-            "ON CONFLICT (token_id, window_start) DO UPDATE SET count = "
-            f"{table}.count + 1 RETURNING count",
-            [token.pk, window],
-        )
-        (count,) = cursor.fetchone()
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        count = add_requests(token.pk, 1, now)
     if count <= limit:
         return None
-    return max(1, WINDOW_SECONDS - int((now - window).total_seconds()))
+    return seconds_left(now)
+
+
+def add_requests(token_id: int, requests: int, now: dt.datetime) -> int:
+    """Count `requests` of a token in `now`'s window, in one statement that every process
+    waits its turn for; the window's count after them."""
+    table = connection.ops.quote_name(RequestCount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (token_id, window_start, count) VALUES (%s, %s, %s) "
+            "ON CONFLICT (token_id, window_start) DO UPDATE SET count = "
+            f"{table}.count + %s RETURNING count",
+            [token_id, window_of(now), requests, requests],
+        )
+        (count,) = cursor.fetchone()
+    return count
+
+
+def seconds_left(now: dt.datetime) -> int:
+    """Until the next window: a request over the limit may try again then."""
+    return max(1, WINDOW_SECONDS - int((now - window_of(now)).total_seconds()))
 
 
 def forget_old_counts(now: dt.datetime | None = None) -> int:
