@@ -45,7 +45,8 @@ def is_loopback(host: str) -> bool:
 
 def is_public(address: str) -> bool:
     """The address is on the internet: not this machine's, a private or shared network's,
-    link-local, reserved, multicast, nor one of those wrapped in an IPv6 address."""
+    link-local, reserved (NAT64's 64:ff9b::/96 among them), multicast, nor one of those
+    wrapped in an IPv6 address (mapped, or 6to4)."""
     ip = ipaddress.ip_address(address)
     if ip.version == 6:
         inner = ip.ipv4_mapped or ip.sixtofour

@@ -26,6 +26,8 @@ INTERNAL = [
     "https://[fd00::5]/hooks",
     "https://[fe80::1]/hooks",
     "https://[::ffff:10.0.0.5]/hooks",
+    "https://[64:ff9b::a00:5]/hooks",  # 10.0.0.5 through a NAT64 gateway
+    "https://[2002:a00:5::1]/hooks",  # 10.0.0.5 through 6to4
 ]
 
 
