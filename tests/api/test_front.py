@@ -2,7 +2,6 @@
 the plain case on the event loop and hands everything else to the API's views: the website
 cannot tell which of the two answered, and no acknowledged event is lost."""
 
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -15,9 +14,8 @@ from patronflow.members.models import MemberEvent
 from patronflow.privacy.models import AuditEntry
 from tests.api.checks import fields, is_problem, within_one_window
 from tests.api.factories import token
-from tests.conftest import subprocess_environment
 from tests.factories import LibraryFactory, MemberFactory
-from tests.tracking.test_serve import SERVE, _free_port, _wait_until_answering, serving
+from tests.tracking.test_serve import serving
 
 EVENT = {
     "type": "activity.registered",
@@ -119,22 +117,9 @@ def test_a_retried_idempotent_request_is_answered_as_the_first(tmp_path, gent):
 
 def test_events_the_front_stores_count_towards_the_tokens_limit(tmp_path, gent):
     clear = token(gent, ["events"])
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "serve.log"
-    environment = subprocess_environment() | {"PATRONFLOW_API_RATE_LIMIT": "5"}
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [*SERVE, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            env=environment, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        _wait_until_answering(base_url, server, log_path)
+    with serving(tmp_path, environment={"PATRONFLOW_API_RATE_LIMIT": "5"}) as base_url:
         within_one_window(seconds_needed=10)
         answers = [post(base_url, clear, EVENT) for _ in range(7)]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     assert [a.status_code for a in answers[:5]] == [201] * 5
     over = [is_problem(a, 429) for a in answers[5:]]
@@ -174,23 +159,12 @@ def test_the_front_answers_with_the_views_headers_for_json(tmp_path, gent):
 
 def test_a_burst_of_events_stops_at_the_tokens_limit(tmp_path, gent):
     clear = token(gent, ["events"])
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "serve.log"
-    environment = subprocess_environment() | {"PATRONFLOW_API_RATE_LIMIT": "5"}
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [*SERVE, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            env=environment, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        _wait_until_answering(base_url, server, log_path)
+    with (
+        serving(tmp_path, environment={"PATRONFLOW_API_RATE_LIMIT": "5"}) as base_url,
+        ThreadPoolExecutor(20) as clients,
+    ):
         within_one_window(seconds_needed=15)
-        with ThreadPoolExecutor(20) as clients:
-            answers = list(clients.map(lambda _: post(base_url, clear, EVENT), range(20)))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        answers = list(clients.map(lambda _: post(base_url, clear, EVENT), range(20)))
 
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [201] * 5 + [429] * 15

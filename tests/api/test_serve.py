@@ -1,7 +1,6 @@
 """The API under `patronflow serve` (Granian, as in production): events and problems over the
 real server, and one rate limit shared by two worker processes."""
 
-import subprocess
 import urllib.error
 import urllib.request
 
@@ -11,9 +10,8 @@ import requests
 from patronflow.members.models import MemberEvent
 from tests.api.checks import is_problem, within_one_window
 from tests.api.factories import token
-from tests.conftest import subprocess_environment
 from tests.factories import LibraryFactory, MemberFactory
-from tests.tracking.test_serve import SERVE, _free_port, _wait_until_answering, serving
+from tests.tracking.test_serve import serving
 
 EVENT = {"type": "activity.registered", "member": "100234", "occurred_at": "2026-12-06T10:00:00Z"}
 
@@ -51,18 +49,9 @@ def test_the_api_answers_under_patronflow_serve(tmp_path):
 def test_two_server_processes_share_one_rate_limit(tmp_path):
     library = LibraryFactory(code="gent")
     headers = {"Authorization": f"Bearer {token(library, ['read'])}"}
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "serve.log"
-    environment = subprocess_environment() | {"PATRONFLOW_API_RATE_LIMIT": "6"}
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [*SERVE, "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-            env=environment, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        _wait_until_answering(base_url, server, log_path)
-        statuses = []
+    environment = {"PATRONFLOW_API_RATE_LIMIT": "6"}
+    statuses = []
+    with serving(tmp_path, workers=2, environment=environment) as base_url:
         within_one_window()
         for _ in range(12):  # a new connection each time: both workers answer some
             request = urllib.request.Request(f"{base_url}/api/v1/journeys", headers=headers)
@@ -72,8 +61,5 @@ def test_two_server_processes_share_one_rate_limit(tmp_path):
             except urllib.error.HTTPError as error:
                 statuses.append(error.code)
                 assert error.headers["Retry-After"]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     assert statuses.count(200) == 6 and statuses.count(429) == 6

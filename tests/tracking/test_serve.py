@@ -38,16 +38,18 @@ def _wait_until_answering(base_url: str, server: subprocess.Popen, log_path: Pat
 
 
 @contextmanager
-def serving(tmp_path: Path) -> Iterator[str]:
-    """`patronflow serve` on a free port, with one worker, until the block ends (a graceful
-    stop: SIGTERM); its base URL."""
+def serving(
+    tmp_path: Path, *, workers: int = 1, environment: dict[str, str] | None = None
+) -> Iterator[str]:
+    """`patronflow serve` on a free port, with `workers` processes and the test's settings
+    (plus `environment`), until the block ends (a graceful stop: SIGTERM); its base URL."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [*SERVE, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            env=subprocess_environment(),
+            [*SERVE, "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+            env=subprocess_environment() | (environment or {}),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
