@@ -61,6 +61,14 @@ class Command(BaseCommand):
                 str(journey.completed),
             )
         console.print(table)
+        if summary.failed:
+            passed_over = ", ".join(f"{j.library.code} {j.key}" for j in summary.failed)
+            count = len(summary.failed)
+            journeys = "journey" if count == 1 else "journeys"
+            console.print(
+                f"Passed over {count} {journeys} that failed to advance (the log says why; "
+                f"the others and the sending went on): {passed_over}."
+            )
         sending = summary.sending
         if sending.dispatched:
             console.print(f"Handed {sending.dispatched} batches to the send workers.")
