@@ -3,6 +3,7 @@ by kind of page (test_every_page.py), with a paused webhook and deliveries to sh
 
 from patronflow.api.tokens import create_token
 from patronflow.notices import LIST_LEFT, VOLUNTEER
+from patronflow.webhooks.delivery import TIMED_OUT
 from patronflow.webhooks.models import Delivery
 from patronflow.webhooks.subscriptions import create_subscription, pause_subscription
 
@@ -22,7 +23,7 @@ def integrations_of(library):
     )  # fmt: skip
     Delivery.objects.create(
         subscription=webhook, kind=VOLUNTEER, payload={}, state="failed", attempts=8,
-        last_status=503, last_error="Service Unavailable",
+        last_error=TIMED_OUT,
     )  # fmt: skip
     pause_subscription(subscription=webhook, reason="Failed 10 times in a row.")
     return token, webhook
