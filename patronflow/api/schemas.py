@@ -16,7 +16,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from patronflow.members.models import EVENT_PROPERTY_NAME
+from patronflow.members.models import EVENT_PROPERTY_NAME, MOMENT_YEARS
 
 # At most this many rows (members, items, loans) or events in one request.
 MAX_BATCH = 1_000
@@ -44,14 +44,13 @@ MemberId = Annotated[
 EventKey = Annotated[
     str, StringConstraints(strict=True, min_length=1, max_length=100, pattern=NO_NUL)
 ]
-# An event's moment lies in these years: one outside them is a mistake, and one near the
-# calendar's ends overflows the sums the journeys make with it.
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 
 
 def _within_the_years(moment: dt.datetime) -> dt.datetime:
-    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
-        raise ValueError(f"a moment between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    """An event's moment lies in MOMENT_YEARS, as the journeys read it."""
+    if moment.year not in MOMENT_YEARS:
+        first, last = MOMENT_YEARS[0], MOMENT_YEARS[-1]
+        raise ValueError(f"a moment between the years {first} and {last}")
     return moment
 
 

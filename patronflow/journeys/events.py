@@ -13,7 +13,7 @@ import zoneinfo
 
 from django.conf import settings
 
-from patronflow.members.models import Library
+from patronflow.members.models import MOMENT_YEARS, Library
 
 # An event that happened this long before it arrived (a late backfill, a replayed queue)
 # starts no journey: its mails would come too late to mean anything.
@@ -25,9 +25,6 @@ ENTRY_WINDOW = dt.timedelta(days=7)
 # A wait after the event's moment (e.g. "how was it?") that the scheduler reaches more than
 # this long after its day is skipped rather than sent late.
 AFTER_EVENT_GRACE = dt.timedelta(days=3)
-# The years a moment may fall in; far enough from the calendar's ends (years 1 and 9999)
-# that its time in any zone stays inside.
-MOMENT_YEARS = range(1900, 2201)
 
 _ISO = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"

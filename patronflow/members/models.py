@@ -227,6 +227,10 @@ EVENT_TYPE = RegexValidator(
 # letters, digits and underscores, so that a mail can name it (`{{ event.startsAt }}`) and a
 # journey can wait on the moment it holds. The API and the journeys check this one rule.
 EVENT_PROPERTY_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+# The years an event's moment may fall in (its occurred_at, a date it carries), far enough from
+# the calendar's ends (years 1 and 9999) that its time in any zone, and the waits the journeys
+# count from it, stay inside. The API and the journeys check this one rule.
+MOMENT_YEARS = range(1900, 2201)
 
 
 class MemberEvent(models.Model):
