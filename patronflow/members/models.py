@@ -62,6 +62,11 @@ class Library(models.Model):
     # Four eyes: a broadcast or a new journey version made by one staff member goes active
     # only once the library's other staff member approves it (docs/staff.md).
     four_eyes = models.BooleanField(default=False)
+    # The libraries this one's loans are compared with (difference-in-differences), chosen by
+    # the network admin: e.g. libraries that do not run the journey.
+    comparison_libraries = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="compared_by"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -261,3 +266,77 @@ class MemberEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.member_id} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Visit(models.Model):
+    """A member came to the library on a day, as the library's systems saw it: through the
+    entrance gate, at a self check-in or at the desk. "Came back" counts a visit as well as a
+    loan. Imported as a history (file, preset, API), one row per member, day and channel."""
+
+    class Channel(models.TextChoices):
+        GATE = "gate", "Entrance gate"
+        CHECKIN = "checkin", "Check-in"
+        DESK = "desk", "Desk"
+
+    library = models.ForeignKey(
+        Library, on_delete=models.CASCADE, related_name="visits", db_index=False
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="visits", db_index=False
+    )
+    visited_on = models.DateField()
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.GATE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "visited_on", "channel"], name="visit_unique_per_day"
+            )
+        ]
+        indexes = [models.Index(fields=["library", "visited_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.visited_on} {self.channel}"
+
+
+class ActivityDay(models.Model):
+    """A library's loans and visits on one day, counted without naming a member. The reports
+    read these instead of the raw rows, and they keep what the purge and erasure remove (old
+    loans, ex-members): `kept_*` holds the part whose rows are gone."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, db_index=False)
+    day = models.DateField()
+    loans = models.PositiveIntegerField(default=0)
+    visits = models.PositiveIntegerField(default=0)
+    kept_loans = models.PositiveIntegerField(default=0)
+    kept_visits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["library", "day"], name="activity_day_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.library_id} {self.day}"
+
+
+class ActivityMonth(models.Model):
+    """A library's distinct members in one month, which days cannot add up to: borrowers,
+    visitors and active members (borrowed or visited). `kept_*` as on ActivityDay."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, db_index=False)
+    month = models.DateField()  # the first of the month
+    borrowers = models.PositiveIntegerField(default=0)
+    visitors = models.PositiveIntegerField(default=0)
+    active = models.PositiveIntegerField(default=0)
+    kept_borrowers = models.PositiveIntegerField(default=0)
+    kept_visitors = models.PositiveIntegerField(default=0)
+    kept_active = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["library", "month"], name="activity_month_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.library_id} {self.month:%Y-%m}"

@@ -39,6 +39,7 @@ from patronflow.reports.metrics import sent_statuses
 from patronflow.reports.waiting import Rules, Wait, weeks_to_verdict
 
 WINDOWS = (30, 60, 90)
+PRE_PERIOD_DAYS = 90
 MIN_GROUP = 30
 MIN_EXPECTED = 5
 CONFIDENCE = 0.95
@@ -55,6 +56,9 @@ class Outcome:
     returned_after: int | None = None
     loan_days: tuple[int, ...] = ()
     has_profile: bool = False
+    # The member's activity before entering (loans and visit days in the preceding
+    # PRE_PERIOD_DAYS): what the adjusted comparison uses to narrow its interval.
+    before: int = 0
 
 
 # What each comparison measures, by its key: the report's words for it; `window` fills in the days.
