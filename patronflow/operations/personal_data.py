@@ -101,6 +101,10 @@ def _loan(loan) -> dict:
     }
 
 
+def _visit(visit) -> dict:
+    return fields_of(visit, leave_out={"id", "library_id", "member_id"})
+
+
 def _enrolment(enrolment) -> dict:
     return {
         **fields_of(enrolment, leave_out={"member_id", "journey_id", "version_id"}),
@@ -157,6 +161,7 @@ SECTIONS = {
     "members.member": Section("member", _member, single=True),
     "profiles.readingprofile": Section("reading_profile", _profile, single=True),
     "members.loan": Section("loans", _loan, related=("item",)),
+    "members.visit": Section("visits", _visit),
     "journeys.enrolment": Section("enrolments", _enrolment, related=("journey", "version")),
     "mail.message": Section("messages", _message, related=("step__version__journey",)),
     "tracking.event": Section("events", _event, related=("message",)),

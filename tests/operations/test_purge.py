@@ -32,6 +32,7 @@ def test_an_ex_member_is_removed_with_everything_about_them_after_two_years(libr
         "mail.message": 2,
         "journeys.enrolment": 2,
         "members.loan": 2,
+        "members.visit": 1,
         "members.memberevent": 1,
         "profiles.readingprofile": 1,
         "choices.listchoice": 1,

@@ -6,7 +6,7 @@ import datetime as dt
 from patronflow.choices import texts
 from patronflow.choices.models import ConsentRecord
 from patronflow.choices.services import record_all_mail_choice, record_list_choice, standard_lists
-from patronflow.members.models import Library, Member, MemberEvent
+from patronflow.members.models import Library, Member, MemberEvent, Visit
 from patronflow.profiles.models import ReadingProfile, Segment
 from patronflow.tracking.models import Event, Feedback
 from tests.factories import TODAY, EnrolmentFactory, LoanFactory, MemberFactory, MessageFactory
@@ -18,11 +18,12 @@ def dormant_variant(library: Library, segment: str = "fiction_physical"):
 
 
 def member_with_history(library: Library, **fields) -> Member:
-    """Loans, a reading profile, an enrolment, a sent mail that was opened, clicked and
+    """Loans, a visit, a reading profile, an enrolment, a sent mail that was opened, clicked and
     voted on, a second mail that was never sent, and choices made on the preference page:
     the newsletter left, a moment of no mail at all and mail again."""
     member = MemberFactory(library=library, **fields)
     LoanFactory.create_batch(2, member=member, loaned_on=TODAY - dt.timedelta(days=800))
+    Visit.objects.create(library=library, member=member, visited_on=TODAY - dt.timedelta(days=800))
     ReadingProfile.objects.create(
         member=member, segment=Segment.FICTION_PHYSICAL, fiction_loans=2, physical_loans=2
     )
