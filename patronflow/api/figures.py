@@ -10,8 +10,8 @@ from patronflow.api.problems import Problem
 from patronflow.api.schemas import Figures, JourneyFigures, JourneyOut, Result, StepFigures
 from patronflow.journeys.models import Journey
 from patronflow.members.models import Library
-from patronflow.reports.effect import effect_by_journey
 from patronflow.reports.exports import result_rows
+from patronflow.reports.outcomes import effect_by_journey
 from patronflow.reports.published import (
     PublishedRow,
     json_ready,

@@ -25,8 +25,8 @@ from django.utils import timezone
 from patronflow.journeys.models import Journey
 from patronflow.mail.models import Message
 from patronflow.members.models import Library
-from patronflow.reports.effect import outcomes_of
 from patronflow.reports.metrics import midnight, sent_statuses
+from patronflow.reports.outcomes import outcomes_of
 from patronflow.reports.suppression import SMALL_CELL
 from patronflow.tracking.models import SHOWS_OPENED, Event, Feedback
 

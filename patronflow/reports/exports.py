@@ -12,7 +12,7 @@ from django.utils import timezone
 from patronflow.members.models import Library
 from patronflow.reports.baseline import baseline
 from patronflow.reports.benchmark import Suppressed, cross_library_benchmark
-from patronflow.reports.effect import effect_by_journey
+from patronflow.reports.outcomes import effect_by_journey
 from patronflow.reports.published import (
     PublishedEffect,
     PublishedRow,

@@ -19,7 +19,8 @@ from patronflow.members.models import Library, Loan
 from patronflow.privacy.models import AuditEntry, audit_maintenance
 from patronflow.reports.baseline import baseline
 from patronflow.reports.benchmark import cross_library_benchmark
-from patronflow.reports.effect import effect_of, outcomes_of
+from patronflow.reports.effect import effect_of
+from patronflow.reports.outcomes import outcomes_of
 
 MEMBERS, DAYS = 4000, 35
 

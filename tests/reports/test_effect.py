@@ -8,10 +8,9 @@ from patronflow.reports.effect import (
     Outcome,
     compare_means,
     compare_rates,
-    effect_by_journey,
     effect_of,
-    outcomes_of,
 )
+from patronflow.reports.outcomes import effect_by_journey, outcomes_of
 from tests.factories import (
     EnrolmentFactory,
     JourneyFactory,

@@ -9,7 +9,8 @@ from patronflow.demo.simulation import TrueEffect, simulate_holdout_outcomes
 from patronflow.journeys.models import Enrolment, Journey
 from patronflow.mail.models import Message
 from patronflow.members.models import Loan, Member
-from patronflow.reports.effect import effect_by_journey, effect_of
+from patronflow.reports.effect import effect_of
+from patronflow.reports.outcomes import effect_by_journey
 from tests.factories import ItemFactory, JourneyFactory, StepFactory, VariantFactory, at
 
 AS_OF = dt.date(2026, 6, 1)  # every simulated window has passed
