@@ -78,6 +78,25 @@ class LoanFactory(DjangoModelFactory):
         if create:
             note_latest_loans([loan.member_id])
             loan.member.refresh_from_db(fields=["last_loan_on"])
+            recount(library=loan.library_id, first=loan.loaned_on, last=loan.loaned_on)
+
+
+class VisitFactory(DjangoModelFactory):
+    """A member's visit, counted in the library's activity as the visits import counts it."""
+
+    class Meta:
+        model = Visit
+        skip_postgeneration_save = True
+
+    member = factory.SubFactory(MemberFactory)
+    library = factory.SelfAttribute("member.library")
+    visited_on = factory.LazyFunction(lambda: TODAY - dt.timedelta(days=30))
+    channel = Visit.Channel.GATE
+
+    @factory.post_generation
+    def counted(visit, create, extracted, **kwargs):
+        if create:
+            recount(library=visit.library_id, first=visit.visited_on, last=visit.visited_on)
 
 
 class JourneyFactory(DjangoModelFactory):

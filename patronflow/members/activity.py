@@ -1,0 +1,223 @@
+"""A library's activity as daily and monthly counts that name no member (ActivityDay,
+ActivityMonth): what the reports read instead of the raw loans and visits.
+
+The counts are recounted from the raw rows for the days and months an import touched
+(`recount`, one grouped statement per table and range, never a row at a time), or for all of
+them (`rebuild`). What the purge and erasure remove is moved into the `kept_*` part first
+(`keeping`): counted before the delete, recounted after it, the difference added to `kept_*`
+in the same transaction, so the reports keep old loans and ex-members' activity. A recount
+never touches `kept_*`.
+"""
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Max, Min
+
+from patronflow.members.models import ActivityDay, ActivityMonth, Library, Loan, Visit
+
+
+@dataclass(frozen=True)
+class MonthActivity:
+    """One library's month: loans and visits, and its distinct borrowers, visitors and active
+    members (borrowed or visited), the kept part included."""
+
+    loans: int
+    borrowers: int
+    visits: int
+    visitors: int
+    active: int
+
+
+NO_ACTIVITY = MonthActivity(0, 0, 0, 0, 0)
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def monthly_activity(
+    *, libraries: Sequence[int], first: dt.date, last: dt.date
+) -> dict[tuple[int, dt.date], MonthActivity]:
+    """Per library id and month (its first day), from first's month to last's month, every
+    month present (zero where nothing happened): loans and visits summed from the days,
+    borrowers, visitors and active members from the months, each with its kept part."""
+    start, end = month_of(first), month_of(last)
+    totals: dict[tuple[int, dt.date], list[int]] = {}
+    month = start
+    while month <= end:
+        for library in libraries:
+            totals[(library, month)] = [0, 0, 0, 0, 0]
+        month = next_month(month)
+    days = ActivityDay.objects.filter(
+        library_id__in=libraries, day__gte=start, day__lt=next_month(end)
+    ).values_list("library_id", "day", "loans", "kept_loans", "visits", "kept_visits")
+    for library, day, loans, kept_loans, visits, kept_visits in days.iterator():
+        figures = totals[(library, month_of(day))]
+        figures[0] += loans + kept_loans
+        figures[2] += visits + kept_visits
+    months = ActivityMonth.objects.filter(
+        library_id__in=libraries, month__gte=start, month__lte=end
+    ).values_list(
+        "library_id",
+        "month",
+        "borrowers",
+        "kept_borrowers",
+        "visitors",
+        "kept_visitors",
+        "active",
+        "kept_active",
+    )
+    for library, month, *counts in months:
+        figures = totals[(library, month)]
+        figures[1] = counts[0] + counts[1]
+        figures[3] = counts[2] + counts[3]
+        figures[4] = counts[4] + counts[5]
+    return {key: MonthActivity(*figures) for key, figures in totals.items()}
+
+
+def daily_activity(
+    *, library: int, first: dt.date, last: dt.date
+) -> dict[dt.date, tuple[int, int]]:
+    """Loans and visits per day from first to last (days without any left out), kept part
+    included: what a month counted up to a day sums."""
+    rows = ActivityDay.objects.filter(library_id=library, day__gte=first, day__lte=last)
+    return {
+        day: (loans + kept_loans, visits + kept_visits)
+        for day, loans, kept_loans, visits, kept_visits in rows.values_list(
+            "day", "loans", "kept_loans", "visits", "kept_visits"
+        )
+    }
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _day_statement(*, keep: bool) -> str:
+    """Recount the days of one library in [first, last] from the raw rows: every day that has
+    a row already or raw activity now. Keeping adds what the counts lost to kept_*."""
+    days, loans, visits = _table(ActivityDay), _table(Loan), _table(Visit)
+    kept = (
+        f"kept_loans = {days}.kept_loans + {days}.loans - EXCLUDED.loans, "
+        f"kept_visits = {days}.kept_visits + {days}.visits - EXCLUDED.visits, "
+        if keep
+        else ""
+    )
+    return (
+        f"INSERT INTO {days} (library_id, day, loans, visits, kept_loans, kept_visits) "
+        "SELECT %(library)s, day, SUM(loans), SUM(visits), 0, 0 FROM ("
+        f" SELECT day, 0 AS loans, 0 AS visits FROM {days}"
+        "  WHERE library_id = %(library)s AND day BETWEEN %(first)s AND %(last)s"
+        f" UNION ALL SELECT loaned_on, COUNT(*), 0 FROM {loans}"
+        "  WHERE library_id = %(library)s AND loaned_on BETWEEN %(first)s AND %(last)s"
+        "  GROUP BY loaned_on"
+        f" UNION ALL SELECT visited_on, 0, COUNT(*) FROM {visits}"
+        "  WHERE library_id = %(library)s AND visited_on BETWEEN %(first)s AND %(last)s"
+        "  GROUP BY visited_on"
+        ") AS counted GROUP BY day "
+        f"ON CONFLICT (library_id, day) DO UPDATE SET {kept}"
+        "loans = EXCLUDED.loans, visits = EXCLUDED.visits"
+    )
+
+
+def _month_statement(*, keep: bool) -> str:
+    """Recount the months of one library starting in [first, last]: distinct borrowers,
+    visitors and active members (either). Keeping adds what the counts lost to kept_*."""
+    months, loans, visits = _table(ActivityMonth), _table(Loan), _table(Visit)
+    month = _month_expression
+    kept = (
+        ", ".join(
+            f"kept_{name} = {months}.kept_{name} + {months}.{name} - EXCLUDED.{name}"
+            for name in ("borrowers", "visitors", "active")
+        )
+        + ", "
+        if keep
+        else ""
+    )
+    return (
+        f"INSERT INTO {months} (library_id, month, borrowers, visitors, active, "
+        "kept_borrowers, kept_visitors, kept_active) "
+        "SELECT %(library)s, month, COUNT(DISTINCT CASE WHEN loaned = 1 THEN member_id END), "
+        "COUNT(DISTINCT CASE WHEN visited = 1 THEN member_id END), COUNT(DISTINCT member_id), "
+        "0, 0, 0 FROM ("
+        f" SELECT month, NULL AS member_id, 0 AS loaned, 0 AS visited FROM {months}"
+        "  WHERE library_id = %(library)s AND month BETWEEN %(first)s AND %(last)s"
+        f" UNION SELECT {month('loaned_on')}, member_id, 1, 0 FROM {loans}"
+        "  WHERE library_id = %(library)s AND loaned_on >= %(first)s AND loaned_on < %(end)s"
+        f" UNION SELECT {month('visited_on')}, member_id, 0, 1 FROM {visits}"
+        "  WHERE library_id = %(library)s AND visited_on >= %(first)s AND visited_on < %(end)s"
+        ") AS counted GROUP BY month "
+        f"ON CONFLICT (library_id, month) DO UPDATE SET {kept}"
+        "borrowers = EXCLUDED.borrowers, visitors = EXCLUDED.visitors, "
+        "active = EXCLUDED.active"
+    )
+
+
+def _month_expression(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(DATE_TRUNC('month', {column}) AS date)"
+    return f"DATE({column}, 'start of month')"
+
+
+def _run(library: int, first: dt.date, last: dt.date, *, keep: bool) -> None:
+    start, end = month_of(first), next_month(month_of(last))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _day_statement(keep=keep), {"library": library, "first": first, "last": last}
+        )
+        cursor.execute(
+            _month_statement(keep=keep),
+            {"library": library, "first": start, "last": month_of(last), "end": end},
+        )
+
+
+def recount(*, library: int, first: dt.date, last: dt.date) -> None:
+    """Recount the library's days from first to last, and the whole months they fall in, from
+    the raw loans and visits (kept_* stays as it is)."""
+    with transaction.atomic():
+        _run(library, first, last, keep=False)
+
+
+def activity_span(library: int) -> tuple[dt.date, dt.date] | None:
+    """The first and last day with a raw loan or visit, or a count (None: nothing at all)."""
+    days = [
+        value
+        for model, field in ((Loan, "loaned_on"), (Visit, "visited_on"), (ActivityDay, "day"))
+        for value in model.objects.filter(library_id=library)
+        .aggregate(first=Min(field), last=Max(field))
+        .values()
+        if value is not None
+    ]
+    return (min(days), max(days)) if days else None
+
+
+def rebuild(*, libraries: Sequence[int] | None = None) -> int:
+    """Recount every library's days and months (or these libraries') from the raw rows;
+    returns how many libraries had any. What kept_* holds stays."""
+    ids = libraries if libraries is not None else Library.objects.values_list("pk", flat=True)
+    counted = 0
+    for library in ids:
+        span = activity_span(library)
+        if span is not None:
+            recount(library=library, first=span[0], last=span[1])
+            counted += 1
+    return counted
+
+
+@contextmanager
+def keeping(*, library: int, first: dt.date, last: dt.date) -> Iterator[None]:
+    """Around a delete of loans, visits or members: the library's days from first to last (and
+    their months) are recounted before it, and after it what their counts lost moves into
+    kept_*, in one transaction with the delete."""
+    with transaction.atomic():
+        _run(library, first, last, keep=False)
+        yield
+        _run(library, first, last, keep=True)

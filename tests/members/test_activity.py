@@ -1,0 +1,150 @@
+"""The libraries' activity kept as counts: recounted from the raw rows, read per month."""
+
+import datetime as dt
+import random
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from patronflow.members.activity import (
+    MonthActivity,
+    keeping,
+    monthly_activity,
+    rebuild,
+    recount,
+)
+from patronflow.members.models import ActivityDay, ActivityMonth, Loan, Member, Visit
+from tests.factories import ItemFactory, LibraryFactory, LoanFactory, MemberFactory, VisitFactory
+
+MAY, JUNE = dt.date(2026, 5, 1), dt.date(2026, 6, 1)
+
+
+def test_a_month_sums_its_days_and_counts_each_member_once(db):
+    library = LibraryFactory()
+    reader, visitor = MemberFactory(library=library), MemberFactory(library=library)
+    LoanFactory(member=reader, loaned_on=dt.date(2026, 5, 3))
+    LoanFactory(member=reader, loaned_on=dt.date(2026, 5, 3))
+    LoanFactory(member=reader, loaned_on=dt.date(2026, 5, 31))
+    VisitFactory(member=reader, visited_on=dt.date(2026, 5, 3))
+    VisitFactory(member=visitor, visited_on=dt.date(2026, 5, 9), channel=Visit.Channel.DESK)
+    VisitFactory(member=visitor, visited_on=dt.date(2026, 6, 1))
+
+    months = monthly_activity(libraries=[library.pk], first=dt.date(2026, 5, 20), last=JUNE)
+
+    assert months == {
+        (library.pk, MAY): MonthActivity(loans=3, borrowers=1, visits=2, visitors=2, active=2),
+        (library.pk, JUNE): MonthActivity(loans=0, borrowers=0, visits=1, visitors=1, active=1),
+    }
+
+
+def test_a_month_without_activity_reads_as_zero_for_every_library_asked(db):
+    one, other = LibraryFactory(), LibraryFactory()
+
+    months = monthly_activity(libraries=[one.pk, other.pk], first=MAY, last=MAY)
+
+    assert months == {
+        (one.pk, MAY): MonthActivity(0, 0, 0, 0, 0),
+        (other.pk, MAY): MonthActivity(0, 0, 0, 0, 0),
+    }
+
+
+def test_a_recount_drops_rows_that_are_gone_and_leaves_the_kept_part(db):
+    library = LibraryFactory()
+    loan = LoanFactory(member=MemberFactory(library=library), loaned_on=dt.date(2026, 5, 3))
+    ActivityDay.objects.filter(library=library).update(kept_loans=4)
+    loan.delete()
+
+    recount(library=library.pk, first=dt.date(2026, 5, 3), last=dt.date(2026, 5, 3))
+
+    day = ActivityDay.objects.get(library=library)
+    assert (day.loans, day.kept_loans) == (0, 4)
+    assert monthly_activity(libraries=[library.pk], first=MAY, last=MAY)[
+        (library.pk, MAY)
+    ] == MonthActivity(loans=4, borrowers=0, visits=0, visitors=0, active=0)
+
+
+def test_what_a_delete_removes_is_kept_and_the_month_reads_the_same(db):
+    library = LibraryFactory()
+    leaving, staying = MemberFactory(library=library), MemberFactory(library=library)
+    LoanFactory(member=leaving, loaned_on=dt.date(2026, 5, 3))
+    LoanFactory(member=staying, loaned_on=dt.date(2026, 5, 3))
+    VisitFactory(member=leaving, visited_on=dt.date(2026, 5, 4))
+    before = monthly_activity(libraries=[library.pk], first=MAY, last=MAY)
+
+    with keeping(library=library.pk, first=dt.date(2026, 5, 3), last=dt.date(2026, 5, 4)):
+        Member.objects.filter(pk=leaving.pk).delete()
+
+    assert monthly_activity(libraries=[library.pk], first=MAY, last=MAY) == before
+    month = ActivityMonth.objects.get(library=library)
+    assert (month.borrowers, month.kept_borrowers) == (1, 1)
+    assert (month.visitors, month.kept_visitors, month.active, month.kept_active) == (0, 1, 1, 1)
+
+
+def raw_months(library_id: int) -> dict[dt.date, MonthActivity]:
+    """The months as counted straight from the raw rows, the slow way."""
+    months: dict[dt.date, dict] = {}
+    for member, day in Loan.objects.filter(library_id=library_id).values_list(
+        "member_id", "loaned_on"
+    ):
+        month = months.setdefault(day.replace(day=1), {"loans": 0, "visits": 0, "b": set()})
+        month["loans"] += 1
+        month["b"].add(member)
+    for member, day in Visit.objects.filter(library_id=library_id).values_list(
+        "member_id", "visited_on"
+    ):
+        month = months.setdefault(day.replace(day=1), {"loans": 0, "visits": 0, "b": set()})
+        month["visits"] += 1
+        month.setdefault("v", set()).add(member)
+    return {
+        month: MonthActivity(
+            loans=counts["loans"],
+            borrowers=len(counts["b"]),
+            visits=counts["visits"],
+            visitors=len(counts.get("v", set())),
+            active=len(counts["b"] | counts.get("v", set())),
+        )
+        for month, counts in months.items()
+    }
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(seed=st.integers(min_value=0, max_value=10_000))
+def test_rebuilt_counts_equal_the_raw_rows_on_a_small_random_network(db, seed):
+    for model in (Loan, Visit, ActivityDay, ActivityMonth):  # one example's rows, not the last's
+        model.objects.all().delete()
+    chance = random.Random(seed)
+    libraries = [LibraryFactory() for _ in range(2)]
+    for library in libraries:
+        members = [MemberFactory(library=library) for _ in range(chance.randint(1, 4))]
+        for _ in range(chance.randint(0, 12)):
+            day = dt.date(2026, 1, 1) + dt.timedelta(days=chance.randint(0, 120))
+            Loan.objects.create(
+                library=library,
+                member=chance.choice(members),
+                item=ItemFactory(library=library),
+                external_id=f"L{chance.random()}",
+                loaned_on=day,
+            )
+        for member in members:
+            for channel in chance.sample(list(Visit.Channel.values), chance.randint(0, 2)):
+                day = dt.date(2026, 1, 1) + dt.timedelta(days=chance.randint(0, 120))
+                Visit.objects.create(
+                    library=library, member=member, visited_on=day, channel=channel
+                )
+
+    rebuild()
+
+    for library in libraries:
+        counted = monthly_activity(
+            libraries=[library.pk], first=dt.date(2026, 1, 1), last=dt.date(2026, 5, 31)
+        )
+        expected = raw_months(library.pk)
+        assert {
+            month: figures
+            for (_, month), figures in counted.items()
+            if figures != MonthActivity(0, 0, 0, 0, 0)
+        } == expected
