@@ -81,7 +81,12 @@ class HoldoutForm(forms.Form):
     )
 
 
-KIND_LABELS = {"members": _("Members"), "items": _("Items (catalogue)"), "loans": _("Loans")}
+KIND_LABELS = {
+    "members": _("Members"),
+    "items": _("Items (catalogue)"),
+    "loans": _("Loans"),
+    "visits": _("Visits (entrance gate, check-in, desk)"),
+}
 
 
 class ImportForm(forms.Form):
@@ -309,3 +314,15 @@ class SegmentForm(forms.Form):
             "It cannot be changed later."
         ),
     )
+
+
+class ComparisonLibrariesForm(forms.Form):
+    """The network admin's choice of the libraries one library's loans are compared with."""
+
+    libraries = forms.ModelMultipleChoiceField(
+        queryset=Library.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, library: Library, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["libraries"].queryset = Library.objects.exclude(pk=library.pk)

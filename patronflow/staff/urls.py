@@ -82,6 +82,7 @@ urlpatterns = [
     path("members/<int:pk>/export/", members.member_export, name="member_export"),
     path("members/<int:pk>/erase/", members.member_erase, name="member_erase"),
     path("settings/", library.library_settings, name="settings"),
+    path("settings/comparison/", library.comparison_libraries, name="comparison_libraries"),
     path("lists/", lists.list_list, name="lists"),
     path("lists/<int:pk>/", lists.list_edit, name="list"),
     path("lists/<int:pk>/move/", lists.list_move, name="list_move"),

@@ -62,7 +62,7 @@ PAGES = {
     "comments": "variant",
     "segment": "segment", "segment_new": None,
     "segments": None, "tips": None, "imports": None, "report": None, "members": None,
-    "report_print": None,
+    "report_print": None, "comparison_libraries": None,
     "member": "member", "member_erase": "member", "settings": None, "accounts": None,
     "integrations": None, "token_new": None, "token_revoke": "token", "webhook_new": None,
     "webhook": "webhook", "webhook_remove": "webhook",

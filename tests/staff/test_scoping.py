@@ -134,6 +134,7 @@ def test_previewing_as_a_member_of_another_library_is_not_found(
 
 def test_the_network_admin_pages_are_closed_to_marketers(staff_client):
     assert staff_client.get(reverse("staff:accounts")).status_code == 403
+    assert staff_client.get(reverse("staff:comparison_libraries")).status_code == 403
     assert staff_client.post(reverse("staff:choose_library"), {"library": 1}).status_code == 403
 
 

@@ -22,7 +22,13 @@ from patronflow.profiles import tips
 from patronflow.profiles.models import Segment, TipChoice
 from patronflow.staff import queries
 from patronflow.staff.access import staff_view
+from patronflow.staff.comparison_choice import (
+    candidates_for,
+    choose_comparison_libraries,
+    comparison_names,
+)
 from patronflow.staff.forms import (
+    ComparisonLibrariesForm,
     ImportForm,
     LibrarySettingsForm,
     TipChoiceForm,
@@ -173,4 +179,32 @@ def library_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The library settings are saved."))
             return redirect("staff:settings")
-    return render(request, "staff/settings.html", {"form": form})
+    return render(
+        request,
+        "staff/settings.html",
+        {"form": form, "comparison_names": comparison_names(library)},
+    )
+
+
+@staff_view(admin=True)
+def comparison_libraries(request: HttpRequest) -> HttpResponse:
+    """The network admin picks the libraries this library's loans, borrowers and visits are
+    compared with on its results page; libraries that run none of its journeys first."""
+    library = request.library
+    form = ComparisonLibrariesForm(
+        request.POST or None,
+        library=library,
+        initial={"libraries": list(library.comparison_libraries.all())},
+    )
+    if request.method == "POST" and form.is_valid():
+        choose_comparison_libraries(
+            library, chosen=list(form.cleaned_data["libraries"]), actor=request.user
+        )
+        messages.success(request, _("The comparison libraries are saved."))
+        return redirect("staff:comparison_libraries")
+    chosen = {str(pk) for pk in form["libraries"].value() or []}
+    return render(
+        request,
+        "staff/comparison_libraries.html",
+        {"form": form, "candidates": candidates_for(library), "chosen": chosen},
+    )
