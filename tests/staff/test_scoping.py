@@ -26,7 +26,7 @@ WITHOUT_IDS = {
     "templates", "approvals",
     "login", "verify", "second_factor", "logout", "language", "dashboard", "choose_library",
     "journeys", "segments", "tips", "imports", "report", "members", "settings", "accounts",
-    "report_print", "report_export",
+    "report_print", "report_export", "comparison_libraries",
     "seeds",
     "lists",
     "surveys", "volunteers", "volunteers_export",
