@@ -81,7 +81,7 @@ ACTIONS = {
     "report_export",
     "webhook_pause", "webhook_resume",
 }  # fmt: skip
-ADMIN_ONLY = {"accounts", "member_erase", "network_brand"}
+ADMIN_ONLY = {"accounts", "member_erase", "network_brand", "comparison_libraries"}
 # A search result shows more than the empty form.
 QUERIES = {"tips": "?q=smelt", "members": "?q={member}", "journey_calendar": "?days=7"}
 
