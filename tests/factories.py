@@ -6,8 +6,9 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from patronflow.members.activity import recount
 from patronflow.members.latest_loans import note_latest_loans
-from patronflow.members.models import Item, Library, Loan, Member
+from patronflow.members.models import Item, Library, Loan, Member, Visit
 
 TODAY = dt.date(2026, 6, 1)
 
