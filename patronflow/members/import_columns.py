@@ -10,8 +10,14 @@ from django.db import models
 
 from patronflow.members.import_files import Unreadable
 from patronflow.members.import_summary import ImportFileError
-from patronflow.members.models import Item, Loan, Member
-from patronflow.members.parsing import parse_boolean, parse_date, parse_email, parse_material
+from patronflow.members.models import Item, Loan, Member, Visit
+from patronflow.members.parsing import (
+    parse_boolean,
+    parse_channel,
+    parse_date,
+    parse_email,
+    parse_material,
+)
 
 
 class ColumnMapping(Protocol):
@@ -31,14 +37,16 @@ class Column:
     attname: str
     parse: Callable[[str], object]
     required: bool = False
-    # For loans: the column holds the library's id of a row of this model.
+    # For loans and visits: the column holds the library's id of a row of this model.
     refers_to: type[models.Model] | None = None
 
 
 @dataclass(frozen=True)
 class Kind:
     model: type[models.Model]
-    columns: tuple[Column, ...]  # the first is the library's id for the row
+    # The first is the library's id for the row; a visit has none, its member comes first
+    # (a visit is the member, day and channel: import_visits.py).
+    columns: tuple[Column, ...]
 
     @property
     def key(self) -> Column:
@@ -93,11 +101,19 @@ KINDS: dict[str, Kind] = {
             Column("loaned_on", "loaned_on", parse_date, required=True),
         ),
     ),
+    "visits": Kind(
+        Visit,
+        (
+            Column("member_id", "member_id", _text, required=True, refers_to=Member),
+            Column("visited_on", "visited_on", parse_date, required=True),
+            Column("channel", "channel", parse_channel),
+        ),
+    ),
 }
 
 
 def kind_of(kind: str) -> Kind:
-    """The kind by its name ("members", "items" or "loans")."""
+    """The kind by its name ("members", "items", "loans" or "visits")."""
     try:
         return KINDS[kind]
     except KeyError:

@@ -18,6 +18,8 @@ from patronflow.members.models import Library
 
 # A chunk ends at its writer's number of rows or at this much of the file's text.
 CHUNK_CHARS = 32 << 20
+# The kinds whose rows are activity on a day, and the column holding the day.
+ACTIVITY_DAY = {"loans": "loaned_on", "visits": "visited_on"}
 
 
 class Gate(Protocol):
@@ -29,7 +31,8 @@ class Gate(Protocol):
         """Why this member row is skipped, or None to load it."""
 
     def loan_skipped(self, member_id: str, loaned_on: dt.date) -> str | None:
-        """Why this loan row is skipped, or None to load it (`member_id`: the library's)."""
+        """Why this loan row is skipped, or None to load it (`member_id`: the library's).
+        A visit row is asked the same, with its day."""
 
     def unknown_member_skipped(self, member_id: str) -> str | None:
         """Why a loan of a member the library does not hold is skipped, or None to reject it."""
@@ -61,7 +64,7 @@ def load(
 ) -> None:
     """Validates and writes the rows a chunk at a time, many chunks to a transaction."""
     rejects_file = RejectsFile(Path(rejects) if rejects else None)
-    chunk_gate = _ChunkGate(gate, kind, cells) if kind in {"members", "loans"} else None
+    chunk_gate = _ChunkGate(gate, kind, cells) if kind != "items" else None
     try:
         chunks = iter(functools.partial(_take, rows, writer.chunk_rows), [])
         pending = True
@@ -106,7 +109,7 @@ class _ChunkGate:
         at = self.position
         if self.kind == "members":
             return self.gate.member_skipped(values[0], values[at["registered_on"]])
-        return self.gate.loan_skipped(values[at["member_id"]], values[at["loaned_on"]])
+        return self.gate.loan_skipped(values[at["member_id"]], values[at[ACTIVITY_DAY[self.kind]]])
 
     def admit(self, staged: list[StagedRow], summary: ImportSummary) -> list[StagedRow]:
         """The rows to write; the others are counted as skipped."""
@@ -122,8 +125,8 @@ class _ChunkGate:
         return admitted
 
     def members_of(self, staged: list[StagedRow]) -> dict[int, str]:
-        """Line → the library's member id, before the writer resolves it (loans)."""
-        if self.kind != "loans":
+        """Line → the library's member id, before the writer resolves it (loans, visits)."""
+        if self.kind not in ACTIVITY_DAY:
             return {}
         return {line: values[self.position["member_id"]] for line, values in staged}
 
@@ -157,6 +160,9 @@ def _import_chunk(
     if gate is not None:
         staged = gate.admit(staged, summary)
         members_of = gate.members_of(staged)
+        if gate.kind in ACTIVITY_DAY:
+            day = gate.position[ACTIVITY_DAY[gate.kind]]
+            summary.took_in([values[day] for _, values in staged])
     written = writer.write(staged) if staged else Written()
     if written.members_with_new_loans or written.members_with_changed_loans:
         note_latest_loans(written.members_with_new_loans | written.members_with_changed_loans)

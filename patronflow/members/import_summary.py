@@ -1,5 +1,6 @@
 """What an import reports: its summary, the rows it rejected, and the error that stops it whole."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,9 +53,19 @@ class ImportSummary:
     # item or date under the same loan id), before and after: the difference the daily
     # refresh works by cannot see such a change, so their profiles are marked for a recount.
     members_with_changed_loans: set[int] = field(default_factory=set)
+    # Loans and visits: the first and last day of the rows taken in, the days whose activity
+    # counts (members/activity.py) are recounted after the import.
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
     # Snapshot imports: memberships ended because the member was absent from the file.
     snapshot: bool = False
     memberships_ended: int = 0
+
+    def took_in(self, days: list[dt.date]) -> None:
+        """Widen the days the import touched to these."""
+        if days:
+            self.first_day = min(days) if self.first_day is None else min(self.first_day, *days)
+            self.last_day = max(days) if self.last_day is None else max(self.last_day, *days)
 
     @property
     def loaded(self) -> int:

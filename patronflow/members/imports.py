@@ -1,4 +1,5 @@
-"""Importing a library-system export: members, items and loans, upserted on the library's ids.
+"""Importing a library-system export: members, items and loans, upserted on the library's ids,
+and visits, inserted once per member, day and channel (import_visits.py).
 
 `import_file` reads a CSV file (import_files.py: encoding, separator, physical line numbers,
 the original text of each row) and hands its rows to the same engine as `import_rows`, which
@@ -8,8 +9,9 @@ database, checked first when they are a snapshot (import_snapshots.py), and load
 a time (import_loading.py) by the database's fast path (bulk.py), so memory stays bounded
 however long the file is. What later stages ask of an import comes in as arguments: the
 `gate` that keeps rows out (privacy's) and `loans_changed`, run in the chunk's transaction
-(the reading profiles' recount); operations/imports.py wires them in. The format is
-documented in docs/import-format.md.
+(the reading profiles' recount); operations/imports.py wires them in. Once the rows are
+written, the activity counts of the days the loans or visits fell on are recounted
+(activity.py). The format is documented in docs/import-format.md.
 """
 
 import datetime as dt
@@ -20,6 +22,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from patronflow.members import activity
 from patronflow.members.bulk import writer_for
 from patronflow.members.bulk_types import Target
 from patronflow.members.import_columns import ColumnMapping, cells_of, check_header, kind_of
@@ -36,6 +39,7 @@ from patronflow.members.import_files import (
 from patronflow.members.import_loading import Gate, LoansChanged, load
 from patronflow.members.import_snapshots import MAX_ENDED_SHARE, Snapshot, list_snapshot
 from patronflow.members.import_summary import ImportFileError, ImportSummary
+from patronflow.members.import_visits import VisitWriter
 from patronflow.members.models import Library
 from patronflow.members.presets import PresetError, load_preset
 
@@ -70,7 +74,7 @@ def import_rows(
     force_snapshot: bool = False,
     today: dt.date | None = None,
 ) -> ImportSummary:
-    """Upsert rows of one kind ("members", "items" or "loans") into a library.
+    """Upsert rows of one kind ("members", "items", "loans" or "visits") into a library.
 
     Rows are dicts keyed by the documented column names, as csv.DictReader gives them. A
     SourceRow carries its line in the file; for plain dicts the line is counted as if the
@@ -221,7 +225,7 @@ def _import(
         references={c.attname: c.refers_to for c in columns if c.refers_to},
     )
     today = today or timezone.localdate()
-    writer = writer_for(target)
+    writer = VisitWriter(target) if kind == "visits" else writer_for(target)
     try:
         if snapshot:
             list_snapshot(library, snapshot, cells[0], writer, source, today)
@@ -231,4 +235,7 @@ def _import(
                 summary.memberships_ended = writer.end_absent_memberships(today)
     finally:
         writer.close()
+        # Also after a failure: the chunks committed before it are counted.
+        if summary.first_day is not None:
+            activity.recount(library=library.pk, first=summary.first_day, last=summary.last_day)
     return summary

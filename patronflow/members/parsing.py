@@ -113,6 +113,27 @@ def parse_material(text: str) -> str:
     return MATERIAL_WORDS.get(key, Material.OTHER)
 
 
+# The words a visits export may use for where the member came in (docs/import-format.md).
+CHANNEL_WORDS: dict[str, str] = {
+    "gate": "gate", "entrance": "gate", "poort": "gate", "toegangspoort": "gate", "ingang": "gate",
+    "checkin": "checkin", "incheck": "checkin", "inchecken": "checkin", "zuil": "checkin",
+    "desk": "desk", "balie": "desk", "counter": "desk",
+}  # fmt: skip
+CHANNEL_FORMS = "gate, checkin or desk"
+
+
+def parse_channel(text: str) -> str:
+    """Where a visit was seen: an empty cell is the entrance gate, the usual source; an
+    unknown word rejects the row rather than guess."""
+    key = _MATERIAL_NOISE.sub("", text.strip().lower())
+    if not key:
+        return "gate"
+    try:
+        return CHANNEL_WORDS[key]
+    except KeyError:
+        raise ValueError(f"{shown(text)} is not a channel (expected {CHANNEL_FORMS})") from None
+
+
 def parse_email(text: str) -> str:
     """The normalised address, or '' for none: a member without an address is simply not
     mailable, but a malformed one means the export is wrong and should be fixed."""

@@ -45,6 +45,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "thema",
     ),
     "loans": ("loan_id", "member_id", "item_id", "loaned_on"),
+    "visits": ("member_id", "visited_on", "channel"),
 }
 _TOP_LEVEL_KEYS = {"name", "description", "encoding", "delimiter", *COLUMNS}
 _KIND_KEYS = {"columns", "values"}

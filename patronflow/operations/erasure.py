@@ -1,7 +1,9 @@
 """Removing members' data, whatever the reason (an erasure request, or the purge when its
 time is up): their mails' outcomes go into the tallies first, their bounced and suppressed
 addresses are forgotten (the suppression list keeps a keyed hash), then every row of every
-personal table goes (operations/personal_data.py), in one transaction per chunk. And the
+personal table goes (operations/personal_data.py), in one transaction per chunk — what their
+loans and visits added to the library's activity counts stays there, as kept (members/
+activity.py), so the reports keep ex-members' loans without them. And the
 member's own rights: erasure and export, each written to the audit log. An erasure also takes
 the sign-ups (choices.Contact) under the member's addresses, with their consent records,
 unless another member of the library still has the address."""
@@ -9,15 +11,17 @@ unless another member of the library still has the address."""
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import ExitStack
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Min, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from patronflow.choices.models import ConsentRecord, Contact
 from patronflow.mail.models import Bounce, Message
-from patronflow.members.models import Member
+from patronflow.members.activity import keeping
+from patronflow.members.models import Loan, Member, Visit
 from patronflow.operations.personal_data import (
     CONSENTS,
     CONTACTS,
@@ -71,7 +75,8 @@ def forget_addresses(member_ids: list[int], *, dry_run: bool = False) -> Counter
 
 def remove_members(member_ids: Iterable[int]) -> Counter:
     """Fold the members' mail outcomes into the tallies, forget their bounced and suppressed
-    addresses, then delete every row about them.
+    addresses, keep what their loans and visits add to the activity counts, then delete every
+    row about them.
 
     One transaction: either a member is fully gone and counted once, or nothing happened.
     Members another process removed meanwhile are skipped, so two runs never count twice.
@@ -88,11 +93,30 @@ def remove_members(member_ids: Iterable[int]) -> Counter:
             return removed
         fold_into_tallies(Message.objects.filter(enrolment__member__in=still_here))
         removed.update(forget_addresses(still_here))
-        for model, path in removal_order():
-            lookup = "pk__in" if path == "pk" else f"{path}__in"
-            _, per_model = model._default_manager.filter(**{lookup: still_here}).delete()
-            removed.update({label.lower(): n for label, n in per_model.items() if n})
+        with ExitStack() as counts:
+            for library, (first, last) in _activity_spans(still_here).items():
+                counts.enter_context(keeping(library=library, first=first, last=last))
+            for model, path in removal_order():
+                lookup = "pk__in" if path == "pk" else f"{path}__in"
+                _, per_model = model._default_manager.filter(**{lookup: still_here}).delete()
+                removed.update({label.lower(): n for label, n in per_model.items() if n})
     return removed
+
+
+def _activity_spans(member_ids: list[int]) -> dict[int, tuple[dt.date, dt.date]]:
+    """Per library, the first and last day of these members' loans and visits."""
+    spans: dict[int, tuple[dt.date, dt.date]] = {}
+    for model, day in ((Loan, "loaned_on"), (Visit, "visited_on")):
+        rows = (
+            model.objects.filter(member__in=member_ids)
+            .order_by()
+            .values("library_id")
+            .annotate(first=Min(day), last=Max(day))
+        )
+        for row in rows:
+            first, last = spans.get(row["library_id"], (row["first"], row["last"]))
+            spans[row["library_id"]] = (min(first, row["first"]), max(last, row["last"]))
+    return spans
 
 
 def erase_member(member: Member, operator: str, today: dt.date | None = None) -> Counter:

@@ -1,7 +1,8 @@
 """The daily purge: ex-members past their library's retention period, loans older than its
 loan history, erasure-register entries the library system no longer lists, audit entries
 past their period, and imports' rejected rows after their 30 days (docs/privacy.md). Safe to
-run daily, twice, or twice at once."""
+run daily, twice, or twice at once. What the removed loans and ex-members added to the
+libraries' activity counts stays there, as kept (members/activity.py)."""
 
 import datetime as dt
 from collections import Counter
@@ -10,13 +11,14 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, Subquery
+from django.db.models import Exists, F, Max, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from patronflow.choices.signup import prune_attempts
 from patronflow.journeys.models import Enrolment
-from patronflow.members.models import Library, Loan, Member, MemberEvent
+from patronflow.members.activity import keeping
+from patronflow.members.models import Library, Loan, Member, MemberEvent, Visit
 from patronflow.operations.contacts import expire_contacts
 from patronflow.operations.erasure import forget_addresses, remove_members
 from patronflow.operations.import_history import REJECTS_TABLE, expire_rejects, rejects_cutoff
@@ -28,6 +30,7 @@ from patronflow.profiles.queries import loan_history_start
 from patronflow.surveys.services import VOLUNTEERS_TABLE, expire_volunteers
 
 LOAN_HISTORY = "members.loan (history)"
+VISIT_HISTORY = "members.visit (history)"
 CHUNK = 500
 # Members' events (e.g. activity registrations) are kept this long after they arrived — a
 # year and a season, so the reports can compare an activity with last year's — and longer
@@ -92,6 +95,7 @@ def purge(
                 if on_progress:
                     on_progress(done, total)
         counts[LOAN_HISTORY] += remove_loan_history(lib, today, dry_run=dry_run)
+        counts[VISIT_HISTORY] += remove_visit_history(lib, today, dry_run=dry_run)
         counts[MEMBER_EVENTS] += remove_old_events(lib, today, dry_run=dry_run)
         counts["privacy.erasedmember"] += _expire_erasures(lib, today, dry_run)
         kept_from = _start_of(rejects_cutoff(today))
@@ -142,12 +146,17 @@ def remove_loan_history(library: Library, today: dt.date, *, dry_run: bool = Fal
     """Delete the library's loans dated before its loan history
     (profiles.queries.loan_history_start); returns how many. Each member keeps only the day
     of their latest removed loan, so that "no loan for N days" reads the same as before.
-    Nothing a reading profile counts, or a later refresh would count, is removed."""
+    Nothing a reading profile counts, or a later refresh would count, is removed. Their days
+    stay in the library's activity counts, as kept."""
     start = loan_history_start(library, today)
     old = Loan.objects.filter(library=library, loaned_on__lt=start)
     if dry_run:
         return old.count()
-    with transaction.atomic():
+    first = old.aggregate(first=Min("loaned_on"))["first"]
+    if first is None:
+        return 0
+    last = start - dt.timedelta(days=1)
+    with transaction.atomic(), keeping(library=library.pk, first=first, last=last):
         latest = Subquery(
             old.filter(member=OuterRef("pk"))
             .order_by()
@@ -160,6 +169,22 @@ def remove_loan_history(library: Library, today: dt.date, *, dry_run: bool = Fal
         ).update(
             loans_removed_through=Greatest(Coalesce(F("loans_removed_through"), latest), latest)
         )
+        removed, _ = old.delete()
+    return removed
+
+
+def remove_visit_history(library: Library, today: dt.date, *, dry_run: bool = False) -> int:
+    """Delete the library's visits dated before its loan history, as its loans: the same
+    span of a member's comings and goings is kept. Their days stay in the library's activity
+    counts, as kept; the member's last activity day stays as it was."""
+    start = loan_history_start(library, today)
+    old = Visit.objects.filter(library=library, visited_on__lt=start)
+    if dry_run:
+        return old.count()
+    first = old.aggregate(first=Min("visited_on"))["first"]
+    if first is None:
+        return 0
+    with keeping(library=library.pk, first=first, last=start - dt.timedelta(days=1)):
         removed, _ = old.delete()
     return removed
 

@@ -1,25 +1,32 @@
-"""The baseline ("nulmeting"): a library's loans month by month since it launched its mails,
-against the same months before — a year earlier unless another baseline is chosen — so that
-the season (summer lull, holiday peaks) is visible rather than mistaken for an effect.
+"""The baseline ("nulmeting"): a library's loans and visits month by month since it launched
+its mails, against the same months before — a year earlier unless another baseline is chosen —
+so that the season (summer lull, holiday peaks) is visible rather than mistaken for an effect.
+Beside the loans: borrowers (the members who borrowed at least once in the month), visits
+(entrance gate, check-in, desk) and visitors.
 
-Visits are not imported as a history (a member row only carries its last activity day), so
-the second figure is borrowers: the members who borrowed at least once in the month.
+Everything is read from the library's activity counts (members/activity.py), never from the
+raw loans: they keep the loans older than the loan history and ex-members' activity, which the
+purge and erasures remove from the raw rows, so a baseline month reads the same after them.
 
 Loans arrive by import, so the data may end before the report day: a month after the last
 imported loan has no figures (not zero loans: "no loans imported after" that day), and the
-month it falls in is counted up to that day on both sides, as the current month is.
+month it falls in is counted up to that day on both sides, as the current month is. Loans and
+visits are counted per day, so such a partial month compares the same days; borrowers and
+visitors are distinct members of a whole month, which days cannot add up to, so a partial
+month shows none (None) on either side. Visits follow the same rule with the last imported
+visit: a library that imports no visits has none (None) in every month.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Min
-from django.db.models.functions import TruncMonth
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from patronflow.journeys.models import Enrolment
 from patronflow.mail.models import Message
-from patronflow.members.models import Library, Loan
+from patronflow.members.activity import NO_ACTIVITY, daily_activity, monthly_activity
+from patronflow.members.models import ActivityDay, Library
 from patronflow.reports.metrics import sent_statuses
 
 
@@ -28,15 +35,21 @@ class MonthFigures:
     library: str
     month: dt.date  # the first of the measured month
     loans: int | None  # None: no loans imported for the month (see no_loans_after)
-    borrowers: int | None
+    borrowers: int | None  # None also in a partial month (partial_through)
     baseline_month: dt.date
     baseline_loans: int
-    baseline_borrowers: int
+    baseline_borrowers: int | None  # None in a partial month
     # The day of the month both months are counted up to: the report day in the current
     # month, the last imported loan's day in the month the loan data ends.
     partial_through: int | None = None
     # Where no loan was imported for the month: the day of the last one (None: none at all).
     no_loans_after: dt.date | None = None
+    # Visits as loans are: None where no visit was imported for the month (or any month);
+    # visitors None too in a partial month.
+    visits: int | None = None
+    visitors: int | None = None
+    baseline_visits: int | None = None
+    baseline_visitors: int | None = None
 
     @property
     def loans_change(self) -> float | None:
@@ -45,6 +58,13 @@ class MonthFigures:
         if not self.baseline_loans or self.loans is None:
             return None
         return self.loans / self.baseline_loans - 1
+
+    @property
+    def visits_change(self) -> float | None:
+        """As loans_change, for the visits."""
+        if not self.baseline_visits or self.visits is None:
+            return None
+        return self.visits / self.baseline_visits - 1
 
     def as_row(self) -> dict:
         return {
@@ -82,21 +102,32 @@ def launch_day(library: Library) -> dt.date | None:
 
 def last_loan_day(library: Library) -> dt.date | None:
     """The day of the latest loan imported: the library's loan data ends there."""
-    return Loan.objects.filter(library=library).aggregate(day=Max("loaned_on"))["day"]
+    return _last_day(library, "loans")
 
 
-def _monthly(library: Library, first: dt.date, last: dt.date) -> dict[dt.date, tuple[int, int]]:
-    rows = (
-        Loan.objects.filter(library=library, loaned_on__gte=first, loaned_on__lte=last)
-        .annotate(month=TruncMonth("loaned_on"))
-        .values("month")
-        .annotate(loans=Count("id"), borrowers=Count("member_id", distinct=True))
-    )
-    return {_as_date(row["month"]): (row["loans"], row["borrowers"]) for row in rows}
+def last_visit_day(library: Library) -> dt.date | None:
+    """The day of the latest visit imported (None: the library imports no visits)."""
+    return _last_day(library, "visits")
 
 
-def _as_date(value) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value
+def _last_day(library: Library, measure: str) -> dt.date | None:
+    counted = Q(**{f"{measure}__gt": 0}) | Q(**{f"kept_{measure}__gt": 0})
+    return ActivityDay.objects.filter(counted, library=library).aggregate(day=Max("day"))["day"]
+
+
+@dataclass(frozen=True)
+class _Days:
+    """A span of a library's daily loans and visits, summed over any days of it."""
+
+    counts: dict[dt.date, tuple[int, int]]
+
+    def between(self, first: dt.date, last: dt.date) -> tuple[int, int]:
+        loans = visits = 0
+        for day, (day_loans, day_visits) in self.counts.items():
+            if first <= day <= last:
+                loans += day_loans
+                visits += day_visits
+        return loans, visits
 
 
 def baseline(
@@ -121,27 +152,41 @@ def baseline(
     first = since.replace(day=1)
     months = (as_of.year - first.year) * 12 + as_of.month - first.month + 1
     start = (baseline_from or add_months(first, -12)).replace(day=1)
-    last_loan = last_loan_day(library)
+    before_end = add_months(start, months) - dt.timedelta(days=1)
+    last_loan, last_visit = last_loan_day(library), last_visit_day(library)
     data_through = as_of if last_loan is None else min(as_of, last_loan)
-    measured = _monthly(library, first, as_of)
-    before = _monthly(library, start, add_months(start, months) - dt.timedelta(days=1))
+    measured = _Days(daily_activity(library=library.pk, first=first, last=as_of))
+    before = _Days(daily_activity(library=library.pk, first=start, last=before_end))
+    whole = monthly_activity(libraries=[library.pk], first=first, last=as_of)
+    whole |= monthly_activity(libraries=[library.pk], first=start, last=before_end)
     figures = []
     for offset in range(months):
         month = add_months(first, offset)
         baseline_month = add_months(start, offset)
         month_end = add_months(month, 1) - dt.timedelta(days=1)
+        own = whole.get((library.pk, month), NO_ACTIVITY)
+        then = whole.get((library.pk, baseline_month), NO_ACTIVITY)
         partial = no_loans_after = None
+        if last_loan is not None and month <= last_loan and data_through < month_end:
+            partial = data_through.day
+        through = month_end if partial is None else data_through
+        loans, visits = measured.between(month, min(through, as_of))
+        baseline_loans, baseline_visits = before.between(
+            baseline_month,
+            min(
+                add_months(baseline_month, 1) - dt.timedelta(days=1),
+                baseline_month + dt.timedelta(days=(through - month).days),
+            ),
+        )
+        borrowers, baseline_borrowers = (None, None) if partial else (own.borrowers, then.borrowers)
+        visitors, baseline_visitors = (None, None) if partial else (own.visitors, then.visitors)
         if last_loan is None or last_loan < month:
             loans = borrowers = None
             no_loans_after = last_loan
-            clipped = before.get(baseline_month, (0, 0))
-        else:
-            loans, borrowers = measured.get(month, (0, 0))
-            if data_through < month_end:
-                partial = data_through.day
-                clipped = _clipped(library, baseline_month, partial)
-            else:
-                clipped = before.get(baseline_month, (0, 0))
+        if last_visit is None:
+            visits = visitors = baseline_visits = baseline_visitors = None
+        elif last_visit < month:
+            visits = visitors = None
         figures.append(
             MonthFigures(
                 library=library.code,
@@ -149,18 +194,14 @@ def baseline(
                 loans=loans,
                 borrowers=borrowers,
                 baseline_month=baseline_month,
-                baseline_loans=clipped[0],
-                baseline_borrowers=clipped[1],
+                baseline_loans=baseline_loans,
+                baseline_borrowers=baseline_borrowers,
                 partial_through=partial,
                 no_loans_after=no_loans_after,
+                visits=visits,
+                visitors=visitors,
+                baseline_visits=baseline_visits,
+                baseline_visitors=baseline_visitors,
             )
         )
     return figures
-
-
-def _clipped(library: Library, month: dt.date, through_day: int) -> tuple[int, int]:
-    last = min(
-        add_months(month, 1) - dt.timedelta(days=1),
-        month.replace(day=1) + dt.timedelta(days=through_day - 1),
-    )
-    return _monthly(library, month, last).get(month, (0, 0))

@@ -3,6 +3,7 @@
 import datetime as dt
 import random
 
+from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -148,3 +149,16 @@ def test_rebuilt_counts_equal_the_raw_rows_on_a_small_random_network(db, seed):
             for (_, month), figures in counted.items()
             if figures != MonthActivity(0, 0, 0, 0, 0)
         } == expected
+
+
+def test_the_rebuild_command_recounts_rows_written_by_other_means(db, capsys):
+    library = LibraryFactory()
+    member = MemberFactory(library=library)
+    Visit.objects.create(library=library, member=member, visited_on=MAY)  # no count yet
+
+    call_command("aggregates", "--rebuild", "--library", library.code)
+
+    assert "Recounted the activity of 1 library" in capsys.readouterr().out
+    assert monthly_activity(libraries=[library.pk], first=MAY, last=MAY)[
+        (library.pk, MAY)
+    ] == MonthActivity(loans=0, borrowers=0, visits=1, visitors=1, active=1)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from patronflow.members.models import Member
+from patronflow.members.models import Member, Visit
 from tests.conftest import subprocess_environment
 from tests.factories import MemberFactory
 from tests.members.conftest import ITEMS_HEADER, LOANS_HEADER, MEMBERS_HEADER
@@ -234,3 +234,17 @@ def test_the_summary_says_how_many_members_a_changed_loan_touched(library, expor
 
     assert "members whose loans changed (recounted at the next refresh)" in out
     assert "│ 2" in out.split("members whose loans changed")[1].splitlines()[0]
+
+
+def test_a_visits_file_imports_and_names_its_bad_rows(library, export):
+    MemberFactory(library=library, external_id="M1")
+    path = export(
+        "visits.csv", "member_id,visited_on,channel", "M1,2026-05-04,desk", "M2,2026-05-04,"
+    )
+
+    status, out, err = run_import("visits", str(path), "--library", "gent")
+
+    assert status == 3
+    assert f"Imported visits into gent from {path}" in out
+    assert err.splitlines()[0] == f"{path}:3: unknown member 'M2'"
+    assert list(Visit.objects.values_list("channel", flat=True)) == ["desk"]

@@ -1,9 +1,11 @@
-"""The baseline: loans month by month since the launch, against the same months a year before."""
+"""The baseline: loans and visits month by month since the launch, against the same months a
+year before, read from the library's activity counts."""
 
 import datetime as dt
 
 import pytest
 
+from patronflow.members.models import Loan
 from patronflow.reports.baseline import add_months, baseline
 from tests.factories import (
     EnrolmentFactory,
@@ -11,6 +13,7 @@ from tests.factories import (
     LoanFactory,
     MemberFactory,
     MessageFactory,
+    VisitFactory,
     at,
 )
 
@@ -133,3 +136,65 @@ def test_a_period_with_an_end_stops_the_baseline_at_its_last_day(db):
     assert [m.month for m in months] == [dt.date(2026, 3, 1), dt.date(2026, 4, 1)]
     april = months[1]
     assert (april.loans, april.baseline_loans, april.partial_through) == (1, 1, 10)
+
+
+def test_visits_and_visitors_stand_beside_loans_and_borrowers(db):
+    journey = JourneyFactory()
+    reader, visitor = MemberFactory(library=journey.library), MemberFactory(library=journey.library)
+    VisitFactory(member=reader, visited_on=dt.date(2025, 5, 2))
+    VisitFactory(member=reader, visited_on=dt.date(2025, 5, 2), channel="desk")
+    VisitFactory(member=visitor, visited_on=dt.date(2025, 5, 20))
+    VisitFactory(member=visitor, visited_on=dt.date(2026, 5, 3))
+    loans(reader, dt.date(2026, 5, 3), dt.date(2026, 6, 2))  # May is complete
+
+    [may] = baseline(
+        journey.library, as_of=dt.date(2026, 6, 15), since=dt.date(2026, 5, 1),
+        until=dt.date(2026, 5, 31),
+    )  # fmt: skip
+
+    assert (may.visits, may.visitors, may.baseline_visits, may.baseline_visitors) == (1, 1, 3, 2)
+    assert may.visits_change == pytest.approx(1 / 3 - 1)
+    assert (may.loans, may.borrowers, may.baseline_loans, may.baseline_borrowers) == (1, 1, 0, 0)
+
+
+def test_a_partial_month_counts_visits_to_the_same_day_and_shows_no_distinct_members(db):
+    journey = JourneyFactory()
+    member = MemberFactory(library=journey.library)
+    VisitFactory(member=member, visited_on=dt.date(2025, 6, 3))
+    VisitFactory(member=member, visited_on=dt.date(2025, 6, 25))  # after the 10th: left out
+    loans(member, dt.date(2025, 6, 4), dt.date(2026, 6, 10))
+    VisitFactory(member=member, visited_on=dt.date(2026, 6, 9))
+
+    [june] = baseline(journey.library, as_of=dt.date(2026, 6, 20), since=dt.date(2026, 6, 1))
+
+    assert june.partial_through == 10
+    assert (june.loans, june.baseline_loans, june.visits, june.baseline_visits) == (1, 1, 1, 1)
+    # Distinct members are counted per whole month: none shown where the month is cut short.
+    assert (june.borrowers, june.baseline_borrowers, june.visitors, june.baseline_visitors) == (
+        None, None, None, None,
+    )  # fmt: skip
+
+
+def test_a_library_that_imports_no_visits_shows_none_rather_than_zero(db):
+    journey = JourneyFactory()
+    loans(MemberFactory(library=journey.library), dt.date(2025, 3, 3), dt.date(2026, 4, 2))
+
+    [march] = baseline(
+        journey.library, as_of=dt.date(2026, 6, 1), since=dt.date(2026, 3, 1),
+        until=dt.date(2026, 3, 31),
+    )  # fmt: skip
+
+    assert (march.baseline_loans, march.visits, march.baseline_visits) == (1, None, None)
+
+
+def test_the_baseline_reads_the_counts_not_the_loans(db):
+    journey = JourneyFactory()
+    member = MemberFactory(library=journey.library)
+    for month in range(1, 13):
+        loans(member, dt.date(2025, month, 5), dt.date(2026, 1, month))
+    Loan.objects.all().delete()  # the counts stay as the import left them
+
+    months = baseline(journey.library, as_of=dt.date(2026, 12, 31), since=dt.date(2026, 1, 1))
+
+    assert [m.baseline_loans for m in months] == [1] * 12
+    assert months[0].loans == 12
