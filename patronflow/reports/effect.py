@@ -16,27 +16,26 @@ Choices (docs/reports.md):
 - a window counts only members whose window has fully passed on the report day; it holds
   the days after the start, not the start day itself: a loan on the day of the mail most
   likely came before it (a new member borrows at the desk as they register);
-- rates: Newcombe's hybrid score interval for the difference, two-sided pooled z-test;
-  means: Welch's t-test and its interval;
+- every interval is always-valid (estimators.py): it holds the true difference with 95%
+  however often the report is read, and the verdict claims an effect only where it leaves
+  out 0; beside the plain difference, the one adjusted by the members' activity before
+  entering (CUPED), whose interval is narrower and which the verdict uses where there is one;
 - no verdict below MIN_GROUP members per group or fewer than MIN_EXPECTED expected
   successes or failures in a group: "not enough data yet".
 """
 
 import datetime as dt
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from scipy import stats
-
+from patronflow.reports.estimators import ALPHA, Moments, adjusted_difference, difference
 from patronflow.reports.waiting import Rules, Wait
 
 WINDOWS = (30, 60, 90)
 PRE_PERIOD_DAYS = 90
 MIN_GROUP = 30
 MIN_EXPECTED = 5
-CONFIDENCE = 0.95
-SIGNIFICANCE = 0.05
+CONFIDENCE = 1 - ALPHA
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +65,11 @@ OUTCOMES = {
 class Comparison:
     """One measure, mailed against held out, with the lift and how sure we can be of it.
 
+    `low`/`high`: the always-valid 95% interval of the plain difference; `adjusted_*`: the
+    difference adjusted by the members' activity before entering and its interval (None
+    where nobody's activity before differs); `narrower`: how much narrower the adjusted
+    interval is (0.2: 20%). `p_value`: always-valid, of the estimate the verdict uses.
+
     Every figure is a plain Python number (scipy hands back numpy ones): the report's JSON
     and the staff page's chart data must hold nothing a JSON encoder cannot write."""
 
@@ -87,32 +91,50 @@ class Comparison:
     # Which of OUTCOMES it measures, and over how many days: for words in other languages.
     outcome: str = ""
     window: int | None = None
+    adjusted_lift: float | None = None
+    adjusted_low: float | None = None
+    adjusted_high: float | None = None
+    narrower: float | None = None
+
+    @property
+    def adjusted(self) -> bool:
+        """Whether the verdict rests on the adjusted difference (the better estimate)."""
+        return self.adjusted_lift is not None
 
     @property
     def claimed(self) -> bool:
-        """An effect is claimed only when the test and the interval both exclude chance."""
-        return bool(
-            self.enough_data
-            and self.p_value is not None
-            and self.p_value < SIGNIFICANCE
-            and (self.low > 0 or self.high < 0)
+        """An effect is claimed only when the always-valid interval leaves out 0: the
+        adjusted one where there is one."""
+        if not self.enough_data or self.low is None:
+            return False
+        low, high = (
+            (self.adjusted_low, self.adjusted_high) if self.adjusted else (self.low, self.high)
         )
+        return low > 0 or high < 0
 
     @property
     def verdict(self) -> str:
         if not self.enough_data:
             return not_enough_data(self.mailed_n, self.held_out_n)
-        size = _format_lift(self.lift, self.kind)
-        interval = f"{_format_lift(self.low, self.kind)} to {_format_lift(self.high, self.kind)}"
+        if self.adjusted:
+            lift, low, high = self.adjusted_lift, self.adjusted_low, self.adjusted_high
+            basis = ", adjusted for their activity before"
+        else:
+            lift, low, high = self.lift, self.low, self.high
+            basis = ""
+        size = _format_lift(lift, self.kind)
+        bounds = (_format_lift(low, self.kind), _format_lift(high, self.kind))
+        valid = f"{basis}, valid however often the report is read"
         if self.claimed:
-            direction = "more" if self.lift > 0 else "less"
+            direction = "more" if lift > 0 else "less"
             return (
-                f"Mailed members did {direction}: {size} (95% interval {interval}); "
-                f"unlikely to be chance (p = {self.p_value:.3f})."
+                f"Mailed members did {direction}: {size} (95% interval {bounds[0]} to "
+                f"{bounds[1]}{valid}); unlikely to be chance (p = {self.p_value:.3f})."
             )
         return (
             f"No effect shown: the difference of {size} could be chance "
-            f"(p = {self.p_value:.2f}); the true effect lies somewhere between {interval}."
+            f"(p = {self.p_value:.2f}); the true effect lies somewhere between {bounds[0]} "
+            f"and {bounds[1]} (95%{valid})."
         )
 
 
@@ -132,67 +154,132 @@ def _format_lift(value: float, kind: str) -> str:
     return f"{value:+.2f}"
 
 
-def _wilson(hits: int, n: int) -> tuple[float, float]:
-    interval = stats.binomtest(hits, n).proportion_ci(CONFIDENCE, method="wilson")
-    return float(interval.low), float(interval.high)
+def _enough(kind: str, mailed: Moments, held_out: Moments) -> bool:
+    """The normal approximations behind the intervals need MIN_GROUP members a group and
+    MIN_EXPECTED expected to act (and, for a share, not to act) in each. For a mean the
+    members with a non-zero value are counted as (sum y)^2 / sum y^2, which never exceeds
+    their true number (Cauchy-Schwarz) and equals it for 0/1 values."""
+    smallest = min(mailed.n, held_out.n)
+    if smallest < MIN_GROUP:
+        return False
+    both = mailed + held_out
+    if kind == "rate":
+        pooled = both.y / both.n
+        return smallest * min(pooled, 1 - pooled) >= MIN_EXPECTED
+    acting = both.y * both.y / both.yy / both.n if both.yy else 0.0
+    return smallest * acting >= MIN_EXPECTED
 
 
-def compare_rates(
-    measure: str,
-    mailed_hits: int,
-    mailed_n: int,
-    held_hits: int,
-    held_n: int,
-    **about,
-) -> Comparison:
-    """Difference of two shares: Newcombe's hybrid score interval (method 10), which keeps its
-    coverage for small shares where the plain Wald interval does not, and the pooled z-test.
-    `about`: the comparison's outcome and window."""
-    mailed = mailed_hits / mailed_n if mailed_n else None
-    held_out = held_hits / held_n if held_n else None
-    pooled = (mailed_hits + held_hits) / (mailed_n + held_n) if mailed_n + held_n else 0.0
-    expected = [n * share for n in (mailed_n, held_n) for share in (pooled, 1 - pooled)]
-    enough = min(mailed_n, held_n) >= MIN_GROUP and min(expected) >= MIN_EXPECTED
-    groups = (measure, "rate", mailed_n, held_n, mailed, held_out)
-    counts = {"mailed_count": mailed_hits, "held_out_count": held_hits, **about}
-    if not mailed_n or not held_n:
+def compare(measure: str, kind: str, mailed: Moments, held_out: Moments, **about) -> Comparison:
+    """Mailed against held out on one measure, from each group's Moments (`kind`: "rate" for
+    0/1 outcomes, "mean" per member): the plain difference and the adjusted one, each with
+    its always-valid interval. `about`: the comparison's outcome and window."""
+    groups = (
+        measure,
+        kind,
+        mailed.n,
+        held_out.n,
+        float(mailed.mean) if mailed.n else None,
+        float(held_out.mean) if held_out.n else None,
+    )
+    counts = {"mailed_count": _plain(mailed.y), "held_out_count": _plain(held_out.y), **about}
+    plain = difference(mailed, held_out)
+    if plain is None:
         return Comparison(*groups, None, None, None, None, False, **counts)
-    lift = mailed - held_out
-    mailed_low, mailed_high = _wilson(mailed_hits, mailed_n)
-    held_low, held_high = _wilson(held_hits, held_n)
-    low = lift - math.hypot(mailed - mailed_low, held_high - held_out)
-    high = lift + math.hypot(mailed_high - mailed, held_out - held_low)
-    error = math.sqrt(pooled * (1 - pooled) * (1 / mailed_n + 1 / held_n))
-    p_value = float(2 * stats.norm.sf(abs(lift) / error)) if error else 1.0
-    return Comparison(*groups, lift, low, high, p_value, enough, **counts)
+    enough = _enough(kind, mailed, held_out)
+    adjusted = adjusted_difference(mailed, held_out)
+    best = adjusted or plain
+    if adjusted is not None:
+        width = plain.high - plain.low
+        counts |= {
+            "adjusted_lift": adjusted.value,
+            "adjusted_low": adjusted.low,
+            "adjusted_high": adjusted.high,
+            "narrower": 1 - (adjusted.high - adjusted.low) / width if width else None,
+        }
+    return Comparison(*groups, plain.value, plain.low, plain.high, best.p_value, enough, **counts)
 
 
-def compare_means(
-    measure: str, mailed: Sequence[float], held_out: Sequence[float], **about
-) -> Comparison:
-    """Difference of two means with Welch's t-test: no equal variances assumed (a mail may
-    make some members borrow a lot and leave others as they were). `about`: the
-    comparison's outcome and window."""
-    mailed_n, held_n = len(mailed), len(held_out)
-    mailed_mean = sum(mailed) / mailed_n if mailed_n else None
-    held_mean = sum(held_out) / held_n if held_n else None
-    # As for rates: with mostly zeros (few members borrowing at all) the t-test's normal
-    # approximation fails, so enough members must be expected to have a non-zero value.
-    acting = sum(1 for value in [*mailed, *held_out] if value) / ((mailed_n + held_n) or 1)
-    enough = min(mailed_n, held_n) >= MIN_GROUP and min(mailed_n, held_n) * acting >= MIN_EXPECTED
-    groups = (measure, "mean", mailed_n, held_n, mailed_mean, held_mean)
-    counts = {"mailed_count": sum(mailed), "held_out_count": sum(held_out), **about}
-    if mailed_n < 2 or held_n < 2:
-        return Comparison(*groups, None, None, None, None, False, **counts)
-    lift = mailed_mean - held_mean
-    if len(set(mailed)) == 1 and len(set(held_out)) == 1:  # no spread: no test to run
-        p_value = 1.0 if lift == 0 else 0.0
-        low = high = lift
-    else:
-        result = stats.ttest_ind(mailed, held_out, equal_var=False)
-        interval = result.confidence_interval(CONFIDENCE)
-        p_value, low, high = float(result.pvalue), float(interval.low), float(interval.high)
-    return Comparison(*groups, lift, low, high, p_value, enough, **counts)
+def _plain(value: float) -> float | int:
+    """A whole number as an int (counts read as counts), else a float."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
+GroupKey = tuple[str, int | None, bool]
+
+
+def moments_of(
+    outcomes: Iterable[Outcome],
+    as_of: dt.date,
+    *,
+    windows: Sequence[int] = WINDOWS,
+    profiles: bool = False,
+) -> dict[GroupKey, Moments]:
+    """Each group's Moments, x the member's activity before entering: ("returned", window,
+    held_out), y 1 if back within the window; ("loans", window, held_out), y the loans in it;
+    ("profile", None, held_out), y has a profile (with `profiles`). A window counts only the
+    members whose window has passed on `as_of`."""
+    outcomes = list(outcomes)
+    sums: dict[GroupKey, list[tuple[float, float]]] = {}
+    for window in windows:
+        for held_out in (False, True):
+            sums[("returned", window, held_out)] = []
+            sums[("loans", window, held_out)] = []
+        for o in outcomes:
+            if o.start + dt.timedelta(days=window) > as_of:
+                continue
+            back = o.returned_after is not None and o.returned_after <= window
+            sums[("returned", window, o.held_out)].append((o.before, int(back)))
+            loans = sum(day <= window for day in o.loan_days)
+            sums[("loans", window, o.held_out)].append((o.before, loans))
+    if profiles:
+        for held_out in (False, True):
+            sums[("profile", None, held_out)] = [
+                (o.before, int(o.has_profile)) for o in outcomes if o.held_out == held_out
+            ]
+    return {key: Moments.of(pairs) for key, pairs in sums.items()}
+
+
+def comparisons_of(
+    groups: Mapping[GroupKey, Moments],
+    *,
+    windows: Sequence[int] = WINDOWS,
+    profiles: bool = False,
+) -> list[Comparison]:
+    """Per window: the share that borrowed or visited, and loans per member; with `profiles`,
+    the share that has an online profile (the welcome journey's aim)."""
+
+    def pair(outcome: str, window: int | None) -> tuple[Moments, Moments]:
+        return groups.get((outcome, window, False), Moments()), groups.get(
+            (outcome, window, True), Moments()
+        )
+
+    comparisons = []
+    for window in windows:
+        about = {"window": window}
+        comparisons.append(
+            compare(
+                OUTCOMES["returned"].format(window=window),
+                "rate",
+                *pair("returned", window),
+                outcome="returned",
+                **about,
+            )
+        )
+        comparisons.append(
+            compare(
+                OUTCOMES["loans"].format(window=window),
+                "mean",
+                *pair("loans", window),
+                outcome="loans",
+                **about,
+            )
+        )
+    if profiles:
+        comparisons.append(
+            compare(OUTCOMES["profile"], "rate", *pair("profile", None), outcome="profile")
+        )
+    return comparisons
 
 
 def effect_of(
@@ -202,57 +289,9 @@ def effect_of(
     windows: Sequence[int] = WINDOWS,
     profiles: bool = False,
 ) -> list[Comparison]:
-    """Per window: the share that borrowed or visited, and loans per member; with `profiles`,
-    the share that has an online profile (the welcome journey's aim)."""
-    outcomes = list(outcomes)
-    comparisons = []
-    for window in windows:
-        complete = [o for o in outcomes if o.start + dt.timedelta(days=window) <= as_of]
-        groups: dict[bool, list[Outcome]] = {False: [], True: []}
-        for outcome in complete:
-            groups[outcome.held_out].append(outcome)
-        mailed, held = groups[False], groups[True]
-
-        def came_back(group: list[Outcome], window=window) -> int:
-            return sum(o.returned_after is not None and o.returned_after <= window for o in group)
-
-        def loans(group: list[Outcome], window=window) -> list[int]:
-            return [sum(day <= window for day in o.loan_days) for o in group]
-
-        returned = {"outcome": "returned", "window": window}
-        comparisons.append(
-            compare_rates(
-                OUTCOMES["returned"].format(window=window),
-                came_back(mailed),
-                len(mailed),
-                came_back(held),
-                len(held),
-                **returned,
-            )
-        )
-        comparisons.append(
-            compare_means(
-                OUTCOMES["loans"].format(window=window),
-                loans(mailed),
-                loans(held),
-                outcome="loans",
-                window=window,
-            )
-        )
-    if profiles:
-        mailed = [o for o in outcomes if not o.held_out]
-        held = [o for o in outcomes if o.held_out]
-        comparisons.append(
-            compare_rates(
-                OUTCOMES["profile"],
-                sum(o.has_profile for o in mailed),
-                len(mailed),
-                sum(o.has_profile for o in held),
-                len(held),
-                outcome="profile",
-            )
-        )
-    return comparisons
+    """The comparisons of enrolments' outcomes (comparisons_of on moments_of)."""
+    groups = moments_of(outcomes, as_of, windows=windows, profiles=profiles)
+    return comparisons_of(groups, windows=windows, profiles=profiles)
 
 
 @dataclass(frozen=True)

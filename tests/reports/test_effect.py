@@ -4,12 +4,8 @@ import datetime as dt
 
 import pytest
 
-from patronflow.reports.effect import (
-    Outcome,
-    compare_means,
-    compare_rates,
-    effect_of,
-)
+from patronflow.reports.effect import Outcome, compare, effect_of
+from patronflow.reports.estimators import Moments
 from patronflow.reports.outcomes import effect_by_journey, outcomes_of
 from tests.factories import (
     EnrolmentFactory,
@@ -25,41 +21,78 @@ ENTERED = dt.date(2026, 3, 2)
 AS_OF = dt.date(2026, 6, 30)
 
 
-def test_rate_interval_is_newcombes_hybrid_score_interval():
-    # Newcombe (1998), Statistics in Medicine 17:873, table II: 56/70 against 48/80.
-    result = compare_rates("came back", 56, 70, 48, 80)
+def rates(mailed_hits, mailed_n, held_hits, held_n):
+    """A share compared: members who did it (y = 1) and who did not, nothing known before."""
+    return compare(
+        "came back",
+        "rate",
+        Moments(mailed_n, 0, mailed_hits, 0, mailed_hits, 0),
+        Moments(held_n, 0, held_hits, 0, held_hits, 0),
+    )
+
+
+def means(mailed, held_out):
+    return compare(
+        "loans",
+        "mean",
+        Moments.of((0, value) for value in mailed),
+        Moments.of((0, value) for value in held_out),
+    )
+
+
+def test_a_rate_interval_is_always_valid_and_wide_on_few_members():
+    # 56/70 against 48/80 (Newcombe's example): lift 0.2. Variances (n - 1 divisor):
+    # 0.16 * 70/69 / 70 + 0.24 * 80/79 / 80 = 0.0053568; 150 members, a = 150 * 7.93615 /
+    # 2000 = 0.595211; half-width sqrt(V (a+1)/a (2 ln 20 + ln(a+1))) = sqrt(0.0053568 *
+    # 2.68008 * 6.458468) = 0.30450: the interval holds 0, however large the lift looks.
+    result = rates(56, 70, 48, 80)
 
     assert result.lift == pytest.approx(0.2)
-    assert (result.low, result.high) == pytest.approx((0.0524, 0.3339), abs=1e-4)
-    assert result.p_value == pytest.approx(0.0087, abs=1e-3)
+    assert (result.low, result.high) == pytest.approx((0.2 - 0.30450, 0.2 + 0.30450), abs=1e-4)
+    assert result.p_value > 0.05
+    assert not result.claimed
+    assert "valid however often the report is read" in result.verdict
+
+
+def test_the_same_shares_on_ten_times_the_members_are_claimed():
+    # 560/700 against 480/800: V = 0.16 * 700/699 / 700 + 0.24 * 800/799 / 800 = 0.00052927;
+    # a = 1500 * 7.93615 / 2000 = 5.95211; half-width sqrt(0.00052927 * 1.168008 * 7.93050)
+    # = 0.070019.
+    result = rates(560, 700, 480, 800)
+
+    assert (result.low, result.high) == pytest.approx((0.2 - 0.070019, 0.2 + 0.070019), abs=1e-5)
+    assert result.p_value < 0.05
     assert result.claimed
+    assert result.adjusted_lift is None and result.narrower is None  # nothing known before
 
 
 def test_equal_groups_claim_nothing():
-    rates = compare_rates("came back", 40, 400, 40, 400)
-    means = compare_means("loans", [0, 1, 2, 3] * 10, [0, 1, 2, 3] * 10)
-
-    for result in (rates, means):
+    for result in (rates(40, 400, 40, 400), means([0, 1, 2, 3] * 10, [0, 1, 2, 3] * 10)):
         assert result.lift == pytest.approx(0)
         assert result.p_value == pytest.approx(1)
         assert not result.claimed
         assert result.verdict.startswith("No effect shown")
 
 
-def test_welch_interval_holds_the_difference_of_means():
-    result = compare_means("loans", [2, 3, 4, 5, 3, 4] * 6, [1, 2, 1, 2, 3, 1] * 6)
+def test_the_interval_of_a_difference_of_means_holds_it_and_leaves_out_0():
+    # 36 each; mailed 3.5 (sum of squares about the mean 33, variance 33/35), held out 5/3
+    # (20, 20/35): V = 33/35/36 + 20/35/36 = 0.042063; a = 72 * 7.93615 / 2000 = 0.285701;
+    # half-width sqrt(0.042063 * 4.50016 * 6.242764) = 1.08706.
+    result = means([2, 3, 4, 5, 3, 4] * 6, [1, 2, 1, 2, 3, 1] * 6)
 
     assert result.lift == pytest.approx(3.5 - 5 / 3)
-    assert result.low < result.lift < result.high
+    assert (result.low, result.high) == pytest.approx(
+        (3.5 - 5 / 3 - 1.08706, 3.5 - 5 / 3 + 1.08706), abs=1e-4
+    )
     assert result.claimed
     assert "Mailed members did more" in result.verdict
 
 
 def test_too_few_members_get_not_enough_data_yet():
-    assert not compare_rates("came back", 9, 20, 1, 20).enough_data
+    assert not rates(9, 20, 1, 20).enough_data
     # Enough members, but too few came back for the normal approximation.
-    assert not compare_rates("came back", 2, 500, 0, 50).enough_data
-    assert compare_rates("came back", 9, 20, 1, 20).verdict.startswith("Not enough data yet")
+    assert not rates(2, 500, 0, 50).enough_data
+    assert rates(9, 20, 1, 20).verdict.startswith("Not enough data yet")
 
 
 def test_only_members_whose_window_has_passed_count():

@@ -30,26 +30,29 @@ def test_on_a_50000_member_network_the_interval_holds_the_true_effect_of_4_point
     assert recovered.low <= effect.lift <= recovered.high
     assert recovered.claimed
     assert recovered.lift == pytest.approx(effect.lift, abs=0.01)
-    assert recovered.high - recovered.low < 0.02
+    # Always-valid: about half as wide again as an interval for one look (under 0.02 here).
+    assert recovered.high - recovered.low < 0.03
     assert "Mailed members did more" in recovered.verdict
 
 
-def test_the_interval_holds_the_true_effect_in_about_95_of_150_networks():
+def test_the_interval_holds_the_true_effect_in_at_least_95_of_150_networks():
     effect = TrueEffect(mailed=0.12, held_out=0.08)
     covered = 0
     for seed in range(150):
         recovered = came_back_within_30_days(simulate_holdout_outcomes(2000, effect, seed=seed))
         covered += recovered.low <= effect.lift <= recovered.high
-    assert 0.90 <= covered / 150 <= 0.99
+    # At any one reading the always-valid interval holds it more often than 95%: its 5% is
+    # the chance of ever missing, over every reading.
+    assert covered / 150 >= 0.95
 
 
-def test_without_a_true_effect_it_claims_one_in_about_5_percent_of_networks():
+def test_without_a_true_effect_it_claims_one_in_at_most_5_percent_of_networks():
     no_effect = TrueEffect(mailed=0.08, held_out=0.08)
     claims = sum(
         came_back_within_30_days(simulate_holdout_outcomes(2000, no_effect, seed=seed)).claimed
         for seed in range(300)
     )
-    assert 0.015 <= claims / 300 <= 0.085
+    assert claims / 300 <= 0.05
 
 
 def test_a_small_library_gets_not_enough_data_yet_rather_than_a_verdict():
