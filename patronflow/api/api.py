@@ -33,6 +33,7 @@ from patronflow.api.schemas import (
     LoansIn,
     MembersIn,
     ProblemOut,
+    VisitsIn,
 )
 
 logger = logging.getLogger(__name__)
@@ -42,11 +43,11 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 JSON = "application/json"
 
 DESCRIPTION = f"""\
-The library's systems push members, items, loans and events into patronflow, and read their
-journeys' figures. Every request carries a token (`Authorization: Bearer pf_…`) that staff
-make in the staff application under Integrations; the token's scopes say what it may do:
-`members` (members, items, loans), `events`, `read` (journeys and their figures). A token
-sees only its own library.
+The library's systems push members, items, loans, visits and events into patronflow, and read
+their journeys' figures. Every request carries a token (`Authorization: Bearer pf_…`) that
+staff make in the staff application under Integrations; the token's scopes say what it may
+do: `members` (members, items, loans, visits), `events`, `read` (journeys and their figures).
+A token sees only its own library.
 
 Errors are `application/problem+json` (RFC 9457) with `errors[].field` as a JSON pointer into
 the body. A POST may carry an `{HEADER}`: a retry with the same key is answered as the first
@@ -164,6 +165,25 @@ def post_items(request: HttpRequest, payload: ItemsIn):
 )
 def post_loans(request: HttpRequest, payload: LoansIn):
     return _upsert(request, "loans", payload)
+
+
+@api.post(
+    "/visits",
+    auth=auth.MEMBERS,
+    response={200: ImportOut, **POST_ERRORS},
+    summary="Add visits",
+    description=(
+        f"Scope: `members`. Adds up to {MAX_BATCH:,} visits (a member on a day, through the "
+        "gate, a check-in or the desk) through the CSV import's validation and privacy rules: "
+        "a row the import would reject is rejected here, with its index; the others are "
+        "written. A visit already stored (the same member, day and channel) is counted as "
+        "unchanged and stored once. A visit later than the member's last activity moves it. "
+        "Send the members first: a visit of an unknown one is rejected."
+    ),
+    tags=["members"],
+)
+def post_visits(request: HttpRequest, payload: VisitsIn):
+    return _upsert(request, "visits", payload)
 
 
 def event_answer(event, member: str, *, created: bool) -> HttpResponse:

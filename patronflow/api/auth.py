@@ -32,7 +32,7 @@ class TokenAuth(HttpBearer):
         if self.scope not in row.scopes:
             raise Problem(
                 403,
-                f"This token lacks the scope {self.scope!r} this endpoint needs; staff give "
+                f"This token lacks the scope '{self.scope}' this endpoint needs; staff give "
                 "a token its scopes when they make it.",
             )
         now = timezone.now()

@@ -164,6 +164,15 @@ class LoanRow(Strict):
     loaned_on: Cell = None
 
 
+class VisitRow(Strict):
+    member_id: Key
+    visited_on: Cell = None
+    channel: Cell = Field(
+        default=None,
+        description="gate, checkin or desk (the import's words for them too); empty: gate.",
+    )
+
+
 ROWS_DESCRIPTION = (
     f"At most {MAX_BATCH:,} rows, with the CSV import's column names and values "
     "(docs/import-format.md). A field that no row has is left alone on existing records; "
@@ -183,6 +192,10 @@ class LoansIn(Strict):
     rows: list[LoanRow] = Field(max_length=MAX_BATCH, description=ROWS_DESCRIPTION)
 
 
+class VisitsIn(Strict):
+    rows: list[VisitRow] = Field(max_length=MAX_BATCH, description=ROWS_DESCRIPTION)
+
+
 class RowRejection(Schema):
     index: int = Field(description="The row's place in the request, from 0.")
     reason: str
@@ -190,13 +203,16 @@ class RowRejection(Schema):
 
 
 class ImportOut(Schema):
-    kind: Literal["members", "items", "loans"]
+    kind: Literal["members", "items", "loans", "visits"]
     rows: int
     inserted: int
     updated: int
     unchanged: int
     rejected: int
-    repeated: int = Field(description="Rows whose id an earlier row had; the last one counts.")
+    repeated: int = Field(
+        description="Rows whose id (a visit: member, day and channel) an earlier row had; "
+        "the last one counts."
+    )
     skipped: dict[str, int] = Field(
         description="Rows kept out by the privacy rules, per reason (erased members, old loans)."
     )

@@ -1,4 +1,4 @@
-"""Batch upserts of members, items and loans through the one import the CSV files, the staff
+"""Batch upserts of members, items, loans and visits through the one import the CSV files, the staff
 upload and the sync use (operations/imports.py: import_and_refresh): the same validation,
 rejects and privacy gate. The rows' lines, counted by the import as if from a file with a
 header (first row = line 2), are given back as the rows' places in the request."""
@@ -18,7 +18,7 @@ from patronflow.privacy.models import AuditEntry
 
 FIRST_LINE = 2  # the import's line of the first row: the header is line 1
 # Kinds whose rows are members' personal data: their writes are audit-logged.
-AUDITED_TABLES = {"members": "members.member", "loans": "members.loan"}
+AUDITED_TABLES = {"members": "members.member", "loans": "members.loan", "visits": "members.visit"}
 
 
 def cells(rows: Sequence[BaseModel]) -> list[dict[str, str]]:

@@ -32,7 +32,7 @@ def test_generated_requests_get_documented_answers_and_no_server_error(live_serv
     headers = {"Authorization": f"Bearer {token(api_library)}"}
 
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 7
+    assert len(operations) == 8
     for operation in operations:
         for mode, examples in EXAMPLES.items():
 

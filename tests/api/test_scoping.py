@@ -55,6 +55,8 @@ def test_every_endpoint_refuses_another_librarys_ids(api, api_library, brugge, c
     loans = {"rows": [{"loan_id": "BL-1", "member_id": "B-1", "item_id": "BI-1",
                        "loaned_on": "2026-12-01"}]}  # fmt: skip
     assert call("POST", "/loans", json=loans).json()["rejected"] == 1
+    visits = {"rows": [{"member_id": "B-1", "visited_on": "2026-12-01"}]}
+    assert call("POST", "/visits", json=visits).json()["rejected"] == 1
 
     # Another library's ids are not there: the same id makes a member or item of this one.
     member = {"member_id": "B-1", "first_name": "Gentenaar", "registered_on": "2026-12-01"}
