@@ -237,6 +237,13 @@ SEND_MAX_ATTEMPTS = 5
 # False renders every mail in full, the same mails slower: for bench/send.py --full-render
 # and the tests that compare the two (docs/performance.md), not an operator's choice.
 MAIL_SKELETONS = True
+# The reports' daily aggregates (reports/rollup.py): the tick refreshes them at most every
+# ROLLUP_EVERY_MINUTES; ROLLUP_ON_READ recomputes them from every raw row before each report
+# is read — exact at once, for the tests and the demo's small network, never at scale
+# (docs/performance.md).
+ROLLUP_EVERY_MINUTES = int(os.environ.get("PATRONFLOW_ROLLUP_EVERY_MINUTES", "15"))
+_ROLLUP_ON_READ_DEFAULT = os.environ.get("PATRONFLOW_DEMO", "")  # the demo's network is small
+ROLLUP_ON_READ = os.environ.get("PATRONFLOW_ROLLUP_ON_READ", _ROLLUP_ON_READ_DEFAULT) == "1"
 
 # Delivery at scale (docs/sending.md, docs/operations.md).
 # Celery broker for send workers, e.g. redis://127.0.0.1:6379/0; unset: `tick` sends inline.

@@ -103,6 +103,13 @@ def _base_url(settings):
     settings.BASE_URL = "https://mail.example-network.be"
 
 
+@pytest.fixture(autouse=True)
+def _reports_exact(settings):
+    """Reports recompute their aggregates before each read, so a test sees at once what it
+    just made; tests/reports/test_rollup.py turns it off to test the refresh itself."""
+    settings.ROLLUP_ON_READ = True
+
+
 def subprocess_environment(smtp_url: str = "") -> dict[str, str]:
     """Environment for running `patronflow` against the test database (commit your data:
     use django_db(transaction=True))."""

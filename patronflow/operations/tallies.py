@@ -1,15 +1,19 @@
 """What the mails of members about to be removed did, added to the tallies first
-(journeys.MailTally), so that erasing or purging them changes no report."""
+(journeys.MailTally), so that erasing or purging them changes no report. Mails of days the
+reports' aggregates have frozen (reports/rollup.py) are already counted there for good and
+are not tallied again."""
 
 import datetime as dt
 from collections import Counter
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from patronflow.journeys.models import MailTally
 from patronflow.mail.models import Message
+from patronflow.reports.metrics import midnight
+from patronflow.reports.rollup import live_from
 from patronflow.tracking.models import SHOWS_OPENED, Event, Feedback
 
 TALLIED = (
@@ -34,6 +38,9 @@ def fold_into_tallies(messages) -> int:
     """Add what these sent (or perhaps sent) messages did to MailTally, the way reports count
     it: each mail once per kind of event, members' opens and clicks apart from machines', the
     latest vote. Returns the number of messages folded."""
+    frozen_before = live_from()
+    if frozen_before is not None:
+        messages = messages.filter(Q(sent_at__gte=midnight(frozen_before)) | Q(sent_at=None))
     events = Event.objects.filter(message=OuterRef("pk"))
     outcomes = (
         messages.filter(status__in=(Message.Status.SENT, Message.Status.UNCERTAIN))

@@ -6,6 +6,8 @@ and a message unique per (enrolment, step), both created with ignore_conflicts, 
 commits its own work with the pointers it moves, so a tick that dies midway leaves a state the
 next tick simply continues. A journey that fails (a fault in its data or in patronflow) is
 logged and passed over: the other journeys, of every library, and the sending go on.
+Last, the reports' daily aggregates are refreshed when due (reports/rollup.py); a refresh
+that fails is logged and the tick ends as it would have without it.
 """
 
 import datetime as dt
@@ -21,6 +23,7 @@ from patronflow.journeys.queries import enrolments_to_exit
 from patronflow.journeys.services import enrol_eligible
 from patronflow.mail.outbox import bounced_condition, end_and_withdraw, queue_due_messages
 from patronflow.mail.services import SendSummary, send_due_messages
+from patronflow.reports.rollup import refresh_if_due
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,8 @@ class TickSummary:
     journeys: list[JourneyProgress]
     sending: SendSummary
     failed: list[Journey] = field(default_factory=list)
+    # Whether the reports' aggregates were refreshed: False when not due yet or it failed.
+    reports_refreshed: bool = False
 
 
 def apply_exits(journey: Journey, today: dt.date) -> dict[str, int]:
@@ -88,4 +93,16 @@ def tick(now: dt.datetime, on_batch: Callable[[SendSummary], None] | None = None
             )
             failed.append(journey)
     sending = send_due_messages(now, on_batch=on_batch)
-    return TickSummary(journeys=progress, sending=sending, failed=failed)
+    return TickSummary(
+        journeys=progress, sending=sending, failed=failed, reports_refreshed=_refresh(now)
+    )
+
+
+def _refresh(now: dt.datetime) -> bool:
+    """The reports' aggregates, when due: the mails just sent and the members who just came
+    in count from here on. A fault leaves the previous figures and the next tick tries again."""
+    try:
+        return refresh_if_due(now)
+    except Exception:
+        log.exception("the reports' daily figures could not be refreshed; the tick goes on")
+        return False

@@ -19,14 +19,17 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Count, DateField, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from patronflow.journeys.models import Journey
+from patronflow.journeys.models import Version
 from patronflow.mail.models import Message
 from patronflow.members.models import Library
-from patronflow.reports.metrics import midnight, sent_statuses
-from patronflow.reports.outcomes import outcomes_of
+from patronflow.reports.metrics import midnight, sent_since, sent_statuses
+from patronflow.reports.models import JourneyMoments, MembersMonth, Rollup
+from patronflow.reports.outcomes import refresh_moments
 from patronflow.reports.suppression import SMALL_CELL
 from patronflow.tracking.models import SHOWS_OPENED, Event, Feedback
 
@@ -142,13 +145,20 @@ def suppress(
 
 
 BY_MEMBER = {"events__machine": ""}  # not an image proxy's or a link scanner's
+# The mails each member column counts members of (all: mailed).
+MEMBER_MEASURES = {
+    "mailed": Q(),
+    "opened": Q(events__kind__in=SHOWS_OPENED, **BY_MEMBER),
+    "clicked": Q(events__kind=Event.Kind.CLICK, **BY_MEMBER),
+    "unsubscribed": Q(events__kind=Event.Kind.UNSUBSCRIBE),
+    "thumbs_up": Q(feedback__vote=Feedback.Vote.UP),
+    "thumbs_down": Q(feedback__vote=Feedback.Vote.DOWN),
+}
 
 
-def _distinct_members(messages, condition: Q | None = None) -> dict[int, int]:
-    if condition is not None:
-        messages = messages.filter(condition)
-    rows = messages.values("library_id").annotate(n=Count("enrolment__member_id", distinct=True))
-    return {row["library_id"]: row["n"] for row in rows}
+# The month a mail without a sending moment counts in (reports/rollup.py): after every other,
+# and in a period only over every day, as the raw count has it.
+UNDATED = dt.date(9999, 12, 1)
 
 
 def benchmark_counts(
@@ -163,44 +173,101 @@ def benchmark_counts(
     clicks are the members' own, as in the campaign metrics: an image proxy or a link
     scanner is not a reader, and one library's members use more of them than another's.
     With `since` and `until`: the mails sent, and the dormant members whose clock started,
-    in that period."""
+    in that period.
+
+    Read from the aggregates (reports/rollup.py): the members by month for a period of whole
+    months (since the launch or the first of a month, until today or the end of a month: every
+    period the results page offers but a custom one that cuts a month), else counted from the
+    mails themselves."""
+    if Rollup.reads_recompute():
+        refresh_members_months(None)
+        refresh_moments(None)
     as_of = as_of or timezone.localdate()
+    if _whole_months(since, until):
+        per = _members_by_month(since, until)
+    else:
+        per = members_from_mails(since=since, until=until)
+    dormant = _dormant(as_of, since)
+    empty = dict.fromkeys(DORMANT, 0)
+    return {
+        library.code: {name: per[name].get(library.pk, 0) for name in MEMBER_MEASURES}
+        | dormant.get(library.pk, empty)
+        for library in Library.objects.order_by("code")
+    }
+
+
+def _whole_months(since: dt.date | None, until: dt.date | None) -> bool:
+    if since is not None and since.day != 1:
+        return False
+    return until is None or until >= timezone.localdate() or (until + dt.timedelta(days=1)).day == 1
+
+
+def _members_by_month(since: dt.date | None, until: dt.date | None) -> dict[str, dict[int, int]]:
+    """Members per library and measure from month `since` to `until`'s month: each counted
+    in their first month of the range, the one whose previous month lies before it."""
+    rows = MembersMonth.objects.all()
+    if since is not None:
+        rows = rows.filter(month__gte=since).filter(Q(previous=None) | Q(previous__lt=since))
+    else:
+        rows = rows.filter(previous=None)
+    if until is not None or since is not None:
+        rows = rows.filter(month__lt=UNDATED)
+    if until is not None:
+        rows = rows.filter(month__lte=until)
+    per: dict[str, dict[int, int]] = {name: {} for name in MEMBER_MEASURES}
+    for row in rows.values("measure", "library_id").annotate(n=Sum("members")).order_by():
+        per[row["measure"]][row["library_id"]] = row["n"]
+    return per
+
+
+def members_from_mails(
+    *, since: dt.date | None = None, until: dt.date | None = None
+) -> dict[str, dict[int, int]]:
+    """Per measure and library id, the members with such a mail sent from `since` to `until`,
+    counted from the mails themselves: for a period the monthly rows cannot answer, and the
+    reference they must equal (tests/reports/test_rollup.py)."""
     messages = Message.objects.filter(status__in=sent_statuses())
     if since is not None:
         messages = messages.filter(sent_at__gte=midnight(since))
     if until is not None:
         messages = messages.filter(sent_at__lt=midnight(until + dt.timedelta(days=1)))
-    per = {
-        "mailed": _distinct_members(messages),
-        "opened": _distinct_members(messages, Q(events__kind__in=SHOWS_OPENED, **BY_MEMBER)),
-        "clicked": _distinct_members(messages, Q(events__kind=Event.Kind.CLICK, **BY_MEMBER)),
-        "unsubscribed": _distinct_members(messages, Q(events__kind=Event.Kind.UNSUBSCRIBE)),
-        "thumbs_up": _distinct_members(messages, Q(feedback__vote=Feedback.Vote.UP)),
-        "thumbs_down": _distinct_members(messages, Q(feedback__vote=Feedback.Vote.DOWN)),
-    }
-    table = {}
-    for library in Library.objects.order_by("code"):
-        row = {name: per[name].get(library.pk, 0) for name in per}
-        dormant = {"dormant_mailed": 0, "dormant_mailed_back": 0}
-        dormant |= {"dormant_held_out": 0, "dormant_held_out_back": 0}
-        journeys = Journey.objects.filter(library=library)
-        for journey in journeys:
-            version = journey.current_version
-            if version is None or "inactive_for_days" not in (version.entry or {}):
-                continue
-            for outcome in outcomes_of(journey):
-                if outcome.start + dt.timedelta(days=RETURN_WINDOW) > as_of:
-                    continue
-                if since is not None and outcome.start < since:
-                    continue
-                group = "dormant_held_out" if outcome.held_out else "dormant_mailed"
-                back = (
-                    outcome.returned_after is not None and outcome.returned_after <= RETURN_WINDOW
-                )
-                dormant[group] += 1
-                dormant[f"{group}_back"] += back
-        table[library.code] = row | dormant
-    return table
+    per = {}
+    for name, condition in MEMBER_MEASURES.items():
+        rows = (
+            messages.filter(condition)
+            .values("library_id")
+            .annotate(n=Count("enrolment__member_id", distinct=True))
+            .order_by()
+        )
+        per[name] = {row["library_id"]: row["n"] for row in rows}
+    return per
+
+
+def _dormant(as_of: dt.date, since: dt.date | None) -> dict[int, dict[str, int]]:
+    """Per library, its dormant journeys' members with a complete RETURN_WINDOW (whose clock
+    started from `since`) and how many came back, from the journeys' daily aggregates."""
+    dormant: dict[int, dict[str, int]] = {}
+    entries = {}  # per journey, its current (latest) version's entry
+    for journey_id, entry in Version.objects.order_by("journey_id", "number").values_list(
+        "journey_id", "entry"
+    ):
+        entries[journey_id] = entry or {}
+    journeys = [journey for journey, entry in entries.items() if "inactive_for_days" in entry]
+    rows = JourneyMoments.objects.filter(
+        journey_id__in=journeys,
+        outcome="returned",
+        window_days=RETURN_WINDOW,
+        start__lte=as_of - dt.timedelta(days=RETURN_WINDOW),
+    )
+    if since is not None:
+        rows = rows.filter(start__gte=since)
+    sums = rows.values("journey__library_id", "held_out").annotate(n=Sum("n"), back=Sum("y"))
+    for row in sums.order_by():
+        group = "dormant_held_out" if row["held_out"] else "dormant_mailed"
+        counts = dormant.setdefault(row["journey__library_id"], dict.fromkeys(DORMANT, 0))
+        counts[group] += row["n"]
+        counts[f"{group}_back"] += row["back"]
+    return dormant
 
 
 def benchmark_of(table: Mapping[str, Mapping[str, int]]) -> Suppressed:
@@ -226,3 +293,66 @@ def cross_library_benchmark(
     until: dt.date | None = None,
 ) -> Suppressed:
     return benchmark_of(benchmark_counts(as_of, since=since, until=until))
+
+
+def refresh_members_months(since: dt.date | None) -> None:
+    """Recompute the MembersMonth rows from `since`'s month (None: every month): per library,
+    measure and month, the members with such a mail by the month of their previous one (a
+    window function over each member's months, in the database: no member leaves it)."""
+    first = since.replace(day=1) if since is not None else None
+    zone = timezone.get_current_timezone()
+    stale = MembersMonth.objects.all()
+    if first is not None:
+        stale = stale.filter(month__gte=first)
+    stale.delete()
+    rows = []
+    for measure, condition in MEMBER_MEASURES.items():
+        months = (
+            Message.objects.filter(status__in=sent_statuses())
+            .filter(condition)
+            .annotate(
+                lib=F("library_id"),
+                who=F("enrolment__member_id"),
+                month=Coalesce(
+                    TruncMonth("sent_at", tzinfo=zone, output_field=DateField()),
+                    Value(UNDATED),
+                    output_field=DateField(),
+                ),
+            )
+        )
+        if first is not None:
+            lately = sent_since(first).filter(condition).values("enrolment__member_id")
+            months = months.filter(enrolment__member_id__in=lately)
+        inner, params = months.values("lib", "who", "month").distinct().query.sql_with_params()
+        sql = (
+            "SELECT lib, month, previous, COUNT(*) FROM ("
+            " SELECT lib, month, LAG(month) OVER (PARTITION BY who ORDER BY month) AS previous"
+            f" FROM ({inner}) AS member_months) AS counted"
+        )
+        if first is not None:
+            sql += " WHERE month >= %s"
+            params = (*params, first)
+        sql += " GROUP BY lib, month, previous"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+        rows += [
+            MembersMonth(
+                library_id=library,
+                measure=measure,
+                month=_date(month),
+                previous=_date(previous),
+                members=members,
+            )
+            for library, month, previous, members in found
+        ]
+    MembersMonth.objects.bulk_create(rows, batch_size=2000)
+
+
+def _date(value) -> dt.date | None:
+    """A date as the database driver hands it back from raw SQL (SQLite: text)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])

@@ -16,12 +16,13 @@ from dataclasses import dataclass, fields, replace
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from patronflow.journeys.models import DEFAULT_VARIANT, MailTally
 from patronflow.mail.models import Bounce, Message
 from patronflow.members.models import Library
+from patronflow.reports.models import MailDay, Rollup
 from patronflow.tracking.models import SHOWS_OPENED, Event, Feedback
 
 COUNTS = (
@@ -221,46 +222,106 @@ def campaign_metrics(
     """The counts per library, journey, step and variant, and per week of sending with
     `by_week` (weeks start on Monday, in the libraries' time zone); of the mails sent from
     `since` to `until` (days in the libraries' time zone, both included) where given.
-    Erased members' mails are tallied per week: a tally counts when its week starts in the
-    period."""
-    filters = counted_filters()
+    Read from the daily counts (reports.MailDay, kept by reports/rollup.py), to which erased
+    members' mails are added from their weekly tallies: a tally counts when its week starts
+    in the period."""
+    if Rollup.reads_recompute():
+        refresh_mail_days(None)
+    days = MailDay.objects.all()
+    if library is not None:
+        days = days.filter(library=library)
+    if since is not None:
+        days = days.filter(day__gte=since)
+    if until is not None:
+        days = days.filter(day__lte=until)
+    keys = [*GROUPED_BY, "day"]
+    counted = [name for name, condition in counted_filters().items() if condition is not None]
+    counted.append("survey_clicks")
+    groups: dict[tuple, Counter] = {}
+    for row in days.values(*keys).annotate(**{name: Sum(name) for name in counted}).order_by():
+        day = row.pop("day")
+        if by_week:  # a mail without a sending moment has no day, nor week
+            row["week"] = day and day - dt.timedelta(days=day.weekday())
+        key = tuple(row[name] for name in _keys(by_week))
+        groups.setdefault(key, Counter()).update({name: row[name] for name in counted})
+    _add_tallies(groups, library, by_week=by_week, since=since, until=until)
+    return _metrics(groups, _keys(by_week))
+
+
+def campaign_metrics_from_mails(
+    library: Library | None = None,
+    *,
+    by_week: bool = False,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> list[CampaignMetrics]:
+    """campaign_metrics counted from the mails themselves: the reference the daily counts
+    must equal (tests/reports/test_rollup.py)."""
     messages = Message.objects.filter(status__in=sent_statuses())
-    tallies = MailTally.objects.all()
     if library is not None:
         messages = messages.filter(library=library)
-        tallies = tallies.filter(library=library)
     if since is not None:
         messages = messages.filter(sent_at__gte=midnight(since))
-        tallies = tallies.filter(week__gte=since)
     if until is not None:
         messages = messages.filter(sent_at__lt=midnight(until + dt.timedelta(days=1)))
-        tallies = tallies.filter(week__lte=until)
-    keys = list(GROUPED_BY)
     if by_week:
         messages = messages.annotate(
             week=TruncWeek("sent_at", tzinfo=timezone.get_current_timezone())
         )
-        keys.append("week")
+    groups = mail_counts(messages, _keys(by_week))
+    _add_tallies(groups, library, by_week=by_week, since=since, until=until)
+    return _metrics(groups, _keys(by_week))
+
+
+def _keys(by_week: bool) -> list[str]:
+    return [*GROUPED_BY, "week"] if by_week else list(GROUPED_BY)
+
+
+def mail_counts(messages, keys: list[str]) -> dict[tuple, Counter]:
+    """The counted columns of these sent messages, grouped by `keys` (a "week" or "day" key
+    is a date): each mail once per kind of outcome."""
     counts = {
         name: Count("id", filter=condition, distinct=True)
-        for name, condition in filters.items()
+        for name, condition in counted_filters().items()
         if condition is not None
     }
     groups: dict[tuple, Counter] = {}
-
-    def add(row: dict, names) -> None:
-        key = tuple(_day(row[name]) if name == "week" else row[name] for name in keys)
-        groups.setdefault(key, Counter()).update({name: row[name] or 0 for name in names})
-
-    for row in messages.values(*keys).annotate(**counts):
-        add(row, counts)
-    tallied = [name for name in COUNTS if _has_field(MailTally, name)]
-    for row in tallies.values(*keys).annotate(**{name: Sum(name) for name in tallied}):
-        add(row, tallied)
+    for row in messages.values(*keys).annotate(**counts).order_by():
+        key = tuple(_day(row[name]) if name in DATED else row[name] for name in keys)
+        groups.setdefault(key, Counter()).update({name: row[name] or 0 for name in counts})
     for key, clicks in _survey_clicks(messages, keys).items():
         groups.setdefault(key, Counter())["survey_clicks"] += clicks
+    return groups
 
-    recorded = {name for name, condition in filters.items() if condition is not None}
+
+DATED = ("week", "day")
+
+
+def _add_tallies(
+    groups: dict[tuple, Counter],
+    library: Library | None,
+    *,
+    by_week: bool,
+    since: dt.date | None,
+    until: dt.date | None,
+) -> None:
+    """Erased and purged members' mails, from their weekly tallies (journeys.MailTally)."""
+    tallies = MailTally.objects.all()
+    if library is not None:
+        tallies = tallies.filter(library=library)
+    if since is not None:
+        tallies = tallies.filter(week__gte=since)
+    if until is not None:
+        tallies = tallies.filter(week__lte=until)
+    keys = _keys(by_week)
+    tallied = [name for name in COUNTS if _has_field(MailTally, name)]
+    for row in tallies.values(*keys).annotate(**{name: Sum(name) for name in tallied}).order_by():
+        key = tuple(row[name] for name in keys)
+        groups.setdefault(key, Counter()).update({name: row[name] or 0 for name in tallied})
+
+
+def _metrics(groups: dict[tuple, Counter], keys: list[str]) -> list[CampaignMetrics]:
+    recorded = {name for name, condition in counted_filters().items() if condition is not None}
     recorded.add("survey_clicks")
     result = []
     for key, found in groups.items():
@@ -314,7 +375,7 @@ def _survey_clicks(messages, keys: list[str]) -> Counter:
         counted.add(message_id)
         found[
             tuple(
-                _day(value) if name == "week" else value
+                _day(value) if name in DATED else value
                 for name, value in zip(keys, key, strict=True)
             )
         ] += 1
@@ -341,3 +402,31 @@ def funnel(metrics: list[CampaignMetrics]) -> list[CampaignMetrics]:
 def _sum(values) -> int | None:
     values = list(values)
     return None if any(value is None for value in values) else sum(values)
+
+
+def sent_since(since: dt.date | None):
+    """Mails that left (or may have) on a day from `since`, and those without a sending
+    moment (a sender stopped while handing them over): reports count those only over every
+    day, the way the raw count does, so they are always recomputed."""
+    messages = Message.objects.filter(status__in=sent_statuses())
+    if since is not None:
+        messages = messages.filter(Q(sent_at__gte=midnight(since)) | Q(sent_at=None))
+    return messages
+
+
+def refresh_mail_days(since: dt.date | None) -> None:
+    """Recompute the MailDay rows of days from `since` (None: every day)."""
+    zone = timezone.get_current_timezone()
+    messages = sent_since(since).annotate(day=TruncDate("sent_at", tzinfo=zone))
+    counts = mail_counts(messages, ["library_id", "step_id", "variant_id", "day"])
+    stale = MailDay.objects.all()
+    if since is not None:
+        stale = stale.filter(Q(day__gte=since) | Q(day=None))
+    stale.delete()
+    MailDay.objects.bulk_create(
+        [
+            MailDay(library_id=library, step_id=step, variant_id=variant, day=day, **counted)
+            for (library, step, variant, day), counted in counts.items()
+        ],
+        batch_size=2000,
+    )

@@ -5,30 +5,69 @@ statistics on them)."""
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from patronflow.journeys.models import Enrolment, Journey, Step, Version
 from patronflow.mail.models import Message
-from patronflow.members.models import Library, Loan
+from patronflow.members.models import Library, Loan, Visit
 from patronflow.reports.effect import (
     MIN_GROUP,
+    PRE_PERIOD_DAYS,
     RULES,
     WINDOWS,
     Comparison,
     JourneyEffect,
     Outcome,
-    effect_of,
+    comparisons_of,
     headline_of,
 )
-from patronflow.reports.metrics import sent_statuses
+from patronflow.reports.estimators import Moments
+from patronflow.reports.metrics import midnight, sent_statuses
+from patronflow.reports.models import JourneyMoments, Rollup
 from patronflow.reports.waiting import Wait, weeks_to_verdict
 
 
-def outcomes_of(journey: Journey, longest: int = max(WINDOWS)) -> list[Outcome]:
-    """The journey's enrolments as Outcome rows: each one's start, and the member's loans and
-    last visit after it (visits are only known as the member's last activity day, so a visit
-    followed by a later one is only seen through the later one)."""
+def _enrolments(journey: Journey, starting_from: dt.date | None):
+    """The journey's enrolments whose clock may start on `starting_from` or later, by entry
+    day so that a held-out member's cohort comes along: a clock starts when the mail was due
+    (entry day + the first step's wait) or later, when the cohort was first mailed."""
+    enrolments = Enrolment.objects.filter(journey=journey)
+    if starting_from is None:
+        return enrolments
+    longest_wait = (
+        Step.objects.filter(version__journey=journey, position=1).aggregate(Max("wait_days"))[
+            "wait_days__max"
+        ]
+        or 0
+    )
+    mailed_lately = Message.objects.filter(
+        library=journey.library_id, enrolment__journey=journey, sent_at__gte=midnight(starting_from)
+    ).values("enrolment__entered_on")
+    return enrolments.filter(
+        Q(entered_on__gte=starting_from - dt.timedelta(days=longest_wait))
+        | Q(entered_on__in=mailed_lately)
+    )
+
+
+def _days_by_member(rows, member_ids: list[int], since: dt.date) -> dict[int, list[dt.date]]:
+    """Per member, the days of their loans or visits from `since` (5000 members a query)."""
+    days: dict[int, list[dt.date]] = defaultdict(list)
+    for chunk in range(0, len(member_ids), 5000):
+        for member_id, day in rows(member_ids[chunk : chunk + 5000], since):
+            days[member_id].append(day)
+    return days
+
+
+def outcomes_of(
+    journey: Journey, longest: int = max(WINDOWS), *, starting_from: dt.date | None = None
+) -> list[Outcome]:
+    """The journey's enrolments as Outcome rows (of those whose clock started on
+    `starting_from` or later, where given): each one's start, the member's loans and visit
+    days in the PRE_PERIOD_DAYS before it (`before`), and their loans and first return after
+    it — a loan, a visit, or the member's last activity day (libraries that import no visits
+    only know that one: a visit followed by a later one is then only seen through the later
+    one). The reference the daily aggregates are computed from (reports/rollup.py)."""
     first_sent = (
         Message.objects.filter(enrolment=OuterRef("pk"), status__in=sent_statuses())
         .exclude(sent_at=None)
@@ -39,7 +78,7 @@ def outcomes_of(journey: Journey, longest: int = max(WINDOWS)) -> list[Outcome]:
         Step.objects.filter(version=OuterRef("version")).order_by("position").values("wait_days")
     )[:1]
     rows = list(
-        Enrolment.objects.filter(journey=journey)
+        _enrolments(journey, starting_from)
         .annotate(first_sent_at=Subquery(first_sent), first_wait=Subquery(first_wait))
         .values_list(
             "member_id",
@@ -69,37 +108,55 @@ def outcomes_of(journey: Journey, longest: int = max(WINDOWS)) -> list[Outcome]:
             starts.append(max(due, cohort_mailed.get((entered_on, wait), due)))
         else:
             starts.append(due if sent_at is None else timezone.localdate(sent_at))
-    loans: dict[int, list[dt.date]] = defaultdict(list)
     member_ids = sorted({row[0] for row in rows})
-    for chunk in range(0, len(member_ids), 5000):
-        for member_id, loaned_on in Loan.objects.filter(
-            member_id__in=member_ids[chunk : chunk + 5000], loaned_on__gte=min(starts)
-        ).values_list("member_id", "loaned_on"):
-            loans[member_id].append(loaned_on)
+    since = min(starts) - dt.timedelta(days=PRE_PERIOD_DAYS)
+    loans = _days_by_member(
+        lambda members, since: Loan.objects.filter(
+            member_id__in=members, loaned_on__gte=since
+        ).values_list("member_id", "loaned_on"),
+        member_ids,
+        since,
+    )
+    visits = _days_by_member(
+        lambda members, since: (
+            Visit.objects.filter(member_id__in=members, visited_on__gte=since)
+            .values_list("member_id", "visited_on")
+            .distinct()
+        ),
+        member_ids,
+        since,
+    )
     outcomes = []
     for (member_id, held_out, _, _, _, last_activity, profile), start in zip(
         rows, starts, strict=True
     ):
-        days = sorted(
-            (day - start).days for day in loans.get(member_id, ()) if (day - start).days > 0
-        )
-        activity = [days[0]] if days else []
+        if starting_from is not None and start < starting_from:
+            continue
+        loan_days = [(day - start).days for day in loans.get(member_id, ())]
+        visit_days = {(day - start).days for day in visits.get(member_id, ())}
+        after = sorted(day for day in loan_days if day > 0)
+        activity = [day for day in (*after[:1], *visit_days) if day > 0]
         if last_activity and last_activity > start:
             activity.append((last_activity - start).days)
+        before = sum(-PRE_PERIOD_DAYS <= day < 0 for day in loan_days) + sum(
+            -PRE_PERIOD_DAYS <= day < 0 for day in visit_days
+        )
         outcomes.append(
             Outcome(
                 held_out=held_out,
                 start=start,
                 returned_after=min(activity) if activity else None,
-                loan_days=tuple(day for day in days if day <= longest),
+                loan_days=tuple(day for day in after if day <= longest),
                 has_profile=profile,
+                before=before,
             )
         )
     return outcomes
 
 
 def wait_for(
-    outcomes: list[Outcome],
+    mailed_starts: list[dt.date],
+    held_out_starts: list[dt.date],
     headline: Comparison | None,
     holdout_percent: int,
     as_of: dt.date,
@@ -110,12 +167,12 @@ def wait_for(
     where it has one, or never can. `closed`: the period ended before the report day."""
     if headline is None or headline.claimed:
         return None
-    if not holdout_percent and not any(o.held_out for o in outcomes):
+    if not holdout_percent and not held_out_starts:
         return None
     share = headline.held_out if headline.held_out_n >= MIN_GROUP else None
     return weeks_to_verdict(
-        mailed_starts=[o.start for o in outcomes if not o.held_out],
-        held_out_starts=[o.start for o in outcomes if o.held_out],
+        mailed_starts=mailed_starts,
+        held_out_starts=held_out_starts,
         window=headline.window or 0,
         share=share,
         holdout_percent=holdout_percent,
@@ -130,6 +187,14 @@ def _aims_at_profiles(version: Version | None) -> bool:
     return version is not None and "registered_within_days" in (version.entry or {})
 
 
+def complete_on(as_of: dt.date) -> Q:
+    """The aggregate rows whose window has passed by `as_of` (a profile has no window)."""
+    complete = Q(window_days=0)
+    for window in WINDOWS:
+        complete |= Q(window_days=window, start__lte=as_of - dt.timedelta(days=window))
+    return complete
+
+
 def effect_by_journey(
     library: Library | None = None,
     as_of: dt.date | None = None,
@@ -142,35 +207,53 @@ def effect_by_journey(
     enrolments whose clock started from `since` to `until` (both included) where given: the
     members who came in during the period, each followed for their whole window (also past
     `until`) where it has passed by the report day. A period that ended before the report day
-    takes in no one more, so its wait says so rather than counting on members to come."""
+    takes in no one more, so its wait says so rather than counting on members to come.
+    Read from the daily aggregates (reports/rollup.py), never from the enrolments."""
+    if Rollup.reads_recompute():
+        refresh_moments(None)
     as_of = as_of or timezone.localdate()
     last_start = as_of if until is None else min(as_of, until)
     running = (Journey.Status.ACTIVE, Journey.Status.PAUSED)
-    journeys = Journey.objects.filter(Q(status__in=running) | Q(enrolments__isnull=False))
+    took_in = Exists(JourneyMoments.objects.filter(journey=OuterRef("pk")))
+    journeys = Journey.objects.filter(Q(status__in=running) | took_in)
     if library is not None:
         journeys = journeys.filter(library=library)
+    journeys = list(journeys.select_related("library").order_by("library__code", "key"))
+    rows = JourneyMoments.objects.filter(journey__in=journeys, start__lte=last_start)
+    if since is not None:
+        rows = rows.filter(start__gte=since)
+    groups: dict[int, dict[tuple, Moments]] = defaultdict(dict)
+    sums = rows.filter(complete_on(as_of)).values(
+        "journey_id", "outcome", "window_days", "held_out"
+    )
+    for row in sums.annotate(*(Sum(name) for name in MOMENTS)).order_by():
+        key = (row["outcome"], row["window_days"] or None, row["held_out"])
+        groups[row["journey_id"]][key] = Moments(*(row[f"{name}__sum"] for name in MOMENTS))
+    starts = _starts(rows)
+    versions = current_versions(journeys)
     effects = []
-    for journey in journeys.distinct().select_related("library").order_by("library__code", "key"):
-        outcomes = [
-            o
-            for o in outcomes_of(journey)
-            if o.start <= last_start and (since is None or o.start >= since)
-        ]
-        version = journey.current_version
+    for journey in journeys:
+        version = versions.get(journey.pk)
         holdout_percent = version.holdout_percent if version else 0
-        comparisons = effect_of(outcomes, as_of, profiles=_aims_at_profiles(version))
+        profiles = _aims_at_profiles(version)
+        comparisons = comparisons_of(
+            {key: groups[journey.pk].get(key, Moments()) for key in _keys(profiles)},
+            profiles=profiles,
+        )
+        mailed, held_out = starts[journey.pk, False], starts[journey.pk, True]
         effects.append(
             JourneyEffect(
                 library=journey.library.code,
                 journey=journey.key,
                 journey_name=journey.name,
                 kind=journey.kind,
-                enrolments=len(outcomes),
-                held_out=sum(o.held_out for o in outcomes),
+                enrolments=len(mailed) + len(held_out),
+                held_out=len(held_out),
                 holdout_percent=holdout_percent,
                 comparisons=comparisons,
                 wait=wait_for(
-                    outcomes,
+                    mailed,
+                    held_out,
                     headline_of(comparisons),
                     holdout_percent,
                     as_of,
@@ -179,3 +262,80 @@ def effect_by_journey(
             )
         )
     return effects
+
+
+MOMENTS = ("n", "x", "y", "xx", "yy", "xy")
+
+
+def current_versions(journeys: list[Journey]) -> dict[int, Version]:
+    """Each journey's current version (its latest), in one query rather than one a journey."""
+    versions = {}
+    for version in Version.objects.filter(journey__in=journeys).order_by("journey_id", "number"):
+        versions[version.journey_id] = version
+    return versions
+
+
+def _keys(profiles: bool) -> list[tuple[str, int | None, bool]]:
+    measures = [(outcome, window) for window in WINDOWS for outcome in ("returned", "loans")]
+    if profiles:
+        measures.append(("profile", None))
+    return [(outcome, window, held) for outcome, window in measures for held in (False, True)]
+
+
+def _starts(rows) -> dict[tuple[int, bool], list[dt.date]]:
+    """Per journey and group, every start day once per member whose clock started on it
+    (sorted): what the wait is worked out from (the profile rows count every start)."""
+    starts: dict[tuple[int, bool], list[dt.date]] = defaultdict(list)
+    profile_rows = rows.filter(outcome="profile").order_by("start")
+    for journey_id, held_out, start, n in profile_rows.values_list(
+        "journey_id", "held_out", "start", "n"
+    ):
+        starts[journey_id, held_out].extend([start] * n)
+    return starts
+
+
+def moments_by_day(outcomes: list[Outcome]) -> dict[tuple, Moments]:
+    """Per start day, group and measure — (start, held_out, outcome, window; 0: none) — the
+    Moments of x = activity before entering and y = the outcome (reports/effect.py)."""
+    pairs: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
+    for o in outcomes:
+        for window in WINDOWS:
+            back = o.returned_after is not None and o.returned_after <= window
+            pairs[o.start, o.held_out, "returned", window].append((o.before, int(back)))
+            loans = sum(day <= window for day in o.loan_days)
+            pairs[o.start, o.held_out, "loans", window].append((o.before, loans))
+        pairs[o.start, o.held_out, "profile", 0].append((o.before, int(o.has_profile)))
+    return {key: Moments.of(values) for key, values in pairs.items()}
+
+
+def refresh_moments(since: dt.date | None) -> None:
+    """Recompute the journeys' JourneyMoments of start days from `since` (None: every day)."""
+    journeys = Journey.objects.filter(
+        Exists(Enrolment.objects.filter(journey=OuterRef("pk")))
+        | Exists(JourneyMoments.objects.filter(journey=OuterRef("pk")))
+    )
+    for journey in journeys.order_by("pk"):
+        moments = moments_by_day(outcomes_of(journey, starting_from=since))
+        stale = JourneyMoments.objects.filter(journey=journey)
+        if since is not None:
+            stale = stale.filter(start__gte=since)
+        stale.delete()
+        JourneyMoments.objects.bulk_create(
+            [
+                JourneyMoments(
+                    journey=journey,
+                    start=start,
+                    held_out=held_out,
+                    outcome=outcome,
+                    window_days=window,
+                    n=m.n,
+                    x=m.x,
+                    y=m.y,
+                    xx=m.xx,
+                    yy=m.yy,
+                    xy=m.xy,
+                )
+                for (start, held_out, outcome, window), m in moments.items()
+            ],
+            batch_size=2000,
+        )
