@@ -179,6 +179,18 @@ def import_file(
     return summary
 
 
+def _recount_activity(library: Library, summary: ImportSummary) -> None:
+    """The activity counts of the days the import touched, also after a failure (the chunks
+    committed before it). A loan changed in place may have left a day outside them (its old
+    date, which the writers do not report): then all of the library's days are recounted."""
+    if summary.members_with_changed_loans:
+        span = activity.activity_span(library.pk)
+        if span is not None:
+            summary.took_in(list(span))
+    if summary.first_day is not None:
+        activity.recount(library=library.pk, first=summary.first_day, last=summary.last_day)
+
+
 def _load_preset(name_or_path: str) -> ColumnMapping:
     try:
         return load_preset(name_or_path)
@@ -235,7 +247,5 @@ def _import(
                 summary.memberships_ended = writer.end_absent_memberships(today)
     finally:
         writer.close()
-        # Also after a failure: the chunks committed before it are counted.
-        if summary.first_day is not None:
-            activity.recount(library=library.pk, first=summary.first_day, last=summary.last_day)
+        _recount_activity(library, summary)
     return summary

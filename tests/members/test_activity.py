@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from patronflow.members.activity import (
+    NO_ACTIVITY,
     MonthActivity,
     keeping,
     monthly_activity,
@@ -15,7 +16,9 @@ from patronflow.members.activity import (
     recount,
 )
 from patronflow.members.models import ActivityDay, ActivityMonth, Loan, Member, Visit
+from patronflow.operations.erasure import remove_members
 from tests.factories import ItemFactory, LibraryFactory, LoanFactory, MemberFactory, VisitFactory
+from tests.members.importer import import_rows
 
 MAY, JUNE = dt.date(2026, 5, 1), dt.date(2026, 6, 1)
 
@@ -162,3 +165,74 @@ def test_the_rebuild_command_recounts_rows_written_by_other_means(db, capsys):
     assert monthly_activity(libraries=[library.pk], first=MAY, last=MAY)[
         (library.pk, MAY)
     ] == MonthActivity(loans=0, borrowers=0, visits=1, visitors=1, active=1)
+
+
+def expected_months(
+    loans: dict[str, tuple[str, dt.date]], visits: set[tuple[str, dt.date, str]]
+) -> dict[dt.date, MonthActivity]:
+    """The months as counted by hand from every loan (its last state) and visit imported."""
+    months: dict[dt.date, tuple[list[int], set, set]] = {}
+    for member, day in loans.values():
+        counts = months.setdefault(day.replace(day=1), ([0, 0], set(), set()))
+        counts[0][0] += 1
+        counts[1].add(member)
+    for member, day, _ in visits:
+        counts = months.setdefault(day.replace(day=1), ([0, 0], set(), set()))
+        counts[0][1] += 1
+        counts[2].add(member)
+    return {
+        month: MonthActivity(
+            loans=n[0], borrowers=len(b), visits=n[1], visitors=len(v), active=len(b | v)
+        )
+        for month, (n, b, v) in months.items()
+    }
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(seed=st.integers(min_value=0, max_value=100_000))
+def test_counts_after_imports_and_an_erasure_equal_every_row_ever_imported(db, seed):
+    chance = random.Random(seed)
+    library = LibraryFactory()
+    ids = [f"M{n}" for n in range(4)]
+    for member_id in ids:
+        MemberFactory(library=library, external_id=member_id)
+    ItemFactory(library=library, external_id="I1")
+    loans: dict[str, tuple[str, dt.date]] = {}
+    visits: set[tuple[str, dt.date, str]] = set()
+
+    def day() -> dt.date:
+        return dt.date(2026, 1, 1) + dt.timedelta(days=chance.randint(0, 90))
+
+    for _ in range(3):  # nightly imports: new loans, loans moved in place, repeated visits
+        loan_rows = [
+            {"loan_id": f"L{chance.randint(0, 12)}", "member_id": chance.choice(ids),
+             "item_id": "I1", "loaned_on": day().isoformat()}
+            for _ in range(chance.randint(1, 8))
+        ]  # fmt: skip
+        visit_rows = [
+            {"member_id": chance.choice(ids), "visited_on": day().isoformat(),
+             "channel": chance.choice(["gate", "checkin", "desk"])}
+            for _ in range(chance.randint(0, 8))
+        ]  # fmt: skip
+        import_rows(library, "loans", loan_rows, source="loans")
+        import_rows(library, "visits", visit_rows, source="visits")
+        for row in loan_rows:
+            loans[row["loan_id"]] = (row["member_id"], dt.date.fromisoformat(row["loaned_on"]))
+        visits |= {
+            (row["member_id"], dt.date.fromisoformat(row["visited_on"]), row["channel"])
+            for row in visit_rows
+        }
+    erased = chance.choice(ids)
+    remove_members([Member.objects.get(library=library, external_id=erased).pk])
+
+    counted = monthly_activity(
+        libraries=[library.pk], first=dt.date(2026, 1, 1), last=dt.date(2026, 4, 30)
+    )
+    assert {
+        month: figures for (_, month), figures in counted.items() if figures != NO_ACTIVITY
+    } == expected_months(loans, visits)
+    assert not Loan.objects.filter(member__external_id=erased, library=library).exists()
