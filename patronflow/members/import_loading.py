@@ -31,8 +31,10 @@ class Gate(Protocol):
         """Why this member row is skipped, or None to load it."""
 
     def loan_skipped(self, member_id: str, loaned_on: dt.date) -> str | None:
-        """Why this loan row is skipped, or None to load it (`member_id`: the library's).
-        A visit row is asked the same, with its day."""
+        """Why this loan row is skipped, or None to load it (`member_id`: the library's)."""
+
+    def visit_skipped(self, member_id: str, visited_on: dt.date) -> str | None:
+        """Why this visit row is skipped, or None to load it (`member_id`: the library's)."""
 
     def unknown_member_skipped(self, member_id: str) -> str | None:
         """Why a loan of a member the library does not hold is skipped, or None to reject it."""
@@ -109,7 +111,9 @@ class _ChunkGate:
         at = self.position
         if self.kind == "members":
             return self.gate.member_skipped(values[0], values[at["registered_on"]])
-        return self.gate.loan_skipped(values[at["member_id"]], values[at[ACTIVITY_DAY[self.kind]]])
+        if self.kind == "visits":
+            return self.gate.visit_skipped(values[at["member_id"]], values[at["visited_on"]])
+        return self.gate.loan_skipped(values[at["member_id"]], values[at["loaned_on"]])
 
     def admit(self, staged: list[StagedRow], summary: ImportSummary) -> list[StagedRow]:
         """The rows to write; the others are counted as skipped."""

@@ -65,6 +65,16 @@ class ImportGate:
             return SKIPPED_OLD
         return None
 
+    def visit_skipped(self, member_id: str, visited_on: dt.date) -> str | None:
+        """Why this visit row is skipped, or None to load it: as a loan, but a visit before
+        the loan history leaves no day on the member (it was no loan)."""
+        erased_on = self._erased_on(member_id)
+        if erased_on is not None and visited_on <= erased_on:
+            return SKIPPED_ERASED
+        if visited_on < self.history_start:
+            return SKIPPED_OLD
+        return None
+
     def unknown_member_skipped(self, member_id: str) -> str | None:
         """A loan of a member the library does not hold: erased, so skipped, not rejected."""
         return SKIPPED_ERASED if self._erased_on(member_id) is not None else None

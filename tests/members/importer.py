@@ -20,6 +20,9 @@ class OpenGate:
     def loan_skipped(self, member_id: str, loaned_on: dt.date) -> str | None:
         return None
 
+    def visit_skipped(self, member_id: str, visited_on: dt.date) -> str | None:
+        return None
+
     def unknown_member_skipped(self, member_id: str) -> str | None:
         return None
 

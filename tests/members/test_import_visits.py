@@ -4,7 +4,11 @@ import datetime as dt
 
 from patronflow.members.activity import MonthActivity, monthly_activity
 from patronflow.members.models import ActivityDay, Member, Visit
-from tests.factories import MemberFactory
+from patronflow.operations.erasure import erase_member
+from patronflow.operations.imports import import_rows as import_with_privacy
+from patronflow.privacy.gate import SKIPPED_ERASED, SKIPPED_OLD
+from tests.factories import ItemFactory, MemberFactory
+from tests.members.conftest import LOANS_HEADER
 from tests.members.importer import import_file, import_rows
 
 VISITS_HEADER = "member_id,visited_on,channel"
@@ -100,9 +104,6 @@ def test_the_days_an_import_touched_are_counted_after_it(library, export, small_
 
 
 def test_a_loans_import_counts_its_days_and_borrowers(library, export):
-    from tests.factories import ItemFactory
-    from tests.members.conftest import LOANS_HEADER
-
     MemberFactory(library=library, external_id="M1")
     ItemFactory(library=library, external_id="I1")
     path = export(
@@ -134,3 +135,22 @@ def test_a_visits_preset_maps_a_library_systems_headers_and_codes(library, expor
         ("M1", dt.date(2026, 5, 4), "checkin"),
         ("M1", dt.date(2026, 5, 5), "gate"),
     ]
+
+
+def test_visits_of_an_erased_member_or_before_the_loan_history_are_skipped_and_counted(library):
+    erase_member(MemberFactory(library=library, external_id="M1"), operator="dpo")
+    reader = MemberFactory(library=library, external_id="M2", loans_removed_through=None)
+    rows = [
+        {"member_id": "M1", "visited_on": "2026-05-04"},
+        {"member_id": "M2", "visited_on": "2023-05-31"},  # the loan history starts 2023-06-01
+        {"member_id": "M2", "visited_on": "2023-06-01"},
+    ]
+
+    summary = import_with_privacy(
+        library, "visits", rows, source="gates", today=dt.date(2026, 6, 1)
+    )
+
+    assert (summary.inserted, summary.rejected) == (1, 0)
+    assert summary.skipped_because == {SKIPPED_ERASED: 1, SKIPPED_OLD: 1}
+    reader.refresh_from_db()
+    assert reader.loans_removed_through is None  # a visit is no loan
