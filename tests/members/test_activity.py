@@ -1,8 +1,10 @@
 """The libraries' activity kept as counts: recounted from the raw rows, read per month."""
 
 import datetime as dt
+import importlib
 import random
 
+from django.apps import apps
 from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -236,3 +238,23 @@ def test_counts_after_imports_and_an_erasure_equal_every_row_ever_imported(db, s
         month: figures for (_, month), figures in counted.items() if figures != NO_ACTIVITY
     } == expected_months(loans, visits)
     assert not Loan.objects.filter(member__external_id=erased, library=library).exists()
+
+
+def test_the_upgrade_counts_the_loans_held_before_the_counts_existed(db):
+    upgrade = importlib.import_module("patronflow.members.migrations.0012_count_existing_loans")
+    library = LibraryFactory()
+    reader, other = MemberFactory(library=library), MemberFactory(library=library)
+    for member, day in ((reader, 3), (reader, 3), (other, 20)):
+        LoanFactory(member=member, loaned_on=dt.date(2026, 5, day))
+    ActivityDay.objects.all().delete()  # as on an installation from before them
+    ActivityMonth.objects.all().delete()
+
+    upgrade.count_existing_loans(apps, None)
+
+    assert dict(ActivityDay.objects.values_list("day", "loans")) == {
+        dt.date(2026, 5, 3): 2,
+        dt.date(2026, 5, 20): 1,
+    }
+    assert monthly_activity(libraries=[library.pk], first=MAY, last=MAY)[
+        (library.pk, MAY)
+    ] == MonthActivity(loans=3, borrowers=2, visits=0, visitors=0, active=2)
