@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, fields, replace
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, DateField, Q, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
@@ -234,15 +234,14 @@ def campaign_metrics(
         days = days.filter(day__gte=since)
     if until is not None:
         days = days.filter(day__lte=until)
-    keys = [*GROUPED_BY, "day"]
+    if by_week:  # a mail without a sending moment has no day, nor week
+        days = days.annotate(week=TruncWeek("day", output_field=DateField()))
     counted = [name for name, condition in counted_filters().items() if condition is not None]
     counted.append("survey_clicks")
+    keys = _keys(by_week)
     groups: dict[tuple, Counter] = {}
     for row in days.values(*keys).annotate(**{name: Sum(name) for name in counted}).order_by():
-        day = row.pop("day")
-        if by_week:  # a mail without a sending moment has no day, nor week
-            row["week"] = day and day - dt.timedelta(days=day.weekday())
-        key = tuple(row[name] for name in _keys(by_week))
+        key = tuple(_day(row[name]) if name in DATED else row[name] for name in keys)
         groups.setdefault(key, Counter()).update({name: row[name] for name in counted})
     _add_tallies(groups, library, by_week=by_week, since=since, until=until)
     return _metrics(groups, _keys(by_week))

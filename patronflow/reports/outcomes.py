@@ -1,6 +1,7 @@
 """The journeys' enrolments as the effect analysis sees them (`Outcome` rows, no member
-named), and the mailed-against-held-out comparison of every journey (effect.py's
-statistics on them)."""
+named), kept per start day as the estimators' Moments (reports.JourneyMoments, refreshed by
+reports/rollup.py), and the mailed-against-held-out comparison of every journey read from
+those (effect.py's statistics on them)."""
 
 import datetime as dt
 from collections import defaultdict
@@ -35,12 +36,8 @@ def _enrolments(journey: Journey, starting_from: dt.date | None):
     enrolments = Enrolment.objects.filter(journey=journey)
     if starting_from is None:
         return enrolments
-    longest_wait = (
-        Step.objects.filter(version__journey=journey, position=1).aggregate(Max("wait_days"))[
-            "wait_days__max"
-        ]
-        or 0
-    )
+    steps = Step.objects.filter(version__journey=journey)
+    longest_wait = steps.aggregate(Max("wait_days"))["wait_days__max"] or 0
     mailed_lately = Message.objects.filter(
         library=journey.library_id, enrolment__journey=journey, sent_at__gte=midnight(starting_from)
     ).values("enrolment__entered_on")
@@ -163,8 +160,9 @@ def wait_for(
     *,
     closed: bool = False,
 ) -> Wait | None:
-    """How long until the headline comparison can give a verdict (reports/waiting.py); None
-    where it has one, or never can. `closed`: the period ended before the report day."""
+    """How long until the headline comparison can give a verdict (reports/waiting.py), from
+    each group's start days (one a member); None where it has one, or never can. `closed`:
+    the period ended before the report day."""
     if headline is None or headline.claimed:
         return None
     if not holdout_percent and not held_out_starts:
