@@ -161,13 +161,18 @@ def _import_chunk(
             rejected.append((line, str(error), original or as_csv(fields)))
     summary.rows += len(chunk)
     members_of: dict[int, str] = {}
+    days: list[dt.date] = []
     if gate is not None:
         staged = gate.admit(staged, summary)
         members_of = gate.members_of(staged)
         if gate.kind in ACTIVITY_DAY:
             day = gate.position[ACTIVITY_DAY[gate.kind]]
-            summary.took_in([values[day] for _, values in staged])
+            days = [values[day] for _, values in staged]
     written = writer.write(staged) if staged else Written()
+    if written.inserted or written.updated or written.repeated:
+        # Only a chunk that wrote something (a repeat may have) changes a day's counts: a
+        # nightly export of the whole history recounts the days of its new rows' chunks.
+        summary.took_in(days)
     if written.members_with_new_loans or written.members_with_changed_loans:
         note_latest_loans(written.members_with_new_loans | written.members_with_changed_loans)
     if written.members_with_changed_loans:

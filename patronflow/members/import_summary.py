@@ -53,8 +53,8 @@ class ImportSummary:
     # item or date under the same loan id), before and after: the difference the daily
     # refresh works by cannot see such a change, so their profiles are marked for a recount.
     members_with_changed_loans: set[int] = field(default_factory=set)
-    # Loans and visits: the first and last day of the rows taken in, the days whose activity
-    # counts (members/activity.py) are recounted after the import.
+    # Loans and visits: the first and last day of the rows of the chunks that wrote any, the
+    # days whose activity counts (members/activity.py) are recounted after the import.
     first_day: dt.date | None = None
     last_day: dt.date | None = None
     # Snapshot imports: memberships ended because the member was absent from the file.

@@ -6,6 +6,7 @@ import pytest
 
 from patronflow.members.bulk_sqlite import SqliteWriter
 from patronflow.members.copy_postgres import PostgresWriter
+from patronflow.members.import_visits import VisitWriter
 from tests.members.library_systems import drop, wise_server  # noqa: F401
 
 MEMBERS_HEADER = (
@@ -33,6 +34,6 @@ def export(tmp_path):
 def small_chunks(monkeypatch):
     """Chunks of two rows, a few per transaction, on either database's fast path: what a
     20-million-row file does at chunk boundaries, with a handful of rows."""
-    for writer in (SqliteWriter, PostgresWriter):
+    for writer in (SqliteWriter, PostgresWriter, VisitWriter):
         monkeypatch.setattr(writer, "chunk_rows", 2)
     monkeypatch.setattr(SqliteWriter, "chunks_per_transaction", 2)

@@ -154,3 +154,19 @@ def test_visits_of_an_erased_member_or_before_the_loan_history_are_skipped_and_c
     assert summary.skipped_because == {SKIPPED_ERASED: 1, SKIPPED_OLD: 1}
     reader.refresh_from_db()
     assert reader.loans_removed_through is None  # a visit is no loan
+
+
+def test_an_export_imported_again_recounts_no_day(library, export, small_chunks):
+    MemberFactory(library=library, external_id="M1")
+    rows = ["M1,2026-05-04,gate", "M1,2026-05-05,gate", "M1,2026-05-06,gate"]
+    import_file(library, "visits", export("visits.csv", VISITS_HEADER, *rows))
+
+    again = import_file(
+        library, "visits", export("more.csv", VISITS_HEADER, *rows, "M1,2026-05-28,desk")
+    )
+
+    # Chunks of two rows: the first wrote nothing, the second one visit.
+    assert (again.first_day, again.last_day) == (dt.date(2026, 5, 6), dt.date(2026, 5, 28))
+    assert dict(ActivityDay.objects.filter(library=library).values_list("day", "visits")) == {
+        dt.date(2026, 5, day): 1 for day in (4, 5, 6, 28)
+    }
