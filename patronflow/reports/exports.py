@@ -12,6 +12,7 @@ from django.utils import timezone
 from patronflow.members.models import Library
 from patronflow.reports.baseline import baseline
 from patronflow.reports.benchmark import Suppressed, cross_library_benchmark
+from patronflow.reports.comparison import LibraryComparison, comparison_of
 from patronflow.reports.outcomes import effect_by_journey
 from patronflow.reports.published import (
     PublishedEffect,
@@ -21,9 +22,10 @@ from patronflow.reports.published import (
     published_effects,
     published_months,
 )
+from patronflow.reports.suppression import Withheld
 from patronflow.spreadsheets import SpreadsheetWriter
 
-TABLES = ("results", "metrics", "weekly", "effect", "baseline", "benchmark")
+TABLES = ("results", "metrics", "weekly", "effect", "baseline", "comparison", "benchmark")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Report:
     # Every library side by side: the network admin's (a library's own report has only
     # itself against the rest, `benchmark`).
     network: Suppressed | None = None
+    # This library against the libraries the network admin chose (a library's report only).
+    comparison: LibraryComparison | None = None
 
 
 def build_report(
@@ -81,6 +85,9 @@ def build_report(
         benchmark=benchmark,
         since=since,
         until=until,
+        comparison=comparison_of(library, as_of=as_of, since=since, until=until)
+        if library
+        else None,
     )
 
 
@@ -93,11 +100,13 @@ def verdict_of(effect: PublishedEffect) -> str:
     if headline is None or not headline.enough_data:
         return "not_enough_data"
     if headline.claimed:
-        return "worked" if headline.lift > 0 else "backfired"
+        lift = headline.lift if headline.adjusted_lift is None else headline.adjusted_lift
+        return "worked" if lift > 0 else "backfired"
     return "no_effect_shown"
 
 
 RESULT_FIGURES = ("mailed_n", "held_out_n", "mailed", "held_out", "lift", "low", "high", "p_value")
+RESULT_FIGURES += ("adjusted_lift", "adjusted_low", "adjusted_high", "narrower")
 
 
 def result_rows(effects: list[PublishedEffect]) -> list[dict]:
@@ -139,6 +148,47 @@ def effect_rows(effects: list[PublishedEffect]) -> list[dict]:
     ]
 
 
+DID_FIGURES = ("own_change", "others_change", "difference", "low", "high")
+
+
+def comparison_rows(comparison: LibraryComparison | None) -> list[dict]:
+    """Per measure, this library's totals in the baseline and the measured period, its
+    change and its comparison libraries' (relative: 0.12 = +12%), the difference with its
+    95% interval (valid however often the report is read) and the libraries left out for
+    fewer than 10 members. Another library's own figures are never in it. Where this
+    library's own members are too few, its figures are withheld."""
+    if comparison is None:
+        return []
+    rows = []
+    for each in comparison.measures:
+        estimate = each.estimate
+        row = {
+            "library": comparison.library,
+            "measure": each.measure,
+            "first_month": comparison.first_month.isoformat(),
+            "last_month": comparison.last_month.isoformat(),
+            "baseline_first": comparison.baseline_first.isoformat(),
+            "baseline_last": comparison.baseline_last.isoformat(),
+            "look": comparison.look,
+            "libraries": len(comparison.compared_with) - each.left_out,
+            "left_out": each.left_out,
+        }
+        if estimate is None:
+            row |= dict.fromkeys(("own_before", "own_after", *DID_FIGURES), Withheld.HIDDEN)
+            row |= {"enough_data": False, "claimed": False, "verdict": ""}
+        else:
+            row |= {
+                "own_before": estimate.own.before,
+                "own_after": estimate.own.after,
+                **{name: getattr(estimate, name) for name in DID_FIGURES},
+                "enough_data": estimate.enough_data,
+                "claimed": estimate.claimed,
+                "verdict": estimate.verdict,
+            }
+        rows.append(row)
+    return rows
+
+
 def table_rows(report: Report, table: str) -> list[dict]:
     if table == "results":
         return result_rows(report.effects)
@@ -150,6 +200,8 @@ def table_rows(report: Report, table: str) -> list[dict]:
         return effect_rows(report.effects)
     if table == "baseline":
         return [month.as_row() for month in report.baselines]
+    if table == "comparison":
+        return comparison_rows(report.comparison)
     if table == "benchmark":
         return report.benchmark.as_rows() if report.benchmark else []
     raise ValueError(f"unknown table {table!r}: one of {', '.join(TABLES)}")
@@ -158,7 +210,8 @@ def table_rows(report: Report, table: str) -> list[dict]:
 def report_data(report: Report) -> dict:
     """The report as plain JSON-ready data, one key per table. A withheld figure is null and
     named in its row's `suppressed` list. `benchmark_unmailed`: the libraries left out of the
-    benchmark because they have mailed nothing yet."""
+    benchmark because they have mailed nothing yet; `compared_with`: the names of the
+    comparison libraries, `comparison_reason` why nothing is compared (or null)."""
     tables = {table: table_rows(report, table) for table in TABLES}
     tables["funnel"] = [row.as_row() for row in report.funnel]
     return {
@@ -172,6 +225,8 @@ def report_data(report: Report) -> dict:
         },
         "benchmark_unmailed": list(report.benchmark.unmailed) if report.benchmark else [],
         **({"network": report.network.as_rows()} if report.network else {}),
+        "compared_with": list(report.comparison.compared_with) if report.comparison else [],
+        "comparison_reason": report.comparison.reason if report.comparison else None,
     }
 
 

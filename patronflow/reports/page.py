@@ -21,8 +21,16 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from patronflow.journeys.diffs import segment_name
 from patronflow.reports.benchmark import Suppressed
-from patronflow.reports.exports import Report, verdict_of
+from patronflow.reports.comparison import (
+    NO_COMPARISON_LIBRARIES,
+    NO_COMPLETE_MONTH,
+    LibraryComparison,
+)
+from patronflow.reports.estimators import MIN_COMPARISON_LIBRARIES
+from patronflow.reports.exports import Report, comparison_rows, verdict_of
 from patronflow.reports.published import (
+    MONTH_CHANGES,
+    MONTH_COUNTS,
     PublishedEffect,
     PublishedRow,
     number,
@@ -52,7 +60,7 @@ def _signed(value: float, decimals: int) -> str:
 
 
 def percent(value: float) -> str:
-    shown = round(value * 100, 1)
+    shown = round(float(value) * 100, 1)
     return f"{_number(shown, 0 if shown.is_integer() else 1)}%"
 
 
@@ -78,6 +86,8 @@ def text_of(value: Figure, kind: str) -> str:
         return f"< {_number(0.001, 3)}" if value < 0.001 else _number(value, 3)
     if kind == "net":
         return _signed(value * 100, 0) + "%"
+    if kind == "change":  # a relative change: +12,6%
+        return _signed(value * 100, 1) + "%"
     return number_format(value, force_grouping=True)
 
 
@@ -139,6 +149,10 @@ class Card:
     enrolments: Datum
     held_out: Datum
     lines: list[Line] = field(default_factory=list)
+    adjusted: bool = False  # the verdict rests on the difference adjusted for activity before
+    # The library's loans against its comparison libraries': a short answer (the same for
+    # every card: the mails of all journeys together) and the section that explains it.
+    against: str = ""
 
 
 def _lift_kind(kind: str) -> str:
@@ -157,7 +171,19 @@ def _comparison_figures(row: PublishedRow, path: str) -> dict[str, Datum]:
         "low": Datum(row.low, f"{path}.low", lift),
         "high": Datum(row.high, f"{path}.high", lift),
         "p_value": Datum(row.p_value, f"{path}.p_value", "p"),
+        "adjusted_lift": Datum(row.adjusted_lift, f"{path}.adjusted_lift", lift),
+        "adjusted_low": Datum(row.adjusted_low, f"{path}.adjusted_low", lift),
+        "adjusted_high": Datum(row.adjusted_high, f"{path}.adjusted_high", lift),
+        "narrower": Datum(row.narrower, f"{path}.narrower", "rate"),
     }
+
+
+def _basis(row: PublishedRow) -> tuple[str, str, str]:
+    """The figures a verdict rests on: the adjusted difference where there is one (the
+    better estimate), else the plain one."""
+    if row.adjusted_lift is None:
+        return "lift", "low", "high"
+    return "adjusted_lift", "adjusted_low", "adjusted_high"
 
 
 def _line_verdict(row: PublishedRow, figures: dict[str, Datum], has_control: bool) -> str:
@@ -167,9 +193,9 @@ def _line_verdict(row: PublishedRow, figures: dict[str, Datum], has_control: boo
         )
     if not row.enough_data:
         return _("Not enough data yet.")
-    words = {name: figures[name].text for name in ("lift", "low", "high")}
+    words = dict(zip(("lift", "low", "high"), (figures[n].text for n in _basis(row)), strict=True))
     words["p"] = figures["p_value"].text
-    if row.claimed and row.lift > 0:
+    if row.claimed and getattr(row, _basis(row)[0]) > 0:
         text = _(
             "Mailed members did more: %(lift)s (95%% interval %(low)s to %(high)s); "
             "unlikely to be chance (p = %(p)s)."
@@ -230,8 +256,11 @@ ANSWERS = {
 }
 
 
-def _explanation(verdict: str, figures: dict[str, Datum], measure: str) -> str:
-    words = {name: figures[name].text for name in ("mailed", "held_out", "lift", "low", "high")}
+def _explanation(
+    verdict: str, figures: dict[str, Datum], measure: str, basis: tuple[str, str, str]
+) -> str:
+    words = {name: figures[name].text for name in ("mailed", "held_out")}
+    words |= dict(zip(("lift", "low", "high"), (figures[n].text for n in basis), strict=True))
     words["measure"] = measure
     if verdict in {"worked", "backfired"}:
         return (
@@ -264,6 +293,7 @@ def _explanation(verdict: str, figures: dict[str, Datum], measure: str) -> str:
 
 def cards(report: Report) -> list[Card]:
     """One card per journey and broadcast, in the order of the JSON's `results` table."""
+    against = against_answer(report.comparison) if report.library else ""
     result = []
     line_index = 0
     for index, effect in enumerate(report.effects):
@@ -272,8 +302,9 @@ def cards(report: Report) -> list[Card]:
         path = f"results.{index}"
         figures = _comparison_figures(headline, path) if headline else {}
         if headline and headline.kind == "rate":  # the unit, points, in the label below
-            for name in ("lift", "low", "high"):
+            for name in ("lift", "low", "high", "adjusted_lift", "adjusted_low", "adjusted_high"):
                 figures[f"{name}_short"] = replace(figures[name], kind="signed_points")
+        basis = _basis(headline) if headline else ("lift", "low", "high")
         lines = []
         for row in effect.comparisons:
             line_figures = _comparison_figures(row, f"effect.{line_index}")
@@ -293,13 +324,15 @@ def cards(report: Report) -> list[Card]:
                 verdict=verdict,
                 css=VERDICT_CLASSES[verdict],
                 answer=str(ANSWERS[verdict]),
-                explanation=_explanation(verdict, figures, measure) if figures else "",
+                explanation=_explanation(verdict, figures, measure, basis) if figures else "",
                 measure=measure,
                 figures=figures,
                 wait=wait_text(effect, verdict),
                 enrolments=Datum(effect.enrolments, f"{path}.enrolments"),
                 held_out=Datum(effect.held_out, f"{path}.held_out_enrolments"),
                 lines=lines,
+                adjusted=basis[0] == "adjusted_lift" and not isinstance(headline.lift, Withheld),
+                against=against,
             )
         )
     return result
@@ -404,7 +437,25 @@ def chart_data(report: Report) -> dict:
         variant = segment_name(row.segment)
         series = named(row.library, f"{row.journey_name} {row.step}. {row.step_name} · {variant}")
         over_time[series].append({"x": row.week.isoformat(), "y": number(row.click_rate)})
-    return {"over_time": over_time, "baseline": baseline_points(report.baselines, named)}
+    return {
+        "over_time": over_time,
+        "baseline": baseline_points(report.baselines, named),
+        "comparison": comparison_points(report.comparison),
+    }
+
+
+def comparison_points(comparison: LibraryComparison | None) -> list[dict]:
+    """The changes the comparison chart draws side by side: only measures with a verdict
+    (enough comparison libraries, this library's figures shown)."""
+    return [
+        {
+            "label": did_measure_label(row["measure"]),
+            "own": row["own_change"],
+            "others": row["others_change"],
+        }
+        for row in comparison_rows(comparison)
+        if _against_verdict(row) in {"more", "less", "no_difference"}
+    ]
 
 
 def baseline_points(months: list, named: Callable[[str, str], str]) -> list[dict]:
@@ -434,16 +485,20 @@ def chart_labels() -> dict[str, str]:
         "loans": _("Loans"),
         "baseline": _("Loans in the baseline period"),
         "partial": _("to day %(day)s: partial"),
+        "own": _("This library"),
+        "others": _("Its comparison libraries"),
     }
 
 
 def drawn(charts: dict) -> set[str]:
     """The charts worth drawing: a line needs at least two points (one point, or only
-    withheld figures, would be empty axes or a dot that says nothing the table does not)."""
+    withheld figures, would be empty axes or a dot that says nothing the table does not);
+    the comparison's bars a measure with a verdict."""
     weeks = [p["y"] for points in charts["over_time"].values() for p in points]
     months = [row["loans"] for row in charts["baseline"]]
     charted = {"over-time": weeks, "baseline": months}
-    return {chart for chart, values in charted.items() if sum(v is not None for v in values) >= 2}
+    found = {chart for chart, values in charted.items() if sum(v is not None for v in values) >= 2}
+    return found | ({"comparison"} if charts["comparison"] else set())
 
 
 def results_context(report: Report, *, comments: CommentLinks | None = None) -> dict:
@@ -459,8 +514,11 @@ def results_context(report: Report, *, comments: CommentLinks | None = None) -> 
             _step_row(row, f"weekly.{index}", None) for index, row in enumerate(report.weekly)
         ],
         "months": month_rows(report),
+        "with_visits": any(row.visits is not None for row in report.baselines),
         "against": benchmark_rows(report.benchmark, "benchmark", report.library),
         "network_rows": benchmark_rows(report.network, "network"),
+        "against_rows": against_rows(report.comparison),
+        "against_reason": against_reason(report.comparison),
         "charts": charts,
         "drawn": drawn(charts),
         "chart_labels": chart_labels(),
@@ -483,11 +541,9 @@ def month_rows(report: Report) -> list[MonthRow]:
     rows = []
     for index, month in enumerate(report.baselines):
         path = f"baseline.{index}"
-        figures = {
-            name: Datum(getattr(month, name), f"{path}.{name}")
-            for name in ("loans", "borrowers", "baseline_loans", "baseline_borrowers")
-        }
-        figures["loans_change"] = Datum(month.loans_change, f"{path}.loans_change", "net")
+        figures = {name: Datum(getattr(month, name), f"{path}.{name}") for name in MONTH_COUNTS}
+        for change in MONTH_CHANGES:
+            figures[change] = Datum(getattr(month, change), f"{path}.{change}", "net")
         rows.append(
             MonthRow(
                 library=month.library,
@@ -499,3 +555,145 @@ def month_rows(report: Report) -> list[MonthRow]:
             )
         )
     return rows
+
+
+# The measures of the comparison with other libraries, as the page names them.
+def did_measure_label(measure: str) -> str:
+    if measure == "loans":
+        return _("Loans")
+    if measure == "borrowers":
+        return _("Borrowers (each month's, added up)")
+    return _("Visits")
+
+
+def _did_measure_words(measure: str) -> str:
+    if measure == "loans":
+        return _("loans")
+    if measure == "borrowers":
+        return _("borrowers")
+    return _("visits")
+
+
+@dataclass(frozen=True)
+class AgainstRow:
+    """One measure of the library against its comparison libraries."""
+
+    key: str  # loans, borrowers, visits
+    measure: str
+    figures: dict[str, Datum]
+    answer: str
+    verdict: str  # "more", "less", "no_difference", "not_enough_data", "withheld"
+    left_out: int
+
+
+def _against_verdict(row: dict) -> str:
+    if isinstance(row["own_change"], Withheld):
+        return "withheld"
+    if not row["enough_data"]:
+        return "not_enough_data"
+    if row["claimed"]:
+        return "more" if row["difference"] > 0 else "less"
+    return "no_difference"
+
+
+def _against_answer(row: dict, figures: dict[str, Datum], verdict: str) -> str:
+    measure = _did_measure_words(row["measure"])
+    if verdict == "withheld":
+        return _(
+            "Withheld: in a month of the baseline or the measured period fewer than 10 of "
+            "this library's members stand behind its %(measure)s."
+        ) % {"measure": measure}
+    if verdict == "not_enough_data":
+        if row["own_change"] is None:
+            return _(
+                "Not enough data: this library has no %(measure)s recorded in the baseline "
+                "period or in the measured period."
+            ) % {"measure": measure}
+        return _(
+            "Not enough data: at least %(needed)s comparison libraries with %(measure)s in "
+            "both periods are needed, and %(count)s have them."
+        ) % {"needed": MIN_COMPARISON_LIBRARIES, "measure": measure, "count": row["libraries"]}
+    words = {name: figures[name].text for name in ("own_change", "others_change", "difference")}
+    words |= {"low": figures["low"].text, "high": figures["high"].text, "measure": measure}
+    if verdict == "more":
+        text = _(
+            "Yes: this library's %(measure)s changed by %(own_change)s, its comparison "
+            "libraries' by %(others_change)s: %(difference)s more (95%% interval %(low)s to "
+            "%(high)s)."
+        )
+    elif verdict == "less":
+        text = _(
+            "No, less: this library's %(measure)s changed by %(own_change)s, its comparison "
+            "libraries' by %(others_change)s: %(difference)s (95%% interval %(low)s to "
+            "%(high)s)."
+        )
+    else:
+        text = _(
+            "No difference shown: this library's %(measure)s changed by %(own_change)s, its "
+            "comparison libraries' by %(others_change)s; the difference of %(difference)s "
+            "could be chance (95%% interval %(low)s to %(high)s)."
+        )
+    return text % words
+
+
+def against_rows(comparison: LibraryComparison | None) -> list[AgainstRow]:
+    """Per measure, the library against its comparison libraries, each figure at its place
+    in the JSON's `comparison` table."""
+    rows = []
+    for index, row in enumerate(comparison_rows(comparison)):
+        path = f"comparison.{index}"
+        figures = {
+            "own_before": Datum(row["own_before"], f"{path}.own_before"),
+            "own_after": Datum(row["own_after"], f"{path}.own_after"),
+        }
+        figures |= {
+            name: Datum(row[name], f"{path}.{name}", "change")
+            for name in ("own_change", "others_change", "difference", "low", "high")
+        }
+        verdict = _against_verdict(row)
+        rows.append(
+            AgainstRow(
+                key=row["measure"],
+                measure=did_measure_label(row["measure"]),
+                figures=figures,
+                answer=_against_answer(row, figures, verdict),
+                verdict=verdict,
+                left_out=row["left_out"],
+            )
+        )
+    return rows
+
+
+def against_reason(comparison: LibraryComparison | None) -> str:
+    """Why nothing is compared with other libraries, or ""."""
+    if comparison is None:
+        return _("Nothing to compare yet: no mail has left.")
+    if comparison.reason == NO_COMPARISON_LIBRARIES:
+        return _(
+            "The network admin has chosen no comparison libraries, so this library's loans "
+            "cannot be held against other libraries' yet."
+        )
+    if comparison.reason == NO_COMPLETE_MONTH:
+        return _(
+            "No complete month measured yet: the comparison starts once the first whole "
+            "month of the period is over."
+        )
+    return ""
+
+
+ANSWERS_AGAINST = {
+    "more": gettext_lazy("Yes: more than the comparison libraries."),
+    "less": gettext_lazy("No: less than the comparison libraries."),
+    "no_difference": gettext_lazy("No difference shown."),
+    "not_enough_data": gettext_lazy("Not enough data yet."),
+    "withheld": gettext_lazy("Withheld: too few members."),
+}
+
+
+def against_answer(comparison: LibraryComparison | None) -> str:
+    """A card's short answer on loans against the comparison libraries."""
+    reason = against_reason(comparison)
+    if reason:
+        return reason
+    loans = next((row for row in against_rows(comparison) if row.key == "loans"), None)
+    return str(ANSWERS_AGAINST[loans.verdict]) if loans else ""

@@ -225,6 +225,9 @@ class PublishedEffect:
 
 
 COMPARISON_FIGURES = ("mailed", "held_out", "lift", "low", "high", "p_value")
+# The difference adjusted by the members' activity before entering: made of the same groups
+# and counts, withheld with them.
+ADJUSTED_FIGURES = ("adjusted_lift", "adjusted_low", "adjusted_high", "narrower")
 
 
 def published_effects(effects: list[JourneyEffect]) -> list[PublishedEffect]:
@@ -274,10 +277,10 @@ def published_effects(effects: list[JourneyEffect]) -> list[PublishedEffect]:
             ]
             row = {"measure": c.measure, "outcome": c.outcome, "window": c.window}
             row |= {"kind": c.kind, "mailed_n": made_of[0], "held_out_n": made_of[1]}
-            row |= {name: getattr(c, name) for name in COMPARISON_FIGURES}
+            row |= {name: getattr(c, name) for name in (*COMPARISON_FIGURES, *ADJUSTED_FIGURES)}
             row |= {"enough_data": c.enough_data, "claimed": c.claimed, "verdict": c.verdict}
             if any(isinstance(value, Withheld) for value in made_of):
-                for name in COMPARISON_FIGURES:
+                for name in (*COMPARISON_FIGURES, *ADJUSTED_FIGURES):
                     row[name] = None if row[name] is None else Withheld.HIDDEN
                 row |= {"enough_data": False, "claimed": False}
                 row["verdict"] = not_enough_data(made_of[0], made_of[1])
@@ -301,21 +304,29 @@ def published_effects(effects: list[JourneyEffect]) -> list[PublishedEffect]:
 
 
 MONTH_COUNTS = ("loans", "borrowers", "baseline_loans", "baseline_borrowers")
+MONTH_COUNTS += ("visits", "visitors", "baseline_visits", "baseline_visitors")
+# Each change and the two counts it is worked out from.
+MONTH_CHANGES = {
+    "loans_change": ("loans", "baseline_loans"),
+    "visits_change": ("visits", "baseline_visits"),
+}
 
 
 def published_months(months: list[MonthFigures]) -> list[PublishedRow]:
-    """The baseline as published: a month's loans or borrowers under 10 are withheld, and so
-    is its change against the baseline month. No total of them is shown. A month without
-    imported loans stays without figures (None), never a zero."""
+    """The baseline as published: a month's loans, borrowers, visits or visitors under 10 are
+    withheld, and so is a change against the baseline month made of one. No total of them is
+    shown. A month without imported loans (or visits) stays without those figures (None),
+    never a zero."""
     rows = []
     for month in months:
-        values = {name: getattr(month, name) for name in month.as_row()}
+        names = [*month.as_row(), *MONTH_COUNTS, *MONTH_CHANGES]
+        values = {name: getattr(month, name) for name in dict.fromkeys(names)}
         for name in MONTH_COUNTS:
             if values[name] is not None and is_small(values[name]):
                 values[name] = Withheld.SMALL
-        if values["loans_change"] is not None and (
-            isinstance(values["loans"], Withheld) or isinstance(values["baseline_loans"], Withheld)
-        ):
-            values["loans_change"] = Withheld.HIDDEN
+        for change, counts in MONTH_CHANGES.items():
+            made_of = [values[count] for count in counts]
+            if values[change] is not None and any(isinstance(v, Withheld) for v in made_of):
+                values[change] = Withheld.HIDDEN
         rows.append(PublishedRow(values))
     return rows

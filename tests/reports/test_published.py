@@ -4,6 +4,7 @@ all shown as they are; and over generated tallies, no withheld count can be deri
 published totals and parts (docs/reports.md: Small numbers)."""
 
 import csv
+import datetime as dt
 import io
 import json
 import math
@@ -20,8 +21,15 @@ from patronflow.mail.bounces import BounceSummary
 from patronflow.mail.bounces import Report as BounceReport
 from patronflow.mail.models import Message
 from patronflow.operations.bounces import record_report
+from patronflow.reports.baseline import MonthFigures
+from patronflow.reports.effect import Comparison, JourneyEffect
 from patronflow.reports.metrics import RATE_COUNTS, RATES, campaign_metrics
-from patronflow.reports.published import publish_campaign
+from patronflow.reports.published import (
+    json_ready,
+    publish_campaign,
+    published_effects,
+    published_months,
+)
 from patronflow.reports.suppression import SMALL_CELL, Withheld
 from patronflow.tracking.models import Event, Feedback
 from tests.factories import at
@@ -282,3 +290,46 @@ def test_bounces_and_complaints_under_10_are_withheld_like_every_count(small, ca
     assert {"bounced", "complaints", "sent"} <= set(row["suppressed"])  # 37 − 35 gives 2 away
     assert (exported["bounced"], exported["complaints"], exported["sent"]) == ("< 10", "< 10", "·")
     assert [cell for cell in figure_cells(table) if SMALL.search(cell)] == []
+
+
+def comparison_of_groups(mailed_n: int, held_out_n: int, mailed_back: int, held_back: int):
+    """Members back within 30 days: a rate, with made-up figures for the adjusted estimate."""
+    return Comparison(
+        measure="borrowed or visited within 30 days", kind="rate",
+        mailed_n=mailed_n, held_out_n=held_out_n,
+        mailed=mailed_back / mailed_n, held_out=held_back / held_out_n,
+        lift=0.1, low=0.02, high=0.18, p_value=0.01, enough_data=True,
+        mailed_count=mailed_back, held_out_count=held_back, outcome="returned", window=30,
+        adjusted_lift=0.09, adjusted_low=0.03, adjusted_high=0.15, narrower=0.25,
+    )  # fmt: skip
+
+
+def test_the_adjusted_estimate_is_published_beside_the_plain_one_and_withheld_with_it():
+    large = JourneyEffect("gent", "welcome", 400, 100, [comparison_of_groups(300, 100, 90, 20)])
+    small = JourneyEffect("gent", "dormant", 330, 30, [comparison_of_groups(300, 30, 90, 4)])
+
+    [shown], [withheld] = (effect.comparisons for effect in published_effects([large, small]))
+
+    assert (shown.adjusted_lift, shown.adjusted_low, shown.adjusted_high) == (0.09, 0.03, 0.15)
+    assert shown.narrower == 0.25
+    # 4 held-out members came back: the share, and everything made of it, is withheld.
+    assert withheld.held_out is Withheld.HIDDEN
+    for name in ("adjusted_lift", "adjusted_low", "adjusted_high", "narrower"):
+        assert getattr(withheld, name) is Withheld.HIDDEN
+    assert not withheld.claimed
+
+
+def test_the_baseline_publishes_visits_beside_loans_and_withholds_a_small_one():
+    month = MonthFigures(
+        library="gent", month=dt.date(2026, 5, 1), loans=120, borrowers=40,
+        baseline_month=dt.date(2025, 5, 1), baseline_loans=100, baseline_borrowers=35,
+        visits=60, visitors=7, baseline_visits=8, baseline_visitors=6,
+    )  # fmt: skip
+
+    [row] = published_months([month])
+
+    assert (row.loans, row.loans_change) == (120, pytest.approx(0.2))
+    assert row.visits == 60
+    assert row.visitors is row.baseline_visits is row.baseline_visitors is Withheld.SMALL
+    assert row.visits_change is Withheld.HIDDEN  # 60 against 8: it would give the 8 away
+    assert json_ready(row.as_row())["visits"] == 60

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from patronflow.journeys import services as journey_services
+from patronflow.journeys.definitions import MAX_HOLDOUT_PERCENT
 from patronflow.journeys.diffs import version_changes
 from patronflow.journeys.models import Journey
 from patronflow.staff import queries
@@ -12,6 +13,7 @@ from patronflow.staff.access import get_scoped, staff_view
 from patronflow.staff.forms import (
     HoldoutForm,
 )
+from patronflow.staff.holdout_power import holdout_power
 from patronflow.staff.journey_forms import EXIT_LABELS, change_lines, describe_audience
 
 
@@ -61,8 +63,22 @@ def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_archive": may_archive(journey),
             "default_segment": DEFAULT_SEGMENT,
             "holdout_form": HoldoutForm(initial={"holdout_percent": version.holdout_percent}),
+            "power": holdout_power(
+                journey,
+                percent=_percent_shown(request, version.holdout_percent),
+                today=queries.today(),
+            ),
         },
     )
+
+
+def _percent_shown(request: HttpRequest, saved: int) -> int:
+    """The holdout share the power hint is for: one being typed (?holdout_percent=, which
+    the page asks for as the field changes), else the saved one."""
+    typed = request.GET.get("holdout_percent", "")
+    if typed.isdigit() and int(typed) <= MAX_HOLDOUT_PERCENT:
+        return int(typed)
+    return saved
 
 
 @staff_view

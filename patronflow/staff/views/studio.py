@@ -10,13 +10,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from patronflow.choices.queries import lists_of
-from patronflow.journeys.definitions import InvalidJourney, export_definition, normalise
+from patronflow.journeys.definitions import (
+    MAX_HOLDOUT_PERCENT,
+    InvalidJourney,
+    export_definition,
+    normalise,
+)
 from patronflow.journeys.diffs import definition_changes
 from patronflow.journeys.models import ApprovalRequest, Enrolment, Journey
 from patronflow.members.models import Library
 from patronflow.operations.publishing import Published, save_definition
 from patronflow.staff import queries
 from patronflow.staff.access import scoped, staff_view
+from patronflow.staff.holdout_power import HoldoutPower, holdout_power
 from patronflow.staff.journey_forms import (
     REVIEW,
     JourneyEditor,
@@ -128,8 +134,25 @@ def _edit(
     return render(
         request,
         "staff/studio_editor.html",
-        {"editor": editor, "journey": journey, "heading": heading, "changes": changes},
+        {
+            "editor": editor,
+            "journey": journey,
+            "heading": heading,
+            "changes": changes,
+            "power": _power(editor, journey),
+        },
     )
+
+
+def _power(editor: JourneyEditor, journey: Journey | None) -> HoldoutPower | None:
+    """What the holdout share in the form can find out, for a journey that has a past."""
+    if journey is None:
+        return None
+    typed = str(editor.settings_form["holdout_percent"].value() or "")
+    percent = journey.current_version.holdout_percent
+    if typed.isdigit() and int(typed) <= MAX_HOLDOUT_PERCENT:
+        percent = int(typed)
+    return holdout_power(journey, percent=percent, today=queries.today())
 
 
 def _key_is_free(request: HttpRequest, editor: JourneyEditor, definition: dict) -> bool:

@@ -72,6 +72,19 @@
       },
       options: { scales: { y: { beginAtZero: true } } },
     }),
+    // The change against the same months a year earlier, this library's beside its
+    // comparison libraries', per measure with a verdict.
+    comparison: () => ({
+      type: "bar",
+      data: {
+        labels: data.comparison.map((row) => row.label),
+        datasets: [
+          { label: words.own, data: data.comparison.map((row) => asPercent(row.own)) },
+          { label: words.others, data: data.comparison.map((row) => asPercent(row.others)) },
+        ],
+      },
+      options: { scales: { y: percentTicks } },
+    }),
   };
 
   document.querySelectorAll("canvas[data-chart]").forEach((canvas) => {

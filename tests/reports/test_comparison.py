@@ -1,0 +1,134 @@
+"""Did this library's loans change more than its comparison libraries'? comparison_of on the
+kept monthly activity, with figures worked out by hand."""
+
+import datetime as dt
+import math
+
+import pytest
+
+from patronflow.members.models import ActivityDay, ActivityMonth
+from patronflow.reports.comparison import NO_COMPARISON_LIBRARIES, NO_COMPLETE_MONTH, comparison_of
+from tests.factories import LibraryFactory
+
+pytestmark = pytest.mark.django_db
+
+SINCE = dt.date(2026, 3, 10)  # the measured months: March and April 2026
+AS_OF = dt.date(2026, 5, 15)
+MONTHS = {
+    "before": (dt.date(2025, 3, 1), dt.date(2025, 4, 1)),
+    "after": (SINCE.replace(day=1), dt.date(2026, 4, 1)),
+}
+
+
+def active(
+    library,
+    period: str,
+    *,
+    loans: int,
+    borrowers: int,
+    visits: int,
+    visitors: int,
+    kept_loans: int = 0,
+):
+    """The same figures in each month of the period, on the month's 5th day."""
+    for month in MONTHS[period]:
+        ActivityDay.objects.create(
+            library=library, day=month.replace(day=5), loans=loans - kept_loans,
+            kept_loans=kept_loans, visits=visits,
+        )  # fmt: skip
+        ActivityMonth.objects.create(
+            library=library, month=month, borrowers=borrowers, visitors=visitors,
+            active=max(borrowers, visitors),
+        )  # fmt: skip
+
+
+@pytest.fixture
+def network(library):
+    """Gent against Aalst, Brugge and Dendermonde, and Eeklo, a library too small to count
+    for loans and borrowers (5 borrowers a month) that has enough visitors."""
+    others = {
+        code: LibraryFactory(code=code) for code in ("aalst", "brugge", "dendermonde", "eeklo")
+    }
+    library.comparison_libraries.set(others.values())
+    active(library, "before", loans=100, borrowers=40, visits=150, visitors=60)
+    active(library, "after", loans=120, borrowers=50, visits=150, visitors=60)
+    # Loans: +10%, 0%, +10%; part of Aalst's kept after a purge, which still counts.
+    active(others["aalst"], "before", loans=100, borrowers=30, visits=100, visitors=30)
+    active(
+        others["aalst"], "after", loans=110, borrowers=30, visits=110, visitors=30, kept_loans=40
+    )
+    active(others["brugge"], "before", loans=50, borrowers=20, visits=50, visitors=20)
+    active(others["brugge"], "after", loans=50, borrowers=20, visits=50, visitors=20)
+    active(others["dendermonde"], "before", loans=200, borrowers=80, visits=200, visitors=80)
+    active(others["dendermonde"], "after", loans=220, borrowers=80, visits=220, visitors=80)
+    active(others["eeklo"], "before", loans=60, borrowers=5, visits=40, visitors=20)
+    active(others["eeklo"], "after", loans=90, borrowers=5, visits=40, visitors=20)
+    return others
+
+
+def test_loans_changed_more_than_in_the_comparison_libraries(library, network):
+    found = comparison_of(library, as_of=AS_OF, since=SINCE, until=None)
+
+    assert (found.first_month, found.last_month) == (dt.date(2026, 3, 1), dt.date(2026, 4, 1))
+    assert (found.baseline_first, found.baseline_last) == (dt.date(2025, 3, 1), dt.date(2025, 4, 1))
+    assert found.look == 2
+    assert found.compared_with == (
+        "Bibliotheek Aalst", "Bibliotheek Brugge", "Bibliotheek Dendermonde", "Bibliotheek Eeklo",
+    )  # fmt: skip
+    loans = found.measure("loans")
+    # Eeklo has 5 borrowers a month: left out, its +50% counts nowhere.
+    assert loans.left_out == 1
+    estimate = loans.estimate
+    assert (estimate.own.before, estimate.own.after) == (200, 240)
+    assert [(o.before, o.after) for o in estimate.others] == [(200, 220), (100, 100), (400, 440)]
+    assert estimate.own_change == pytest.approx(0.2)
+    # The others' changes on the log scale: ln 1.1, 0, ln 1.1 → mean (2/3) ln 1.1.
+    assert estimate.others_change == pytest.approx(1.1 ** (2 / 3) - 1)
+    assert estimate.difference == pytest.approx(1.2 / 1.1 ** (2 / 3) - 1)  # +12.6%
+    assert estimate.low < estimate.difference < estimate.high
+
+
+def test_each_measure_leaves_out_the_libraries_too_small_for_it(library, network):
+    found = comparison_of(library, as_of=AS_OF, since=SINCE, until=None)
+
+    borrowers, visits = found.measure("borrowers"), found.measure("visits")
+    assert borrowers.left_out == 1
+    assert borrowers.estimate.own_change == pytest.approx(0.25)  # 80 → 100 member-months
+    assert borrowers.estimate.others_change == pytest.approx(0.0)
+    # Eeklo's 20 visitors a month are enough for visits: four libraries, Eeklo's 0% among them.
+    assert visits.left_out == 0
+    assert len(visits.estimate.others) == 4
+    assert visits.estimate.own_change == pytest.approx(0.0)
+    assert visits.estimate.others_change == pytest.approx(math.exp(2 * math.log(1.1) / 4) - 1)
+
+
+def test_a_library_with_too_few_borrowers_of_its_own_has_its_figures_withheld(library, network):
+    ActivityMonth.objects.filter(library=library, month__year=2025).update(borrowers=9)
+
+    found = comparison_of(library, as_of=AS_OF, since=SINCE, until=None)
+
+    assert found.measure("loans").own_withheld and found.measure("loans").estimate is None
+    assert found.measure("borrowers").estimate is None
+    assert found.measure("visits").estimate is not None  # 60 visitors a month
+
+
+def test_only_complete_months_are_measured(library, network):
+    on_the_first = comparison_of(library, as_of=dt.date(2026, 5, 1), since=SINCE, until=None)
+    until = comparison_of(library, as_of=AS_OF, since=SINCE, until=dt.date(2026, 4, 29))
+
+    assert on_the_first.last_month == dt.date(2026, 4, 1) and on_the_first.look == 2
+    assert until.last_month == dt.date(2026, 3, 1) and until.look == 1
+    assert until.measure("loans").estimate.own_change == pytest.approx(0.2)
+    early = comparison_of(library, as_of=dt.date(2026, 3, 31), since=SINCE, until=None)
+    assert early.reason == NO_COMPLETE_MONTH and early.measures == ()
+
+
+def test_without_comparison_libraries_there_is_a_reason_and_no_figures(library):
+    found = comparison_of(library, as_of=AS_OF, since=SINCE, until=None)
+
+    assert found.reason == NO_COMPARISON_LIBRARIES
+    assert found.measures == ()
+
+
+def test_before_the_launch_there_is_nothing_to_compare(library):
+    assert comparison_of(library, as_of=AS_OF, since=None, until=None) is None
