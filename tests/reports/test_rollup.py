@@ -309,3 +309,46 @@ def test_before_any_refresh_a_report_counts_from_the_raw_rows(db):
 
     assert [row.sent for row in campaign_metrics(library)] == [1]
     assert benchmark_counts(TODAY)["gent"]["mailed"] == 1
+
+
+def test_a_member_mailed_in_two_months_is_one_member_over_both(db):
+    library = LibraryFactory(code="gent")
+    install_standard_journeys(library)
+    journey = library.journeys.get(key="welcome")
+    steps = journey.current_version.steps.order_by("position")
+    first, second = (step.variants.get(segment="") for step in steps[:2])
+    both = EnrolmentFactory(journey=journey)
+    for variant, day in ((first, dt.date(2026, 5, 20)), (second, dt.date(2026, 6, 3))):
+        MessageFactory(enrolment=both, step=variant.step, variant=variant, sent_at=at(day))
+    MessageFactory(
+        enrolment__journey=journey, step=first.step, variant=first, sent_at=at(dt.date(2026, 6, 9))
+    )
+    refresh(today=TODAY)
+
+    def mailed(since, until):
+        return benchmark_counts(TODAY, since=since, until=until)["gent"]["mailed"]
+
+    assert mailed(dt.date(2026, 5, 1), dt.date(2026, 6, 30)) == 2
+    assert mailed(dt.date(2026, 5, 1), dt.date(2026, 5, 31)) == 1
+    assert mailed(dt.date(2026, 6, 1), None) == 2
+    assert mailed(None, None) == 2
+
+
+def test_a_visit_brings_a_member_back_and_activity_before_entering_is_counted(db):
+    library = LibraryFactory(code="gent")
+    install_standard_journeys(library)
+    journey = library.journeys.get(key="dormant")
+    start = dt.date(2026, 5, 4)
+    enrolment = EnrolmentFactory(
+        journey=journey, held_out=True, entered_on=start, member__last_activity_on=None
+    )
+    member = enrolment.member
+    for days in (-100, -90, -20):  # the first lies beyond the 90 days before entering
+        LoanFactory(member=member, loaned_on=start + dt.timedelta(days=days))
+    VisitFactory(member=member, visited_on=start - dt.timedelta(days=3))
+    VisitFactory(member=member, visited_on=start + dt.timedelta(days=12))
+
+    [outcome] = outcomes_of(journey)
+
+    assert outcome.start == start  # the dormant mail is due on entering
+    assert (outcome.before, outcome.returned_after, outcome.loan_days) == (3, 12, ())
