@@ -28,8 +28,10 @@ from email.message import Message
 from itertools import accumulate
 from pathlib import Path
 
+import numpy as np
 from django.test import override_settings
 from django.utils import timezone
+from scipy import stats
 
 from patronflow.demo.generator import MALFORMED_ROWS, MINIMUM_MEMBERS, generate_library
 from patronflow.demo.servers import MaildirSmtpServer, TrackingServer
@@ -42,6 +44,7 @@ from patronflow.operations.libraries import add_library
 from patronflow.operations.lifecycle import change_status
 from patronflow.operations.tick import tick
 from patronflow.reports.effect import Outcome
+from patronflow.reports.estimators import Change, Moments
 from patronflow.surveys.models import Survey
 from patronflow.surveys.services import add_question, create_survey, set_status
 
@@ -153,6 +156,140 @@ def _poisson(rng: random.Random, mean: float) -> int:
         count += 1
         product *= rng.random()
     return count
+
+
+# Members with a habit: what they did before entering says something about what they do
+# after, as members' loans in one quarter and the next do (correlation about 0.5). The
+# adjusted comparison (reports/estimators.py) uses that to narrow its interval.
+ACTIVE = TrueEffect(mailed=0.44, held_out=0.40)
+HABIT = 0.6  # the latent correlation of activity before and coming back after
+LOANS_BEFORE = 3.0  # loans in the PRE_PERIOD_DAYS before entering, on average
+SPREAD = 0.6  # how unequal members are in how much they borrow (log scale)
+
+
+@dataclass(frozen=True)
+class Entries:
+    """Simulated members of a journey, one array element each, in the order they entered:
+    their group, entry day, loans before entering, whether they came back within the window
+    and their loans in it."""
+
+    held_out: np.ndarray
+    entered: np.ndarray
+    before: np.ndarray
+    returned: np.ndarray
+    loans: np.ndarray
+
+    def moments_by_look(
+        self, look_days: Sequence[int], window: int = 30
+    ) -> list[dict[tuple[str, bool], Moments]]:
+        """Per reading (a day since the first entry): each group's Moments of coming back
+        and of loans over the members whose window has passed by then — the growing
+        network a member of staff sees at each weekly look."""
+        counts = np.searchsorted(self.entered, np.asarray(look_days) - window, side="right")
+        looks: list[dict[tuple[str, bool], Moments]] = [{} for _ in look_days]
+        for held_out in (False, True):
+            mask = self.held_out == held_out
+            x = np.where(mask, self.before, 0).astype(float)
+            for outcome, values in (("returned", self.returned), ("loans", self.loans)):
+                y = np.where(mask, values, 0).astype(float)
+                sums = [np.cumsum(a) for a in (mask.astype(float), x, y, x * x, y * y, x * y)]
+                for look, count in zip(looks, counts, strict=True):
+                    last = [float(total[count - 1]) if count else 0.0 for total in sums]
+                    look[(outcome, held_out)] = Moments(int(last[0]), *last[1:])
+        return looks
+
+
+def simulate_entries(
+    members: int,
+    effect: TrueEffect = ACTIVE,
+    *,
+    rng: np.random.Generator,
+    holdout_share: float = 0.10,
+    habit: float = HABIT,
+    days: int = 84,
+    loans_when_back: float = 2.5,
+) -> Entries:
+    """Members entering a journey over `days`, each with a latent habit z: loans before
+    entering are Poisson around LOANS_BEFORE * exp(SPREAD z); they come back within the
+    window when habit * z + sqrt(1 − habit²) * noise clears their group's threshold, so that
+    exactly `effect.mailed` and `effect.held_out` come back on average (the true lift), and
+    take 1 + Poisson loans, more the more they borrowed before. habit=0: nothing before."""
+    entered = np.sort(rng.integers(0, days, members))
+    held_out = rng.random(members) < holdout_share
+    z = rng.standard_normal(members)
+    level = np.exp(SPREAD * z - SPREAD**2 / 2)
+    before = rng.poisson(LOANS_BEFORE * level) if habit else np.zeros(members, dtype=int)
+    share = np.where(held_out, effect.held_out, effect.mailed)
+    latent = habit * z + math.sqrt(1 - habit**2) * rng.standard_normal(members)
+    returned = latent > stats.norm.ppf(1 - share)
+    extra = rng.poisson((loans_when_back - 1) * (level if habit else 1.0))
+    loans = np.where(returned, 1 + extra, 0)
+    return Entries(held_out, entered, before, returned.astype(int), loans)
+
+
+def as_outcomes(entries: Entries, start: dt.date = dt.date(2026, 1, 5)) -> list[Outcome]:
+    """The simulated members as the report's Outcome rows (back on day 1..30, loans from then
+    on within the window)."""
+    outcomes = []
+    for held_out, day, before, returned, loans in zip(
+        entries.held_out.tolist(),
+        entries.entered.tolist(),
+        entries.before.tolist(),
+        entries.returned.tolist(),
+        entries.loans.tolist(),
+        strict=True,
+    ):
+        back = 1 + day % 30 if returned else None
+        loan_days = tuple([back] * loans) if returned else ()
+        outcomes.append(
+            Outcome(held_out, start + dt.timedelta(days=day), back, loan_days, before=before)
+        )
+    return outcomes
+
+
+@dataclass(frozen=True)
+class LibraryNetwork:
+    """Simulated libraries' monthly loans in the baseline year and the measured months: a
+    trend common to the network, each library's own lasting deviation and monthly noise,
+    and in library 0 (the one running the journey) an injected change `effect`."""
+
+    before: np.ndarray  # libraries × months
+    after: np.ndarray
+
+    def changes(self, months: int) -> tuple[Change, list[Change]]:
+        """The first `months` measured months against the same months a year before: the
+        running library's Change and its comparison libraries'."""
+        before = self.before[:, :months].sum(axis=1)
+        after = self.after[:, :months].sum(axis=1)
+        pairs = [Change(float(b), float(a)) for b, a in zip(before, after, strict=True)]
+        return pairs[0], pairs[1:]
+
+
+def simulate_library_network(
+    comparison_libraries: int,
+    *,
+    rng: np.random.Generator,
+    effect: float = 0.0,
+    months: int = 12,
+    trend: float = 0.05,
+    deviation: float = 0.05,
+    noise: float = 0.05,
+) -> LibraryNetwork:
+    """A running library and its comparison libraries: loans per month of 2,000 to 20,000,
+    a season shared by all; after = before's level × exp(common trend + library deviation
+    + monthly noise), times (1 + effect) in the running library (effect 0.1: +10%). The
+    standard deviations are on the log scale."""
+    libraries = comparison_libraries + 1
+    size = rng.uniform(2000, 20000, (libraries, 1))
+    season = np.exp(0.2 * np.sin(np.arange(months) * 2 * np.pi / 12))
+    level = size * season
+    before = rng.poisson(level * np.exp(noise * rng.standard_normal((libraries, months))))
+    common = trend * rng.standard_normal()
+    own = deviation * rng.standard_normal((libraries, 1))
+    change = np.exp(common + own + noise * rng.standard_normal((libraries, months)))
+    change[0] *= 1 + effect
+    after = rng.poisson(level * change)
+    return LibraryNetwork(before, after)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 about N more weeks" (docs/reports.md: How long to wait).
 
 Two things decide it: how many members each group needs to tell an effect the journey can
-plausibly have from chance (PLAUSIBLE_LIFT, at the usual 5% significance and 80% power, and
-the effect module's own minimums), and how fast members come in (the entries of the last
-RECENT_WEEKS weeks), plus the measure's window, which must pass for the last of them. The
+plausibly have from chance (PLAUSIBLE_LIFT, with 80% power at the always-valid interval's
+boundary, and the effect module's own minimums), and how fast members come in (the entries of
+the last RECENT_WEEKS weeks), plus the measure's window, which must pass for the last of them. The
 answer is rounded more coarsely the further off it lies, and is "more than a year" or "cannot
 tell" (nobody came in lately) rather than a precise-looking number.
 """
@@ -13,7 +13,9 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from scipy import stats
+from scipy import optimize, stats
+
+from patronflow.reports.estimators import Estimate
 
 PLAUSIBLE_LIFT = 0.05  # five percentage points more members back, or with a profile
 POWER = 0.8
@@ -57,18 +59,25 @@ class Wait:
 def members_needed(
     *, share: float, ratio: float, rules: Rules, lift: float = PLAUSIBLE_LIFT
 ) -> tuple[int, int]:
-    """Members needed (mailed, held out) for a two-sided test of two shares to find `lift`
-    above a control share of `share` with POWER, `ratio` mailed members per held-out one;
-    never fewer than the effect module asks before it gives a verdict."""
+    """Members needed (mailed, held out) for the always-valid verdict (estimators.py) to find
+    `lift` above a control share of `share` with POWER, `ratio` mailed members per held-out
+    one: the held-out count n where lift = boundary + z_power * se, with the variance of the
+    share difference V = (mailed share (1 − it) / ratio + control (1 − control)) / n; never
+    fewer than the effect module asks before it gives a verdict."""
     control = min(max(share, 0.01), 0.99 - lift)
     mailed = control + lift
     pooled = (ratio * mailed + control) / (1 + ratio)
-    z_alpha = stats.norm.ppf(1 - (1 - rules.confidence) / 2)
     z_power = stats.norm.ppf(POWER)
-    spread = z_alpha * math.sqrt(pooled * (1 - pooled) * (1 + 1 / ratio)) + z_power * math.sqrt(
-        mailed * (1 - mailed) / ratio + control * (1 - control)
-    )
-    held_out = (spread / lift) ** 2
+    per_member = mailed * (1 - mailed) / ratio + control * (1 - control)
+
+    def surplus(held_out: float) -> float:
+        variance = per_member / held_out
+        boundary = Estimate(lift, variance, round(held_out * (1 + ratio))).half_width(
+            1 - rules.confidence
+        )
+        return lift - boundary - z_power * math.sqrt(variance)
+
+    held_out = optimize.brentq(surplus, 1, 1e9)
     floor = max(rules.min_group, rules.min_expected / min(pooled, 1 - pooled))
     held_out = max(held_out, floor, floor / ratio)
     return math.ceil(held_out * ratio), math.ceil(held_out)

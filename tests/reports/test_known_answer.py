@@ -3,13 +3,22 @@ holdout comparison finds it, and where there is none it does not claim one."""
 
 import datetime as dt
 
+import numpy as np
 import pytest
 
-from patronflow.demo.simulation import TrueEffect, simulate_holdout_outcomes
+from patronflow.demo.simulation import (
+    ACTIVE,
+    TrueEffect,
+    as_outcomes,
+    simulate_entries,
+    simulate_holdout_outcomes,
+    simulate_library_network,
+)
 from patronflow.journeys.models import Enrolment, Journey
 from patronflow.mail.models import Message
 from patronflow.members.models import Loan, Member
-from patronflow.reports.effect import effect_of
+from patronflow.reports.effect import compare, effect_of
+from patronflow.reports.estimators import difference_in_differences
 from patronflow.reports.outcomes import effect_by_journey
 from tests.factories import ItemFactory, JourneyFactory, StepFactory, VariantFactory, at
 
@@ -63,6 +72,56 @@ def test_a_small_library_gets_not_enough_data_yet_rather_than_a_verdict():
     assert not recovered.enough_data
     assert not recovered.claimed
     assert recovered.verdict.startswith("Not enough data yet")
+
+
+WEEKLY_LOOKS = [30 + 7 * week for week in range(1, 13)]
+
+
+def test_read_every_week_for_12_weeks_without_an_effect_it_claims_one_in_at_most_5_percent():
+    rng = np.random.default_rng(26)
+    no_effect = TrueEffect(mailed=0.40, held_out=0.40)
+    claimed = 0
+    for _ in range(200):
+        looks = simulate_entries(6000, no_effect, rng=rng).moments_by_look(WEEKLY_LOOKS)
+        claimed += any(
+            compare("returned", "rate", look[("returned", False)], look[("returned", True)]).claimed
+            for look in looks
+        )
+    assert claimed / 200 <= 0.05
+
+
+def test_on_members_with_a_habit_the_adjusted_interval_is_narrower_and_holds_the_effect():
+    entries = simulate_entries(40_000, ACTIVE, rng=np.random.default_rng(7))
+
+    came_back, loans = effect_of(as_outcomes(entries), AS_OF, windows=(30,))
+
+    assert came_back.adjusted_low <= ACTIVE.lift <= came_back.adjusted_high
+    assert came_back.claimed
+    assert came_back.narrower > 0.03
+    assert loans.narrower > 0.08  # loans before and after correlate more than coming back
+
+
+def test_read_monthly_without_an_effect_the_difference_in_differences_claims_nothing_in_95():
+    rng = np.random.default_rng(8)
+    claimed = 0
+    for _ in range(300):
+        network = simulate_library_network(10, rng=rng)
+        claimed += any(
+            difference_in_differences(measure="loans", own=own, others=others, look=month).claimed
+            for month in range(1, 13)
+            for own, others in [network.changes(month)]
+        )
+    assert claimed / 300 <= 0.05
+
+
+def test_the_difference_in_differences_interval_holds_an_injected_rise_of_10_percent():
+    rng = np.random.default_rng(9)
+    covered = 0
+    for _ in range(300):
+        own, others = simulate_library_network(10, rng=rng, effect=0.10).changes(3)
+        did = difference_in_differences(measure="loans", own=own, others=others)
+        covered += did.low <= 0.10 <= did.high
+    assert covered / 300 >= 0.95
 
 
 def store(outcomes) -> Journey:

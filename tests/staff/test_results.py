@@ -186,7 +186,8 @@ def test_a_journey_still_taking_in_members_says_about_how_many_more_weeks(
     for week in range(4):
         entered = days_ago(7 * week + 3)
         for held_out in (False, True):
-            for _ in range(30):
+            # Enough a week for a verdict on 5 points within a year (reports/waiting.py).
+            for _ in range(60):
                 enrolment = EnrolmentFactory(journey=journey, entered_on=entered, held_out=held_out)
                 if not held_out:
                     MessageFactory(
