@@ -19,7 +19,15 @@ from patronflow.reports.effect import JourneyEffect, Outcome, effect_of
 from patronflow.reports.exports import Report, report_data, report_json
 from patronflow.reports.published import publish_campaign, published_effects, published_months
 from patronflow.tracking.models import Event, Feedback
-from tests.factories import EnrolmentFactory, LoanFactory, MemberFactory, MessageFactory, at
+from tests.factories import (
+    EnrolmentFactory,
+    LibraryFactory,
+    LoanFactory,
+    MemberFactory,
+    MessageFactory,
+    at,
+)
+from tests.reports import test_comparison as compared
 from tests.reports.helpers import (
     EFFECTS,
     MONDAY,
@@ -380,3 +388,39 @@ def test_without_a_browser_the_pdf_is_refused_in_words(network, tmp_path, monkey
 
     with pytest.raises(CommandError, match="print it from a browser"):
         call_command("report", "--pdf", str(tmp_path / "board.pdf"))
+
+
+def test_json_csv_and_html_carry_the_library_against_its_comparison_libraries(
+    library, tmp_path, capsys
+):
+    others = [LibraryFactory(code=code) for code in ("aalst", "brugge", "dendermonde")]
+    library.comparison_libraries.set(others)
+    # Gent's loans 200 → 240 in March and April; Aalst's and Dendermonde's +10%, Brugge's 0%.
+    active = compared.active
+    active(library, "before", loans=100, borrowers=40, visits=0, visitors=0)
+    active(library, "after", loans=120, borrowers=50, visits=0, visitors=0)
+    for other, (before, after) in zip(others, [(100, 110), (50, 50), (200, 220)], strict=True):
+        active(other, "before", loans=before, borrowers=30, visits=0, visitors=0)
+        active(other, "after", loans=after, borrowers=30, visits=0, visitors=0)
+    period = ("--library", "gent", "--since", compared.SINCE.isoformat())
+    period += ("--as-of", compared.AS_OF.isoformat())
+
+    data = json.loads(report("--format", "json", *period, capsys=capsys))
+    table = report("--format", "csv", "--table", "comparison", *period, capsys=capsys)
+    rows = list(csv.DictReader(io.StringIO(table)))
+    report("--html", str(tmp_path / "report.html"), *period, capsys=capsys)
+
+    assert data["compared_with"] == [f"Bibliotheek {o.code.title()}" for o in others]
+    loans = data["comparison"][0]
+    assert (loans["measure"], loans["own_before"], loans["own_after"]) == ("loans", 200, 240)
+    assert loans["own_change"] == pytest.approx(0.2)
+    assert loans["difference"] == pytest.approx(1.2 / 1.1 ** (2 / 3) - 1)
+    assert (loans["look"], loans["libraries"], loans["left_out"]) == (2, 3, 0)
+    for other in others:  # no other library's own figures, nor its name, in the table
+        assert other.code not in json.dumps(data["comparison"]).lower()
+    visits = data["comparison"][2]
+    assert visits["own_change"] is None and "own_change" in visits["suppressed"]
+    assert [row["measure"] for row in rows] == ["loans", "borrowers", "visits"]
+    assert rows[0]["own_after"] == "240" and rows[2]["own_after"] == "·"
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'data-json="comparison.0.own_change">+20.0%</data>' in page
