@@ -5,7 +5,13 @@ from rich.table import Table
 from rich.text import Text
 
 from patronflow.reports.benchmark import RATES, Suppressed
+from patronflow.reports.comparison import (
+    NO_COMPARISON_LIBRARIES,
+    NO_COMPLETE_MONTH,
+    LibraryComparison,
+)
 from patronflow.reports.effect import no_control_group
+from patronflow.reports.exports import comparison_rows
 from patronflow.reports.published import PublishedEffect, PublishedRow, shown
 from patronflow.reports.suppression import SMALL_CELL, Figure, Withheld
 
@@ -154,17 +160,24 @@ def effect_table(effect: PublishedEffect) -> RenderableType:
 
 
 def baseline_table(months: list[PublishedRow]) -> Table:
+    """Loans and borrowers per month against the baseline month; visits beside them once a
+    visit is imported."""
+    with_visits = any(month.visits is not None for month in months)
     table = Table(
         title=f"Baseline for {months[0].library}: loans per month against the baseline period",
         title_justify="left",
     )
-    for column in ("month", "loans", "borrowers", "baseline month", "loans", "borrowers", "change"):
+    columns = ["month", "loans", "borrowers", "baseline month", "loans", "borrowers", "change"]
+    if with_visits:
+        columns[3:3] = ["visits", "visitors"]
+        columns += ["baseline visits", "visits change"]
+    for column in columns:
         table.add_column(column, justify="left" if "month" in column else "right")
     for month in months:
         label = f"{month.month:%Y-%m}"
         if month.partial_through:
             label += f" (to day {month.partial_through}: partial)"
-        table.add_row(
+        cells = [
             label,
             shown(month.loans),
             shown(month.borrowers),
@@ -172,6 +185,48 @@ def baseline_table(months: list[PublishedRow]) -> Table:
             shown(month.baseline_loans),
             shown(month.baseline_borrowers),
             shown(month.loans_change, "+.0%") if month.loans is not None else no_loans(month),
+        ]
+        if with_visits:
+            cells[3:3] = [shown(month.visits), shown(month.visitors)]
+            cells += [shown(month.baseline_visits), shown(month.visits_change, "+.0%")]
+        table.add_row(*cells)
+    return table
+
+
+def comparison_table(comparison: LibraryComparison) -> RenderableType:
+    """The library against its comparison libraries, per measure (reports/comparison.py), or
+    why there is nothing to compare."""
+    if comparison.reason == NO_COMPARISON_LIBRARIES:
+        return Text(
+            "Against other libraries: the network admin has chosen no comparison libraries."
+        )
+    if comparison.reason == NO_COMPLETE_MONTH:
+        return Text("Against other libraries: no complete month measured yet.")
+    table = Table(
+        title=(
+            f"{comparison.library} against {', '.join(comparison.compared_with)}: "
+            f"{comparison.first_month:%Y-%m} to {comparison.last_month:%Y-%m} against "
+            f"{comparison.baseline_first:%Y-%m} to {comparison.baseline_last:%Y-%m}"
+        ),
+        title_justify="left",
+    )
+    for column in ("measure", "baseline", "measured", "change", "theirs", "difference"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    table.add_column("95% interval", justify="right", no_wrap=True)
+    table.add_column("verdict", overflow="fold")
+    for row in comparison_rows(comparison):
+        left_out = ""
+        if row["left_out"]:
+            left_out = f" Left out: {row['left_out']} (under {SMALL_CELL} members)."
+        table.add_row(
+            row["measure"],
+            shown(row["own_before"]),
+            shown(row["own_after"]),
+            shown(row["own_change"], "+.1%"),
+            shown(row["others_change"], "+.1%"),
+            shown(row["difference"], "+.1%"),
+            f"{shown(row['low'], '+.1%')} to {shown(row['high'], '+.1%')}",
+            (row["verdict"] or "withheld: too few members") + left_out,
         )
     return table
 

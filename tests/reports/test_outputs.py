@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from patronflow.reports.baseline import MonthFigures
 from patronflow.reports.benchmark import COUNTS as BENCHMARK_COUNTS
@@ -18,6 +19,7 @@ from patronflow.reports.benchmark import benchmark_of
 from patronflow.reports.effect import JourneyEffect, Outcome, effect_of
 from patronflow.reports.exports import Report, report_data, report_json
 from patronflow.reports.published import publish_campaign, published_effects, published_months
+from patronflow.reports.tables import baseline_table
 from patronflow.tracking.models import Event, Feedback
 from tests.factories import (
     EnrolmentFactory,
@@ -62,10 +64,12 @@ def report(*arguments: str, capsys) -> str:
 
 def test_the_terminal_report_still_opens_with_the_figures_per_step(network, capsys):
     output = report(capsys=capsys)
+    gent = report("--library", "gent", capsys=capsys)
 
     assert output.index("Library gent") < output.index("Effect of We missen je (gent)")
     assert "Not enough data yet" in output
     assert "Baseline for gent" in output
+    assert "the network admin has chosen no comparison libraries" in gent
 
 
 def test_csv_has_a_header_and_one_row_per_step_and_variant(network, capsys):
@@ -424,3 +428,36 @@ def test_json_csv_and_html_carry_the_library_against_its_comparison_libraries(
     assert rows[0]["own_after"] == "240" and rows[2]["own_after"] == "·"
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert 'data-json="comparison.0.own_change">+20.0%</data>' in page
+    terminal = report(*period, capsys=capsys)
+    assert "gent against Bibliotheek Aalst, Bibliotheek Brugge, Bibliotheek Dendermonde" in terminal
+    assert "2026-03 to 2026-04 against 2025-03 to 2025-04" in terminal
+    [loans_line] = [line for line in terminal.splitlines() if line.startswith("│ loans")]
+    cells = [cell.strip() for cell in loans_line.split("│")]
+    assert cells[1:7] == ["loans", "200", "240", "+20.0%", "+6.6%", "+12.6%"]
+
+
+def test_the_terminal_baseline_shows_visits_once_a_visit_is_imported():
+    month = MonthFigures(
+        library="gent", month=dt.date(2026, 5, 1), loans=120, borrowers=40,
+        baseline_month=dt.date(2025, 5, 1), baseline_loans=100, baseline_borrowers=35,
+        visits=60, visitors=30, baseline_visits=50, baseline_visitors=5,
+    )  # fmt: skip
+    console = Console(file=io.StringIO(), width=200)
+
+    console.print(baseline_table(published_months([month])))
+
+    [row] = [line for line in console.file.getvalue().splitlines() if line.startswith("│ 2026-05")]
+    cells = [cell.strip() for cell in row.split("│")][1:-1]
+    assert cells == [
+        "2026-05",
+        "120",
+        "40",
+        "60",
+        "30",
+        "2025-05",
+        "100",
+        "35",
+        "+20%",
+        "50",
+        "+20%",
+    ]

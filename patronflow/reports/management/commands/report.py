@@ -17,6 +17,7 @@ from patronflow.reports.html import NoBrowser, render_html, write_pdf
 from patronflow.reports.tables import (
     baseline_table,
     benchmark_table,
+    comparison_table,
     effect_table,
     print_figures,
     results_table,
@@ -105,5 +106,7 @@ class Command(BaseCommand):
             libraries = dict.fromkeys(month.library for month in report.baselines)
             for code in libraries:
                 console.print(baseline_table([m for m in report.baselines if m.library == code]))
+            if report.comparison is not None:
+                console.print(comparison_table(report.comparison))
             if report.benchmark is not None and len(report.benchmark.rows) > 1:
                 console.print(benchmark_table(report.benchmark))
