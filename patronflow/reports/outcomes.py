@@ -6,7 +6,8 @@ those (effect.py's statistics on them)."""
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Exists, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import DateField, Exists, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from patronflow.journeys.models import Enrolment, Journey, Step, Version
@@ -65,23 +66,26 @@ def outcomes_of(
     it — a loan, a visit, or the member's last activity day (libraries that import no visits
     only know that one: a visit followed by a later one is then only seen through the later
     one). The reference the daily aggregates are computed from (reports/rollup.py)."""
-    first_sent = (
+    first_sent = (  # the day, in the libraries' time zone, of the first mail that left
         Message.objects.filter(enrolment=OuterRef("pk"), status__in=sent_statuses())
         .exclude(sent_at=None)
         .order_by("sent_at")
-        .values("sent_at")[:1]
+        .values(day=TruncDate("sent_at", tzinfo=timezone.get_current_timezone()))[:1]
     )
     first_wait = (
         Step.objects.filter(version=OuterRef("version")).order_by("position").values("wait_days")
     )[:1]
     rows = list(
         _enrolments(journey, starting_from)
-        .annotate(first_sent_at=Subquery(first_sent), first_wait=Subquery(first_wait))
+        .annotate(
+            first_sent_on=Subquery(first_sent, output_field=DateField()),
+            first_wait=Subquery(first_wait),
+        )
         .values_list(
             "member_id",
             "held_out",
             "entered_on",
-            "first_sent_at",
+            "first_sent_on",
             "first_wait",
             "member__last_activity_on",
             "member__has_online_profile",
@@ -93,18 +97,17 @@ def outcomes_of(
     # mail may wait for the send window; a held-out member's clock starts when the members who
     # entered with them were first mailed, so that both groups are measured from the same day.
     cohort_mailed: dict[tuple, dt.date] = {}
-    for _member, held_out, entered_on, sent_at, wait, *_ in rows:
-        if not held_out and sent_at is not None:
-            day = timezone.localdate(sent_at)
+    for _member, held_out, entered_on, sent_on, wait, *_ in rows:
+        if not held_out and sent_on is not None:
             key = (entered_on, wait)
-            cohort_mailed[key] = min(day, cohort_mailed.get(key, day))
+            cohort_mailed[key] = min(sent_on, cohort_mailed.get(key, sent_on))
     starts = []
-    for _member, held_out, entered_on, sent_at, wait, *_ in rows:
+    for _member, held_out, entered_on, sent_on, wait, *_ in rows:
         due = entered_on + dt.timedelta(days=wait or 0)
         if held_out:
             starts.append(max(due, cohort_mailed.get((entered_on, wait), due)))
         else:
-            starts.append(due if sent_at is None else timezone.localdate(sent_at))
+            starts.append(due if sent_on is None else sent_on)
     member_ids = sorted({row[0] for row in rows})
     since = min(starts) - dt.timedelta(days=PRE_PERIOD_DAYS)
     loans = _days_by_member(
@@ -115,11 +118,9 @@ def outcomes_of(
         since,
     )
     visits = _days_by_member(
-        lambda members, since: (
-            Visit.objects.filter(member_id__in=members, visited_on__gte=since)
-            .values_list("member_id", "visited_on")
-            .distinct()
-        ),
+        lambda members, since: Visit.objects.filter(
+            member_id__in=members, visited_on__gte=since
+        ).values_list("member_id", "visited_on"),
         member_ids,
         since,
     )
