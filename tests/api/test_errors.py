@@ -51,7 +51,7 @@ def test_the_schema_is_openapi_3_and_names_every_endpoint_with_its_scope(api):
     }
     assert set(operations) == {
         ("POST", "/api/v1/members"), ("POST", "/api/v1/items"), ("POST", "/api/v1/loans"),
-        ("POST", "/api/v1/events"), ("POST", "/api/v1/events/batch"),
+        ("POST", "/api/v1/visits"), ("POST", "/api/v1/events"), ("POST", "/api/v1/events/batch"),
         ("GET", "/api/v1/journeys"), ("GET", "/api/v1/journeys/{key}/figures"),
     }  # fmt: skip
     for operation in operations.values():
