@@ -60,8 +60,9 @@ def share(value: str) -> float:
 
 class Command(BaseCommand):
     help = (
-        "Import members, items or loans from a library-system CSV export (upsert on the "
-        "library's own ids). Exit status: 0 all rows loaded, 3 some rows rejected, 1 fatal, "
+        "Import members, items, loans or visits from a library-system CSV export (upsert on "
+        "the library's own ids; a visit is stored once per member, day and channel). "
+        "Exit status: 0 all rows loaded, 3 some rows rejected, 1 fatal, "
         "4 snapshot refused."
     )
 
