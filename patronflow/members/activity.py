@@ -5,11 +5,13 @@ The counts are recounted from the raw rows for the days and months an import tou
 (`recount`, one grouped statement per table and range, never a row at a time), or for all of
 them (`rebuild`). What the purge and erasure remove is moved into the `kept_*` part first
 (`keeping`): counted before the delete, recounted after it, the difference added to `kept_*`
-in the same transaction, so the reports keep old loans and ex-members' activity. A recount
-never touches `kept_*`.
+in the same transaction, so the reports keep old loans and ex-members' activity; for members
+removed whole, what their own rows add is moved into `kept_*` before the delete
+(`keep_members`), which reads their rows only. A recount never touches `kept_*`.
 """
 
 import datetime as dt
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -210,6 +212,69 @@ def rebuild(*, libraries: Sequence[int] | None = None) -> int:
             recount(library=library, first=span[0], last=span[1])
             counted += 1
     return counted
+
+
+def _members_filter() -> str:
+    if connection.vendor == "postgresql":
+        return "member_id = ANY(%(members)s)"
+    return "member_id IN (SELECT value FROM json_each(%(members)s))"
+
+
+def _less(table: str, name: str) -> str:
+    """The count less what is moved into kept_*, never below zero (a count not yet recounted
+    after rows written by other means may hold less)."""
+    return (
+        f"{name} = CASE WHEN {table}.{name} > EXCLUDED.kept_{name} "
+        f"THEN {table}.{name} - EXCLUDED.kept_{name} ELSE 0 END, "
+        f"kept_{name} = {table}.kept_{name} + EXCLUDED.kept_{name}"
+    )
+
+
+def keep_members(*, members: Sequence[int]) -> None:
+    """Before these members' rows are deleted (in the delete's transaction): what their loans
+    and visits add to the counts moves into kept_*. Their rows are theirs alone, so that is
+    their own loans and visits per day and, per month, each of them once as a borrower,
+    visitor or active member: counted from their rows only, however large the library."""
+    if not members:
+        return
+    days, months, loans, visits = (
+        _table(ActivityDay),
+        _table(ActivityMonth),
+        _table(Loan),
+        _table(Visit),
+    )
+    theirs = _members_filter()
+    month = _month_expression
+    day_statement = (
+        f"INSERT INTO {days} (library_id, day, loans, visits, kept_loans, kept_visits) "
+        "SELECT library_id, day, 0, 0, SUM(loans), SUM(visits) FROM ("
+        f" SELECT library_id, loaned_on AS day, COUNT(*) AS loans, 0 AS visits FROM {loans}"
+        f"  WHERE {theirs} GROUP BY library_id, loaned_on"
+        f" UNION ALL SELECT library_id, visited_on, 0, COUNT(*) FROM {visits}"
+        f"  WHERE {theirs} GROUP BY library_id, visited_on"
+        ") AS removed GROUP BY library_id, day "
+        f"ON CONFLICT (library_id, day) DO UPDATE SET {_less(days, 'loans')}, "
+        f"{_less(days, 'visits')}"
+    )
+    month_statement = (
+        f"INSERT INTO {months} (library_id, month, borrowers, visitors, active, "
+        "kept_borrowers, kept_visitors, kept_active) "
+        "SELECT library_id, month, 0, 0, 0, "
+        "COUNT(DISTINCT CASE WHEN loaned = 1 THEN member_id END), "
+        "COUNT(DISTINCT CASE WHEN visited = 1 THEN member_id END), COUNT(DISTINCT member_id) "
+        "FROM ("
+        f" SELECT library_id, {month('loaned_on')} AS month, member_id, 1 AS loaned, "
+        f"0 AS visited FROM {loans} WHERE {theirs}"
+        f" UNION SELECT library_id, {month('visited_on')}, member_id, 0, 1 FROM {visits}"
+        f"  WHERE {theirs}"
+        ") AS removed GROUP BY library_id, month "
+        f"ON CONFLICT (library_id, month) DO UPDATE SET {_less(months, 'borrowers')}, "
+        f"{_less(months, 'visitors')}, {_less(months, 'active')}"
+    )
+    ids = list(members) if connection.vendor == "postgresql" else json.dumps(list(members))
+    with connection.cursor() as cursor:
+        cursor.execute(day_statement, {"members": ids})
+        cursor.execute(month_statement, {"members": ids})
 
 
 @contextmanager

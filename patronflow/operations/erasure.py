@@ -11,17 +11,16 @@ unless another member of the library still has the address."""
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
-from contextlib import ExitStack
 
 from django.db import transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from patronflow.choices.models import ConsentRecord, Contact
 from patronflow.mail.models import Bounce, Message
-from patronflow.members.activity import keeping
-from patronflow.members.models import Loan, Member, Visit
+from patronflow.members.activity import keep_members
+from patronflow.members.models import Member
 from patronflow.operations.personal_data import (
     CONSENTS,
     CONTACTS,
@@ -93,30 +92,12 @@ def remove_members(member_ids: Iterable[int]) -> Counter:
             return removed
         fold_into_tallies(Message.objects.filter(enrolment__member__in=still_here))
         removed.update(forget_addresses(still_here))
-        with ExitStack() as counts:
-            for library, (first, last) in _activity_spans(still_here).items():
-                counts.enter_context(keeping(library=library, first=first, last=last))
-            for model, path in removal_order():
-                lookup = "pk__in" if path == "pk" else f"{path}__in"
-                _, per_model = model._default_manager.filter(**{lookup: still_here}).delete()
-                removed.update({label.lower(): n for label, n in per_model.items() if n})
+        keep_members(members=still_here)
+        for model, path in removal_order():
+            lookup = "pk__in" if path == "pk" else f"{path}__in"
+            _, per_model = model._default_manager.filter(**{lookup: still_here}).delete()
+            removed.update({label.lower(): n for label, n in per_model.items() if n})
     return removed
-
-
-def _activity_spans(member_ids: list[int]) -> dict[int, tuple[dt.date, dt.date]]:
-    """Per library, the first and last day of these members' loans and visits."""
-    spans: dict[int, tuple[dt.date, dt.date]] = {}
-    for model, day in ((Loan, "loaned_on"), (Visit, "visited_on")):
-        rows = (
-            model.objects.filter(member__in=member_ids)
-            .order_by()
-            .values("library_id")
-            .annotate(first=Min(day), last=Max(day))
-        )
-        for row in rows:
-            first, last = spans.get(row["library_id"], (row["first"], row["last"]))
-            spans[row["library_id"]] = (min(first, row["first"]), max(last, row["last"]))
-    return spans
 
 
 def erase_member(member: Member, operator: str, today: dt.date | None = None) -> Counter:
