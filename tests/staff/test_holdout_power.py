@@ -70,9 +70,9 @@ def test_the_page_warns_when_the_holdout_is_too_small_to_learn_anything(staff_cl
         page = staff_client.get(url, {"holdout_percent": 5}).content.decode()
         zero = staff_client.get(url, {"holdout_percent": 0}).content.decode()
 
-    assert "Wat 5% buiten de mails kan aantonen" in page
+    assert "Wat een controlegroep van 5% kan aantonen" in page
     assert "Te klein om iets te leren" in page
-    assert "Niemand wordt buiten de mails gehouden" in zero
+    assert "Niemand zit in de controlegroep" in zero
 
 
 def test_a_holdout_that_can_find_under_10_points_in_90_days_gives_no_warning():
@@ -90,5 +90,5 @@ def test_the_journey_editor_shows_what_the_holdout_can_find_too(staff_client, li
     page = staff_client.get(reverse("staff:studio_edit", args=[welcome.pk])).content.decode()
 
     power = page.split('data-testid="holdout-power"')[1]
-    assert "Niemand wordt buiten de mails gehouden" in power  # the fixture holds nobody out
+    assert "Niemand zit in de controlegroep" in power  # the fixture holds nobody out
     assert f'hx-get="{reverse("staff:journey", args=[welcome.pk])}"' in page
