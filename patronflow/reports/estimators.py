@@ -187,6 +187,11 @@ class Change:
             return None
         return math.log(self.after / self.before)
 
+    @property
+    def counting_noise(self) -> float:
+        """The variance of log_change from counting alone (totals as Poisson counts)."""
+        return 1 / self.before + 1 / self.after
+
 
 MIN_COMPARISON_LIBRARIES = 2
 
@@ -259,9 +264,11 @@ def difference_in_differences(
     """Own change against the comparison libraries', on the log scale: d = log(after /
     before) per library, estimate d_own − mean(d_others), its uncertainty a library-level
     prediction interval from the spread of the others' d (t with K − 1 degrees of freedom,
-    se = sd sqrt(1 + 1/K)), at the look-th monthly reading's share of the 5%
-    (`look_alpha`), so that reading it every month claims nothing false more than 5% of the
-    time. Needs MIN_COMPARISON_LIBRARIES with the measure in both periods."""
+    se = sqrt(s²/K + max(s², c_own)), s² the others' variance of d but at least their mean
+    counting noise, c_own this library's own: Change.counting_noise), at the look-th
+    monthly reading's share of the 5% (`look_alpha`), so that reading it every month claims
+    nothing false more than 5% of the time. Needs MIN_COMPARISON_LIBRARIES with the measure
+    in both periods."""
     others = tuple(others)
     changes = [d for d in (other.log_change for other in others) if d is not None]
     own_d = own.log_change
@@ -273,10 +280,15 @@ def difference_in_differences(
         return DidEstimate(measure, own, others, own_change, None, None, None, None, False)
     count = len(changes)
     others_d = sum(changes) / count
-    spread = math.sqrt(sum((d - others_d) ** 2 for d in changes) / (count - 1))
+    # The libraries' spread is never taken as less than the counting noise of one library's
+    # change (1/before + 1/after on the log scale): comparison libraries that happened to
+    # change alike would otherwise give an interval of no width, and claim any difference.
+    counted = [other for other in others if other.log_change is not None]
+    noise = sum(other.counting_noise for other in counted) / count
+    variance = max(sum((d - others_d) ** 2 for d in changes) / (count - 1), noise)
+    standard_error = math.sqrt(variance / count + max(variance, own.counting_noise))
     estimate = own_d - others_d
-    margin = stats.t.ppf(1 - look_alpha(max(look, 1)) / 2, count - 1) * spread
-    margin *= math.sqrt(1 + 1 / count)
+    margin = stats.t.ppf(1 - look_alpha(max(look, 1)) / 2, count - 1) * standard_error
     return DidEstimate(
         measure,
         own,

@@ -116,11 +116,14 @@ def test_a_lift_that_the_plain_interval_calls_chance_shows_once_activity_before_
 
 def test_the_difference_in_differences_of_a_library_and_three_others():
     # d = ln(after / before): own ln 1.2 = 0.182322; others ln 1.05 = 0.048790, ln 1.1 =
-    # 0.095310, ln 1 = 0: mean 0.048033, sd 0.047660 (K = 3), se = sd sqrt(1 + 1/3) = 0.055033.
+    # 0.095310, ln 1 = 0: mean 0.048033, variance 0.047660^2 = 0.0022714 (K = 3). Counting
+    # noise 1/before + 1/after: others 0.0097619, 0.0190909, 0.04, mean 0.0229509, which is
+    # larger, so s^2 = 0.0229509; own 1/100 + 1/120 = 0.0183333 < s^2.
+    # se = sqrt(s^2 / 3 + s^2) = sqrt(0.0306012) = 0.174932.
     # First reading: alpha = 0.05 * 6 / pi^2 = 0.030396; t with 2 df at 1 - alpha/2 =
     # (2p - 1) / sqrt(2p(1 - p)), p = 0.984802: 0.969604 / 0.173014 = 5.6041.
-    # Estimate 0.134289, margin 5.6041 * 0.055033 = 0.30841: exp(0.134289) - 1 = +14.37%,
-    # exp(-0.174121) - 1 = -15.98%, exp(0.442699) - 1 = +55.69%.
+    # Estimate 0.134289, margin 5.6041 * 0.174932 = 0.980336: exp(0.134289) - 1 = +14.37%,
+    # exp(-0.846047) - 1 = -57.09%, exp(1.114625) - 1 = +204.84%.
     did = difference_in_differences(
         measure="loans",
         own=Change(100, 120),
@@ -130,7 +133,7 @@ def test_the_difference_in_differences_of_a_library_and_three_others():
     assert did.own_change == pytest.approx(0.2)
     assert did.others_change == pytest.approx(math.exp(0.048033) - 1, abs=1e-6)
     assert did.difference == pytest.approx(0.143722, abs=1e-6)
-    assert (did.low, did.high) == pytest.approx((-0.159806, 0.556903), abs=1e-5)
+    assert (did.low, did.high) == pytest.approx((-0.570896, 2.048448), abs=1e-5)
     assert did.enough_data and not did.claimed
     assert did.verdict.startswith("No difference shown")
     assert "valid however often the report is read" in did.verdict
@@ -159,6 +162,17 @@ def test_a_clear_rise_against_steady_libraries_is_claimed():
     assert did.claimed
     assert did.low > 0
     assert did.verdict.startswith("This library did more than its comparison libraries")
+
+
+def test_comparison_libraries_that_changed_alike_still_leave_room_for_chance():
+    # Three libraries of 100 loans each, unchanged: no spread at all between them, but each
+    # total could have come out 10 higher or lower by chance (counting noise 0.02).
+    alike = [Change(100, 100)] * 3
+
+    did = difference_in_differences(measure="loans", own=Change(100, 130), others=alike)
+
+    assert did.low < 0 < did.high
+    assert not did.claimed
 
 
 def test_the_difference_in_differences_needs_two_comparison_libraries_with_the_measure():
