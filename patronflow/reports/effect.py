@@ -186,8 +186,11 @@ def compare(measure: str, kind: str, mailed: Moments, held_out: Moments, **about
     plain = difference(mailed, held_out)
     if plain is None:
         return Comparison(*groups, None, None, None, None, False, **counts)
-    enough = _enough(kind, mailed, held_out)
+    # No spread at all (every member alike) is no certainty: the interval would have no width.
+    enough = _enough(kind, mailed, held_out) and plain.variance > 0
     adjusted = adjusted_difference(mailed, held_out)
+    if adjusted is not None and adjusted.variance <= 0:
+        adjusted = None
     best = adjusted or plain
     if adjusted is not None:
         width = plain.high - plain.low

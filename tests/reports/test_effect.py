@@ -95,6 +95,16 @@ def test_too_few_members_get_not_enough_data_yet():
     assert rates(9, 20, 1, 20).verdict.startswith("Not enough data yet")
 
 
+def test_groups_without_any_spread_give_no_verdict_rather_than_certainty():
+    # Every mailed member borrowed 2 and every held-out member 1: a difference of exactly 1
+    # with no spread, which says nothing about how sure the difference is.
+    result = means([2] * 40, [1] * 40)
+
+    assert result.lift == pytest.approx(1)
+    assert not result.enough_data and not result.claimed
+    assert result.verdict.startswith("Not enough data yet")
+
+
 def test_only_members_whose_window_has_passed_count():
     outcomes = [Outcome(False, AS_OF - dt.timedelta(days=45)), Outcome(True, AS_OF)]
 
