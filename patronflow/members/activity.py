@@ -8,18 +8,27 @@ them (`rebuild`). What the purge and erasure remove is moved into the `kept_*` p
 in the same transaction, so the reports keep old loans and ex-members' activity; for members
 removed whole, what their own rows add is moved into `kept_*` before the delete
 (`keep_members`), which reads their rows only. A recount never touches `kept_*`.
+
+Every writer of a library's counts takes the library's count lock first (`lock_counts`), so
+two of them never interleave: otherwise a statement that read the rows before another
+writer's delete committed writes their count back on top of the kept part, and the reports
+count them twice.
 """
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Max, Min
 
-from patronflow.members.models import ActivityDay, ActivityMonth, Library, Loan, Visit
+from patronflow.members.models import ActivityDay, ActivityMonth, Library, Loan, Member, Visit
+
+# The first key of the PostgreSQL advisory locks on a library's activity counts (the second
+# is the library's id): a number no other lock of patronflow uses.
+COUNTS_LOCK = 26
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,20 @@ def daily_activity(
             "day", "loans", "kept_loans", "visits", "kept_visits"
         )
     }
+
+
+def lock_counts(*, libraries: Iterable[int]) -> None:
+    """Wait for, then hold until the transaction ends, the lock on these libraries' activity
+    counts (in the order of their ids, so two writers never wait on each other). Statements
+    after it read what the writer before committed. SQLite writes one transaction at a time
+    already: nothing to do there."""
+    if connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("lock_counts holds its lock until the transaction ends: call it in one")
+    with connection.cursor() as cursor:
+        for library in sorted(set(libraries)):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [COUNTS_LOCK, library])
 
 
 def _table(model) -> str:
@@ -185,6 +208,7 @@ def recount(*, library: int, first: dt.date, last: dt.date) -> None:
     """Recount the library's days from first to last, and the whole months they fall in, from
     the raw loans and visits (kept_* stays as it is)."""
     with transaction.atomic():
+        lock_counts(libraries=[library])
         _run(library, first, last, keep=False)
 
 
@@ -231,7 +255,8 @@ def _less(table: str, name: str) -> str:
 
 
 def keep_members(*, members: Sequence[int]) -> None:
-    """Before these members' rows are deleted (in the delete's transaction): what their loans
+    """Before these members' rows are deleted (in the delete's transaction, which should hold
+    their libraries' `lock_counts` already, taken before their rows): what their loans
     and visits add to the counts moves into kept_*. Their rows are theirs alone, so that is
     their own loans and visits per day and, per month, each of them once as a borrower,
     visitor or active member: counted from their rows only, however large the library."""
@@ -271,6 +296,9 @@ def keep_members(*, members: Sequence[int]) -> None:
         f"ON CONFLICT (library_id, month) DO UPDATE SET {_less(months, 'borrowers')}, "
         f"{_less(months, 'visitors')}, {_less(months, 'active')}"
     )
+    lock_counts(
+        libraries=Member.objects.filter(pk__in=members).values_list("library_id", flat=True)
+    )
     ids = list(members) if connection.vendor == "postgresql" else json.dumps(list(members))
     with connection.cursor() as cursor:
         cursor.execute(day_statement, {"members": ids})
@@ -283,6 +311,7 @@ def keeping(*, library: int, first: dt.date, last: dt.date) -> Iterator[None]:
     their months) are recounted before it, and after it what their counts lost moves into
     kept_*, in one transaction with the delete."""
     with transaction.atomic():
+        lock_counts(libraries=[library])
         _run(library, first, last, keep=False)
         yield
         _run(library, first, last, keep=True)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from patronflow.choices.models import ConsentRecord, Contact
 from patronflow.mail.models import Bounce, Message
-from patronflow.members.activity import keep_members
+from patronflow.members.activity import keep_members, lock_counts
 from patronflow.members.models import Member
 from patronflow.operations.personal_data import (
     CONSENTS,
@@ -82,10 +82,15 @@ def remove_members(member_ids: Iterable[int]) -> Counter:
     Returns the rows deleted per table (model label).
     """
     removed: Counter = Counter()
+    member_ids = list(member_ids)
     with transaction.atomic():
+        # The counts' lock before the members' rows: a purge holding it waits on those rows.
+        lock_counts(
+            libraries=Member.objects.filter(pk__in=member_ids).values_list("library_id", flat=True)
+        )
         still_here = list(
             Member.objects.select_for_update()
-            .filter(pk__in=list(member_ids))
+            .filter(pk__in=member_ids)
             .values_list("pk", flat=True)
         )
         if not still_here:

@@ -3,13 +3,21 @@ the same after them, for loans older than the loan history and for ex-members' l
 visits alike."""
 
 import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
 
-from patronflow.members.activity import MonthActivity, monthly_activity
+import pytest
+from django.db import connection, connections
+from django.db.models import QuerySet
+
+from patronflow.members.activity import MonthActivity, monthly_activity, recount
 from patronflow.members.models import ActivityDay, ActivityMonth, Loan, Visit
 from patronflow.operations.erasure import erase_member
-from patronflow.operations.purge import LOAN_HISTORY, VISIT_HISTORY, purge
+from patronflow.operations.purge import LOAN_HISTORY, VISIT_HISTORY, purge, remove_loan_history
 from patronflow.reports.baseline import baseline
-from tests.factories import TODAY, LoanFactory, MemberFactory, VisitFactory
+from tests.factories import TODAY, LibraryFactory, LoanFactory, MemberFactory, VisitFactory
 
 # TODAY is 2026-06-01; the default loan history of 36 months starts on 2023-06-01.
 OLD_MONTH = dt.date(2023, 4, 1)
@@ -87,3 +95,142 @@ def test_a_purge_that_removes_nothing_changes_no_count(library):
     purge(TODAY, operator="cron")
 
     assert list(ActivityDay.objects.values_list("day", "loans", "kept_loans")) == counts
+
+
+# Two writers of one library's counts at once (PostgreSQL only: SQLite admits one writer at a
+# time). The first is held inside its delete, after it moved the rows into kept_*; the second
+# starts then and must wait for it, or it writes the deleted rows' count back on top.
+WAIT = 30  # seconds: a bound for what takes milliseconds, never a pause
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrent writers of the counts need PostgreSQL "
+    "(PATRONFLOW_DATABASE_URL=postgresql://...); SQLite's IMMEDIATE transactions let one "
+    "writer in at a time",
+)
+OLD_DAYS = [dt.date(2015, 1, day) for day in range(5, 10)]  # before the loan history
+
+
+class Writer:
+    """Run `work` on a thread with its own connection; its backend pid and error are kept."""
+
+    def __init__(self, work: Callable[[], object], *, name: str) -> None:
+        self.work, self.pid, self.error = work, None, None
+        self.connected = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=name)
+        self.thread.start()
+        assert self.connected.wait(WAIT)
+
+    def _run(self) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                self.pid = cursor.fetchone()[0]
+            self.connected.set()
+            self.work()
+        except BaseException as error:  # reported on the test's thread
+            self.error = error
+        finally:
+            self.connected.set()
+            connections.close_all()
+
+    def join(self) -> None:
+        self.thread.join(WAIT)
+        assert not self.thread.is_alive()
+        if self.error is not None:
+            raise self.error
+
+
+def waits_for(waiter: Writer, holder: Writer) -> bool:
+    """Whether `waiter` comes to wait for `holder`'s locks (False once it finished)."""
+    deadline = time.monotonic() + WAIT
+    while waiter.thread.is_alive() and time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_blocking_pids(%s)", [waiter.pid])
+            if holder.pid in cursor.fetchone()[0]:
+                return True
+        time.sleep(0.01)
+    return False
+
+
+def one_after_another(monkeypatch, first: Callable[[], object], second: Callable[[], object]):
+    """Run `first`, hold it in its delete of loans, start `second`, and let `first` go on only
+    once `second` waits for it."""
+    inside, go_on = threading.Event(), threading.Event()
+    delete = QuerySet.delete
+
+    def held_delete(queryset):
+        if threading.current_thread().name == "first" and queryset.model is Loan:
+            inside.set()
+            assert go_on.wait(WAIT)
+        return delete(queryset)
+
+    monkeypatch.setattr(QuerySet, "delete", held_delete)
+    holder = Writer(first, name="first")
+    assert inside.wait(WAIT)
+    waiter = Writer(second, name="second")
+    waited = waits_for(waiter, holder)
+    go_on.set()
+    holder.join()
+    waiter.join()
+    assert waited
+
+
+def counts_of(library) -> list[tuple[dt.date, int, int]]:
+    return list(
+        ActivityDay.objects.filter(library=library)
+        .order_by("day")
+        .values_list("day", "loans", "kept_loans")
+    )
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_loan_history_purges_at_once_keep_each_old_loan_once(monkeypatch):
+    library = LibraryFactory(code="gent")
+    reader = MemberFactory(library=library)
+    for day in OLD_DAYS:
+        LoanFactory(member=reader, loaned_on=day)
+
+    purging = partial(remove_loan_history, library, TODAY)
+    one_after_another(monkeypatch, purging, purging)
+
+    assert not Loan.objects.exists()
+    assert counts_of(library) == [(day, 0, 1) for day in OLD_DAYS]
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_recount_during_a_purge_does_not_count_the_purged_loans_again(monkeypatch):
+    library = LibraryFactory(code="gent")
+    reader = MemberFactory(library=library)
+    for day in OLD_DAYS:
+        LoanFactory(member=reader, loaned_on=day)
+    LoanFactory(member=reader, loaned_on=dt.date(2026, 5, 4))
+
+    one_after_another(
+        monkeypatch,
+        partial(remove_loan_history, library, TODAY),
+        partial(recount, library=library.pk, first=OLD_DAYS[0], last=dt.date(2026, 5, 4)),
+    )
+
+    assert counts_of(library) == [*((day, 0, 1) for day in OLD_DAYS), (dt.date(2026, 5, 4), 1, 0)]
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_recount_during_an_erasure_does_not_count_the_erased_members_loans_again(monkeypatch):
+    library = LibraryFactory(code="gent")
+    leaving, staying = MemberFactory(library=library), MemberFactory(library=library)
+    LoanFactory(member=leaving, loaned_on=dt.date(2026, 5, 4))
+    LoanFactory(member=leaving, loaned_on=dt.date(2026, 5, 5))
+    LoanFactory(member=staying, loaned_on=dt.date(2026, 5, 5))
+
+    one_after_another(
+        monkeypatch,
+        partial(erase_member, leaving, operator="dpo"),
+        partial(recount, library=library.pk, first=dt.date(2026, 5, 4), last=dt.date(2026, 5, 5)),
+    )
+
+    assert counts_of(library) == [(dt.date(2026, 5, 4), 0, 1), (dt.date(2026, 5, 5), 1, 1)]
+    may = ActivityMonth.objects.get(library=library, month=dt.date(2026, 5, 1))
+    assert (may.borrowers, may.kept_borrowers) == (1, 1)
