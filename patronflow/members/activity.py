@@ -128,7 +128,8 @@ def _table(model) -> str:
 
 def _day_statement(*, keep: bool) -> str:
     """Recount the days of one library in [first, last] from the raw rows: every day that has
-    a row already or raw activity now. Keeping adds what the counts lost to kept_*."""
+    a row already or raw activity now. A day's visits are its distinct visiting members (the
+    gate and the desk on one day are one visit). Keeping adds what the counts lost to kept_*."""
     days, loans, visits = _table(ActivityDay), _table(Loan), _table(Visit)
     kept = (
         f"kept_loans = {days}.kept_loans + {days}.loans - EXCLUDED.loans, "
@@ -144,7 +145,7 @@ def _day_statement(*, keep: bool) -> str:
         f" UNION ALL SELECT loaned_on, COUNT(*), 0 FROM {loans}"
         "  WHERE library_id = %(library)s AND loaned_on BETWEEN %(first)s AND %(last)s"
         "  GROUP BY loaned_on"
-        f" UNION ALL SELECT visited_on, 0, COUNT(*) FROM {visits}"
+        f" UNION ALL SELECT visited_on, 0, COUNT(DISTINCT member_id) FROM {visits}"
         "  WHERE library_id = %(library)s AND visited_on BETWEEN %(first)s AND %(last)s"
         "  GROUP BY visited_on"
         ") AS counted GROUP BY day "
@@ -258,7 +259,7 @@ def keep_members(*, members: Sequence[int]) -> None:
     """Before these members' rows are deleted (in the delete's transaction, which should hold
     their libraries' `lock_counts` already, taken before their rows): what their loans
     and visits add to the counts moves into kept_*. Their rows are theirs alone, so that is
-    their own loans and visits per day and, per month, each of them once as a borrower,
+    their own loans and visiting days per day and, per month, each of them once as a borrower,
     visitor or active member: counted from their rows only, however large the library."""
     if not members:
         return
@@ -275,7 +276,7 @@ def keep_members(*, members: Sequence[int]) -> None:
         "SELECT library_id, day, 0, 0, SUM(loans), SUM(visits) FROM ("
         f" SELECT library_id, loaned_on AS day, COUNT(*) AS loans, 0 AS visits FROM {loans}"
         f"  WHERE {theirs} GROUP BY library_id, loaned_on"
-        f" UNION ALL SELECT library_id, visited_on, 0, COUNT(*) FROM {visits}"
+        f" UNION ALL SELECT library_id, visited_on, 0, COUNT(DISTINCT member_id) FROM {visits}"
         f"  WHERE {theirs} GROUP BY library_id, visited_on"
         ") AS removed GROUP BY library_id, day "
         f"ON CONFLICT (library_id, day) DO UPDATE SET {_less(days, 'loans')}, "

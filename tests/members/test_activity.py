@@ -3,15 +3,18 @@
 import datetime as dt
 import importlib
 import random
+from types import SimpleNamespace
 
 from django.apps import apps
 from django.core.management import call_command
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from patronflow.members.activity import (
     NO_ACTIVITY,
     MonthActivity,
+    daily_activity,
     keeping,
     monthly_activity,
     rebuild,
@@ -41,6 +44,31 @@ def test_a_month_sums_its_days_and_counts_each_member_once(db):
         (library.pk, MAY): MonthActivity(loans=3, borrowers=1, visits=2, visitors=2, active=2),
         (library.pk, JUNE): MonthActivity(loans=0, borrowers=0, visits=1, visitors=1, active=1),
     }
+
+
+def test_a_member_through_the_gate_and_at_the_desk_on_one_day_is_one_visit(db):
+    library = LibraryFactory()
+    reader, visitor = MemberFactory(library=library), MemberFactory(library=library)
+    for channel in (Visit.Channel.GATE, Visit.Channel.DESK, Visit.Channel.CHECKIN):
+        VisitFactory(member=reader, visited_on=dt.date(2026, 5, 3), channel=channel)
+    VisitFactory(member=visitor, visited_on=dt.date(2026, 5, 3), channel=Visit.Channel.GATE)
+    VisitFactory(member=reader, visited_on=dt.date(2026, 5, 4), channel=Visit.Channel.DESK)
+
+    # 3 May: reader (three channels) and visitor are 2 visits; 4 May: reader's 1.
+    assert daily_activity(
+        library=library.pk, first=dt.date(2026, 5, 3), last=dt.date(2026, 5, 4)
+    ) == {dt.date(2026, 5, 3): (0, 2), dt.date(2026, 5, 4): (0, 1)}
+    assert monthly_activity(libraries=[library.pk], first=MAY, last=MAY)[
+        (library.pk, MAY)
+    ] == MonthActivity(loans=0, borrowers=0, visits=3, visitors=2, active=2)
+
+    remove_members([reader.pk])  # erased: their 2 visiting days move into the kept part
+
+    day = ActivityDay.objects.get(library=library, day=dt.date(2026, 5, 3))
+    assert (day.visits, day.kept_visits) == (1, 1)
+    assert (
+        monthly_activity(libraries=[library.pk], first=MAY, last=MAY)[(library.pk, MAY)].visits == 3
+    )
 
 
 def test_a_month_without_activity_reads_as_zero_for_every_library_asked(db):
@@ -95,9 +123,9 @@ def raw_months(library_id: int) -> dict[dt.date, MonthActivity]:
         month = months.setdefault(day.replace(day=1), {"loans": 0, "visits": 0, "b": set()})
         month["loans"] += 1
         month["b"].add(member)
-    for member, day in Visit.objects.filter(library_id=library_id).values_list(
-        "member_id", "visited_on"
-    ):
+    for member, day in set(
+        Visit.objects.filter(library_id=library_id).values_list("member_id", "visited_on")
+    ):  # a visit is a member on a day, through however many channels
         month = months.setdefault(day.replace(day=1), {"loans": 0, "visits": 0, "b": set()})
         month["visits"] += 1
         month.setdefault("v", set()).add(member)
@@ -136,8 +164,8 @@ def test_rebuilt_counts_equal_the_raw_rows_on_a_small_random_network(db, seed):
                 loaned_on=day,
             )
         for member in members:
-            for channel in chance.sample(list(Visit.Channel.values), chance.randint(0, 2)):
-                day = dt.date(2026, 1, 1) + dt.timedelta(days=chance.randint(0, 120))
+            day = dt.date(2026, 1, 1) + dt.timedelta(days=chance.randint(0, 120))
+            for channel in chance.sample(list(Visit.Channel.values), chance.randint(0, 3)):
                 Visit.objects.create(
                     library=library, member=member, visited_on=day, channel=channel
                 )
@@ -178,7 +206,7 @@ def expected_months(
         counts = months.setdefault(day.replace(day=1), ([0, 0], set(), set()))
         counts[0][0] += 1
         counts[1].add(member)
-    for member, day, _ in visits:
+    for member, day in {(member, day) for member, day, _ in visits}:  # a member's day
         counts = months.setdefault(day.replace(day=1), ([0, 0], set(), set()))
         counts[0][1] += 1
         counts[2].add(member)
@@ -259,3 +287,18 @@ def test_the_upgrade_counts_the_loans_held_before_the_counts_existed(db):
     assert monthly_activity(libraries=[library.pk], first=MAY, last=MAY)[
         (library.pk, MAY)
     ] == MonthActivity(loans=3, borrowers=2, visits=0, visitors=0, active=2)
+
+
+def test_the_upgrade_counts_a_days_visits_once_per_member(db):
+    upgrade = importlib.import_module(
+        "patronflow.members.migrations.0013_visits_per_member_and_day"
+    )
+    library = LibraryFactory()
+    reader = MemberFactory(library=library)
+    for channel in (Visit.Channel.GATE, Visit.Channel.DESK):
+        VisitFactory(member=reader, visited_on=dt.date(2026, 5, 3), channel=channel)
+    ActivityDay.objects.update(visits=2)  # as counted per channel before it
+
+    upgrade.count_each_member_once_a_day(apps, SimpleNamespace(connection=connection))
+
+    assert list(ActivityDay.objects.values_list("day", "visits")) == [(dt.date(2026, 5, 3), 1)]
