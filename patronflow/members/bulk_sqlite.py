@@ -88,6 +88,7 @@ class SqliteWriter:
         defaults = [_adapt(value) for value in self.defaults.values()]
         sent = []
         member = self.positions.get("member_id")
+        loaned_on = self.positions.get("loaned_on")
         for key, values in latest.items():
             first_time = key not in seen
             stored = existing.get(key)
@@ -99,6 +100,8 @@ class SqliteWriter:
                 written.updated += first_time
                 if member:
                     written.members_with_changed_loans.update((stored[member - 1], values[member]))
+                if loaned_on and stored[loaned_on - 1] != values[loaned_on]:
+                    written.moved_from.add(stored[loaned_on - 1])
             else:
                 written.unchanged += first_time
                 continue

@@ -63,6 +63,8 @@ class Written:
     members_with_new_loans: set[int] = field(default_factory=set)
     # Members of loans changed in place (another member, item or date), before and after.
     members_with_changed_loans: set[int] = field(default_factory=set)
+    # The stored dates of loans moved to another date: days whose counts lost a loan.
+    moved_from: set[dt.date] = field(default_factory=set)
 
 
 class Writer(Protocol):

@@ -127,7 +127,16 @@ class PostgresWriter:
             if loans
             else "NULL::bigint[]"
         )
-        stored_member = ", t.member_id AS stored_member_id" if loans else ""
+        # Loans moved to another date: their stored dates, whose days' counts lost them.
+        moved_from = (
+            "(SELECT array_agg(DISTINCT stored_loaned_on) FROM chunk "
+            "WHERE NOT new AND stored_loaned_on IS DISTINCT FROM loaned_on)"
+            if loans
+            else "NULL::date[]"
+        )
+        stored_member = (
+            ", t.member_id AS stored_member_id, t.loaned_on AS stored_loaned_on" if loans else ""
+        )
         member = ", t.member_id" if loans else ""
         insert = (
             f"INSERT INTO {target.table} AS t ({', '.join(columns)}) "
@@ -197,6 +206,7 @@ class PostgresWriter:
                 count(*) FILTER (WHERE NOT inserted AND counted),
                 {new_loans},
                 {changed_loans},
+                {moved_from},
                 max(writer),
                 (SELECT array_agg(c.line ORDER BY c.line) FROM staged c WHERE NOT ({known})){found}
             FROM written
@@ -228,9 +238,8 @@ class PostgresWriter:
                     raise
                 # Another import inserted one of this chunk's new ids after it looked.
                 cursor.execute(self.upsert_on_conflict, parameters)
-            first, inserted, updated, new_loans, changed_loans, writer, unknown, *found = (
-                cursor.fetchone()
-            )
+            (first, inserted, updated, new_loans, changed_loans, moved_from, writer, unknown,
+             *found) = cursor.fetchone()  # fmt: skip
             cursor.execute(PLANNER, self.planner)
         if writer is not None and writer not in self.ours:
             self.ours.append(writer)
@@ -251,6 +260,7 @@ class PostgresWriter:
         written.repeated = len(rows) - len(written.unknown) - first
         written.members_with_new_loans = set(new_loans or ())
         written.members_with_changed_loans = set(changed_loans or ())
+        written.moved_from = set(moved_from or ())
         return written
 
     def list_ids(self, ids: list[str]) -> None:

@@ -194,6 +194,7 @@ def _import_chunk(
     summary.repeated += written.repeated
     summary.members_with_new_loans |= written.members_with_new_loans
     summary.members_with_changed_loans |= written.members_with_changed_loans
+    summary.moved_from |= written.moved_from
     summary.rejected += len(rejected)
     rejects_file.write(rejected)
     room = KEPT_REJECTIONS - len(summary.rejections)

@@ -57,6 +57,9 @@ class ImportSummary:
     # days whose activity counts (members/activity.py) are recounted after the import.
     first_day: dt.date | None = None
     last_day: dt.date | None = None
+    # The stored dates of loans the import moved to another date: their days are recounted
+    # too (and their months), which may lie outside first_day to last_day.
+    moved_from: set[dt.date] = field(default_factory=set)
     # Snapshot imports: memberships ended because the member was absent from the file.
     snapshot: bool = False
     memberships_ended: int = 0

@@ -181,14 +181,19 @@ def import_file(
 
 def _recount_activity(library: Library, summary: ImportSummary) -> None:
     """The activity counts of the days the import touched, also after a failure (the chunks
-    committed before it). A loan changed in place may have left a day outside them (its old
-    date, which the writers do not report): then all of the library's days are recounted."""
-    if summary.members_with_changed_loans:
-        span = activity.activity_span(library.pk)
-        if span is not None:
-            summary.took_in(list(span))
-    if summary.first_day is not None:
-        activity.recount(library=library.pk, first=summary.first_day, last=summary.last_day)
+    committed before it), and the whole months they fall in. A loan moved to another date
+    left its old day: those days are recounted too, a month at a time, never the library's
+    whole history. A loan given another member or item on the same day changes no day's
+    loans, and its month's borrowers are recounted with its day."""
+    first, last = summary.first_day, summary.last_day
+    if first is not None:
+        activity.recount(library=library.pk, first=first, last=last)
+    left: dict[dt.date, list[dt.date]] = {}
+    for day in summary.moved_from:
+        if first is None or not first <= day <= last:
+            left.setdefault(activity.month_of(day), []).append(day)
+    for days in left.values():
+        activity.recount(library=library.pk, first=min(days), last=max(days))
 
 
 def _load_preset(name_or_path: str) -> ColumnMapping:

@@ -11,6 +11,7 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from patronflow.members import activity
 from patronflow.members.activity import (
     NO_ACTIVITY,
     MonthActivity,
@@ -302,3 +303,49 @@ def test_the_upgrade_counts_a_days_visits_once_per_member(db):
     upgrade.count_each_member_once_a_day(apps, SimpleNamespace(connection=connection))
 
     assert list(ActivityDay.objects.values_list("day", "visits")) == [(dt.date(2026, 5, 3), 1)]
+
+
+def test_a_loan_moved_to_another_day_recounts_its_old_and_new_days_not_the_history(db, monkeypatch):
+    library = LibraryFactory()
+    for member_id in ("M1", "M2"):
+        MemberFactory(library=library, external_id=member_id)
+    ItemFactory(library=library, external_id="I1")
+
+    def loan(loan_id: str, member_id: str, day: str) -> dict[str, str]:
+        return {"loan_id": loan_id, "member_id": member_id, "item_id": "I1", "loaned_on": day}
+
+    import_rows(
+        library, "loans",
+        [loan("L1", "M1", "2026-01-10"), loan("L2", "M1", "2026-03-05"),
+         loan("L3", "M2", "2026-03-05"), loan("L4", "M2", "2026-05-20")],
+        source="loans",
+    )  # fmt: skip
+    recounted = []
+    counting = activity.recount
+
+    def spied(*, library: int, first: dt.date, last: dt.date) -> None:
+        recounted.append((first, last))
+        counting(library=library, first=first, last=last)
+
+    monkeypatch.setattr(activity, "recount", spied)
+
+    # L1 moves from 10 January to 6 March; L3 goes to M1 on its day; L4 comes again unchanged.
+    summary = import_rows(
+        library, "loans",
+        [loan("L1", "M1", "2026-03-06"), loan("L3", "M1", "2026-03-05"),
+         loan("L4", "M2", "2026-05-20")],
+        source="loans",
+    )  # fmt: skip
+
+    assert (summary.updated, summary.unchanged) == (2, 1)
+    assert recounted == [
+        (dt.date(2026, 3, 5), dt.date(2026, 5, 20)),  # the days of the chunk that wrote
+        (dt.date(2026, 1, 10), dt.date(2026, 1, 10)),  # L1's old day, and January
+    ]
+    months = monthly_activity(
+        libraries=[library.pk], first=dt.date(2026, 1, 1), last=dt.date(2026, 5, 31)
+    )
+    assert {month: figures for (_, month), figures in months.items() if figures != NO_ACTIVITY} == {
+        dt.date(2026, 3, 1): MonthActivity(loans=3, borrowers=1, visits=0, visitors=0, active=1),
+        dt.date(2026, 5, 1): MonthActivity(loans=1, borrowers=1, visits=0, visitors=0, active=1),
+    }
