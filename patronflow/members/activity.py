@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 
 from patronflow.members.models import ActivityDay, ActivityMonth, Library, Loan, Member, Visit
 
@@ -92,6 +92,41 @@ def monthly_activity(
         figures[3] = counts[2] + counts[3]
         figures[4] = counts[4] + counts[5]
     return {key: MonthActivity(*figures) for key, figures in totals.items()}
+
+
+@dataclass(frozen=True)
+class CountedFrom:
+    """The first month a library's counts hold all of its loans (and borrowers), and all of
+    its visits (and visitors); None: every month. A comparison of months before it would
+    compare a partly counted period with a whole one."""
+
+    loans: dt.date | None
+    visits: dt.date | None
+
+
+def counted_from(*, libraries: Sequence[int]) -> dict[int, CountedFrom]:
+    """Per library id: loans from the first whole month on or after the day its counts start
+    holding every loan (Library.loans_counted_from: the earliest loan held when the counts
+    came; a purge had cut the days before it); visits from the month of its first counted
+    visit (the first visit import's first day: what no import brought was never counted)."""
+    loans = dict(Library.objects.filter(pk__in=libraries).values_list("pk", "loans_counted_from"))
+    visits = dict(
+        ActivityDay.objects.filter(Q(visits__gt=0) | Q(kept_visits__gt=0), library_id__in=libraries)
+        .order_by()
+        .values("library_id")
+        .annotate(first=Min("day"))
+        .values_list("library_id", "first")
+    )
+    result = {}
+    for library in libraries:
+        day, first_visit = loans.get(library), visits.get(library)
+        first_loans = None if day is None else month_of(day)
+        if day is not None and day.day != 1:
+            first_loans = next_month(first_loans)
+        result[library] = CountedFrom(
+            loans=first_loans, visits=None if first_visit is None else month_of(first_visit)
+        )
+    return result
 
 
 def daily_activity(

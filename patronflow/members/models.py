@@ -67,6 +67,10 @@ class Library(models.Model):
     comparison_libraries = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="compared_by"
     )
+    # The first day the activity counts hold every loan (None: every day since the first):
+    # for a library that had loans when the counts came, its earliest loan then. What earlier
+    # purges had removed is not in the counts, so no comparison reaches back before it.
+    loans_counted_from = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -15,6 +15,12 @@ visits are counted per day, so such a partial month compares the same days; borr
 visitors are distinct members of a whole month, which days cannot add up to, so a partial
 month shows none (None) on either side. Visits follow the same rule with the last imported
 visit: a library that imports no visits has none (None) in every month.
+
+A baseline month before the library's counts are complete (members/activity.py
+`counted_from`: loans an earlier purge cut before the counts came, visits before the first
+visit import) is "not counted yet": its loans and borrowers (or visits and visitors) are None,
+not the part that was counted, and `baseline_loans_counted` (`baseline_visits_counted`) says
+why; no change is worked out against it.
 """
 
 import datetime as dt
@@ -25,7 +31,12 @@ from django.utils import timezone
 
 from patronflow.journeys.models import Enrolment
 from patronflow.mail.models import Message
-from patronflow.members.activity import NO_ACTIVITY, daily_activity, monthly_activity
+from patronflow.members.activity import (
+    NO_ACTIVITY,
+    counted_from,
+    daily_activity,
+    monthly_activity,
+)
 from patronflow.members.models import ActivityDay, Library
 from patronflow.reports.metrics import sent_statuses
 
@@ -37,8 +48,8 @@ class MonthFigures:
     loans: int | None  # None: no loans imported for the month (see no_loans_after)
     borrowers: int | None  # None also in a partial month (partial_through)
     baseline_month: dt.date
-    baseline_loans: int
-    baseline_borrowers: int | None  # None in a partial month
+    baseline_loans: int | None  # None: not counted yet (baseline_loans_counted)
+    baseline_borrowers: int | None  # None in a partial month, or not counted yet
     # The day of the month both months are counted up to: the report day in the current
     # month, the last imported loan's day in the month the loan data ends.
     partial_through: int | None = None
@@ -50,6 +61,10 @@ class MonthFigures:
     visitors: int | None = None
     baseline_visits: int | None = None
     baseline_visitors: int | None = None
+    # False where the baseline month lies before the library's counts are complete: its
+    # figures are then None, "not counted yet".
+    baseline_loans_counted: bool = True
+    baseline_visits_counted: bool = True
 
     @property
     def loans_change(self) -> float | None:
@@ -78,6 +93,7 @@ class MonthFigures:
             "loans_change": self.loans_change,
             "partial_through": self.partial_through,
             "no_loans_after": self.no_loans_after.isoformat() if self.no_loans_after else None,
+            "baseline_loans_counted": self.baseline_loans_counted,
         }
 
 
@@ -159,6 +175,7 @@ def baseline(
     before = _Days(daily_activity(library=library.pk, first=start, last=before_end))
     whole = monthly_activity(libraries=[library.pk], first=first, last=as_of)
     whole |= monthly_activity(libraries=[library.pk], first=start, last=before_end)
+    counted = counted_from(libraries=[library.pk])[library.pk]
     figures = []
     for offset in range(months):
         month = add_months(first, offset)
@@ -187,6 +204,12 @@ def baseline(
             visits = visitors = baseline_visits = baseline_visitors = None
         elif last_visit < month:
             visits = visitors = None
+        loans_counted = counted.loans is None or counted.loans <= baseline_month
+        visits_counted = counted.visits is None or counted.visits <= baseline_month
+        if not loans_counted:
+            baseline_loans = baseline_borrowers = None
+        if not visits_counted:
+            baseline_visits = baseline_visitors = None
         figures.append(
             MonthFigures(
                 library=library.code,
@@ -202,6 +225,8 @@ def baseline(
                 visitors=visitors,
                 baseline_visits=baseline_visits,
                 baseline_visitors=baseline_visitors,
+                baseline_loans_counted=loans_counted,
+                baseline_visits_counted=visits_counted,
             )
         )
     return figures

@@ -7,6 +7,13 @@ month; the baseline period is the same months a year earlier. Per measure — lo
 (summed over the months), visits — each library's two totals go into the estimate, this
 library's against the libraries the network admin chose (Library.comparison_libraries).
 
+Counted periods: a library's counts may hold only part of its early months (loans an
+earlier purge had cut before the counts came, visits before its first visit import:
+members/activity.py `counted_from`). A measure whose baseline period begins before this
+library's counts are complete is withheld (NOT_COUNTED_YET) rather than compared with a
+period counted whole; a comparison library in that case is left out of the measure
+(counted in `not_counted`).
+
 Small numbers: a library's totals are made of its members. A library counts for loans and
 borrowers only where some month of each period had SMALL_CELL or more borrowers (for visits:
 visitors) — then at least that many members stand behind each total. A comparison library
@@ -17,8 +24,9 @@ published, never a comparison library's figures on their own.
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 
-from patronflow.members.activity import MonthActivity, monthly_activity
+from patronflow.members.activity import MonthActivity, counted_from, monthly_activity
 from patronflow.members.models import Library
 from patronflow.reports.baseline import add_months, launch_day
 from patronflow.reports.estimators import Change, DidEstimate, difference_in_differences
@@ -31,17 +39,24 @@ MEMBERS_OF = {"loans": "borrowers", "borrowers": "borrowers", "visits": "visitor
 # Why there is nothing to compare (the page words each; docs/reports.md).
 NO_COMPARISON_LIBRARIES = "no_comparison_libraries"
 NO_COMPLETE_MONTH = "no_complete_month"
+# Why one measure of this library is withheld (the page words each; docs/reports.md).
+TOO_FEW_MEMBERS = "too_few_members"
+NOT_COUNTED_YET = "not_counted_yet"
 
 
 @dataclass(frozen=True)
 class MeasureComparison:
-    """One measure: the estimate (None where this library's own totals are withheld) and how
-    many comparison libraries were left out for too few members."""
+    """One measure: the estimate (None where this library's own totals are withheld, and
+    why), how many comparison libraries were left out for too few members and how many
+    because their counts do not reach back to the baseline period."""
 
     measure: str
     estimate: DidEstimate | None
     left_out: int
     own_withheld: bool = False
+    withheld_because: str = ""  # TOO_FEW_MEMBERS or NOT_COUNTED_YET where own_withheld
+    not_counted: int = 0
+    counted_from: dt.date | None = None  # this library's first counted month, where withheld
 
 
 @dataclass(frozen=True)
@@ -125,19 +140,34 @@ def comparison_of(
         )
 
     own_before, own_after = periods(library.pk)
-    other_periods = [periods(other.pk) for other in others]
+    starts = counted_from(libraries=ids)
+
+    def counted(library_id: int, measure: str) -> bool:
+        start = getattr(starts[library_id], "visits" if measure == "visits" else "loans")
+        return start is None or start <= base["baseline_first"]
+
     measures = []
     for measure in MEASURES:
-        usable = [
-            Change(_totals(earlier)[measure], _totals(later)[measure])
-            for earlier, later in other_periods
-            if _enough_members(earlier, measure) and _enough_members(later, measure)
-        ]
-        left_out = len(others) - len(usable)
+        reaching = [other for other in others if counted(other.pk, measure)]
+        usable = []
+        for other in reaching:
+            earlier, later = periods(other.pk)
+            if _enough_members(earlier, measure) and _enough_members(later, measure):
+                usable.append(Change(_totals(earlier)[measure], _totals(later)[measure]))
+        not_counted = len(others) - len(reaching)
+        left_out = len(reaching) - len(usable)
+        withheld = partial(
+            MeasureComparison, measure, None, left_out, own_withheld=True, not_counted=not_counted
+        )
+        if not counted(library.pk, measure):
+            start = starts[library.pk]
+            first = start.visits if measure == "visits" else start.loans
+            measures.append(withheld(withheld_because=NOT_COUNTED_YET, counted_from=first))
+            continue
         if not (_enough_members(own_before, measure) and _enough_members(own_after, measure)):
-            measures.append(MeasureComparison(measure, None, left_out, own_withheld=True))
+            measures.append(withheld(withheld_because=TOO_FEW_MEMBERS))
             continue
         own = Change(_totals(own_before)[measure], _totals(own_after)[measure])
         estimate = difference_in_differences(measure=measure, own=own, others=usable, look=look)
-        measures.append(MeasureComparison(measure, estimate, left_out))
+        measures.append(MeasureComparison(measure, estimate, left_out, not_counted=not_counted))
     return LibraryComparison(**base, measures=tuple(measures))

@@ -170,8 +170,11 @@ def comparison_rows(comparison: LibraryComparison | None) -> list[dict]:
             "baseline_first": comparison.baseline_first.isoformat(),
             "baseline_last": comparison.baseline_last.isoformat(),
             "look": comparison.look,
-            "libraries": len(comparison.compared_with) - each.left_out,
+            "libraries": len(comparison.compared_with) - each.left_out - each.not_counted,
             "left_out": each.left_out,
+            "not_counted": each.not_counted,
+            "withheld_because": each.withheld_because,
+            "counted_from": each.counted_from.isoformat() if each.counted_from else None,
         }
         if estimate is None:
             row |= dict.fromkeys(("own_before", "own_after", *DID_FIGURES), Withheld.HIDDEN)

@@ -24,6 +24,7 @@ from patronflow.reports.benchmark import Suppressed
 from patronflow.reports.comparison import (
     NO_COMPARISON_LIBRARIES,
     NO_COMPLETE_MONTH,
+    NOT_COUNTED_YET,
     LibraryComparison,
 )
 from patronflow.reports.estimators import MIN_COMPARISON_LIBRARIES
@@ -598,6 +599,11 @@ def _against_verdict(row: dict) -> str:
 
 def _against_answer(row: dict, figures: dict[str, Datum], verdict: str) -> str:
     measure = _did_measure_words(row["measure"])
+    if verdict == "withheld" and row.get("withheld_because") == NOT_COUNTED_YET:
+        return _(
+            "Withheld: this library's %(measure)s are counted completely only from %(month)s, "
+            "after the baseline period begins; a period counted in part is not compared."
+        ) % {"measure": measure, "month": row["counted_from"][:7]}
     if verdict == "withheld":
         return _(
             "Withheld: in a month of the baseline or the measured period fewer than 10 of "

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from patronflow.members import activity
 from patronflow.members.activity import (
     NO_ACTIVITY,
+    CountedFrom,
     MonthActivity,
+    counted_from,
     daily_activity,
     keeping,
     monthly_activity,
@@ -349,3 +351,24 @@ def test_a_loan_moved_to_another_day_recounts_its_old_and_new_days_not_the_histo
         dt.date(2026, 3, 1): MonthActivity(loans=3, borrowers=1, visits=0, visitors=0, active=1),
         dt.date(2026, 5, 1): MonthActivity(loans=1, borrowers=1, visits=0, visitors=0, active=1),
     }
+
+
+def test_the_upgrade_notes_where_each_librarys_loan_counts_are_complete(db):
+    upgrade = importlib.import_module(
+        "patronflow.members.migrations.0014_library_loans_counted_from"
+    )
+    purged, without_loans = LibraryFactory(), LibraryFactory()
+    reader = MemberFactory(library=purged)
+    for day in (dt.date(2023, 12, 9), dt.date(2024, 2, 1)):  # a purge had cut the days before
+        LoanFactory(member=reader, loaned_on=day)
+
+    upgrade.note_where_the_loans_start(apps, None)
+
+    purged.refresh_from_db(), without_loans.refresh_from_db()
+    assert (purged.loans_counted_from, without_loans.loans_counted_from) == (
+        dt.date(2023, 12, 9),
+        None,
+    )
+    assert counted_from(libraries=[purged.pk])[purged.pk] == CountedFrom(
+        loans=dt.date(2024, 1, 1), visits=None
+    )  # December 2023 counted in part: January is the first whole month

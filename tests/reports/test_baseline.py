@@ -199,3 +199,29 @@ def test_the_baseline_reads_the_counts_not_the_loans(db):
 
     assert [m.baseline_loans for m in months] == [1] * 12
     assert months[0].loans == 12
+
+
+def test_a_baseline_month_before_the_counts_are_complete_is_not_counted_yet(db):
+    journey = JourneyFactory()
+    library = journey.library
+    reader = MemberFactory(library=library)
+    VisitFactory(member=reader, visited_on=dt.date(2025, 6, 10))  # the first visit imported
+    VisitFactory(member=reader, visited_on=dt.date(2026, 5, 3))
+    loans(reader, dt.date(2025, 5, 20), dt.date(2026, 5, 3), dt.date(2026, 6, 2))
+    library.loans_counted_from = dt.date(2025, 5, 2)  # a purge had cut 1 May 2025
+    library.save()
+
+    [may] = baseline(
+        library, as_of=dt.date(2026, 6, 15), since=dt.date(2026, 5, 1), until=dt.date(2026, 5, 31)
+    )
+
+    assert (may.loans, may.visits) == (1, 1)
+    assert (may.baseline_loans, may.baseline_borrowers, may.loans_change) == (None, None, None)
+    assert (may.baseline_visits, may.baseline_visitors, may.visits_change) == (None, None, None)
+    assert not may.baseline_loans_counted and not may.baseline_visits_counted
+    library.loans_counted_from = dt.date(2025, 5, 1)
+    library.save()
+    [whole] = baseline(
+        library, as_of=dt.date(2026, 6, 15), since=dt.date(2026, 5, 1), until=dt.date(2026, 5, 31)
+    )
+    assert (whole.baseline_loans, whole.loans_change, whole.baseline_loans_counted) == (1, 0, True)

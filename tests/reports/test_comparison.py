@@ -7,7 +7,12 @@ import math
 import pytest
 
 from patronflow.members.models import ActivityDay, ActivityMonth
-from patronflow.reports.comparison import NO_COMPARISON_LIBRARIES, NO_COMPLETE_MONTH, comparison_of
+from patronflow.reports.comparison import (
+    NO_COMPARISON_LIBRARIES,
+    NO_COMPLETE_MONTH,
+    NOT_COUNTED_YET,
+    comparison_of,
+)
 from tests.factories import LibraryFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +137,40 @@ def test_without_comparison_libraries_there_is_a_reason_and_no_figures(library):
 
 def test_before_the_launch_there_is_nothing_to_compare(library):
     assert comparison_of(library, as_of=AS_OF, since=None, until=None) is None
+
+
+def test_a_measure_counted_only_from_after_the_baseline_began_is_not_compared(library, network):
+    # Gent's visits imported from April 2025: March 2025 holds none, half a baseline period.
+    ActivityDay.objects.filter(library=library, day=dt.date(2025, 3, 5)).update(visits=0)
+    # Aalst's counts hold every loan only from 5 March 2025 (a purge cut the days before).
+    network["aalst"].loans_counted_from = dt.date(2025, 3, 5)
+    network["aalst"].save()
+
+    found = comparison_of(library, as_of=AS_OF, since=SINCE, until=None)
+
+    visits = found.measure("visits")
+    assert (visits.estimate, visits.withheld_because) == (None, NOT_COUNTED_YET)
+    assert visits.counted_from == dt.date(2025, 4, 1)
+    loans = found.measure("loans")
+    assert (loans.not_counted, loans.left_out) == (1, 1)  # Aalst; Eeklo for its 5 borrowers
+    # Brugge 0% and Dendermonde +10% on the log scale: mean ln(1.1)/2.
+    assert [(o.before, o.after) for o in loans.estimate.others] == [(100, 100), (400, 440)]
+    assert loans.estimate.others_change == pytest.approx(1.1**0.5 - 1)
+    assert found.measure("borrowers").not_counted == 1
+
+
+def test_a_purge_before_the_counts_began_withholds_a_baseline_reaching_back_past_it(
+    library, network
+):
+    library.loans_counted_from = dt.date(2025, 3, 1)  # the first of a month: March is whole
+    library.save()
+
+    found = comparison_of(library, as_of=AS_OF, since=SINCE, until=None)
+
+    assert found.measure("loans").estimate.own_change == pytest.approx(0.2)
+    library.loans_counted_from = dt.date(2025, 3, 2)
+    library.save()
+    later = comparison_of(library, as_of=AS_OF, since=SINCE, until=None)
+    assert later.measure("loans").withheld_because == NOT_COUNTED_YET
+    assert later.measure("borrowers").estimate is None
+    assert later.measure("visits").estimate is not None
