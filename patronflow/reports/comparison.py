@@ -6,6 +6,8 @@ The measured period runs from the launch (or the chosen first day) through the l
 month; the baseline period is the same months a year earlier. Per measure — loans, borrowers
 (summed over the months), visits — each library's two totals go into the estimate, this
 library's against the libraries the network admin chose (Library.comparison_libraries).
+The interval's reading number (`look`) counts the complete months since the launch, also for
+another chosen first day: the 5% spent over the readings cannot be started afresh.
 
 Counted periods: a library's counts may hold only part of its early months (loans an
 earlier purge had cut before the counts came, visits before its first visit import:
@@ -66,7 +68,9 @@ class LibraryComparison:
     last_month: dt.date
     baseline_first: dt.date
     baseline_last: dt.date
-    look: int  # complete measured months: how many monthly readings the interval allows for
+    # Complete months from the launch's month through last_month, whatever first month was
+    # asked for: the monthly readings the interval allows for (at least 1).
+    look: int
     compared_with: tuple[str, ...]  # the comparison libraries' names
     measures: tuple[MeasureComparison, ...] = ()
     reason: str = ""  # where nothing is compared: NO_COMPARISON_LIBRARIES, NO_COMPLETE_MONTH
@@ -83,6 +87,11 @@ def _last_complete_month(as_of: dt.date, until: dt.date | None) -> dt.date:
         end = min(end, until)
     following = end + dt.timedelta(days=1)
     return add_months(following.replace(day=1), -1)
+
+
+def _months(first: dt.date, last: dt.date) -> int:
+    """The months from first's through last's, both counted (0 where last is earlier)."""
+    return max((last.year - first.year) * 12 + last.month - first.month + 1, 0)
 
 
 def _totals(months: list[MonthActivity]) -> dict[str, int]:
@@ -107,12 +116,16 @@ def comparison_of(
     from `since` (None: the launch) through `until` (None: the report day `as_of`). None
     before the launch; a comparison with a `reason` and no measures where nothing can be
     compared yet."""
-    since = since or launch_day(library)
+    launch = launch_day(library)
+    since = since or launch
     if since is None:
         return None
     first = since.replace(day=1)
     last = _last_complete_month(as_of, until)
-    look = max((last.year - first.year) * 12 + last.month - first.month + 1, 0)
+    months = _months(first, last)
+    # Readings count from the launch, not from the month asked for: choosing another first
+    # month starts no new series of readings, so it cannot spend the 5% again.
+    look = max(_months(launch.replace(day=1), last), 1) if launch else months
     others = list(library.comparison_libraries.order_by("name"))
     base = {
         "library": library.code,
@@ -125,7 +138,7 @@ def comparison_of(
     }
     if not others:
         return LibraryComparison(**base, reason=NO_COMPARISON_LIBRARIES)
-    if look == 0:
+    if months == 0:
         return LibraryComparison(**base, reason=NO_COMPLETE_MONTH)
     ids = [library.pk, *(other.pk for other in others)]
     measured = monthly_activity(libraries=ids, first=first, last=last)

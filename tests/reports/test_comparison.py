@@ -3,6 +3,7 @@ kept monthly activity, with figures worked out by hand."""
 
 import datetime as dt
 import math
+from functools import partial
 
 import pytest
 
@@ -13,7 +14,8 @@ from patronflow.reports.comparison import (
     NOT_COUNTED_YET,
     comparison_of,
 )
-from tests.factories import LibraryFactory
+from patronflow.reports.estimators import difference_in_differences
+from tests.factories import EnrolmentFactory, LibraryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +176,22 @@ def test_a_purge_before_the_counts_began_withholds_a_baseline_reaching_back_past
     assert later.measure("loans").withheld_because == NOT_COUNTED_YET
     assert later.measure("borrowers").estimate is None
     assert later.measure("visits").estimate is not None
+
+
+def test_choosing_a_later_first_month_does_not_start_the_readings_afresh(library, network):
+    journey = library.journeys.first()
+    EnrolmentFactory(journey=journey, entered_on=dt.date(2026, 1, 20))  # the launch
+
+    from_launch = comparison_of(library, as_of=AS_OF, since=None, until=None)
+    from_march = comparison_of(library, as_of=AS_OF, since=SINCE, until=None)
+    april_only = comparison_of(library, as_of=AS_OF, since=dt.date(2026, 4, 1), until=None)
+
+    # January to April is four complete months since the launch, whichever month is asked.
+    assert (from_launch.look, from_march.look, april_only.look) == (4, 4, 4)
+    assert from_march.first_month == dt.date(2026, 3, 1)
+    # The interval is the fourth reading's (α = 0.05 · 6/(π² · 16)), wider than the second's
+    # that a window starting in March would otherwise have spent.
+    loans = from_march.measure("loans").estimate
+    again = partial(difference_in_differences, measure="loans", own=loans.own, others=loans.others)
+    assert loans == again(look=4)
+    assert loans.high - loans.low > again(look=2).high - again(look=2).low
