@@ -3,21 +3,34 @@ the same after them, for loans older than the loan history and for ex-members' l
 visits alike."""
 
 import datetime as dt
+import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from functools import partial
 
 import pytest
 from django.db import connection, connections
 from django.db.models import QuerySet
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from patronflow.members.activity import MonthActivity, monthly_activity, recount
-from patronflow.members.models import ActivityDay, ActivityMonth, Loan, Visit
+from patronflow.members.activity import MonthActivity, daily_activity, monthly_activity, recount
+from patronflow.members.models import ActivityDay, ActivityMonth, Loan, Member, Visit
 from patronflow.operations.erasure import erase_member
 from patronflow.operations.purge import LOAN_HISTORY, VISIT_HISTORY, purge, remove_loan_history
+from patronflow.profiles.queries import loan_history_start
 from patronflow.reports.baseline import baseline
-from tests.factories import TODAY, LibraryFactory, LoanFactory, MemberFactory, VisitFactory
+from tests.factories import (
+    TODAY,
+    ItemFactory,
+    LibraryFactory,
+    LoanFactory,
+    MemberFactory,
+    VisitFactory,
+)
+from tests.members.importer import import_rows
 
 # TODAY is 2026-06-01; the default loan history of 36 months starts on 2023-06-01.
 OLD_MONTH = dt.date(2023, 4, 1)
@@ -234,3 +247,93 @@ def test_a_recount_during_an_erasure_does_not_count_the_erased_members_loans_aga
     assert counts_of(library) == [(dt.date(2026, 5, 4), 0, 1), (dt.date(2026, 5, 5), 1, 1)]
     may = ActivityMonth.objects.get(library=library, month=dt.date(2026, 5, 1))
     assert (may.borrowers, may.kept_borrowers) == (1, 1)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(seed=st.integers(min_value=0, max_value=100_000))
+def test_counts_and_kept_equal_every_row_ever_admitted_through_imports_purges_and_erasures(
+    db, seed
+):
+    """Nightly imports (new loans, loans moved in place, visits through several channels),
+    purges on random days and erasures, in a random order: per day, the counts and their
+    kept part hold every loan and every member's visiting day ever admitted, once."""
+    chance = random.Random(seed)
+    library = LibraryFactory(code=f"l{seed}")
+    ids = [f"M{n}" for n in range(4)]
+    for member_id in ids:
+        MemberFactory(library=library, external_id=member_id)
+    ItemFactory(library=library, external_id="I1")
+    here = set(ids)  # members not erased: only their rows are admitted
+    loans: dict[str, tuple[str, dt.date]] = {}  # loan id → member, day of the stored loans
+    visits: set[tuple[str, dt.date, str]] = set()  # the stored visits
+    gone: Counter = Counter()  # (day, "loans" | "visits") → what left the raw rows
+
+    def day() -> dt.date:
+        return dt.date(2021, 1, 1) + dt.timedelta(days=chance.randint(0, 5 * 365))
+
+    def forget_visits(leaving: set[tuple[str, dt.date, str]]) -> None:
+        visits.difference_update(leaving)
+        for member, when in {(member, when) for member, when, _ in leaving}:
+            if not any(v[:2] == (member, when) for v in visits):  # the member's day is gone
+                gone[(when, "visits")] += 1
+
+    for _ in range(6):
+        action = chance.choice(["loans", "loans", "visits", "purge", "erase"])
+        if action == "loans":
+            rows = [
+                {"loan_id": f"L{chance.randint(0, 15)}", "member_id": chance.choice(ids),
+                 "item_id": "I1", "loaned_on": day().isoformat()}
+                for _ in range(chance.randint(1, 8))
+            ]  # fmt: skip
+            import_rows(library, "loans", rows, source="loans")
+            for row in rows:
+                if row["member_id"] in here:
+                    when = dt.date.fromisoformat(row["loaned_on"])
+                    loans[row["loan_id"]] = (row["member_id"], when)
+        elif action == "visits":
+            rows = [
+                {"member_id": chance.choice(ids), "visited_on": day().isoformat(),
+                 "channel": chance.choice(["gate", "checkin", "desk"])}
+                for _ in range(chance.randint(1, 8))
+            ]  # fmt: skip
+            import_rows(library, "visits", rows, source="visits")
+            visits |= {
+                (row["member_id"], dt.date.fromisoformat(row["visited_on"]), row["channel"])
+                for row in rows
+                if row["member_id"] in here
+            }
+        elif action == "purge":
+            today = dt.date(2024, 1, 1) + dt.timedelta(days=chance.randint(0, 4 * 365))
+            start = loan_history_start(library, today)
+            purge(today, operator="cron", library=library)
+            for loan_id, (_, when) in list(loans.items()):
+                if when < start:
+                    gone[(when, "loans")] += 1
+                    del loans[loan_id]
+            forget_visits({v for v in visits if v[1] < start})
+        elif here:
+            member_id = chance.choice(sorted(here))
+            erase_member(Member.objects.get(library=library, external_id=member_id), "dpo")
+            here.discard(member_id)
+            for loan_id, (member, when) in list(loans.items()):
+                if member == member_id:
+                    gone[(when, "loans")] += 1
+                    del loans[loan_id]
+            forget_visits({v for v in visits if v[0] == member_id})
+
+    expected: Counter = Counter(gone)
+    expected.update((when, "loans") for _, when in loans.values())
+    expected.update((when, "visits") for _, when in {(m, when) for m, when, _ in visits})
+    counted = daily_activity(
+        library=library.pk, first=dt.date(2020, 1, 1), last=dt.date(2027, 1, 1)
+    )
+    assert {
+        (when, name): figure
+        for when, figures in counted.items()
+        for name, figure in zip(("loans", "visits"), figures, strict=True)
+        if figure
+    } == +expected
