@@ -235,6 +235,7 @@ def _steps(db: psycopg.Connection) -> None:
                 AND fallback.segment = ''""",
         ([*SEGMENTS, "unknown"],),
     )
+    db.execute("CREATE INDEX ON plan_step (journey_id, segment, position)")
     db.execute("ANALYZE plan_step")
 
 
