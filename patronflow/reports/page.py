@@ -585,6 +585,7 @@ class AgainstRow:
     answer: str
     verdict: str  # "more", "less", "no_difference", "not_enough_data", "withheld"
     left_out: int
+    not_counted: int = 0  # comparison libraries whose counts do not reach back far enough
 
 
 def _against_verdict(row: dict) -> str:
@@ -665,6 +666,7 @@ def against_rows(comparison: LibraryComparison | None) -> list[AgainstRow]:
                 answer=_against_answer(row, figures, verdict),
                 verdict=verdict,
                 left_out=row["left_out"],
+                not_counted=row["not_counted"],
             )
         )
     return rows

@@ -8,6 +8,7 @@ from patronflow.reports.benchmark import RATES, Suppressed
 from patronflow.reports.comparison import (
     NO_COMPARISON_LIBRARIES,
     NO_COMPLETE_MONTH,
+    NOT_COUNTED_YET,
     LibraryComparison,
 )
 from patronflow.reports.effect import no_control_group
@@ -218,6 +219,8 @@ def comparison_table(comparison: LibraryComparison) -> RenderableType:
         left_out = ""
         if row["left_out"]:
             left_out = f" Left out: {row['left_out']} (under {SMALL_CELL} members)."
+        if row["not_counted"]:
+            left_out += f" Left out too: {row['not_counted']} (counted only from later)."
         table.add_row(
             row["measure"],
             shown(row["own_before"]),
@@ -226,9 +229,16 @@ def comparison_table(comparison: LibraryComparison) -> RenderableType:
             shown(row["others_change"], "+.1%"),
             shown(row["difference"], "+.1%"),
             f"{shown(row['low'], '+.1%')} to {shown(row['high'], '+.1%')}",
-            (row["verdict"] or "withheld: too few members") + left_out,
+            (row["verdict"] or withheld_words(row)) + left_out,
         )
     return table
+
+
+def withheld_words(row: dict) -> str:
+    """Why this library's own figures of a measure are withheld."""
+    if row["withheld_because"] == NOT_COUNTED_YET:
+        return f"withheld: counted completely only from {row['counted_from'][:7]}"
+    return "withheld: too few members"
 
 
 def no_loans(month: PublishedRow) -> str:

@@ -6,6 +6,8 @@ import math
 from functools import partial
 
 import pytest
+from django.utils import translation
+from rich.console import Console
 
 from patronflow.members.models import ActivityDay, ActivityMonth
 from patronflow.reports.comparison import (
@@ -15,6 +17,8 @@ from patronflow.reports.comparison import (
     comparison_of,
 )
 from patronflow.reports.estimators import difference_in_differences
+from patronflow.reports.page import against_rows
+from patronflow.reports.tables import comparison_table
 from tests.factories import EnrolmentFactory, LibraryFactory
 
 pytestmark = pytest.mark.django_db
@@ -159,6 +163,8 @@ def test_a_measure_counted_only_from_after_the_baseline_began_is_not_compared(li
     assert [(o.before, o.after) for o in loans.estimate.others] == [(100, 100), (400, 440)]
     assert loans.estimate.others_change == pytest.approx(1.1**0.5 - 1)
     assert found.measure("borrowers").not_counted == 1
+    [loans_row] = [row for row in against_rows(found) if row.key == "loans"]
+    assert (loans_row.left_out, loans_row.not_counted) == (1, 1)  # the page says each
 
 
 def test_a_purge_before_the_counts_began_withholds_a_baseline_reaching_back_past_it(
@@ -195,3 +201,37 @@ def test_choosing_a_later_first_month_does_not_start_the_readings_afresh(library
     again = partial(difference_in_differences, measure="loans", own=loans.own, others=loans.others)
     assert loans == again(look=4)
     assert loans.high - loans.low > again(look=2).high - again(look=2).low
+
+
+def test_the_page_says_from_which_month_a_withheld_measure_is_counted(library, network):
+    ActivityDay.objects.filter(library=library, day=dt.date(2025, 3, 5)).update(visits=0)
+
+    def visits_row():
+        rows = against_rows(comparison_of(library, as_of=AS_OF, since=SINCE, until=None))
+        return next(row for row in rows if row.key == "visits")
+
+    with translation.override("en"):
+        visits = visits_row()
+    assert visits.verdict == "withheld"
+    assert visits.answer == (
+        "Withheld: this library's visits are counted completely only from 2025-04, after the "
+        "baseline period begins; a period counted in part is not compared."
+    )
+    with translation.override("nl"):
+        assert "bezoeken van deze bibliotheek zijn pas volledig geteld vanaf 2025-04" in (
+            visits_row().answer
+        )
+
+
+def test_the_terminal_says_why_a_measure_is_withheld_and_who_is_left_out(library, network):
+    ActivityDay.objects.filter(library=library, day=dt.date(2025, 3, 5)).update(visits=0)
+    network["aalst"].loans_counted_from = dt.date(2025, 3, 5)
+    network["aalst"].save()
+    found = comparison_of(library, as_of=AS_OF, since=SINCE, until=None)
+
+    console = Console(width=300, record=True)
+    console.print(comparison_table(found))
+
+    text = console.export_text()
+    assert "withheld: counted completely only from 2025-04" in text
+    assert "Left out: 1 (under 10 members). Left out too: 1 (counted only from later)." in text
