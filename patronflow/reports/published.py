@@ -12,6 +12,7 @@ counts before anything is withheld.
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import pairwise
 
 from patronflow.members.models import Library
@@ -128,14 +129,51 @@ def publish_campaign(weekly: list[CampaignMetrics]) -> PublishedCampaign:
     count is suppressed down that tree. In each row some counts are the sum of others (sent =
     delivered + uncertain; opened = a member's + only machines'): such a total is withheld
     wherever a part is, and where it is, what it says of its parts (under 10, or 10 or more)
-    joins the suppression. A rate is shown only where both its counts are."""
-    variants = [combined(rows, week=None) for rows in _grouped(weekly, VARIANT).values()]
+    joins the suppression. A rate is shown only where both its counts are.
+
+    No sum links two journeys, so each journey is published on its own; the rows of every
+    level keep the order of their first week row."""
+    places: dict[tuple, list[int]] = defaultdict(list)
+    for place, row in enumerate(weekly):
+        places[_identity(row)[:JOURNEY]].append(place)
+    levels: list[list[tuple[int, PublishedRow]]] = [[], [], [], []]
+    for journey_places in places.values():
+        tree = _published_journey(tuple(weekly[place] for place in journey_places))
+        for level, rows in zip(levels, tree, strict=True):
+            level.extend((journey_places[first], row) for first, row in rows)
+    return PublishedCampaign(
+        *([row for _, row in sorted(level, key=lambda placed: placed[0])] for level in levels)
+    )
+
+
+@lru_cache(maxsize=16384)
+def _published_journey(weekly: tuple[CampaignMetrics, ...]) -> tuple:
+    """One journey's rows of each level as published, each with the place of its first week
+    row. Kept for the journey's unchanged weeks: a network's report published again solves
+    only the journeys whose figures changed."""
+    variants = [combined(rows, week=None) for rows in _grouped(list(weekly), VARIANT).values()]
     steps = funnel(variants)
     journeys = [
         combined(rows, step=0, step_name="", segment="all")
         for rows in _grouped(steps, JOURNEY).values()
     ]
-    levels = [(weekly, WEEK), (variants, VARIANT), (steps, STEP), (journeys, JOURNEY)]
+    levels = [(list(weekly), WEEK), (variants, VARIANT), (steps, STEP), (journeys, JOURNEY)]
+    withheld = _withheld_in_journey(levels)
+    firsts: dict[tuple, int] = {}
+    for place, row in enumerate(weekly):
+        for length in (WEEK, VARIANT, STEP, JOURNEY):
+            firsts.setdefault(_identity(row)[:length], place)
+    return tuple(
+        tuple(
+            (firsts[_identity(row)[:length]], _published(row, _identity(row)[:length], withheld))
+            for row in rows
+        )
+        for rows, length in levels
+    )
+
+
+def _withheld_in_journey(levels: list[tuple[list[CampaignMetrics], int]]) -> dict:
+    """The cells withheld in one journey's rows: its weeks, variants, steps and itself."""
     values: dict[tuple, int] = {}
     in_rows: list[Sum] = []
     for rows, length in levels:
@@ -162,12 +200,7 @@ def publish_campaign(weekly: list[CampaignMetrics]) -> PublishedCampaign:
             withheld.setdefault(each.total, Withheld.HIDDEN)
         linked += newly
         withheld = withhold(values, down + linked, values.keys(), withheld)
-    return PublishedCampaign(
-        *(
-            [_published(row, _identity(row)[:length], withheld) for row in rows]
-            for rows, length in levels
-        )
-    )
+    return withheld
 
 
 def _counts(row: CampaignMetrics) -> dict[str, int]:
