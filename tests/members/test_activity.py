@@ -292,6 +292,21 @@ def test_the_upgrade_counts_the_loans_held_before_the_counts_existed(db):
     ] == MonthActivity(loans=3, borrowers=2, visits=0, visitors=0, active=2)
 
 
+def test_the_upgrade_leaves_a_library_that_has_counts_already_as_it_is(db):
+    upgrade = importlib.import_module("patronflow.members.migrations.0012_count_existing_loans")
+    counted, uncounted = LibraryFactory(), LibraryFactory()
+    for library in (counted, uncounted):
+        LoanFactory(member=MemberFactory(library=library), loaned_on=dt.date(2026, 5, 3))
+    ActivityDay.objects.filter(library=uncounted).delete()
+    ActivityMonth.objects.filter(library=uncounted).delete()
+
+    upgrade.count_existing_loans(apps, None)
+
+    assert sorted(ActivityDay.objects.values_list("library_id", "day", "loans")) == sorted(
+        [(counted.pk, dt.date(2026, 5, 3), 1), (uncounted.pk, dt.date(2026, 5, 3), 1)]
+    )
+
+
 def test_the_upgrade_counts_a_days_visits_once_per_member(db):
     upgrade = importlib.import_module(
         "patronflow.members.migrations.0013_visits_per_member_and_day"

@@ -8,12 +8,16 @@ BATCH = 5_000
 def count_existing_loans(apps, schema_editor):
     """The activity counts of the loans held before they existed (visits start empty): loans
     per library and day, distinct borrowers per library and month. Imports keep them from here
-    on (members/activity.py); what earlier purges removed is not in them."""
+    on (members/activity.py); what earlier purges removed is not in them. A library that has
+    counts already (an import or `aggregates --rebuild` ran before this step) keeps them."""
     Loan = apps.get_model("members", "Loan")
     ActivityDay = apps.get_model("members", "ActivityDay")
     ActivityMonth = apps.get_model("members", "ActivityMonth")
+    counted = {*ActivityDay.objects.values_list("library_id", flat=True).distinct()}
+    counted |= {*ActivityMonth.objects.values_list("library_id", flat=True).distinct()}
+    loans = Loan.objects.exclude(library_id__in=counted)
     days = (
-        Loan.objects.order_by()
+        loans.order_by()
         .values("library_id", "loaned_on")
         .annotate(loans=Count("id"))
         .values_list("library_id", "loaned_on", "loans")
@@ -23,7 +27,7 @@ def count_existing_loans(apps, schema_editor):
         (ActivityDay(library_id=lib, day=day, loans=n) for lib, day, n in days.iterator()),
     )
     months = (
-        Loan.objects.order_by()
+        loans.order_by()
         .annotate(month=TruncMonth("loaned_on"))
         .values("library_id", "month")
         .annotate(borrowers=Count("member_id", distinct=True))
