@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields, replace
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, DateField, Q, Sum
-from django.db.models.functions import TruncDate, TruncWeek
+from django.db.models.functions import Cast, TruncDate, TruncWeek
 from django.utils import timezone
 
 from patronflow.journeys.models import DEFAULT_VARIANT, MailTally
@@ -234,15 +234,16 @@ def campaign_metrics(
         days = days.filter(day__gte=since)
     if until is not None:
         days = days.filter(day__lte=until)
-    if by_week:  # a mail without a sending moment has no day, nor week
-        days = days.annotate(week=TruncWeek("day", output_field=DateField()))
+    if by_week:  # a mail without a sending moment has no day, nor week; a day, not a moment
+        days = days.annotate(week=Cast(TruncWeek("day", output_field=DateField()), DateField()))
     counted = [name for name, condition in counted_filters().items() if condition is not None]
     counted.append("survey_clicks")
     keys = _keys(by_week)
     groups: dict[tuple, Counter] = {}
-    for row in days.values(*keys).annotate(**{name: Sum(name) for name in counted}).order_by():
-        key = tuple(_day(row[name]) if name in DATED else row[name] for name in keys)
-        groups.setdefault(key, Counter()).update({name: row[name] for name in counted})
+    sums = days.values(*keys).annotate(**{name: Sum(name) for name in counted}).order_by()
+    for row in sums.values_list(*keys, *counted):  # tuples: a network has many thousand rows
+        key = row[: len(keys)]
+        groups.setdefault(key, Counter()).update(dict(zip(counted, row[len(keys) :], strict=True)))
     _add_tallies(groups, library, by_week=by_week, since=since, until=until)
     return _metrics(groups, _keys(by_week))
 
