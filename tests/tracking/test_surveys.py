@@ -7,6 +7,7 @@ import re
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from patronflow.mail.brand import brand_for
 from patronflow.surveys import queries
@@ -120,7 +121,10 @@ def test_the_focus_group_is_stored_apart_with_its_consent_wording_and_end_date(c
                                           "email": "sara@example.org", "phone": ""})  # fmt: skip
 
     volunteer = Volunteer.objects.get()
-    assert volunteer.retain_until == volunteer.consented_at.date() + dt.timedelta(days=180)
+    # Counted from the day of consent in the library's time zone (after 23:00 UTC in winter,
+    # already the next day in Brussels).
+    consented_on = timezone.localdate(volunteer.consented_at)
+    assert volunteer.retain_until == consented_on + dt.timedelta(days=180)
     assert (
         "180 dagen" in volunteer.consent_text and "los van je antwoorden" in volunteer.consent_text
     )
